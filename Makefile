@@ -1,0 +1,43 @@
+# The two commands: `make demo` and `make test`. Each sets itself up on a fresh machine
+# (venv, pip, Debian packages, the bitcoind build) and reuses whatever is already there.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.l2kit-installed
+
+.PHONY: demo test bitcoind promtool venv lint bench clean
+
+demo: venv bitcoind
+	@$(BIN)/python -m l2kit.demo
+
+test: venv bitcoind promtool
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+# Builds bitcoind once per version into ~/.cache/l2kit; skipped when L2KIT_BITCOIND is set.
+bitcoind:
+	@if [ -n "$$L2KIT_BITCOIND" ]; then echo "using L2KIT_BITCOIND=$$L2KIT_BITCOIND"; \
+	else bash regtest/build-bitcoind.sh >/dev/null; fi
+
+# promtool (alert-rule tests) comes from Debian's prometheus package.
+promtool:
+	@command -v promtool >/dev/null || { \
+	  echo "installing promtool (Debian package prometheus)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+lint: venv
+	$(BIN)/ruff check l2kit tests benches
+	$(BIN)/mypy
+
+bench: venv bitcoind
+	$(BIN)/python -m benches
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

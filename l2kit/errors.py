@@ -1,0 +1,159 @@
+"""Every error l2kit raises on purpose, in one tree.
+
+    L2kitError                      exit 1 (runtime) unless a subclass says 2
+    ├── Retryable                   mix-in: safe to retry after a delay
+    ├── InputError                  exit 2: bad input; nothing was changed
+    │   ├── SpecError               stack spec / fleet file invalid (one line per problem)
+    │   ├── BadKey                  a key is malformed, off the curve or duplicated
+    │   ├── ScriptError             a script parameter is out of range
+    │   ├── ParamsError             a value violates a named params version's bound
+    │   └── TxRejected              l2kit refuses a transaction before broadcast
+    ├── RpcError                    bitcoind answered with an error (code + message)
+    │   ├── RpcWarmup (Retryable)   code -28: still starting
+    │   └── RpcAuthError            HTTP 401/403: wrong credentials (never retried)
+    ├── NodeUnreachable (Retryable) connection refused / reset / timed out
+    ├── BuildError                  the bitcoind build failed
+    ├── NodeError                   the managed regtest node misbehaved
+    ├── RenderError                 a template needs a value it was not given
+    ├── ClusterError                the Kubernetes API refused or failed
+    ├── StoreError                  the stake database is unusable
+    └── ProbeError                  a monitored target gave an unusable answer
+
+Each error carries its fields as attributes; messages never contain secrets.
+Only ``l2kit.cli.main`` prints errors and picks the exit code.
+
+Sections below are owned by the parts of the code that raise them; add new
+classes in the section of the part you work on.
+"""
+
+from __future__ import annotations
+
+
+class L2kitError(Exception):
+    """Root of every error l2kit raises on purpose."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Retryable(L2kitError):
+    """Mix-in: safe to retry after a delay (tenacity retries only these)."""
+
+
+class InputError(L2kitError):
+    """Bad input from the user: exit 2, nothing changed."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+
+
+# --- foundation: bitcoind RPC, regtest node, build --------------------------------------------
+
+
+class RpcError(L2kitError):
+    """bitcoind answered a call with an error object."""
+
+    def __init__(self, method: str, code: int, message: str) -> None:
+        super().__init__(f"{method}: {message} (code {code})")
+        self.method, self.code, self.rpc_message = method, code, message
+
+
+class RpcWarmup(RpcError, Retryable):
+    """bitcoind is still starting (code -28)."""
+
+
+class RpcAuthError(RpcError):
+    """The node refused our credentials (HTTP 401/403). Never retried."""
+
+    def __init__(self, url: str, status: int) -> None:
+        L2kitError.__init__(
+            self, f"{url}: authentication failed (HTTP {status}): check the RPC user and password"
+        )
+        self.method, self.code, self.rpc_message = "", status, "authentication failed"
+        self.url, self.status = url, status
+
+
+class NodeUnreachable(Retryable):
+    """No answer from the node: refused, reset or timed out."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: unreachable ({reason})")
+        self.url, self.reason = url, reason
+
+
+class BuildError(L2kitError):
+    """Building or locating bitcoind failed."""
+
+
+class NodeError(L2kitError):
+    """The managed regtest node could not be started, stopped or used."""
+
+
+# --- staking protocol --------------------------------------------------------------------------
+
+
+class BadKey(InputError):
+    """A public key is malformed, not on the curve, or duplicated."""
+
+
+class ScriptError(InputError):
+    """A script parameter (quorum, timelock, key count) is out of range."""
+
+
+class ParamsError(InputError):
+    """A value violates a bound of a named staking-params version."""
+
+    def __init__(self, message: str, *, version: int | None = None, field: str | None = None):
+        prefix = f"params v{version}: " if version is not None else ""
+        super().__init__(prefix + message, field=field)
+        self.version = version
+
+
+class TxRejected(InputError):
+    """l2kit refuses to build, sign or broadcast a transaction."""
+
+
+# --- staking lifecycle -------------------------------------------------------------------------
+
+
+class StoreError(L2kitError):
+    """The stake tracker / indexer database is unusable."""
+
+
+# --- provisioning ------------------------------------------------------------------------------
+
+
+class SpecError(InputError):
+    """A stack spec or fleet file is invalid; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class RenderError(L2kitError):
+    """A template referenced a value it was not given."""
+
+
+class ClusterError(L2kitError):
+    """The Kubernetes API refused or failed a request."""
+
+
+# --- monitoring --------------------------------------------------------------------------------
+
+
+class ProbeError(L2kitError):
+    """A monitored target answered with something unusable."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"{target}: {reason}")
+        self.target, self.reason = target, reason
