@@ -1,0 +1,5 @@
+"""`python -m l2kit` runs the CLI."""
+
+from l2kit.cli import main
+
+main()
