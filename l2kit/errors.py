@@ -10,8 +10,10 @@
     │   └── TxRejected              l2kit refuses a transaction before broadcast
     ├── RpcError                    bitcoind answered with an error (code + message)
     │   ├── RpcWarmup (Retryable)   code -28: still starting
-    │   └── RpcAuthError            HTTP 401/403: wrong credentials (never retried)
+    │   ├── RpcAuthError            HTTP 401/403: wrong credentials (never retried)
+    │   └── RpcBusy (Retryable)     HTTP 503: work queue full, the call did not run
     ├── NodeUnreachable (Retryable) connection refused / reset / timed out
+    ├── RpcOutcomeUnknown           connection lost after a state-changing call (not retried)
     ├── BuildError                  the bitcoind build failed
     ├── NodeError                   the managed regtest node misbehaved
     ├── RenderError                 a template needs a value it was not given
@@ -82,12 +84,27 @@ class RpcAuthError(RpcError):
         self.url, self.status = url, status
 
 
+class RpcBusy(RpcError, Retryable):
+    """HTTP 503: the node's RPC work queue is full; the call did not run."""
+
+
 class NodeUnreachable(Retryable):
     """No answer from the node: refused, reset or timed out."""
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"{url}: unreachable ({reason})")
         self.url, self.reason = url, reason
+
+
+class RpcOutcomeUnknown(L2kitError):
+    """The connection broke after a state-changing call was sent: it may have run. Not retried."""
+
+    def __init__(self, url: str, method: str, reason: str) -> None:
+        super().__init__(
+            f"{url}: connection lost after sending {method} ({reason}); "
+            "it may or may not have run: check the node before repeating it"
+        )
+        self.url, self.method, self.reason = url, method, reason
 
 
 class BuildError(L2kitError):
