@@ -1,0 +1,103 @@
+"""secp256k1 public keys as the staking scripts use them: 32-byte BIP340 x-only keys.
+
+Input keys may be 33-byte compressed (``02``/``03`` ‖ x) or 32-byte x-only; both are checked
+once, on the curve (libsecp256k1 through coincurve), and reduced to the x coordinate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import NewType
+
+import coincurve
+
+from l2kit.errors import BadKey
+
+XOnlyPubKey = NewType("XOnlyPubKey", bytes)
+"""32-byte x coordinate of a point with (implicitly) even y (BIP340)."""
+
+Txid = NewType("Txid", bytes)
+"""32-byte transaction id in internal (little-endian, serialized) byte order."""
+
+__all__ = [
+    "Txid",
+    "XOnlyPubKey",
+    "check_unique",
+    "is_on_curve",
+    "parse_pubkey",
+    "parse_pubkeys",
+    "xonly_of",
+]
+
+
+def is_on_curve(x: bytes) -> bool:
+    """BIP340 ``lift_x``: does the 32-byte ``x`` (< p) name a point on secp256k1?"""
+    if len(x) != 32:
+        return False
+    try:
+        coincurve.PublicKey(b"\x02" + x)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_pubkey(value: str | bytes, field: str = "key") -> XOnlyPubKey:
+    """Parse a 33-byte compressed or 32-byte x-only key (hex or bytes) into its x-only form.
+
+    Raises ``BadKey`` naming ``field`` for bad hex, a wrong length, a prefix other than
+    ``02``/``03``, or a point that is not on the curve.
+    """
+    if isinstance(value, str):
+        try:
+            raw = bytes.fromhex(value)
+        except ValueError as exc:
+            raise BadKey("not hex", field=field) from exc
+    elif isinstance(value, bytes | bytearray):
+        raw = bytes(value)
+    else:
+        raise BadKey("must be a hex string", field=field)
+    if len(raw) == 33:
+        if raw[0] not in (2, 3):
+            raise BadKey(f"bad compressed-key prefix {raw[0]:02x} (want 02 or 03)", field=field)
+        x = raw[1:]
+    elif len(raw) == 32:
+        x = raw
+    else:
+        raise BadKey(
+            f"must be 33 bytes (compressed) or 32 bytes (x-only), got {len(raw)}", field=field
+        )
+    if not is_on_curve(x):
+        raise BadKey("not a point on secp256k1", field=field)
+    return XOnlyPubKey(x)
+
+
+def parse_pubkeys(values: Iterable[str | bytes], field: str) -> tuple[XOnlyPubKey, ...]:
+    """Parse a list of keys; errors name ``field[i]``."""
+    return tuple(parse_pubkey(v, field=f"{field}[{i}]") for i, v in enumerate(values))
+
+
+def check_unique(
+    staker: XOnlyPubKey,
+    fps: Sequence[XOnlyPubKey],
+    covenants: Sequence[XOnlyPubKey],
+) -> None:
+    """Reject any key that appears twice across staker + FPs + covenant (Go and TS do too)."""
+    seen: dict[bytes, str] = {}
+    named = [("staker", staker)]
+    named += [(f"finality_providers[{i}]", k) for i, k in enumerate(fps)]
+    named += [(f"covenants[{i}]", k) for i, k in enumerate(covenants)]
+    for field, key in named:
+        if key in seen:
+            raise BadKey(f"duplicate key (same as {seen[key]})", field=field)
+        seen[key] = field
+
+
+def xonly_of(seckey32: bytes) -> XOnlyPubKey:
+    """The x-only public key of a 32-byte secret key (the secret is never put in the error)."""
+    if len(seckey32) != 32:
+        raise BadKey("secret key must be 32 bytes", field="seckey")
+    try:
+        pub = coincurve.PrivateKey(seckey32).public_key.format(compressed=True)
+    except ValueError as exc:
+        raise BadKey("secret key out of range", field="seckey") from exc
+    return XOnlyPubKey(pub[1:])

@@ -1,0 +1,122 @@
+"""Bitcoin networks and addresses. Network selection lives here and only here.
+
+No global state: every function takes the ``Network`` explicitly (python-bitcoinlib's
+``SelectParams`` is never called).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+
+from bitcoin import base58
+from bitcoinutils import bech32
+
+from l2kit.btc.keys import XOnlyPubKey
+from l2kit.btc.script import Script
+from l2kit.errors import InputError
+
+__all__ = ["Network", "address_to_script", "p2tr_address", "script_to_address"]
+
+
+class Network(StrEnum):
+    """A Bitcoin network; the value is the canonical name."""
+
+    MAINNET = "mainnet"
+    SIGNET = "signet"
+    TESTNET = "testnet"
+    TESTNET4 = "testnet4"
+    REGTEST = "regtest"
+
+    @classmethod
+    def parse(cls, name: str | Network, field: str = "network") -> Network:
+        """Parse a network name; accepts ``testnet3`` (btcd's name) and ``main``/``bitcoin``."""
+        if isinstance(name, Network):
+            return name
+        if not isinstance(name, str):
+            raise InputError("must be a string", field=field)
+        key = _ALIASES.get(name.strip().lower(), name.strip().lower())
+        try:
+            return cls(key)
+        except ValueError:
+            names = ", ".join(n.value for n in cls)
+            raise InputError(
+                f"unknown network {name!r} (one of {names}, testnet3)", field=field
+            ) from None
+
+    @property
+    def hrp(self) -> str:
+        """Bech32 human-readable part: ``bc``, ``tb`` or ``bcrt``."""
+        return {Network.MAINNET: "bc", Network.REGTEST: "bcrt"}.get(self, "tb")
+
+    @property
+    def base58_prefixes(self) -> tuple[int, int]:
+        """(P2PKH, P2SH) version bytes."""
+        return (0x00, 0x05) if self is Network.MAINNET else (0x6F, 0xC4)
+
+
+_ALIASES = {"testnet3": "testnet", "main": "mainnet", "bitcoin": "mainnet", "test": "testnet"}
+
+
+def p2tr_address(output_key: XOnlyPubKey, net: Network) -> str:
+    """Bech32m address of ``OP_1 <output_key>`` (``bc1p…``, ``tb1p…``, ``bcrt1p…``)."""
+    if len(output_key) != 32:
+        raise InputError("taproot output key must be 32 bytes", field="output_key")
+    addr = bech32.encode(net.hrp, 1, list(output_key))
+    if addr is None:  # pragma: no cover - encode only fails on impossible input
+        raise InputError("cannot encode taproot address", field="output_key")
+    return str(addr)
+
+
+def _witness_program(script: bytes) -> tuple[int, bytes] | None:
+    if not 4 <= len(script) <= 42 or script[1] != len(script) - 2:
+        return None
+    if script[0] == 0:
+        return 0, script[2:]
+    if 0x51 <= script[0] <= 0x60:
+        return script[0] - 0x50, script[2:]
+    return None
+
+
+def script_to_address(script: bytes, net: Network) -> str | None:
+    """The address of a standard scriptPubKey (segwit, P2PKH, P2SH) or None."""
+    wp = _witness_program(script)
+    if wp is not None:
+        addr = bech32.encode(net.hrp, wp[0], list(wp[1]))
+        return str(addr) if addr else None
+    p2pkh, p2sh = net.base58_prefixes
+    if len(script) == 25 and script[:3] == b"\x76\xa9\x14" and script[23:] == b"\x88\xac":
+        return _b58check(bytes([p2pkh]) + script[3:23])
+    if len(script) == 23 and script[:2] == b"\xa9\x14" and script[22] == 0x87:
+        return _b58check(bytes([p2sh]) + script[2:22])
+    return None
+
+
+def _b58check(payload: bytes) -> str:
+    check = hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+    return str(base58.encode(payload + check))
+
+
+def address_to_script(addr: str, net: Network, field: str = "address") -> Script:
+    """The scriptPubKey an address pays to; ``InputError`` if it is invalid for ``net``."""
+    if not isinstance(addr, str) or not addr:
+        raise InputError("empty address", field=field)
+    lower = addr.lower()
+    if lower.startswith(net.hrp + "1"):
+        version, program = bech32.decode(net.hrp, addr)
+        if version is None or program is None:
+            raise InputError(f"invalid bech32/bech32m address for {net.value}", field=field)
+        op = 0 if version == 0 else 0x50 + version
+        return Script(bytes([op, len(program)]) + bytes(program))
+    try:
+        raw = base58.decode(addr)
+    except base58.InvalidBase58Error as exc:
+        raise InputError(f"not a valid {net.value} address", field=field) from exc
+    if len(raw) != 25 or hashlib.sha256(hashlib.sha256(raw[:21]).digest()).digest()[:4] != raw[21:]:
+        raise InputError(f"not a valid {net.value} address", field=field)
+    p2pkh, p2sh = net.base58_prefixes
+    if raw[0] == p2pkh:
+        return Script(b"\x76\xa9\x14" + raw[1:21] + b"\x88\xac")
+    if raw[0] == p2sh:
+        return Script(b"\xa9\x14" + raw[1:21] + b"\x87")
+    raise InputError(f"address is not for {net.value}", field=field)
