@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import coincurve
 from bitcoin.core import CTransaction
 
+from l2kit.btc.taproot import compact_size, tagged_hash, tap_leaf_hash
 from l2kit.errors import BadKey, InputError
 
 __all__ = [
@@ -50,29 +51,13 @@ VALID_SIGHASH_TYPES = frozenset({0x00, 0x01, 0x02, 0x03, 0x81, 0x82, 0x83})
 LEAF_VERSION_TAPSCRIPT = 0xC0
 
 
-def tagged_hash(tag: str, data: bytes) -> bytes:
-    """BIP340 tagged hash: sha256(sha256(tag) ‖ sha256(tag) ‖ data)."""
-    tag_digest = hashlib.sha256(tag.encode()).digest()
-    return hashlib.sha256(tag_digest + tag_digest + data).digest()
-
-
-def _compact_size(n: int) -> bytes:
-    if n < 0xFD:
-        return bytes([n])
-    if n <= 0xFFFF:
-        return b"\xfd" + struct.pack("<H", n)
-    if n <= 0xFFFFFFFF:
-        return b"\xfe" + struct.pack("<I", n)
-    return b"\xff" + struct.pack("<Q", n)
-
-
 def _ser_script(script: bytes) -> bytes:
-    return _compact_size(len(script)) + script
+    return compact_size(len(script)) + script
 
 
 def tapleaf_hash(script: bytes, leaf_version: int = LEAF_VERSION_TAPSCRIPT) -> bytes:
     """TapLeaf tagged hash of ``leaf_version ‖ compact_size(len) ‖ script`` (32 bytes)."""
-    return tagged_hash("TapLeaf", bytes([leaf_version]) + _ser_script(script))
+    return tap_leaf_hash(script, leaf_version)
 
 
 def _sha(data: bytes) -> bytes:
