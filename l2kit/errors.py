@@ -162,7 +162,13 @@ class RenderError(L2kitError):
 
 
 class ClusterError(L2kitError):
-    """The Kubernetes API refused or failed a request."""
+    """The Kubernetes API refused or failed a request (``status``/``reason`` when it answered)."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, reason: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.reason = status, reason
 
 
 # --- monitoring --------------------------------------------------------------------------------
