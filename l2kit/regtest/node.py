@@ -265,13 +265,13 @@ class RegtestNode:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def up(self) -> dict[str, Any]:
-        """Start the node (no-op if it is running); returns ``status()``."""
+        """Start the node (no-op if it is running); ``status()`` plus ``started``."""
         self._prepare_dir()
         state = self.state()
         if state is not None and _alive(state.pid, self.datadir):
             self._wait_ready(state, time.monotonic() + self.start_timeout)
             _log.info("node already running", datadir=str(self.datadir), pid=state.pid)
-            return self.status()
+            return {**self.status(), "started": False}
         bitcoind = build.find_bitcoind(self._bitcoind)
         major, minor = build.bitcoind_version(bitcoind)
         user, password = self.credentials()
@@ -293,7 +293,7 @@ class RegtestNode:
             assert last_error is not None
             raise last_error
         self._init_wallet()
-        return self.status()
+        return {**self.status(), "started": True}
 
     def _spawn(self, bitcoind: Path, version: str, rpcauth: str) -> NodeState:
         pref = self._preferred
