@@ -2,7 +2,7 @@
 
 Every key is a 32-byte x-only key pushed as ``20 <key>`` (33 bytes). Leaves (tapscript, 0xc0):
 
-    timelock   <Staker> OP_CHECKSIGVERIFY <T> OP_CHECKSEQUENCEVERIFY        36..38 bytes
+    timelock   <Staker> OP_CHECKSIGVERIFY <T> OP_CHECKSEQUENCEVERIFY        36..39 bytes
     unbonding  <Staker> OP_CHECKSIGVERIFY ‖ Multisig(covenants, quorum, verify=False)
     slashing   <Staker> OP_CHECKSIGVERIFY ‖ Multisig(fps, 1, verify=True)
                                           ‖ Multisig(covenants, quorum, verify=False)
@@ -124,8 +124,9 @@ def multisig_script(
 def timelock_script(staker: XOnlyPubKey, blocks: int, field: str = "staking_time") -> Script:
     """``<Staker> OP_CHECKSIGVERIFY <blocks> OP_CHECKSEQUENCEVERIFY``
 
-    staker: 32-byte x-only key; blocks 1..65535 → 36 bytes (≤16), 37 (≤127... 2-byte push),
-    38 (3-byte push, e.g. 64000 → ``0300fa00``).
+    staker: 32-byte x-only key (pushed as 33 bytes); blocks 1..65535. Length 36 (1..16 as
+    OP_n), 37 (17..127), 38 (128..32767, e.g. 1000 → ``02e803``) or 39 (32768..65535, e.g.
+    64000 → ``0300fa00``) bytes.
     """
     check_timelock(blocks, field)
     return Script(

@@ -63,9 +63,9 @@ _SEGWIT_MARKER_WU = 2  # marker + flag, witness bytes (weight 1 each)
 # Witness of one input in weight units (= bytes): item count + items.
 _P2WPKH_WITNESS = 1 + (1 + 72) + (1 + 33)  # DER sig up to 72 bytes incl. sighash type
 _P2TR_KEYPATH_WITNESS = 1 + (1 + 64)  # SIGHASH_DEFAULT Schnorr sig
-# Worst case for a staking leaf spend when the leaf is not given: 38-byte timelock
-# leaf, control block of depth 2.
-_DEFAULT_LEAF, _DEFAULT_CONTROL_BLOCK = 38, 33 + 2 * 32
+# Worst case for a timelock-leaf spend when the leaf is not given: 39-byte leaf
+# (T >= 32768), control block of depth 2.
+_DEFAULT_LEAF, _DEFAULT_CONTROL_BLOCK = 39, 33 + 2 * 32
 
 
 @dataclass(frozen=True)
@@ -288,7 +288,7 @@ def build_withdrawal_tx(
     the staking output, unbonding_time for unbonding/slashing-change outputs), version 2.
 
     The fee is ``fee_rate`` x the vsize with the real witness (pass ``leaf_script`` and
-    ``control_block``; without them a depth-2, 38-byte leaf is assumed).
+    ``control_block``; without them a depth-2, 39-byte leaf is assumed).
     """
     _check_amount(value, "value")
     if isinstance(sequence, bool) or not isinstance(sequence, int):
