@@ -1,7 +1,376 @@
-"""Commands of this part (attached to their group by its module)."""
+"""`l2kit stake create|list|status|unbond|withdraw|slash|funding-address`: the staker lifecycle
+against the managed regtest node (``--datadir``), tracked in a crash-safe SQLite DB.
+
+    l2kit stake create --fp FP_PK --amount SATS --time BLOCKS [--op-return] [--key-file F]
+    l2kit stake status TXID [--watch]      l2kit stake list
+    l2kit stake unbond TXID                l2kit stake withdraw TXID --to ADDR
+    l2kit stake slash TXID --fp-secret-file F [--from staking|unbonding]
+
+Every command first syncs the DB with the chain (resending recorded txs the node lost), so
+re-running any command after a crash resumes where it stopped.
+"""
 
 from __future__ import annotations
 
-import click
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+from rich.console import Console
+
+from l2kit import paths
+from l2kit.btc.keys import parse_pubkey, xonly_of
+from l2kit.btc.network import Network
+from l2kit.cli.output import emit, json_option
+from l2kit.cli.regtest import datadir_option, default_datadir
+from l2kit.cli.regtest_covenant import PARAMS_FILE
+from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
+from l2kit.errors import InputError
+from l2kit.regtest.node import WALLET, RegtestNode
+from l2kit.staking.covenant import LocalCommittee, write_atomic
+from l2kit.staking.funding import KeyPathKey, key_path_key
+from l2kit.staking.lifecycle import Lifecycle, StakeRequest
+from l2kit.staking.params import ParamsSet, load_global_params
+from l2kit.staking.states import State
+from l2kit.staking.tracker import Tracker
+
+DB_ENV = "L2KIT_STAKE_DB"
+_stderr = Console(stderr=True)
+
+
+def default_db() -> Path:
+    return Path(os.environ.get(DB_ENV) or paths.data_dir() / "stakes.db")
+
+
+def default_staker_key() -> Path:
+    return paths.data_dir() / "staker.key"
+
+
+def read_secret(path: Path, field: str) -> bytes:
+    """A 32-byte secret from a file holding its hex (never echoed in errors)."""
+    try:
+        text = path.read_text().strip()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise InputError(f"{path} does not hold a hex secret key", field=field) from None
+    if len(raw) != 32:
+        raise InputError(f"{path} must hold a 32-byte hex secret key", field=field)
+    xonly_of(raw)  # range check
+    return raw
+
+
+def staker_key(path: Path | None, create: bool) -> bytes:
+    path = path or default_staker_key()
+    if not path.exists() and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, secrets.token_bytes(32).hex() + "\n", mode=0o600)
+        _stderr.print(f"generated a new staker key in {path} (mode 0600): back it up")
+    return read_secret(path, "staker-key-file")
+
+
+@dataclass
+class Ctx:
+    life: Lifecycle
+    tracker: Tracker
+    node: RegtestNode
+
+
+@contextmanager
+def opened(
+    datadir: Path | None,
+    wallet: str,
+    db: Path | None,
+    covenant_dir: Path | None,
+    params_file: Path | None,
+) -> Iterator[Ctx]:
+    node = RegtestNode(datadir or default_datadir())
+    rpc = node.rpc()
+    net = Network.parse(rpc.getblockchaininfo().chain)
+    cov_dir = covenant_dir or default_covenant_dir()
+    committee = LocalCommittee.load(cov_dir) if (cov_dir / "committee.json").exists() else None
+    params: ParamsSet
+    if params_file is not None:
+        params = load_global_params(params_file)
+    elif (cov_dir / PARAMS_FILE).exists():
+        params = load_global_params(cov_dir / PARAMS_FILE)
+    else:
+        raise InputError(
+            f"no params: pass --params or run `l2kit regtest covenant init` ({cov_dir})",
+            field="params",
+        )
+    tracker = Tracker(db or default_db())
+    try:
+        life = Lifecycle(rpc, tracker, params, net, committee, rpc.wallet(wallet))
+        yield Ctx(life, tracker, node)
+    finally:
+        tracker.close()
+        node.close()
+
+
+def common(f: Any) -> Any:
+    """Options every lifecycle command takes."""
+    for option in reversed(
+        [
+            datadir_option,
+            click.option("--wallet", default=WALLET, show_default=True, help="bitcoind wallet."),
+            click.option(
+                "--db",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help=f"Stake DB [default: ${DB_ENV} or <data dir>/stakes.db].",
+            ),
+            click.option(
+                "--covenant-dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help="Local covenant committee [default: <data dir>/covenant].",
+            ),
+            click.option(
+                "--params",
+                "params_file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="Staking params file [default: the committee's regtest params].",
+            ),
+            json_option,
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+staker_key_option = click.option(
+    "--staker-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Hex secret of the staker key [default: <data dir>/staker.key].",
+)
+fee_rate_option = click.option(
+    "--fee-rate", type=Decimal, default=Decimal(2), show_default=True, help="sat/vB."
+)
+
+
+def _human(data: dict[str, Any]) -> None:
+    for key in ("staking_txid", "state", "confirmations", "blocks_until_withdrawable", "value"):
+        click.echo(f"{key:<26} {data.get(key)}")
+    for kind, tx in data.get("txs", {}).items():
+        click.echo(f"  {kind:<24} {tx['txid']}  ({tx['confirmations']} conf)")
+
+
+@click.command("create")
+@common
+@staker_key_option
+@click.option("--fp", "fps", multiple=True, required=True, help="Finality provider public key.")
+@click.option("--amount", type=int, required=True, help="Stake in sats.")
+@click.option("--time", "staking_time", type=int, required=True, help="Staking time in blocks.")
+@click.option("--op-return", is_flag=True, help="Add the phase-1 V0 OP_RETURN (params tag).")
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Fund from this hex secret's BIP86 P2TR address instead of the wallet.",
+)
+@fee_rate_option
+@click.option("--max-fee-rate", type=Decimal, default=Decimal(50), show_default=True)
+@click.option("--nonce", default="", help="Make an otherwise identical request a new stake.")
+def create(
+    datadir: Path | None,
+    wallet: str,
+    db: Path | None,
+    covenant_dir: Path | None,
+    params_file: Path | None,
+    as_json: bool,
+    staker_key_file: Path | None,
+    fps: tuple[str, ...],
+    amount: int,
+    staking_time: int,
+    op_return: bool,
+    key_file: Path | None,
+    fee_rate: Decimal,
+    max_fee_rate: Decimal,
+    nonce: str,
+) -> None:
+    """Build, fund, check and broadcast a staking tx (idempotent per request)."""
+    seckey = staker_key(staker_key_file, create=True)
+    fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
+    funding_key: KeyPathKey | None = None
+    if key_file is not None:
+        funding_key = key_path_key(read_secret(key_file, "key-file"))
+        funding = f"key:{funding_key.internal.hex()}"
+    else:
+        funding = f"wallet:{wallet}"
+    req = StakeRequest(xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce)
+    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+        with _stderr.status("funding, checking and broadcasting the staking tx"):
+            stake, existed = ctx.life.create(req, seckey, fee_rate, max_fee_rate, funding_key)
+        data = ctx.life.status(stake, sync=False)
+        data["existing"] = existed
+        data["fee"] = stake.extra.get("fee")
+        emit(data, as_json, _human)
+
+
+@click.command("list")
+@common
+def list_(
+    datadir: Path | None,
+    wallet: str,
+    db: Path | None,
+    covenant_dir: Path | None,
+    params_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Every tracked stake with its state (synced with the chain)."""
+    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+        rows = [ctx.life.status(s, sync=False) for s in ctx.life.sync()]
+
+        def human(data: list[dict[str, Any]]) -> None:
+            for row in data:
+                left = row["blocks_until_withdrawable"]
+                click.echo(
+                    f"{row['staking_txid']}  {row['state']:<12} {row['value']:>12} sat  "
+                    f"{row['confirmations']:>5} conf  withdrawable in {left}"
+                )
+
+        emit(rows, as_json, human)
+
+
+_SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED}
+
+
+@click.command("status")
+@common
+@click.argument("txid")
+@click.option("--watch", is_flag=True, help="Keep syncing until the stake can be withdrawn.")
+@click.option("--interval", type=float, default=2.0, show_default=True)
+@click.option("--timeout", type=float, default=0.0, help="Stop watching after N s (0: never).")
+def status(
+    datadir: Path | None,
+    wallet: str,
+    db: Path | None,
+    covenant_dir: Path | None,
+    params_file: Path | None,
+    as_json: bool,
+    txid: str,
+    watch: bool,
+    interval: float,
+    timeout: float,
+) -> None:
+    """State, confirmations and blocks until withdrawable of one stake."""
+    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+        stake = ctx.life.get(txid)
+        data = ctx.life.status(stake)
+        if watch:
+            start = time.monotonic()
+            with _stderr.status("") as spinner:
+                while State(data["state"]) not in _SETTLED:
+                    spinner.update(
+                        f"{data['state']}: {data['confirmations']} conf, "
+                        f"{data['blocks_until_withdrawable']} blocks until withdrawable"
+                    )
+                    if timeout and time.monotonic() - start > timeout:
+                        break
+                    time.sleep(interval)
+                    data = ctx.life.status(ctx.life.get(txid))
+        emit(data, as_json, _human)
+
+
+@click.command("unbond")
+@common
+@staker_key_option
+@click.argument("txid")
+def unbond(
+    datadir: Path | None,
+    wallet: str,
+    db: Path | None,
+    covenant_dir: Path | None,
+    params_file: Path | None,
+    as_json: bool,
+    staker_key_file: Path | None,
+    txid: str,
+) -> None:
+    """Unbond early: covenant quorum signatures + staker signature, checked, broadcast."""
+    seckey = staker_key(staker_key_file, create=False)
+    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+        with _stderr.status("collecting covenant signatures and broadcasting the unbonding tx"):
+            stake = ctx.life.unbond(ctx.life.get(txid), seckey)
+        emit(ctx.life.status(stake, sync=False), as_json, _human)
+
+
+@click.command("withdraw")
+@common
+@staker_key_option
+@click.argument("txid")
+@click.option("--to", "to", required=True, help="Destination address.")
+@fee_rate_option
+def withdraw(
+    datadir: Path | None,
+    wallet: str,
+    db: Path | None,
+    covenant_dir: Path | None,
+    params_file: Path | None,
+    as_json: bool,
+    staker_key_file: Path | None,
+    txid: str,
+    to: str,
+    fee_rate: Decimal,
+) -> None:
+    """Withdraw after the timelock (staking expiry, unbonding or slashing change)."""
+    seckey = staker_key(staker_key_file, create=False)
+    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+        stake = ctx.life.withdraw(ctx.life.get(txid), to, seckey, fee_rate)
+        emit(ctx.life.status(stake, sync=False), as_json, _human)
+
+
+@click.command("slash")
+@common
+@click.argument("txid")
+@click.option(
+    "--fp-secret-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The finality provider's extracted secret key (hex).",
+)
+@click.option(
+    "--from", "source", type=click.Choice(["staking", "unbonding"]), default="staking",
+    show_default=True,
+)  # fmt: skip
+def slash(
+    datadir: Path | None,
+    wallet: str,
+    db: Path | None,
+    covenant_dir: Path | None,
+    params_file: Path | None,
+    as_json: bool,
+    txid: str,
+    fp_secret_file: Path,
+    source: str,
+) -> None:
+    """Slash with an FP's extracted key: decrypt the covenant adaptor sigs, sign, broadcast."""
+    fp_secret = read_secret(fp_secret_file, "fp-secret-file")
+    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+        stake = ctx.life.slash(ctx.life.get(txid), fp_secret, source)
+        emit(ctx.life.status(stake, sync=False), as_json, _human)
+
+
+@click.command("funding-address")
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--network", default="regtest", show_default=True)
+@json_option
+def funding_address(key_file: Path, network: str, as_json: bool) -> None:
+    """The BIP86 P2TR address (and descriptor) that `create --key-file` spends from."""
+    key = key_path_key(read_secret(key_file, "key-file"))
+    net = Network.parse(network)
+    emit({"address": key.address(net), "descriptor": key.descriptor}, as_json)
+
+
+COMMANDS: list[click.Command] = [create, list_, status, unbond, withdraw, slash, funding_address]

@@ -120,8 +120,8 @@ class LocalCommittee:
             "quorum": quorum,
             "secret_keys": [sk.hex() for sk in committee._keys.values()],
         }
-        _write_atomic(path, json.dumps(secret_doc, indent=2), mode=0o600)
-        _write_atomic(directory / PUBLIC_FILE, json.dumps(committee.public_doc(), indent=2))
+        write_atomic(path, json.dumps(secret_doc, indent=2), mode=0o600)
+        write_atomic(directory / PUBLIC_FILE, json.dumps(committee.public_doc(), indent=2))
         return committee
 
     def public_doc(self) -> dict[str, object]:
@@ -160,7 +160,7 @@ def load_public(directory: Path) -> tuple[tuple[XOnlyPubKey, ...], int]:
         raise StoreError(f"{path}: unreadable covenant public file") from exc
 
 
-def _write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:

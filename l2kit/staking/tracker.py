@@ -202,8 +202,15 @@ class Tracker:
 
     # --- stakes ---------------------------------------------------------------------------------
 
-    def add_stake(self, new: NewStake, staking_txid: str, staking_raw_hex: str) -> Stake:
-        """Record a signed staking tx (state CREATED) before it is broadcast."""
+    def add_stake(
+        self,
+        new: NewStake,
+        staking_txid: str,
+        staking_raw_hex: str,
+        sigs: dict[str, dict[tuple[str, str], str]] | None = None,
+    ) -> Stake:
+        """Record a signed staking tx (state CREATED) and the covenant signatures obtained for
+        it, in one DB transaction, before it is broadcast."""
         now = _now()
         with self._tx() as db:
             cur = db.execute(
@@ -224,6 +231,14 @@ class Tracker:
                 "INSERT INTO txs (stake_id, kind, txid, raw_hex, created_at) VALUES (?,?,?,?,?)",
                 (stake_id, "staking", staking_txid, staking_raw_hex, now),
             )
+            for kind, by_key in (sigs or {}).items():
+                if kind not in SIG_KINDS:
+                    raise StoreError(f"unknown signature kind {kind!r}")
+                for (cov, fp), sig in by_key.items():
+                    db.execute(
+                        "INSERT INTO covenant_sigs VALUES (?,?,?,?,?)",
+                        (stake_id, kind, cov, fp, sig),
+                    )
         return self.get(stake_id)
 
     @staticmethod

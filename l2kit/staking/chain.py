@@ -1,0 +1,110 @@
+"""Talking to the node about a stake's transactions: where is it, verify, broadcast.
+
+``broadcast`` never sends what bitcoind would not accept: ``testmempoolaccept`` first, then
+``sendrawtransaction`` with bounded retries. It is idempotent by txid: a tx the node already
+has (mempool or chain) is not sent again.
+
+``crash_point(name)``: a test-only hook. With ``L2KIT_TEST_CRASH_AT=name`` in the environment
+the process SIGKILLs itself there, so tests can prove that a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from l2kit import log
+from l2kit.errors import Retryable, RpcError, TxRejected
+
+_log = log.get(__name__)
+
+CRASH_ENV = "L2KIT_TEST_CRASH_AT"
+_NOT_FOUND = -5  # RPC_INVALID_ADDRESS_OR_KEY: no such transaction
+_ALREADY_IN_CHAIN = -27
+
+
+class Rpc(Protocol):
+    def call(self, method: str, *params: object) -> Any: ...
+
+
+def crash_point(name: str) -> None:
+    """Die like ``kill -9`` here when the test hook names this point."""
+    if os.environ.get(CRASH_ENV) == name:
+        _log.warning("test crash hook", point=name)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class Seen:
+    confirmations: int  # >0 in the best chain, 0 in the mempool, -1 unknown
+    block_hash: str | None = None
+    block_height: int | None = None
+
+
+UNKNOWN = Seen(-1)
+
+
+def observe(rpc: Rpc, txid: str) -> Seen:
+    """Where the node has ``txid`` (needs ``-txindex`` for confirmed txs, as l2kit's node has)."""
+    try:
+        info = rpc.call("getrawtransaction", txid, True)
+    except RpcError as exc:
+        if exc.code == _NOT_FOUND:
+            return UNKNOWN
+        raise
+    block_hash = info.get("blockhash")
+    if not block_hash:
+        return Seen(0)
+    confs = int(info.get("confirmations") or 0)
+    if confs <= 0:  # in a block that is no longer in the best chain
+        try:
+            rpc.call("getmempoolentry", txid)
+            return Seen(0)
+        except RpcError:
+            return UNKNOWN
+    header = rpc.call("getblockheader", block_hash, True)
+    return Seen(confs, str(block_hash), int(header["height"]))
+
+
+def check_accept(rpc: Rpc, raw_hex: str) -> None:
+    """Raise ``TxRejected`` with bitcoind's reason unless the node would accept ``raw_hex``."""
+    result = rpc.call("testmempoolaccept", [raw_hex])[0]
+    if not result.get("allowed"):
+        reason = result.get("reject-reason", "rejected")
+        details = result.get("reject-details")
+        raise TxRejected(
+            f"bitcoind would reject tx {result.get('txid')}: {reason}"
+            + (f" ({details})" if details else ""),
+            field="tx",
+        )
+
+
+def broadcast(rpc: Rpc, txid: str, raw_hex: str, attempts: int = 3, delay: float = 1.0) -> Seen:
+    """Verify then send ``raw_hex`` unless the node already has it; returns where it is."""
+    seen = observe(rpc, txid)
+    if seen.confirmations >= 0:
+        return seen
+    check_accept(rpc, raw_hex)
+    for attempt in range(1, attempts + 1):
+        try:
+            sent = rpc.call("sendrawtransaction", raw_hex)
+        except RpcError as exc:
+            if exc.code == _ALREADY_IN_CHAIN:
+                return observe(rpc, txid)
+            if isinstance(exc, Retryable) and attempt < attempts:
+                time.sleep(delay * attempt)
+                continue
+            raise TxRejected(f"sendrawtransaction refused {txid}: {exc.rpc_message}") from exc
+        except Retryable:
+            if attempt == attempts:
+                raise
+            time.sleep(delay * attempt)
+            continue
+        if str(sent) != txid:
+            raise TxRejected(f"node returned txid {sent}, expected {txid}", field="tx")
+        _log.info("broadcast", txid=txid)
+        return Seen(0)
+    raise AssertionError("unreachable")
