@@ -19,7 +19,8 @@
     ├── RenderError                 a template needs a value it was not given
     ├── ClusterError                the Kubernetes API refused or failed
     ├── StoreError                  the stake database is unusable
-    └── ProbeError                  a monitored target gave an unusable answer
+    ├── ProbeError                  a monitored target gave an unusable answer
+    └── RulesError                  shipped alert rules / dashboard malformed
 
 Each error carries its fields as attributes; messages never contain secrets.
 Only ``l2kit.cli.main`` prints errors and picks the exit code.
@@ -180,3 +181,11 @@ class ProbeError(L2kitError):
     def __init__(self, target: str, reason: str) -> None:
         super().__init__(f"{target}: {reason}")
         self.target, self.reason = target, reason
+
+
+class RulesError(L2kitError):
+    """The shipped alert rules or Grafana dashboard are malformed (one line per problem)."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        super().__init__(f"{path}: " + "; ".join(problems))
+        self.path, self.problems = path, problems
