@@ -1,7 +1,120 @@
-"""Top-level commands of this part (attached to the root group)."""
+"""``l2kit init | render | validate | values | secrets``: stack spec -> Kubernetes manifests.
+
+Exit codes: 2 for an invalid spec (one ``error: path: rule`` line per problem, nothing
+written), 1 for anything else that fails.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from l2kit.config import SECRET_KEYS
+from l2kit.errors import InputError, RenderError
+from l2kit.render import build as pipeline
+from l2kit.render import manifests, profiles
+from l2kit.render.checks import declared_refs
+from l2kit.render.manifests import dump_yaml
+
+
+def _read(spec: str) -> str:
+    if spec == "-":
+        return sys.stdin.read()
+    try:
+        return Path(spec).read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read spec: {exc.strerror}", field=spec) from exc
+
+
+@click.command("init")
+@click.option("--profile", "-p", required=True, type=click.Choice(profiles.PROFILES))
+@click.option("--network", "-n", type=click.Choice(profiles.INIT_NETWORKS), default=None,
+              help="Bitcoin network (default: regtest; finality-provider: signet).")
+def init_cmd(profile: str, network: str | None) -> None:
+    """Print a complete, commented stack spec for PROFILE."""
+    click.echo(profiles.init_spec(profile, network), nl=False)
+
+
+@click.command("render")
+@click.argument("spec")
+@click.option("-o", "--output", required=True, help="Output directory, or - for stdout.")
+@click.option("--generate-secrets", is_flag=True,
+              help="Also emit Secrets with fresh random RPC/wallet/HMAC/JWT values.")
+@click.option("--summary/--no-summary", default=True, help="Print objects per component.")
+def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) -> None:
+    """Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml)."""
+    result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
+    if output == "-":
+        click.echo(manifests.to_stream(result.objects), nl=False)
+        return
+    written = manifests.write_tree(result.objects, Path(output))
+    if summary:
+        _print_summary(result.objects)
+        click.echo(f"wrote {len(written)} files to {output}", err=True)
+
+
+def _print_summary(objs: list[dict[str, object]]) -> None:
+    counts: Counter[tuple[str, str]] = Counter()
+    for o in objs:
+        meta = o["metadata"]
+        assert isinstance(meta, dict)
+        lab = meta.get("labels", {})
+        stack = lab.get("l2kit.io/stack", meta.get("namespace", ""))
+        counts[(stack, lab.get("app.kubernetes.io/component", "-"))] += 1
+    width = max((len(f"{s}/{c}") for s, c in counts), default=10)
+    click.echo(f"{'stack/component':<{width}}  objects", err=True)
+    for (stack, comp), n in sorted(counts.items()):
+        click.echo(f"{stack + '/' + comp:<{width}}  {n}", err=True)
+
+
+@click.command("validate")
+@click.argument("spec")
+def validate_cmd(spec: str) -> None:
+    """Run every check (spec rules, rendering, invariants, Kubernetes schemas); write nothing."""
+    result = pipeline.build(_read(spec))
+    problems = pipeline.schema_problems(result.objects)
+    if problems:
+        raise RenderError("schema validation failed:\n" + "\n".join(problems))
+    version = pipeline.kubernetes_version() or "skipped (kubernetes-validate not installed)"
+    click.echo(f"ok: {len(result.fleet.stacks)} stack(s), {len(result.objects)} objects; "
+               f"Kubernetes schema {version}")
+
+
+@click.command("values")
+@click.argument("spec")
+@click.option("--generate-secrets", is_flag=True, help="Include generated Secrets.")
+def values_cmd(spec: str, generate_secrets: bool) -> None:
+    """Print Helm values for charts/l2kit (helm template renders the same objects)."""
+    result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
+    click.echo(dump_yaml(result.values.dump()), nl=False)
+
+
+@click.command("secrets")
+@click.argument("spec")
+def secrets_cmd(spec: str) -> None:
+    """List the existing Secrets/ConfigMaps SPEC refers to, with the keys each must hold."""
+    from l2kit.config import parse_spec
+
+    fleet = parse_spec(_read(spec))
+    refs = declared_refs(fleet)
+    for s in fleet.stacks:
+        for key in SECRET_KEYS:
+            ref = getattr(s.secrets, "".join("_" + c.lower() if c.isupper() else c for c in key))
+            if ref is not None:
+                click.echo(f"{s.namespace}  Secret {ref.existing_secret}  keys: "
+                           f"{', '.join(SECRET_KEYS[key])}  ({key})")
+        for comp in ("covenant", "finality_provider", "vigilante"):
+            c = getattr(s, comp)
+            for attr in ("keyring", "signer_keyring", "eots_keyring"):
+                ref = getattr(c, attr, None) if c is not None else None
+                if ref is not None:
+                    click.echo(f"{s.namespace}  Secret {ref.existing_secret}  keys: the files "
+                               f"of keyring-test/  ({comp}.{attr})")
+    for ns, cm in sorted(refs["ConfigMap"]):
+        click.echo(f"{ns}  ConfigMap {cm}")
+
+
+COMMANDS: list[click.Command] = [init_cmd, render_cmd, validate_cmd, values_cmd, secrets_cmd]

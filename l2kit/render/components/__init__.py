@@ -1,0 +1,1 @@
+"""One planner module per component; each exposes plan(stack, builder)."""

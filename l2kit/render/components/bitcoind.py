@@ -1,0 +1,241 @@
+"""bitcoind: StatefulSet + bitcoin.conf ConfigMap + exporter sidecar + sync-aware probes.
+
+bitcoin.conf puts the network selector first and **everything else** under the network's
+section header (``[main]``, ``[test]``, ``[testnet4]``, ``[signet]``, ``[regtest]``): rpcport,
+rpcbind, port, bind only apply inside it (components.md §1.2). The rpcauth line is filled in
+by an init container from the RPC Secret (``@@RPCAUTH@@`` placeholder), so the ConfigMap
+holds no credential. Probes use bitcoin-cli with the cookie in the datadir (no password).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from l2kit.config import Bitcoind, Network, RpcSecret, StackSpec
+from l2kit.render.common import (
+    SCRIPTS_MOUNT,
+    SIDE_RESOURCES,
+    Obj,
+    container_security,
+    empty_dir,
+    exec_probe,
+    name,
+    pod0_host,
+    pod_spec,
+    render_config_init,
+    resources,
+    scripts_volume,
+    secret_env,
+    secret_volume,
+    volume_claim,
+)
+from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
+from l2kit.render.values import StackBuilder
+
+DATADIR = "/home/bitcoin/.bitcoin"
+COMPONENT = "bitcoind"
+# Components that call bitcoind RPC / ZMQ (NetworkPolicy allow-list).
+RPC_CLIENTS = (
+    "miner", "electrs", "vigilante-reporter", "vigilante-submitter", "vigilante-monitor",
+    "vigilante-bstracker", "finality-gadget",
+)
+
+
+class NetParams(NamedTuple):
+    selector: str  # line that picks the chain
+    section: str  # bitcoin.conf section header
+    rpc: int
+    p2p: int
+    subdir: str  # datadir subdirectory ('' on mainnet)
+    cli_flag: str  # bitcoin-cli / electrs network flag
+
+
+NET: dict[Network, NetParams] = {
+    "mainnet": NetParams("chain=main", "main", 8332, 8333, "", "-chain=main"),
+    "testnet": NetParams("testnet=1", "test", 18332, 18333, "testnet3", "-testnet"),
+    "testnet4": NetParams("testnet4=1", "testnet4", 48332, 48333, "testnet4", "-testnet4"),
+    "signet": NetParams("signet=1", "signet", 38332, 38333, "signet", "-signet"),
+    "regtest": NetParams("regtest=1", "regtest", 18443, 18444, "regtest", "-regtest"),
+}
+
+
+def rpc_port(stack: StackSpec, b: Bitcoind) -> int:
+    return b.rpc_port or NET[stack.network].rpc
+
+
+def p2p_port(stack: StackSpec, b: Bitcoind) -> int:
+    return b.p2p_port or NET[stack.network].p2p
+
+
+def rpc_host(stack: StackSpec) -> str:
+    """Clients talk to pod 0 so that RPC and ZMQ come from the same node."""
+    return pod0_host(stack, COMPONENT)
+
+
+def needs_wallet(stack: StackSpec) -> bool:
+    return stack.miner is not None or (
+        stack.vigilante is not None and "submitter" in stack.vigilante.roles
+    )
+
+
+def bitcoin_conf(stack: StackSpec, b: Bitcoind) -> str:
+    net = NET[stack.network]
+    lines = [
+        f"# bitcoind of stack {stack.name} ({stack.network}); rendered by l2kit",
+        net.selector,
+        "",
+        "# Everything below applies to this network only (section-only options included).",
+        f"[{net.section}]",
+        "server=1",
+        "printtoconsole=1",
+        "rpcauth=@@RPCAUTH@@",
+        "rpcbind=0.0.0.0",
+        "rpcallowip=0.0.0.0/0",
+        f"rpcport={rpc_port(stack, b)}",
+        "bind=0.0.0.0",
+        f"port={p2p_port(stack, b)}",
+        f"txindex={1 if b.txindex else 0}",
+        f"prune={b.prune}",
+        f"dbcache={b.dbcache}",
+        f"zmqpubsequence=tcp://0.0.0.0:{b.zmq_sequence_port}",
+        f"zmqpubrawblock=tcp://0.0.0.0:{b.zmq_raw_block_port}",
+        f"zmqpubrawtx=tcp://0.0.0.0:{b.zmq_raw_tx_port}",
+    ]
+    if needs_wallet(stack):
+        lines.append("disablewallet=0")
+    else:
+        lines.append("disablewallet=1")
+    if stack.network == "regtest":
+        lines.append("fallbackfee=0.00001")
+    lines += [f"{k}={v}" for k, v in sorted(b.extra_config.items())]
+    return "\n".join(lines) + "\n"
+
+
+def plan(stack: StackSpec, sb: StackBuilder) -> None:
+    b = stack.bitcoind
+    rpc = stack.secrets.rpc
+    if b is None or rpc is None:
+        return
+    n = name(stack, COMPONENT)
+    conf = bitcoin_conf(stack, b)
+    add_config_map(sb, stack, COMPONENT, COMPONENT, n, {"bitcoin.conf": conf})
+    rport, pport = rpc_port(stack, b), p2p_port(stack, b)
+    env = [{"name": "BITCOIN_DATA", "value": DATADIR}]
+    mounts = [
+        {"name": "data", "mountPath": DATADIR},
+        {"name": "config", "mountPath": "/config"},
+        {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+        {"name": "probe", "mountPath": "/probe"},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    need_ibd = "0" if stack.network == "regtest" else "1"
+    main: Obj = {
+        "name": "bitcoind",
+        "image": b.image,
+        # Run bitcoind directly as the image's non-root user (the entrypoint would need root).
+        "command": ["bitcoind"],
+        "args": ["-conf=/config/bitcoin.conf", f"-datadir={DATADIR}"],
+        "env": env,
+        "ports": [
+            {"name": "rpc", "containerPort": rport, "protocol": "TCP"},
+            {"name": "p2p", "containerPort": pport, "protocol": "TCP"},
+            {"name": "zmq-sequence", "containerPort": b.zmq_sequence_port, "protocol": "TCP"},
+            {"name": "zmq-rawblock", "containerPort": b.zmq_raw_block_port, "protocol": "TCP"},
+            {"name": "zmq-rawtx", "containerPort": b.zmq_raw_tx_port, "protocol": "TCP"},
+        ],
+        "resources": resources(b.resources),
+        "securityContext": container_security(),
+        "startupProbe": exec_probe(
+            ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-startup.sh"], period=10, timeout=30,
+            failures=360,
+        ),
+        "readinessProbe": exec_probe(
+            ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-ready.sh", str(b.probes.max_header_lag),
+             need_ibd],
+            period=30, timeout=30, failures=2,
+        ),
+        "livenessProbe": exec_probe(
+            ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-live.sh",
+             str(b.probes.liveness_window_seconds)],
+            period=60, timeout=30, failures=3,
+        ),
+        "lifecycle": {
+            "preStop": {"exec": {"command": ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-stop.sh"]}}
+        },
+        "volumeMounts": mounts,
+    }
+    containers = [main]
+    ports = [
+        Port("rpc", rport), Port("p2p", pport), Port("zmq-sequence", b.zmq_sequence_port),
+        Port("zmq-rawblock", b.zmq_raw_block_port), Port("zmq-rawtx", b.zmq_raw_tx_port),
+    ]
+    if b.exporter.enabled:
+        containers.append(_exporter(b, rpc, rport))
+        ports.append(Port("metrics", b.exporter.port))
+    init = render_config_init(
+        b.image,
+        "/config-template/bitcoin.conf",
+        "/config/bitcoin.conf",
+        {"RPCAUTH": f"/secrets/rpc/{rpc.rpcauth_key}"},
+        [
+            {"name": "config-template", "mountPath": "/config-template"},
+            {"name": "config", "mountPath": "/config"},
+            {"name": "rpc-secret", "mountPath": "/secrets/rpc", "readOnly": True},
+        ],
+    )
+    volumes = [
+        {"name": "config-template", "configMap": {"name": n, "defaultMode": 0o444}},
+        secret_volume("rpc-secret", rpc.existing_secret, [(rpc.rpcauth_key, rpc.rpcauth_key)]),
+        scripts_volume(stack),
+        empty_dir("config", medium_memory=True),
+        empty_dir("probe"),
+        empty_dir("tmp"),
+    ]
+    spec = pod_spec(
+        stack, uid=b.uid, containers=containers, volumes=volumes, init_containers=[init],
+        grace=900, component=COMPONENT, replicas=b.replicas,
+    )
+    ingress = [
+        Ingress((pport,), from_anywhere=True),
+        Ingress(
+            (rport, b.zmq_sequence_port, b.zmq_raw_block_port, b.zmq_raw_tx_port),
+            from_components=RPC_CLIENTS,
+        ),
+    ]
+    if b.exporter.enabled:
+        ingress.append(Ingress((b.exporter.port,), from_monitoring=True))
+    add_workload(
+        sb,
+        stack,
+        Workload(
+            component=COMPONENT, app="bitcoind", kind="StatefulSet", pod_spec=spec,
+            replicas=b.replicas, config_texts=[conf], claims=[volume_claim(b.storage)],
+            ports=ports, ingress=ingress,
+            metrics_port="metrics" if b.exporter.enabled else None,
+        ),
+        stack.monitoring.namespace,
+    )
+
+
+def _exporter(b: Bitcoind, rpc: RpcSecret, rport: int) -> Obj:
+    return {
+        "name": "exporter",
+        "image": b.exporter.image,
+        "env": [
+            {"name": "BITCOIN_RPC_HOST", "value": "127.0.0.1"},
+            {"name": "BITCOIN_RPC_PORT", "value": str(rport)},
+            {"name": "BITCOIN_RPC_USER", "value": rpc.user},
+            secret_env("BITCOIN_RPC_PASSWORD", rpc.existing_secret, rpc.password_key),
+            {"name": "METRICS_PORT", "value": str(b.exporter.port)},
+            {"name": "TIMEOUT", "value": "10"},
+        ],
+        "ports": [{"name": "metrics", "containerPort": b.exporter.port, "protocol": "TCP"}],
+        "resources": SIDE_RESOURCES,
+        # The image runs as nobody (65534).
+        "securityContext": container_security(65534),
+        "readinessProbe": {
+            "tcpSocket": {"port": "metrics"}, "periodSeconds": 30, "timeoutSeconds": 5,
+            "failureThreshold": 3, "successThreshold": 1,
+        },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }

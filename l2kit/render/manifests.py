@@ -1,0 +1,170 @@
+"""Values -> Kubernetes objects through the Jinja templates; writing them atomically.
+
+Jinja2 runs with ``StrictUndefined``: a template that asks for a key the values lack raises
+:class:`RenderError`. The environment and the compiled templates are built once per process.
+Filters mirror Helm's: ``toyaml(n)`` = ``toYaml | nindent n``, ``tojson`` = ``toJson``,
+``files_get(path)`` = ``.Files.Get path`` (relative to ``charts/l2kit``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from l2kit import resources
+from l2kit.errors import RenderError
+
+Obj = dict[str, Any]
+
+TEMPLATES = (
+    "common/configmap.yaml.j2",
+    "common/secret.yaml.j2",
+    "common/service.yaml.j2",
+    "common/statefulset.yaml.j2",
+    "common/deployment.yaml.j2",
+    "common/poddisruptionbudget.yaml.j2",
+    "common/networkpolicy.yaml.j2",
+    "common/servicemonitor.yaml.j2",
+    "monitoring/prometheusrule.yaml.j2",
+    "monitoring/dashboard.yaml.j2",
+)
+# Placeholders used until the monitoring-rules part ships the real files.
+_FILE_FALLBACK = {
+    "files/alerts.rules.yaml": "groups: []\n",
+    "files/dashboard.json": '{"title": "l2kit", "panels": []}\n',
+}
+KIND_ORDER = (
+    "Secret", "ConfigMap", "Service", "StatefulSet", "Deployment", "PodDisruptionBudget",
+    "NetworkPolicy", "ServiceMonitor", "PrometheusRule",
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump_yaml(value: Any) -> str:
+    return yaml.dump(
+        value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=math.inf,
+        allow_unicode=True,
+    )
+
+
+def _toyaml(value: Any, indent: int = 0) -> str:
+    text = dump_yaml(value).rstrip("\n")
+    if text.endswith("\n..."):
+        text = text[: -len("\n...")]
+    pad = " " * indent
+    return "\n" + "\n".join(pad + line if line else line for line in text.split("\n"))
+
+
+@cache
+def files_get(path: str) -> str:
+    full = resources.chart_dir() / path
+    if full.is_file():
+        return full.read_text()
+    if path in _FILE_FALLBACK:
+        return _FILE_FALLBACK[path]
+    raise RenderError(f"chart file {path} not found")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["toyaml"] = _toyaml
+    env.globals["files_get"] = files_get
+    return env
+
+
+def render_text(values: Obj) -> str:
+    """One multi-document YAML stream of every object."""
+    env = environment()
+    parts = []
+    for tpl in TEMPLATES:
+        try:
+            parts.append(env.get_template(tpl).render(values=values))
+        except jinja2.UndefinedError as exc:
+            raise RenderError(f"{tpl}: missing value: {exc.message}") from exc
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"{tpl}: {exc}") from exc
+    return "".join(parts)
+
+
+def render_objects(values: Obj) -> list[Obj]:
+    text = render_text(values)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        docs = [d for d in yaml.load_all(text, Loader=loader) if d]
+    except yaml.YAMLError as exc:
+        raise RenderError(f"templates produced invalid YAML: {exc}") from exc
+    return sorted(docs, key=sort_key)
+
+
+def sort_key(obj: Obj) -> tuple[str, int, str, str]:
+    meta = obj.get("metadata", {})
+    kind = obj.get("kind", "")
+    rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+    stack = meta.get("labels", {}).get("l2kit.io/stack", "")
+    return (stack, rank, meta.get("namespace", ""), meta.get("name", ""))
+
+
+def object_path(obj: Obj) -> str:
+    meta = obj["metadata"]
+    group = meta.get("labels", {}).get("l2kit.io/stack") or meta.get("namespace", "fleet")
+    return f"{group}/{obj['kind'].lower()}-{meta['name']}.yaml"
+
+
+def to_stream(objs: list[Obj]) -> str:
+    return "".join("---\n" + dump_yaml(o) for o in objs)
+
+
+def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
+    """Write one file per object under ``out_dir`` atomically (temp dir, then rename).
+
+    An existing ``out_dir`` is replaced as a whole, so a failed run never leaves a mix.
+    """
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        written = []
+        for obj in objs:
+            rel = object_path(obj)
+            target = tmp / rel
+            if target.exists():
+                raise RenderError(f"two objects map to the same file {rel}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(dump_yaml(obj))
+            written.append(out_dir / rel)
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+            os.replace(out_dir, old / "tree")
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out_dir)
+        return written
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,183 @@
+"""Append objects to a StackBuilder in the shape the templates expect (see values.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from l2kit.config import StackSpec
+from l2kit.render.common import Obj, checksum, labels, name, selector_labels
+from l2kit.render.values import StackBuilder
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    port: int
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """Who may reach which named ports: components of the same stack, monitoring, or anyone."""
+
+    ports: tuple[int, ...]
+    from_components: tuple[str, ...] = ()
+    from_monitoring: bool = False
+    from_anywhere: bool = False
+
+
+@dataclass
+class Workload:
+    component: str
+    app: str
+    kind: str  # StatefulSet | Deployment
+    pod_spec: Obj
+    replicas: int = 1
+    config_texts: list[str] = field(default_factory=list)
+    claims: list[Obj] = field(default_factory=list)
+    ports: list[Port] = field(default_factory=list)
+    ingress: list[Ingress] = field(default_factory=list)
+    metrics_port: str | None = None
+    metrics_path: str = "/metrics"
+
+
+def add_config_map(
+    b: StackBuilder, stack: StackSpec, app: str, component: str, cm_name: str, data: dict[str, str]
+) -> None:
+    b.config_maps.append(
+        {"name": cm_name, "labels": labels(stack, app, component), "annotations": {}, "data": data}
+    )
+
+
+def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: str) -> None:
+    """The workload plus its Services, PDB, NetworkPolicy and ServiceMonitor."""
+    n = name(stack, w.component)
+    lab = labels(stack, w.app, w.component)
+    sel = selector_labels(stack, w.component)
+    pod_annotations = {"checksum/config": checksum(*w.config_texts)} if w.config_texts else {}
+    common = {
+        "name": n,
+        "labels": lab,
+        "annotations": {},
+        "replicas": w.replicas,
+        "selector": {"matchLabels": sel},
+        "podLabels": lab,
+        "podAnnotations": pod_annotations,
+        "podSpec": w.pod_spec,
+    }
+    if w.kind == "StatefulSet":
+        b.stateful_sets.append(
+            {
+                **common,
+                "serviceName": f"{n}-headless",
+                "podManagementPolicy": "Parallel",
+                "updateStrategy": {"type": "RollingUpdate"},
+                "volumeClaimTemplates": w.claims,
+            }
+        )
+    else:
+        b.deployments.append({**common, "strategy": {"type": "Recreate"}})
+    svc_ports = [
+        {"name": p.name, "port": p.port, "targetPort": p.name, "protocol": p.protocol}
+        for p in w.ports
+    ]
+    if svc_ports:
+        scrape = {"l2kit.io/scrape": "true"} if w.metrics_port else {}
+        b.services.append(
+            {
+                "name": n,
+                "labels": {**lab, **scrape},
+                "annotations": {},
+                "spec": {"type": "ClusterIP", "selector": sel, "ports": svc_ports},
+            }
+        )
+    if w.kind == "StatefulSet":
+        b.services.append(
+            {
+                "name": f"{n}-headless",
+                "labels": {**lab, "l2kit.io/headless": "true"},
+                "annotations": {},
+                "spec": {
+                    "clusterIP": "None",
+                    "publishNotReadyAddresses": True,
+                    "selector": sel,
+                    "ports": svc_ports or [{"name": "none", "port": 1, "targetPort": 1}],
+                },
+            }
+        )
+    b.pdbs.append(
+        {"name": n, "labels": lab, "spec": {"maxUnavailable": 1, "selector": {"matchLabels": sel}}}
+    )
+    rules = [_ingress_rule(stack, i, monitoring_ns) for i in w.ingress]
+    b.network_policies.append(
+        {
+            "name": n,
+            "labels": lab,
+            "spec": {
+                "podSelector": {"matchLabels": sel},
+                "policyTypes": ["Ingress"],
+                "ingress": rules,
+            },
+        }
+    )
+    if w.metrics_port and stack.monitoring.service_monitors:
+        b.service_monitors.append(
+            {
+                "name": n,
+                "labels": lab,
+                "spec": {
+                    "selector": {"matchLabels": {**sel, "l2kit.io/scrape": "true"}},
+                    "namespaceSelector": {"matchNames": [stack.namespace]},
+                    "endpoints": [
+                        {"port": w.metrics_port, "path": w.metrics_path, "interval": "30s"}
+                    ],
+                },
+            }
+        )
+
+
+def _ingress_rule(stack: StackSpec, i: Ingress, monitoring_ns: str) -> Obj:
+    rule: Obj = {"ports": [{"protocol": "TCP", "port": p} for p in i.ports]}
+    if i.from_anywhere:
+        return rule
+    peers: list[Obj] = []
+    if i.from_components:
+        peers.append(
+            {
+                "podSelector": {
+                    "matchLabels": {"l2kit.io/stack": stack.name},
+                    "matchExpressions": [
+                        {
+                            "key": "app.kubernetes.io/component",
+                            "operator": "In",
+                            "values": sorted(i.from_components),
+                        }
+                    ],
+                }
+            }
+        )
+    if i.from_monitoring:
+        peers.append(
+            {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": monitoring_ns}
+                }
+            }
+        )
+    rule["from"] = peers
+    return rule
+
+
+def add_default_deny(b: StackBuilder, stack: StackSpec) -> None:
+    """Deny all ingress to the stack's pods; each component's policy then allows its clients."""
+    b.network_policies.append(
+        {
+            "name": name(stack, "default-deny"),
+            "labels": labels(stack, "l2kit", "default-deny"),
+            "spec": {
+                "podSelector": {"matchLabels": {"l2kit.io/stack": stack.name}},
+                "policyTypes": ["Ingress"],
+                "ingress": [],
+            },
+        }
+    )

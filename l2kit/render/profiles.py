@@ -1,0 +1,214 @@
+"""``l2kit init``: complete, commented stack specs for each profile.
+
+The text is assembled from commented sections so that every emitted field is explained; the
+result always parses with :func:`l2kit.config.parse_spec` (checked by the tests).
+"""
+
+from __future__ import annotations
+
+from l2kit.errors import InputError
+
+PROFILES = ("devnet", "bitcoin", "finality-provider", "rollup")
+INIT_NETWORKS = ("regtest", "signet", "testnet4", "mainnet")
+_DEFAULT_NETWORK = {"devnet": "regtest", "bitcoin": "regtest", "finality-provider": "signet",
+                    "rollup": "regtest"}
+# Profiles that include Babylon, whose [btc-config] network has no testnet4.
+_NEEDS_BABYLON = {"devnet", "finality-provider", "rollup"}
+
+
+def default_network(profile: str) -> str:
+    return _DEFAULT_NETWORK[profile]
+
+
+def check(profile: str, network: str) -> None:
+    if profile not in PROFILES:
+        raise InputError(f"unknown profile {profile!r} (one of {', '.join(PROFILES)})",
+                         field="--profile")
+    if profile == "devnet" and network != "regtest":
+        raise InputError("the devnet profile runs on regtest only", field="--network")
+    if profile in _NEEDS_BABYLON and network == "testnet4":
+        raise InputError(f"profile {profile} includes Babylon, which has no testnet4 "
+                         "(use signet, regtest or mainnet)", field="--network")
+
+
+def init_spec(profile: str, network: str | None = None) -> str:
+    net = network or default_network(profile)
+    check(profile, net)
+    stack = {"devnet": "devnet", "bitcoin": "btc", "finality-provider": "fp",
+             "rollup": "rollup"}[profile]
+    name = f"{stack}-{net}" if profile != "devnet" else "devnet"
+    parts = [_HEADER.format(profile=profile, network=net), _stack(name, net)]
+    if profile == "devnet":
+        parts += [_secrets(name, rpc=True, wallet=True, eots=True, cov=True),
+                  _bitcoind(1, net), _MINER, _ELECTRS, _BABYLOND, _covenant(name),
+                  _fp(name), _vigilante(name)]
+    elif profile == "bitcoin":
+        parts += [_secrets(name, rpc=True), _bitcoind(3, net)]
+    elif profile == "finality-provider":
+        parts += [_secrets(name, eots=True), _chain(net, "v4.2.0"), _fp(name)]
+    else:
+        parts += [_secrets(name, rpc=True, rollup=True), _bitcoind(1, net),
+                  _chain(net, "v4.0.0-snapshot.250522"), _ROLLUP.format(stack=name)]
+    return "".join(parts)
+
+
+_HEADER = """\
+# l2kit stack spec: profile {profile}, bitcoin network {network}.
+# Render with `l2kit render SPEC -o DIR`, check with `l2kit validate SPEC`,
+# Helm values with `l2kit values SPEC`. A spec is a fleet: add more entries under `stacks:`.
+# Secrets are never written here: every `existingSecret` names a Secret you create in the
+# stack's namespace (`l2kit secrets SPEC` lists them with their keys), or let
+# `l2kit render --generate-secrets` emit the random ones (RPC, wallet, HMAC, JWT).
+stacks:
+"""
+
+
+def _stack(name: str, net: str) -> str:
+    return f"""\
+  - name: {name}                 # prefix of every object name; label l2kit.io/stack
+    namespace: {name}            # namespace the stack is rendered into
+    network: {net}               # mainnet | testnet (testnet3) | testnet4 | signet | regtest
+    monitoring:
+      namespace: monitoring      # Prometheus' namespace: the only one allowed to scrape
+      serviceMonitors: true      # Prometheus Operator ServiceMonitors per component
+      prometheusRule: true       # l2kit alert rules (PrometheusRule in monitoring namespace)
+      dashboard: true            # Grafana dashboard ConfigMap (label grafana_dashboard=1)
+"""
+
+
+def _secrets(name: str, *, rpc: bool = False, wallet: bool = False, eots: bool = False,
+             cov: bool = False, rollup: bool = False) -> str:
+    out = "    secrets:\n"
+    if rpc:
+        out += f"""\
+      rpc:                       # keys: password (clear, for clients), rpcauth (user:salt$hmac)
+        existingSecret: {name}-bitcoind-rpc
+        user: l2kit              # must match the user inside the rpcauth line
+"""
+    if wallet:
+        out += f"""\
+      wallet:                    # key: passphrase (regtest mining / vigilante submitter wallet)
+        existingSecret: {name}-btc-wallet
+"""
+    if eots:
+        out += f"""\
+      eotsHmac:                  # key: hmac-key (shared by fpd and eotsd)
+        existingSecret: {name}-eots-hmac
+"""
+    if cov:
+        out += f"""\
+      covenantHmac:              # key: hmac-key (shared by covd and covenant-signer)
+        existingSecret: {name}-covenant-hmac
+"""
+    if rollup:
+        out += f"""\
+      jwt:                       # key: jwt.hex (engine API secret, `openssl rand -hex 32`)
+        existingSecret: {name}-engine-jwt
+      l1:                        # keys: rpc-url, beacon-url (Ethereum L1 endpoints)
+        existingSecret: {name}-l1
+      sequencer:                 # key: p2p-sequencer-key (hex private key)
+        existingSecret: {name}-sequencer
+"""
+    return out
+
+
+def _bitcoind(replicas: int, net: str) -> str:
+    return f"""\
+    bitcoind:
+      replicas: {replicas}                # one StatefulSet; replicas spread over nodes/zones
+      image: bitcoin/bitcoin:31.0  # pinned tag; bitcoind runs directly as uid 101 (no root)
+      uid: 101
+      txindex: true              # Babylon tooling needs it; incompatible with prune
+      prune: 0                   # 0 off, 1 manual, >= 550 MiB target
+      rpcPort: null              # null: network default ({net})
+      p2pPort: null
+      zmqSequencePort: 29000
+      zmqRawBlockPort: 29001
+      zmqRawTxPort: 29002
+      dbcache: 450
+      extraConfig: {{}}            # more bitcoin.conf lines for the network section
+      storage:
+        size: {"20Gi" if net == "regtest" else "1Ti" if net == "mainnet" else "200Gi"}
+        storageClass: null       # null: the cluster default
+        snapshot: null           # VolumeSnapshot name to restore the datadir from
+      resources: {{cpu: "1", memory: 2Gi, memoryLimit: 4Gi}}
+      exporter: {{enabled: true, image: "jvstein/bitcoin-prometheus-exporter:v0.7.0", port: 9332}}
+      probes:
+        maxHeaderLag: 2          # ready when headers - blocks <= this (and not in IBD)
+        livenessWindowSeconds: 3600   # restart only if behind and stuck this long
+"""
+
+
+_MINER = """\
+    miner:                       # regtest only: mines into a passphrase-protected wallet
+      image: bitcoin/bitcoin:31.0
+      intervalSeconds: 10
+      initialBlocks: 110         # coinbase maturity + a little
+      wallet: default            # also the vigilante submitter's wallet
+"""
+
+_ELECTRS = """\
+    electrs:                     # esplora HTTP API for vigilante bstracker
+      image: mempool/electrs:v3.1.0
+      storage: {size: 10Gi}
+"""
+
+_BABYLOND = """\
+    babylond:                    # single validator initialised by `babylond testnet --v 1`
+      image: babylonlabs/babylond:v4.2.0
+      chainId: chain-test
+      epochInterval: 10
+      covenantPks: [2d4ccbe538f846a750d82a77cd742895e51afcf23d86d05004a356b783902748]
+      covenantQuorum: 1
+      storage: {size: 20Gi}
+"""
+
+
+def _chain(net: str, version: str) -> str:
+    return f"""\
+    babylonChain:                # an existing Babylon chain (its BTC network must be {net})
+      chainId: bbn-{net}-1
+      rpcAddr: http://babylond.babylon.svc:26657
+      grpcAddr: http://babylond.babylon.svc:9090
+      version: {version}
+"""
+
+
+def _covenant(name: str) -> str:
+    return f"""\
+    covenant:                    # covd + covenant-signer (signer unlocked after start)
+      emulatorImage: babylonlabs/covenant-emulator:v0.16.0
+      signerImage: babylonlabs/covenant-signer:v0.16.0
+      keyring: {{existingSecret: {name}-covd-keyring, keyName: covenant}}
+      signerKeyring: {{existingSecret: {name}-signer-keyring, keyName: signer}}
+"""
+
+
+def _fp(name: str) -> str:
+    return f"""\
+    finalityProvider:            # fpd + eotsd (metrics rebound to 0.0.0.0)
+      image: babylonlabs/finality-provider:v2.0.1
+      keyring: {{existingSecret: {name}-fpd-keyring, keyName: finality-provider}}
+      eotsKeyring: {{existingSecret: {name}-eotsd-keyring}}
+      storage: {{size: 5Gi}}
+"""
+
+
+def _vigilante(name: str) -> str:
+    return f"""\
+    vigilante:                   # one StatefulSet per role
+      image: babylonlabs/vigilante:v0.24.1
+      roles: [reporter, submitter, monitor, bstracker]
+      keyring: {{existingSecret: {name}-vigilante-keyring, keyName: vigilante}}
+      genesisConfigMap: null     # null: monitor fetches genesis.json from Babylon RPC
+"""
+
+
+_ROLLUP = """\
+    rollup:                      # op-geth + op-node (Babylon fork) + finality gadget
+      chainId: 706114
+      rollupConfigMap: {stack}-rollup-config   # keys genesis.json, rollup.json
+      fgContractAddress: bbn1ghd753shjuwexxywmgs4xz7x2q732vcnkm6h2pyv9s6ah3hylvrqxxvh0f
+      sequencer: true
+      storage: {{size: 100Gi}}
+"""

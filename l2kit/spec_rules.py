@@ -1,0 +1,183 @@
+"""Cross-field rules of the stack spec; each returns ``path: rule`` lines (empty = fine).
+
+Field-local rules (types, ranges, image pins, quantities) are in the models of
+:mod:`l2kit.config`; the rules here need more than one field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from l2kit.config import BABYLON_NETWORKS, Bitcoind, FleetSpec, StackSpec, is_hex
+
+# The OP-stack finality gadget needs x/btcstkconsumer + CosmWasm (BSN era). Present in the
+# v3.0.0-snapshot.* and v4.0.0-snapshot.* builds (and commit 076f27d used by BRID), absent
+# from v4.0.0-rc.0, v4.0.0, v4.2.x, v4.3.x (components.md §6).
+_GADGET_COMPATIBLE = re.compile(r"^(v3\.0\.0-snapshot\.|v4\.0\.0-snapshot\.|076f27d)")
+
+# bitcoin.conf options l2kit computes itself; extraConfig must not override them.
+_MANAGED_CONF = frozenset(
+    {
+        "regtest", "testnet", "testnet4", "signet", "chain", "datadir", "conf", "includeconf",
+        "rpcauth", "rpcuser", "rpcpassword", "rpcbind", "rpcallowip", "rpcport", "port", "bind",
+        "txindex", "prune", "server", "printtoconsole", "dbcache", "zmqpubsequence",
+        "zmqpubrawblock", "zmqpubrawtx", "daemon", "pid",
+    }
+)
+_CONF_KEY = re.compile(r"^[a-z][a-z0-9]*$")
+
+
+def babylon_version(stack: StackSpec) -> str | None:
+    """The babylond version the stack talks to: the local image tag or the chain's version."""
+    if stack.babylond is not None:
+        return stack.babylond.image.rsplit(":", 1)[1].split("@", 1)[0]
+    if stack.babylon_chain is not None:
+        return stack.babylon_chain.version
+    return None
+
+
+def gadget_compatible(version: str) -> bool:
+    return bool(_GADGET_COMPATIBLE.match(version))
+
+
+def fleet_problems(fleet: FleetSpec) -> list[str]:
+    problems: list[str] = []
+    names = Counter(s.name for s in fleet.stacks)
+    for i, stack in enumerate(fleet.stacks):
+        if names[stack.name] > 1:
+            problems.append(f"stacks.{i}.name: must be unique in the fleet ({stack.name!r})")
+        problems += [f"stacks.{i}.{p}" for p in stack_problems(stack)]
+    return problems
+
+
+def stack_problems(s: StackSpec) -> list[str]:
+    out: list[str] = []
+    if s.bitcoind is not None:
+        out += [f"bitcoind.{p}" for p in bitcoind_problems(s.bitcoind)]
+    out += _secret_needs(s)
+    out += _babylon_rules(s)
+    if s.miner is not None:
+        if s.network != "regtest":
+            out.append(f"miner: only for network regtest (network is {s.network})")
+        if s.bitcoind is None:
+            out.append("miner: needs bitcoind in the same stack")
+    if s.electrs is not None:
+        out += _needs_unpruned_txindex(s, "electrs")
+    if s.vigilante is not None:
+        v = s.vigilante
+        out += _needs_unpruned_txindex(s, "vigilante")
+        if len(set(v.roles)) != len(v.roles) or not v.roles:
+            out.append("vigilante.roles: must be a non-empty list without duplicates")
+        if "bstracker" in v.roles and s.electrs is None:
+            out.append("vigilante.roles: bstracker needs electrs (indexer-addr) in the stack")
+    if s.rollup is not None:
+        if s.bitcoind is None:
+            out.append("rollup: the finality gadget needs bitcoind in the same stack")
+        version = babylon_version(s)
+        if version is not None and not gadget_compatible(version):
+            where = "babylond.image" if s.babylond is not None else "babylonChain.version"
+            out.append(
+                f"{where}: babylond {version} lacks x/btcstkconsumer; the rollup finality "
+                "gadget needs a BSN-era build (v3.0.0-snapshot.*, v4.0.0-snapshot.*)"
+            )
+    return out
+
+
+def bitcoind_problems(b: Bitcoind) -> list[str]:
+    out: list[str] = []
+    if b.prune < 0 or 1 < b.prune < 550:
+        out.append(f"prune: must be 0 (off), 1 (manual) or >= 550 MiB, got {b.prune}")
+    if b.prune != 0 and b.txindex:
+        out.append("prune: pruning is incompatible with txindex=true")
+    ports = {
+        "rpcPort": b.rpc_port, "p2pPort": b.p2p_port, "zmqSequencePort": b.zmq_sequence_port,
+        "zmqRawBlockPort": b.zmq_raw_block_port, "zmqRawTxPort": b.zmq_raw_tx_port,
+    }
+    if b.exporter.enabled:
+        ports["exporter.port"] = b.exporter.port
+    seen: dict[int, str] = {}
+    for field, port in ports.items():
+        if port is None:
+            continue
+        if port in seen:
+            out.append(f"{field}: port {port} is already used by {seen[port]}")
+        seen.setdefault(port, field)
+    for key, value in b.extra_config.items():
+        if not _CONF_KEY.match(key):
+            out.append(f"extraConfig.{key}: not a bitcoin.conf option name")
+        elif key in _MANAGED_CONF or key.startswith("zmqpub"):
+            out.append(f"extraConfig.{key}: set by l2kit; use the dedicated field")
+        if isinstance(value, str) and any(c in value for c in "\r\n\0"):
+            out.append(f"extraConfig.{key}: must be a single line")
+    return out
+
+
+def _needs_unpruned_txindex(s: StackSpec, who: str) -> list[str]:
+    if s.bitcoind is None:
+        return [f"{who}: needs bitcoind in the same stack"]
+    if not s.bitcoind.txindex or s.bitcoind.prune != 0:
+        return [f"bitcoind.txindex: {who} needs txindex=true and prune=0"]
+    return []
+
+
+def _secret_needs(s: StackSpec) -> list[str]:
+    out = []
+    sec = s.secrets
+    rpc_users = [
+        n for n, c in (("bitcoind", s.bitcoind), ("electrs", s.electrs), ("miner", s.miner),
+                       ("vigilante", s.vigilante), ("rollup", s.rollup)) if c is not None
+    ]
+    if rpc_users and sec.rpc is None:
+        out.append(f"secrets.rpc: required by {', '.join(rpc_users)}")
+    vig_submitter = s.vigilante is not None and "submitter" in s.vigilante.roles
+    if (s.miner is not None or vig_submitter) and sec.wallet is None:
+        out.append("secrets.wallet: required by the miner / vigilante submitter wallet")
+    if s.finality_provider is not None and sec.eots_hmac is None:
+        out.append("secrets.eotsHmac: required by finalityProvider")
+    if s.covenant is not None and sec.covenant_hmac is None:
+        out.append("secrets.covenantHmac: required by covenant")
+    if s.rollup is not None:
+        if sec.jwt is None:
+            out.append("secrets.jwt: required by rollup (op-geth/op-node engine API)")
+        if sec.l1 is None:
+            out.append("secrets.l1: required by rollup (op-node L1 endpoints)")
+        if s.rollup.sequencer and sec.sequencer is None:
+            out.append("secrets.sequencer: required by rollup.sequencer=true")
+    return out
+
+
+def _babylon_rules(s: StackSpec) -> list[str]:
+    out = []
+    if s.babylond is not None and s.babylon_chain is not None:
+        out.append("babylonChain: set either babylond (local devnet) or babylonChain, not both")
+    users = [
+        n for n, c in (("covenant", s.covenant), ("finalityProvider", s.finality_provider),
+                       ("vigilante", s.vigilante), ("rollup", s.rollup)) if c is not None
+    ]
+    has_babylon = s.babylond is not None or s.babylon_chain is not None
+    if users and not has_babylon:
+        out.append(f"babylonChain: {', '.join(users)} need babylond or babylonChain")
+    for field, spec in (("babylond", s.babylond), ("babylonChain", s.babylon_chain)):
+        if spec is None:
+            continue
+        btc = spec.btc_network or s.network
+        if btc != s.network:
+            out.append(
+                f"{field}.btcNetwork: must equal the stack's bitcoin network "
+                f"({btc} != {s.network})"
+            )
+        elif btc not in BABYLON_NETWORKS:
+            out.append(
+                f"network: Babylon has no {btc} (supported: mainnet, testnet, signet, regtest)"
+            )
+    if s.babylond is not None:
+        if s.network != "regtest":
+            out.append("babylond: the local single-node devnet runs on regtest only")
+        pks = s.babylond.covenant_pks
+        for j, pk in enumerate(pks):
+            if len(pk) != 64 or not is_hex(pk):
+                out.append(f"babylond.covenantPks.{j}: must be a 32-byte x-only key in hex")
+        if s.babylond.covenant_quorum > len(pks):
+            out.append("babylond.covenantQuorum: must be <= the number of covenantPks")
+    return out
