@@ -67,7 +67,7 @@ def parse_pubkey(value: str | bytes, field: str = "key") -> XOnlyPubKey:
             f"must be 33 bytes (compressed) or 32 bytes (x-only), got {len(raw)}", field=field
         )
     if not is_on_curve(x):
-        raise BadKey("not a point on secp256k1", field=field)
+        raise BadKey("not a point on the secp256k1 curve", field=field)
     return XOnlyPubKey(x)
 
 
