@@ -1,0 +1,581 @@
+"""Pure judgement: samples + thresholds (+ the previous poll's memory) -> ``CheckResult``s.
+
+Nothing here does I/O or reads the clock: ``now`` (unix seconds) is passed in. ``Memory`` is a
+flat dict per target that the poller keeps between polls (heights for "advancing", counters
+for "rose since the last poll").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from l2kit.monitor.babylon import BabylonSample
+from l2kit.monitor.bitcoind import BitcoindSample
+from l2kit.monitor.fleet import (
+    BabylonThresholds,
+    BitcoindTarget,
+    BitcoindThresholds,
+    GadgetTarget,
+    GadgetThresholds,
+    Level,
+    MetricsThresholds,
+    Role,
+)
+from l2kit.monitor.gadget import GadgetSample
+from l2kit.monitor.metrics import Scrape
+from l2kit.monitor.results import CheckResult, Status
+
+Memory = dict[str, float]
+
+CHECKS: dict[str, tuple[str, ...]] = {
+    "bitcoind": (
+        "rpc", "chain", "ibd", "header_lag", "tip_age", "peers", "mempool_usage", "warnings",
+        "pruned",
+    ),
+    "babylon": (
+        "cometbft_sync", "height_advancing", "finality_lag", "fp_status", "fp_missed_blocks",
+        "checkpoint_lag", "btc_lightclient_lag",
+    ),
+    "gadget": ("gadget_health", "rollup_finality_lag", "rollup_finality_lag_seconds"),
+    "metrics": ("scrape",),
+    "kubernetes": ("pod_ready", "pod_restarts", "pvc_usage"),
+}  # fmt: skip
+ROLE_CHECKS: dict[str, tuple[str, ...]] = {
+    "fpd": ("fp_vote_age", "fp_randomness_age", "fp_failed_votes"),
+    "reporter": ("reporter_staleness", "reporter_failures"),
+    "submitter": ("submitter_staleness", "submitter_failures"),
+    "covd": ("covenant_signing_lag",),
+}
+# The check that says "could it be asked at all": CRIT when not, the others UNKNOWN.
+REACHABILITY = {
+    "bitcoind": "rpc",
+    "babylon": "cometbft_sync",
+    "gadget": "gadget_health",
+    "metrics": "scrape",
+    "kubernetes": "pod_ready",
+}
+FP_STATUS_VALUE = {"active": 0, "inactive": 1, "jailed": 2, "slashed": 3}
+
+
+def level(value: float, warn: float, crit: float) -> Status:
+    """Higher is worse: CRIT at >= crit, WARN at >= warn."""
+    if value >= crit:
+        return Status.CRIT
+    if value >= warn:
+        return Status.WARN
+    return Status.OK
+
+
+def named(level_name: Level) -> Status:
+    return Status[level_name]
+
+
+def age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+class _Out:
+    """Collects results for one target."""
+
+    def __init__(self, target: str, kind: str) -> None:
+        self.target, self.kind = target, kind
+        self.items: list[CheckResult] = []
+
+    def add(
+        self, check: str, status: Status, reason: str, value: float | None = None, subject: str = ""
+    ) -> None:
+        self.items.append(
+            CheckResult(self.target, self.kind, check, status, reason, value, subject)
+        )
+
+    def unknown(self, check: str, reason: str, subject: str = "") -> None:
+        self.add(check, Status.UNKNOWN, f"not measured: {reason}", None, subject)
+
+
+def failed(
+    target: str, kind: str, reason: str, *, answered: bool, role: str | None = None
+) -> list[CheckResult]:
+    """A target that gave nothing usable. No answer at all: every check UNKNOWN. An answer that
+    refused us (auth, HTTP error, garbage): the reachability check CRIT, the others UNKNOWN."""
+    out = _Out(target, kind)
+    checks = CHECKS[kind] + (ROLE_CHECKS.get(role, ()) if role else ())
+    for check in checks:
+        if check == "btc_lightclient_lag":
+            continue
+        if answered and check == REACHABILITY[kind]:
+            out.add(check, Status.CRIT, reason, None)
+        else:
+            out.add(
+                check,
+                Status.UNKNOWN,
+                reason if check == REACHABILITY[kind] else f"not measured: {reason}",
+            )
+    return out.items
+
+
+# --- bitcoind -----------------------------------------------------------------------------------
+
+
+def bitcoind(
+    target: BitcoindTarget, th: BitcoindThresholds, s: BitcoindSample, now: float
+) -> list[CheckResult]:
+    out = _Out(target.name, "bitcoind")
+    ms = s.latency * 1000
+    out.add(
+        "rpc",
+        level(s.latency, th.rpc_latency_warn, th.rpc_latency_crit),
+        f"answered in {ms:.0f} ms",
+        round(s.latency, 6),
+    )
+    c = s.chain
+    if c is None:
+        reason = s.errors.get("getblockchaininfo", "no answer")
+        for check in ("chain", "ibd", "header_lag", "tip_age", "pruned"):
+            out.unknown(check, reason)
+    else:
+        if target.chain is None:
+            out.add("chain", Status.OK, f"chain {c.chain} (no expected chain set)")
+        elif c.chain == target.chain:
+            out.add("chain", Status.OK, f"chain {c.chain} as expected")
+        else:
+            out.add("chain", Status.CRIT, f"chain is {c.chain!r}, expected {target.chain!r}")
+        progress = float(c.verificationprogress)
+        if c.initialblockdownload:
+            out.add(
+                "ibd", Status.WARN, f"in initial block download ({progress:.2%} verified)", progress
+            )
+        elif progress < th.verification_progress_warn:
+            out.add("ibd", Status.WARN, f"verification progress {progress:.4%}", progress)
+        else:
+            out.add("ibd", Status.OK, f"synced ({progress:.4%} verified)", progress)
+        lag = c.headers - c.blocks
+        out.add(
+            "header_lag",
+            level(lag, th.header_lag_warn, th.header_lag_crit),
+            f"{c.blocks} blocks, {c.headers} headers",
+            lag,
+        )
+        if c.time is None:
+            out.unknown("tip_age", "getblockchaininfo has no 'time' (bitcoind < 23?)")
+        else:
+            tip_age = now - c.time
+            out.add(
+                "tip_age",
+                level(tip_age, th.tip_age_warn, th.tip_age_crit),
+                f"tip {c.blocks} is {age(tip_age)} old",
+                round(tip_age, 3),
+            )
+        if c.pruned:
+            out.add("pruned", named(th.pruned), "node is pruned", 1)
+        else:
+            out.add("pruned", Status.OK, "not pruned", 0)
+    n = s.net
+    if n is None:
+        out.unknown("peers", s.errors.get("getnetworkinfo", "no answer"))
+    else:
+        _peers(out, target, th, n.connections, n.connections_in, n.connections_out)
+    m = s.mempool
+    if m is None:
+        out.unknown("mempool_usage", s.errors.get("getmempoolinfo", "no answer"))
+    else:
+        ratio = m.usage / m.maxmempool if m.maxmempool else 0.0
+        out.add(
+            "mempool_usage",
+            level(ratio, th.mempool_usage_warn, th.mempool_usage_crit),
+            f"{m.usage} of {m.maxmempool} bytes ({m.size} txs)",
+            round(ratio, 6),
+        )
+    if c is None and n is None:
+        out.unknown("warnings", s.errors.get("getblockchaininfo", "no answer"))
+    else:
+        texts = sorted(set((c.warnings if c else ()) + (n.warnings if n else ())))
+        if texts:
+            out.add("warnings", named(th.warnings), "; ".join(texts)[:300], len(texts))
+        else:
+            out.add("warnings", Status.OK, "no warnings", 0)
+    return out.items
+
+
+def _peers(
+    out: _Out,
+    target: BitcoindTarget,
+    th: BitcoindThresholds,
+    total: int,
+    inbound: int | None,
+    outbound: int | None,
+) -> None:
+    regtest = target.chain == "regtest"
+    warn_below = th.peers_warn_below if th.peers_warn_below is not None else (0 if regtest else 2)
+    crit_below = th.peers_crit_below if th.peers_crit_below is not None else (0 if regtest else 1)
+    split = f" ({inbound} in, {outbound} out)" if inbound is not None else ""
+    reason = f"{total} peers{split}"
+    if total < crit_below:
+        status = Status.CRIT
+    elif total < warn_below:
+        status = Status.WARN
+    elif outbound == 0 and total > 0 and not regtest:
+        status, reason = Status.WARN, reason + ": no outbound peers"
+    else:
+        status = Status.OK
+    out.add("peers", status, reason, total)
+
+
+# --- babylon ------------------------------------------------------------------------------------
+
+
+def _unix(t: datetime) -> float:
+    return t.timestamp()
+
+
+def babylon(
+    name: str,
+    th: BabylonThresholds,
+    s: BabylonSample,
+    memory: Memory,
+    now: float,
+    btc_tip: int | str | None,
+    watch: list[str],
+) -> tuple[list[CheckResult], Memory]:
+    """``btc_tip``: the fleet's bitcoind height, a reason string, or None (no bitcoind)."""
+    out = _Out(name, "babylon")
+    mem: Memory = {}
+    comet = s.comet
+    if comet is None:
+        reason = s.errors.get("cometbft", "no answer")
+        out.add("cometbft_sync", Status.CRIT, reason)
+        out.unknown("height_advancing", reason)
+    else:
+        if comet.catching_up:
+            out.add("cometbft_sync", named(th.catching_up), "catching up", 1)
+        else:
+            out.add("cometbft_sync", Status.OK, f"in sync ({s.network or 'chain'})", 0)
+        _advancing(
+            out, th, comet.latest_block_height, _unix(comet.latest_block_time), memory, mem, now
+        )
+
+    if comet is None or (s.finalized_height is None and s.any_finalized):
+        out.unknown("finality_lag", s.errors.get("finality") or s.errors.get("cometbft", "?"))
+    elif s.finalized_height is None:
+        base = s.params.finality_activation_height if s.params else 0
+        lag = comet.latest_block_height - base
+        out.add(
+            "finality_lag",
+            level(lag, th.finality_lag_warn, th.finality_lag_crit),
+            f"no block finalized yet (tip {comet.latest_block_height})",
+            lag,
+        )
+    else:
+        lag = comet.latest_block_height - s.finalized_height
+        out.add(
+            "finality_lag",
+            level(lag, th.finality_lag_warn, th.finality_lag_crit),
+            f"tip {comet.latest_block_height}, last finalized {s.finalized_height}",
+            lag,
+        )
+
+    _providers(out, th, s, watch)
+
+    if s.current_epoch is None or s.finalized_epoch is None:
+        out.unknown(
+            "checkpoint_lag", s.errors.get("epoching") or s.errors.get("checkpointing", "?")
+        )
+    else:
+        lag = s.current_epoch - s.finalized_epoch
+        out.add(
+            "checkpoint_lag",
+            level(lag, th.checkpoint_lag_warn, th.checkpoint_lag_crit),
+            f"epoch {s.current_epoch}, last FINALIZED checkpoint {s.finalized_epoch}",
+            lag,
+        )
+
+    if btc_tip is not None:
+        if s.lightclient_height is None:
+            out.unknown("btc_lightclient_lag", s.errors.get("btclightclient", "?"))
+        elif isinstance(btc_tip, str):
+            out.unknown("btc_lightclient_lag", btc_tip)
+        else:
+            lag = btc_tip - s.lightclient_height
+            out.add(
+                "btc_lightclient_lag",
+                level(lag, th.btc_lightclient_lag_warn, th.btc_lightclient_lag_crit),
+                f"light client at {s.lightclient_height}, bitcoind at {btc_tip}",
+                lag,
+            )
+    return out.items, mem
+
+
+def _advancing(
+    out: _Out,
+    th: BabylonThresholds,
+    height: int,
+    block_time: float,
+    memory: Memory,
+    mem: Memory,
+    now: float,
+) -> None:
+    prev = memory.get("height")
+    seen_since = memory.get("height_since", now)
+    block_age = now - block_time
+    if prev is None:
+        stalled, note = block_age, f"latest block {age(block_age)} old"
+        mem["height_since"] = now
+    elif height > prev:
+        stalled, note = 0.0, f"+{height - prev:.0f} since last poll"
+        mem["height_since"] = now
+    elif height < prev:
+        out.add(
+            "height_advancing", Status.WARN, f"height went back from {prev:.0f} (reset?)", height
+        )
+        mem.update(height=height, height_since=now)
+        return
+    else:
+        stalled = max(block_age, now - seen_since)
+        note = f"no new block for {age(stalled)}"
+        mem["height_since"] = seen_since
+    mem["height"] = height
+    status = level(stalled, th.stall_warn, th.stall_crit)
+    out.add("height_advancing", status, f"height {height}: {note}", height)
+
+
+def _providers(out: _Out, th: BabylonThresholds, s: BabylonSample, watch: list[str]) -> None:
+    wanted = set(watch)
+    if s.providers is None:
+        out.unknown("fp_status", s.errors.get("providers", "?"))
+    else:
+        seen = set()
+        for fp in s.providers:
+            if wanted and fp.pk not in wanted:
+                continue
+            seen.add(fp.pk)
+            who = f"{fp.moniker or fp.pk[:12]}"
+            if fp.slashed:
+                out.add("fp_status", named(th.fp_slashed), f"{who} slashed", 3, fp.pk)
+            elif fp.jailed:
+                out.add("fp_status", named(th.fp_jailed), f"{who} jailed", 2, fp.pk)
+            elif fp.active is None:
+                why = s.errors.get("active_set", "?")
+                out.unknown("fp_status", f"{who}: active set unavailable: {why}", fp.pk)
+            elif fp.active:
+                out.add("fp_status", Status.OK, f"{who} active", 0, fp.pk)
+            else:
+                out.add("fp_status", named(th.fp_inactive), f"{who} inactive (no power)", 1, fp.pk)
+        for pk in sorted(wanted - seen):
+            out.add("fp_status", Status.CRIT, "not registered on this chain", None, pk)
+
+    if s.missed is None or s.params is None:
+        out.unknown(
+            "fp_missed_blocks", s.errors.get("signing_infos") or s.errors.get("params", "?")
+        )
+        return
+    window = s.params.signed_blocks_window
+    min_signed = int(
+        (s.params.min_signed_per_window * window).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    )
+    limit = max(1, window - min_signed)  # jailed when missed > limit
+    for pk, missed in sorted(s.missed.items()):
+        if wanted and pk not in wanted:
+            continue
+        share = missed / limit
+        out.add(
+            "fp_missed_blocks",
+            level(share, th.fp_missed_warn, th.fp_missed_crit),
+            f"{missed} missed of {limit} allowed in a {window}-block window",
+            missed,
+            pk,
+        )
+
+
+# --- gadget -------------------------------------------------------------------------------------
+
+
+def gadget(target: GadgetTarget, th: GadgetThresholds, s: GadgetSample) -> list[CheckResult]:
+    out = _Out(target.name, "gadget")
+    if s.healthy:
+        out.add("gadget_health", Status.OK, s.health_text or "healthy", 1)
+    else:
+        out.add("gadget_health", Status.CRIT, s.errors.get("health", "unhealthy"), 0)
+    if s.empty_db:
+        why = "gadget has no BTC-finalized block yet (chainSyncStatus: block not found)"
+        out.add("rollup_finality_lag", Status.WARN, why)
+        out.add("rollup_finality_lag_seconds", Status.WARN, why)
+        return out.items
+    if s.sync is None:
+        reason = s.errors.get("sync", "no answer")
+        out.unknown("rollup_finality_lag", reason)
+        out.unknown("rollup_finality_lag_seconds", reason)
+        return out.items
+    latest, final = s.sync.latest_block, s.sync.latest_btc_finalized_block
+    lag = latest - final
+    out.add(
+        "rollup_finality_lag",
+        level(lag, th.lag_blocks_warn, th.lag_blocks_crit),
+        f"latest {latest}, BTC-finalized {final}",
+        lag,
+    )
+    if s.timestamps is not None:
+        seconds = float(s.timestamps[0] - s.timestamps[1])
+        how = "from block timestamps"
+    else:
+        seconds = lag * target.block_time
+        how = f"{lag} blocks x {target.block_time:g}s"
+        if "l2_rpc" in s.errors:
+            how += f" (L2 RPC failed: {s.errors['l2_rpc']})"
+    out.add(
+        "rollup_finality_lag_seconds",
+        level(seconds, th.lag_seconds_warn, th.lag_seconds_crit),
+        f"{age(seconds)} behind ({how})",
+        seconds,
+    )
+    return out.items
+
+
+# --- component metrics --------------------------------------------------------------------------
+
+
+def metrics(
+    name: str,
+    role: Role | None,
+    inferred: bool,
+    th: MetricsThresholds,
+    scrape: Scrape,
+    memory: Memory,
+) -> tuple[list[CheckResult], Memory]:
+    out = _Out(name, "metrics")
+    mem: Memory = {}
+    how = "inferred" if inferred else "configured"
+    out.add("scrape", Status.OK, f"{len(scrape.samples)} series, role {role} ({how})", 1)
+    if role == "fpd":
+        _fpd(out, th, scrape, memory, mem)
+    elif role == "reporter":
+        _gauge(
+            out,
+            "reporter_staleness",
+            scrape,
+            "vigilante_reporter_since_last_header_seconds",
+            th.reporter_staleness_warn,
+            th.reporter_staleness_crit,
+            "since the last BTC header",
+        )
+        _counter(
+            out,
+            "reporter_failures",
+            "",
+            th,
+            memory,
+            mem,
+            scrape.total(
+                "vigilante_reporter_failed_headers", "vigilante_reporter_failed_checkpoints"
+            ),
+            "failed header/checkpoint reports",
+        )
+    elif role == "submitter":
+        _gauge(
+            out,
+            "submitter_staleness",
+            scrape,
+            "vigilante_submitter_since_last_checkpoint_seconds",
+            th.submitter_staleness_warn,
+            th.submitter_staleness_crit,
+            "since the last checkpoint",
+        )
+        _counter(
+            out,
+            "submitter_failures",
+            "",
+            th,
+            memory,
+            mem,
+            scrape.total(
+                "vigilante_submitter_failed_checkpoints",
+                "vigilante_submitter_failed_resent_checkpoints",
+            ),
+            "failed checkpoint submissions",
+        )
+    elif role == "covd":
+        _covd(out, th, scrape, memory, mem)
+    return out.items, mem  # fmt: skip
+
+
+def _gauge(
+    out: _Out, check: str, scrape: Scrape, metric: str, warn: float, crit: float, what: str
+) -> None:
+    value = scrape.one(metric)
+    if value is None:
+        out.add(check, Status.WARN, f"{metric} is not exported")
+        return
+    out.add(check, level(value, warn, crit), f"{age(value)} {what}", value)
+
+
+def _counter(
+    out: _Out,
+    check: str,
+    subject: str,
+    th: MetricsThresholds,
+    memory: Memory,
+    mem: Memory,
+    total: float | None,
+    what: str,
+) -> None:
+    if total is None:
+        out.add(check, Status.OK, f"no {what} counter exported yet", None, subject)
+        return
+    key = f"{check}/{subject}"
+    mem[key] = total
+    prev = memory.get(key)
+    if prev is None:
+        reason = f"{total:.0f} {what} in total (first sample: judged by the rise)"
+        out.add(check, Status.OK, reason, total, subject)
+    elif total < prev:
+        out.add(check, Status.OK, f"{total:.0f} {what} (counter reset)", total, subject)
+    else:
+        rise = total - prev
+        status = level(rise, th.failures_warn, th.failures_crit)
+        out.add(check, status, f"+{rise:.0f} {what} since last poll ({total:.0f})", total, subject)
+
+
+def _fpd(out: _Out, th: MetricsThresholds, scrape: Scrape, memory: Memory, mem: Memory) -> None:
+    label = "fp_btc_pk_hex"
+    votes = scrape.by_label("fp_seconds_since_last_vote", label)
+    if not votes:
+        out.add("fp_vote_age", Status.WARN, "fp_seconds_since_last_vote is not exported")
+    for pk, value in sorted(votes.items()):
+        status = level(value, th.fp_vote_age_warn, th.fp_vote_age_crit)
+        out.add("fp_vote_age", status, f"last vote {age(value)} ago", value, pk)
+    rand = scrape.by_label("fp_seconds_since_last_randomness", label)
+    for pk, value in sorted(rand.items()):
+        status = level(value, th.fp_randomness_age_warn, th.fp_randomness_age_crit)
+        out.add("fp_randomness_age", status, f"last randomness commit {age(value)} ago", value, pk)
+    failed = scrape.by_label("fp_total_failed_votes", label)
+    for pk, value in sorted(failed.items()):
+        _counter(out, "fp_failed_votes", pk, th, memory, mem, value, "failed votes")
+
+
+def _covd(out: _Out, th: MetricsThresholds, scrape: Scrape, memory: Memory, mem: Memory) -> None:
+    metric = "ce_sign_delegation_lag_seconds"
+    total, count = scrape.one(metric + "_sum"), scrape.one(metric + "_count")
+    if total is not None and count is not None:  # a histogram: mean over the last poll interval
+        mem.update(lag_sum=total, lag_count=count)
+        d_sum, d_count = total - memory.get("lag_sum", 0.0), count - memory.get("lag_count", 0.0)
+        if d_count <= 0 or d_sum < 0:
+            if count == 0:
+                out.add("covenant_signing_lag", Status.OK, "no delegation signed yet", 0.0)
+                return
+            d_sum, d_count = total, count  # nothing new: report the lifetime mean
+        value = d_sum / d_count
+        out.add(
+            "covenant_signing_lag",
+            level(value, th.covenant_signing_lag_warn, th.covenant_signing_lag_crit),
+            f"mean signing lag {value:.1f}s over {d_count:.0f} delegations",
+            value,
+        )
+        return
+    _gauge(
+        out, "covenant_signing_lag", scrape, metric,
+        th.covenant_signing_lag_warn, th.covenant_signing_lag_crit, "signing lag",
+    )  # fmt: skip

@@ -1,0 +1,504 @@
+"""The fleet file: what ``l2kit monitor`` polls, and the thresholds it judges by.
+
+YAML, validated once by pydantic (frozen, ``extra="forbid"``, a description on every field)::
+
+    settings: {concurrency: 64, target_timeout: 10}
+    thresholds: {bitcoind: {tip_age_warn: 7200}}          # global, per kind
+    targets:
+      - {name: btc, kind: bitcoind, url: "http://10.0.0.5:8332", chain: main,
+         auth: {user: monitor, password_file: /run/secrets/rpc}}
+      - {name: bbn, kind: babylon, rest_url: "http://bbn:1317", cometbft_url: "http://bbn:26657"}
+      - {name: opfgd, kind: gadget, url: "http://opfgd:8080", block_time: 2}
+      - {name: fpd, kind: metrics, role: fpd, url: "http://fpd:2112/metrics",
+         thresholds: {fp_vote_age_warn: 60}}                # per target, over the global ones
+    kubernetes: {namespace: l2kit, label_selector: "app.kubernetes.io/part-of=l2kit"}
+
+Credentials are never inline: a password comes from a file or an environment variable, or a
+cookie file is named. An inline ``password`` (or a URL with ``user:pass@``) is a validation error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from l2kit.errors import SpecError
+
+CHAINS = ("main", "test", "testnet4", "signet", "regtest")
+ROLES = ("fpd", "eotsd", "reporter", "submitter", "monitor", "bstracker", "covd", "exporter")
+Role = Literal["fpd", "eotsd", "reporter", "submitter", "monitor", "bstracker", "covd", "exporter"]
+Level = Literal["OK", "WARN", "CRIT"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL with a host")
+    if parts.username or parts.password:
+        raise ValueError("must not contain credentials (user:pass@); use auth")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+# --- thresholds ---------------------------------------------------------------------------------
+
+
+class BitcoindThresholds(_Model):
+    """bitcoind limits. Defaults tolerate normal 1-2 h gaps between mainnet blocks."""
+
+    rpc_latency_warn: float = Field(
+        default=2.0, description="rpc: WARN when a call takes >= this (s)"
+    )
+    rpc_latency_crit: float = Field(
+        default=5.0, description="rpc: CRIT when a call takes >= this (s)"
+    )
+    tip_age_warn: float = Field(
+        default=7200, description="tip_age: WARN when now - tip time >= this (s)"
+    )
+    tip_age_crit: float = Field(
+        default=14400, description="tip_age: CRIT when now - tip time >= (s)"
+    )
+    header_lag_warn: int = Field(
+        default=2, description="header_lag: WARN when headers - blocks >= this"
+    )
+    header_lag_crit: int = Field(
+        default=6, description="header_lag: CRIT when headers - blocks >= this"
+    )
+    verification_progress_warn: float = Field(
+        default=0.9999, description="ibd: WARN when verificationprogress is below this (or in IBD)"
+    )
+    peers_warn_below: int | None = Field(
+        default=None, description="peers: WARN below this many peers (default 2; 0 on regtest)"
+    )
+    peers_crit_below: int | None = Field(
+        default=None, description="peers: CRIT below this many peers (default 1; 0 on regtest)"
+    )
+    mempool_usage_warn: float = Field(
+        default=0.7, description="mempool_usage: WARN at usage/max >= this"
+    )
+    mempool_usage_crit: float = Field(
+        default=0.9, description="mempool_usage: CRIT at usage/max >= this"
+    )
+    pruned: Level = Field(default="WARN", description="pruned: status when the node is pruned")
+    warnings: Level = Field(
+        default="WARN", description="warnings: status when the node reports warnings"
+    )
+
+
+class BabylonThresholds(_Model):
+    """Babylon chain limits (5-10 s blocks)."""
+
+    catching_up: Level = Field(
+        default="WARN", description="cometbft_sync: status while catching up"
+    )
+    stall_warn: float = Field(
+        default=60, description="height_advancing: WARN when no new block for this long (s)"
+    )
+    stall_crit: float = Field(
+        default=300, description="height_advancing: CRIT when no new block for this long (s)"
+    )
+    finality_lag_warn: int = Field(
+        default=10, description="finality_lag: WARN at tip - finalized >= this"
+    )
+    finality_lag_crit: int = Field(
+        default=50, description="finality_lag: CRIT at tip - finalized >= this"
+    )
+    fp_inactive: Level = Field(
+        default="WARN", description="fp_status: status of an inactive provider"
+    )
+    fp_jailed: Level = Field(default="CRIT", description="fp_status: status of a jailed provider")
+    fp_slashed: Level = Field(default="CRIT", description="fp_status: status of a slashed provider")
+    fp_missed_warn: float = Field(
+        default=0.5, description="fp_missed_blocks: WARN at missed >= this share of the jail limit"
+    )
+    fp_missed_crit: float = Field(
+        default=0.8, description="fp_missed_blocks: CRIT at missed >= this share of the jail limit"
+    )
+    checkpoint_lag_warn: int = Field(
+        default=10, description="checkpoint_lag: WARN at current epoch - last FINALIZED >= this"
+    )
+    checkpoint_lag_crit: int = Field(
+        default=20, description="checkpoint_lag: CRIT at current epoch - last FINALIZED >= this"
+    )
+    btc_lightclient_lag_warn: int = Field(
+        default=3,
+        description="btc_lightclient_lag: WARN at bitcoind tip - light-client tip >= this",
+    )
+    btc_lightclient_lag_crit: int = Field(
+        default=6,
+        description="btc_lightclient_lag: CRIT at bitcoind tip - light-client tip >= this",
+    )
+
+
+class GadgetThresholds(_Model):
+    """Rollup finality limits (OP-stack finality gadget)."""
+
+    lag_blocks_warn: int = Field(
+        default=300,
+        description="rollup_finality_lag: WARN at latest - latest BTC-finalized >= this",
+    )
+    lag_blocks_crit: int = Field(
+        default=900,
+        description="rollup_finality_lag: CRIT at latest - latest BTC-finalized >= this",
+    )
+    lag_seconds_warn: float = Field(
+        default=600, description="rollup_finality_lag_seconds: WARN at this lag (s)"
+    )
+    lag_seconds_crit: float = Field(
+        default=1800, description="rollup_finality_lag_seconds: CRIT at this lag (s)"
+    )
+
+
+class MetricsThresholds(_Model):
+    """Limits over the components' own Prometheus metrics. Counters judge the rise per poll."""
+
+    fp_vote_age_warn: float = Field(default=120, description="fp_vote_age: WARN at this age (s)")
+    fp_vote_age_crit: float = Field(default=600, description="fp_vote_age: CRIT at this age (s)")
+    fp_randomness_age_warn: float = Field(
+        default=86400, description="fp_randomness_age: WARN at this age (s)"
+    )
+    fp_randomness_age_crit: float = Field(
+        default=172800, description="fp_randomness_age: CRIT at this age (s)"
+    )
+    failures_warn: int = Field(
+        default=1,
+        description="*_failed_votes/*_failures: WARN when the counter rose by this per poll",
+    )
+    failures_crit: int = Field(
+        default=10, description="*_failed_votes/*_failures: CRIT when the counter rose by this"
+    )
+    reporter_staleness_warn: float = Field(
+        default=3600, description="reporter_staleness: WARN at seconds since the last header (s)"
+    )
+    reporter_staleness_crit: float = Field(
+        default=7200, description="reporter_staleness: CRIT at seconds since the last header (s)"
+    )
+    submitter_staleness_warn: float = Field(
+        default=7200,
+        description="submitter_staleness: WARN at seconds since the last checkpoint (s)",
+    )
+    submitter_staleness_crit: float = Field(
+        default=14400,
+        description="submitter_staleness: CRIT at seconds since the last checkpoint (s)",
+    )
+    covenant_signing_lag_warn: float = Field(
+        default=60, description="covenant_signing_lag: WARN at this signing lag (s)"
+    )
+    covenant_signing_lag_crit: float = Field(
+        default=300, description="covenant_signing_lag: CRIT at this signing lag (s)"
+    )
+
+
+class KubernetesThresholds(_Model):
+    """Pod and volume limits."""
+
+    pod_not_ready: Level = Field(default="CRIT", description="pod_ready: status of a pod not Ready")
+    pod_restarts_warn: int = Field(
+        default=3, description="pod_restarts: WARN at this many restarts"
+    )
+    pod_restarts_crit: int = Field(
+        default=10, description="pod_restarts: CRIT at this many restarts"
+    )
+    pvc_usage_warn: float = Field(
+        default=0.8, description="pvc_usage: WARN at used/capacity >= this"
+    )
+    pvc_usage_crit: float = Field(
+        default=0.9, description="pvc_usage: CRIT at used/capacity >= this"
+    )
+
+
+class Thresholds(_Model):
+    """Global thresholds per kind; a target's own ``thresholds`` override single fields."""
+
+    bitcoind: BitcoindThresholds = Field(
+        default=BitcoindThresholds(), description="bitcoind checks"
+    )
+    babylon: BabylonThresholds = Field(default=BabylonThresholds(), description="Babylon checks")
+    gadget: GadgetThresholds = Field(
+        default=GadgetThresholds(), description="finality-gadget checks"
+    )
+    metrics: MetricsThresholds = Field(
+        default=MetricsThresholds(), description="component metrics checks"
+    )
+    kubernetes: KubernetesThresholds = Field(
+        default=KubernetesThresholds(), description="Kubernetes checks"
+    )
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+class RpcAuth(_Model):
+    """bitcoind credentials, by reference only: a password file, a password env var, a cookie."""
+
+    user: str | None = Field(
+        default=None, description="RPC user (with password_file or password_env)"
+    )
+    password_file: Path | None = Field(default=None, description="file holding the RPC password")
+    password_env: str | None = Field(
+        default=None, description="environment variable holding the password"
+    )
+    cookie_file: Path | None = Field(
+        default=None, description="bitcoind .cookie file (user:password)"
+    )
+    rpc_json_file: Path | None = Field(
+        default=None,
+        description='JSON file {"user", "password"} (rpc.json of an `l2kit regtest up` datadir)',
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secret(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in ("password", "rpcpassword", "pass"):
+                if key in data:
+                    raise ValueError(
+                        f"inline {key!r} is not allowed: use password_file or password_env"
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RpcAuth:
+        files = (self.password_file, self.password_env, self.cookie_file, self.rpc_json_file)
+        if len([s for s in files if s]) != 1:
+            raise ValueError(
+                "give exactly one of password_file, password_env, cookie_file, rpc_json_file"
+            )
+        self_contained = self.cookie_file or self.rpc_json_file
+        if self_contained and self.user is not None:
+            raise ValueError("user comes from the cookie/rpc.json file; do not set it too")
+        if not self_contained and not self.user:
+            raise ValueError("user is required with password_file or password_env")
+        return self
+
+    def resolve(self) -> tuple[str, str]:
+        """(user, password), read now. Raises ``SpecError`` naming the source, never the secret."""
+        if self.cookie_file is not None:
+            text = _read_secret(self.cookie_file, "cookie_file")
+            user, sep, password = text.partition(":")
+            if not sep:
+                raise SpecError([f"auth.cookie_file: {self.cookie_file}: not user:password"])
+            return user, password
+        if self.rpc_json_file is not None:
+            try:
+                raw = json.loads(_read_secret(self.rpc_json_file, "rpc_json_file"))
+                return str(raw["user"]), str(raw["password"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise SpecError(
+                    [f"auth.rpc_json_file: {self.rpc_json_file}: not {{user, password}} JSON"]
+                ) from exc
+        assert self.user is not None  # checked by the validator
+        if self.password_file is not None:
+            return self.user, _read_secret(self.password_file, "password_file")
+        assert self.password_env is not None
+        value = os.environ.get(self.password_env)
+        if not value:
+            raise SpecError([f"auth.password_env: ${self.password_env} is not set"])
+        return self.user, value
+
+
+def _read_secret(path: Path, field: str) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise SpecError([f"auth.{field}: {path}: {exc.strerror or exc}"]) from exc
+
+
+class _Target(_Model):
+    name: str = Field(
+        description="unique name; the `target` label", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$"
+    )
+
+
+class BitcoindTarget(_Target):
+    """A bitcoind JSON-RPC endpoint."""
+
+    kind: Literal["bitcoind"] = Field(description="target kind")
+    url: HttpUrl = Field(description="RPC URL, e.g. http://127.0.0.1:8332 (no credentials)")
+    chain: Literal["main", "test", "testnet4", "signet", "regtest"] | None = Field(
+        default=None, description="expected chain (getblockchaininfo.chain); unset: not checked"
+    )
+    auth: RpcAuth | None = Field(default=None, description="credentials by reference")
+    thresholds: BitcoindThresholds | None = Field(
+        default=None, description="overrides of global ones"
+    )
+
+
+class BabylonTarget(_Target):
+    """A Babylon node: REST (LCD, :1317) and CometBFT RPC (:26657)."""
+
+    kind: Literal["babylon"] = Field(description="target kind")
+    rest_url: HttpUrl = Field(description="REST/LCD URL, e.g. http://babylon:1317")
+    cometbft_url: HttpUrl = Field(description="CometBFT RPC URL, e.g. http://babylon:26657")
+    bitcoind: str | None = Field(
+        default=None,
+        description="name of the bitcoind target for btc_lightclient_lag (default: any)",
+    )
+    finality_providers: list[str] = Field(
+        default_factory=list,
+        description="BTC pks (64 hex) of providers to judge; empty: every provider",
+    )
+    thresholds: BabylonThresholds | None = Field(
+        default=None, description="overrides of global ones"
+    )
+
+    @field_validator("finality_providers")
+    @classmethod
+    def _pks(cls, value: list[str]) -> list[str]:
+        for pk in value:
+            if len(pk) != 64 or any(c not in "0123456789abcdef" for c in pk):
+                raise ValueError(f"{pk!r}: must be 64 lowercase hex characters")
+        return value
+
+
+class GadgetTarget(_Target):
+    """An OP-stack finality gadget (opfgd) HTTP listener."""
+
+    kind: Literal["gadget"] = Field(description="target kind")
+    url: HttpUrl = Field(description="gadget HTTP URL, e.g. http://opfgd:8080")
+    l2_rpc_url: HttpUrl | None = Field(
+        default=None,
+        description="L2 execution JSON-RPC, for block timestamps (else blocks x block_time)",
+    )
+    block_time: float = Field(default=2.0, gt=0, description="L2 block time (s) when no timestamps")
+    thresholds: GadgetThresholds | None = Field(
+        default=None, description="overrides of global ones"
+    )
+
+
+class MetricsTarget(_Target):
+    """A Prometheus /metrics endpoint of a component."""
+
+    kind: Literal["metrics"] = Field(description="target kind")
+    url: HttpUrl = Field(description="full scrape URL, e.g. http://fpd:2112/metrics")
+    role: Role | None = Field(
+        default=None, description=f"one of {', '.join(ROLES)}; unset: inferred"
+    )
+    thresholds: MetricsThresholds | None = Field(
+        default=None, description="overrides of global ones"
+    )
+
+
+Target = Annotated[
+    BitcoindTarget | BabylonTarget | GadgetTarget | MetricsTarget, Field(discriminator="kind")
+]
+
+
+class KubernetesTarget(_Model):
+    """Pods and volumes of one namespace (needs a kubeconfig or in-cluster credentials)."""
+
+    name: str = Field(
+        default="kubernetes", description="target label", pattern=r"^[A-Za-z0-9_.:-]+$"
+    )
+    namespace: str = Field(description="namespace to inspect")
+    label_selector: str = Field(
+        "app.kubernetes.io/part-of=l2kit", description="pods/PVCs to inspect"
+    )
+    context: str | None = Field(default=None, description="kubeconfig context; unset: current")
+    thresholds: KubernetesThresholds | None = Field(
+        default=None, description="overrides of global ones"
+    )
+
+
+class Settings(_Model):
+    """How a poll runs."""
+
+    concurrency: int = Field(
+        default=64, ge=1, le=4096, description="targets polled at the same time"
+    )
+    target_timeout: float = Field(
+        default=10.0, gt=0, description="budget for one target per poll (s)"
+    )
+    request_timeout: float = Field(
+        default=5.0, gt=0, description="budget for one HTTP/RPC request (s)"
+    )
+
+
+class Fleet(_Model):
+    """Everything ``l2kit monitor`` polls."""
+
+    settings: Settings = Field(default=Settings(), description="poll settings")
+    thresholds: Thresholds = Field(default_factory=Thresholds, description="global thresholds")
+    targets: list[Target] = Field(default_factory=list, description="targets to poll")
+    kubernetes: KubernetesTarget | None = Field(
+        default=None, description="optional Kubernetes namespace"
+    )
+
+    @model_validator(mode="after")
+    def _unique_and_linked(self) -> Fleet:
+        names = [t.name for t in self.targets]
+        if self.kubernetes is not None:
+            names.append(self.kubernetes.name)
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate target names: {', '.join(dupes)}")
+        btc = {t.name for t in self.targets if isinstance(t, BitcoindTarget)}
+        for t in self.targets:
+            if isinstance(t, BabylonTarget) and t.bitcoind and t.bitcoind not in btc:
+                raise ValueError(f"target {t.name}: bitcoind {t.bitcoind!r} is not in the fleet")
+        return self
+
+
+_T = TypeVar("_T", bound=BaseModel)
+
+
+def effective(global_: _T, override: _T | None) -> _T:
+    """Global thresholds with the fields the target set explicitly replaced."""
+    if override is None:
+        return global_
+    return global_.model_copy(update=override.model_dump(exclude_unset=True))
+
+
+def parse(data: object, source: str = "fleet") -> Fleet:
+    """Validate a decoded fleet document; every problem becomes one line of a ``SpecError``."""
+    try:
+        return Fleet.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(root)"
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{source}: {where}: {msg}")
+        raise SpecError(problems) from None
+
+
+def load(path: Path) -> Fleet:
+    """Read and validate a fleet YAML file."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise SpecError([f"{path}: {exc.strerror or exc}"]) from exc
+    except yaml.YAMLError as exc:
+        raise SpecError([f"{path}: not valid YAML: {exc}"]) from exc
+    return parse(data if data is not None else {}, str(path))
+
+
+def thresholds_help() -> str:
+    """Every threshold with its default, for ``--help`` and the README."""
+    lines = []
+    defaults = Thresholds()
+    for kind in Thresholds.model_fields:
+        lines.append(f"{kind}:")
+        for name, f in type(getattr(defaults, kind)).model_fields.items():
+            lines.append(f"  {name} = {f.default}  ({f.description})")
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""Scrape a component's Prometheus endpoint and read the few series the checks need.
+
+Parsing is prometheus_client's (text 0.0.4 or OpenMetrics by Content-Type). Exporters differ:
+Go counters keep their name (``fp_total_failed_votes``), the Python text parser reports them
+with ``_total`` added, OpenMetrics types them ``unknown``; ``Scrape.get`` looks a name up under
+all three spellings. Absent families (a ``*Vec`` with no child) are simply absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as parse_openmetrics,
+)
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+from l2kit.errors import ProbeError
+from l2kit.monitor.fleet import MetricsTarget, Role
+from l2kit.monitor.http import Session, check_status
+
+ACCEPT = "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5"
+TEXT_TYPES = ("text/plain", "application/openmetrics-text", "")
+
+# First matching prefix wins; order matters (vigilante_unbonding_watcher before vigilante_).
+ROLE_PREFIXES: tuple[tuple[str, Role], ...] = (
+    ("fp_seconds_since_last_vote", "fpd"),
+    ("fp_status", "fpd"),
+    ("eots_", "eotsd"),
+    ("vigilante_reporter_", "reporter"),
+    ("vigilante_submitter_", "submitter"),
+    ("vigilante_monitor_", "monitor"),
+    ("vigilante_unbonding_watcher_", "bstracker"),
+    ("vigilante_atomic_slasher_", "bstracker"),
+    ("ce_", "covd"),
+    ("bitcoin_", "exporter"),
+    ("bitcoind_", "exporter"),
+)
+
+Labels = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Scrape:
+    """Samples of one scrape, by sample name."""
+
+    samples: dict[str, list[tuple[Labels, float]]]
+
+    def get(self, name: str) -> list[tuple[Labels, float]] | None:
+        for candidate in (name, name + "_total", name.removesuffix("_total")):
+            if candidate in self.samples:
+                return self.samples[candidate]
+        return None
+
+    def one(self, name: str) -> float | None:
+        """The value of an unlabelled (or single) series."""
+        series = self.get(name)
+        return series[0][1] if series else None
+
+    def by_label(self, name: str, label: str) -> dict[str, float]:
+        return {labels.get(label, ""): value for labels, value in self.get(name) or []}
+
+    def total(self, *names: str) -> float | None:
+        """Sum over every series of the named families; None when none exists."""
+        values = [v for n in names for _, v in self.get(n) or []]
+        return sum(values) if values else None
+
+
+def parse(text: str, content_type: str = "") -> Scrape:
+    """Raise ``ValueError`` on anything that is not exposition text."""
+    openmetrics = "openmetrics" in content_type or text.rstrip().endswith("# EOF")
+    families = (parse_openmetrics if openmetrics else parse_text)(text)
+    samples: dict[str, list[tuple[Labels, float]]] = {}
+    for family in families:
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append((dict(sample.labels), float(sample.value)))
+    return Scrape(samples)
+
+
+def infer_role(names: Iterable[str]) -> Role | None:
+    names = list(names)
+    for prefix, role in ROLE_PREFIXES:
+        if any(n.startswith(prefix) for n in names):
+            return role
+    return None
+
+
+async def probe(target: MetricsTarget, session: Session) -> Scrape:
+    response = await session.get(target.url, accept=ACCEPT)
+    check_status(response)
+    ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in TEXT_TYPES:
+        raise ProbeError(target.url, f"expected Prometheus text, got content-type {ctype!r}")
+    try:
+        scrape = parse(response.text, ctype)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise ProbeError(target.url, f"malformed metrics text ({exc})") from exc
+    if not scrape.samples:
+        raise ProbeError(target.url, "empty metrics page (no samples)")
+    return scrape
