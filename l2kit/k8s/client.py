@@ -252,6 +252,7 @@ def load_config(kubeconfig: str | None = None, context: str | None = None) -> An
     source = kubeconfig or os.environ.get("KUBECONFIG")
     try:
         if source:
+            # $KUBECONFIG may list several files (path-separated): the loader merges them
             config.load_kube_config(config_file=source, context=context,
                                     client_configuration=configuration)
         elif os.environ.get("KUBERNETES_SERVICE_HOST"):
