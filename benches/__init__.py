@@ -1,0 +1,1 @@
+"""Benchmarks: each ``*_bench.py`` module has ``main()`` and prints ratios vs a baseline."""
