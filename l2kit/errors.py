@@ -7,7 +7,9 @@
     │   ├── BadKey                  a key is malformed, off the curve or duplicated
     │   ├── ScriptError             a script parameter is out of range
     │   ├── ParamsError             a value violates a named params version's bound
-    │   └── TxRejected              l2kit refuses a transaction before broadcast
+    │   ├── TxRejected              l2kit refuses a transaction before broadcast
+    │   ├── AdaptorSigError         an adaptor signature is malformed or does not verify
+    │   └── PsbtError               a PSBT is malformed (map, key type and rule named)
     ├── RpcError                    bitcoind answered with an error (code + message)
     │   ├── RpcWarmup (Retryable)   code -28: still starting
     │   ├── RpcAuthError            HTTP 401/403: wrong credentials (never retried)
@@ -138,6 +140,14 @@ class ParamsError(InputError):
 
 class TxRejected(InputError):
     """l2kit refuses to build, sign or broadcast a transaction."""
+
+
+class AdaptorSigError(InputError):
+    """An adaptor signature, key or message is malformed or does not verify."""
+
+
+class PsbtError(InputError):
+    """A PSBT is malformed or violates a BIP174/BIP371 rule."""
 
 
 # --- staking lifecycle -------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import coincurve
 
 from l2kit.btc.sign import schnorr_verify, tagged_hash
-from l2kit.errors import BadKey, InputError
+from l2kit.errors import AdaptorSigError, BadKey, InputError
 
 __all__ = [
     "ADAPTOR_SIG_SIZE",
@@ -44,10 +44,6 @@ __all__ = [
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ADAPTOR_SIG_SIZE = 65
 LEGACY_ADAPTOR_SIG_SIZE = 66
-
-
-class AdaptorSigError(InputError):
-    """An adaptor signature, key or message is malformed or does not verify."""
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from bitcoin.core import CScript, CTransaction, CTxIn, CTxOut
 from bitcoin.core.serialize import SerializationError, SerializationTruncationError
 
 from l2kit.btc.taproot import compact_size, tap_branch_hash, tap_leaf_hash
-from l2kit.errors import InputError
+from l2kit.errors import PsbtError
 
 __all__ = ["Psbt", "PsbtError", "PsbtInput", "PsbtOutput", "TapDerivation", "from_psbt", "to_psbt"]
 
@@ -48,10 +48,6 @@ I_FINAL_SCRIPTSIG, I_FINAL_SCRIPTWITNESS = 0x07, 0x08
 I_TAP_KEY_SIG, I_TAP_SCRIPT_SIG, I_TAP_LEAF_SCRIPT = 0x13, 0x14, 0x15
 I_TAP_BIP32, I_TAP_INTERNAL_KEY, I_TAP_MERKLE_ROOT = 0x16, 0x17, 0x18
 O_TAP_INTERNAL_KEY, O_TAP_TREE, O_TAP_BIP32 = 0x05, 0x06, 0x07
-
-
-class PsbtError(InputError):
-    """A PSBT is malformed or violates a BIP174/BIP371 rule."""
 
 
 @dataclass(frozen=True)
