@@ -209,3 +209,36 @@ def serve(fleet: Path | None, listen: str, interval: float, **flags: Any) -> Non
             time.sleep(3600)
     finally:
         exporter.stop()
+
+
+# --- appended by the monitor-rules part (l2kit/monitor/rules.py) --------------------------------
+
+
+@monitor.command("rules")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to FILE (atomically) instead of stdout.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["rules", "prometheusrule", "dashboard"]),
+    default="rules",
+    show_default=True,
+    help="rules: the Prometheus rules file; prometheusrule: it wrapped in a PrometheusRule; "
+    "dashboard: the Grafana dashboard ConfigMap.",
+)
+@click.option("--name", default="l2kit", show_default=True, help="Object name (k8s formats).")
+@click.option("--namespace", default="monitoring", show_default=True, help="Object namespace.")
+def rules_command(output: Path | None, fmt: str, name: str, namespace: str) -> None:
+    """Print the shipped alert rules (checked first), or the objects that carry them."""
+    from l2kit.monitor import rules
+
+    text = rules.export(fmt, name=name, namespace=namespace)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        rules.write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
