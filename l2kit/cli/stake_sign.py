@@ -19,10 +19,11 @@ from l2kit.btc import psbt as P
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
 from l2kit.btc.sign import schnorr_sign, tapleaf_hash, taproot_script_sighash, xonly_pubkey
 from l2kit.btc.taproot import verify_control_block
-from l2kit.btc.tx import CTransaction, parse
+from l2kit.btc.tx import CTransaction, parse, serialize, set_witness, txid_hex
 from l2kit.cli.output import emit, json_option
 from l2kit.errors import BadKey, InputError, TxRejected
 from l2kit.staking.scripts import ParsedLeaf, parse_leaf
+from l2kit.staking.witness import witness_from_signatures
 
 __all__ = ["COMMANDS", "sign_cmd"]
 
@@ -188,12 +189,48 @@ def _sign_psbt(psbt: P.Psbt, seckey: bytes) -> list[dict[str, Any]]:
     return signed
 
 
+def _finalize(psbt: P.Psbt) -> CTransaction:
+    """Turn each input's TAP_SCRIPT_SIGs into a checked witness; the broadcastable tx."""
+    prevouts = psbt.prevouts()
+    tx: CTransaction = psbt.tx
+    for i, psbt_in in enumerate(psbt.inputs):
+        if psbt_in.final_script_witness:
+            tx = set_witness(tx, i, psbt_in.final_script_witness)
+            continue
+        problems = []
+        for cb, (leaf_script, version) in sorted(psbt_in.tap_leaf_scripts.items()):
+            if version != 0xC0:
+                continue
+            _check_leaf(leaf_script, cb, prevouts[i][1], f"input[{i}].tap_leaf_script")
+            leaf_hash = tapleaf_hash(leaf_script)
+            sigs = {
+                XOnlyPubKey(k): s for (k, h), s in psbt_in.tap_script_sigs.items() if h == leaf_hash
+            }
+            sighash = taproot_script_sighash(psbt.tx, i, prevouts, leaf_script)
+            try:
+                stack = witness_from_signatures(leaf_script, cb, sigs, sighash)
+            except TxRejected as exc:
+                problems.append(str(exc))
+                continue
+            psbt_in.final_script_witness = stack
+            tx = set_witness(tx, i, stack)
+            break
+        else:
+            detail = "; ".join(problems) or "no tapscript leaf"
+            raise TxRejected(f"input {i} cannot be finalized: {detail}", field="psbt")
+        # BIP174 finalizer: drop what the final witness replaces
+        psbt_in.tap_script_sigs.clear()
+        psbt_in.tap_leaf_scripts.clear()
+        psbt_in.tap_bip32.clear()
+        psbt_in.tap_internal_key = psbt_in.tap_merkle_root = None
+    return tx
+
+
 @click.command("sign")
 @click.argument("tx", required=False)
 @click.option(
     "--key-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
     help="File holding the 32-byte secret key as hex (never a CLI arg).",
 )
 @click.option(
@@ -225,10 +262,17 @@ def _sign_psbt(psbt: P.Psbt, seckey: bytes) -> list[dict[str, Any]]:
     help="Write the (signed) PSBT here instead of printing it; with TX, export TX, "
     "its prevouts, leaf, control block and the new signature as a PSBT.",
 )
+@click.option(
+    "--finalize",
+    is_flag=True,
+    help="PSBT mode: after signing (key file optional), assemble every input's witness "
+    "from its TAP_SCRIPT_SIGs (exact quorum, descending covenant order, every signature "
+    "verified) and print the broadcastable tx.",
+)
 @json_option
 def sign_cmd(
     tx: str | None,
-    key_file: Path,
+    key_file: Path | None,
     prevouts: tuple[str, ...],
     leaf: str | None,
     control_block: str | None,
@@ -236,6 +280,7 @@ def sign_cmd(
     encrypt_for: tuple[str, ...],
     psbt_in: str | None,
     psbt_out: Path | None,
+    finalize: bool,
     as_json: bool,
 ) -> None:
     """Sign a staking spend: unbonding, slashing or withdrawal (BIP341 script path, BIP340).
@@ -247,25 +292,36 @@ def sign_cmd(
                (or one 65-byte adaptor signature per --encrypt-for), the sighash and the
                signer's role in the leaf. With --psbt-out, also writes a PSBT (BIP174/BIP371:
                WITNESS_UTXO, TAP_LEAF_SCRIPT, TAP_INTERNAL_KEY, TAP_MERKLE_ROOT, TAP_SCRIPT_SIG).
-    PSBT mode: l2kit stake sign --psbt PSBT --key-file K [--psbt-out FILE] [--json]
+    PSBT mode: l2kit stake sign --psbt PSBT [--key-file K] [--finalize] [--psbt-out FILE]
                Imports a PSBT (e.g. from walletcreatefundedpsbt or another signer), signs
-               every tapscript leaf the key appears in and exports it again.
+               every tapscript leaf the key appears in and exports it again; --finalize
+               assembles the witnesses (FINAL_SCRIPTWITNESS) and prints the signed tx.
 
     The key must appear in the leaf (staker, finality provider or covenant), and a given
     control block must commit the leaf to the spent output, else nothing is signed.
     """
-    seckey = read_key_file(key_file)
+    if finalize and psbt_in is None:
+        raise click.UsageError("--finalize works on a --psbt")
+    if key_file is None and not finalize:
+        raise click.UsageError("--key-file is required (except for --psbt --finalize)")
+    seckey = read_key_file(key_file) if key_file is not None else None
     if psbt_in is not None:
         if tx is not None or prevouts or leaf or control_block or encrypt_for:
             raise click.UsageError(
                 "--psbt takes no TX, --prevout, --leaf, --control-block or --encrypt-for"
             )
         psbt = P.from_psbt(_read_text(psbt_in, "psbt"))
-        signed = _sign_psbt(psbt, seckey)
+        result: dict[str, Any] = {}
+        if seckey is not None:
+            result["signed"] = _sign_psbt(psbt, seckey)
+            result["signer"] = xonly_pubkey(seckey).hex()
+        if finalize:
+            final_tx = _finalize(psbt)
+            result["tx"] = serialize(final_tx).hex()
+            result["txid"] = txid_hex(final_tx)
         text = psbt.to_base64()
         if psbt_out is not None:
             _write_atomic(psbt_out, text + "\n")
-        result: dict[str, Any] = {"signed": signed, "signer": xonly_pubkey(seckey).hex()}
         if psbt_out is None:
             result["psbt"] = text
         else:
@@ -282,6 +338,7 @@ def sign_cmd(
         )
     leaf_script = _hex(leaf, "leaf")
     cb = _hex(control_block, "control-block") if control_block is not None else None
+    assert seckey is not None  # checked above: only --psbt --finalize runs without a key
     result = _sign_raw(unsigned, seckey, spent, input_index, leaf_script, cb, encrypt_for)
     if psbt_out is not None:
         if cb is None or "signature" not in result:

@@ -42,6 +42,7 @@ __all__ = [
     "slashing_witness",
     "unbonding_witness",
     "withdrawal_witness",
+    "witness_from_signatures",
 ]
 
 SIG_SIZE = 64
@@ -210,6 +211,25 @@ def withdrawal_witness(
     """Witness spending the timelock leaf (staking, unbonding or slashing-change output)."""
     leaf = info.timelock_script
     return _assemble(leaf, info.control_block(leaf), {"staker": {info.staker: staker_sig}}, sighash)
+
+
+def witness_from_signatures(
+    leaf_script: bytes,
+    control_block: bytes,
+    sigs: Mapping[XOnlyPubKey, bytes],
+    sighash: bytes,
+) -> list[bytes]:
+    """Assemble a stack from whatever signatures were collected (e.g. a PSBT's TAP_SCRIPT_SIGs).
+
+    Per group, exactly the needed number is used (lowest keys first when more were given);
+    too few, or an invalid chosen signature, raises ``TxRejected``.
+    """
+    leaf = _parse(leaf_script)
+    by_group: dict[str, Mapping[XOnlyPubKey, bytes]] = {}
+    for group in _groups(leaf):
+        have = sorted(k for k in group.keys if sigs.get(k))
+        by_group[group.name] = {k: sigs[k] for k in have[: group.need]}
+    return _assemble(leaf_script, control_block, by_group, sighash)
 
 
 @dataclass(frozen=True)

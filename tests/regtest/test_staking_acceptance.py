@@ -348,3 +348,55 @@ def test_psbt_from_wallet_is_imported(env: Env) -> None:
         assert env.rpc.call("decodepsbt", again) == env.rpc.call("decodepsbt", text)
     signed_inputs = P.from_psbt(processed).inputs
     assert all(i.final_script_witness or i.tap_key_sig or i.unknown for i in signed_inputs)
+
+
+def test_cli_psbt_flow_unbonding_is_mined(
+    env: Env, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """staker exports a PSBT → 3 covenant members sign it → finalize → bitcoind mines it."""
+    import json
+
+    from l2kit.cli import main
+
+    def run(args: list[str]) -> dict[str, Any]:
+        capsys.readouterr()  # drop earlier RPC debug logs
+        with pytest.raises(SystemExit) as exc:
+            main(["stake", "sign", *args, "--json"])
+        out, err = capsys.readouterr()
+        assert exc.value.code == 0, err
+        result: dict[str, Any] = json.loads(out)
+        return result
+
+    def key(sk: bytes, name: str) -> str:
+        path = tmp_path / name
+        path.write_text(sk.hex())
+        return str(path)
+
+    info = _info()
+    outpoint = _stake(env, info)
+    tx = build_unbonding_tx(outpoint, STAKE, _unbonding_info(info))
+    leaf = info.unbonding_script
+    psbt_file = str(tmp_path / "unbonding.psbt")
+    run(
+        [
+            btx.serialize(tx).hex(),
+            "--key-file",
+            key(STAKER, "staker"),
+            "--prevout",
+            f"{STAKE}:{bytes(info.script_pubkey).hex()}",
+            "--leaf",
+            leaf.hex(),
+            "--control-block",
+            info.control_block(leaf).hex(),
+            "--psbt-out",
+            psbt_file,
+        ]
+    )
+    for i in (4, 1, 3):
+        signed = run(
+            ["--psbt", psbt_file, "--key-file", key(COVS[i], f"cov{i}"), "--psbt-out", psbt_file]
+        )
+        assert signed["signed"][0]["role"] == "covenant"
+    assert env.rpc.call("decodepsbt", (tmp_path / "unbonding.psbt").read_text().strip())
+    final = run(["--psbt", psbt_file, "--finalize"])
+    _mine_tx(env, btx.parse(final["tx"]))

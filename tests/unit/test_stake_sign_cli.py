@@ -151,6 +151,37 @@ def test_psbt_round_trip_to_full_witness(
     assert len(sigs) == 3
     stack = [sigs.get(k, b"") for _, k in signature_slots(leaf)] + [leaf, INFO.control_block(leaf)]
     check_witness(stack, signing.leaf_sighash(TX, INFO, leaf), INFO.output, expected_leaf=leaf)
+    code, out, _ = _run(["stake", "sign", "--psbt", str(psbt_file), "--finalize", "--json"], capsys)
+    assert code == 0
+    final = btx.parse(json.loads(out)["tx"])
+    assert btx.witness(final, 0) == stack
+    assert json.loads(out)["txid"] == btx.txid_hex(TX)
+
+
+def test_finalize_refuses_too_few(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    leaf = INFO.unbonding_script
+    psbt_file = tmp_path / "few.psbt"
+    code, _, _ = _run(
+        [
+            "stake",
+            "sign",
+            btx.serialize(TX).hex(),
+            "--key-file",
+            str(_key(tmp_path, STAKER)),
+            "--prevout",
+            PREVOUT,
+            "--leaf",
+            leaf.hex(),
+            "--control-block",
+            INFO.control_block(leaf).hex(),
+            "--psbt-out",
+            str(psbt_file),
+        ],
+        capsys,
+    )
+    assert code == 0
+    code, _, err = _run(["stake", "sign", "--psbt", str(psbt_file), "--finalize"], capsys)
+    assert code == 2 and "only 0 covenant signature" in err
 
 
 @pytest.mark.parametrize(
