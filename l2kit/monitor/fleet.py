@@ -100,6 +100,10 @@ class BitcoindThresholds(_Model):
         default=0.9, description="mempool_usage: CRIT at usage/max >= this"
     )
     pruned: Level = Field(default="WARN", description="pruned: status when the node is pruned")
+    ignore_warnings: list[str] = Field(
+        default=["pre-release test build"],
+        description="warnings: substrings of node warnings that count as OK (still shown)",
+    )
     warnings: Level = Field(
         default="WARN", description="warnings: status when the node reports warnings"
     )
