@@ -71,6 +71,8 @@ def stack_problems(s: StackSpec) -> list[str]:
             out.append("vigilante.roles: must be a non-empty list without duplicates")
         if "bstracker" in v.roles and s.electrs is None:
             out.append("vigilante.roles: bstracker needs electrs (indexer-addr) in the stack")
+        if "monitor" in v.roles and v.genesis_config_map is None and s.babylond is None:
+            out.append("vigilante.genesisConfigMap: monitor needs genesis.json of babylonChain")
     if s.rollup is not None:
         if s.bitcoind is None:
             out.append("rollup: the finality gadget needs bitcoind in the same stack")

@@ -169,8 +169,8 @@ def _exists(kind: str, ns: str, name: str, index: dict[tuple[str, str, str], Obj
 # of an @@PLACEHOLDER@@ (the exact generated values are checked by the tests).
 _SECRET_SHAPES = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----|"
-    r"(?i:(password|passphrase|pass|hmac-?key|secret)[\"']?\s*[=:]\s*[\"']?"
-    r"(?!@@)[A-Za-z0-9_+/=.~-]{4,})"
+    r"(?i:(password|passphrase|pass|hmac-?key|secret)[\"']?[ \t]*[=:][ \t]*[\"']?"
+    r"(?!@@|/)[A-Za-z0-9_+/=.~-]{4,})"
 )
 
 

@@ -1,10 +1,157 @@
-"""babylond: planned in a later step."""
+"""Babylon: a local single-validator devnet node, or the endpoints of an existing chain.
+
+The devnet home is created once by an init container running ``babylond testnet --v 1``
+(regtest BTC network and genesis header, BD's fast devnet parameters). ``babylond testnet``
+writes ``config/bls_password.txt``, so ``start`` gets ``--bls-password-file`` and no
+BABYLON_BLS_PASSWORD env (both together are an error).
+"""
 
 from __future__ import annotations
 
 from l2kit.config import StackSpec
+from l2kit.render.common import (
+    SCRIPTS_MOUNT,
+    container_security,
+    empty_dir,
+    exec_probe,
+    pod0_host,
+    pod_spec,
+    resources,
+    scripts_volume,
+    volume_claim,
+)
+from l2kit.render.objects import Ingress, Port, Workload, add_workload
 from l2kit.render.values import StackBuilder
+
+COMPONENT = "babylond"
+UID = 1137
+HOME = "/home/babylon/.babylond"
+P2P, RPC, GRPC, API, METRICS = 26656, 26657, 9090, 1317, 26660
+REGTEST_GENESIS_HEADER = (
+    "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27a"
+    "c72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4adae5494dffff7f2002000000"
+)
+# Components that call Babylon's CometBFT RPC / gRPC.
+CLIENTS = (
+    "vigilante-reporter", "vigilante-submitter", "vigilante-monitor", "vigilante-bstracker",
+    "fpd", "covd", "covenant-signer", "finality-gadget",
+)
+
+
+def chain_id(stack: StackSpec) -> str:
+    if stack.babylond is not None:
+        return stack.babylond.chain_id
+    assert stack.babylon_chain is not None  # guaranteed by the spec rules
+    return stack.babylon_chain.chain_id
+
+
+def rpc_url(stack: StackSpec) -> str:
+    if stack.babylond is not None:
+        return f"http://{pod0_host(stack, COMPONENT)}:{RPC}"
+    assert stack.babylon_chain is not None
+    return stack.babylon_chain.rpc_addr
+
+
+def grpc_url(stack: StackSpec) -> str:
+    if stack.babylond is not None:
+        return f"http://{pod0_host(stack, COMPONENT)}:{GRPC}"
+    assert stack.babylon_chain is not None
+    return stack.babylon_chain.grpc_addr
+
+
+def btc_network(stack: StackSpec) -> str:
+    """Babylon's name for the BTC network ([btc-config] network, vigilante net-params)."""
+    return stack.network
+
+
+def init_args(stack: StackSpec) -> list[str]:
+    d = stack.babylond
+    assert d is not None
+    return [
+        f"--chain-id={d.chain_id}",
+        "--keyring-backend=test",
+        f"--btc-network={btc_network(stack)}",
+        f"--btc-base-header={REGTEST_GENESIS_HEADER}",
+        "--btc-base-header-height=0",
+        "--btc-confirmation-depth=1",
+        "--btc-finalization-timeout=2",
+        f"--epoch-interval={d.epoch_interval}",
+        "--minimum-gas-prices=0.002ubbn",
+        f"--covenant-pks={','.join(d.covenant_pks)}",
+        f"--covenant-quorum={d.covenant_quorum}",
+        "--slashing-pk-script=76a914010101010101010101010101010101010101010188ac",
+        "--slashing-rate=0.1",
+        "--min-staking-time-blocks=10",
+        "--unbonding-time=5",
+        "--min-commission-rate=0.05",
+        "--activation-height=1",
+        "--additional-sender-account",
+    ]
 
 
 def plan(stack: StackSpec, sb: StackBuilder) -> None:
-    return None
+    d = stack.babylond
+    if d is None:
+        return
+    init = {
+        "name": "init-devnet",
+        "image": d.image,
+        "command": ["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-init.sh", HOME, *init_args(stack)],
+        "securityContext": container_security(),
+        "resources": resources(d.resources),
+        "volumeMounts": [
+            {"name": "data", "mountPath": HOME},
+            {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+    main = {
+        "name": "babylond",
+        "image": d.image,
+        "command": [
+            "babylond", "start", f"--home={HOME}", "--log_format=plain",
+            f"--bls-password-file={HOME}/config/bls_password.txt",
+        ],
+        "env": [{"name": "HOME", "value": "/tmp"}],
+        "ports": [
+            {"name": "p2p", "containerPort": P2P, "protocol": "TCP"},
+            {"name": "rpc", "containerPort": RPC, "protocol": "TCP"},
+            {"name": "grpc", "containerPort": GRPC, "protocol": "TCP"},
+            {"name": "api", "containerPort": API, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": METRICS, "protocol": "TCP"},
+        ],
+        "resources": resources(d.resources),
+        "securityContext": container_security(),
+        "startupProbe": exec_probe(["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-startup.sh"],
+                                   period=10, timeout=15, failures=180),
+        "readinessProbe": exec_probe(["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-ready.sh"],
+                                     period=15, timeout=15, failures=2),
+        "livenessProbe": exec_probe(["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-live.sh", "1800"],
+                                    period=60, timeout=20, failures=3),
+        "lifecycle": {
+            "preStop": {"exec": {"command": ["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-stop.sh"]}}
+        },
+        "volumeMounts": [
+            {"name": "data", "mountPath": HOME},
+            {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+            {"name": "probe", "mountPath": "/probe"},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+    volumes = [scripts_volume(stack), empty_dir("probe"), empty_dir("tmp")]
+    spec = pod_spec(stack, uid=UID, containers=[main], volumes=volumes,
+                    init_containers=[init], grace=600, component=COMPONENT)
+    add_workload(
+        sb, stack,
+        Workload(
+            component=COMPONENT, app="babylond", kind="StatefulSet", pod_spec=spec,
+            config_texts=[" ".join(init_args(stack))], claims=[volume_claim(d.storage)],
+            ports=[Port("p2p", P2P), Port("rpc", RPC), Port("grpc", GRPC), Port("api", API),
+                   Port("metrics", METRICS)],
+            ingress=[Ingress((P2P,), from_anywhere=True),
+                     Ingress((RPC, GRPC, API), from_components=CLIENTS),
+                     Ingress((METRICS,), from_monitoring=True)],
+            metrics_port="metrics",
+        ),
+        stack.monitoring.namespace,
+    )
