@@ -40,7 +40,7 @@ from l2kit.staking.transactions import (
     build_unbonding_tx,
     build_withdrawal_tx,
 )
-from l2kit.staking.witness import check_witness, signature_slots
+from l2kit.staking.witness import check_witness, signature_slots, slashing_witness
 
 NET = Network.REGTEST
 STAKING_TIME, UNBONDING_TIME = 10, 5
@@ -400,3 +400,38 @@ def test_cli_psbt_flow_unbonding_is_mined(
     assert env.rpc.call("decodepsbt", (tmp_path / "unbonding.psbt").read_text().strip())
     final = run(["--psbt", psbt_file, "--finalize"])
     _mine_tx(env, btx.parse(final["tx"]))
+
+
+def test_bad_slashing_witnesses_are_refused_and_rejected(env: Env) -> None:
+    """Undecrypted adaptor sigs, or no FP signature: l2kit refuses, bitcoind rejects."""
+    info = _info()
+    outpoint = _stake(env, info)
+    tx = build_slashing_tx(
+        outpoint, STAKE, SLASHING_SPK, SLASHING_RATE, SLASHING_FEE, _change_info(info)
+    )
+    leaf, cb = info.slashing_script, info.control_block(info.slashing_script)
+    sighash = signing.leaf_sighash(tx, info, leaf)
+    staker_sig = signing.sign_staker(STAKER, tx, info, leaf, aux=AUX)
+    fp_sig = signing.sign_leaf(FP, tx, info, leaf, aux=AUX)
+    adaptor_sigs = {
+        COV_PUBS[i]: signing.covenant_adaptor_sign_slashing(COVS[i], tx, info)[0] for i in range(5)
+    }
+    desc = sorted(COV_PUBS, reverse=True)
+    chosen = desc[:QUORUM]
+    # the adaptor sig's R0.x ‖ s0 is not a valid signature until decrypted with the FP secret
+    raw = {k: adaptor_sigs[k].r0[1:] + adaptor_sigs[k].s0.to_bytes(32, "big") for k in chosen}
+    with pytest.raises(TxRejected, match="invalid covenant signature"):
+        slashing_witness(raw, {info.fps[0]: fp_sig}, staker_sig, info, sighash=sighash)
+    undecrypted = _by_hand(tx, [raw.get(k, b"") for k in desc] + [fp_sig, staker_sig], leaf, cb)
+    _rejected(env, undecrypted, "Invalid Schnorr signature")
+
+    decrypted = signing.decrypt_covenant_sigs({k: adaptor_sigs[k] for k in chosen}, FP, tx, info)
+    with pytest.raises(TxRejected, match="only 0 finality provider"):
+        slashing_witness(decrypted, {}, staker_sig, info, sighash=sighash)
+    no_fp = _by_hand(tx, [decrypted.get(k, b"") for k in desc] + [b"", staker_sig], leaf, cb)
+    with pytest.raises(TxRejected, match="0 finality provider"):
+        check_witness(btx.witness(no_fp, 0), sighash, info.output)
+    _rejected(env, no_fp, "script-verify-flag-failed")
+
+    good = slashing_witness(decrypted, {info.fps[0]: fp_sig}, staker_sig, info, sighash=sighash)
+    _mine_tx(env, btx.set_witness(tx, 0, good))
