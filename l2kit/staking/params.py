@@ -302,6 +302,10 @@ class ParamsSet:
                 raise ParamsError("staking_cap must not decrease", version=cur.version,
                                   field="staking_cap")  # fmt: skip
 
+    def to_json(self) -> dict[str, Any]:
+        """``{"versions": [...]}``; ``params_from_json`` reads it back."""
+        return {"versions": [p.to_json() for p in self.versions]}
+
     def __iter__(self) -> Iterator[StakingParams]:
         return iter(self.versions)
 
@@ -337,7 +341,8 @@ class ParamsSet:
 def params_from_json(data: Any, source: str = "") -> ParamsSet:
     """Parse any supported params document:
 
-    - phase-1 ``{"versions": [...]}`` (global-params.json);
+    - phase-1 ``{"versions": [...]}`` (global-params.json; also ``ParamsSet.to_json()``, whose
+      entries carry ``"phase"``);
     - phase-2 list of Params (the extracted upgrade JSON), versions numbered from 0;
     - phase-2 REST ``{"params": [{"version": n, "params": {...}}, ...]}`` (params_versions)
       or ``{"params": {...}, "version": n}`` (one version).
@@ -346,11 +351,13 @@ def params_from_json(data: Any, source: str = "") -> ParamsSet:
         raw = data["versions"]
         if not isinstance(raw, list):
             raise ParamsError("versions must be a list", field="versions")
-        items = []
+        items: list[StakingParams] = []
         for i, v in enumerate(raw):
             if not isinstance(v, dict):
                 raise ParamsError("must be an object", field=f"versions[{i}]")
-            items.append(_build(Phase1Params, v, v.get("version")))
+            fields = {k: x for k, x in v.items() if k != "phase"}  # l2kit's own to_json form
+            cls: type[StakingParams] = Phase2Params if v.get("phase") == 2 else Phase1Params
+            items.append(_build(cls, fields, v.get("version")))
         return ParamsSet(items, source)
     if isinstance(data, list):
         return ParamsSet(

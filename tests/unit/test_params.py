@@ -14,6 +14,7 @@ from l2kit.btc.network import Network
 from l2kit.errors import ParamsError
 from l2kit.staking.params import (
     BABYLON_BURN_SCRIPT,
+    ParamsSet,
     bundled_params,
     check_slashing,
     check_stake,
@@ -184,3 +185,14 @@ def test_regtest_params() -> None:
         regtest_params(keys, 2, slashing_rate="0.00001")
     assert err.value.field == "slashing_rate"
     assert p.to_json()["slashing_pk_script"] == BABYLON_BURN_SCRIPT.hex()
+
+
+@pytest.mark.parametrize("name", ["bbn-1-phase1", "bbn-1-phase2", "bbn-test-4-phase1"])
+def test_to_json_roundtrip(name: str) -> None:
+    ps = bundled_params(name)
+    back = params_from_json(json.loads(json.dumps(ps.to_json())))
+    assert back.versions == ps.versions
+    assert [type(p) for p in back] == [type(p) for p in ps]
+    keys = [xonly_of(bytes([i]) * 32) for i in range(1, 4)]
+    reg = ParamsSet([regtest_params(keys, 2)])
+    assert params_from_json(reg.to_json()).versions == reg.versions
