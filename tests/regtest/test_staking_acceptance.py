@@ -22,7 +22,7 @@ from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, xonly_of
 from l2kit.btc.network import Network, address_to_script
 from l2kit.btc.rpc import RpcClient
-from l2kit.btc.sign import tapleaf_hash
+from l2kit.btc.sign import schnorr_sign, tapleaf_hash, taproot_script_sighash
 from l2kit.errors import TxRejected
 from l2kit.staking import signing
 from l2kit.staking.scripts import (
@@ -251,6 +251,14 @@ def test_withdrawal_from_staking_output_after_staking_time(env: Env) -> None:
     _rejected(env, wd, "non-BIP68-final")  # one block short
     env.node.mine(1)
     signing.check_timelock_mature(STAKING_TIME, _confirmations(env, outpoint))
+    # Our BIP341 sighash for every other hash type is the one bitcoind checks.
+    leaf, cb = info.timelock_script, info.control_block(info.timelock_script)
+    prevouts = [(STAKE, bytes(info.script_pubkey))]
+    for hash_type in (0x01, 0x02, 0x03, 0x81, 0x82, 0x83):
+        msg = taproot_script_sighash(wd, 0, prevouts, leaf, hash_type)
+        sig = schnorr_sign(STAKER, msg, AUX, hash_type)
+        verdict = _accept(env, btx.set_witness(wd, 0, [sig, leaf, cb]))
+        assert verdict["allowed"], (hash_type, verdict)
     _mine_tx(env, wd)
 
 
