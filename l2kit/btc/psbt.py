@@ -38,7 +38,16 @@ from bitcoin.core.serialize import SerializationError, SerializationTruncationEr
 from l2kit.btc.taproot import compact_size, tap_branch_hash, tap_leaf_hash
 from l2kit.errors import PsbtError
 
-__all__ = ["Psbt", "PsbtError", "PsbtInput", "PsbtOutput", "TapDerivation", "from_psbt", "to_psbt"]
+__all__ = [
+    "Psbt",
+    "PsbtError",
+    "PsbtInput",
+    "PsbtOutput",
+    "TapDerivation",
+    "from_psbt",
+    "merkle_root_from_control_block",
+    "to_psbt",
+]
 
 MAGIC = b"psbt\xff"
 

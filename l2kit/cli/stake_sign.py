@@ -170,6 +170,12 @@ def _sign_psbt(psbt: P.Psbt, seckey: bytes) -> list[dict[str, Any]]:
                 role = _role(leaf, signer)
             except BadKey:
                 continue
+            if psbt_in.sighash_type not in (None, 0):
+                raise TxRejected(
+                    f"input {i} asks for sighash type {psbt_in.sighash_type:#x}; staking "
+                    "spends are signed with SIGHASH_DEFAULT only",
+                    field="psbt",
+                )
             sighash = taproot_script_sighash(psbt.tx, i, prevouts, leaf_script)
             leaf_hash = tapleaf_hash(leaf_script)
             psbt_in.tap_script_sigs[(signer, leaf_hash)] = schnorr_sign(seckey, sighash)
