@@ -26,6 +26,7 @@ from l2kit.errors import RenderError
 Obj = dict[str, Any]
 
 SEVERITY = {0: "unknown", 1: "info", 2: "warning", 3: "error"}
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _helm() -> Any:
@@ -119,13 +120,10 @@ def validate_values(values: Obj, *, chart: Path | None = None) -> None:
 
 def render_files(values: Obj, *, chart: Path | None = None, release: str = "l2kit",
                  namespace: str = "default") -> dict[str, str]:
-    """``helm template``: template path -> rendered text (schema-validated first)."""
-    with load_chart(chart) as loaded:
-        with _mapped("schema validation"):
-            loaded.validate_schema(values)
-        with _mapped("template"):
-            rendered: dict[str, str] = loaded.render(values, name=release, namespace=namespace,
-                                                     is_install=True)
+    """``helm template``: template path -> rendered text (Helm validates the schema first)."""
+    with load_chart(chart) as loaded, _mapped("template"):
+        rendered: dict[str, str] = loaded.render(values, name=release, namespace=namespace,
+                                                 is_install=True)
     return rendered
 
 
@@ -142,7 +140,7 @@ def parse_manifests(files: dict[str, str], *, include_tests: bool = False) -> li
         if not (_is_stack_file(path) or (include_tests and "/templates/tests/" in path)):
             continue
         try:
-            docs = list(yaml.safe_load_all(files[path]))
+            docs = list(yaml.load_all(files[path], Loader=_LOADER))
         except yaml.YAMLError as exc:
             raise RenderError(f"helm template: {path} is not valid YAML: {exc}") from exc
         for doc in docs:
