@@ -9,11 +9,12 @@ explicit flags override them, and builders then check the values against that ve
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 
@@ -442,16 +443,13 @@ def conformance_cmd(jsonl: bool, as_json: bool) -> None:
     (JSON on stdout). Invalid input: exit 2 with one line on stderr (with --jsonl: an
     {"error": ...} line, and the run goes on)."""
     del as_json  # always JSON
+    stdin: BinaryIO = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode())
     if jsonl:
-        for line in sys.stdin:
-            if line.strip():
-                click.echo(json.dumps(conf.answer_line(line)))
+        for raw in stdin:
+            if raw.strip():
+                click.echo(json.dumps(conf.answer_line(raw)))
         return
-    text = sys.stdin.read()
-    try:
-        obj = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"not valid JSON ({conf.one_line(str(exc))})", field="input") from None
+    obj = conf.load_json(stdin.read())
     try:
         result = conf.conformance(obj)
     except InputError as exc:

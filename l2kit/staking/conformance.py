@@ -38,7 +38,14 @@ from l2kit.staking.scripts import (
 )
 from l2kit.staking.transactions import build_slashing_tx, build_unbonding_tx
 
-__all__ = ["INPUT_FIELDS", "SLASHING_FIELDS", "ConformanceInput", "answer_line", "conformance"]
+__all__ = [
+    "INPUT_FIELDS",
+    "SLASHING_FIELDS",
+    "ConformanceInput",
+    "answer_line",
+    "conformance",
+    "load_json",
+]
 
 _INT_FIELDS = (
     "covenant_quorum",
@@ -257,14 +264,22 @@ def conformance(obj: object) -> dict[str, Any]:
         raise InputError(rule, field=mapped) from exc
 
 
-def answer_line(line: str) -> dict[str, Any]:
+def load_json(data: bytes | str) -> object:
+    """Parse one request document; ``InputError`` (field ``input``) if it is not UTF-8 JSON."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8", field="input") from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"not valid JSON ({one_line(str(exc))})", field="input") from None
+
+
+def answer_line(line: bytes | str) -> dict[str, Any]:
     """One ``--jsonl`` answer: the result, or ``{"error": message}``."""
     try:
-        obj = json.loads(line)
-    except ValueError as exc:
-        return {"error": f"input: not valid JSON ({exc})"}
-    try:
-        return conformance(obj)
+        return conformance(load_json(line))
     except InputError as exc:
         return {"error": one_line(str(exc))}
 

@@ -90,6 +90,8 @@ OFF_CURVE = "02" + "00" * 32
 
 ERRORS: list[tuple[str, str, str]] = [
     ("{not json", "input", "JSON"),
+    ("", "input", "JSON"),
+    ("[" * 100_000, "input", "JSON"),
     ("[1, 2]", "input", "object"),
     (json.dumps(_without("staking_time")), "staking_time", "missing"),
     (json.dumps(_with(extra_field=1)), "extra_field", "unknown"),
@@ -140,7 +142,7 @@ def test_invalid_input_exit_2_one_line_naming_field(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     # in-process through l2kit.cli.main (the same path as the executable, much faster)
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
     with pytest.raises(SystemExit) as exit_:
         main(["stake", "conformance"])
     assert exit_.value.code == 2
@@ -164,6 +166,15 @@ def test_jsonl_one_answer_per_line_and_errors_inline() -> None:
     assert answers[2] == {"error": answers[2]["error"]} and answers[2]["error"].startswith("tag: ")
     assert "slashing_transaction_hex" in answers[3]
     assert res.stderr == ""
+
+
+def test_non_utf8_input() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "l2kit", "stake", "conformance"],
+        input=b"\xff\xfe{", capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert res.returncode == 2 and res.stdout == b""
+    assert res.stderr.decode().splitlines() == ["error: input: not UTF-8"]
 
 
 def test_executable_error_contract() -> None:
