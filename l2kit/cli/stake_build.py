@@ -9,6 +9,7 @@ explicit flags override them, and builders then check the values against that ve
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -423,16 +424,16 @@ def inspect_cmd(txhex: str, input_value: int | None, network: str, params_file: 
     text = sys.stdin.read() if txhex == "-" else txhex
     tx = parse(text, field="TXHEX")
     net = Network.parse(network)
-    pset: ParamsSet | None
+    candidates: list[ParamsSet | None] = []
     if params_file:
-        pset = load_global_params(params_file)
-    else:
-        try:
-            pset = default_params(net)
-        except ParamsError:
-            pset = None
-    emit(inspect_tx(tx, net, pset, input_value), as_json,
-         human=lambda d: click.echo(json.dumps(d, indent=2)))  # fmt: skip
+        candidates.append(load_global_params(params_file))
+    else:  # bundled: phase-1 (tagged staking txs) then phase-2 (slashing fields)
+        for phase in (1, 2):
+            with contextlib.suppress(ParamsError):
+                candidates.append(default_params(net, phase=phase))
+    results = [inspect_tx(tx, net, p, input_value) for p in candidates or [None]]
+    best = next((r for r in results if r.get("params_versions")), results[-1])
+    emit(best, as_json, human=lambda d: click.echo(json.dumps(d, indent=2)))
 
 
 @click.command("conformance")

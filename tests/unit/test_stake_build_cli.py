@@ -125,6 +125,24 @@ def test_inspect_unsigned_and_signed_unbonding(tmp_path: Any) -> None:
     assert out["signed"] is True
 
 
+def test_inspect_mainnet_phase1_staking_tx_uses_bundled_params() -> None:
+    from l2kit.staking.identifiable import build_v0_op_return
+    from l2kit.staking.params import bundled_params
+    from l2kit.staking.transactions import Utxo, build_staking_tx
+
+    p = bundled_params("bbn-1-phase1").by_version(2)
+    si = staking_info(STAKER, [FP], p.covenant_pks, p.covenant_quorum, 64000, 1_000_000,
+                      Network.MAINNET)  # fmt: skip
+    op_return = build_v0_op_return(b"bbn1", STAKER, FP, 64000)
+    utxo = Utxo(OutPoint(TXID, 3), 2_000_000, b"\x00\x14" + bytes(20))
+    tx = build_staking_tx([utxo], si, b"\x00\x14" + bytes(20), 3, op_return)
+    out = invoke("inspect", serialize(tx).hex(), "--network", "mainnet")
+    assert (out["kind"], out["probable"]) == ("staking", False)
+    assert out["params_versions"] == [0, 1, 2]
+    assert out["params_source"] == "bundled:bbn-1-phase1"
+    assert out["outputs"][0]["address"] == si.address
+
+
 @pytest.mark.parametrize("garbage", ["zz", "00", ""])
 def test_inspect_rejects_garbage(garbage: str) -> None:
     result = CliRunner().invoke(cli, ["stake", "inspect", garbage or "-"], input="")
