@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +148,46 @@ def test_inspect_mainnet_phase1_staking_tx_uses_bundled_params() -> None:
 def test_inspect_rejects_garbage(garbage: str) -> None:
     result = CliRunner().invoke(cli, ["stake", "inspect", garbage or "-"], input="")
     assert isinstance(result.exception, InputError)
+
+
+def test_build_slashing_with_mainnet_phase2_defaults() -> None:
+    out = invoke("build-slashing", "--staker", MAINNET_STAKER, "--fp", MAINNET_FP,
+                 "--network", "mainnet", "--from", "staking", "--outpoint", f"{TXID}:0",
+                 "--value", "1000000")  # fmt: skip
+    # v3: rate 0.001, min fee 100000, OP_RETURN "babylon"
+    assert (out["slashed"], out["change"]) == (1_000, 1_000_000 - 1_000 - 100_000)
+    tx = parse(out["tx_hex"])
+    assert bytes(tx.vout[0].scriptPubKey).hex() == "6a07626162796c6f6e"
+    result = CliRunner().invoke(cli, ["stake", "build-slashing", "--staker", MAINNET_STAKER,
+                                      "--fp", MAINNET_FP, "--network", "mainnet", "--from",
+                                      "staking", "--outpoint", f"{TXID}:0", "--value", "1000000",
+                                      "--slashing-fee", "5000"])  # fmt: skip
+    assert isinstance(result.exception, ParamsError)
+    assert result.exception.field == "slashing_fee"
+
+
+def test_inspect_signed_slashing_and_withdrawal(tmp_path: Path) -> None:
+    from l2kit.staking.scripts import slashing_change_info
+    from l2kit.staking.transactions import build_slashing_tx, build_withdrawal_tx
+
+    params = regtest_params([C1, C2, C3], 2)
+    si = staking_info(STAKER, [FP], [C1, C2, C3], 2, 100, 100_000, Network.REGTEST)
+    change = slashing_change_info(STAKER, params.unbonding_time, net=Network.REGTEST)
+    slash = build_slashing_tx(OutPoint(TXID, 0), 100_000, params.slashing_pk_script or b"",
+                              "0.1", 1000, change)  # fmt: skip
+    leaf = si.slashing_script
+    signed = set_witness(slash, 0, [b"", b"\x01" * 64, b"\x02" * 64, b"\x03" * 64, b"\x04" * 64,
+                                    leaf, si.control_block(leaf)])  # fmt: skip
+    with_params = ["--network", "regtest", "--input-value", "100000"]
+    pfile = tmp_path / "params.json"
+    pfile.write_text(json.dumps(ParamsSet([params]).to_json()))
+    pfile_args = ["--params", str(pfile)]
+    out = invoke("inspect", serialize(signed).hex(), *with_params, *pfile_args)
+    assert (out["kind"], out["probable"], out["params_versions"]) == ("slashing", False, [0])
+    assert out["revealed_leaf"]["finality_providers"] == [FP.hex()]
+    wd = build_withdrawal_tx(OutPoint(TXID, 1), 89_000, 5, b"\x00\x14" + bytes(20), 1)
+    leaf = change.timelock_script
+    signed_wd = set_witness(wd, 0, [b"\x01" * 64, leaf, change.control_block()])
+    out = invoke("inspect", serialize(signed_wd).hex(), *pfile_args)
+    assert (out["kind"], out["probable"], out["params_versions"]) == ("withdrawal", False, [0])
+    assert out["revealed_leaf"]["timelock"] == 5

@@ -278,3 +278,19 @@ def test_withdrawal_rejects_bad_sequence_and_dust() -> None:
         build_withdrawal_tx(OP, 400, 10, P2WPKH, 1)
     with pytest.raises(TxRejected, match="fee"):
         build_withdrawal_tx(OP, 100, 10, P2WPKH, 1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    tag=st.binary(min_size=4, max_size=4),
+    a=st.integers(min_value=1, max_value=2**200),
+    b=st.integers(min_value=1, max_value=2**200),
+    t=st.integers(min_value=1, max_value=65535),
+)
+def test_v0_op_return_roundtrip(tag: bytes, a: int, b: int, t: int) -> None:
+    staker, fp = xonly_of(a.to_bytes(32, "big")), xonly_of(b.to_bytes(32, "big"))
+    script = build_v0_op_return(tag, staker, fp, t)
+    assert len(script) == 73 and script[:2] == b"\x6a\x47" and script[6] == 0
+    parsed = parse_v0_op_return(script, tag)
+    assert parsed is not None
+    assert (parsed.tag, parsed.staker_pk, parsed.fp_pk, parsed.staking_time) == (tag, staker, fp, t)
