@@ -42,24 +42,20 @@ class Rendered:
 
 
 def render_spec(spec: Path, stack: str | None = None) -> Rendered:
-    """Parse and render ``spec`` (the same objects ``l2kit render`` prints), grouped by stack."""
-    from l2kit.config import parse_spec
-    from l2kit.render import plan
-    from l2kit.render.manifests import render_objects
+    """Parse, render and check ``spec`` exactly like ``l2kit render``; objects grouped by stack."""
+    from l2kit.render import build
 
     try:
         text = spec.read_text()
     except OSError as exc:
         raise InputError(f"cannot read the spec: {exc.strerror}", field=str(spec)) from exc
-    fleet = parse_spec(text)
-    names = [s.name for s in fleet.stacks]
+    result = build.build(text)
+    names = [s.name for s in result.fleet.stacks]
     if stack is not None and stack not in names:
         raise InputError(f"no stack named {stack!r} (have: {', '.join(names)})", field="--stack")
-    values = plan.resolve(fleet)
-    objects: list[Obj] = render_objects(values.dump())
-    out = Rendered(namespaces={s.name: s.namespace for s in fleet.stacks
+    out = Rendered(namespaces={s.name: s.namespace for s in result.fleet.stacks
                                if stack is None or s.name == stack})
-    for obj in objects:
+    for obj in result.objects:
         owner = ((obj.get("metadata") or {}).get("labels") or {}).get(STACK_LABEL, FLEET)
         if stack is None or owner == stack:
             out.stacks.setdefault(owner, []).append(obj)

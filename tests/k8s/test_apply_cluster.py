@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ if not os.environ.get("KUBECONFIG"):
 
 
 @pytest.fixture
-def stack() -> Iterator[tuple[KubeClient, str, list[dict]]]:
+def stack() -> Iterator[tuple[KubeClient, str, list[dict[str, Any]]]]:
     name = f"l2kit-t{secrets.token_hex(3)}"
     text = profiles.init_spec("bitcoin", "regtest").replace("btc-regtest", name)
     fleet = parse_spec(text)
@@ -38,7 +39,7 @@ def stack() -> Iterator[tuple[KubeClient, str, list[dict]]]:
         kube.close()
 
 
-def test_apply_diff_prune_status(stack: tuple[KubeClient, str, list[dict]]) -> None:
+def test_apply_diff_prune_status(stack: tuple[KubeClient, str, list[dict[str, Any]]]) -> None:
     kube, name, objects = stack
     served = [o for o in objects if kube.served(o["apiVersion"], o["kind"])]
     first = apply_stack(kube, objects)

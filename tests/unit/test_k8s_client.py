@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from k8s_fake_api import FakeApiServer
+from k8s_fake_api import FakeApiServer, Recorded
 
 from l2kit.errors import ClusterError
 from l2kit.k8s.client import FIELD_MANAGER, KubeClient, Ref, cluster_error
@@ -29,12 +30,12 @@ def kube(server: FakeApiServer, tmp_path: Path) -> Iterator[KubeClient]:
         yield kc
 
 
-CM = {"apiVersion": "v1", "kind": "ConfigMap",
+CM: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap",
       "metadata": {"name": "bitcoind-conf", "namespace": "l2", "labels": {"l2kit.io/stack": "s"}},
       "data": {"bitcoin.conf": "regtest=1\n"}}
 
 
-def _patches(server: FakeApiServer) -> list:
+def _patches(server: FakeApiServer) -> list[Recorded]:
     return [r for r in server.api.requests if r.method == "PATCH"]
 
 
