@@ -38,7 +38,7 @@ def test_statefulset_states() -> None:
 def test_deployment_and_job_states() -> None:
     dep: dict[str, Any] = {"kind": "Deployment", "metadata": {"name": "d"},
                            "spec": {"replicas": 2},
-           "status": {"readyReplicas": 2, "updatedReplicas": 2}}
+                           "status": {"readyReplicas": 2, "updatedReplicas": 2}}
     assert assess(dep).state == "ready"
     dep["status"]["conditions"] = [{"type": "Progressing", "reason": "ProgressDeadlineExceeded",
                                     "message": "timed out"}]
