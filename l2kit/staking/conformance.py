@@ -27,7 +27,7 @@ from typing import Any
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
 from l2kit.btc.network import Network
 from l2kit.btc.tx import MAX_MONEY, OutPoint, serialize, txid_hex
-from l2kit.errors import InputError
+from l2kit.errors import BadKey, InputError
 from l2kit.staking.identifiable import build_v0_op_return
 from l2kit.staking.params import parse_slashing_rate
 from l2kit.staking.scripts import (
@@ -159,7 +159,7 @@ def parse_input(obj: object) -> ConformanceInput:
     named += [(f"covenant_public_keys[{i}]", k) for i, k in enumerate(covenants)]
     for field, key in named:
         if key in seen:
-            raise InputError(f"duplicate key (same as {seen[key]})", field=field)
+            raise BadKey(f"duplicate key (same as {seen[key]})", field=field)
         seen[key] = field
 
     quorum = _int(obj, "covenant_quorum", 1, len(covenants))
