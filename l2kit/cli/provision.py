@@ -53,7 +53,7 @@ def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) ->
     written = manifests.write_tree(result.objects, Path(output))
     if summary:
         _print_summary(result.objects)
-        click.echo(f"wrote {len(written)} files to {output}", err=True)
+        click.echo(f"wrote {len(written)} files to {output}")
 
 
 def _print_summary(objs: list[dict[str, object]]) -> None:
@@ -65,9 +65,9 @@ def _print_summary(objs: list[dict[str, object]]) -> None:
         stack = lab.get("l2kit.io/stack", meta.get("namespace", ""))
         counts[(stack, lab.get("app.kubernetes.io/component", "-"))] += 1
     width = max((len(f"{s}/{c}") for s, c in counts), default=10)
-    click.echo(f"{'stack/component':<{width}}  objects", err=True)
+    click.echo(f"{'stack/component':<{width}}  objects")
     for (stack, comp), n in sorted(counts.items()):
-        click.echo(f"{stack + '/' + comp:<{width}}  {n}", err=True)
+        click.echo(f"{stack + '/' + comp:<{width}}  {n}")
 
 
 @click.command("validate")

@@ -67,9 +67,14 @@ def problems(objs: list[Obj], declared: dict[str, set[tuple[str, str]]]) -> list
              for o in objs}
     if len(index) != len(objs):
         out.append("fleet: two objects share kind/namespace/name")
+    by_ns: dict[str, list[Obj]] = {}
+    for o in objs:
+        if pods(o) is not None:
+            by_ns.setdefault(o["metadata"].get("namespace", ""), []).append(o)
     for o in objs:
         where = f"{o['kind']}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}"
-        out += [f"{where}: {p}" for p in _object_problems(o, objs, index, declared)]
+        ns_workloads = by_ns.get(o["metadata"].get("namespace", ""), [])
+        out += [f"{where}: {p}" for p in _object_problems(o, ns_workloads, index, declared)]
     return out
 
 
@@ -80,7 +85,7 @@ def _object_problems(o: Obj, objs: list[Obj], index: dict[tuple[str, str, str], 
     if tpl is not None:
         yield from _pod_problems(o, tpl, ns, index, declared)
     if o["kind"] == "Service":
-        yield from _service_problems(o, objs, ns)
+        yield from _service_problems(o, objs)
     if o["kind"] == "ConfigMap":
         for key, text in o.get("data", {}).items():
             if "@@" not in text and _looks_secret(text):
@@ -135,12 +140,12 @@ def _pod_problems(o: Obj, tpl: Obj, ns: str, index: dict[tuple[str, str, str], O
             yield f"volume {v['name']}: unknown Secret {v['secret']['secretName']}"
 
 
-def _service_problems(o: Obj, objs: list[Obj], ns: str) -> Iterator[str]:
+def _service_problems(o: Obj, workloads: list[Obj]) -> Iterator[str]:
     sel = o["spec"].get("selector", {})
     targets = []
-    for w in objs:
+    for w in workloads:
         tpl = pods(w)
-        if tpl is None or w["metadata"].get("namespace", "") != ns:
+        if tpl is None:
             continue
         if all(tpl["metadata"]["labels"].get(k) == v for k, v in sel.items()):
             targets.append(tpl)

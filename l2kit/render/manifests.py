@@ -2,13 +2,13 @@
 
 Jinja2 runs with ``StrictUndefined``: a template that asks for a key the values lack raises
 :class:`RenderError`. The environment and the compiled templates are built once per process.
-Filters mirror Helm's: ``toyaml(n)`` = ``toYaml | nindent n``, ``tojson`` = ``toJson``,
-``files_get(path)`` = ``.Files.Get path`` (relative to ``charts/l2kit``).
+Filters mirror Helm's: ``toyaml(n)`` = ``toYaml | nindent n`` (as JSON flow),
+``tojson`` = ``toJson``, ``files_get(path)`` = ``.Files.Get path`` (relative to ``charts/l2kit``).
 """
 
 from __future__ import annotations
 
-import math
+import json
 import os
 import shutil
 import tempfile
@@ -47,7 +47,11 @@ KIND_ORDER = (
 )
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter when available (about 10x faster; the output is the same YAML).
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     pass
 
 
@@ -61,17 +65,15 @@ _Dumper.add_representer(str, _str)
 
 def dump_yaml(value: Any) -> str:
     return yaml.dump(
-        value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=math.inf,
+        value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1 << 30,
         allow_unicode=True,
     )
 
 
 def _toyaml(value: Any, indent: int = 0) -> str:
-    text = dump_yaml(value).rstrip("\n")
-    if text.endswith("\n..."):
-        text = text[: -len("\n...")]
-    pad = " " * indent
-    return "\n" + "\n".join(pad + line if line else line for line in text.split("\n"))
+    """Helm's ``toYaml | nindent n``. Emits JSON, which is YAML's flow style: same parsed
+    objects, and ~10x faster to emit and parse than block style for big fleets."""
+    return "\n" + " " * indent + json.dumps(value, ensure_ascii=False)
 
 
 @cache

@@ -59,6 +59,7 @@ def resolve(fleet: FleetSpec, *, generate_secrets: bool = False) -> ChartValues:
             lab["app.kubernetes.io/instance"] = "l2kit"
             monitoring[m.namespace] = MonitoringValues(
                 name="l2kit", namespace=m.namespace, labels=lab,
+                dashboard_labels={**lab, "grafana_dashboard": "1"},
                 prometheus_rule=m.prometheus_rule, dashboard=m.dashboard,
             )
     return ChartValues(stacks=stacks, monitoring=list(monitoring.values()))

@@ -212,3 +212,16 @@ _ROLLUP = """\
       sequencer: true
       storage: {{size: 100Gi}}
 """
+
+
+def supported() -> list[tuple[str, str]]:
+    """Every (profile, network) pair `l2kit init` accepts."""
+    out = []
+    for profile in PROFILES:
+        for network in INIT_NETWORKS:
+            try:
+                check(profile, network)
+            except InputError:
+                continue
+            out.append((profile, network))
+    return out

@@ -46,6 +46,7 @@ class MonitoringValues(_Camel):
     name: str = Field(description="Object name of the PrometheusRule / dashboard ConfigMap.")
     namespace: str = Field(description="Monitoring namespace.")
     labels: dict[str, str] = Field(description="Labels.")
+    dashboard_labels: dict[str, str] = Field(description="Labels + grafana_dashboard=1.")
     prometheus_rule: bool = Field(description="Render the PrometheusRule.")
     dashboard: bool = Field(description="Render the Grafana dashboard ConfigMap.")
 
