@@ -21,6 +21,23 @@ from l2kit.k8s.client import ClusterApi, Obj, Ref
 
 State = Literal["new", "changed", "unchanged", "pruned"]
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (config files) as literal blocks, so diffs read line by line."""
+
+
+def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _dump(obj: Obj) -> list[str]:
+    text = yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=10**9)
+    return text.splitlines(True)
+
+
 _SERVER_META = ("managedFields", "resourceVersion", "uid", "generation", "creationTimestamp",
                 "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds")
 
@@ -73,9 +90,8 @@ def mask_secrets(live: Obj | None, would: Obj) -> tuple[Obj | None, Obj]:
 def unified(ref: Ref, live: Obj | None, would: Obj) -> str:
     """Unified diff of two objects' YAML (keys sorted); empty when they are equal."""
     live_m, would_m = mask_secrets(live, would)
-    before = yaml.safe_dump(normalise(live_m), sort_keys=True).splitlines(True) \
-        if live_m is not None else []
-    after = yaml.safe_dump(normalise(would_m), sort_keys=True).splitlines(True)
+    before = _dump(normalise(live_m)) if live_m is not None else []
+    after = _dump(normalise(would_m))
     return "".join(difflib.unified_diff(before, after, f"live/{ref}", f"rendered/{ref}"))
 
 

@@ -102,7 +102,8 @@ def assess_statefulset(obj: Obj) -> WorkloadStatus:
         state, message = "ready", ""
     else:
         state = "progressing"
-        message = f"{ready}/{replicas} ready" + ("" if rolled else f", revision {update} rolling")
+        rolling = f", rolling to revision {update}" if update and not rolled else ""
+        message = f"{ready}/{replicas} ready{rolling}"
     return WorkloadStatus(ref.kind, ref.namespace, ref.name, state, replicas, ready, updated,
                           current, update, message)
 

@@ -87,3 +87,12 @@ def test_diff_stack_states_and_dry_run_only(kube: tuple[FakeApiServer, KubeClien
         ("edit", "changed"), ("fresh", "new"), ("same", "unchanged"), ("dropped", "pruned")]
     assert all("dryRun" in r.query for r in server.api.requests if r.method == "PATCH")
     assert server.api.objects == before
+
+
+def test_config_files_diff_line_by_line() -> None:
+    before = cm({"bitcoin.conf": "regtest=1\ndbcache=450\ntxindex=1\n"})
+    after = cm({"bitcoin.conf": "regtest=1\ndbcache=500\ntxindex=1\n"})
+    text = unified(Ref.of(after), before, after)
+    changed = [line for line in text.splitlines()
+               if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))]
+    assert changed == ["-    dbcache=450", "+    dbcache=500"]
