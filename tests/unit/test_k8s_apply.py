@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from k8s_fake_api import FakeApiServer
 
 from l2kit.k8s.apply import (
@@ -16,6 +18,7 @@ from l2kit.k8s.apply import (
     apply_stack,
     prune_selection,
     prune_stack,
+    rank,
     stack_selector,
     with_namespace,
 )
@@ -95,6 +98,45 @@ def test_prune_selection() -> None:
         Ref("v1", "ConfigMap", "l2", "old"),
         Ref("v1", "ServiceAccount", "l2", "gone"),
     ]
+
+
+_KINDS = [(o["apiVersion"], o["kind"]) for o in STACK] + [("example.com/v1", "Widget")]
+_objects = st.lists(
+    st.builds(lambda kv, name, stack, owned: {
+        **obj(kv[1], name, kv[0], ns=None if kv[1] in {"Namespace", "CustomResourceDefinition"}
+              else "l2", stack=stack),
+        **({"metadata": {**obj(kv[1], name, kv[0], stack=stack)["metadata"],
+                         "ownerReferences": [{"kind": "X"}]}} if owned else {})},
+        st.sampled_from(_KINDS), st.sampled_from(["a", "b", "c"]),
+        st.sampled_from(["demo", "other", None]), st.booleans()),
+    max_size=20)
+
+
+@given(_objects.map(lambda objs: list({Ref.of(o): o for o in objs}.values())), st.randoms())
+def test_apply_order_properties(objects: list[dict[str, Any]], rnd: random.Random) -> None:
+    ordered = apply_order(objects)
+    shuffled = objects[:]
+    rnd.shuffle(shuffled)
+    assert apply_order(shuffled) == ordered  # deterministic whatever the input order
+    ranks = [rank(o["kind"]) for o in ordered]
+    assert ranks == sorted(ranks)
+    assert sorted(map(str, ordered)) == sorted(map(str, objects))
+
+
+@given(_objects, _objects)
+def test_prune_selection_properties(live: list[dict[str, Any]],
+                                    rendered: list[dict[str, Any]]) -> None:
+    chosen = prune_selection(live, rendered, "demo")
+    kept = {(r.kind, r.namespace, r.name) for r in map(Ref.of, rendered)}
+    prunable = {k for _, k in PRUNABLE_KINDS}
+    by_ref = {Ref.of(o): o for o in live}
+    for ref in chosen:
+        o = by_ref[ref]
+        assert (ref.kind, ref.namespace, ref.name) not in kept
+        assert ref.kind in prunable
+        assert o["metadata"]["labels"]["l2kit.io/stack"] == "demo"
+        assert not o["metadata"].get("ownerReferences")
+    assert len(set(chosen)) == len(chosen)
 
 
 def test_prunable_kinds_exclude_data_and_namespaces() -> None:
