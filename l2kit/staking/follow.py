@@ -22,7 +22,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
 from l2kit import log
-from l2kit.errors import NodeUnreachable, Retryable, RpcError
+from l2kit.errors import NodeError, NodeUnreachable, Retryable, RpcError
 from l2kit.staking.indexer import Indexer, Stats
 
 _log = log.get(__name__)
@@ -111,8 +111,9 @@ def follow(
                     write_textfile(textfile, stats)
                 if on_update is not None:
                     on_update(stats)
-            except (Retryable, NodeUnreachable, RpcError) as exc:
+            except (Retryable, NodeUnreachable, RpcError, NodeError) as exc:
                 _log.warning("node unavailable; retrying", error=str(exc), in_s=backoff)
+                _close_rpc(indexer)
                 indexer = None  # reconnect (bitcoind may have restarted on new ports)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -120,3 +121,10 @@ def follow(
             waker.wait(poll_interval)
     finally:
         waker.close()
+        _close_rpc(indexer)
+
+
+def _close_rpc(indexer: Indexer | None) -> None:
+    close = getattr(indexer.rpc, "close", None) if indexer is not None else None
+    if callable(close):
+        close()
