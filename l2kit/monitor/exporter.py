@@ -137,7 +137,7 @@ class Exporter:
         self._thread: threading.Thread | None = None
         self._server: WSGIServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._server, _ = start_http_server(self.port, self.host, registry=self.registry)
@@ -147,11 +147,13 @@ class Exporter:
         _log.info("exporter listening", url=f"http://{self.host}:{self.port}/metrics")
 
     def _run(self) -> None:
-        asyncio.run(self._poll_forever())
+        with contextlib.suppress(asyncio.CancelledError):
+            asyncio.run(self._poll_forever())
 
     async def _poll_forever(self) -> None:
         poller = Poller(self.fleet)
-        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
         try:
             while not self._stop.is_set():
                 report = await poller.cycle()
@@ -164,8 +166,7 @@ class Exporter:
                 )
                 with self.cycle_done:
                     self.cycle_done.notify_all()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                await asyncio.sleep(self.interval)
         finally:
             await poller.aclose()
 
@@ -176,8 +177,10 @@ class Exporter:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._loop is not None and self._wake is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        if self._loop is not None and self._task is not None:
+            # a cycle may be waiting on a slow target: do not wait for it
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                self._loop.call_soon_threadsafe(self._task.cancel)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
