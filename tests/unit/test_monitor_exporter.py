@@ -60,11 +60,12 @@ def test_contract_matches_the_alert_rules_catalog() -> None:
 
 def test_metrics_per_contract_and_scrape_never_waits() -> None:
     with MonitorServer() as srv:
+        fpd_url = srv.add("fpd", metrics("fpd.prom")) + "/metrics"
         targets = [
             {"name": "fg", "kind": "gadget", "url": srv.add("fg", gadget())},
             {"name": "slowpoke", "kind": "gadget", "url": srv.add("slow", gadget())},
             {"name": "gone", "kind": "gadget", "url": dead_url()},
-            {"name": "fpd", "kind": "metrics", "url": srv.add("f", metrics("fpd.prom")) + "/metrics"},
+            {"name": "fpd", "kind": "metrics", "url": fpd_url},
         ]  # fmt: skip
         fleet = fleet_mod.parse(
             {"settings": {"target_timeout": 30, "request_timeout": 30}, "targets": targets}
