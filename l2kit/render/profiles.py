@@ -150,7 +150,8 @@ _MINER = """\
 _ELECTRS = """\
     electrs:                     # esplora HTTP API for vigilante bstracker
       image: mempool/electrs:v3.1.0
-      storage: {size: 10Gi}
+      storage: {size: 10Gi, storageClass: null, snapshot: null}   # index volume
+      resources: {cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}   # requests + memory limit
 """
 
 _BABYLOND = """\
@@ -160,7 +161,8 @@ _BABYLOND = """\
       epochInterval: 10
       covenantPks: [2d4ccbe538f846a750d82a77cd742895e51afcf23d86d05004a356b783902748]
       covenantQuorum: 1
-      storage: {size: 20Gi}
+      storage: {size: 20Gi, storageClass: null, snapshot: null}   # node home volume
+      resources: {cpu: 500m, memory: 1Gi, memoryLimit: 2Gi}   # requests + memory limit
 """
 
 
@@ -181,6 +183,7 @@ def _covenant(name: str) -> str:
       signerImage: babylonlabs/covenant-signer:v0.16.0
       keyring: {{existingSecret: {name}-covd-keyring, keyName: covenant}}
       signerKeyring: {{existingSecret: {name}-signer-keyring, keyName: signer}}
+      resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit
 """
 
 
@@ -189,8 +192,9 @@ def _fp(name: str) -> str:
     finalityProvider:            # fpd + eotsd (metrics rebound to 0.0.0.0)
       image: babylonlabs/finality-provider:v2.0.1
       keyring: {{existingSecret: {name}-fpd-keyring, keyName: finality-provider}}
-      eotsKeyring: {{existingSecret: {name}-eotsd-keyring}}
-      storage: {{size: 5Gi}}
+      eotsKeyring: {{existingSecret: {name}-eotsd-keyring}}   # eotsd keyring-test files
+      storage: {{size: 5Gi, storageClass: null, snapshot: null}}   # one DB volume per daemon
+      resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit
 """
 
 
@@ -201,6 +205,8 @@ def _vigilante(name: str) -> str:
       roles: [reporter, submitter, monitor, bstracker]
       keyring: {{existingSecret: {name}-vigilante-keyring, keyName: vigilante}}
       genesisConfigMap: null     # null: monitor fetches genesis.json from Babylon RPC
+      storage: {{size: 1Gi, storageClass: null, snapshot: null}}   # per-role bbolt DB
+      resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit
 """
 
 
@@ -210,7 +216,8 @@ _ROLLUP = """\
       rollupConfigMap: {stack}-rollup-config   # keys genesis.json, rollup.json
       fgContractAddress: bbn1ghd753shjuwexxywmgs4xz7x2q732vcnkm6h2pyv9s6ah3hylvrqxxvh0f
       sequencer: true
-      storage: {{size: 100Gi}}
+      storage: {{size: 100Gi, storageClass: null, snapshot: null}}   # op-geth datadir
+      resources: {{cpu: \"1\", memory: 2Gi, memoryLimit: 4Gi}}   # requests + memory limit
 """
 
 

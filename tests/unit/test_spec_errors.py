@@ -1,0 +1,219 @@
+"""One test per spec rule: `l2kit render` exits 2, prints one `error: path: rule` line per
+problem, and writes nothing (an existing output directory is left untouched)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from l2kit.cli import main
+from l2kit.render import profiles
+
+Obj = dict[str, Any]
+
+
+def spec(profile: str = "devnet", network: str | None = None) -> Obj:
+    data: Obj = yaml.safe_load(profiles.init_spec(profile, network))
+    return data
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    code = exc.value.code
+    return (code if isinstance(code, int) else 1), out, err
+
+
+def render_errors(data: Obj | str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    path = tmp_path / "spec.yaml"
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data))
+    out_dir = tmp_path / "out"
+    code, out, err = run(["render", str(path), "-o", str(out_dir)], capsys)
+    assert code == 2, (out, err)
+    assert not out_dir.exists()
+    lines = err.strip().splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines)
+    return [line.removeprefix("error: ") for line in lines]
+
+
+def _s(d: Obj) -> Obj:
+    stack: Obj = d["stacks"][0]
+    return stack
+
+
+CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
+    "unknown-field": (lambda d: _s(d).update(bogus=1), "stacks.0.bogus", "unknown field"),
+    "latest-image": (lambda d: _s(d)["bitcoind"].update(image="bitcoin/bitcoin:latest"),
+                     "stacks.0.bitcoind.image", "latest"),
+    "untagged-image": (lambda d: _s(d)["bitcoind"].update(image="bitcoin/bitcoin"),
+                       "stacks.0.bitcoind.image", "pinned by tag"),
+    "bad-quantity": (lambda d: _s(d)["bitcoind"]["resources"].update(memory="lots"),
+                     "stacks.0.bitcoind.resources.memory", "quantity"),
+    "prune-range": (lambda d: _s(d)["bitcoind"].update(prune=100, txindex=False),
+                    "stacks.0.bitcoind.prune", ">= 550"),
+    "prune-negative": (lambda d: _s(d)["bitcoind"].update(prune=-1, txindex=False),
+                       "stacks.0.bitcoind.prune", ">= 550"),
+    "prune-txindex": (lambda d: _s(d)["bitcoind"].update(prune=550),
+                      "stacks.0.bitcoind.prune", "incompatible with txindex"),
+    "duplicate-port": (lambda d: _s(d)["bitcoind"].update(zmqRawTxPort=29000),
+                       "stacks.0.bitcoind.zmqRawTxPort", "already used"),
+    "exporter-port-clash": (lambda d: _s(d)["bitcoind"].update(rpcPort=9332),
+                            "stacks.0.bitcoind.exporter.port", "already used"),
+    "extra-config-managed": (lambda d: _s(d)["bitcoind"].update(extraConfig={"rpcuser": "x"}),
+                             "stacks.0.bitcoind.extraConfig.rpcuser", "set by l2kit"),
+    "extra-config-newline": (lambda d: _s(d)["bitcoind"].update(
+        extraConfig={"uacomment": "a\nrpcauth=x"}),
+        "stacks.0.bitcoind.extraConfig.uacomment", "single line"),
+    "vigilante-needs-txindex": (lambda d: _s(d)["bitcoind"].update(txindex=False),
+                                "stacks.0.bitcoind.txindex", "needs txindex=true"),
+    "bstracker-needs-electrs": (lambda d: _s(d).pop("electrs"),
+                                "stacks.0.vigilante.roles", "bstracker needs electrs"),
+    "duplicate-roles": (lambda d: _s(d)["vigilante"].update(roles=["reporter", "reporter"]),
+                        "stacks.0.vigilante.roles", "without duplicates"),
+    "miner-needs-bitcoind": (lambda d: [_s(d).pop(k) for k in
+                                        ("bitcoind", "electrs", "vigilante")],
+                             "stacks.0.miner", "needs bitcoind"),
+    "rpc-secret-missing": (lambda d: _s(d)["secrets"].pop("rpc"),
+                           "stacks.0.secrets.rpc", "required by bitcoind"),
+    "wallet-secret-missing": (lambda d: _s(d)["secrets"].pop("wallet"),
+                              "stacks.0.secrets.wallet", "required"),
+    "eots-hmac-missing": (lambda d: _s(d)["secrets"].pop("eotsHmac"),
+                          "stacks.0.secrets.eotsHmac", "required by finalityProvider"),
+    "covenant-hmac-missing": (lambda d: _s(d)["secrets"].pop("covenantHmac"),
+                              "stacks.0.secrets.covenantHmac", "required by covenant"),
+    "babylon-both": (lambda d: _s(d).update(babylonChain={
+        "chainId": "c", "rpcAddr": "http://x", "grpcAddr": "http://x", "version": "v4.2.0"}),
+        "stacks.0.babylonChain", "not both"),
+    "babylon-missing": (lambda d: _s(d).pop("babylond"),
+                        "stacks.0.babylonChain", "need babylond or babylonChain"),
+    "btc-network-mismatch": (lambda d: _s(d)["babylond"].update(btcNetwork="signet"),
+                             "stacks.0.babylond.btcNetwork", "must equal"),
+    "babylond-local-regtest-only": (lambda d: _s(d).update(network="signet"),
+                                    "stacks.0.babylond", "regtest only"),
+    "covenant-pk-hex": (lambda d: _s(d)["babylond"].update(covenantPks=["zz"]),
+                        "stacks.0.babylond.covenantPks.0", "x-only key"),
+    "covenant-quorum": (lambda d: _s(d)["babylond"].update(covenantQuorum=2),
+                        "stacks.0.babylond.covenantQuorum", "<= the number"),
+    "stack-name": (lambda d: _s(d).update(name="Bad_Name"), "stacks.0.name", "DNS label"),
+    "network-value": (lambda d: _s(d).update(network="testnet5"), "stacks.0.network", "Input"),
+    "duplicate-stacks": (lambda d: d["stacks"].append(copy.deepcopy(_s(d))),
+                         "stacks.1.name", "unique"),
+    "empty-fleet": (lambda d: d.update(stacks=[]), "stacks", "at least 1"),
+    "storage-snapshot-name": (lambda d: _s(d)["bitcoind"]["storage"].update(snapshot="A B"),
+                              "stacks.0.bitcoind.storage.snapshot", "DNS subdomain"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rule(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mutate, path, rule = CASES[case]
+    data = spec()
+    mutate(data)
+    lines = render_errors(data, tmp_path, capsys)
+    assert any(line.startswith(f"{path}: ") and rule in line for line in lines), lines
+
+
+def test_miner_only_on_regtest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = spec("bitcoin", "signet")
+    _s(data)["miner"] = {"intervalSeconds": 5}
+    _s(data)["secrets"]["wallet"] = {"existingSecret": "w"}
+    assert any(line.startswith("stacks.0.miner: only for network regtest")
+               for line in render_errors(data, tmp_path, capsys))
+
+
+def test_babylon_has_no_testnet4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = spec("finality-provider", "signet")
+    _s(data)["network"] = "testnet4"
+    assert "stacks.0.network: Babylon has no testnet4 (supported: mainnet, testnet, signet, " \
+        "regtest)" in render_errors(data, tmp_path, capsys)
+
+
+@pytest.mark.parametrize(("where", "version"), [("babylonChain", "v4.2.0"),
+                                                ("babylonChain", "v4.0.0-rc.0"),
+                                                ("babylond", "v4.3.1")])
+def test_gadget_needs_bsn_era_babylon(where: str, version: str, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    data = spec("rollup", "regtest")
+    if where == "babylonChain":
+        _s(data)["babylonChain"]["version"] = version
+        field = "stacks.0.babylonChain.version"
+    else:
+        _s(data).pop("babylonChain")
+        _s(data)["babylond"] = {"image": f"babylonlabs/babylond:{version}"}
+        field = "stacks.0.babylond.image"
+    lines = render_errors(data, tmp_path, capsys)
+    assert any(line.startswith(f"{field}: babylond {version} lacks x/btcstkconsumer")
+               for line in lines), lines
+
+
+def test_rollup_secrets_required(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = spec("rollup", "regtest")
+    for key in ("jwt", "l1", "sequencer"):
+        _s(data)["secrets"].pop(key)
+    lines = render_errors(data, tmp_path, capsys)
+    for key in ("jwt", "l1", "sequencer"):
+        assert any(line.startswith(f"stacks.0.secrets.{key}: required") for line in lines)
+
+
+def test_monitor_needs_genesis_with_external_chain(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    data = spec("finality-provider", "signet")
+    s = _s(data)
+    s["bitcoind"] = {"txindex": True}
+    s["electrs"] = {}
+    s["secrets"].update(rpc={"existingSecret": "r"}, wallet={"existingSecret": "w"})
+    s["vigilante"] = {"keyring": {"existingSecret": "k", "keyName": "vigilante"}}
+    assert any(line.startswith("stacks.0.vigilante.genesisConfigMap: monitor needs")
+               for line in render_errors(data, tmp_path, capsys))
+
+
+def test_every_problem_is_reported_on_its_own_line(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    data = spec()
+    _s(data)["bitcoind"].update(prune=100, image="x:latest")
+    _s(data)["babylond"]["covenantQuorum"] = 5
+    lines = render_errors(data, tmp_path, capsys)
+    assert len(lines) == 1 and lines[0].startswith("stacks.0.bitcoind.image")  # field errors first
+    _s(data)["bitcoind"]["image"] = "bitcoin/bitcoin:31.0"
+    lines = render_errors(data, tmp_path, capsys)
+    assert {line.split(":")[0] for line in lines} >= {
+        "stacks.0.bitcoind.prune", "stacks.0.babylond.covenantQuorum"}
+    assert len(lines) >= 3
+
+
+@pytest.mark.parametrize("text", ["stacks: [\n", "stacks:\n  - name: a\n   bad: 1\n", "- 1\n",
+                                  "stacks: {a: 1"])
+def test_yaml_errors(text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = render_errors(text, tmp_path, capsys)
+    assert len(lines) == 1 and lines[0].startswith("<")
+
+
+def test_invalid_spec_leaves_existing_output(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(profiles.init_spec("bitcoin"))
+    out_dir = tmp_path / "out"
+    assert run(["render", str(good), "-o", str(out_dir)], capsys)[0] == 0
+    before = sorted(p.relative_to(out_dir) for p in out_dir.rglob("*"))
+    bad = spec("bitcoin")
+    _s(bad)["bitcoind"]["prune"] = 3
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
+    code, _, err = run(["render", str(tmp_path / "bad.yaml"), "-o", str(out_dir)], capsys)
+    assert code == 2 and "prune" in err
+    assert sorted(p.relative_to(out_dir) for p in out_dir.rglob("*")) == before
+
+
+def test_validate_and_values_exit_2_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = spec("bitcoin")
+    _s(bad)["bitcoind"]["prune"] = 3
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    for cmd in ("validate", "values", "secrets"):
+        code, out, err = run([cmd, str(path)], capsys)
+        assert code == 2 and err.startswith("error: stacks.0.bitcoind.prune: ") and out == ""
