@@ -40,8 +40,11 @@ def wallet(regtest_node: Any) -> RpcClient:
 
 def _utxos(wallet: RpcClient) -> list[Utxo]:
     return [
-        Utxo(btx.OutPoint(u["txid"], u["vout"]), int(Decimal(str(u["amount"])) * 10**8),
-             bytes.fromhex(u["scriptPubKey"]))  # fmt: skip
+        Utxo(
+            btx.OutPoint(u["txid"], u["vout"]),
+            int(Decimal(str(u["amount"])) * 10**8),
+            bytes.fromhex(u["scriptPubKey"]),
+        )
         for u in wallet.call("listunspent", 1)
     ]
 
@@ -105,7 +108,8 @@ def test_staking_tx_fee_estimate_and_recognition(regtest_node: Any, wallet: RpcC
     assert parsed is not None
     assert (parsed.staking_output_index, parsed.staking_value) == (0, value)
     report = inspect_tx(mined, NET, ParamsSet([PARAMS]))
-    assert (report["kind"], report["probable"], report["params_versions"]) == ("staking", False, [0])
+    assert report["kind"] == "staking" and report["probable"] is False
+    assert report["params_versions"] == [0]
 
 
 def test_slashing_change_dust_refused_like_core(regtest_node: Any, wallet: RpcClient) -> None:
