@@ -1,4 +1,4 @@
-"""Thin helpers over python-bitcoinlib transactions (the only tx importer besides btc/).
+"""Thin helpers over python-bitcoinlib transactions: build, (de)serialize, size, dust.
 
 Other modules build and read transactions through these helpers, so python-bitcoinlib stays
 behind ``l2kit/btc``. Txids are shown in display (reversed) hex; ``Txid`` bytes are internal order.
