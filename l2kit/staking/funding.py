@@ -141,6 +141,27 @@ def fund_from_wallet(
     options = {"fee_rate": fee_rate, "lockUnspents": True, "replaceable": False}
     psbt = wallet.call("walletcreatefundedpsbt", [], rpc_outputs, 0, options)["psbt"]
     unsigned = _psbt_unsigned_tx(psbt)
+    try:
+        return _check_and_sign(wallet, psbt, unsigned, outputs, net, max_fee_rate)
+    except BaseException:
+        unlock(wallet, [str(btx.input_outpoint(unsigned, i)) for i in range(len(unsigned.vin))])
+        raise
+
+
+def unlock(wallet: Rpc, inputs: Sequence[str]) -> None:
+    """Give coins locked by ``walletcreatefundedpsbt`` back to the wallet (nothing was sent)."""
+    outpoints = [btx.OutPoint.parse(op) for op in inputs]
+    wallet.call("lockunspent", True, [{"txid": o.txid_hex, "vout": o.vout} for o in outpoints])
+
+
+def _check_and_sign(
+    wallet: Rpc,
+    psbt: str,
+    unsigned: Any,
+    outputs: Sequence[tuple[bytes, int]],
+    net: Network,
+    max_fee_rate: Decimal,
+) -> Funded:
     decoded = wallet.call("decodepsbt", psbt)
     in_values = []
     for i, item in enumerate(decoded["inputs"]):

@@ -27,7 +27,7 @@ from l2kit.btc.sign import schnorr_verify
 from l2kit.errors import InputError, StoreError, TxRejected
 from l2kit.staking import chain
 from l2kit.staking.covenant import CovenantSigner, SpendContext
-from l2kit.staking.funding import Funded, KeyPathKey, fund_from_key, fund_from_wallet
+from l2kit.staking.funding import Funded, KeyPathKey, fund_from_key, fund_from_wallet, unlock
 from l2kit.staking.identifiable import build_v0_op_return
 from l2kit.staking.params import ParamsSet, StakingParams, check_stake
 from l2kit.staking.scripts import (
@@ -166,15 +166,35 @@ class Lifecycle:
             op = build_v0_op_return(params.tag, req.staker_pk, req.fp_pks[0], req.staking_time)
             wanted.append((bytes(op), 0))
         funded = self._fund(wanted, fee_rate, max_fee_rate, funding_key)
+        try:
+            return self._record_and_broadcast(req, params, info, funded, staker_seckey, committee)
+        except BaseException:
+            if funding_key is None and self.wallet is not None and not self._recorded(funded):
+                unlock(self.wallet, funded.inputs)
+            raise
+
+    def _recorded(self, funded: Funded) -> bool:
+        return self.tracker.find(funded.txid) is not None
+
+    def _record_and_broadcast(
+        self,
+        req: StakeRequest,
+        params: StakingParams,
+        info: StakingInfo,
+        funded: Funded,
+        staker_seckey: bytes,
+        committee: CovenantSigner,
+    ) -> tuple[Stake, bool]:
+        height = int(self.rpc.call("getblockcount"))
         tx = btx.parse(funded.raw_hex)
         vout = [bytes(spk) for spk, _ in btx.outputs(tx)].index(bytes(info.script_pubkey))
         new = NewStake(
-            fingerprint=fingerprint,
+            fingerprint=req.fingerprint(self.net),
             network=self.net.value,
             params_version=params.version,
             staker_pk=req.staker_pk.hex(),
             fp_pks=tuple(k.hex() for k in req.fp_pks),
-            covenant_pks=tuple(k.hex() for k in covs),
+            covenant_pks=tuple(k.hex() for k in params.covenant_pks),
             covenant_quorum=params.covenant_quorum,
             staking_time=req.staking_time,
             unbonding_time=params.unbonding_time,

@@ -153,3 +153,16 @@ def test_tracker_follows_reorg(env: Env) -> None:
     assert stake.state == State.CONFIRMED and stake.confirmations == 1
     moves = [(a, b) for a, b, _ in env.tracker.history(stake.id)]
     assert moves[-2:] == [(State.CONFIRMED, State.BROADCAST), (State.BROADCAST, State.CONFIRMED)]
+
+
+def test_failed_create_unlocks_the_wallet_coins(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from l2kit.staking import chain
+
+    def reject(rpc: object, raw_hex: str) -> None:
+        raise TxRejected("refused for the test")
+
+    monkeypatch.setattr(chain, "check_accept", reject)
+    with pytest.raises(TxRejected, match="for the test"):
+        env.life.create(env.request(), STAKER_SECRET, FEE, MAX_FEE)
+    assert env.wallet.call("listlockunspent") == []
+    assert env.tracker.all() == []
