@@ -106,7 +106,9 @@ def _emit(report: CycleReport, as_json: bool, only_problems: bool = False) -> No
 
     from l2kit.monitor.render import table
 
-    Console(soft_wrap=False).print(table(report, only_problems=only_problems))
+    # Not a terminal (pipes, CI logs): wide enough that no column is cut.
+    width = None if sys.stdout.isatty() else 240
+    Console(soft_wrap=False, width=width).print(table(report, only_problems=only_problems))
 
 
 @click.group()
