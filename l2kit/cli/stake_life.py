@@ -3,7 +3,7 @@ against the managed regtest node (``--datadir``), tracked in a crash-safe SQLite
 
     l2kit stake create --fp FP_PK --amount SATS --time BLOCKS [--op-return] [--key-file F]
     l2kit stake status TXID [--watch]      l2kit stake list
-    l2kit stake unbond TXID                l2kit stake withdraw TXID --to ADDR
+    l2kit stake unbond TXID                l2kit stake withdraw TXID [--to ADDR]
     l2kit stake slash TXID --fp-secret-file F [--from staking|unbonding]
 
 Every command first syncs the DB with the chain (resending recorded txs the node lost), so
@@ -236,6 +236,7 @@ def list_(
         def human(data: list[dict[str, Any]]) -> None:
             for row in data:
                 left = row["blocks_until_withdrawable"]
+                left = "-" if left is None else f"{left} blocks"
                 click.echo(
                     f"{row['staking_txid']}  {row['state']:<12} {row['value']:>12} sat  "
                     f"{row['confirmations']:>5} conf  withdrawable in {left}"
@@ -310,7 +311,9 @@ def unbond(
 @common
 @staker_key_option
 @click.argument("txid")
-@click.option("--to", "to", required=True, help="Destination address.")
+@click.option(
+    "--to", "to", default=None, help="Destination address [default: a new address of --wallet]."
+)
 @fee_rate_option
 def withdraw(
     datadir: Path | None,
@@ -321,14 +324,18 @@ def withdraw(
     as_json: bool,
     staker_key_file: Path | None,
     txid: str,
-    to: str,
+    to: str | None,
     fee_rate: Decimal,
 ) -> None:
     """Withdraw after the timelock (staking expiry, unbonding or slashing change)."""
     seckey = staker_key(staker_key_file, create=False)
     with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
-        stake = ctx.life.withdraw(ctx.life.get(txid), to, seckey, fee_rate)
-        emit(ctx.life.status(stake, sync=False), as_json, _human)
+        stake = ctx.life.get(txid)
+        if to is None:
+            assert ctx.life.wallet is not None
+            to = str(ctx.life.wallet.call("getnewaddress"))
+        stake = ctx.life.withdraw(stake, to, seckey, fee_rate)
+        emit({**ctx.life.status(stake, sync=False), "to": to}, as_json, _human)
 
 
 @click.command("slash")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, Env, make_env
 
+from l2kit.btc.keys import xonly_of
 from l2kit.errors import InputError, ParamsError, TxRejected
 from l2kit.staking.funding import key_path_key
 from l2kit.staking.states import State
@@ -166,3 +167,16 @@ def test_failed_create_unlocks_the_wallet_coins(env: Env, monkeypatch: pytest.Mo
         env.life.create(env.request(), STAKER_SECRET, FEE, MAX_FEE)
     assert env.wallet.call("listlockunspent") == []
     assert env.tracker.all() == []
+
+
+def test_two_fps_without_op_return_slashed_by_the_second(env: Env) -> None:
+    second = bytes.fromhex("0d" * 32)
+    fps = tuple(sorted((env.fp, xonly_of(second))))
+    req = env.request(fp_pks=fps, op_return=False)
+    stake, _ = env.life.create(req, STAKER_SECRET, FEE, MAX_FEE)
+    assert len(_chain_tx(env, stake.staking_txid)["vout"]) == 2  # staking + change
+    env.node.mine(1)
+    stake = env.life.slash(stake, second, "staking")
+    assert stake.state == State.SLASHED
+    env.node.mine(1)
+    assert env.life.sync_one(stake).state == State.SLASHED
