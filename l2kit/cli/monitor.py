@@ -244,3 +244,46 @@ def rules_command(output: Path | None, fmt: str, name: str, namespace: str) -> N
     else:
         rules.write_atomic(output, text)
         click.echo(f"wrote {output}", err=True)
+
+
+@monitor.command("fleet-from")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--secrets-dir",
+    default="/var/run/secrets/l2kit",
+    show_default=True,
+    help="Where the stack's existing Secrets are mounted (<dir>/<secret>/<key>).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here (else stdout).",
+)
+def fleet_from(spec: Path, secrets_dir: str, output: Path | None) -> None:
+    """Derive a fleet file from a stack SPEC (in-cluster service names).
+
+    bitcoind pods (RPC + exporter), babylond (REST + CometBFT), fpd/eotsd, vigilante roles,
+    covd and the finality gadget of every stack, plus the stack's namespace for the
+    Kubernetes checks. The RPC password is referenced as a mounted Secret file, never copied.
+    """
+    import yaml
+
+    from l2kit.config import parse_spec
+    from l2kit.monitor.fromspec import fleet_document
+
+    try:
+        text = spec.read_text()
+    except OSError as exc:
+        raise InputError(f"{spec}: {exc.strerror or exc}", field="SPEC") from exc
+    doc = fleet_document(parse_spec(text), secrets_dir)
+    fleet_mod.parse(doc, "derived fleet")  # what we print must load
+    body = f"# l2kit monitor fleet, derived from {spec.name} by `l2kit monitor fleet-from`\n"
+    body += yaml.safe_dump(doc, sort_keys=False)
+    if output is None:
+        click.echo(body, nl=False)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(body)
+    tmp.replace(output)
+    click.echo(f"wrote {output} ({len(doc['targets'])} targets)", err=True)
