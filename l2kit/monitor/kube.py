@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from l2kit.errors import ClusterError, ProbeError
 from l2kit.monitor.fleet import KubernetesTarget, KubernetesThresholds
+from l2kit.monitor.http import TargetUnreachable
 from l2kit.monitor.results import CheckResult, Status
 
 Obj = dict[str, Any]
@@ -52,36 +53,37 @@ class KubeSample:
     stats_error: str | None = None
 
 
-class _RealApi:
+class RealApi:
     """``l2kit.k8s.client.KubeClient`` plus the kubelet stats call."""
 
-    def __init__(self, target: KubernetesTarget) -> None:
-        from l2kit.k8s import client
-
-        self._client = client.connect(context=target.context)
+    def __init__(self, kube_client: Any) -> None:
+        self._client = kube_client  # l2kit.k8s.client.KubeClient
 
     def list(
         self, api_version: str, kind: str, *, label_selector: str, namespace: str | None = None
     ) -> list[Obj]:
-        return self._client.list(
+        items: list[Obj] = self._client.list(
             api_version, kind, label_selector=label_selector, namespace=namespace
         )
+        return items
 
     def node_stats(self, node: str) -> Obj:
+        from kubernetes.client import CoreV1Api
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
         from l2kit.k8s.client import cluster_error
 
-        path = f"/api/v1/nodes/{node}/proxy/stats/summary"
+        core: Any = CoreV1Api(self._client.api_client)
         try:
-            response = self._client.api_client.call_api(
-                path, "GET", auth_settings=["BearerToken"], _preload_content=False,
-                response_type=None, _request_timeout=5,
-            )  # fmt: skip
-            data = response[0].data if isinstance(response, tuple) else response.data
-            body: Obj = json.loads(data)
+            response = core.connect_get_node_proxy_with_path(
+                node, "stats/summary", _preload_content=False, _request_timeout=5
+            )
+            body: Obj = json.loads(response.data)
             return body
         except ValueError as exc:
             raise ClusterError(f"kubelet stats of {node}: not JSON") from exc
-        except Exception as exc:  # the client raises ApiException/urllib3/OSError
+        except (ApiException, HTTPError, OSError) as exc:
             raise cluster_error("get", f"nodes/{node}/proxy/stats/summary", exc) from exc
 
     def close(self) -> None:
@@ -140,7 +142,16 @@ def collect(target: KubernetesTarget, api: KubeApi) -> KubeSample:
 
 
 def _real(target: KubernetesTarget) -> KubeApi:
-    return _RealApi(target)
+    from l2kit.k8s import client
+
+    return RealApi(client.connect(context=target.context))
+
+
+def _probe_error(target: KubernetesTarget, exc: ClusterError) -> ProbeError:
+    """No API server or no credentials: the namespace could not be asked at all."""
+    if exc.reason in ("Unreachable", "NoConfig"):
+        return TargetUnreachable(target.name, str(exc))
+    return ProbeError(target.name, str(exc))
 
 
 async def probe(target: KubernetesTarget, loader: Loader | None) -> KubeSample:
@@ -148,11 +159,11 @@ async def probe(target: KubernetesTarget, loader: Loader | None) -> KubeSample:
         try:
             api = (loader or _real)(target)
         except ClusterError as exc:
-            raise ProbeError(target.name, str(exc)) from exc
+            raise _probe_error(target, exc) from exc
         try:
             return collect(target, api)
         except ClusterError as exc:
-            raise ProbeError(target.name, str(exc)) from exc
+            raise _probe_error(target, exc) from exc
         finally:
             api.close()
 
