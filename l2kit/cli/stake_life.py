@@ -18,9 +18,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -149,6 +149,29 @@ def common(f: Any) -> Any:
     return f
 
 
+if TYPE_CHECKING:  # click >= 8.2 types ParamType as generic; older versions are not subscriptable
+    _DecimalParam = click.ParamType[Decimal, Any]
+else:
+    _DecimalParam = click.ParamType
+
+
+class FeeRate(_DecimalParam):
+    """A positive decimal number of sat/vB (click's own Decimal handling crashes on junk)."""
+
+    name = "SAT/VB"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            rate = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not rate.is_finite() or rate <= 0:
+            self.fail(f"{value!r} must be a positive number", param, ctx)
+        return rate
+
+
 staker_key_option = click.option(
     "--staker-key-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -156,7 +179,7 @@ staker_key_option = click.option(
     help="Hex secret of the staker key [default: <data dir>/staker.key].",
 )
 fee_rate_option = click.option(
-    "--fee-rate", type=Decimal, default=Decimal(2), show_default=True, help="sat/vB."
+    "--fee-rate", type=FeeRate(), default=Decimal(2), show_default=True, help="sat/vB."
 )
 
 
@@ -181,7 +204,10 @@ def _human(data: dict[str, Any]) -> None:
     help="Fund from this hex secret's BIP86 P2TR address instead of the wallet.",
 )
 @fee_rate_option
-@click.option("--max-fee-rate", type=Decimal, default=Decimal(50), show_default=True)
+@click.option(
+    "--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
+    help="Refuse a funded tx paying more (sat/vB).",
+)  # fmt: skip
 @click.option("--nonce", default="", help="Make an otherwise identical request a new stake.")
 def create(
     datadir: Path | None,
