@@ -32,7 +32,7 @@ from l2kit.cli.output import emit, json_option
 from l2kit.cli.regtest import datadir_option, default_datadir
 from l2kit.cli.regtest_covenant import PARAMS_FILE
 from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
-from l2kit.errors import InputError
+from l2kit.errors import InputError, NodeError
 from l2kit.regtest.node import WALLET, RegtestNode
 from l2kit.staking.covenant import LocalCommittee, write_atomic
 from l2kit.staking.funding import KeyPathKey, key_path_key
@@ -96,6 +96,9 @@ def opened(
     node = RegtestNode(datadir or default_datadir())
     rpc = node.rpc()
     net = Network.parse(rpc.getblockchaininfo().chain)
+    if "txindex" not in rpc.call("getindexinfo"):
+        # sync finds confirmed unbonding/slashing/withdrawal txs with getrawtransaction
+        raise NodeError(f"{node.datadir}: the node runs without -txindex, which l2kit needs")
     cov_dir = covenant_dir or default_covenant_dir()
     committee = LocalCommittee.load(cov_dir) if (cov_dir / "committee.json").exists() else None
     params: ParamsSet
