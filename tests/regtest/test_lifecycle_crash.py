@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifecycle_helpers import Env, make_env
+from lifecycle_helpers import FP_SECRET, Env, make_env
 
 from l2kit.staking.states import State
 
@@ -97,3 +97,29 @@ def test_early_withdraw_refused_with_exit_2(env: Env) -> None:
     assert "27 blocks remaining" in result.stderr
     stake = env.tracker.find(txid)
     assert stake is not None and "withdrawal" not in env.tracker.txs(stake.id)
+
+
+def test_cli_slash_with_kill_then_change_withdraw(env: Env, tmp_path: Path) -> None:
+    txid = _ok(env.cli(*_create_args(env)))["staking_txid"]
+    env.node.mine(1)
+    wrong = tmp_path / "wrong.key"
+    wrong.write_text("09" * 32)
+    refused = env.cli("slash", txid, "--fp-secret-file", str(wrong))
+    assert refused.returncode == 2 and "not a finality provider" in refused.stderr
+    assert "09" * 32 not in refused.stderr  # the secret never shows up
+    fp_file = tmp_path / "fp.key"
+    fp_file.write_text(FP_SECRET.hex())
+    _killed(env.cli("slash", txid, "--fp-secret-file", str(fp_file), "--json",
+                    crash_at="after-slash-broadcast"))  # fmt: skip
+    status = _ok(env.cli("status", txid, "--json"))
+    assert status["state"] == "SLASHED" and status["blocks_until_withdrawable"] == 5
+    env.node.mine(5)
+    done = _ok(env.cli("withdraw", txid, "--json"))
+    assert done["state"] == "WITHDRAWN"
+    spent = env.node.rpc.call("getrawtransaction", done["txs"]["withdrawal"]["txid"], True)
+    assert spent["vin"][0] == {
+        **spent["vin"][0],
+        "txid": status["txs"]["slashing"]["txid"],
+        "vout": 1,
+    }
+    env.node.mine(1)
