@@ -7,8 +7,8 @@ set -eu
 host=$1 port=$2 user=$3 wallet=$4 initial=$5 interval=$6
 cli() { bitcoin-cli -regtest -rpcconnect="$host" -rpcport="$port" -rpcuser="$user" \
   -rpcwait -rpcwaittimeout=600 -stdinrpcpass "$@"; }
-pw() { cat /secrets/rpc/password; echo; }
-{ pw; printf 'passphrase=%s\n' "$(cat /secrets/wallet/passphrase)"; } \
+pw() { cat "${SECRETS_DIR:-/secrets}/rpc/password"; echo; }
+{ pw; printf 'passphrase=%s\n' "$(cat "${SECRETS_DIR:-/secrets}/wallet/passphrase")"; } \
   | cli -stdin -named createwallet wallet_name="$wallet" descriptors=true load_on_startup=true \
   >/dev/null 2>&1 || pw | cli loadwallet "$wallet" >/dev/null 2>&1 || true
 address=$(pw | cli -rpcwallet="$wallet" getnewaddress miner bech32)

@@ -118,7 +118,7 @@ def test_bitcoin_conf_network_section_and_ports(network: str) -> None:
                 and o["metadata"]["name"].endswith("-bitcoind"))["data"]["bitcoin.conf"]
     head, _, body = conf.partition(f"\n[{NET[network].section}]\n")
     assert body, conf
-    for key in ("rpcport", "rpcbind", "rpcallowip", "port", "bind", "rpcauth"):
+    for key in ("rpcport", "rpcbind", "rpcallowip", "port", "rpcauth", "zmqpubrawblock"):
         assert re.search(rf"^{key}=", body, re.M) and not re.search(rf"^{key}=", head, re.M)
     assert f"rpcport={NET[network].rpc}\n" in body and f"port={NET[network].p2p}\n" in body
     sts = next(o for o in objs if o["kind"] == "StatefulSet")

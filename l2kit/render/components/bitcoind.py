@@ -92,7 +92,6 @@ def bitcoin_conf(stack: StackSpec, b: Bitcoind) -> str:
         "rpcbind=0.0.0.0",
         "rpcallowip=0.0.0.0/0",
         f"rpcport={rpc_port(stack, b)}",
-        "bind=0.0.0.0",
         f"port={p2p_port(stack, b)}",
         f"txindex={1 if b.txindex else 0}",
         f"prune={b.prune}",
