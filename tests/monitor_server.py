@@ -280,6 +280,16 @@ def _handler(server: MonitorServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def wait_until(condition: Callable[[], bool], limit: float = 30.0) -> bool:
+    """Poll a state condition (not a timing assertion: ``limit`` only bounds a hang)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def dead_url() -> str:
     """A loopback URL where nothing listens (connection refused)."""
     with socket.socket() as s:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from monitor_server import MonitorServer, dead_url, faulty, metrics
+from monitor_server import MonitorServer, dead_url, faulty, metrics, wait_until
 
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.poll import poll_once
@@ -36,6 +36,7 @@ def test_thousand_targets_bounded() -> None:
         fleet = fleet_mod.parse({"settings": settings, "targets": targets})
         report = asyncio.run(poll_once(fleet))
         stats = srv.stats
+        assert wait_until(lambda: stats.hangups == HUNG and stats.in_flight == 0)
 
     assert len(report.targets) == 1000
     outcome: Counter[tuple[str, Status]] = Counter()
