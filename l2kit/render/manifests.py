@@ -20,7 +20,7 @@ import jinja2
 import yaml
 
 from l2kit import resources
-from l2kit.errors import RenderError
+from l2kit.errors import InputError, RenderError
 
 Obj = dict[str, Any]
 
@@ -141,15 +141,26 @@ def to_stream(objs: list[Obj]) -> str:
     return "".join("---\n" + dump_yaml(o) for o in objs)
 
 
+MARKER = ".l2kit-render"
+
+
 def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
     """Write one file per object under ``out_dir`` atomically (temp dir, then rename).
 
-    An existing ``out_dir`` is replaced as a whole, so a failed run never leaves a mix.
+    An existing ``out_dir`` is replaced as a whole, so a failed run never leaves a mix; it
+    must be empty or an earlier l2kit output (holding the ``.l2kit-render`` marker), so that
+    ``-o .`` or ``-o ~`` can never remove unrelated files.
     """
     out_dir = out_dir.resolve()
+    if out_dir.exists() and (not out_dir.is_dir() or (
+            any(out_dir.iterdir()) and not (out_dir / MARKER).is_file())):
+        raise InputError(f"{out_dir} exists and is not an l2kit render output; "
+                         "choose a new or empty directory", field="--output")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
+        (tmp / MARKER).write_text("written by `l2kit render`; the whole folder is replaced on "
+                                  "the next render\n")
         written = []
         for obj in objs:
             rel = object_path(obj)

@@ -89,3 +89,19 @@ def test_missing_spec_file_is_input_error(tmp_path: Path,
     code, _, err = run(["render", str(tmp_path / "nope.yaml"), "-o", str(tmp_path / "o")],
                        capsys)
     assert code == 2 and "cannot read spec" in err and not (tmp_path / "o").exists()
+
+
+def test_render_refuses_to_replace_a_foreign_directory(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(profiles.init_spec("bitcoin"))
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / "precious.txt").write_text("keep me")
+    code, _, err = run(["render", str(spec), "-o", str(foreign)], capsys)
+    assert code == 2 and "not an l2kit render output" in err
+    assert (foreign / "precious.txt").read_text() == "keep me"
+    out_dir = tmp_path / "out"
+    assert run(["render", str(spec), "-o", str(out_dir)], capsys)[0] == 0
+    assert run(["render", str(spec), "-o", str(out_dir)], capsys)[0] == 0  # re-render is fine
+    assert (out_dir / ".l2kit-render").is_file()

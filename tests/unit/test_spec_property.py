@@ -111,3 +111,16 @@ def test_arbitrary_text_never_crashes_the_parser(text: str) -> None:
         parse_spec(text)
     except SpecError as exc:
         assert exc.problems and all(": " in p for p in exc.problems)
+
+
+def test_every_spec_field_has_a_description() -> None:
+    from pydantic import BaseModel
+
+    import l2kit.config as config
+
+    models = [m for m in vars(config).values()
+              if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel]
+    assert len(models) > 10
+    for model in models:
+        for field_name, info in model.model_fields.items():
+            assert info.description, f"{model.__name__}.{field_name} has no description"
