@@ -89,3 +89,17 @@ def test_labels_are_the_same_on_both_sides() -> None:
         labels = obj["metadata"]["labels"]
         assert labels["app.kubernetes.io/part-of"] == "l2kit"
         assert labels["app.kubernetes.io/managed-by"] == values["managedBy"]
+
+
+def test_parity_with_edge_values() -> None:
+    """Large integers (Helm holds numbers as float64), YAML-ambiguous strings, many replicas."""
+    doc = yaml.safe_load(profiles.init_spec("bitcoin", "signet"))
+    node = doc["stacks"][0]["bitcoind"]
+    node.update(replicas=7, uid=1234567, dbcache=16384,
+                extraConfig={"maxconnections": 1000000, "uacomment": "yes", "blockfilterindex": 1})
+    node["resources"] = {"cpu": "1500m", "memory": "1234567Ki", "memoryLimit": "2Gi"}
+    values = plan.resolve(parse_spec(yaml.safe_dump(doc))).dump()
+    assert assert_parity(values) > 0
+    (sts,) = [o for o in helm.template(values) if o["kind"] == "StatefulSet"]
+    assert sts["spec"]["replicas"] == 7
+    assert sts["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == 1234567
