@@ -103,3 +103,12 @@ def test_parity_with_edge_values() -> None:
     (sts,) = [o for o in helm.template(values) if o["kind"] == "StatefulSet"]
     assert sts["spec"]["replicas"] == 7
     assert sts["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == 1234567
+
+
+@pytest.mark.parametrize("profile", ["devnet", "bitcoin", "finality-provider", "rollup"])
+def test_ci_values_files_parsed_by_helm_render_like_l2kit(profile: str) -> None:
+    """`helm template -f ci/<profile>-values.yaml`: Helm's own YAML parsing of the file."""
+    path = helm.chart_path() / "ci" / f"{profile}-values.yaml"
+    jinja = _sorted(render_objects(yaml.safe_load(path.read_text())))
+    go = _sorted(helm.template(helm.values_from_file(path)))
+    assert go == jinja
