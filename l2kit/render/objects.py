@@ -39,6 +39,8 @@ class Workload:
     ingress: list[Ingress] = field(default_factory=list)
     metrics_port: str | None = None
     metrics_path: str = "/metrics"
+    # Needs to reach endpoints outside the stack (P2P peers, an external chain, the L1).
+    egress_external: bool = False
 
 
 def add_config_map(
@@ -109,17 +111,12 @@ def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: 
         {"name": n, "labels": lab, "spec": {"maxUnavailable": 1, "selector": {"matchLabels": sel}}}
     )
     rules = [_ingress_rule(stack, i, monitoring_ns) for i in w.ingress]
-    b.network_policies.append(
-        {
-            "name": n,
-            "labels": lab,
-            "spec": {
-                "podSelector": {"matchLabels": sel},
-                "policyTypes": ["Ingress"],
-                "ingress": rules,
-            },
-        }
-    )
+    policy: Obj = {"podSelector": {"matchLabels": sel}, "policyTypes": ["Ingress"],
+                   "ingress": rules}
+    if w.egress_external:
+        policy["policyTypes"] = ["Ingress", "Egress"]
+        policy["egress"] = [{}]  # any destination; the stack default denies the rest
+    b.network_policies.append({"name": n, "labels": lab, "spec": policy})
     if w.metrics_port and stack.monitoring.service_monitors:
         b.service_monitors.append(
             {
@@ -169,15 +166,29 @@ def _ingress_rule(stack: StackSpec, i: Ingress, monitoring_ns: str) -> Obj:
 
 
 def add_default_deny(b: StackBuilder, stack: StackSpec) -> None:
-    """Deny all ingress to the stack's pods; each component's policy then allows its clients."""
+    """Default deny for the stack's pods, in and out.
+
+    Each component's policy then allows its clients in; egress is allowed to the stack's own
+    pods and cluster DNS, and to anywhere only for components marked ``egress_external``.
+    """
+    in_stack = {"podSelector": {"matchLabels": {"l2kit.io/stack": stack.name}}}
     b.network_policies.append(
         {
             "name": name(stack, "default-deny"),
             "labels": labels(stack, "l2kit", "default-deny"),
             "spec": {
-                "podSelector": {"matchLabels": {"l2kit.io/stack": stack.name}},
-                "policyTypes": ["Ingress"],
+                **in_stack,
+                "policyTypes": ["Ingress", "Egress"],
                 "ingress": [],
+                "egress": [
+                    {"to": [in_stack]},
+                    {
+                        "to": [{"namespaceSelector": {}, "podSelector": {
+                            "matchLabels": {"k8s-app": "kube-dns"}}}],
+                        "ports": [{"protocol": "UDP", "port": 53},
+                                  {"protocol": "TCP", "port": 53}],
+                    },
+                ],
             },
         }
     )

@@ -171,3 +171,39 @@ def test_fleet_of_100_stacks_renders() -> None:
     assert len({o["metadata"]["labels"]["l2kit.io/stack"] for o in r.objects
                 if "l2kit.io/stack" in o["metadata"]["labels"]}) == 100
     assert parse_spec(yaml.safe_dump({"stacks": stacks})).stacks[99].name == "btc-99"
+
+
+def _policies(profile: str, network: str) -> dict[str, Obj]:
+    return {o["metadata"]["name"]: o["spec"] for o in rendered(profile, network).objects
+            if o["kind"] == "NetworkPolicy"}
+
+
+def test_default_deny_in_and_out_with_dns_and_in_stack_egress() -> None:
+    deny = _policies("devnet", "regtest")["devnet-default-deny"]
+    assert deny["policyTypes"] == ["Ingress", "Egress"] and deny["ingress"] == []
+    assert {"to": [{"podSelector": {"matchLabels": {"l2kit.io/stack": "devnet"}}}]} \
+        in deny["egress"]
+    assert any(p.get("ports") == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP",
+                                                                      "port": 53}]
+               for p in deny["egress"])
+    # regtest devnet: nothing needs to leave the stack
+    assert all("egress" not in spec for n, spec in _policies("devnet", "regtest").items()
+               if n != "devnet-default-deny")
+
+
+def test_external_egress_only_where_needed() -> None:
+    fp = _policies("finality-provider", "signet")
+    assert fp["fp-signet-fpd"]["egress"] == [{}] and "egress" not in fp["fp-signet-eotsd"]
+    assert _policies("bitcoin", "mainnet")["btc-mainnet-bitcoind"]["egress"] == [{}]
+    assert "egress" not in _policies("bitcoin", "regtest")["btc-regtest-bitcoind"]
+
+
+def test_rpc_and_zmq_only_from_clients() -> None:
+    rules = _policies("devnet", "regtest")["devnet-bitcoind"]["ingress"]
+    rpc_rule = next(r for r in rules if {"protocol": "TCP", "port": 18443} in r["ports"])
+    allowed = rpc_rule["from"][0]["podSelector"]["matchExpressions"][0]["values"]
+    assert "vigilante-submitter" in allowed and "miner" in allowed and "fpd" not in allowed
+    assert {"protocol": "TCP", "port": 29001} in rpc_rule["ports"]
+    metrics = next(r for r in rules if {"protocol": "TCP", "port": 9332} in r["ports"])
+    assert metrics["from"] == [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "monitoring"}}}]

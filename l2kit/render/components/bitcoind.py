@@ -211,6 +211,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             replicas=b.replicas, config_texts=[conf], claims=[volume_claim(b.storage)],
             ports=ports, ingress=ingress,
             metrics_port="metrics" if b.exporter.enabled else None,
+            egress_external=stack.network != "regtest",  # outbound P2P
         ),
         stack.monitoring.namespace,
     )

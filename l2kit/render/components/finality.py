@@ -119,7 +119,8 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             sb, stack,
             Workload(component=comp, app="finality-provider", kind="StatefulSet",
                      pod_spec=spec, config_texts=[conf], claims=[volume_claim(fp.storage)],
-                     ports=svc_ports, ingress=ingress, metrics_port="metrics"),
+                     ports=svc_ports, ingress=ingress, metrics_port="metrics",
+                     egress_external=comp == "fpd" and stack.babylon_chain is not None),
             stack.monitoring.namespace,
         )
 

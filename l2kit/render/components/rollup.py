@@ -167,7 +167,7 @@ def _op_node(stack: StackSpec, sb: StackBuilder, r: Rollup, rollup_vol: Obj, jwt
         ports=[Port("rpc", NODE_RPC), Port("metrics", NODE_METRICS)],
         ingress=[Ingress((NODE_RPC,), from_anywhere=True),
                  Ingress((NODE_METRICS,), from_monitoring=True)],
-        metrics_port="metrics",
+        metrics_port="metrics", egress_external=True,  # the L1
     ), ns)
 
 
@@ -211,5 +211,5 @@ def _gadget(stack: StackSpec, sb: StackBuilder, r: Rollup, ns: str) -> None:
         ports=[Port("grpc", GADGET_GRPC), Port("http", GADGET_HTTP)],
         ingress=[Ingress((GADGET_GRPC, GADGET_HTTP), from_components=("op-node",)),
                  Ingress((GADGET_HTTP,), from_monitoring=True)],
-        metrics_port="http",
+        metrics_port="http", egress_external=stack.babylon_chain is not None,
     ), ns)

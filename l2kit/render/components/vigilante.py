@@ -172,7 +172,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
                      config_texts=[conf], claims=[volume_claim(v.storage)],
                      ports=[Port("metrics", METRICS)],
                      ingress=[Ingress((METRICS,), from_monitoring=True)],
-                     metrics_port="metrics"),
+                     metrics_port="metrics", egress_external=stack.babylon_chain is not None),
             stack.monitoring.namespace,
         )
 
