@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from l2kit.monitor import checks, metrics
+from l2kit.monitor import checks_metrics, metrics
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.poll import poll_once
 from l2kit.monitor.results import Status
@@ -72,7 +72,7 @@ def _sequential(urls: list[str], timeout: float) -> int:
                 scrape = metrics.parse(response.text, response.headers.get("content-type", ""))
             except (httpx.HTTPError, ValueError):
                 continue
-            results, _ = checks.metrics(f"t{i}", "fpd", False, th, scrape, {})
+            results, _ = checks_metrics.metrics(f"t{i}", "fpd", False, th, scrape, {})
             ok += all(r.status is Status.OK for r in results)
     return ok
 

@@ -19,7 +19,7 @@ import httpx
 
 from l2kit import log
 from l2kit.errors import L2kitError, ProbeError
-from l2kit.monitor import babylon, bitcoind, checks, gadget, kube, metrics
+from l2kit.monitor import babylon, bitcoind, checks, checks_metrics, gadget, kube, metrics
 from l2kit.monitor.fleet import (
     BabylonTarget,
     BitcoindTarget,
@@ -226,7 +226,7 @@ class Poller:
             if role is None:
                 role, inferred = metrics.infer_role(sample.samples), True
             mt = effective(th.metrics, target.thresholds)
-            results, mem = checks.metrics(target.name, role, inferred, mt, sample, memory)
+            results, mem = checks_metrics.metrics(target.name, role, inferred, mt, sample, memory)
             self.memory[target.name] = mem
             return results, True, None
         if isinstance(target, KubernetesTarget) and isinstance(sample, kube.KubeSample):

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from l2kit.btc.rpc import BlockchainInfo, MempoolInfo, NetworkInfo
-from l2kit.monitor import babylon, checks, metrics
+from l2kit.monitor import babylon, checks, checks_metrics, metrics
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.bitcoind import BitcoindSample
 from l2kit.monitor.results import CheckResult, Status, exit_code, worst
@@ -263,9 +263,11 @@ def test_covd_histogram_mean_over_the_interval() -> None:
         "ce_sign_delegation_lag_seconds_sum %f\n"
         "ce_sign_delegation_lag_seconds_count %d\n"
     )
-    first, mem = checks.metrics("c", "covd", False, _th(), metrics.parse(text % (10, 50.0, 10)), {})
+    first, mem = checks_metrics.metrics(
+        "c", "covd", False, _th(), metrics.parse(text % (10, 50.0, 10)), {}
+    )
     assert _by(first)["covenant_signing_lag"].value == 5.0
-    second, _ = checks.metrics(
+    second, _ = checks_metrics.metrics(
         "c", "covd", False, _th(), metrics.parse(text % (12, 450.0, 12)), mem
     )
     lag = _by(second)["covenant_signing_lag"]
@@ -275,8 +277,8 @@ def test_covd_histogram_mean_over_the_interval() -> None:
 def test_counter_reset_is_not_a_failure() -> None:
     name = "vigilante_submitter_failed_checkpoints"
     text = f"# TYPE {name} counter\n{name} %d\n"
-    _, mem = checks.metrics("s", "submitter", False, _th(), metrics.parse(text % 40), {})
-    got, _ = checks.metrics("s", "submitter", False, _th(), metrics.parse(text % 3), mem)
+    _, mem = checks_metrics.metrics("s", "submitter", False, _th(), metrics.parse(text % 40), {})
+    got, _ = checks_metrics.metrics("s", "submitter", False, _th(), metrics.parse(text % 3), mem)
     failures = _by(got)["submitter_failures"]
     assert failures.status is Status.OK and "reset" in failures.reason
     assert _by(got)["submitter_staleness"].status is Status.WARN  # gauge absent

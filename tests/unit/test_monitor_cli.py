@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 import yaml
 from monitor_server import (
     ALPHA,
@@ -49,8 +50,11 @@ def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     """``l2kit monitor ARGS`` through ``l2kit.cli.main`` (which maps errors to exit codes)."""
 
     def invoke(*args: str) -> Result:
-        with pytest.raises(SystemExit) as exc:
-            main(["monitor", *args])
+        try:
+            with pytest.raises(SystemExit) as exc:
+                main(["monitor", *args])
+        finally:
+            structlog.reset_defaults()  # main() bound logging to this test's capture stream
         out, err = capsys.readouterr()
         return Result(int(exc.value.code or 0), out, err)
 
