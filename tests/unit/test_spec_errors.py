@@ -127,6 +127,13 @@ def test_miner_only_on_regtest(tmp_path: Path, capsys: pytest.CaptureFixture[str
                for line in render_errors(data, tmp_path, capsys))
 
 
+def test_electrs_has_no_testnet4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = spec("bitcoin", "testnet4")
+    _s(data)["electrs"] = {}
+    assert "stacks.0.electrs: mempool/electrs has no testnet4 network" in \
+        render_errors(data, tmp_path, capsys)
+
+
 def test_babylon_has_no_testnet4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = spec("finality-provider", "signet")
     _s(data)["network"] = "testnet4"

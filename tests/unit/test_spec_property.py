@@ -61,7 +61,7 @@ def stack(draw: st.DrawFn, name: str) -> Obj:
     if network == "regtest" and draw(st.booleans()):
         s["miner"] = {"intervalSeconds": draw(st.integers(1, 600))}
         s["secrets"]["wallet"] = {"existingSecret": "w"}
-    if b["txindex"] and b["prune"] == 0 and draw(st.booleans()):
+    if b["txindex"] and b["prune"] == 0 and network != "testnet4" and draw(st.booleans()):
         s["electrs"] = {}
     return s
 
