@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from l2kit.errors import ClusterError
 from l2kit.k8s.client import ClusterApi, Obj, Ref
 
 STACK_LABEL = "l2kit.io/stack"
@@ -181,8 +182,14 @@ def apply_stack(
             outcome = Outcome(ref, "skipped", f"{ref.api_version} {ref.kind} is not served")
         else:
             before = cluster.get(ref)
-            after = cluster.apply(obj, force=force, dry_run=dry_run)
-            outcome = Outcome(ref, _action(before, after))
+            try:
+                after = cluster.apply(obj, force=force, dry_run=dry_run)
+                outcome = Outcome(ref, _action(before, after))
+            except ClusterError as exc:
+                # a dry run cannot place objects into a namespace it only pretended to create
+                if not (dry_run and before is None and ref.namespace and exc.status == 404):
+                    raise
+                outcome = Outcome(ref, "created", f"namespace {ref.namespace} is new")
         outcomes.append(outcome)
         if progress is not None:
             progress(outcome)

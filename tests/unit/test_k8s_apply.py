@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from k8s_fake_api import FakeApiServer
 
+from l2kit.errors import ClusterError
 from l2kit.k8s.apply import (
     PRUNABLE_KINDS,
     apply_order,
@@ -110,9 +111,10 @@ _objects = st.lists(
         st.sampled_from(_KINDS), st.sampled_from(["a", "b", "c"]),
         st.sampled_from(["demo", "other", None]), st.booleans()),
     max_size=20)
+_unique = _objects.map(lambda objs: list({Ref.of(o): o for o in objs}.values()))
 
 
-@given(_objects.map(lambda objs: list({Ref.of(o): o for o in objs}.values())), st.randoms())
+@given(_unique, st.randoms())
 def test_apply_order_properties(objects: list[dict[str, Any]], rnd: random.Random) -> None:
     ordered = apply_order(objects)
     shuffled = objects[:]
@@ -123,7 +125,7 @@ def test_apply_order_properties(objects: list[dict[str, Any]], rnd: random.Rando
     assert sorted(map(str, ordered)) == sorted(map(str, objects))
 
 
-@given(_objects, _objects)
+@given(_unique, _objects)
 def test_prune_selection_properties(live: list[dict[str, Any]],
                                     rendered: list[dict[str, Any]]) -> None:
     chosen = prune_selection(live, rendered, "demo")
@@ -192,3 +194,19 @@ def test_prune_stack_deletes_only_dropped_objects(server: FakeApiServer, kube: K
     assert [(str(o.ref), o.action) for o in done] == [("ConfigMap/l2/b", "pruned")]
     names = sorted(p.rsplit("/", 1)[1] for p in server.api.objects)
     assert names == ["a", "data", "foreign"]
+
+
+def test_dry_run_into_a_new_namespace(server: FakeApiServer, kube: KubeClient) -> None:
+    # the fake server, like a real one, answers 404 for objects in a namespace that is missing
+    path = "/api/v1/namespaces/l2/configmaps/conf"
+    server.api.fail[("PATCH", path)] = (404, {"kind": "Status", "code": 404,
+                                              "reason": "NotFound",
+                                              "message": 'namespaces "l2" not found'})
+    out = apply_stack(kube, [obj("Namespace", "l2", ns=None), obj("ConfigMap", "conf")],
+                      dry_run=True)
+    assert [(o.ref.kind, o.action) for o in out] == [("Namespace", "created"),
+                                                     ("ConfigMap", "created")]
+    assert out[1].note == "namespace l2 is new"
+    assert server.api.objects == {}
+    with pytest.raises(ClusterError):
+        apply_stack(kube, [obj("ConfigMap", "conf")])  # not a dry run: the error stands
