@@ -209,6 +209,8 @@ def serve(fleet: Path | None, listen: str, interval: float, **flags: Any) -> Non
     try:
         while True:
             time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("stopping", err=True)  # Ctrl-C is how a foreground exporter ends: exit 0
     finally:
         exporter.stop()
 

@@ -132,3 +132,43 @@ def test_parse_listen() -> None:
     for bad in ("9464", "host:", "h:99999", "h:x"):
         with pytest.raises(InputError):
             parse_listen(bad)
+
+
+def test_serve_command_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`l2kit monitor serve` as a real process: it listens, polls, and stops on Ctrl-C."""
+    import signal
+    import subprocess
+    import sys
+
+    import yaml
+
+    with MonitorServer() as srv:
+        fleet = tmp_path / "fleet.yaml"
+        target = {"name": "fg", "kind": "gadget", "url": srv.add("fg", gadget())}
+        fleet.write_text(yaml.safe_dump({"targets": [target]}))
+        argv = [sys.executable, "-m", "l2kit", "monitor", "serve", str(fleet),
+                "--listen", "127.0.0.1:0", "--interval", "0.2"]  # fmt: skip
+        proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stderr is not None
+            line = ""
+            while "serving http://" not in line:
+                line = proc.stderr.readline()
+                assert line, "serve exited before listening"
+            url = line.split("serving ")[1].split()[0]
+            status = (
+                'l2kit_check_status{check="gadget_health",kind="gadget",subject="",target="fg"}'
+            )
+
+            def scraped() -> bool:
+                return f"{status} 0.0" in httpx.get(url, timeout=10).text
+
+            _wait(scraped, "a completed poll in the scrape")
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if proc.stderr is not None:
+                proc.stderr.close()
