@@ -138,6 +138,7 @@ class KubeClient:
 
     def __init__(self, api_client: Any, *, discovery_cache: Path | None = None) -> None:
         self.api_client = api_client
+        self._served: dict[tuple[str, str], bool] = {}
         host = str(api_client.configuration.host)
         cache = discovery_cache or _discovery_cache_file(host)
         with _mapped("discover", host):
@@ -165,13 +166,17 @@ class KubeClient:
                                    status=404, reason="NotServed") from exc
 
     def served(self, api_version: str, kind: str) -> bool:
-        try:
-            self._resource(api_version, kind)
-        except ClusterError as exc:
-            if exc.reason == "NotServed":
-                return False
-            raise
-        return True
+        # remembered: a miss makes the discoverer re-read every API group
+        key = (api_version, kind)
+        if key not in self._served:
+            try:
+                self._resource(api_version, kind)
+                self._served[key] = True
+            except ClusterError as exc:
+                if exc.reason != "NotServed":
+                    raise
+                self._served[key] = False
+        return self._served[key]
 
     def apply(self, obj: Obj, *, force: bool = False, dry_run: bool = False) -> Obj:
         ref = Ref.of(obj)
