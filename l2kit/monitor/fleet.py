@@ -76,7 +76,7 @@ class BitcoindThresholds(_Model):
         default=7200, description="tip_age: WARN when now - tip time >= this (s)"
     )
     tip_age_crit: float = Field(
-        default=14400, description="tip_age: CRIT when now - tip time >= (s)"
+        default=14400, description="tip_age: CRIT when now - tip time >= this (s)"
     )
     header_lag_warn: int = Field(
         default=2, description="header_lag: WARN when headers - blocks >= this"

@@ -177,3 +177,14 @@ def test_example_yaml_round_trips() -> None:
     fleet = fleet_mod.parse(yaml.safe_load(EXAMPLE))
     again = fleet_mod.parse(fleet.model_dump(mode="json", exclude_unset=True))
     assert again == fleet
+
+
+def test_readme_documents_every_threshold_default() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    defaults = fleet_mod.Thresholds()
+    for kind in fleet_mod.Thresholds.model_fields:
+        model = getattr(defaults, kind)
+        for name, field in type(model).model_fields.items():
+            value = field.default
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            assert f"| `{name}` | {shown} | {field.description} |" in readme, name
