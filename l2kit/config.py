@@ -253,6 +253,13 @@ class Babylond(_Model):
         description="x-only covenant public keys (hex), the signer's key among them.",
     )
     covenant_quorum: int = Field(default=1, ge=1, description="Covenant quorum.")
+    genesis_accounts: list[Annotated[str, Field(pattern=r"^bbn1[02-9ac-hj-np-z]{38,58}$")]] = Field(
+        default_factory=list,
+        description="Account addresses funded in genesis (the keyrings of fpd, vigilante, covd).",
+    )
+    genesis_balance: str = Field(
+        default="1000000000000ubbn", pattern=r"^[0-9]+ubbn$", description="Balance of each."
+    )
     storage: Storage = Field(default_factory=Storage, description="Home volume.")
     resources: Resources = Field(default_factory=Resources, description="Resources.")
 

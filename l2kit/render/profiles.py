@@ -161,6 +161,8 @@ _BABYLOND = """\
       epochInterval: 10
       covenantPks: [2d4ccbe538f846a750d82a77cd742895e51afcf23d86d05004a356b783902748]
       covenantQuorum: 1
+      genesisAccounts: []        # bbn1... addresses of the fpd/vigilante/covd keyrings, funded
+      genesisBalance: 1000000000000ubbn   # in genesis (no funding transaction needed)
       storage: {size: 20Gi, storageClass: null, snapshot: null}   # node home volume
       resources: {cpu: 500m, memory: 1Gi, memoryLimit: 2Gi}   # requests + memory limit
 """

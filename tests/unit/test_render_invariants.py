@@ -207,3 +207,16 @@ def test_rpc_and_zmq_only_from_clients() -> None:
     metrics = next(r for r in rules if {"protocol": "TCP", "port": 9332} in r["ports"])
     assert metrics["from"] == [{"namespaceSelector": {"matchLabels": {
         "kubernetes.io/metadata.name": "monitoring"}}}]
+
+
+def test_devnet_genesis_accounts_reach_the_init_container() -> None:
+    data = yaml.safe_load(profiles.init_spec("devnet"))
+    addr = "bbn1" + "q" * 38
+    data["stacks"][0]["babylond"]["genesisAccounts"] = [addr]
+    objs = build(yaml.safe_dump(data)).objects
+    sts = next(o for o in objs if o["metadata"]["name"] == "devnet-babylond"
+               and o["kind"] == "StatefulSet")
+    init = sts["spec"]["template"]["spec"]["initContainers"][0]
+    assert {"name": "GENESIS_ACCOUNTS", "value": addr} in init["env"]
+    assert "--additional-sender-account" in init["command"]
+    assert "--btc-network=regtest" in init["command"]

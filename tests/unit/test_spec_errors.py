@@ -100,6 +100,8 @@ CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
                         "stacks.0.babylond.covenantPks.0", "x-only key"),
     "covenant-quorum": (lambda d: _s(d)["babylond"].update(covenantQuorum=2),
                         "stacks.0.babylond.covenantQuorum", "<= the number"),
+    "genesis-account": (lambda d: _s(d)["babylond"].update(genesisAccounts=["cosmos1xyz"]),
+                        "stacks.0.babylond.genesisAccounts.0", "pattern"),
     "stack-name": (lambda d: _s(d).update(name="Bad_Name"), "stacks.0.name", "DNS label"),
     "network-value": (lambda d: _s(d).update(network="testnet5"), "stacks.0.network", "Input"),
     "duplicate-stacks": (lambda d: d["stacks"].append(copy.deepcopy(_s(d))),

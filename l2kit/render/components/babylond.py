@@ -97,6 +97,11 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         "name": "init-devnet",
         "image": d.image,
         "command": ["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-init.sh", HOME, *init_args(stack)],
+        "env": [
+            {"name": "HOME", "value": "/tmp"},
+            {"name": "GENESIS_ACCOUNTS", "value": " ".join(d.genesis_accounts)},
+            {"name": "GENESIS_BALANCE", "value": d.genesis_balance},
+        ],
         "securityContext": container_security(),
         "resources": resources(d.resources),
         "volumeMounts": [
@@ -145,7 +150,8 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         sb, stack,
         Workload(
             component=COMPONENT, app="babylond", kind="StatefulSet", pod_spec=spec,
-            config_texts=[" ".join(init_args(stack))], claims=[volume_claim(d.storage)],
+            config_texts=[" ".join(init_args(stack)), *d.genesis_accounts],
+            claims=[volume_claim(d.storage)],
             ports=[Port("p2p", P2P), Port("rpc", RPC), Port("grpc", GRPC), Port("api", API),
                    Port("metrics", METRICS)],
             ingress=[Ingress((P2P,), from_anywhere=True),
