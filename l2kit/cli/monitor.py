@@ -6,6 +6,7 @@ Exit codes of ``check`` (and ``watch --once``): 0 all OK, 1 any WARN, 2 any CRIT
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -156,7 +157,8 @@ def watch(fleet: Path | None, interval: float, once: bool, problems: bool, **fla
         report = asyncio.run(poll_once(loaded))
         _emit(report, False, problems)
         sys.exit(exit_code(report.checks))
-    asyncio.run(_watch(Poller(loaded), interval, problems))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends: exit 0
+        asyncio.run(_watch(Poller(loaded), interval, problems))
 
 
 async def _watch(poller: Any, interval: float, problems: bool) -> None:

@@ -356,7 +356,7 @@ class BabylonTarget(_Target):
     cometbft_url: HttpUrl = Field(description="CometBFT RPC URL, e.g. http://babylon:26657")
     bitcoind: str | None = Field(
         default=None,
-        description="name of the bitcoind target for btc_lightclient_lag (default: any)",
+        description="bitcoind target for btc_lightclient_lag (default: highest fleet tip)",
     )
     finality_providers: list[str] = Field(
         default_factory=list,

@@ -192,3 +192,30 @@ def test_help_documents_threshold_defaults(run: Callable[..., Result]) -> None:
         assert result.exit_code == 0
         assert "tip_age_warn = 7200" in result.output
         assert "finality_lag_crit = 50" in result.output
+
+
+def test_watch_live_polls_until_ctrl_c(srv: MonitorServer, tmp_path: Path) -> None:
+    """`watch` as a real process: it keeps polling (the server counts the cycles) and Ctrl-C
+    ends it with exit 0 and the last table."""
+    import signal
+    import subprocess
+    import sys
+
+    from monitor_server import wait_until
+
+    counter = MonitorServer()
+    with counter:
+        counter.add("g", gadget())
+        fleet = _fleet_file(tmp_path, [{"name": "g", "kind": "gadget", "url": counter.url("g")}])
+        argv = [sys.executable, "-m", "l2kit", "monitor", "watch", fleet, "--interval", "0.1"]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            assert wait_until(lambda: counter.stats.requests >= 6)  # three cycles at least
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 0
+    assert "rollup_finality_lag" in out
