@@ -34,7 +34,10 @@ NETWORKS: tuple[Network, ...] = ("mainnet", "testnet", "testnet4", "signet", "re
 # Babylon's [btc-config] network has no testnet4 (testnet = testnet3).
 BABYLON_NETWORKS: frozenset[str] = frozenset({"mainnet", "testnet", "signet", "regtest"})
 
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Stack names prefix every object: "<stack>-vigilante-bstracker-headless" must stay a
+# 63-char DNS label and StatefulSet names leave room for the controller-revision hash.
+STACK_NAME_MAX = 30
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 _IMAGE = re.compile(
@@ -76,7 +79,16 @@ def _quantity(value: str) -> str:
 
 def _label(value: str) -> str:
     if not _DNS_LABEL.match(value):
-        raise ValueError("must be a DNS label: lowercase letters, digits and '-', 1-40 chars")
+        raise ValueError("must be a DNS label: lowercase letters, digits and '-', 1-63 chars")
+    return value
+
+
+def _stack_name(value: str) -> str:
+    if not _DNS_LABEL.match(value) or len(value) > STACK_NAME_MAX:
+        raise ValueError(
+            f"must be a DNS label of at most {STACK_NAME_MAX} chars (lowercase letters, "
+            "digits, '-'), as it prefixes every object name"
+        )
     return value
 
 
@@ -89,6 +101,7 @@ def _subdomain(value: str) -> str:
 Image = Annotated[str, AfterValidator(_image)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 Label = Annotated[str, AfterValidator(_label)]
+StackName = Annotated[str, AfterValidator(_stack_name)]
 ObjectName = Annotated[str, AfterValidator(_subdomain)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -351,7 +364,7 @@ class Rollup(_Model):
 class StackSpec(_Model):
     """One stack: everything rendered into one namespace, labelled l2kit.io/stack=<name>."""
 
-    name: Label = Field(description="Stack name: prefix of every object name.")
+    name: StackName = Field(description="Stack name: prefix of every object name.")
     namespace: Label = Field(description="Namespace the stack is rendered into.")
     network: Network = Field(description="Bitcoin network of every component.")
     monitoring: Monitoring = Field(default_factory=Monitoring, description="Monitoring.")

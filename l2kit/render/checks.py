@@ -90,6 +90,9 @@ def _object_problems(o: Obj, objs: list[Obj], index: dict[tuple[str, str, str], 
         for key, text in o.get("data", {}).items():
             if "@@" not in text and _looks_secret(text):
                 yield f"data.{key}: looks like secret material"
+    limit = {"Service": 63, "StatefulSet": 52}.get(o["kind"], 253)
+    if len(o["metadata"]["name"]) > limit:
+        yield f"name longer than {limit} characters"
     labels = o["metadata"].get("labels", {})
     for v in [*labels.values(), *o["metadata"].get("annotations", {}).values()]:
         if _looks_secret(str(v)):

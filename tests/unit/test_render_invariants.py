@@ -220,3 +220,13 @@ def test_devnet_genesis_accounts_reach_the_init_container() -> None:
     assert {"name": "GENESIS_ACCOUNTS", "value": addr} in init["env"]
     assert "--additional-sender-account" in init["command"]
     assert "--btc-network=regtest" in init["command"]
+
+
+def test_longest_stack_name_keeps_object_names_within_kubernetes_limits() -> None:
+    data = yaml.safe_load(profiles.init_spec("devnet"))
+    data["stacks"][0]["name"] = "d" * 30
+    objs = build(yaml.safe_dump(data)).objects  # checks.problems enforces the limits
+    assert max(len(o["metadata"]["name"]) for o in objs if o["kind"] == "Service") <= 63
+    rollup = yaml.safe_load(profiles.init_spec("rollup"))
+    rollup["stacks"][0]["name"] = "r" * 30
+    assert build(yaml.safe_dump(rollup)).objects

@@ -103,6 +103,7 @@ CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
     "genesis-account": (lambda d: _s(d)["babylond"].update(genesisAccounts=["cosmos1xyz"]),
                         "stacks.0.babylond.genesisAccounts.0", "pattern"),
     "stack-name": (lambda d: _s(d).update(name="Bad_Name"), "stacks.0.name", "DNS label"),
+    "stack-name-length": (lambda d: _s(d).update(name="a" * 31), "stacks.0.name", "at most 30"),
     "network-value": (lambda d: _s(d).update(network="testnet5"), "stacks.0.network", "Input"),
     "duplicate-stacks": (lambda d: d["stacks"].append(copy.deepcopy(_s(d))),
                          "stacks.1.name", "unique"),
