@@ -188,3 +188,27 @@ def test_stopped_node_is_crit_then_recovers(own_node: RegtestNode, tmp_path: Pat
     data = json.loads(result.output)
     rpc_json = next(c for c in data["checks"] if c["check"] == "rpc")
     assert rpc_json["status"] == "UNKNOWN" and "connection refused" in rpc_json["reason"]
+
+
+@pytest.mark.parametrize(
+    ("behind", "status"), [(1, Status.OK), (4, Status.WARN), (10, Status.CRIT)]
+)
+def test_babylon_light_client_vs_real_bitcoind(
+    regtest_node, tmp_path: Path, behind: int, status: Status
+) -> None:
+    from monitor_server import MonitorServer, babylon_rest, cometbft
+
+    regtest_node.mine(1)
+    height = regtest_node.rpc.getblockcount()
+    auth = {"rpc_json_file": str(regtest_node.datadir / "rpc.json")}
+    with MonitorServer() as srv:
+        targets = [
+            {"name": "btc", "kind": "bitcoind", "url": regtest_node.rpc_url, "auth": auth},
+            {"name": "bbn", "kind": "babylon", "bitcoind": "btc",
+             "rest_url": srv.add("bbn", babylon_rest(lightclient=height - behind)),
+             "cometbft_url": srv.add("comet", cometbft())},
+        ]  # fmt: skip
+        report = asyncio.run(poll_once(fleet_mod.parse({"targets": targets})))
+    lag = next(c for c in report.checks if c.check == "btc_lightclient_lag")
+    assert (lag.status, lag.value) == (status, behind)
+    assert f"bitcoind at {height}" in lag.reason
