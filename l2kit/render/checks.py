@@ -88,7 +88,7 @@ def _object_problems(o: Obj, objs: list[Obj], index: dict[tuple[str, str, str], 
         yield from _service_problems(o, objs)
     if o["kind"] == "ConfigMap":
         for key, text in o.get("data", {}).items():
-            if "@@" not in text and _looks_secret(text):
+            if _looks_secret(text):
                 yield f"data.{key}: looks like secret material"
     limit = {"Service": 63, "StatefulSet": 52}.get(o["kind"], 253)
     if len(o["metadata"]["name"]) > limit:
