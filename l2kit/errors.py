@@ -22,6 +22,7 @@
     ├── ClusterError                the Kubernetes API refused or failed
     ├── StoreError                  the stake database is unusable
     ├── ProbeError                  a monitored target gave an unusable answer
+    │   └── TargetUnreachable       ... or could not be asked at all (no answer)
     └── RulesError                  shipped alert rules / dashboard malformed
 
 Each error carries its fields as attributes; messages never contain secrets.
@@ -191,6 +192,10 @@ class ProbeError(L2kitError):
     def __init__(self, target: str, reason: str) -> None:
         super().__init__(f"{target}: {reason}")
         self.target, self.reason = target, reason
+
+
+class TargetUnreachable(ProbeError):
+    """A monitored target could not be asked at all (refused, timed out, no credentials)."""
 
 
 class RulesError(L2kitError):

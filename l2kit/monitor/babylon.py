@@ -15,9 +15,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from l2kit.errors import ProbeError
+from l2kit.errors import ProbeError, TargetUnreachable
 from l2kit.monitor.fleet import BabylonTarget
-from l2kit.monitor.http import Session, TargetUnreachable
+from l2kit.monitor.http import Session
 
 MAX_PAGES = 50
 

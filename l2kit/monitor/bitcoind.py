@@ -21,6 +21,7 @@ from l2kit.errors import (
     RpcAuthError,
     RpcError,
     RpcWarmup,
+    TargetUnreachable,
 )
 from l2kit.monitor.fleet import BitcoindTarget
 
@@ -38,14 +39,6 @@ class BitcoindSample:
     net: NetworkInfo | None = None
     mempool: MempoolInfo | None = None
     errors: dict[str, str] = field(default_factory=dict)
-
-
-class BitcoindDown(ProbeError):
-    """The node could not be asked at all; ``why`` is auth, unreachable, warmup or rpc."""
-
-    def __init__(self, target: str, why: str, reason: str) -> None:
-        super().__init__(target, reason)
-        self.why = why
 
 
 def _client(target: BitcoindTarget, timeout: float) -> AsyncRpcClient:
@@ -79,15 +72,17 @@ def describe(exc: L2kitError) -> tuple[str, str]:
 async def probe(target: BitcoindTarget, timeout: float) -> BitcoindSample:
     try:
         client = _client(target, timeout)
-    except L2kitError as exc:
-        raise BitcoindDown(target.name, "config", str(exc)) from exc
+    except L2kitError as exc:  # unreadable credentials: we cannot ask
+        raise TargetUnreachable(target.name, str(exc)) from exc
     async with client:
         started = time.monotonic()
         try:
             results = await client.batch_results(CALLS)
         except L2kitError as exc:
             why, reason = describe(exc)
-            raise BitcoindDown(target.name, why, reason) from exc
+            if why == "unreachable":
+                raise TargetUnreachable(target.name, reason) from exc
+            raise ProbeError(target.name, reason) from exc  # it answered: auth, warmup, error
         sample = BitcoindSample(latency=time.monotonic() - started)
     for (method, _), result in zip(CALLS, results, strict=True):
         if isinstance(result, RpcError):

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from l2kit.errors import ProbeError
+from l2kit.errors import ProbeError, TargetUnreachable
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -82,10 +82,6 @@ def _error_detail(response: httpx.Response) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return str(body["message"])[:200]
     return text[:120]
-
-
-class TargetUnreachable(ProbeError):
-    """No HTTP answer at all (refused, timed out, dropped): the target could not be asked."""
 
 
 class Session:

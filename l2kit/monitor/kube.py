@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from l2kit.errors import ClusterError, ProbeError
+from l2kit.errors import ClusterError, ProbeError, TargetUnreachable
 from l2kit.monitor.fleet import KubernetesTarget, KubernetesThresholds
-from l2kit.monitor.http import TargetUnreachable
 from l2kit.monitor.results import CheckResult, Status
 
 Obj = dict[str, Any]

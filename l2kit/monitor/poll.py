@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import httpx
 
 from l2kit import log
-from l2kit.errors import L2kitError, ProbeError
+from l2kit.errors import L2kitError, ProbeError, TargetUnreachable
 from l2kit.monitor import babylon, bitcoind, checks, checks_metrics, gadget, kube, metrics
 from l2kit.monitor.fleet import (
     BabylonTarget,
@@ -29,7 +29,7 @@ from l2kit.monitor.fleet import (
     MetricsTarget,
     effective,
 )
-from l2kit.monitor.http import Session, TargetUnreachable, new_client
+from l2kit.monitor.http import Session, new_client
 from l2kit.monitor.results import CheckResult, CycleReport, TargetReport
 
 _log = log.get(__name__)
@@ -121,8 +121,6 @@ class Poller:
                 sample = await asyncio.wait_for(self._probe(target), settings.target_timeout)
             except TimeoutError:
                 sample = Failure(f"no answer within {settings.target_timeout:g}s", False)
-            except bitcoind.BitcoindDown as exc:
-                sample = Failure(exc.reason, exc.why not in ("unreachable", "config"))
             except TargetUnreachable as exc:
                 sample = Failure(exc.reason, False)
             except ProbeError as exc:
