@@ -168,7 +168,12 @@ def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
             if target.exists():
                 raise RenderError(f"two objects map to the same file {rel}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dump_yaml(obj))
+            if obj["kind"] == "Secret":  # generated values: readable by the owner only
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(dump_yaml(obj))
+            else:
+                target.write_text(dump_yaml(obj))
             written.append(out_dir / rel)
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))

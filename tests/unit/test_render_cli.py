@@ -72,6 +72,10 @@ def test_generate_secrets_emits_secrets(tmp_path: Path,
     assert code == 0
     assert secrets == {"devnet-bitcoind-rpc", "devnet-btc-wallet", "devnet-eots-hmac",
                        "devnet-covenant-hmac"}
+    out_dir = tmp_path / "out"
+    assert run(["render", str(spec), "-o", str(out_dir), "--generate-secrets"], capsys)[0] == 0
+    secret_file = out_dir / "devnet" / "secret-devnet-bitcoind-rpc.yaml"
+    assert oct(secret_file.stat().st_mode)[-3:] == "600"
 
 
 def test_validate_and_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
