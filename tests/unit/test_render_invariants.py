@@ -230,3 +230,13 @@ def test_longest_stack_name_keeps_object_names_within_kubernetes_limits() -> Non
     rollup = yaml.safe_load(profiles.init_spec("rollup"))
     rollup["stacks"][0]["name"] = "r" * 30
     assert build(yaml.safe_dump(rollup)).objects
+
+
+def test_bitcoind_replicas_peer_with_each_other() -> None:
+    objs = rendered("bitcoin", "regtest").objects
+    conf = next(o for o in objs if o["kind"] == "ConfigMap"
+                and o["metadata"]["name"] == "btc-regtest-bitcoind")["data"]["bitcoin.conf"]
+    body = conf.partition("[regtest]")[2]
+    for i in range(3):
+        host = f"btc-regtest-bitcoind-{i}.btc-regtest-bitcoind-headless.btc-regtest.svc"
+        assert f"addnode={host}:18444" in body

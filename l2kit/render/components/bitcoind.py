@@ -106,6 +106,13 @@ def bitcoin_conf(stack: StackSpec, b: Bitcoind) -> str:
         lines.append("disablewallet=1")
     if stack.network == "regtest":
         lines.append("fallbackfee=0.00001")
+    # Replicas peer with each other (on regtest that is what makes them one chain).
+    n = name(stack, COMPONENT)
+    if b.replicas > 1:
+        lines += [
+            f"addnode={n}-{i}.{n}-headless.{stack.namespace}.svc:{p2p_port(stack, b)}"
+            for i in range(b.replicas)
+        ]
     lines += [f"{k}={v}" for k, v in sorted(b.extra_config.items())]
     return "\n".join(lines) + "\n"
 
