@@ -51,7 +51,7 @@ class Node:
 def rendered_conf(ports: list[int]) -> str:
     spec = yaml.safe_load(profiles.init_spec("bitcoin", "regtest"))
     b = spec["stacks"][0]["bitcoind"]
-    b.update(rpcPort=ports[0], p2pPort=ports[1], zmqSequencePort=ports[2],
+    b.update(replicas=1, rpcPort=ports[0], p2pPort=ports[1], zmqSequencePort=ports[2],
              zmqRawBlockPort=ports[3], zmqRawTxPort=ports[4])
     b["exporter"]["port"] = ports[5]
     spec["stacks"][0]["miner"] = {"initialBlocks": 101, "intervalSeconds": 1}
