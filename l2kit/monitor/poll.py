@@ -127,6 +127,9 @@ class Poller:
                 sample = Failure(exc.reason, True)
             except L2kitError as exc:
                 sample = Failure(str(exc), True)
+            except Exception as exc:  # a bug in one probe must not take the fleet's poll down
+                _log.error("probe crashed", target=target.name, error=repr(exc), exc_info=True)
+                sample = Failure(f"internal error: {type(exc).__name__}: {exc}", True)
             return sample, time.monotonic() - started
 
     async def _probe(self, target: AnyTarget) -> Sample:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -282,3 +283,35 @@ def test_counter_reset_is_not_a_failure() -> None:
     failures = _by(got)["submitter_failures"]
     assert failures.status is Status.OK and "reset" in failures.reason
     assert _by(got)["submitter_staleness"].status is Status.WARN  # gauge absent
+
+
+EXPOSITION = st.text(st.sampled_from(list('ab_{}="\\ \n#TYPEHELPcounter gauge 1.5e+3-InfNaN,')))
+
+
+@given(EXPOSITION, st.booleans())
+def test_parse_fails_only_with_the_errors_the_probe_maps(text: str, openmetrics: bool) -> None:
+    ctype = "application/openmetrics-text" if openmetrics else "text/plain"
+    # metrics.probe turns exactly these into "malformed metrics text"
+    with contextlib.suppress(ValueError, KeyError, IndexError):
+        metrics.parse(text, ctype)
+
+
+def test_a_crashing_probe_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from l2kit.monitor import gadget, poll
+
+    async def boom(target: object, session: object) -> object:
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(gadget, "probe", boom)
+    fleet = fleet_mod.parse({"targets": [
+        {"name": "g", "kind": "gadget", "url": "http://127.0.0.1:9"},
+        {"name": "m", "kind": "metrics", "url": "http://127.0.0.1:9/metrics"},
+    ]})  # fmt: skip
+    report = asyncio.run(poll.poll_once(fleet))
+    health = next(c for c in report.checks if c.target == "g" and c.check == "gadget_health")
+    assert (
+        health.status is Status.CRIT and "internal error: ZeroDivisionError: bug" in health.reason
+    )
+    assert any(c.target == "m" for c in report.checks)  # the other target was still polled
