@@ -172,3 +172,12 @@ def test_serve_command_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped-
                 proc.wait()
             if proc.stderr is not None:
                 proc.stderr.close()
+
+
+def test_check_names_match_the_contract() -> None:
+    from l2kit.monitor import checks
+
+    mine = {kind: set(names) for kind, names in checks.CHECKS.items()}
+    for names in checks.ROLE_CHECKS.values():
+        mine["metrics"] |= set(names)
+    assert mine == {kind: set(names) for kind, names in catalog.EXPORTER_CHECKS.items()}
