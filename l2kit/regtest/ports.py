@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 __all__ = ["free_ports", "is_free"]
 
@@ -20,27 +20,25 @@ def is_free(port: int, host: str = HOST) -> bool:
     return True
 
 
-def free_ports(n: int, *, preferred: Iterable[int] = (), avoid: Iterable[int] = ()) -> list[int]:
-    """``n`` distinct free ports: each ``preferred`` one if free, else one the kernel picks.
-
-    Every port is re-checked by binding it, and none is in ``avoid``.
-    """
-    taken = set(avoid)
-    wanted = list(preferred)[:n]
-    out: list[int] = []
-    for port in wanted:
-        if port not in taken and is_free(port):
-            out.append(port)
-            taken.add(port)
-    for _ in range(n * 50):
-        if len(out) == n:
-            break
+def _kernel_pick(taken: set[int]) -> int:
+    for _ in range(100):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind((HOST, 0))
             port = int(sock.getsockname()[1])
         if port not in taken and is_free(port):
-            out.append(port)
-            taken.add(port)
-    if len(out) != n:
-        raise OSError(f"could not find {n} free ports on {HOST}")
+            return port
+    raise OSError(f"could not find a free port on {HOST}")
+
+
+def free_ports(n: int, *, preferred: Sequence[int] = (), avoid: Iterable[int] = ()) -> list[int]:
+    """``n`` distinct free ports; slot ``i`` is ``preferred[i]`` if that one is free now,
+    else a port the kernel picks. Every port is checked by binding it; none is in ``avoid``.
+    """
+    taken = set(avoid)
+    out: list[int] = []
+    for i in range(n):
+        want = preferred[i] if i < len(preferred) else None
+        port = want if want and want not in taken and is_free(want) else _kernel_pick(taken)
+        out.append(port)
+        taken.add(port)
     return out
