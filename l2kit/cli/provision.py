@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -56,11 +57,10 @@ def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) ->
         click.echo(f"wrote {len(written)} files to {output}")
 
 
-def _print_summary(objs: list[dict[str, object]]) -> None:
+def _print_summary(objs: list[dict[str, Any]]) -> None:
     counts: Counter[tuple[str, str]] = Counter()
     for o in objs:
         meta = o["metadata"]
-        assert isinstance(meta, dict)
         lab = meta.get("labels", {})
         stack = lab.get("l2kit.io/stack", meta.get("namespace", ""))
         counts[(stack, lab.get("app.kubernetes.io/component", "-"))] += 1

@@ -7,9 +7,12 @@ them verbatim (``toyaml``), so what you read here is what lands in the manifests
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, TypeVar
 
 from l2kit.config import Resources, StackSpec, Storage
+from l2kit.errors import RenderError
+
+_T = TypeVar("_T")
 
 MANAGED_BY = "l2kit"
 SCRIPTS_MOUNT = "/scripts"
@@ -228,3 +231,10 @@ def pod0_host(stack: StackSpec, component: str) -> str:
     """DNS name of pod 0 through the headless Service (resolves before the pod is Ready)."""
     n = name(stack, component)
     return f"{n}-0.{n}-headless.{stack.namespace}.svc"
+
+
+def need(value: _T | None, what: str) -> _T:
+    """Narrow an optional the spec rules already guaranteed; a miss is an l2kit bug."""
+    if value is None:
+        raise RenderError(f"internal: {what} is missing although the spec rules require it")
+    return value

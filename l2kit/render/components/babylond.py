@@ -14,6 +14,7 @@ from l2kit.render.common import (
     container_security,
     empty_dir,
     exec_probe,
+    need,
     pod0_host,
     pod_spec,
     resources,
@@ -41,22 +42,19 @@ CLIENTS = (
 def chain_id(stack: StackSpec) -> str:
     if stack.babylond is not None:
         return stack.babylond.chain_id
-    assert stack.babylon_chain is not None  # guaranteed by the spec rules
-    return stack.babylon_chain.chain_id
+    return need(stack.babylon_chain, "babylonChain").chain_id
 
 
 def rpc_url(stack: StackSpec) -> str:
     if stack.babylond is not None:
         return f"http://{pod0_host(stack, COMPONENT)}:{RPC}"
-    assert stack.babylon_chain is not None
-    return stack.babylon_chain.rpc_addr
+    return need(stack.babylon_chain, "babylonChain").rpc_addr
 
 
 def grpc_url(stack: StackSpec) -> str:
     if stack.babylond is not None:
         return f"http://{pod0_host(stack, COMPONENT)}:{GRPC}"
-    assert stack.babylon_chain is not None
-    return stack.babylon_chain.grpc_addr
+    return need(stack.babylon_chain, "babylonChain").grpc_addr
 
 
 def btc_network(stack: StackSpec) -> str:
@@ -65,8 +63,7 @@ def btc_network(stack: StackSpec) -> str:
 
 
 def init_args(stack: StackSpec) -> list[str]:
-    d = stack.babylond
-    assert d is not None
+    d = need(stack.babylond, "babylond")
     return [
         f"--chain-id={d.chain_id}",
         "--keyring-backend=test",

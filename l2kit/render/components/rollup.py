@@ -17,6 +17,7 @@ from l2kit.render.common import (
     empty_dir,
     http_probe,
     name,
+    need,
     pod0_host,
     pod_spec,
     render_config_init,
@@ -41,13 +42,13 @@ GADGET_HOME = "/home/finality-gadget"
 
 
 def gadget_toml(stack: StackSpec, r: Rollup) -> str:
-    b = stack.bitcoind
-    assert b is not None and stack.secrets.rpc is not None  # spec rules
+    b = need(stack.bitcoind, "bitcoind")
+    rpc = need(stack.secrets.rpc, "secrets.rpc")
     return "\n".join([
         "# opfgd config rendered by l2kit; @@NAME@@ is filled from Secrets at start",
         f'L2RPCHost = "http://{pod0_host(stack, "op-geth")}:{GETH_HTTP}"',
         f'BitcoinRPCHost = "{rpc_host(stack)}:{rpc_port(stack, b)}"',
-        f'BitcoinRPCUser = "{stack.secrets.rpc.user}"',
+        f'BitcoinRPCUser = "{rpc.user}"',
         'BitcoinRPCPass = "@@BTC_RPC_PASSWORD@@"',
         "BitcoinDisableTLS = true",
         f'FGContractAddress = "{r.fg_contract_address}"',
@@ -132,8 +133,7 @@ def _op_geth(stack: StackSpec, sb: StackBuilder, r: Rollup, rollup_vol: Obj, jwt
 def _op_node(stack: StackSpec, sb: StackBuilder, r: Rollup, rollup_vol: Obj, jwt_vol: Obj,
              ns: str) -> None:
     comp = "op-node"
-    l1, seq = stack.secrets.l1, stack.secrets.sequencer
-    assert l1 is not None
+    l1, seq = need(stack.secrets.l1, "secrets.l1"), stack.secrets.sequencer
     env = [secret_env("OP_NODE_L1_ETH_RPC", l1.existing_secret, "rpc-url"),
            secret_env("OP_NODE_L1_BEACON", l1.existing_secret, "beacon-url")]
     args = [
@@ -173,8 +173,7 @@ def _op_node(stack: StackSpec, sb: StackBuilder, r: Rollup, rollup_vol: Obj, jwt
 
 def _gadget(stack: StackSpec, sb: StackBuilder, r: Rollup, ns: str) -> None:
     comp = "finality-gadget"
-    rpc = stack.secrets.rpc
-    assert rpc is not None
+    rpc = need(stack.secrets.rpc, "secrets.rpc")
     conf = gadget_toml(stack, r)
     n = name(stack, comp)
     add_config_map(sb, stack, "opfgd", comp, n, {"config.toml": conf})

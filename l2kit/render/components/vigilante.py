@@ -19,6 +19,7 @@ from l2kit.render.common import (
     container_security,
     empty_dir,
     name,
+    need,
     pod_spec,
     render_config_init,
     resources,
@@ -47,8 +48,7 @@ def _db(role: str) -> Obj:
 
 
 def vigilante_yml(stack: StackSpec, key: str) -> str:
-    b = stack.bitcoind
-    assert b is not None  # spec rules: vigilante needs bitcoind
+    b = need(stack.bitcoind, "bitcoind")
     net = babylond.btc_network(stack)
     host = rpc_host(stack)
     doc: Obj = {
@@ -178,8 +178,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
 
 
 def _fetch_genesis(stack: StackSpec) -> Obj:
-    d = stack.babylond
-    assert d is not None  # spec rules: otherwise genesisConfigMap is set
+    d = need(stack.babylond, "babylond")  # otherwise genesisConfigMap is set
     return {
         "name": "fetch-genesis",
         "image": d.image,  # has curl and jq
