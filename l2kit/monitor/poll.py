@@ -244,9 +244,9 @@ class Poller:
         return max(heights) if heights else next(iter(tips.values()))
 
 
-async def poll_once(fleet: Fleet, **kwargs: object) -> CycleReport:
+async def poll_once(fleet: Fleet, *, kube_loader: kube.Loader | None = None) -> CycleReport:
     """One cycle with a fresh poller (``l2kit monitor check``)."""
-    poller = Poller(fleet, **kwargs)  # type: ignore[arg-type]
+    poller = Poller(fleet, kube_loader=kube_loader)
     try:
         return await poller.cycle()
     finally:
