@@ -99,6 +99,7 @@ def _secrets(name: str, *, rpc: bool = False, wallet: bool = False, eots: bool =
         out += f"""\
       covenantHmac:              # key: hmac-key (shared by covd and covenant-signer)
         existingSecret: {name}-covenant-hmac
+      signerUnlock: null         # optional Secret, key passphrase, to unlock the signer key
 """
     if rollup:
         out += f"""\
@@ -159,6 +160,8 @@ _BABYLOND = """\
       image: babylonlabs/babylond:v4.2.0
       chainId: chain-test
       epochInterval: 10
+      btcNetwork: null           # null: the stack's network (must be equal when set)
+      # x-only pks of the covenant committee: must include the signer keyring's key
       covenantPks: [2d4ccbe538f846a750d82a77cd742895e51afcf23d86d05004a356b783902748]
       covenantQuorum: 1
       genesisAccounts: []        # bbn1... addresses of the fpd/vigilante/covd keyrings, funded
