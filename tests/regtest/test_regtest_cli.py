@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -204,3 +206,36 @@ def test_foreign_datadir_is_refused(tmp_path: Path) -> None:
         assert "another program" in proc.stderr
     assert sorted(p.name for p in d.iterdir()) == before
     assert (d / "bitcoin.conf").read_text() == "rpcpassword=theirs\n"
+
+
+def test_startup_failure_reports_the_nodes_own_error(tmp_path: Path) -> None:
+    d = tmp_path / "broken"
+    (d / "regtest").mkdir(parents=True)
+    (d / ".l2kit-regtest").touch()
+    (d / "regtest" / "settings.json").write_text("{not json")  # bitcoind refuses to start
+    proc = l2kit("regtest", "up", "--datadir", str(d))
+    assert proc.returncode == 1
+    assert "exited during startup" in proc.stderr
+    assert "Settings file" in proc.stderr  # bitcoind's own words
+    assert not (d / "l2kit-node.json").exists()
+    assert l2kit("regtest", "status", "--json", "--datadir", str(d)).returncode == 0
+
+
+def test_crashed_node_is_restarted_and_slow_stop_is_killed(
+    tmp_path: Path, datadirs: list[Path]
+) -> None:
+    d = new_dir(datadirs, tmp_path, "crash")
+    first = ok_json("regtest", "up", "--datadir", str(d))
+    os.kill(int(first["pid"]), signal.SIGKILL)  # type: ignore[call-overload]
+    node = RegtestNode(d)
+    for _ in range(100):
+        if not node.running():
+            break
+        time.sleep(0.1)
+    assert ok_json("regtest", "status", "--datadir", str(d))["running"] is False
+    second = ok_json("regtest", "up", "--datadir", str(d))
+    assert second["started"] is True and second["pid"] != first["pid"]
+    # stop_timeout=0: the graceful stop is not awaited, so the SIGKILL fallback runs
+    result = RegtestNode(d, stop_timeout=0).down()
+    assert result["stopped"] is True
+    assert RegtestNode(d).status()["running"] is False
