@@ -265,7 +265,7 @@ BROKEN: list[tuple[str, dict[str, Any], str, Status]] = [
     ("garbage", {"body": b"<html>oops</html>"}, "malformed metrics text", Status.CRIT),
     ("empty", {"body": b""}, "empty metrics page", Status.CRIT),
     ("truncated", {"truncate": True}, "truncated", Status.CRIT),
-    ("slow", {"delay": 30}, "no answer within 0.5s", Status.UNKNOWN),
+    ("slow", {"delay": 30}, "no answer within 3s", Status.UNKNOWN),
 ]
 
 
@@ -276,7 +276,7 @@ def test_broken_metrics_target_is_isolated(
     fleet = _healthy_fleet(srv)
     url = srv.add("broken", faulty(metrics("fpd.prom"), **fault)) + "/metrics"
     fleet.append({"name": "broken", "kind": "metrics", "role": "fpd", "url": url})
-    report = _poll(fleet, target_timeout=0.5, request_timeout=0.5)
+    report = _poll(fleet, target_timeout=3, request_timeout=3)
     scrape = _get(report, "broken", "scrape")
     assert scrape.status is status and reason in scrape.reason, scrape
     others = {c.check: c.status for c in report.checks if c.target == "broken"}
@@ -343,12 +343,12 @@ def test_dead_and_slow_targets(srv: MonitorServer) -> None:
         {"name": "slow-g", "kind": "gadget", "url": srv.add("sg", faulty(gadget(), delay=30))},
         {"name": "ok-g", "kind": "gadget", "url": srv.add("g", gadget())},
     ]
-    report = _poll(targets, target_timeout=0.5)
+    report = _poll(targets, target_timeout=3)
     for name in ("dead-bbn", "dead-g", "slow-g"):
         assert _statuses(report, name) == {Status.UNKNOWN}, name
     assert "connection refused" in _get(report, "dead-g", "gadget_health").reason
     assert "connection refused" in _get(report, "dead-bbn", "cometbft_sync").reason
-    assert "no answer within 0.5s" in _get(report, "slow-g", "gadget_health").reason
+    assert "no answer within 3s" in _get(report, "slow-g", "gadget_health").reason
     assert _statuses(report, "ok-g") == {Status.OK}
     assert wait_until(lambda: srv.stats.hangups >= 1)  # the client abandoned the slow reply
 
