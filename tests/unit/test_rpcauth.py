@@ -16,7 +16,10 @@ from l2kit.errors import InputError
 # bitcoin/bitcoin test/functional/rpc_users.py: user "rt", this password and this rpcauth line.
 CORE_USER = "rt"
 CORE_PASSWORD = "cA773lm788buwYe4g4WT+05pKyNruVKjQ25x3n0DQcM="
-CORE_LINE = "rt:93648e835a54c573682c2eb19f882535$7681e9c5b74bdd85e78166031d2058e1069b3ed7ed967c93fc63abba06f31144"
+CORE_LINE = (
+    "rt:93648e835a54c573682c2eb19f882535"
+    "$7681e9c5b74bdd85e78166031d2058e1069b3ed7ed967c93fc63abba06f31144"
+)
 
 _LINE = re.compile(r"^(?P<user>[^:$]+):(?P<salt>[0-9a-f]{32})\$(?P<hmac>[0-9a-f]{64})$")
 
