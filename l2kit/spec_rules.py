@@ -75,6 +75,10 @@ def stack_problems(s: StackSpec) -> list[str]:
             out.append("vigilante.roles: bstracker needs electrs (indexer-addr) in the stack")
         if "monitor" in v.roles and v.genesis_config_map is None and s.babylond is None:
             out.append("vigilante.genesisConfigMap: monitor needs genesis.json of babylonChain")
+    for field, comp in (("finalityProvider", s.finality_provider), ("vigilante", s.vigilante)):
+        if comp is not None and comp.storage.snapshot is not None:
+            out.append(f"{field}.storage.snapshot: one snapshot cannot seed several volumes "
+                       "(each daemon has its own); restore those PVCs by hand")
     if s.rollup is not None:
         if s.bitcoind is None:
             out.append("rollup: the finality gadget needs bitcoind in the same stack")

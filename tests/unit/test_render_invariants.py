@@ -232,6 +232,18 @@ def test_longest_stack_name_keeps_object_names_within_kubernetes_limits() -> Non
     assert build(yaml.safe_dump(rollup)).objects
 
 
+def test_snapshot_restores_only_the_volume_it_belongs_to() -> None:
+    data = yaml.safe_load(profiles.init_spec("rollup"))
+    data["stacks"][0]["rollup"]["storage"]["snapshot"] = "geth-snap"
+    sources = {o["metadata"]["name"]: o["spec"]["volumeClaimTemplates"][0]["spec"].get(
+        "dataSource") for o in build(yaml.safe_dump(data)).objects
+        if o["kind"] == "StatefulSet"}
+    assert sources["rollup-regtest-op-geth"] == {"apiGroup": "snapshot.storage.k8s.io",
+                                                 "kind": "VolumeSnapshot", "name": "geth-snap"}
+    assert sources["rollup-regtest-op-node"] is None
+    assert sources["rollup-regtest-finality-gadget"] is None
+
+
 def test_bitcoind_replicas_peer_with_each_other() -> None:
     objs = rendered("bitcoin", "regtest").objects
     conf = next(o for o in objs if o["kind"] == "ConfigMap"

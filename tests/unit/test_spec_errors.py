@@ -102,6 +102,8 @@ CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
                         "stacks.0.babylond.covenantQuorum", "<= the number"),
     "genesis-account": (lambda d: _s(d)["babylond"].update(genesisAccounts=["cosmos1xyz"]),
                         "stacks.0.babylond.genesisAccounts.0", "pattern"),
+    "shared-snapshot": (lambda d: _s(d)["vigilante"]["storage"].update(snapshot="snap"),
+                        "stacks.0.vigilante.storage.snapshot", "several volumes"),
     "stack-name": (lambda d: _s(d).update(name="Bad_Name"), "stacks.0.name", "DNS label"),
     "stack-name-length": (lambda d: _s(d).update(name="a" * 31), "stacks.0.name", "at most 30"),
     "network-value": (lambda d: _s(d).update(network="testnet5"), "stacks.0.network", "Input"),

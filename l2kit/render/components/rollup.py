@@ -163,7 +163,8 @@ def _op_node(stack: StackSpec, sb: StackBuilder, r: Rollup, rollup_vol: Obj, jwt
                     volumes=[rollup_vol, jwt_vol, empty_dir("tmp")], grace=120, component=comp)
     add_workload(sb, stack, Workload(
         component=comp, app="op-node", kind="StatefulSet", pod_spec=spec,
-        claims=[volume_claim(r.storage.model_copy(update={"size": "10Gi"}))],
+        # The snapshot, if any, is op-geth's datadir: never restore it here.
+        claims=[volume_claim(r.storage.model_copy(update={"size": "10Gi", "snapshot": None}))],
         ports=[Port("rpc", NODE_RPC), Port("metrics", NODE_METRICS)],
         ingress=[Ingress((NODE_RPC,), from_anywhere=True),
                  Ingress((NODE_METRICS,), from_monitoring=True)],
@@ -206,7 +207,7 @@ def _gadget(stack: StackSpec, sb: StackBuilder, r: Rollup, ns: str) -> None:
                     init_containers=[init], grace=60, component=comp)
     add_workload(sb, stack, Workload(
         component=comp, app="opfgd", kind="StatefulSet", pod_spec=spec, config_texts=[conf],
-        claims=[volume_claim(r.storage.model_copy(update={"size": "5Gi"}))],
+        claims=[volume_claim(r.storage.model_copy(update={"size": "5Gi", "snapshot": None}))],
         ports=[Port("grpc", GADGET_GRPC), Port("http", GADGET_HTTP)],
         ingress=[Ingress((GADGET_GRPC, GADGET_HTTP), from_components=("op-node",)),
                  Ingress((GADGET_HTTP,), from_monitoring=True)],
