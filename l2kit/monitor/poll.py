@@ -77,6 +77,7 @@ class Poller:
         self.last_success: dict[str, float] = {}
         self.cycles = 0
         self._client: httpx.AsyncClient | None = None
+        self._rpc_clients = bitcoind.Clients()
 
     @property
     def targets(self) -> list[AnyTarget]:
@@ -86,6 +87,7 @@ class Poller:
         return found
 
     async def aclose(self) -> None:
+        await self._rpc_clients.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -136,7 +138,9 @@ class Poller:
         assert self._client is not None
         session = Session(self._client, self.fleet.settings.request_timeout)
         if isinstance(target, BitcoindTarget):
-            return await bitcoind.probe(target, self.fleet.settings.request_timeout)
+            return await bitcoind.probe(
+                target, self.fleet.settings.request_timeout, self._rpc_clients
+            )
         if isinstance(target, BabylonTarget):
             return await babylon.probe(target, session)
         if isinstance(target, GadgetTarget):
