@@ -188,3 +188,28 @@ def test_readme_documents_every_threshold_default() -> None:
             value = field.default
             shown = ", ".join(value) if isinstance(value, list) else str(value)
             assert f"| `{name}` | {shown} | {field.description} |" in readme, name
+
+
+def test_rpc_clients_are_kept_until_the_credentials_change(tmp_path: Path) -> None:
+    import asyncio
+
+    from l2kit.monitor.bitcoind import Clients
+
+    pw = tmp_path / "pw"
+    pw.write_text("one")
+    target = fleet_mod.BitcoindTarget.model_validate(
+        {"name": "b", "kind": "bitcoind", "url": "http://127.0.0.1:1",
+         "auth": {"user": "u", "password_file": str(pw)}}
+    )  # fmt: skip
+    clients = Clients()
+
+    async def run() -> None:
+        first = clients.get(target, 5.0)
+        assert clients.get(target, 5.0) is first
+        pw.write_text("two")  # rotated
+        second = clients.get(target, 5.0)
+        assert second is not first
+        assert "one" not in repr(second) and "two" not in repr(second)
+        await clients.aclose()
+
+    asyncio.run(run())
