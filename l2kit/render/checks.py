@@ -159,11 +159,8 @@ def _service_problems(o: Obj, workloads: list[Obj]) -> Iterator[str]:
              for p in c.get("ports", [])}
     numbers = {p["containerPort"] for t in targets for c in t["spec"]["containers"]
                for p in c.get("ports", [])}
-    headless = o["spec"].get("clusterIP") == "None"
     for p in o["spec"]["ports"]:
         tp = p.get("targetPort", p["port"])
-        if headless and p["name"] == "none":
-            continue
         if (isinstance(tp, str) and tp not in named) or (isinstance(tp, int) and tp not in numbers):
             yield f"port {p['name']} targets {tp}, which no container exposes"
 

@@ -103,7 +103,7 @@ def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: 
                     "clusterIP": "None",
                     "publishNotReadyAddresses": True,
                     "selector": sel,
-                    "ports": svc_ports or [{"name": "none", "port": 1, "targetPort": 1}],
+                    "ports": svc_ports,
                 },
             }
         )

@@ -80,5 +80,6 @@ def resolve_stack(stack: StackSpec, *, generate_secrets: bool = False) -> StackV
 
 
 def _used_scripts(sb: StackBuilder) -> set[str]:
+    """Scripts some pod refers to (by file name in a command), so the ConfigMap stays small."""
     text = repr(sb.stateful_sets) + repr(sb.deployments)
     return {k for k in shipped_scripts() if k in text}
