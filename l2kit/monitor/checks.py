@@ -248,6 +248,7 @@ def babylon(
     mem: Memory = {}
     comet = s.comet
     if comet is None:
+        mem.update(memory)  # keep the last height for the next poll's "advancing"
         reason = s.errors.get("cometbft", "no answer")
         out.add("cometbft_sync", Status.CRIT, reason)
         out.unknown("height_advancing", reason)
