@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from l2kit.config import SECRET_KEYS
+from l2kit.config import SECRET_KEYS, to_camel
 from l2kit.errors import InputError, RenderError
 from l2kit.render import build as pipeline
 from l2kit.render import manifests, profiles
@@ -95,11 +95,13 @@ def values_cmd(spec: str, generate_secrets: bool) -> None:
 @click.command("secrets")
 @click.argument("spec")
 def secrets_cmd(spec: str) -> None:
-    """List the existing Secrets/ConfigMaps SPEC refers to, with the keys each must hold."""
+    """List the existing Secrets/ConfigMaps SPEC refers to, the keys each must hold, and how
+    to make the keyrings."""
     from l2kit.config import parse_spec
 
     fleet = parse_spec(_read(spec))
     refs = declared_refs(fleet)
+    keyrings = False
     for s in fleet.stacks:
         for key in SECRET_KEYS:
             ref = getattr(s.secrets, "".join("_" + c.lower() if c.isupper() else c for c in key))
@@ -111,10 +113,23 @@ def secrets_cmd(spec: str) -> None:
             for attr in ("keyring", "signer_keyring", "eots_keyring"):
                 ref = getattr(c, attr, None) if c is not None else None
                 if ref is not None:
+                    keyrings = True
                     click.echo(f"{s.namespace}  Secret {ref.existing_secret}  keys: the files "
                                f"of keyring-test/  ({comp}.{attr})")
     for ns, cm in sorted(refs["ConfigMap"]):
         click.echo(f"{ns}  ConfigMap {cm}")
+    if keyrings:
+        click.echo(_KEYRING_HOWTO, nl=False)
+
+
+_KEYRING_HOWTO = """
+Keyrings (keyring-backend test), e.g. with the babylond image:
+  babylond keys add NAME --keyring-backend test --home DIR     # prints the bbn1... address
+  kubectl -n NS create secret generic SECRET --from-file=DIR/keyring-test/
+Fund the addresses: on a devnet list them in babylond.genesisAccounts (funded in genesis);
+on a public chain send ubbn to them. The covenant signer's x-only public key must be in
+babylond.covenantPks (devnet) or the chain's covenant committee.
+"""
 
 
 COMMANDS: list[click.Command] = [init_cmd, render_cmd, validate_cmd, values_cmd, secrets_cmd]
