@@ -115,7 +115,7 @@ def secrets_cmd(spec: str) -> None:
                 if ref is not None:
                     keyrings = True
                     click.echo(f"{s.namespace}  Secret {ref.existing_secret}  keys: the files "
-                               f"of keyring-test/  ({comp}.{attr})")
+                               f"of keyring-test/  ({to_camel(comp)}.{to_camel(attr)})")
     for ns, cm in sorted(refs["ConfigMap"]):
         click.echo(f"{ns}  ConfigMap {cm}")
     if keyrings:
