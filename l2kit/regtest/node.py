@@ -15,12 +15,14 @@ exactly. Several nodes in different datadirs run side by side on their own free 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
 import shutil
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -43,6 +45,7 @@ STATE = "l2kit-node.json"
 CREDS = "rpc.json"
 CONF = "bitcoin.conf"
 LOG = "bitcoind.log"
+LOCK = ".l2kit-lock"
 WALLET = "l2kit"
 RPC_USER = "l2kit"
 MATURITY = 101  # coinbase outputs spend after 100 confirmations
@@ -169,7 +172,7 @@ class RegtestNode:
         start_timeout: float = 90.0,
         stop_timeout: float = 60.0,
     ) -> None:
-        self.datadir = Path(datadir).expanduser().absolute()
+        self.datadir = Path(datadir).expanduser().resolve()
         self._bitcoind = bitcoind
         self._preferred = preferred_ports
         self.start_timeout, self.stop_timeout = start_timeout, stop_timeout
@@ -264,9 +267,23 @@ class RegtestNode:
 
     # --- lifecycle -----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise up/down on one datadir across processes (flock, released on exit)."""
+        fd = os.open(self.datadir / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def up(self) -> dict[str, Any]:
         """Start the node (no-op if it is running); ``status()`` plus ``started``."""
         self._prepare_dir()
+        with self._locked():
+            return self._up()
+
+    def _up(self) -> dict[str, Any]:
         state = self.state()
         if state is not None and _alive(state.pid, self.datadir):
             self._wait_ready(state, time.monotonic() + self.start_timeout)
@@ -276,22 +293,17 @@ class RegtestNode:
         major, minor = build.bitcoind_version(bitcoind)
         user, password = self.credentials()
         rpcauth = rpcauth_line(user, password)
-        last_error: NodeError | None = None
-        for _attempt in range(3):  # another process may grab a port between pick and bind
+        for attempt in range(1, 4):  # another process may grab a port between pick and bind
             state = self._spawn(bitcoind, f"{major}.{minor}", rpcauth)
             try:
                 self._wait_ready(state, time.monotonic() + self.start_timeout)
                 break
             except NodeError as exc:
-                last_error = exc
                 self._kill(state.pid)
                 with contextlib.suppress(FileNotFoundError):
                     self.state_path.unlink()
-                if "bind" not in str(exc).lower():
+                if attempt == 3 or "bind" not in str(exc).lower():
                     raise
-        else:
-            assert last_error is not None
-            raise last_error
         self._init_wallet()
         return {**self.status(), "started": True}
 
@@ -379,6 +391,12 @@ class RegtestNode:
     def down(self, purge: bool = False) -> dict[str, Any]:
         """Stop the node (RPC ``stop``, SIGKILL only after ``stop_timeout``); purge if asked."""
         self._check_ours()
+        if not self.datadir.exists():
+            return {"datadir": str(self.datadir), "stopped": False, "purged": False}
+        with self._locked():
+            return self._down(purge)
+
+    def _down(self, purge: bool) -> dict[str, Any]:
         result: dict[str, Any] = {"datadir": str(self.datadir), "stopped": False, "purged": False}
         state = self.state() if self.datadir.exists() else None
         if state is not None and _alive(state.pid, self.datadir):
@@ -386,7 +404,10 @@ class RegtestNode:
                 with self._new_client(state.rpc_url, retry_for=0) as client:
                     client.call("stop")
             except (RpcError, NodeUnreachable) as exc:
-                _log.warning("rpc stop failed; waiting, then killing", error=type(exc).__name__)
+                # e.g. -28 while still starting: SIGTERM is bitcoind's other clean shutdown.
+                _log.warning("rpc stop failed; sending SIGTERM", error=type(exc).__name__)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(state.pid, signal.SIGTERM)
             if not self._wait_exit(state.pid, self.stop_timeout):
                 _log.warning("bitcoind did not stop in time: SIGKILL", pid=state.pid)
                 self._kill(state.pid)

@@ -239,3 +239,19 @@ def test_crashed_node_is_restarted_and_slow_stop_is_killed(
     result = RegtestNode(d, stop_timeout=0).down()
     assert result["stopped"] is True
     assert RegtestNode(d).status()["running"] is False
+
+
+def test_down_while_still_starting(tmp_path: Path) -> None:
+    from l2kit.btc.rpcauth import rpcauth_line
+    from l2kit.regtest import build
+
+    node = RegtestNode(tmp_path / "early")
+    node.up()  # a wallet and blocks to load make the restart's warm-up longer
+    node.down()
+    user, password = node.credentials()
+    state = node._spawn(build.find_bitcoind(None), "x", rpcauth_line(user, password))
+    result = node.down(purge=True)  # RPC stop may answer -28 now: SIGTERM then
+    assert result["stopped"] is True and result["purged"] is True
+    assert not (tmp_path / "early").exists()
+    with pytest.raises(ProcessLookupError):  # exited and reaped (it was our child)
+        os.kill(state.pid, 0)
