@@ -332,6 +332,21 @@ class AsyncRpcClient(_Base):
                 return result_of(body, method, response.status_code)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def call_named(self, method: str, **params: object) -> Any:
+        """Call ``method`` with named params (JSON-RPC by-name)."""
+        async for attempt in AsyncRetrying(**self._retry_args()):
+            with attempt:
+                payload = {
+                    "jsonrpc": "1.0",
+                    "id": next(self._ids),
+                    "method": method,
+                    "params": params,
+                }
+                response = await self._post(payload, [method])
+                body = decode_body(response, self.url, method)
+                return result_of(body, method, response.status_code)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def batch(self, calls: Sequence[Call]) -> list[Any]:
         """Run ``[(method, params), …]`` in one request; results in order (first error raised)."""
         return raise_first(await self.batch_results(calls))

@@ -282,3 +282,27 @@ def test_decimal_params_roundtrip(amount: Decimal) -> None:
         c.call("sendtoaddress", "a", amount)
     sent = rec.body()["params"][1]  # type: ignore[index]
     assert Decimal(sent) == amount
+
+
+def test_named_params_sent_as_object() -> None:
+    rec = Recorder(ok({"name": "w"}))
+    with client(rec) as c:
+        assert c.call_named("createwallet", wallet_name="w", load_on_startup=True) == {"name": "w"}
+    assert rec.body()["params"] == {"wallet_name": "w", "load_on_startup": True}  # type: ignore[index]
+
+    async def run() -> object:
+        async with AsyncRpcClient(URL, transport=httpx.MockTransport(rec)) as ac:
+            return await ac.call_named("createwallet", wallet_name="w")
+
+    assert asyncio.run(run()) == {"name": "w"}
+
+
+@pytest.mark.parametrize(
+    "module", ["l2kit.btc.rpc", "l2kit.btc.rpcauth", "l2kit.regtest.node", "l2kit.regtest.build"]
+)
+def test_public_names_exist(module: str) -> None:
+    import importlib
+
+    mod = importlib.import_module(module)
+    for name in mod.__all__:
+        assert hasattr(mod, name), name
