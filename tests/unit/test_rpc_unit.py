@@ -291,7 +291,8 @@ def test_named_params_sent_as_object() -> None:
     assert rec.body()["params"] == {"wallet_name": "w", "load_on_startup": True}  # type: ignore[index]
 
     async def run() -> object:
-        async with AsyncRpcClient(URL, transport=httpx.MockTransport(rec)) as ac:
+        fresh = Recorder(ok({"name": "w"}))  # a response object serves one client kind
+        async with AsyncRpcClient(URL, transport=httpx.MockTransport(fresh)) as ac:
             return await ac.call_named("createwallet", wallet_name="w")
 
     assert asyncio.run(run()) == {"name": "w"}
