@@ -7,6 +7,9 @@
 # Env:   L2KIT_CACHE_DIR  (default: ${XDG_CACHE_HOME:-~/.cache}/l2kit)
 #        L2KIT_BUILD_JOBS (default: nproc)
 set -euo pipefail
+# The whole body is one brace group: bash parses it completely before running any of it, so
+# editing or replacing this file while a build runs cannot make bash read half a line.
+{
 
 SDIST_VERSION="0.1.0a5"
 SDIST_NAME="py_bitcoinkernel-${SDIST_VERSION}"
@@ -94,3 +97,5 @@ touch "$stamp"
 rm -rf "$work/src"   # keep the verified tarball, drop the 1 GB tree
 log "installed: $bin ($(cat "$prefix/VERSION"))"
 echo "$bin"
+exit 0
+}

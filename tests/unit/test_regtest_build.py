@@ -110,3 +110,15 @@ def test_failed_build_maps_to_build_error_with_tail(
     assert "exit 5" in message and "cmake configure failed" in message
     assert "line 50" in message and "line 1\n" not in message  # only the tail
     assert "line 1" in capsys.readouterr().err  # progress was streamed
+
+
+def test_real_script_rejects_a_tampered_download(isolated: Path) -> None:
+    # The shipped script, up to its checksum step: a wrong tarball is refused and removed.
+    dl = isolated / "cache" / "build" / build.CORE_VERSION / "dl"
+    dl.mkdir(parents=True)
+    tarball = dl / "py_bitcoinkernel-0.1.0a5.tar.gz"
+    tarball.write_bytes(b"not the sdist")
+    with pytest.raises(BuildError) as info:
+        build.install(progress=False)
+    assert "exit 4" in str(info.value) and "sha256 mismatch" in str(info.value)
+    assert not tarball.exists()
