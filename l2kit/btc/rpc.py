@@ -33,7 +33,7 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_exponential,
 )
 
@@ -103,7 +103,7 @@ class _Base:
     __str__ = __repr__
 
     def _retry_args(self) -> dict[str, Any]:
-        stop = stop_after_delay(self.retry_for) if self.retry_for > 0 else stop_after_attempt(1)
+        stop = stop_before_delay(self.retry_for) if self.retry_for > 0 else stop_after_attempt(1)
         return {
             "retry": retry_if_exception_type(Retryable),
             "stop": stop,
