@@ -98,6 +98,18 @@ def stack_targets(stack: StackSpec, secrets_dir: str) -> list[dict[str, Any]]:
     return out
 
 
+def notes(spec: FleetSpec) -> list[str]:
+    """What the derived fleet cannot cover by itself (printed as comments)."""
+    out = []
+    for stack in spec.stacks:
+        if stack.babylon_chain is not None:
+            out.append(
+                f"stack {stack.name}: Babylon chain {stack.babylon_chain.chain_id} is external and "
+                "the spec names no REST URL: add a babylon target (rest_url, cometbft_url) by hand"
+            )
+    return out
+
+
 def fleet_document(spec: FleetSpec, secrets_dir: str = DEFAULT_SECRETS_DIR) -> dict[str, Any]:
     """A fleet document (validate with ``fleet.parse``) for every stack of the spec."""
     targets = [t for stack in spec.stacks for t in stack_targets(stack, secrets_dir)]
