@@ -279,17 +279,18 @@ class RegtestNode:
 
     def up(self) -> dict[str, Any]:
         """Start the node (no-op if it is running); ``status()`` plus ``started``."""
+        self._check_ours()
+        bitcoind = build.find_bitcoind(self._bitcoind)  # bad input fails before any change
         self._prepare_dir()
         with self._locked():
-            return self._up()
+            return self._up(bitcoind)
 
-    def _up(self) -> dict[str, Any]:
+    def _up(self, bitcoind: Path) -> dict[str, Any]:
         state = self.state()
         if state is not None and _alive(state.pid, self.datadir):
             self._wait_ready(state, time.monotonic() + self.start_timeout)
             _log.info("node already running", datadir=str(self.datadir), pid=state.pid)
             return {**self.status(), "started": False}
-        bitcoind = build.find_bitcoind(self._bitcoind)
         major, minor = build.bitcoind_version(bitcoind)
         user, password = self.credentials()
         rpcauth = rpcauth_line(user, password)

@@ -255,3 +255,11 @@ def test_down_while_still_starting(tmp_path: Path) -> None:
     assert not (tmp_path / "early").exists()
     with pytest.raises(ProcessLookupError):  # exited and reaped (it was our child)
         os.kill(state.pid, 0)
+
+
+def test_bad_bitcoind_flag_changes_nothing(tmp_path: Path) -> None:
+    d = tmp_path / "never"
+    proc = l2kit("regtest", "up", "--datadir", str(d), "--bitcoind", str(tmp_path / "nope"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: --bitcoind:")
+    assert not d.exists()
