@@ -8,6 +8,16 @@ import sys
 import structlog
 
 
+class _Stderr:
+    """Looks up ``sys.stderr`` on every write, so a replaced stream (tests, daemons) is honoured."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(*, json: bool = False, level: str = "info") -> None:
     """Readable console lines on stderr by default; one JSON object per line with ``json``."""
     renderer: structlog.typing.Processor = (
@@ -23,7 +33,7 @@ def configure(*, json: bool = False, level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 
