@@ -96,6 +96,9 @@ class _Base:
         self._ids = itertools.count(1)
         # Connecting fails fast so that retries, not one hung connect, use up the budget.
         self._timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        # Plain http never uses TLS (redirects are not followed): skip loading the CA bundle,
+        # which is ~18 ms of CPU per client. https keeps full verification.
+        self._tls = self.url.startswith("https://")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.url!r}, auth={self._auth_kind!r})"
@@ -146,7 +149,9 @@ class RpcClient(_Base):
             timeout=timeout,
             retry_for=retry_for,
         )
-        self._http = httpx.Client(transport=transport, timeout=self._timeouts, auth=self._auth)
+        self._http = httpx.Client(
+            transport=transport, timeout=self._timeouts, auth=self._auth, verify=self._tls
+        )
 
     def wallet(self, name: str) -> RpcClient:
         """A client for ``/wallet/<name>`` sharing this one's connection pool and credentials."""
@@ -293,7 +298,9 @@ class AsyncRpcClient(_Base):
             timeout=timeout,
             retry_for=retry_for,
         )
-        self._http = httpx.AsyncClient(transport=transport, timeout=self._timeouts, auth=self._auth)
+        self._http = httpx.AsyncClient(
+            transport=transport, timeout=self._timeouts, auth=self._auth, verify=self._tls
+        )
 
     def wallet(self, name: str) -> AsyncRpcClient:
         """A client for ``/wallet/<name>`` sharing this one's connection pool and credentials."""

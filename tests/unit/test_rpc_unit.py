@@ -307,3 +307,9 @@ def test_public_names_exist(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:
         assert hasattr(mod, name), name
+
+
+def test_tls_verification_kept_for_https_only() -> None:
+    with RpcClient(URL) as plain, RpcClient("https://node.example:8332") as tls:
+        assert plain._tls is False  # http: no TLS at all, so no CA bundle to load
+        assert tls._tls is True
