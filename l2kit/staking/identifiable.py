@@ -5,7 +5,8 @@ V0 OP_RETURN pkScript (73 bytes; Go ``identifiable_staking.go``, TS ``buildDataE
     6a 47 | tag (4) | version 0x00 (1) | staker x-only (32) | fp x-only (32) | staking_time BE (2)
 
 Recognition (Go ``IsPossibleV0StakingTx`` + ``ParseV0StakingTx``, staking-indexer rules):
-≥ 2 outputs; exactly one V0-shaped OP_RETURN with the expected tag (both keys on the curve);
+≥ 2 outputs; exactly one V0-shaped OP_RETURN with the expected tag; exactly one V0 OP_RETURN
+with both keys on the curve among ALL outputs whatever their tag (it must be the tagged one);
 exactly one output whose pkScript equals the staking pkScript rebuilt from (staker, [fp],
 params covenants and quorum, staking_time). Outputs may be in any order.
 """
@@ -97,17 +98,19 @@ def parse_staking_tx(
     outs = outputs(tx)
     if len(outs) < 2:
         return None
+    # Go IsPossibleV0StakingTx: exactly one V0-shaped output with the tag (keys unchecked)
+    head = b"\x6a\x47" + params.tag + bytes([_VERSION])
+    tagged = [spk for spk, _ in outs if len(spk) == V0_OP_RETURN_SIZE and spk[:7] == head]
+    if len(tagged) != 1:
+        return None
+    # Go ParseV0StakingTx: every V0 OP_RETURN with valid keys counts, WHATEVER its tag (a
+    # second one → "multiple op return outputs"); the only one must then carry the tag.
     found: list[tuple[int, V0OpReturn]] = []
     for i, (spk, _) in enumerate(outs):
-        parsed = parse_v0_op_return(spk, params.tag)
+        parsed = parse_v0_op_return(spk)
         if parsed is not None:
             found.append((i, parsed))
-        elif (
-            len(spk) == V0_OP_RETURN_SIZE and spk[:2] == b"\x6a\x47" and spk[2:6] == params.tag
-            and spk[6] == _VERSION
-        ):  # fmt: skip
-            return None  # V0-shaped with the tag but a key off the curve
-    if len(found) != 1:
+    if len(found) != 1 or found[0][1].tag != params.tag:
         return None
     op_index, data = found[0]
     if data.staking_time == 0:
