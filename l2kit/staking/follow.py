@@ -8,7 +8,8 @@ Metrics (Prometheus textfile, for node_exporter's textfile collector or the l2ki
     l2kit_index_stakes{status=…}              active | overflow | unbonded | withdrawn
     l2kit_index_invalid                 tagged txs that broke a rule
     l2kit_index_alarms                  unexpected spends of staking/unbonding outputs
-    l2kit_index_active_tvl_sat                sum of active, unspent stakes
+    l2kit_index_active_tvl_sat                confirmed TVL as staking-indexer counts it
+                                              (active stakes minus unbonded ones)
     l2kit_index_last_update_timestamp_seconds
 """
 

@@ -17,8 +17,9 @@ Rules (staking-indexer ``indexer/indexer.go``, reference §2):
   unbonding output with value - unbonding_fee) or it is an ALARM; ``witness[-2]`` = the timelock
   leaf → WITHDRAWAL (also for unbonding outputs); any other spend → ALARM.
 
-TVL here = sum of ACTIVE stakes whose staking output is unspent (unbonding or withdrawal
-removes the stake from it).
+TVL here = the staking-indexer's confirmed TVL: sum of ACTIVE stakes minus those unbonded
+(``AddUnbondingTransaction`` subtracts; a withdrawal or an invalid spend of the staking output
+does not), so the amount-cap decision is the reference indexer's.
 """
 
 from __future__ import annotations
@@ -166,9 +167,9 @@ def classify_block(
             spend = _classify_spend(tx, vin_index, spent, txid, params_by_version, net)
             result.spends.append(spend)
             changes[op] = None
-            if spent.kind == "staking" and spent.active:
-                tvl -= spent.value
             if spend.kind == "unbonding":
+                if spent.active:  # the indexer's confirmed TVL drops only here
+                    tvl -= spent.value
                 changes[(tx.GetTxid(), 0)] = Tracked(
                     spent.staking_txid, "unbonding", spent.staker_pk, spent.fp_pk,
                     spent.staking_time, tx.vout[0].nValue, spent.params_version, spent.active,

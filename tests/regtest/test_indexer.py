@@ -143,7 +143,9 @@ def test_classifies_blocks_and_follows_a_reorg(env: Env, tmp_path: Path) -> None
     assert alarm_row["spending_txid"] == alarm and alarm_row["staking_txid"] == b
     assert "unbonding_fee" in alarm_row["reason"]
     stats = store.stats()
-    active_tvl = 400_000 + 25 * 20_000 + 100_000  # c, many, i (a unbonded, b alarm-spent)
+    # the indexer's confirmed TVL: b, c, many, i (a unbonded; b's invalid unbonding is an
+    # alarm and, as in staking-indexer, does not reduce it)
+    active_tvl = 400_000 + 400_000 + 25 * 20_000 + 100_000
     assert stats.active_tvl_sat == active_tvl
     assert (stats.stakes_overflow, stats.invalid, stats.alarms) == (2, 3, 1)
 

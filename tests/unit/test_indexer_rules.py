@@ -137,7 +137,9 @@ def test_spends_classified_and_reorg_rolls_back(tmp_path: Path) -> None:
     reasons = sorted(a["reason"] for a in store.alarms())
     assert len(reasons) == 2
     assert "unbonding tx violates params" in reasons[1] and "other than" in reasons[0]
-    assert store.stats().active_tvl_sat == 0
+    # the indexer's confirmed TVL: only the valid unbonding subtracts (not the withdrawal
+    # or the two alarm spends)
+    assert store.stats().active_tvl_sat == 300_000
 
     store.rollback(2)  # reorg below height 2: spends forgotten, stakes back to unspent
     assert store.stats() == before and store.alarms() == []
