@@ -23,7 +23,7 @@ from l2kit.btc.tx import (
     weight,
     witness,
 )
-from l2kit.errors import L2kitError
+from l2kit.errors import L2kitError, TxRejected
 from l2kit.staking.identifiable import V0_OP_RETURN_SIZE, parse_staking_tx, parse_v0_op_return
 from l2kit.staking.params import ParamsSet, StakingParams, check_stake
 from l2kit.staking.scripts import (
@@ -32,7 +32,7 @@ from l2kit.staking.scripts import (
     parse_leaf,
     slashing_change_info,
 )
-from l2kit.staking.transactions import slashing_amount
+from l2kit.staking.transactions import check_slashing_tx
 
 __all__ = ["inspect_tx"]
 
@@ -194,20 +194,21 @@ def _fits(
         )
     if not _same_committee(leaf, p):
         return False
-    if kind == "unbonding":
+    if kind == "unbonding":  # Go CheckPreSignedUnbondingTxSanity: version exactly 2
         if len(outs) != 1 or tx.vin[0].nSequence != SEQUENCE_FINAL or tx.nLockTime != 0:
+            return False
+        if tx.nVersion != 2 or len(tx.vin[0].scriptSig) != 0:
             return False
         return input_value is None or input_value - outs[0][1] == p.unbonding_fee
     # slashing
-    if not p.has_slashing or len(outs) != 2 or outs[0][0] != p.slashing_pk_script:
+    if not p.has_slashing or p.slashing_pk_script is None or p.slashing_rate is None:
         return False
     change = slashing_change_info(leaf.staker, p.unbonding_time)
-    if outs[1][0] != change.script_pubkey:
+    try:
+        min_fee = p.min_slashing_tx_fee_sat or 0
+        check_slashing_tx(
+            tx, p.slashing_pk_script, p.slashing_rate, min_fee, input_value, change.script_pubkey
+        )
+    except TxRejected:
         return False
-    if input_value is not None and p.slashing_rate is not None:
-        fee = input_value - outs[0][1] - outs[1][1]
-        if outs[0][1] < slashing_amount(input_value, p.slashing_rate):
-            return False
-        if fee < (p.min_slashing_tx_fee_sat or 0):
-            return False
     return True

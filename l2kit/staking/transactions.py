@@ -29,6 +29,7 @@ from l2kit.btc.tx import (
     dust_threshold,
     is_dust,
     new_tx,
+    weight,
 )
 from l2kit.errors import InputError, TxRejected
 from l2kit.staking.params import parse_slashing_rate
@@ -46,6 +47,7 @@ __all__ = [
     "build_staking_tx",
     "build_unbonding_tx",
     "build_withdrawal_tx",
+    "check_slashing_tx",
     "fee_for",
     "input_witness_weight",
     "slashing_amount",
@@ -262,6 +264,66 @@ def build_slashing_tx(
         [(bytes(slashing_pk_script), slashed), (change_info.script_pubkey, change)],
         0,
     )
+
+
+MAX_STANDARD_TX_WEIGHT = 400_000
+
+
+def check_slashing_tx(
+    tx: CTransaction,
+    slashing_pk_script: bytes,
+    slashing_rate: str | Decimal,
+    min_fee: int,
+    input_value: int | None,
+    change_script: bytes,
+) -> None:
+    """Babylon's checks on a pre-signed slashing tx, in Go's order (``CheckPreSignedTxSanity``
+    with versions 1..2, then ``validateSlashingTx``); raises ``TxRejected`` naming the field.
+
+    ``input_value`` (the spent staking/unbonding output) None skips the value and fee rules.
+    Dust is btcd ``mempool.IsDust`` at 1000 sat/kvB, i.e. Core's rule at 3000 sat/kvB.
+    """
+
+    def bad(field: str, rule: str) -> TxRejected:
+        return TxRejected(f"slashing tx: {rule}", field=field)
+
+    if len(tx.vin) != 1 or len(tx.vout) != 2:
+        raise bad("tx", f"must have 1 input and 2 outputs, has {len(tx.vin)}/{len(tx.vout)}")
+    if tx.nLockTime != 0:
+        raise bad("locktime", f"locktime must be 0, is {tx.nLockTime}")
+    if not 1 <= tx.nVersion <= 2:
+        raise bad("version", f"version must be in 1..2, is {tx.nVersion}")
+    if weight(tx) > MAX_STANDARD_TX_WEIGHT:
+        raise bad("tx", f"weight must be <= {MAX_STANDARD_TX_WEIGHT}")
+    if tx.vin[0].nSequence != SEQUENCE_FINAL:
+        raise bad("sequence", f"sequence must be ffffffff, is {tx.vin[0].nSequence:08x}")
+    if len(tx.vin[0].scriptSig) != 0:
+        raise bad("tx", "scriptSig must be empty")
+    (spk0, value0), (spk1, value1) = ((bytes(o.scriptPubKey), int(o.nValue)) for o in tx.vout)
+    if input_value is not None:
+        need = slashing_amount(input_value, slashing_rate)
+        if value0 < need:
+            raise bad("slashing_rate", f"output 0 pays {value0} sat, below round({input_value} "
+                      f"x slashing_rate {slashing_rate}) = {need}")  # fmt: skip
+    if spk0 != bytes(slashing_pk_script):
+        raise bad("slashing_pk_script", "output 0 must pay to the params' slashing_pk_script")
+    if spk1 != bytes(change_script):
+        raise bad("slashing_change", "output 1 must be the staker's timelock(unbonding_time) "
+                  "output")  # fmt: skip
+    for field, spk, value in (("slashing_rate", spk0, value0), ("slashing_change", spk1, value1)):
+        if spk[:1] != bytes([OP_RETURN]) and is_dust(spk, value):
+            raise bad(field, f"{value} sat is dust (threshold {dust_threshold(spk)} sat)")
+    if value0 <= 0:
+        raise bad("slashing_rate", "output 0 must be more than 0 sat")
+    if input_value is None:
+        return
+    total = value0 + value1
+    if input_value <= total:
+        raise bad("slashing_fee", f"outputs total {total} sat, not less than the spent "
+                  f"{input_value} sat: the fee must be more than 0")  # fmt: skip
+    if input_value - total < min_fee:
+        raise bad("slashing_fee", f"fee {input_value - total} sat below "
+                  f"min_slashing_tx_fee_sat {min_fee}")  # fmt: skip
 
 
 def withdrawal_witness_size(leaf_script_len: int, control_block_len: int) -> int:

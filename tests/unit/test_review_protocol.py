@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import itertools
 
-from bitcoin.core import COutPoint, CTransaction, CTxIn, CTxInWitness, CTxOut, CTxWitness
+import pytest
+from bitcoin.core import (
+    CMutableTransaction,
+    COutPoint,
+    CTransaction,
+    CTxIn,
+    CTxInWitness,
+    CTxOut,
+    CTxWitness,
+)
 from bitcoin.core.script import CScript, CScriptWitness
 
+from l2kit.btc import tx as btx
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network
+from l2kit.errors import TxRejected
 from l2kit.staking.identifiable import build_v0_op_return, parse_staking_tx
 from l2kit.staking.index_rules import classify_block
-from l2kit.staking.params import StakingParams, params_from_json, regtest_params
-from l2kit.staking.scripts import staking_info
+from l2kit.staking.inspect import inspect_tx
+from l2kit.staking.params import ParamsSet, StakingParams, params_from_json, regtest_params
+from l2kit.staking.scripts import slashing_change_info, staking_info, unbonding_info
+from l2kit.staking.transactions import build_slashing_tx, build_unbonding_tx, check_slashing_tx
 
 NET = Network.REGTEST
 COV = [xonly_of(bytes([i]) * 32) for i in (1, 2, 3)]
@@ -89,3 +102,88 @@ def test_amount_cap_tvl_is_only_reduced_by_unbonding() -> None:
     assert [s.kind for s in result.spends] == ["withdrawal", "alarm"]
     assert [s.status for s in result.stakes] == ["overflow"]
     assert result.tvl_after == 600_000
+
+
+# --- slashing / unbonding validity (Go validateSlashingTx, CheckPreSignedUnbondingTxSanity) ---
+
+
+P2 = regtest_params(COV, 2, max_staking_time=1_000)  # rate 0.1, min fee 1000, burn script
+STAKE = 100_000
+SINFO = staking_info(STAKER, [FP], COV, 2, 100, STAKE, NET)
+CHANGE = slashing_change_info(STAKER, P2.unbonding_time, net=NET)
+OUTPOINT = btx.OutPoint("33" * 32, 0)
+
+
+def _slash(**edit: object) -> CMutableTransaction:
+    assert P2.slashing_pk_script is not None and P2.slashing_rate is not None
+    tx = CMutableTransaction.from_tx(
+        build_slashing_tx(OUTPOINT, STAKE, P2.slashing_pk_script, P2.slashing_rate, 2_000, CHANGE)
+    )
+    if "version" in edit:
+        tx.nVersion = int(edit["version"])  # type: ignore[call-overload]
+    if "sequence" in edit:
+        tx.vin[0].nSequence = int(edit["sequence"])  # type: ignore[call-overload]
+    if "locktime" in edit:
+        tx.nLockTime = int(edit["locktime"])  # type: ignore[call-overload]
+    if "change" in edit:
+        tx.vout[1].nValue = int(edit["change"])  # type: ignore[call-overload]
+    return tx
+
+
+def _check(tx: CTransaction, value: int = STAKE) -> None:
+    assert P2.slashing_pk_script is not None and P2.slashing_rate is not None
+    check_slashing_tx(tx, P2.slashing_pk_script, P2.slashing_rate,
+                      P2.min_slashing_tx_fee_sat or 0, value, CHANGE.script_pubkey)  # fmt: skip
+
+
+def _signed(tx: CTransaction, leaf: bytes) -> CTransaction:
+    stack = [b"\x01" * 64] * 3 + [leaf, SINFO.control_block(leaf)]
+    return btx.set_witness(tx, 0, stack)
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "rule"),
+    [
+        ({"version": 3}, "version", "1..2"),
+        ({"sequence": 0xFFFFFFFE}, "sequence", "ffffffff"),
+        ({"locktime": 1}, "locktime", "0"),
+        ({"change": 329}, "slashing_change", "dust"),
+        ({"change": STAKE - 10_000 - 500}, "slashing_fee", "min_slashing_tx_fee_sat"),
+        ({"change": STAKE - 10_000}, "slashing_fee", "more than"),
+    ],
+)
+def test_slashing_tx_rules_name_the_field(edit: dict[str, int], field: str, rule: str) -> None:
+    _check(_slash())
+    bad = _slash(**edit)
+    with pytest.raises(TxRejected) as exc:
+        _check(bad)
+    assert exc.value.field == field and rule in str(exc.value)
+    # inspect no longer reports a params version for a slashing tx Babylon would refuse
+    report = inspect_tx(_signed(bad, SINFO.slashing_script), NET, ParamsSet([P2]), STAKE)
+    assert report["kind"] == "slashing" and report["params_versions"] == []
+    good = inspect_tx(_signed(_slash(), SINFO.slashing_script), NET, ParamsSet([P2]), STAKE)
+    assert good["params_versions"] == [0]
+
+
+def test_slashing_tx_wrong_slashed_amount_and_scripts() -> None:
+    tx = _slash()
+    tx.vout[0].nValue -= 1
+    tx.vout[1].nValue += 1
+    with pytest.raises(TxRejected, match="slashing_rate") as exc:
+        _check(tx)
+    assert exc.value.field == "slashing_rate"
+    tx = _slash()
+    tx.vout[1].scriptPubKey = CScript(b"\x51\x20" + b"\x05" * 32)
+    with pytest.raises(TxRejected) as exc:
+        _check(tx)
+    assert exc.value.field == "slashing_change"
+
+
+def test_unbonding_version_1_does_not_fit_params() -> None:
+    unb = unbonding_info(STAKER, [FP], COV, 2, P2.unbonding_time, STAKE - P2.unbonding_fee, NET)
+    tx = CMutableTransaction.from_tx(build_unbonding_tx(OUTPOINT, STAKE, unb))
+    good = inspect_tx(_signed(tx, SINFO.unbonding_script), NET, ParamsSet([P2]), STAKE)
+    assert good["kind"] == "unbonding" and good["params_versions"] == [0]
+    tx.nVersion = 1
+    bad = inspect_tx(_signed(tx, SINFO.unbonding_script), NET, ParamsSet([P2]), STAKE)
+    assert bad["kind"] == "unbonding" and bad["params_versions"] == []
