@@ -73,8 +73,11 @@ def staker_key(path: Path | None, create: bool) -> bytes:
     path = path or default_staker_key()
     if not path.exists() and create:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, secrets.token_bytes(32).hex() + "\n", mode=0o600)
-        _stderr.print(f"generated a new staker key in {path} (mode 0600): back it up")
+        try:  # exclusive: a key another process created meanwhile is kept, never replaced
+            write_atomic(path, secrets.token_bytes(32).hex() + "\n", mode=0o600, exclusive=True)
+            _stderr.print(f"generated a new staker key in {path} (mode 0600): back it up")
+        except FileExistsError:
+            pass
     return read_secret(path, "staker-key-file")
 
 

@@ -120,7 +120,10 @@ class LocalCommittee:
             "quorum": quorum,
             "secret_keys": [sk.hex() for sk in committee._keys.values()],
         }
-        write_atomic(path, json.dumps(secret_doc, indent=2), mode=0o600)
+        try:  # without --force, a committee created meanwhile is never replaced
+            write_atomic(path, json.dumps(secret_doc, indent=2), mode=0o600, exclusive=not force)
+        except FileExistsError:
+            raise InputError(f"{path} exists (use --force to replace it)", field="dir") from None
         write_atomic(directory / PUBLIC_FILE, json.dumps(committee.public_doc(), indent=2))
         return committee
 
@@ -160,15 +163,24 @@ def load_public(directory: Path) -> tuple[tuple[XOnlyPubKey, ...], int]:
         raise StoreError(f"{path}: unreadable covenant public file") from exc
 
 
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+def write_atomic(path: Path, text: str, mode: int = 0o644, *, exclusive: bool = False) -> None:
+    """Write ``text`` to a temp file created with ``mode`` (O_EXCL: a stale temp file of wider
+    mode is removed, never reused), then rename it over ``path``. ``exclusive`` refuses to
+    replace an existing ``path`` (``FileExistsError``): a key file is never overwritten."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
+        os.fchmod(fd, mode)  # the umask may only narrow it; make it exact before writing
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)  # atomic, fails if path exists
+            tmp.unlink()
+        else:
+            os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
