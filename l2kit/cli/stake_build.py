@@ -340,7 +340,10 @@ def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, 
     """An unsigned slashing transaction (out[0] slashed, out[1] timelocked change)."""
     c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     p = c.params
-    spk = bytes.fromhex(slashing_script) if slashing_script else (p and p.slashing_pk_script)
+    try:
+        spk = bytes.fromhex(slashing_script) if slashing_script else (p and p.slashing_pk_script)
+    except ValueError:
+        raise InputError("must be hex", field="--slashing-script") from None
     rate = parse_slashing_rate(slashing_rate) if slashing_rate else (p.slashing_rate if p else None)
     fee = slashing_fee if slashing_fee is not None else (p and p.min_slashing_tx_fee_sat)
     ut = unbonding_time if unbonding_time is not None else (p and p.unbonding_time)
@@ -349,6 +352,9 @@ def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, 
                          " or phase-2 --params", field="--params")  # fmt: skip
     if p is not None and p.has_slashing:
         check_slashing(p, spk, rate, fee)
+        if ut != p.unbonding_time:  # Babylon rebuilds the change output with the params' time
+            raise ParamsError(f"change timelock {ut} != unbonding_time {p.unbonding_time}",
+                              version=p.version, field="unbonding_time")  # fmt: skip
     change = slashing_change_info(c.staker, ut, net=c.net)
     tx = build_slashing_tx(OutPoint.parse(outpoint, "--outpoint"), value, spk, rate, fee, change,
                            min_fee=p.min_slashing_tx_fee_sat if p else None)  # fmt: skip

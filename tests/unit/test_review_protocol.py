@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import pytest
 from bitcoin.core import (
@@ -15,11 +17,13 @@ from bitcoin.core import (
     CTxWitness,
 )
 from bitcoin.core.script import CScript, CScriptWitness
+from click.testing import CliRunner, Result
 
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network
-from l2kit.errors import TxRejected
+from l2kit.cli import cli
+from l2kit.errors import InputError, ParamsError, TxRejected
 from l2kit.staking.identifiable import build_v0_op_return, parse_staking_tx
 from l2kit.staking.index_rules import classify_block
 from l2kit.staking.inspect import inspect_tx
@@ -187,3 +191,32 @@ def test_unbonding_version_1_does_not_fit_params() -> None:
     tx.nVersion = 1
     bad = inspect_tx(_signed(tx, SINFO.unbonding_script), NET, ParamsSet([P2]), STAKE)
     assert bad["kind"] == "unbonding" and bad["params_versions"] == []
+
+
+# --- build-slashing CLI ------------------------------------------------------------------------
+
+
+def _build_slashing(tmp_path: Path, *extra: str) -> Result:
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps(ParamsSet([P2]).to_json()))
+    args = ["stake", "build-slashing", "--staker", STAKER.hex(), "--fp", FP.hex(),
+            "--from", "staking", "--outpoint", "11" * 32 + ":0", "--value", "100000",
+            "--params", str(params), "--network", "regtest", "--json", *extra]  # fmt: skip
+    return CliRunner().invoke(cli, args)
+
+
+def test_build_slashing_change_timelock_must_be_the_params_unbonding_time(
+    tmp_path: Path,
+) -> None:
+    """validateSlashingTx rebuilds the change output with the params' unbonding_time."""
+    assert _build_slashing(tmp_path).exit_code == 0
+    result = _build_slashing(tmp_path, "--unbonding-time", str(P2.unbonding_time + 1))
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ParamsError)
+    assert result.exception.field == "unbonding_time"
+
+
+def test_build_slashing_bad_script_hex_is_an_input_error(tmp_path: Path) -> None:
+    result = _build_slashing(tmp_path, "--slashing-script", "zz")
+    assert isinstance(result.exception, InputError)
+    assert result.exception.field == "--slashing-script"
