@@ -266,7 +266,14 @@ def build_staking_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, .
     si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, value, c.net)
     data = None
     if op_return:
-        raw_tag = bytes.fromhex(tag) if tag else (c.params.tag if c.params else None)
+        try:
+            raw_tag = bytes.fromhex(tag) if tag else (c.params.tag if c.params else None)
+        except ValueError:
+            raise InputError("must be 4 bytes of hex", field="--tag") from None
+        if c.params is not None and c.params.tag is not None and raw_tag != c.params.tag:
+            raise ParamsError(f"--tag {tag} != the params' tag {c.params.tag.hex()} (the "
+                              "indexer would not see this stake)", version=c.params.version,
+                              field="tag")  # fmt: skip
         if raw_tag is None:
             raise InputError("give --tag or params with a tag", field="--tag")
         if len(c.fps) != 1:

@@ -220,3 +220,21 @@ def test_build_slashing_bad_script_hex_is_an_input_error(tmp_path: Path) -> None
     result = _build_slashing(tmp_path, "--slashing-script", "zz")
     assert isinstance(result.exception, InputError)
     assert result.exception.field == "--slashing-script"
+
+
+def test_build_staking_tag_is_hex_and_the_params_tag(tmp_path: Path) -> None:
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps(ParamsSet([P2]).to_json()))
+    base = ["stake", "build-staking", "--staker", STAKER.hex(), "--fp", FP.hex(),
+            "--staking-time", "100", "--value", "50000", "--op-return",
+            "--utxo", "22" * 32 + ":0:100000:0014" + "33" * 20,
+            "--change-address", "bcrt1pvtq2q3k6en5xmhgrg0rd8378ns3q3wsdnjw0yjndq3kjr5sljrmszv6fk6",
+            "--fee-rate", "2", "--params", str(params), "--network", "regtest",
+            "--json"]  # fmt: skip
+    ok = CliRunner().invoke(cli, base)
+    assert ok.exit_code == 0, ok.output
+    assert P2.tag is not None and P2.tag.hex() in json.loads(ok.output)["tx_hex"]
+    bad_hex = CliRunner().invoke(cli, [*base, "--tag", "zz"])
+    assert isinstance(bad_hex.exception, InputError) and bad_hex.exception.field == "--tag"
+    other = CliRunner().invoke(cli, [*base, "--tag", "01020304"])
+    assert isinstance(other.exception, ParamsError) and other.exception.field == "tag"
