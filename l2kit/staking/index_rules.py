@@ -155,10 +155,9 @@ def classify_block(
         return changes[op] if op in changes else tracked.get(op)
 
     for index, tx in enumerate(txs):
-        if index == 0:
-            continue  # coinbase: neither stakes nor spends
         txid: str | None = None
-        for vin_index, txin in enumerate(tx.vin):
+        # the coinbase spends nothing tracked, but staking-indexer also tries it as a stake
+        for vin_index, txin in enumerate(tx.vin if index else ()):
             op = (bytes(txin.prevout.hash), int(txin.prevout.n))
             spent = lookup(op)
             if spent is None:

@@ -238,3 +238,14 @@ def test_build_staking_tag_is_hex_and_the_params_tag(tmp_path: Path) -> None:
     assert isinstance(bad_hex.exception, InputError) and bad_hex.exception.field == "--tag"
     other = CliRunner().invoke(cli, [*base, "--tag", "01020304"])
     assert isinstance(other.exception, ParamsError) and other.exception.field == "tag"
+
+
+def test_coinbase_can_be_a_phase1_staking_tx() -> None:
+    """staking-indexer's HandleConfirmedBlock tries every tx of the block, the coinbase too."""
+    p = _params()
+    assert p.tag is not None
+    op = build_v0_op_return(p.tag, STAKER, FP, 100)
+    coinbase = _tx([(b"\x00" * 32, 0xFFFFFFFF, [bytes(32)])],
+                   [(bytes(INFO.script_pubkey), 50_000), (op, 0)])  # fmt: skip
+    result, _ = classify_block(10, [coinbase], {}, 0, p, lambda v: p, NET)
+    assert [(s.tx_index, s.status) for s in result.stakes] == [(0, "active")]
