@@ -187,8 +187,9 @@ def _need(cond: bool, where: str, key_type: int, rule: str) -> None:
 def _parse_derivation(value: bytes, where: str, key_type: int) -> TapDerivation:
     stream = io.BytesIO(value)
     n = _read_compact(stream, where)
+    # check the declared count against the bytes there before reading (untrusted input)
+    _need(32 * n <= len(value) - stream.tell(), where, key_type, "truncated leaf hashes")
     hashes = tuple(stream.read(32) for _ in range(n))
-    _need(all(len(h) == 32 for h in hashes), where, key_type, "truncated leaf hashes")
     rest = stream.read()
     _need(len(rest) >= 4 and len(rest) % 4 == 0, where, key_type, "fingerprint ‖ 4-byte path items")
     path = tuple(struct.unpack("<I", rest[i : i + 4])[0] for i in range(4, len(rest), 4))
