@@ -347,6 +347,10 @@ def unbond(
     "--to", "to", default=None, help="Destination address [default: a new address of --wallet]."
 )
 @fee_rate_option
+@click.option(
+    "--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
+    help="Refuse a --fee-rate above this (sat/vB).",
+)  # fmt: skip
 def withdraw(
     datadir: Path | None,
     wallet: str,
@@ -358,8 +362,11 @@ def withdraw(
     txid: str,
     to: str | None,
     fee_rate: Decimal,
+    max_fee_rate: Decimal,
 ) -> None:
     """Withdraw after the timelock (staking expiry, unbonding or slashing change)."""
+    if fee_rate > max_fee_rate:  # the same cap as `create`; bitcoind's own is 10000 sat/vB
+        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
     seckey = staker_key(staker_key_file, create=False)
     with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
         stake = ctx.life.get(txid)

@@ -52,3 +52,20 @@ def test_staker_key_creation_does_not_replace_a_key_made_meanwhile(
     monkeypatch.setattr(Path, "exists", racing_exists)
     assert stake_life.staker_key(path, create=True) == bytes.fromhex("aa" * 32)
     assert path.read_text() == "aa" * 32 + "\n"
+
+
+def test_withdraw_refuses_a_fee_rate_above_the_cap_before_anything(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from l2kit.cli import cli
+    from l2kit.errors import InputError
+
+    key = tmp_path / "staker.key"
+    key.write_text("11" * 32 + "\n")
+    result = CliRunner().invoke(cli, [
+        "stake", "withdraw", "ab" * 32, "--staker-key-file", str(key), "--fee-rate", "500",
+        "--datadir", str(tmp_path / "no-node"),
+    ])  # fmt: skip
+    assert isinstance(result.exception, InputError), result.output
+    assert result.exception.field == "fee-rate"
+    assert not (tmp_path / "no-node").exists()
