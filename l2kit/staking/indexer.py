@@ -263,7 +263,11 @@ class Indexer:
         return p
 
     def confirmed_tip(self) -> int:
-        """Highest height with ``confirmation_depth`` confirmations."""
+        """Highest height with ``confirmation_depth`` confirmations.
+
+        Ambiguity: staking-indexer takes the depth of ``versions[0]`` for every block; we take
+        the version in force at the tip. They differ only if versions change the depth (no
+        published network does)."""
         tip = int(self.rpc.call("getblockcount"))
         depth = self._params_at(max(tip, 0)).confirmation_depth or 1
         return tip - depth + 1
