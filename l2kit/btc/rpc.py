@@ -19,9 +19,10 @@ are logged, never params (they may hold keys).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
@@ -45,18 +46,17 @@ from l2kit.btc.rpc_wire import (
     as_int,
     as_str,
     as_strs,
-    batch_results,
-    decode_body,
+    batch_envelopes,
+    batch_reply,
     encode,
     envelope,
     make_auth,
     raise_first,
-    result_of,
+    single_reply,
     split_url,
     transport_error,
-    warming,
 )
-from l2kit.errors import InputError, Retryable, RpcError, RpcWarmup
+from l2kit.errors import InputError, Retryable, RpcError
 
 __all__ = [
     "AsyncRpcClient",
@@ -104,6 +104,19 @@ class _Base:
         return f"{type(self).__name__}(url={self.url!r}, auth={self._auth_kind!r})"
 
     __str__ = __repr__
+
+    def wallet(self, name: str) -> Self:
+        """A client for ``/wallet/<name>`` sharing this one's connection pool and credentials."""
+        sibling = copy.copy(self)
+        sibling.url, _, _ = split_url(self.url, name)
+        sibling.wallet_name = name
+        return sibling
+
+    def _batch_ids(self, size: int) -> int:
+        """Reserve ``size`` consecutive request ids; the first of them."""
+        first = next(self._ids)
+        self._ids = itertools.count(first + size)
+        return first
 
     def _retry_args(self) -> dict[str, Any]:
         stop = stop_before_delay(self.retry_for) if self.retry_for > 0 else stop_after_attempt(1)
@@ -153,14 +166,6 @@ class RpcClient(_Base):
             transport=transport, timeout=self._timeouts, auth=self._auth, verify=self._tls
         )
 
-    def wallet(self, name: str) -> RpcClient:
-        """A client for ``/wallet/<name>`` sharing this one's connection pool and credentials."""
-        sibling = RpcClient.__new__(RpcClient)
-        sibling.__dict__.update(self.__dict__)
-        sibling.url, _, _ = split_url(self.url, name)
-        sibling.wallet_name = name
-        return sibling
-
     def close(self) -> None:
         self._http.close()
 
@@ -190,40 +195,22 @@ class RpcClient(_Base):
         )
         return response
 
-    def _once(self, method: str, params: Sequence[object]) -> object:
+    def _once(self, method: str, params: Sequence[object] | Mapping[str, object]) -> object:
         response = self._post(envelope(next(self._ids), method, params), [method])
-        body = decode_body(response, self.url, method)
-        return result_of(body, method, response.status_code)
+        return single_reply(response, self.url, method)
+
+    def _batch_once(self, calls: Sequence[Call]) -> list[object | RpcError]:
+        first = self._batch_ids(len(calls))
+        response = self._post(batch_envelopes(first, calls), [m for m, _ in calls])
+        return batch_reply(response, self.url, calls, first)
 
     def call(self, method: str, *params: object) -> Any:
         """Call ``method`` with positional ``params``; the JSON result (floats as Decimal)."""
-        for attempt in Retrying(**self._retry_args()):
-            with attempt:
-                return self._once(method, params)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return Retrying(**self._retry_args())(self._once, method, params)
 
     def call_named(self, method: str, **params: object) -> Any:
         """Call ``method`` with named params (JSON-RPC by-name)."""
-        for attempt in Retrying(**self._retry_args()):
-            with attempt:
-                response = self._post(
-                    {"jsonrpc": "1.0", "id": next(self._ids), "method": method, "params": params},
-                    [method],
-                )
-                body = decode_body(response, self.url, method)
-                return result_of(body, method, response.status_code)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _batch_once(self, calls: Sequence[Call]) -> list[object | RpcError]:
-        first = next(self._ids)
-        self._ids = itertools.count(first + len(calls))
-        payload = [envelope(first + i, m, p) for i, (m, p) in enumerate(calls)]
-        response = self._post(payload, [m for m, _ in calls])
-        body = decode_body(response, self.url, "batch")
-        results = batch_results(body, calls, first, response.status_code)
-        if warming(results):
-            raise next(r for r in results if isinstance(r, RpcWarmup))
-        return results
+        return Retrying(**self._retry_args())(self._once, method, params)
 
     def batch(self, calls: Sequence[Call]) -> list[Any]:
         """Run ``[(method, params), …]`` in one request; results in order.
@@ -237,10 +224,7 @@ class RpcClient(_Base):
         """Like ``batch`` but each failed item is its ``RpcError`` in the list."""
         if not calls:
             return []
-        for attempt in Retrying(**self._retry_args()):
-            with attempt:
-                return self._batch_once(calls)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return Retrying(**self._retry_args())(self._batch_once, calls)
 
     # typed helpers for common calls
     def getblockchaininfo(self) -> BlockchainInfo:
@@ -302,14 +286,6 @@ class AsyncRpcClient(_Base):
             transport=transport, timeout=self._timeouts, auth=self._auth, verify=self._tls
         )
 
-    def wallet(self, name: str) -> AsyncRpcClient:
-        """A client for ``/wallet/<name>`` sharing this one's connection pool and credentials."""
-        sibling = AsyncRpcClient.__new__(AsyncRpcClient)
-        sibling.__dict__.update(self.__dict__)
-        sibling.url, _, _ = split_url(self.url, name)
-        sibling.wallet_name = name
-        return sibling
-
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -330,29 +306,22 @@ class AsyncRpcClient(_Base):
         except httpx.TransportError as exc:
             raise transport_error(exc, self.url, methods) from exc
 
+    async def _once(self, method: str, params: Sequence[object] | Mapping[str, object]) -> object:
+        response = await self._post(envelope(next(self._ids), method, params), [method])
+        return single_reply(response, self.url, method)
+
+    async def _batch_once(self, calls: Sequence[Call]) -> list[object | RpcError]:
+        first = self._batch_ids(len(calls))
+        response = await self._post(batch_envelopes(first, calls), [m for m, _ in calls])
+        return batch_reply(response, self.url, calls, first)
+
     async def call(self, method: str, *params: object) -> Any:
         """Call ``method`` with positional ``params``; the JSON result (floats as Decimal)."""
-        async for attempt in AsyncRetrying(**self._retry_args()):
-            with attempt:
-                response = await self._post(envelope(next(self._ids), method, params), [method])
-                body = decode_body(response, self.url, method)
-                return result_of(body, method, response.status_code)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await AsyncRetrying(**self._retry_args())(self._once, method, params)
 
     async def call_named(self, method: str, **params: object) -> Any:
         """Call ``method`` with named params (JSON-RPC by-name)."""
-        async for attempt in AsyncRetrying(**self._retry_args()):
-            with attempt:
-                payload = {
-                    "jsonrpc": "1.0",
-                    "id": next(self._ids),
-                    "method": method,
-                    "params": params,
-                }
-                response = await self._post(payload, [method])
-                body = decode_body(response, self.url, method)
-                return result_of(body, method, response.status_code)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await AsyncRetrying(**self._retry_args())(self._once, method, params)
 
     async def batch(self, calls: Sequence[Call]) -> list[Any]:
         """Run ``[(method, params), …]`` in one request; results in order (first error raised)."""
@@ -362,18 +331,7 @@ class AsyncRpcClient(_Base):
         """Like ``batch`` but each failed item is its ``RpcError`` in the list."""
         if not calls:
             return []
-        async for attempt in AsyncRetrying(**self._retry_args()):
-            with attempt:
-                first = next(self._ids)
-                self._ids = itertools.count(first + len(calls))
-                payload = [envelope(first + i, m, p) for i, (m, p) in enumerate(calls)]
-                response = await self._post(payload, [m for m, _ in calls])
-                body = decode_body(response, self.url, "batch")
-                results = batch_results(body, calls, first, response.status_code)
-                if warming(results):
-                    raise next(r for r in results if isinstance(r, RpcWarmup))
-                return results
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await AsyncRetrying(**self._retry_args())(self._batch_once, calls)
 
     async def getblockchaininfo(self) -> BlockchainInfo:
         return BlockchainInfo.model_validate(await self.call("getblockchaininfo"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.parse
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -120,8 +120,17 @@ def encode(payload: object) -> bytes:
     return json.dumps(payload, default=_jsonable).encode()
 
 
-def envelope(request_id: int, method: str, params: Sequence[object]) -> dict[str, object]:
-    return {"jsonrpc": "1.0", "id": request_id, "method": method, "params": list(params)}
+def envelope(
+    request_id: int, method: str, params: Sequence[object] | Mapping[str, object]
+) -> dict[str, object]:
+    """One JSON-RPC 1.0 request: positional params as a list, named ones as an object."""
+    args = dict(params) if isinstance(params, Mapping) else list(params)
+    return {"jsonrpc": "1.0", "id": request_id, "method": method, "params": args}
+
+
+def batch_envelopes(first_id: int, calls: Sequence[Call]) -> list[dict[str, object]]:
+    """The requests of a batch, ids ``first_id``, ``first_id + 1``, … in call order."""
+    return [envelope(first_id + i, method, params) for i, (method, params) in enumerate(calls)]
 
 
 def _error_from(method: str, error: object) -> RpcError:
@@ -194,15 +203,31 @@ def transport_error(exc: httpx.TransportError, url: str, methods: Iterable[str])
     return NodeUnreachable(url, reason)
 
 
+def single_reply(response: httpx.Response, url: str, method: str) -> object:
+    """The result of one call, or its mapped error."""
+    return result_of(decode_body(response, url, method), method, response.status_code)
+
+
+def batch_reply(
+    response: httpx.Response, url: str, calls: Sequence[Call], first_id: int
+) -> list[object | RpcError]:
+    """The results of a batch in call order (failed items as errors).
+
+    A warm-up error in any item is raised, so that the whole batch is retried.
+    """
+    body = decode_body(response, url, "batch")
+    results = batch_results(body, calls, first_id, response.status_code)
+    for item in results:
+        if isinstance(item, RpcWarmup):
+            raise item
+    return results
+
+
 def raise_first(results: list[object | RpcError]) -> list[object]:
     for item in results:
         if isinstance(item, RpcError):
             raise item
     return list(results)
-
-
-def warming(results: list[object | RpcError]) -> bool:
-    return any(isinstance(item, RpcWarmup) for item in results)
 
 
 # --- result checks -----------------------------------------------------------------------------
