@@ -95,6 +95,11 @@ def _key(key: bytes, field: str) -> bytes:
     return push_bytes(key)
 
 
+def _staker_verify(staker: XOnlyPubKey) -> bytes:
+    """``<Staker> OP_CHECKSIGVERIFY``, the 34-byte head of every staking leaf."""
+    return _key(staker, "staker") + bytes([OP_CHECKSIGVERIFY])
+
+
 def multisig_script(
     keys: Sequence[XOnlyPubKey], k: int, verify: bool, field: str = "keys"
 ) -> Script:
@@ -130,8 +135,7 @@ def timelock_script(staker: XOnlyPubKey, blocks: int, field: str = "staking_time
     """
     check_timelock(blocks, field)
     return Script(
-        _key(staker, "staker")
-        + bytes([OP_CHECKSIGVERIFY])
+        _staker_verify(staker)
         + push_int(blocks)
         + bytes([OP_CHECKSEQUENCEVERIFY])
     )
@@ -142,8 +146,7 @@ def unbonding_script(
 ) -> Script:
     """``<Staker> OP_CHECKSIGVERIFY ‖ Multisig(covenants, quorum)`` — 34 + multisig bytes."""
     return Script(
-        _key(staker, "staker")
-        + bytes([OP_CHECKSIGVERIFY])
+        _staker_verify(staker)
         + multisig_script(covenants, quorum, verify=False, field="covenants")
     )
 
@@ -161,15 +164,32 @@ def slashing_script(
     if not fps:
         raise ScriptError("at least one key is needed", field="finality_providers")
     return Script(
-        _key(staker, "staker")
-        + bytes([OP_CHECKSIGVERIFY])
+        _staker_verify(staker)
         + multisig_script(fps, 1, verify=True, field="finality_providers")
         + multisig_script(covenants, quorum, verify=False, field="covenants")
     )
 
 
+class _Output:
+    """What each output offers a spender: its scriptPubKey, address and control blocks."""
+
+    output: TaprootOutput
+    net: Network
+
+    @property
+    def script_pubkey(self) -> Script:
+        return self.output.script_pubkey
+
+    @property
+    def address(self) -> str:
+        return p2tr_address(self.output.output_key, self.net)
+
+    def control_block(self, script: bytes) -> bytes:
+        return self.output.control_block(script)
+
+
 @dataclass(frozen=True)
-class StakingInfo:
+class StakingInfo(_Output):
     """The staking output: its three leaves, the taproot output and the address."""
 
     staker: XOnlyPubKey
@@ -184,20 +204,9 @@ class StakingInfo:
     slashing_script: Script
     output: TaprootOutput
 
-    @property
-    def script_pubkey(self) -> Script:
-        return self.output.script_pubkey
-
-    @property
-    def address(self) -> str:
-        return p2tr_address(self.output.output_key, self.net)
-
-    def control_block(self, script: bytes) -> bytes:
-        return self.output.control_block(script)
-
 
 @dataclass(frozen=True)
-class UnbondingInfo:
+class UnbondingInfo(_Output):
     """The unbonding output: timelock(unbonding_time) and slashing leaves."""
 
     staker: XOnlyPubKey
@@ -211,20 +220,9 @@ class UnbondingInfo:
     slashing_script: Script
     output: TaprootOutput
 
-    @property
-    def script_pubkey(self) -> Script:
-        return self.output.script_pubkey
-
-    @property
-    def address(self) -> str:
-        return p2tr_address(self.output.output_key, self.net)
-
-    def control_block(self, script: bytes) -> bytes:
-        return self.output.control_block(script)
-
 
 @dataclass(frozen=True)
-class SlashingChangeInfo:
+class SlashingChangeInfo(_Output):
     """The staker's change output of a slashing tx: a single timelock(unbonding_time) leaf."""
 
     staker: XOnlyPubKey
@@ -234,14 +232,6 @@ class SlashingChangeInfo:
     timelock_script: Script
     output: TaprootOutput
 
-    @property
-    def script_pubkey(self) -> Script:
-        return self.output.script_pubkey
-
-    @property
-    def address(self) -> str:
-        return p2tr_address(self.output.output_key, self.net)
-
     def control_block(self, script: bytes | None = None) -> bytes:
         return self.output.control_block(script if script is not None else self.timelock_script)
 
@@ -250,6 +240,20 @@ def _check_value(value: int, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 21_000_000 * 10**8:
         raise ScriptError(f"must be an amount in sats, 1..{21_000_000 * 10**8}", field=field)
     return value
+
+
+def _check_inputs(
+    staker: XOnlyPubKey,
+    fps: Sequence[XOnlyPubKey],
+    covenants: Sequence[XOnlyPubKey],
+    quorum: int,
+    value: int,
+    value_field: str,
+) -> None:
+    """What the staking and unbonding outputs both require: distinct keys, quorum, amount."""
+    check_unique(staker, fps, covenants)
+    check_quorum(quorum, len(covenants))
+    _check_value(value, value_field)
 
 
 def staking_info(
@@ -262,9 +266,7 @@ def staking_info(
     net: Network,
 ) -> StakingInfo:
     """Build the staking output (Go ``BuildStakingInfo``); keys must be distinct."""
-    check_unique(staker, fps, covenants)
-    check_quorum(quorum, len(covenants))
-    _check_value(value, "staking_value")
+    _check_inputs(staker, fps, covenants, quorum, value, "staking_value")
     leaves = {
         "timelock": timelock_script(staker, staking_time, "staking_time"),
         "unbonding": unbonding_script(staker, covenants, quorum),
@@ -295,9 +297,7 @@ def unbonding_info(
     net: Network,
 ) -> UnbondingInfo:
     """Build the unbonding output (Go ``BuildUnbondingInfo``); ``value`` = stake - unbonding fee."""
-    check_unique(staker, fps, covenants)
-    check_quorum(quorum, len(covenants))
-    _check_value(value, "unbonding_value")
+    _check_inputs(staker, fps, covenants, quorum, value, "unbonding_value")
     leaves = {
         "timelock": timelock_script(staker, unbonding_time, "unbonding_time"),
         "slashing": slashing_script(staker, fps, covenants, quorum),
