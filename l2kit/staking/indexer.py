@@ -13,8 +13,8 @@ block counts as 1), as the staking-indexer does.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +23,7 @@ from l2kit import log
 from l2kit.btc.block import Block, parse_block, prevout_key
 from l2kit.btc.network import Network
 from l2kit.errors import RpcError, StoreError
+from l2kit.staking.db import connect, read_schema_version, transaction, write_schema_version
 from l2kit.staking.index_rules import BlockResult, Outpoint, Tracked, classify_block
 from l2kit.staking.params import ParamsSet, StakingParams
 
@@ -73,35 +74,23 @@ class IndexStore:
     def __init__(self, db_path: Path) -> None:
         self.path = db_path
         try:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db = connect(db_path)
             with self._tx() as db:
                 for statement in _SCHEMA.split(";"):
                     db.execute(statement)
-                row = db.execute("SELECT version FROM schema_version").fetchone()
-                if row is None:
-                    db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-                elif row[0] > SCHEMA_VERSION:
-                    raise StoreError(f"{db_path}: index schema {row[0]} is newer than l2kit's")
+                stored = read_schema_version(db)
+                if stored is None:
+                    write_schema_version(db, stored, SCHEMA_VERSION)
+                elif stored > SCHEMA_VERSION:
+                    raise StoreError(f"{db_path}: index schema {stored} is newer than l2kit's")
         except sqlite3.Error as exc:
             raise StoreError(f"{db_path}: cannot open the index database: {exc}") from exc
 
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db, self.path)
 
     # --- reads ----------------------------------------------------------------------------------
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from l2kit.errors import StoreError
+from l2kit.staking.db import connect, read_schema_version, transaction, write_schema_version
 from l2kit.staking.states import State, allowed, path
 
 SCHEMA_VERSION = 1
@@ -145,12 +145,9 @@ class Tracker:
     def __init__(self, db_path: Path) -> None:
         self.path = db_path
         try:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
+            # synchronous=FULL: an intent must survive a power cut
+            self._db = connect(db_path, "synchronous=FULL", "foreign_keys=ON")
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # an intent must survive a power cut
-            self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(f"{db_path}: cannot open the stake database: {exc}") from exc
@@ -164,24 +161,13 @@ class Tracker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db, self.path)
 
     def _migrate(self) -> None:
-        with self._tx() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = db.execute("SELECT version FROM schema_version").fetchone()
-            current = row["version"] if row else 0
+        with self._tx() as conn:
+            stored = read_schema_version(conn)
+            current = stored or 0
             if current > SCHEMA_VERSION:
                 raise StoreError(
                     f"{self.path}: schema version {current} is newer than this l2kit "
@@ -190,11 +176,8 @@ class Tracker:
             for script in _MIGRATIONS[current:]:
                 for statement in script.split(";"):
                     if statement.strip():
-                        db.execute(statement)
-            if row is None:
-                db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-            else:
-                db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+                        conn.execute(statement)
+            write_schema_version(conn, stored, SCHEMA_VERSION)
 
     def schema_version(self) -> int:
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
