@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bitcoin.core import CTransaction
 
@@ -132,35 +133,33 @@ class LocalCommittee:
 
     @classmethod
     def load(cls, directory: Path) -> LocalCommittee:
-        path = directory / COMMITTEE_FILE
-        try:
-            doc = json.loads(path.read_text())
+        with _reading(directory, COMMITTEE_FILE, "committee") as doc:
             keys = [bytes.fromhex(k) for k in doc["secret_keys"]]
             quorum = int(doc["quorum"])
-        except FileNotFoundError as exc:
-            raise InputError(
-                f"no covenant committee at {directory} (run `l2kit regtest covenant init`)",
-                field="covenant-dir",
-            ) from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"{path}: unreadable covenant committee file") from exc
         return cls(keys, quorum)
 
 
 def load_public(directory: Path) -> tuple[tuple[XOnlyPubKey, ...], int]:
     """(covenant public keys, quorum) without touching the secret file."""
-    path = directory / PUBLIC_FILE
-    try:
-        doc = json.loads(path.read_text())
+    with _reading(directory, PUBLIC_FILE, "public") as doc:
         keys = tuple(parse_pubkey(k, "public_keys") for k in doc["public_keys"])
         return keys, int(doc["quorum"])
+
+
+@contextmanager
+def _reading(directory: Path, name: str, what: str) -> Iterator[Any]:
+    """The JSON document of a committee file; errors while reading or parsing it are mapped:
+    missing → ``InputError`` (no committee yet), malformed → ``StoreError``."""
+    path = directory / name
+    try:
+        yield json.loads(path.read_text())
     except FileNotFoundError as exc:
         raise InputError(
             f"no covenant committee at {directory} (run `l2kit regtest covenant init`)",
             field="covenant-dir",
         ) from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StoreError(f"{path}: unreadable covenant public file") from exc
+        raise StoreError(f"{path}: unreadable covenant {what} file") from exc
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o644, *, exclusive: bool = False) -> None:
