@@ -80,12 +80,17 @@ def check_unique(
     staker: XOnlyPubKey,
     fps: Sequence[XOnlyPubKey],
     covenants: Sequence[XOnlyPubKey],
+    names: tuple[str, str, str] = ("staker", "finality_providers", "covenants"),
 ) -> None:
-    """Reject any key that appears twice across staker + FPs + covenant (Go and TS do too)."""
+    """Reject any key that appears twice across staker + FPs + covenant (Go and TS do too).
+
+    ``names``: the fields the three inputs come from, for the error (e.g. ``covenants[2]``).
+    """
+    staker_name, fps_name, covenants_name = names
     seen: dict[bytes, str] = {}
-    named = [("staker", staker)]
-    named += [(f"finality_providers[{i}]", k) for i, k in enumerate(fps)]
-    named += [(f"covenants[{i}]", k) for i, k in enumerate(covenants)]
+    named = [(staker_name, staker)]
+    named += [(f"{fps_name}[{i}]", k) for i, k in enumerate(fps)]
+    named += [(f"{covenants_name}[{i}]", k) for i, k in enumerate(covenants)]
     for field, key in named:
         if key in seen:
             raise BadKey(f"duplicate key (same as {seen[key]})", field=field)

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
+from l2kit.btc.keys import XOnlyPubKey, check_unique, parse_pubkey
 from l2kit.btc.network import Network
 from l2kit.btc.tx import MAX_MONEY, OutPoint, serialize, txid_hex
-from l2kit.errors import BadKey, InputError
+from l2kit.errors import InputError
 from l2kit.staking.identifiable import build_v0_op_return
 from l2kit.staking.params import parse_slashing_rate
 from l2kit.staking.scripts import (
@@ -153,14 +153,12 @@ def parse_input(obj: object) -> ConformanceInput:
     covenants = _keys(obj, "covenant_public_keys")
     fps = _keys(obj, "finality_provider_public_keys")
     staker = parse_pubkey(_str(obj, "staker_public_key"), field="staker_public_key")
-    seen: dict[bytes, str] = {}
-    named = [("staker_public_key", staker)]
-    named += [(f"finality_provider_public_keys[{i}]", k) for i, k in enumerate(fps)]
-    named += [(f"covenant_public_keys[{i}]", k) for i, k in enumerate(covenants)]
-    for field, key in named:
-        if key in seen:
-            raise BadKey(f"duplicate key (same as {seen[key]})", field=field)
-        seen[key] = field
+    check_unique(
+        staker,
+        fps,
+        covenants,
+        names=("staker_public_key", "finality_provider_public_keys", "covenant_public_keys"),
+    )
 
     quorum = _int(obj, "covenant_quorum", 1, len(covenants))
     staking_time = _int(obj, "staking_time", 1, MAX_TIMELOCK)
