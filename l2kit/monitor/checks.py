@@ -263,23 +263,15 @@ def babylon(
 
     if comet is None or (s.finalized_height is None and s.any_finalized):
         out.unknown("finality_lag", s.errors.get("finality") or s.errors.get("cometbft", "?"))
-    elif s.finalized_height is None:
-        base = s.params.finality_activation_height if s.params else 0
-        lag = comet.latest_block_height - base
-        out.add(
-            "finality_lag",
-            level(lag, th.finality_lag_warn, th.finality_lag_crit),
-            f"no block finalized yet (tip {comet.latest_block_height})",
-            lag,
-        )
     else:
-        lag = comet.latest_block_height - s.finalized_height
-        out.add(
-            "finality_lag",
-            level(lag, th.finality_lag_warn, th.finality_lag_crit),
-            f"tip {comet.latest_block_height}, last finalized {s.finalized_height}",
-            lag,
-        )
+        if s.finalized_height is None:  # nothing finalized yet: lag since activation
+            base = s.params.finality_activation_height if s.params else 0
+            text = f"no block finalized yet (tip {comet.latest_block_height})"
+        else:
+            base = s.finalized_height
+            text = f"tip {comet.latest_block_height}, last finalized {s.finalized_height}"
+        lag = comet.latest_block_height - base
+        out.add("finality_lag", level(lag, th.finality_lag_warn, th.finality_lag_crit), text, lag)
 
     _providers(out, th, s, watch)
 
