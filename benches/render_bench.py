@@ -22,7 +22,6 @@ from typing import Any
 import yaml
 
 from l2kit.config import FleetSpec, parse_spec
-from l2kit.errors import InputError
 from l2kit.render import helm, plan, profiles
 from l2kit.render.manifests import render_objects
 
@@ -31,14 +30,7 @@ ROUNDS = 2
 
 
 def _fleets() -> list[FleetSpec]:
-    combos = []
-    for profile in profiles.PROFILES:
-        for network in profiles.INIT_NETWORKS:
-            try:
-                profiles.check(profile, network)
-            except InputError:
-                continue
-            combos.append(yaml.safe_load(profiles.init_spec(profile, network)))
+    combos = [yaml.safe_load(profiles.init_spec(p, n)) for p, n in profiles.supported()]
     fleets = []
     for i in range(STACKS):
         doc = combos[i % len(combos)]

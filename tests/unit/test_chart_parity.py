@@ -13,27 +13,12 @@ import pytest
 import yaml
 
 from l2kit.config import parse_spec
-from l2kit.errors import InputError
 from l2kit.render import helm, plan, profiles
 from l2kit.render.manifests import render_objects
 from l2kit.render.schema import profile_values
 
 Obj = dict[str, Any]
-
-
-def _combos() -> list[tuple[str, str]]:
-    out = []
-    for profile in profiles.PROFILES:
-        for network in profiles.INIT_NETWORKS:
-            try:
-                profiles.check(profile, network)
-            except InputError:
-                continue
-            out.append((profile, network))
-    return out
-
-
-COMBOS = _combos()
+COMBOS = profiles.supported()
 
 
 def _key(obj: Obj) -> tuple[str, str, str]:

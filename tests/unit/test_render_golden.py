@@ -20,18 +20,8 @@ from l2kit.render.build import build
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 COMBOS = [(p, n) for p in profiles.PROFILES for n in profiles.INIT_NETWORKS]
-
-
-def _supported(profile: str, network: str) -> bool:
-    try:
-        profiles.check(profile, network)
-    except InputError:
-        return False
-    return True
-
-
-SUPPORTED = [c for c in COMBOS if _supported(*c)]
-UNSUPPORTED = [c for c in COMBOS if not _supported(*c)]
+SUPPORTED = profiles.supported()
+UNSUPPORTED = [c for c in COMBOS if c not in SUPPORTED]
 
 
 RULES, DASHBOARD = "files/alerts.rules.yaml", "files/dashboard.json"
