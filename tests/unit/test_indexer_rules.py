@@ -17,7 +17,7 @@ from l2kit.btc.block import Block
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network
 from l2kit.errors import StoreError
-from l2kit.staking.identifiable import build_v0_op_return
+from l2kit.staking.identifiable import build_v0_op_return, parse_staking_tx
 from l2kit.staking.index_rules import classify_block
 from l2kit.staking.indexer import Indexer, IndexStore
 from l2kit.staking.params import ParamsSet, StakingParams, params_from_json, regtest_params
@@ -154,3 +154,63 @@ def test_store_refuses_newer_schema(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer"):
         IndexStore(tmp_path / "i.db")
+
+
+# --- phase-1 recognition ---------------------------------------------------------------------
+
+
+def test_second_v0_op_return_with_another_tag_rejects_the_tx() -> None:
+    """Go ``tryToGetOpReturnDataFromOutputs`` counts every V0 OP_RETURN with valid keys,
+    whatever its tag: two of them → "multiple op return outputs found" → not a staking tx."""
+    p = _params()
+    assert p.tag is not None
+    ours = build_v0_op_return(p.tag, STAKER, FP, 100)
+    other = build_v0_op_return(b"zzzz", STAKER, FP, 100)
+    tx = _tx([_funding()], [(bytes(INFO.script_pubkey), 50_000), (ours, 0), (other, 0)])
+    assert parse_staking_tx(tx, p, NET) is None
+    # the other tag with a key off the curve is skipped by Go (not a V0 output): still a stake
+    bad_key = bytes(other[:7]) + b"\x00" * 32 + bytes(other[39:])
+    tx2 = _tx([_funding()], [(bytes(INFO.script_pubkey), 50_000), (ours, 0), (bad_key, 0)])
+    parsed = parse_staking_tx(tx2, p, NET)
+    assert parsed is not None and parsed.staking_output_index == 0
+
+
+# --- indexer cap rule --------------------------------------------------------------------------
+
+
+def test_amount_cap_tvl_is_only_reduced_by_unbonding() -> None:
+    """staking-indexer's confirmed TVL drops only on a valid unbonding tx
+    (``AddUnbondingTransaction``); a withdrawal from the staking output
+    (``processWithdrawTx``) or an invalid spend (logged) leaves it, so a later stake
+    overflows the amount cap just as the reference indexer decides."""
+    p = _params(staking_cap=600_000)
+    assert p.tag is not None
+    op = build_v0_op_return(p.tag, STAKER, FP, 100)
+    stakes = [_tx([_funding()], [(bytes(INFO.script_pubkey), 300_000), (op, 0)]) for _ in range(2)]
+    result, tracked = classify_block(10, [COINBASE, *stakes], {}, 0, p, lambda v: p, NET)
+    assert [s.status for s in result.stakes] == ["active", "active"]
+    assert result.tvl_after == 600_000
+    live = {k: v for k, v in tracked.items() if v is not None}
+
+    def spend(txid: bytes, leaf: bytes) -> CTransaction:
+        return _tx([(txid, 0, [b"\x01" * 64, leaf, b"\xc0" + bytes(32)])], [(b"\x51", 290_000)])
+
+    withdraw = spend(stakes[0].GetTxid(), INFO.timelock_script)
+    alarm = spend(stakes[1].GetTxid(), INFO.slashing_script)
+    late = _tx([_funding()], [(bytes(INFO.script_pubkey), 300_000), (op, 0)])
+    result, _ = classify_block(11, [COINBASE, withdraw, alarm, late], live, 600_000, p,
+                               lambda v: p, NET)  # fmt: skip
+    assert [s.kind for s in result.spends] == ["withdrawal", "alarm"]
+    assert [s.status for s in result.stakes] == ["overflow"]
+    assert result.tvl_after == 600_000
+
+
+def test_coinbase_can_be_a_phase1_staking_tx() -> None:
+    """staking-indexer's HandleConfirmedBlock tries every tx of the block, the coinbase too."""
+    p = _params()
+    assert p.tag is not None
+    op = build_v0_op_return(p.tag, STAKER, FP, 100)
+    coinbase = _tx([(b"\x00" * 32, 0xFFFFFFFF, [bytes(32)])],
+                   [(bytes(INFO.script_pubkey), 50_000), (op, 0)])  # fmt: skip
+    result, _ = classify_block(10, [coinbase], {}, 0, p, lambda v: p, NET)
+    assert [(s.tx_index, s.status) for s in result.stakes] == [(0, "active")]
