@@ -1,4 +1,5 @@
-"""PSBT codec: hypothesis round trip of every typed field, staking export, malformed rejects."""
+"""PSBT codec: hypothesis round trip of every typed field, staking export, malformed and
+hostile (huge declared counts) input rejected."""
 
 from __future__ import annotations
 
@@ -161,3 +162,14 @@ def test_rejects_duplicate_and_signed_tx_and_bad_text() -> None:
         P.from_psbt("not a psbt!")
     with pytest.raises(P.PsbtError, match="magic"):
         P.from_psbt(base64.b64encode(b"hello").decode())
+
+
+@pytest.mark.timeout(20)
+def test_tap_bip32_leaf_hash_count_larger_than_the_value_is_rejected() -> None:
+    tx = new_tx(2, [(OutPoint("11" * 32, 0), 0xFFFFFFFF)], [(b"\x51\x20" + bytes(32), 1000)], 0)
+    psbt = P.from_psbt(P.to_psbt(tx, [(2000, b"\x51\x20" + bytes(32))]))
+    # 0xffffffff leaf hashes declared, none present (+ a fingerprint)
+    key, count = bytes([P.I_TAP_BIP32]) + b"\x02" * 32, b"\xfe\xff\xff\xff\xff"
+    psbt.inputs[0].unknown[key] = count + bytes(4)
+    with pytest.raises(P.PsbtError, match="leaf hashes"):
+        P.from_psbt(psbt.serialize())
