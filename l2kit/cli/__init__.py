@@ -47,8 +47,17 @@ def _register() -> None:
 _register()
 
 
+def _one_line(text: str) -> str:
+    # click's messages can span lines ("Choose from:\n\ta,\n\tb"): one problem, one line
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turn an ``L2kitError`` into one line on stderr and an exit code."""
+    """Entry point: run the CLI, turn an error into one ``error:`` line on stderr and an exit code.
+
+    Usage errors and ``InputError`` exit 2, everything else 1. Tracebacks only with ``--debug``;
+    an unexpected exception shows its type, never its message (it might hold a secret).
+    """
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="l2kit", standalone_mode=False)
@@ -56,7 +65,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
         sys.exit(exc.exit_code)
     except L2kitError as exc:
         if debug:
@@ -67,4 +79,18 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:  # a path l2kit could not read or write: name it, no traceback
+        if debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or type(exc).__name__}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # a bug: say so in one line; --debug shows where
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"error: internal error ({type(exc).__name__}); rerun with --debug for the traceback",
+            err=True,
+        )
+        sys.exit(1)
     sys.exit(0)

@@ -210,7 +210,7 @@ def scripts_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
             "address": ch.address,
             "leaves": {"timelock": _leaf_json(ch.output, ch.timelock_script)},
         }
-    emit(out, as_json, human=lambda d: click.echo(json.dumps(d, indent=2)))
+    emit(out, as_json)
 
 
 @click.command("address")
@@ -446,7 +446,7 @@ def inspect_cmd(txhex: str, input_value: int | None, network: str, params_file: 
                 candidates.append(default_params(net, phase=phase))
     results = [inspect_tx(tx, net, p, input_value) for p in candidates or [None]]
     best = next((r for r in results if r.get("params_versions")), results[-1])
-    emit(best, as_json, human=lambda d: click.echo(json.dumps(d, indent=2)))
+    emit(best, as_json)
 
 
 @click.command("conformance")

@@ -1,0 +1,156 @@
+"""CLI contracts checked from outside: one ``error:`` line per problem on stderr, exit 2 for
+usage/input, 1 for runtime, no traceback without ``--debug``, nothing written on failure, and
+human output without Python reprs (``None``, ``['…']``, raw JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+import structlog
+from click.testing import CliRunner
+
+from l2kit.cli import cli, main
+from l2kit.cli.output import emit, human_value
+
+FP = "989c0b76cb563971fdc9bef31ec06c3560f3249d6ee9e5d83c57625596e05f6f"
+STAKER = "8403289db2a2b917573d1a3118e43c689df51e74e6d0dab742a44c1d3c3ec3e0"
+
+
+@pytest.fixture(autouse=True)
+def _keep_logging() -> Iterator[None]:
+    saved = structlog.get_config()  # main() points structlog at the captured stderr
+    yield
+    structlog.configure(**saved)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def _one_error(err: str, *needles: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["stake", "scripts", "--staker", STAKER, "--fp", FP, "--staking-time", "64",
+          "--network", "foo"], "--network"),
+        (["stake", "build-withdrawal"], "--staker"),
+        (["stake", "build-withdrawal", "--staker", STAKER, "--fp", FP, "--outpoint", "x",
+          "--value", "1", "--dest-address", "q"], "--from"),
+        (["regtest", "mine"], "N"),
+        (["stake", "sign", "00", "--key-file", "/nonexistent/key"], "--key-file"),
+        (["stake", "status", "ab" * 32, "--interval", "0"], "--interval"),
+        (["stake", "status", "ab" * 32, "--timeout", "-1"], "--timeout"),
+        (["init"], "--profile"),
+        (["init", "--profile", "nope"], "--profile"),
+        (["nosuchcommand"], "nosuchcommand"),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], field: str
+) -> None:
+    code, out, err = _run(capsys, *argv)
+    assert code == 2 and out == ""
+    _one_error(err, field)
+
+
+def test_os_error_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, out, err = _run(capsys, "regtest", "up", "--datadir", str(blocker / "node"))
+    assert code == 1 and out == ""
+    _one_error(err, str(blocker))
+    assert blocker.read_text() == "x"
+
+
+def _boom() -> None:
+    raise RuntimeError("rpcpassword=hunter2")
+
+
+def test_unexpected_exception_one_line_no_message_traceback_only_with_debug(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cmd = click.Command("boom", callback=_boom)
+    monkeypatch.setitem(cli.commands, "boom", cmd)
+    code, out, err = _run(capsys, "boom")
+    assert code == 1 and out == ""
+    line = _one_error(err, "internal error", "RuntimeError", "--debug")
+    assert "hunter2" not in line
+    code, _, err = _run(capsys, "--debug", "boom")
+    assert code == 1 and "Traceback" in err
+
+
+def test_stake_create_without_node_writes_no_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("L2KIT_DATA_DIR", str(tmp_path / "data"))
+    code, _, err = _run(capsys, "stake", "create", "--datadir", str(tmp_path / "nonode"),
+                        "--fp", FP, "--amount", "100000", "--time", "20")  # fmt: skip
+    assert code == 1
+    _one_error(err, "no node running")
+    assert not (tmp_path / "data" / "staker.key").exists()
+    assert not (tmp_path / "nonode").exists()
+
+
+def test_human_values_never_repr() -> None:
+    assert human_value(None) == "-"
+    assert human_value(["a", "b"]) == "a, b"
+    assert human_value([]) == "-"
+    assert human_value(True) == "yes"
+    assert human_value({"a": 1}) == "a=1"
+
+
+def test_emit_human_nested_blocks(capsys: pytest.CaptureFixture[str]) -> None:
+    emit({"a": None, "keys": ["x" * 64, "y" * 64], "out": {"k": 1, "leaves": {"t": {"s": 2}}}},
+         as_json=False)  # fmt: skip
+    out = capsys.readouterr().out
+    assert "None" not in out and "[" not in out and "{" not in out
+    assert out.splitlines() == [
+        "a     -",
+        "keys",
+        "  " + "x" * 64,
+        "  " + "y" * 64,
+        "out",
+        "  k       1",
+        "  leaves",
+        "    t",
+        "      s  2",
+    ]
+
+
+def test_covenant_show_human_lists_keys(tmp_path: Path) -> None:
+    d = tmp_path / "cov"
+    r = CliRunner().invoke(cli, ["regtest", "covenant", "init", "--dir", str(d), "--json"])
+    keys = json.loads(r.stdout)["public_keys"]
+    r = CliRunner().invoke(cli, ["regtest", "covenant", "show", "--dir", str(d)])
+    assert r.exit_code == 0
+    assert "['" not in r.stdout
+    for key in keys:
+        assert f"  {key}" in r.stdout.splitlines()
+
+
+def test_stake_scripts_human_is_not_json() -> None:
+    # mainnet: the bundled params name the covenant committee
+    args = ["stake", "scripts", "--staker", STAKER, "--fp", FP, "--staking-time", "64000",
+            "--network", "mainnet"]  # fmt: skip
+    human = CliRunner().invoke(cli, args)
+    machine = CliRunner().invoke(cli, [*args, "--json"])
+    assert human.exit_code == 0 == machine.exit_code, human.output
+    assert not human.stdout.lstrip().startswith("{")
+    doc = json.loads(machine.stdout)
+    assert doc["staking_output"]["address"] in human.stdout
