@@ -26,7 +26,7 @@ import click
 from rich.console import Console
 
 from l2kit import paths
-from l2kit.btc.keys import parse_pubkey, xonly_of
+from l2kit.btc.keys import check_unique, parse_pubkey, xonly_of
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.regtest import datadir_option, default_datadir
@@ -37,7 +37,7 @@ from l2kit.regtest.node import WALLET, RegtestNode
 from l2kit.staking.covenant import LocalCommittee, write_atomic
 from l2kit.staking.funding import KeyPathKey, key_path_key
 from l2kit.staking.lifecycle import Lifecycle, StakeRequest
-from l2kit.staking.params import ParamsSet, load_global_params
+from l2kit.staking.params import ParamsSet, check_stake, load_global_params
 from l2kit.staking.states import State
 from l2kit.staking.tracker import Tracker
 
@@ -72,12 +72,7 @@ def read_secret(path: Path, field: str) -> bytes:
 def staker_key(path: Path | None, create: bool) -> bytes:
     path = path or default_staker_key()
     if not path.exists() and create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # exclusive: a key another process created meanwhile is kept, never replaced
-            write_atomic(path, secrets.token_bytes(32).hex() + "\n", mode=0o600, exclusive=True)
-            _stderr.print(f"generated a new staker key in {path} (mode 0600): back it up")
-        except FileExistsError:
-            pass
+        return _save_new_key(path, secrets.token_bytes(32))
     return read_secret(path, "staker-key-file")
 
 
@@ -189,9 +184,30 @@ fee_rate_option = click.option(
 )
 
 
+def _left(data: dict[str, Any]) -> str:
+    """blocks_until_withdrawable for people (None: withdrawn, or not broadcast yet)."""
+    left = data.get("blocks_until_withdrawable")
+    if left is None:
+        return "- (withdrawn)" if data.get("state") == State.WITHDRAWN.value else "-"
+    return "now" if left == 0 else f"{left} blocks"
+
+
 def _human(data: dict[str, Any]) -> None:
-    for key in ("staking_txid", "state", "confirmations", "blocks_until_withdrawable", "value"):
-        click.echo(f"{key:<26} {data.get(key)}")
+    rows = [
+        ("staking_txid", data.get("staking_txid")),
+        ("state", data.get("state")),
+        ("confirmations", data.get("confirmations")),
+        ("withdrawable in", _left(data)),
+        ("value", f"{data.get('value')} sat"),
+    ]
+    if data.get("fee") is not None:
+        rows.append(("fee", f"{data['fee']} sat"))
+    if data.get("to"):
+        rows.append(("to", data["to"]))
+    if data.get("existing"):
+        rows.append(("existing", "yes (this request was already staked)"))
+    for key, value in rows:
+        click.echo(f"{key:<26} {value}")
     for kind, tx in data.get("txs", {}).items():
         click.echo(f"  {kind:<24} {tx['txid']}  ({tx['confirmations']} conf)")
 
@@ -233,7 +249,10 @@ def create(
     nonce: str,
 ) -> None:
     """Build, fund, check and broadcast a staking tx (idempotent per request)."""
-    seckey = staker_key(staker_key_file, create=True)
+    key_path = staker_key_file or default_staker_key()
+    new_key = not key_path.exists()
+    # a missing key is generated in memory and written only after every check passed
+    seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
     funding_key: KeyPathKey | None = None
     if key_file is not None:
@@ -243,12 +262,38 @@ def create(
         funding = f"wallet:{wallet}"
     req = StakeRequest(xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce)
     with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+        if new_key:
+            _precheck(ctx, req, fee_rate, max_fee_rate)
+            seckey = _save_new_key(key_path, seckey)
+            req = StakeRequest(
+                xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce
+            )
         with _stderr.status("funding, checking and broadcasting the staking tx"):
             stake, existed = ctx.life.create(req, seckey, fee_rate, max_fee_rate, funding_key)
         data = ctx.life.status(stake, sync=False)
         data["existing"] = existed
         data["fee"] = stake.extra.get("fee")
         emit(data, as_json, _human)
+
+
+def _precheck(ctx: Ctx, req: StakeRequest, fee_rate: Decimal, max_fee_rate: Decimal) -> None:
+    """The request checks `Lifecycle.create` makes first, run before a new key is written."""
+    if fee_rate > max_fee_rate:
+        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+    params = ctx.life.params.for_height(int(ctx.life.rpc.call("getblockcount")) + 1)
+    check_stake(params, req.value, req.staking_time)
+    check_unique(req.staker_pk, req.fp_pks, tuple(params.covenant_pks))
+
+
+def _save_new_key(path: Path, seckey: bytes) -> bytes:
+    """Write a generated staker key (exclusive: a key another process wrote meanwhile wins)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        write_atomic(path, seckey.hex() + "\n", mode=0o600, exclusive=True)
+        _stderr.print(f"generated a new staker key in {path} (mode 0600): back it up")
+    except FileExistsError:
+        pass
+    return read_secret(path, "staker-key-file")
 
 
 @click.command("list")
@@ -267,8 +312,7 @@ def list_(
 
         def human(data: list[dict[str, Any]]) -> None:
             for row in data:
-                left = row["blocks_until_withdrawable"]
-                left = "-" if left is None else f"{left} blocks"
+                left = _left(row)
                 click.echo(
                     f"{row['staking_txid']}  {row['state']:<12} {row['value']:>12} sat  "
                     f"{row['confirmations']:>5} conf  withdrawable in {left}"
@@ -284,8 +328,14 @@ _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED}
 @common
 @click.argument("txid")
 @click.option("--watch", is_flag=True, help="Keep syncing until the stake can be withdrawn.")
-@click.option("--interval", type=float, default=2.0, show_default=True)
-@click.option("--timeout", type=float, default=0.0, help="Stop watching after N s (0: never).")
+@click.option(
+    "--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+    help="Seconds between syncs while watching.",
+)  # fmt: skip
+@click.option(
+    "--timeout", type=click.FloatRange(min=0), default=0.0,
+    help="Stop watching after N s (0: never).",
+)  # fmt: skip
 def status(
     datadir: Path | None,
     wallet: str,
@@ -303,18 +353,32 @@ def status(
         stake = ctx.life.get(txid)
         data = ctx.life.status(stake)
         if watch:
-            start = time.monotonic()
-            with _stderr.status("") as spinner:
-                while State(data["state"]) not in _SETTLED:
-                    spinner.update(
-                        f"{data['state']}: {data['confirmations']} conf, "
-                        f"{data['blocks_until_withdrawable']} blocks until withdrawable"
-                    )
-                    if timeout and time.monotonic() - start > timeout:
-                        break
-                    time.sleep(interval)
-                    data = ctx.life.status(ctx.life.get(txid))
+            data = _watch(ctx, txid, data, interval, timeout)
         emit(data, as_json, _human)
+
+
+def _watch(
+    ctx: Ctx, txid: str, data: dict[str, Any], interval: float, timeout: float
+) -> dict[str, Any]:
+    """Sync until the stake settles; progress on stderr (a spinner, or a line per change)."""
+    start = time.monotonic()
+    last = ""
+    with _stderr.status("") as spinner:
+        while State(data["state"]) not in _SETTLED:
+            line = (
+                f"{data['state']}: {data['confirmations']} conf, "
+                f"withdrawable in {_left(data)}"
+            )
+            if _stderr.is_terminal:
+                spinner.update(line)
+            elif line != last:
+                click.echo(f"watching {txid[:16]}…: {line}", err=True)
+            last = line
+            if timeout and time.monotonic() - start > timeout:
+                break
+            time.sleep(interval)
+            data = ctx.life.status(ctx.life.get(txid))
+    return data
 
 
 @click.command("unbond")
