@@ -52,7 +52,6 @@ REACHABILITY = {
     "metrics": "scrape",
     "kubernetes": "pod_ready",
 }
-FP_STATUS_VALUE = {"active": 0, "inactive": 1, "jailed": 2, "slashed": 3}
 
 
 def level(value: float, warn: float, crit: float) -> Status:

@@ -387,10 +387,3 @@ class Tracker:
             (stake_id, kind),
         ).fetchall()
         return {(r[0], r[1]): r[2] for r in rows}
-
-    def set_extra(self, stake_id: int, key: str, value: object) -> None:
-        with self._tx() as db:
-            row = db.execute("SELECT extra FROM stakes WHERE id=?", (stake_id,)).fetchone()
-            extra = json.loads(row[0])
-            extra[key] = value
-            db.execute("UPDATE stakes SET extra=? WHERE id=?", (json.dumps(extra), stake_id))
