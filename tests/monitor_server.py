@@ -44,10 +44,6 @@ class Route:
     truncate: bool = False  # promise more bytes than are sent, then hang up
 
 
-def _now_rfc3339() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def load(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
