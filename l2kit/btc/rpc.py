@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack
 
 import httpx
 from tenacity import (
@@ -64,11 +64,23 @@ __all__ = [
     "MempoolInfo",
     "NetworkInfo",
     "RpcClient",
+    "RpcSettings",
 ]
 
 _log = log.get(__name__)
 
 # --- shared settings ---------------------------------------------------------------------------
+
+
+class RpcSettings(TypedDict, total=False):
+    """The keyword arguments both clients take besides ``url`` and ``transport``."""
+
+    user: str | None
+    password: str | None
+    cookie_file: str | Path | None
+    wallet: str | None
+    timeout: float
+    retry_for: float
 
 
 class _Base:
@@ -145,23 +157,10 @@ class RpcClient(_Base):
         self,
         url: str,
         *,
-        user: str | None = None,
-        password: str | None = None,
-        cookie_file: str | Path | None = None,
-        wallet: str | None = None,
-        timeout: float = 60.0,
-        retry_for: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        **settings: Unpack[RpcSettings],
     ) -> None:
-        super().__init__(
-            url,
-            user=user,
-            password=password,
-            cookie_file=cookie_file,
-            wallet=wallet,
-            timeout=timeout,
-            retry_for=retry_for,
-        )
+        super().__init__(url, **settings)
         self._http = httpx.Client(
             transport=transport, timeout=self._timeouts, auth=self._auth, verify=self._tls
         )
@@ -265,23 +264,10 @@ class AsyncRpcClient(_Base):
         self,
         url: str,
         *,
-        user: str | None = None,
-        password: str | None = None,
-        cookie_file: str | Path | None = None,
-        wallet: str | None = None,
-        timeout: float = 60.0,
-        retry_for: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        **settings: Unpack[RpcSettings],
     ) -> None:
-        super().__init__(
-            url,
-            user=user,
-            password=password,
-            cookie_file=cookie_file,
-            wallet=wallet,
-            timeout=timeout,
-            retry_for=retry_for,
-        )
+        super().__init__(url, **settings)
         self._http = httpx.AsyncClient(
             transport=transport, timeout=self._timeouts, auth=self._auth, verify=self._tls
         )
