@@ -87,46 +87,34 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True)
-class Stake:
-    """One row of ``stakes``: everything needed to rebuild the scripts of every spend."""
+@dataclass(frozen=True, kw_only=True)
+class NewStake:
+    """A stake about to be recorded: everything needed to rebuild the scripts of every spend."""
+
+    fingerprint: str
+    network: str
+    params_version: int
+    staker_pk: str
+    fp_pks: tuple[str, ...]
+    covenant_pks: tuple[str, ...]
+    covenant_quorum: int
+    staking_time: int
+    unbonding_time: int
+    unbonding_fee: int
+    value: int
+    staking_vout: int
+    start_height: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stake(NewStake):
+    """One row of ``stakes``: the recorded stake, its staking txid and where it stands."""
 
     id: int
-    fingerprint: str
     staking_txid: str
     state: State
     confirmations: int
-    network: str
-    params_version: int
-    staker_pk: str
-    fp_pks: tuple[str, ...]
-    covenant_pks: tuple[str, ...]
-    covenant_quorum: int
-    staking_time: int
-    unbonding_time: int
-    unbonding_fee: int
-    value: int
-    staking_vout: int
-    start_height: int
-    extra: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NewStake:
-    fingerprint: str
-    network: str
-    params_version: int
-    staker_pk: str
-    fp_pks: tuple[str, ...]
-    covenant_pks: tuple[str, ...]
-    covenant_quorum: int
-    staking_time: int
-    unbonding_time: int
-    unbonding_fee: int
-    value: int
-    staking_vout: int
-    start_height: int
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
