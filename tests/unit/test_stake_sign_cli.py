@@ -41,6 +41,16 @@ def _key(tmp_path: Path, sk: bytes, name: str = "k") -> Path:
     return path
 
 
+def _sign_args(key_file: Path, leaf: bytes, *extra: str) -> list[str]:
+    """``stake sign`` args: TX spending ``leaf`` of INFO, key from ``key_file``, then ``extra``."""
+    return ["stake", "sign", btx.serialize(TX).hex(), "--key-file", str(key_file),
+            "--prevout", PREVOUT, "--leaf", leaf.hex(), *extra]  # fmt: skip
+
+
+def _control_block(leaf: bytes) -> tuple[str, str]:
+    return "--control-block", INFO.control_block(leaf).hex()
+
+
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exc:
         main(args)
@@ -53,20 +63,7 @@ def test_raw_sign_staker_and_covenant_adaptor(
 ) -> None:
     leaf = INFO.unbonding_script
     code, out, _ = _run(
-        [
-            "stake",
-            "sign",
-            btx.serialize(TX).hex(),
-            "--key-file",
-            str(_key(tmp_path, STAKER)),
-            "--prevout",
-            PREVOUT,
-            "--leaf",
-            leaf.hex(),
-            "--control-block",
-            INFO.control_block(leaf).hex(),
-            "--json",
-        ],
+        _sign_args(_key(tmp_path, STAKER), leaf, *_control_block(leaf), "--json"),
         capsys,
     )
     assert code == 0
@@ -78,22 +75,9 @@ def test_raw_sign_staker_and_covenant_adaptor(
     assert STAKER.hex() not in out
 
     slashing = INFO.slashing_script
+    encrypt_for = ("--encrypt-for", xonly_of(FP).hex())
     code, out, _ = _run(
-        [
-            "stake",
-            "sign",
-            btx.serialize(TX).hex(),
-            "--key-file",
-            str(_key(tmp_path, COVS[1])),
-            "--prevout",
-            PREVOUT,
-            "--leaf",
-            slashing.hex(),
-            "--encrypt-for",
-            xonly_of(FP).hex(),
-            "--json",
-        ],
-        capsys,
+        _sign_args(_key(tmp_path, COVS[1]), slashing, *encrypt_for, "--json"), capsys
     )
     assert code == 0
     result = json.loads(out)
@@ -111,24 +95,8 @@ def test_psbt_round_trip_to_full_witness(
 ) -> None:
     leaf = INFO.unbonding_script
     psbt_file = tmp_path / "ub.psbt"
-    code, _, _ = _run(
-        [
-            "stake",
-            "sign",
-            btx.serialize(TX).hex(),
-            "--key-file",
-            str(_key(tmp_path, STAKER)),
-            "--prevout",
-            PREVOUT,
-            "--leaf",
-            leaf.hex(),
-            "--control-block",
-            INFO.control_block(leaf).hex(),
-            "--psbt-out",
-            str(psbt_file),
-        ],
-        capsys,
-    )
+    staker_args = _sign_args(_key(tmp_path, STAKER), leaf, *_control_block(leaf))
+    code, _, _ = _run([*staker_args, "--psbt-out", str(psbt_file)], capsys)
     assert code == 0
     for i in (0, 2):  # two covenant members sign the same PSBT in turn
         code, out, _ = _run(
@@ -161,24 +129,8 @@ def test_psbt_round_trip_to_full_witness(
 def test_finalize_refuses_too_few(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     leaf = INFO.unbonding_script
     psbt_file = tmp_path / "few.psbt"
-    code, _, _ = _run(
-        [
-            "stake",
-            "sign",
-            btx.serialize(TX).hex(),
-            "--key-file",
-            str(_key(tmp_path, STAKER)),
-            "--prevout",
-            PREVOUT,
-            "--leaf",
-            leaf.hex(),
-            "--control-block",
-            INFO.control_block(leaf).hex(),
-            "--psbt-out",
-            str(psbt_file),
-        ],
-        capsys,
-    )
+    staker_args = _sign_args(_key(tmp_path, STAKER), leaf, *_control_block(leaf))
+    code, _, _ = _run([*staker_args, "--psbt-out", str(psbt_file)], capsys)
     assert code == 0
     code, _, err = _run(["stake", "sign", "--psbt", str(psbt_file), "--finalize"], capsys)
     assert code == 2 and "only 0 covenant signature" in err
@@ -196,19 +148,7 @@ def test_refusals_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate, match: str
 ) -> None:  # type: ignore[no-untyped-def]
     leaf = INFO.unbonding_script
-    args = [
-        "stake",
-        "sign",
-        btx.serialize(TX).hex(),
-        "--key-file",
-        str(_key(tmp_path, FP)),
-        "--prevout",
-        PREVOUT,
-        "--leaf",
-        leaf.hex(),
-        "--control-block",
-        INFO.control_block(leaf).hex(),
-    ]
+    args = _sign_args(_key(tmp_path, FP), leaf, *_control_block(leaf))
     code, _, err = _run(mutate(args), capsys)
     assert code == 2 and match in err
 
