@@ -126,34 +126,27 @@ def secret_env(var: str, secret: str, key: str) -> Obj:
     return {"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
-def exec_probe(argv: list[str], *, period: int, timeout: int, failures: int) -> Obj:
+def _probe(action: Obj, period: int, timeout: int, failures: int) -> Obj:
+    """A probe: ``action`` (exec / httpGet / tcpSocket) and its timing; one success suffices."""
     return {
-        "exec": {"command": argv},
+        **action,
         "periodSeconds": period,
         "timeoutSeconds": timeout,
         "failureThreshold": failures,
         "successThreshold": 1,
     }
+
+
+def exec_probe(argv: list[str], *, period: int, timeout: int, failures: int) -> Obj:
+    return _probe({"exec": {"command": argv}}, period, timeout, failures)
 
 
 def http_probe(path: str, port: str, *, period: int, timeout: int, failures: int) -> Obj:
-    return {
-        "httpGet": {"path": path, "port": port},
-        "periodSeconds": period,
-        "timeoutSeconds": timeout,
-        "failureThreshold": failures,
-        "successThreshold": 1,
-    }
+    return _probe({"httpGet": {"path": path, "port": port}}, period, timeout, failures)
 
 
 def tcp_probe(port: str, *, period: int, timeout: int, failures: int) -> Obj:
-    return {
-        "tcpSocket": {"port": port},
-        "periodSeconds": period,
-        "timeoutSeconds": timeout,
-        "failureThreshold": failures,
-        "successThreshold": 1,
-    }
+    return _probe({"tcpSocket": {"port": port}}, period, timeout, failures)
 
 
 def render_config_init(
