@@ -31,9 +31,10 @@ def _sk(label: str) -> bytes:
 
 def test_walletprocesspsbt_signs_l2kit_staking_psbt(regtest_node: Any) -> None:
     wallet = regtest_node.new_wallet(fund_btc=1)
-    # one P2TR (key path) and one P2WPKH UTXO of our own
-    for kind in ("bech32m", "bech32"):
-        wallet.call("sendtoaddress", wallet.getnewaddress("", kind), Decimal("0.3"))
+    # one P2TR (key path) and one P2WPKH UTXO of our own, made by ONE tx: with two
+    # sendtoaddress calls, coin selection may spend the first 0.3 output in the second
+    amounts = {wallet.getnewaddress("", kind): Decimal("0.3") for kind in ("bech32m", "bech32")}
+    wallet.call("sendmany", "", amounts)
     regtest_node.mine(1)
     utxos = [
         Utxo(btx.OutPoint(u["txid"], u["vout"]), int(Decimal(str(u["amount"])) * 100_000_000),
