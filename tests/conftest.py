@@ -12,6 +12,9 @@ the fixture FAILS: a skipped money test is a failed one. Build it with
         regtest_node.rpc_url, regtest_node.rpc_user, regtest_node.rpc_password, regtest_node.zmq
 
 Tests that use it (or live in tests/regtest/) get the ``regtest`` marker automatically.
+
+``own_node``: a second, private node for tests that stop, restart or age their node.
+Every test runs with the logging configuration it started with (``main()`` reconfigures it).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import structlog
 
 from l2kit.btc.rpc import RpcClient
 from l2kit.errors import L2kitError
@@ -98,6 +102,24 @@ def regtest_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegtestFi
         yield RegtestFixture(node)
     finally:
         node.down()
+
+
+@pytest.fixture
+def own_node(tmp_path: Path, regtest_node: RegtestFixture) -> Iterator[RegtestNode]:
+    """A private node (``regtest_node`` first: it fails loudly when bitcoind is missing)."""
+    node = RegtestNode(tmp_path / "node")
+    node.up()
+    try:
+        yield node
+    finally:
+        node.down()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network
@@ -21,17 +19,6 @@ from l2kit.staking.indexer import Indexer, IndexStore
 from l2kit.staking.params import ParamsSet, regtest_params
 
 PARAMS = ParamsSet([regtest_params([xonly_of(bytes([i]) * 32) for i in (1, 2, 3)], 2)])
-
-
-@pytest.fixture
-def own_node(tmp_path: Path, regtest_node: object) -> Iterator[RegtestNode]:
-    # regtest_node: make sure bitcoind exists (the fixture fails loudly otherwise)
-    node = RegtestNode(tmp_path / "node")
-    node.up()
-    try:
-        yield node
-    finally:
-        node.down()
 
 
 def _wait(cond: Callable[[], bool], timeout: float = 60.0) -> None:

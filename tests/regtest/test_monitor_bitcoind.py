@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,16 +108,6 @@ def test_password_env_and_cli_regtest_datadir(regtest_node, monkeypatch) -> None
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert regtest_node.rpc_password not in result.output
-
-
-@pytest.fixture
-def own_node(tmp_path: Path) -> Iterator[RegtestNode]:
-    node = RegtestNode(tmp_path / "node")
-    node.up()
-    try:
-        yield node
-    finally:
-        node.down()
 
 
 def test_tip_age_follows_mocktime(own_node: RegtestNode) -> None:

@@ -6,23 +6,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from l2kit.cli import main
 from l2kit.staking.params import load_global_params
-
-
-@pytest.fixture(autouse=True)
-def _keep_logging() -> Iterator[None]:
-    """``main()`` points structlog at the captured stderr, which pytest closes after the test;
-    restore the previous configuration so later tests do not log to a closed file."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -11,7 +11,6 @@ import pytest
 from monitor_server import MonitorServer, dead_url, faulty, gadget, metrics
 from prometheus_client.parser import text_string_to_metric_families
 
-from l2kit import log
 from l2kit.errors import InputError
 from l2kit.monitor import catalog
 from l2kit.monitor import fleet as fleet_mod
@@ -29,12 +28,6 @@ CONTRACT = {
 }
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_logging() -> None:
-    # An earlier test's main() may have bound structlog to a capture stream closed since.
-    log.configure()
 
 
 def _scrape(exporter: Exporter) -> tuple[Samples, dict[str, set[str]]]:

@@ -3,24 +3,16 @@ and port that the same spec renders, for every profile x network."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import structlog
 import yaml
 
 from l2kit.cli import main
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.render import profiles
 from l2kit.render.build import build
-
-
-@pytest.fixture(autouse=True)
-def _reset_logging() -> Iterator[None]:
-    yield
-    structlog.reset_defaults()  # main() bound logging to this test's capture stream
 
 
 @pytest.mark.parametrize(("profile", "network"), profiles.supported())
