@@ -23,7 +23,7 @@ from rich.console import Console
 
 from l2kit import paths
 from l2kit.btc.network import Network
-from l2kit.cli.output import emit, json_option
+from l2kit.cli.output import emit, human_value, json_option
 from l2kit.cli.regtest import datadir_option, default_datadir
 from l2kit.cli.regtest_covenant import PARAMS_FILE
 from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
@@ -68,7 +68,7 @@ params_option = click.option(
 )
 start_option = click.option(
     "--start-height",
-    type=int,
+    type=click.IntRange(min=0),
     default=None,
     help="First height to index on an empty DB [default: first params activation height].",
 )
@@ -96,7 +96,26 @@ def _make_indexer(
 
 def _human_stats(data: dict[str, Any]) -> None:
     for key, value in data.items():
-        click.echo(f"{key:<18} {value}")
+        if key == "height" and value == -1:
+            value = "- (nothing indexed yet)"
+        click.echo(f"{key:<18} {human_value(value)}")
+
+
+textfile_option = click.option(
+    "--textfile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the l2kit_index_* gauges to this file (node-exporter textfile collector).",
+)
+
+
+def _check_node(datadir: Path | None) -> None:
+    """Fail on a missing/stopped node before the index DB is created."""
+    node = RegtestNode(datadir or default_datadir())
+    try:
+        node.rpc()
+    finally:
+        node.close()
 
 
 @click.group()
@@ -109,7 +128,7 @@ def index() -> None:
 @db_option
 @params_option
 @start_option
-@click.option("--textfile", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@textfile_option
 @json_option
 def scan(
     datadir: Path | None,
@@ -121,6 +140,7 @@ def scan(
 ) -> None:
     """Index every confirmed block not yet indexed, then print the stats."""
     params = _params(params_file)
+    _check_node(datadir)
     with _store(db) as store:
         indexer = _make_indexer(store, datadir, params, start_height)
         with _stderr.status("indexing") as spinner:
@@ -138,9 +158,15 @@ def scan(
 @start_option
 @click.option("--zmq", "zmq_endpoint", default=None, help="ZMQ endpoint [default: the node's].")
 @click.option("--no-zmq", is_flag=True, help="Poll instead of listening to ZMQ.")
-@click.option("--poll-interval", type=float, default=5.0, show_default=True)
-@click.option("--textfile", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--max-updates", type=int, default=0, help="Exit after N updates (0: never).")
+@click.option(
+    "--poll-interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+    help="Seconds between polls without ZMQ (and the reconnect pace).",
+)  # fmt: skip
+@textfile_option
+@click.option(
+    "--max-updates", type=click.IntRange(min=0), default=0,
+    help="Exit after N updates (0: never).",
+)  # fmt: skip
 @json_option
 def follow(
     datadir: Path | None,
@@ -171,6 +197,12 @@ def follow(
         stop["updates"] += 1
         if as_json:
             emit(stats.as_dict(), True)
+        else:  # progress for people, on stderr
+            click.echo(
+                f"indexed to height {stats.height}: {stats.stakes_active} active stakes, "
+                f"active TVL {stats.active_tvl_sat} sat, {stats.alarms} alarms",
+                err=True,
+            )
         if max_updates and stop["updates"] >= max_updates:
             stop["flag"] = True
 
@@ -187,7 +219,7 @@ def follow(
 
 @index.command("stats")
 @db_option
-@click.option("--textfile", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@textfile_option
 @json_option
 def stats(db: Path | None, textfile: Path | None, as_json: bool) -> None:
     """Counts and active TVL of the index (no node needed)."""

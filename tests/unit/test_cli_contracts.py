@@ -154,3 +154,37 @@ def test_stake_scripts_human_is_not_json() -> None:
     assert not human.stdout.lstrip().startswith("{")
     doc = json.loads(machine.stdout)
     assert doc["staking_output"]["address"] in human.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["index", "scan", "--start-height", "-5"],
+        ["index", "follow", "--poll-interval", "0"],
+        ["index", "follow", "--max-updates", "-1"],
+    ],
+)
+def test_index_ranges(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, err = _run(capsys, *argv)
+    assert code == 2 and out == ""
+    _one_error(err, argv[2])
+
+
+def test_index_scan_without_node_creates_no_db(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("L2KIT_DATA_DIR", str(tmp_path / "data"))
+    r = CliRunner().invoke(cli, ["regtest", "covenant", "init", "--json"])
+    assert r.exit_code == 0
+    db = tmp_path / "index.db"
+    code, _, err = _run(capsys, "index", "scan", "--datadir", str(tmp_path / "nonode"),
+                        "--db", str(db))  # fmt: skip
+    assert code == 1
+    _one_error(err, "no node running")
+    assert not db.exists()
+
+
+def test_index_stats_human_empty_db(tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["index", "stats", "--db", str(tmp_path / "i.db")])
+    assert r.exit_code == 0
+    assert "None" not in r.stdout and "nothing indexed" in r.stdout
