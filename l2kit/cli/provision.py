@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from l2kit.cli.output import emit, json_option
 from l2kit.config import SECRET_KEYS, to_camel
 from l2kit.errors import InputError, RenderError
 from l2kit.render import build as pipeline
@@ -72,15 +73,24 @@ def _print_summary(objs: list[dict[str, Any]]) -> None:
 
 @click.command("validate")
 @click.argument("spec")
-def validate_cmd(spec: str) -> None:
-    """Run every check (spec rules, rendering, invariants, Kubernetes schemas); write nothing."""
+@json_option
+def validate_cmd(spec: str, as_json: bool) -> None:
+    """Run every check (spec rules, rendering, invariants, Kubernetes schemas); write nothing.
+
+    SPEC is a file or - for stdin. Problems: one `error:` line each on stderr, exit 2."""
     result = pipeline.build(_read(spec))
     problems = pipeline.schema_problems(result.objects)
     if problems:
         raise RenderError("schema validation failed:\n" + "\n".join(problems))
-    version = pipeline.kubernetes_version() or "skipped (kubernetes-validate not installed)"
-    click.echo(f"ok: {len(result.fleet.stacks)} stack(s), {len(result.objects)} objects; "
-               f"Kubernetes schema {version}")
+    data = {
+        "ok": True,
+        "stacks": len(result.fleet.stacks),
+        "objects": len(result.objects),
+        "kubernetes_schema": pipeline.kubernetes_version(),
+    }
+    version = data["kubernetes_schema"] or "skipped (kubernetes-validate not installed)"
+    emit(data, as_json, lambda d: click.echo(
+        f"ok: {d['stacks']} stack(s), {d['objects']} objects; Kubernetes schema {version}"))
 
 
 @click.command("values")
@@ -94,30 +104,48 @@ def values_cmd(spec: str, generate_secrets: bool) -> None:
 
 @click.command("secrets")
 @click.argument("spec")
-def secrets_cmd(spec: str) -> None:
+@json_option
+def secrets_cmd(spec: str, as_json: bool) -> None:
     """List the existing Secrets/ConfigMaps SPEC refers to, the keys each must hold, and how
-    to make the keyrings."""
+    to make the keyrings.
+
+    --json: a list of {namespace, kind, name, keys, slot}; a keyring's keys are
+    ["keyring-test/*"]."""
     from l2kit.config import parse_spec
 
     fleet = parse_spec(_read(spec))
     refs = declared_refs(fleet)
-    keyrings = False
+    rows: list[dict[str, Any]] = []
     for s in fleet.stacks:
         for key in SECRET_KEYS:
             ref = getattr(s.secrets, "".join("_" + c.lower() if c.isupper() else c for c in key))
             if ref is not None:
-                click.echo(f"{s.namespace}  Secret {ref.existing_secret}  keys: "
-                           f"{', '.join(SECRET_KEYS[key])}  ({key})")
+                rows.append({"namespace": s.namespace, "kind": "Secret",
+                             "name": ref.existing_secret, "keys": list(SECRET_KEYS[key]),
+                             "slot": key})  # fmt: skip
         for comp in ("covenant", "finality_provider", "vigilante"):
             c = getattr(s, comp)
             for attr in ("keyring", "signer_keyring", "eots_keyring"):
                 ref = getattr(c, attr, None) if c is not None else None
                 if ref is not None:
-                    keyrings = True
-                    click.echo(f"{s.namespace}  Secret {ref.existing_secret}  keys: the files "
-                               f"of keyring-test/  ({to_camel(comp)}.{to_camel(attr)})")
+                    rows.append({"namespace": s.namespace, "kind": "Secret",
+                                 "name": ref.existing_secret, "keys": ["keyring-test/*"],
+                                 "slot": f"{to_camel(comp)}.{to_camel(attr)}"})  # fmt: skip
     for ns, cm in sorted(refs["ConfigMap"]):
-        click.echo(f"{ns}  ConfigMap {cm}")
+        rows.append({"namespace": ns, "kind": "ConfigMap", "name": cm, "keys": [], "slot": None})
+    emit(rows, as_json, _print_secrets)
+
+
+def _print_secrets(rows: list[dict[str, Any]]) -> None:
+    keyrings = False
+    for r in rows:
+        if r["kind"] == "ConfigMap":
+            click.echo(f"{r['namespace']}  ConfigMap {r['name']}")
+            continue
+        keyring = r["keys"] == ["keyring-test/*"]
+        keyrings = keyrings or keyring
+        keys = "the files of keyring-test/" if keyring else ", ".join(r["keys"])
+        click.echo(f"{r['namespace']}  Secret {r['name']}  keys: {keys}  ({r['slot']})")
     if keyrings:
         click.echo(_KEYRING_HOWTO, nl=False)
 

@@ -188,3 +188,44 @@ def test_index_stats_human_empty_db(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["index", "stats", "--db", str(tmp_path / "i.db")])
     assert r.exit_code == 0
     assert "None" not in r.stdout and "nothing indexed" in r.stdout
+
+
+def _devnet_spec(tmp_path: Path) -> Path:
+    r = CliRunner().invoke(cli, ["init", "--profile", "devnet"])
+    assert r.exit_code == 0
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(r.stdout)
+    return spec
+
+
+def test_secrets_json(tmp_path: Path) -> None:
+    spec = _devnet_spec(tmp_path)
+    r = CliRunner().invoke(cli, ["secrets", str(spec), "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    rpc = next(row for row in rows if row["slot"] == "rpc")
+    assert rpc["kind"] == "Secret" and rpc["keys"] == ["password", "rpcauth"]
+    human = CliRunner().invoke(cli, ["secrets", str(spec)]).stdout
+    assert f"Secret {rpc['name']}  keys: password, rpcauth  (rpc)" in human
+
+
+def test_validate_json(tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["validate", str(_devnet_spec(tmp_path)), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["ok"] is True and doc["stacks"] == 1 and doc["objects"] > 0
+
+
+def test_bad_spec_one_line_per_problem_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("stacks:\n  - name: x\n    network: foo\n    bogus: 1\n")
+    out_dir = tmp_path / "out"
+    code, out, err = _run(capsys, "render", str(spec), "-o", str(out_dir))
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: stacks.0.") for line in lines)
+    assert "Traceback" not in err
+    assert not out_dir.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.yaml"]
