@@ -56,8 +56,14 @@ def _adhoc_options(f: Any) -> Any:
             type=click.Path(file_okay=False, path_type=Path),
             help="Datadir of a node that `l2kit regtest up` manages.",
         ),
-        click.option("--timeout", type=float, help="Per-target timeout (s)."),
-        click.option("--concurrency", type=int, help="Targets polled at the same time."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            help="Per-target timeout (s).",
+        ),
+        click.option(
+            "--concurrency", type=click.IntRange(min=1), help="Targets polled at the same time."
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -141,7 +147,10 @@ def check(fleet: Path | None, problems: bool, as_json: bool, **flags: Any) -> No
 @monitor.command(epilog=THRESHOLDS_EPILOG)
 @click.argument("fleet", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @_adhoc_options
-@click.option("--interval", type=float, default=15.0, show_default=True, help="Seconds per poll.")
+@click.option(
+    "--interval", type=click.FloatRange(min=0, min_open=True), default=15.0, show_default=True,
+    help="Seconds per poll.",
+)  # fmt: skip
 @click.option("--once", is_flag=True, help="One poll, print, exit with check's exit code.")
 @click.option("--problems", is_flag=True, help="Show only checks that are not OK.")
 def watch(fleet: Path | None, interval: float, once: bool, problems: bool, **flags: Any) -> None:
@@ -186,7 +195,10 @@ async def _watch(poller: Any, interval: float, problems: bool) -> None:
 @click.option(
     "--listen", default="127.0.0.1:9464", show_default=True, help="HOST:PORT of /metrics."
 )
-@click.option("--interval", type=float, default=15.0, show_default=True, help="Seconds per poll.")
+@click.option(
+    "--interval", type=click.FloatRange(min=0, min_open=True), default=15.0, show_default=True,
+    help="Seconds per poll.",
+)  # fmt: skip
 def serve(fleet: Path | None, listen: str, interval: float, **flags: Any) -> None:
     """Prometheus exporter: polls in the background; scrapes read the last completed poll.
 
@@ -289,7 +301,13 @@ def fleet_from(spec: Path, secrets_dir: str, output: Path | None) -> None:
     if output is None:
         click.echo(body, nl=False)
         return
+    if not output.parent.is_dir():
+        raise InputError(f"directory {output.parent} does not exist", field="--output")
     tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(body)
-    tmp.replace(output)
+    try:
+        tmp.write_text(body)
+        tmp.replace(output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}", field="--output") from exc
     click.echo(f"wrote {output} ({len(doc['targets'])} targets)", err=True)

@@ -333,8 +333,11 @@ def load(path: Path) -> Fleet:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
         raise SpecError([f"{path}: {exc.strerror or exc}"]) from exc
-    except yaml.YAMLError as exc:
-        raise SpecError([f"{path}: not valid YAML: {exc}"]) from exc
+    except yaml.YAMLError as exc:  # one line: the problem and where (str(exc) spans lines)
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise SpecError([f"{path}: not valid YAML: {problem}{where}"]) from exc
     return parse(data if data is not None else {}, str(path))
 
 

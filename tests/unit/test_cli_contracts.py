@@ -229,3 +229,40 @@ def test_bad_spec_one_line_per_problem_nothing_written(
     assert "Traceback" not in err
     assert not out_dir.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["bad.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["monitor", "check", "--bitcoind", "http://127.0.0.1:1", "--timeout", "-1"], "--timeout"),
+        (["monitor", "check", "--bitcoind", "http://127.0.0.1:1", "--concurrency", "0"],
+         "--concurrency"),
+        (["monitor", "watch", "--bitcoind", "http://127.0.0.1:1", "--interval", "0", "--once"],
+         "--interval"),
+        (["monitor", "serve", "--bitcoind", "http://127.0.0.1:1", "--interval", "-5"],
+         "--interval"),
+    ],
+)  # fmt: skip
+def test_monitor_ranges(capsys: pytest.CaptureFixture[str], argv: list[str], field: str) -> None:
+    code, out, err = _run(capsys, *argv)
+    assert code == 2 and out == ""
+    _one_error(err, field)
+
+
+def test_monitor_malformed_fleet_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("targets: [\n")
+    code, out, err = _run(capsys, "monitor", "check", str(fleet))
+    assert code == 2 and out == ""
+    _one_error(err, str(fleet), "not valid YAML", "line 2")
+
+
+def test_fleet_from_missing_output_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _devnet_spec(tmp_path)
+    code, out, err = _run(capsys, "monitor", "fleet-from", str(spec),
+                          "-o", str(tmp_path / "nodir" / "fleet.yaml"))  # fmt: skip
+    assert code == 2 and out == ""
+    _one_error(err, "--output", "does not exist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
