@@ -24,6 +24,7 @@ from rich.console import Console
 from l2kit import paths
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, human_value, json_option
+from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.cli.regtest import datadir_option, default_datadir
 from l2kit.cli.regtest_covenant import PARAMS_FILE
 from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
@@ -159,7 +160,7 @@ def scan(
 @click.option("--zmq", "zmq_endpoint", default=None, help="ZMQ endpoint [default: the node's].")
 @click.option("--no-zmq", is_flag=True, help="Poll instead of listening to ZMQ.")
 @click.option(
-    "--poll-interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+    "--poll-interval", type=FiniteFloat(min=0.1), default=5.0, show_default=True,
     help="Seconds between polls without ZMQ (and the reconnect pace).",
 )  # fmt: skip
 @textfile_option

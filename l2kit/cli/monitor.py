@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from l2kit.cli.output import json_option
+from l2kit.cli.paramtypes import positive_float
 from l2kit.errors import InputError
 from l2kit.monitor import adhoc
 from l2kit.monitor import fleet as fleet_mod
@@ -58,7 +59,7 @@ def _adhoc_options(f: Any) -> Any:
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=positive_float(),
             help="Per-target timeout (s).",
         ),
         click.option(
@@ -148,7 +149,7 @@ def check(fleet: Path | None, problems: bool, as_json: bool, **flags: Any) -> No
 @click.argument("fleet", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @_adhoc_options
 @click.option(
-    "--interval", type=click.FloatRange(min=0, min_open=True), default=15.0, show_default=True,
+    "--interval", type=positive_float(), default=15.0, show_default=True,
     help="Seconds per poll.",
 )  # fmt: skip
 @click.option("--once", is_flag=True, help="One poll, print, exit with check's exit code.")
@@ -196,7 +197,7 @@ async def _watch(poller: Any, interval: float, problems: bool) -> None:
     "--listen", default="127.0.0.1:9464", show_default=True, help="HOST:PORT of /metrics."
 )
 @click.option(
-    "--interval", type=click.FloatRange(min=0, min_open=True), default=15.0, show_default=True,
+    "--interval", type=positive_float(), default=15.0, show_default=True,
     help="Seconds per poll.",
 )  # fmt: skip
 def serve(fleet: Path | None, listen: str, interval: float, **flags: Any) -> None:

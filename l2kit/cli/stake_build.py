@@ -25,6 +25,7 @@ from l2kit.btc.script import to_asm
 from l2kit.btc.taproot import TaprootOutput, tap_leaf_hash
 from l2kit.btc.tx import CTransaction, OutPoint, parse, serialize, txid_hex, vsize
 from l2kit.cli.output import emit, json_option
+from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.errors import InputError, ParamsError
 from l2kit.staking import conformance as conf
 from l2kit.staking.identifiable import build_v0_op_return
@@ -193,8 +194,8 @@ def scripts_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
             },
         }
     }  # fmt: skip
-    ut = unbonding_time if unbonding_time is not None else (c.params and c.params.unbonding_time)
-    if ut:
+    ut = unbonding_time if unbonding_time is not None else _from_params(c.params, "unbonding_time")
+    if ut is not None:  # 0 is refused by the builder, not silently skipped
         ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value, c.net)
         out["unbonding_output"] = {
             **_tree_json(ui.output),
@@ -247,7 +248,7 @@ def _utxo(text: str, i: int) -> Utxo:
 @click.option("--utxo", "utxos", multiple=True, required=True,
               help="Funding UTXO TXID:VOUT:VALUE:SCRIPTPUBKEY_HEX (P2WPKH/P2TR; repeat).")
 @click.option("--change-address", required=True, help="Where the change goes.")
-@click.option("--fee-rate", type=float, required=True, help="sat/vB.")
+@click.option("--fee-rate", type=FiniteFloat(), required=True, help="sat/vB.")
 @click.option("--op-return/--no-op-return", default=False,
               help="Add the phase-1 V0 OP_RETURN (needs one --fp and a tag).")
 @click.option("--tag", help="4-byte OP_RETURN tag hex (default: the params').")
@@ -285,13 +286,18 @@ def build_staking_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, .
                   params_version=c.params.version if c.params else None), as_json)  # fmt: skip
 
 
+def _from_params(params: StakingParams | None, attr: str) -> int | None:
+    """A default from the params version (None without params; 0 stays 0, so it is checked)."""
+    return None if params is None else int(getattr(params, attr))
+
+
 def _unbonding_values(c: Ctx, unbonding_time: int | None, unbonding_fee: int | None
                       ) -> tuple[int, int]:  # fmt: skip
-    ut = unbonding_time if unbonding_time is not None else (c.params and c.params.unbonding_time)
-    fee = unbonding_fee if unbonding_fee is not None else (c.params and c.params.unbonding_fee)
-    if not ut:
+    ut = unbonding_time if unbonding_time is not None else _from_params(c.params, "unbonding_time")
+    fee = unbonding_fee if unbonding_fee is not None else _from_params(c.params, "unbonding_fee")
+    if ut is None:
         raise InputError("give --unbonding-time or --params", field="--unbonding-time")
-    if not fee:
+    if fee is None:
         raise InputError("give --unbonding-fee or --params", field="--unbonding-fee")
     if c.params is not None:
         check_unbonding(c.params, ut, fee)
@@ -353,7 +359,7 @@ def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, 
         raise InputError("must be hex", field="--slashing-script") from None
     rate = parse_slashing_rate(slashing_rate) if slashing_rate else (p.slashing_rate if p else None)
     fee = slashing_fee if slashing_fee is not None else (p and p.min_slashing_tx_fee_sat)
-    ut = unbonding_time if unbonding_time is not None else (p and p.unbonding_time)
+    ut = unbonding_time if unbonding_time is not None else _from_params(p, "unbonding_time")
     if not spk or rate is None or not fee or not ut:
         raise InputError("give --slashing-script/--slashing-rate/--slashing-fee/--unbonding-time"
                          " or phase-2 --params", field="--params")  # fmt: skip
@@ -381,7 +387,7 @@ def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, 
 @click.option("--staking-time", type=int, help="Timelock of the staking output.")
 @click.option("--unbonding-time", type=int, help="Timelock of unbonding/slashing-change outputs.")
 @click.option("--dest-address", required=True, help="Where the funds go.")
-@click.option("--fee-rate", type=float, required=True, help="sat/vB.")
+@click.option("--fee-rate", type=FiniteFloat(), required=True, help="sat/vB.")
 @network_opt
 @params_opts
 @json_option
@@ -395,8 +401,8 @@ def build_withdrawal_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str
     if source == "slashing":
         net = Network.parse(network)
         p = _params(net, params_file, params_version, height)
-        ut = unbonding_time if unbonding_time is not None else (p and p.unbonding_time)
-        if not ut:
+        ut = unbonding_time if unbonding_time is not None else _from_params(p, "unbonding_time")
+        if ut is None:
             raise InputError("give --unbonding-time or --params", field="--unbonding-time")
         ch = slashing_change_info(parse_pubkey(staker, "--staker"), ut, net=net)
         output, leaf, seq = ch.output, ch.timelock_script, ut
@@ -410,8 +416,8 @@ def build_withdrawal_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str
             output, leaf, seq = si.output, si.timelock_script, staking_time
         else:
             ut = unbonding_time if unbonding_time is not None else (
-                c.params and c.params.unbonding_time)  # fmt: skip
-            if not ut:
+                _from_params(c.params, "unbonding_time"))  # fmt: skip
+            if ut is None:
                 raise InputError("give --unbonding-time or --params", field="--unbonding-time")
             ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value, net)
             output, leaf, seq = ui.output, ui.timelock_script, ut

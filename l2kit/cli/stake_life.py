@@ -29,6 +29,7 @@ from l2kit import paths
 from l2kit.btc.keys import check_unique, parse_pubkey, xonly_of
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, json_option
+from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.cli.regtest import datadir_option, default_datadir
 from l2kit.cli.regtest_covenant import PARAMS_FILE
 from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
@@ -329,11 +330,11 @@ _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED}
 @click.argument("txid")
 @click.option("--watch", is_flag=True, help="Keep syncing until the stake can be withdrawn.")
 @click.option(
-    "--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+    "--interval", type=FiniteFloat(min=0.1), default=2.0, show_default=True,
     help="Seconds between syncs while watching.",
 )  # fmt: skip
 @click.option(
-    "--timeout", type=click.FloatRange(min=0), default=0.0,
+    "--timeout", type=FiniteFloat(min=0), default=0.0,
     help="Stop watching after N s (0: never).",
 )  # fmt: skip
 def status(

@@ -266,3 +266,40 @@ def test_fleet_from_missing_output_dir(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2 and out == ""
     _one_error(err, "--output", "does not exist")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
+
+
+_UTXO = "ab" * 32 + ":1:200000:0014751e76e8199196d454941c45d1b3a323f1433bd6"
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["stake", "build-staking", "--staker", STAKER, "--fp", FP, "--staking-time", "64000",
+          "--network", "mainnet", "--value", "100000", "--utxo", _UTXO,
+          "--change-address", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "--fee-rate", "nan"],
+         "--fee-rate"),
+        (["stake", "build-withdrawal", "--staker", STAKER, "--fp", FP, "--from", "staking",
+          "--outpoint", "ab" * 32 + ":0", "--value", "100000", "--staking-time", "64000",
+          "--network", "mainnet", "--dest-address", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+          "--fee-rate", "inf"], "--fee-rate"),
+        (["monitor", "watch", "--bitcoind", "http://127.0.0.1:1", "--interval", "nan"],
+         "--interval"),
+        (["stake", "status", "ab" * 32, "--timeout", "inf"], "--timeout"),
+    ],
+)  # fmt: skip
+def test_non_finite_floats_refused(
+    capsys: pytest.CaptureFixture[str], argv: list[str], field: str
+) -> None:
+    code, out, err = _run(capsys, *argv)
+    assert code == 2 and out == ""
+    _one_error(err, field, "finite")
+
+
+def test_unbonding_time_zero_is_range_error_not_missing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _run(capsys, "stake", "scripts", "--staker", STAKER, "--fp", FP,
+                          "--staking-time", "64000", "--network", "mainnet",
+                          "--unbonding-time", "0")  # fmt: skip
+    assert code == 2 and out == ""
+    _one_error(err, "unbonding_time", "1..65535")
