@@ -32,7 +32,8 @@ def _read(spec: str) -> str:
 
 
 @click.command("init")
-@click.option("--profile", "-p", required=True, type=click.Choice(profiles.PROFILES))
+@click.option("--profile", "-p", required=True, type=click.Choice(profiles.PROFILES),
+              help="Which stack to start from.")
 @click.option("--network", "-n", type=click.Choice(profiles.INIT_NETWORKS), default=None,
               help="Bitcoin network (default: regtest; finality-provider: signet).")
 def init_cmd(profile: str, network: str | None) -> None:

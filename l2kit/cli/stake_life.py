@@ -33,6 +33,7 @@ from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.cli.regtest import datadir_option, default_datadir
 from l2kit.cli.regtest_covenant import PARAMS_FILE
 from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
+from l2kit.cli.stake_build import network_opt
 from l2kit.errors import InputError, NodeError
 from l2kit.regtest.node import WALLET, RegtestNode
 from l2kit.staking.covenant import LocalCommittee, write_atomic
@@ -453,7 +454,7 @@ def withdraw(
 )
 @click.option(
     "--from", "source", type=click.Choice(["staking", "unbonding"]), default="staking",
-    show_default=True,
+    show_default=True, help="Slash the staking output or the unbonding output.",
 )  # fmt: skip
 def slash(
     datadir: Path | None,
@@ -474,8 +475,11 @@ def slash(
 
 
 @click.command("funding-address")
-@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--network", default="regtest", show_default=True)
+@click.option(
+    "--key-file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="Hex secret key whose BIP86 address funds `create --key-file`.",
+)  # fmt: skip
+@network_opt
 @json_option
 def funding_address(key_file: Path, network: str, as_json: bool) -> None:
     """The BIP86 P2TR address (and descriptor) that `create --key-file` spends from."""

@@ -303,3 +303,22 @@ def test_unbonding_time_zero_is_range_error_not_missing(
                           "--unbonding-time", "0")  # fmt: skip
     assert code == 2 and out == ""
     _one_error(err, "unbonding_time", "1..65535")
+
+
+def test_every_option_has_help() -> None:
+    missing: list[str] = []
+
+    def walk(cmd: click.Command, path: str) -> None:
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                walk(sub, f"{path} {name}")
+            return
+        assert cmd.help, f"{path}: no help"
+        missing.extend(
+            f"{path} {p.opts[0]}"
+            for p in cmd.params
+            if isinstance(p, click.Option) and not p.hidden and not p.help
+        )
+
+    walk(cli, "l2kit")
+    assert missing == []
