@@ -54,6 +54,8 @@ def _read_text(value: str, field: str) -> str:
             return path.read_text().strip()
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
+    if "/" in value and not value.startswith("cHNidP"):  # a path (base64 PSBTs start cHNidP)
+        raise InputError(f"{value}: no such file (nor a base64/hex value)", field=field)
     return value.strip()
 
 

@@ -322,3 +322,12 @@ def test_every_option_has_help() -> None:
 
     walk(cli, "l2kit")
     assert missing == []
+
+
+def test_sign_psbt_missing_file_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = tmp_path / "k"
+    key.write_text("0b" * 32)
+    missing = tmp_path / "nope.psbt"
+    code, out, err = _run(capsys, "stake", "sign", "--psbt", str(missing), "--key-file", str(key))
+    assert code == 2 and out == ""
+    _one_error(err, "psbt", str(missing), "no such file")
