@@ -231,6 +231,9 @@ def stats(db: Path | None, textfile: Path | None, as_json: bool) -> None:
         emit(data.as_dict(), as_json, _human_stats)
 
 
+_EMPTY = {"stakes": "no stakes indexed", "invalid": "no invalid txs", "alarms": "no alarms"}
+
+
 def _rows_command(name: str, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
     @db_option
@@ -240,6 +243,8 @@ def _rows_command(name: str, help_text: str) -> click.Command:
             rows = getattr(store, name)()
 
             def human(data: list[dict[str, Any]]) -> None:
+                if not data:
+                    click.echo(_EMPTY[name])
                 for row in data:
                     click.echo("  ".join(f"{k}={v}" for k, v in row.items() if v is not None))
 

@@ -313,6 +313,8 @@ def list_(
         rows = [ctx.life.status(s, sync=False) for s in ctx.life.sync()]
 
         def human(data: list[dict[str, Any]]) -> None:
+            if not data:
+                click.echo("no tracked stakes (`l2kit stake create` adds one)")
             for row in data:
                 left = _left(row)
                 click.echo(

@@ -331,3 +331,13 @@ def test_sign_psbt_missing_file_named(tmp_path: Path, capsys: pytest.CaptureFixt
     code, out, err = _run(capsys, "stake", "sign", "--psbt", str(missing), "--key-file", str(key))
     assert code == 2 and out == ""
     _one_error(err, "psbt", str(missing), "no such file")
+
+
+@pytest.mark.parametrize(("name", "text"), [("stakes", "no stakes indexed"),
+                                            ("invalid", "no invalid txs"), ("alarms", "no alarms")])
+def test_index_rows_empty_human_says_so(tmp_path: Path, name: str, text: str) -> None:
+    db = str(tmp_path / "i.db")
+    human = CliRunner().invoke(cli, ["index", name, "--db", db])
+    assert human.exit_code == 0 and human.stdout == text + "\n"
+    machine = CliRunner().invoke(cli, ["index", name, "--db", db, "--json"])
+    assert json.loads(machine.stdout) == []
