@@ -82,7 +82,8 @@ def validate_cmd(spec: str, as_json: bool) -> None:
     result = pipeline.build(_read(spec))
     problems = pipeline.schema_problems(result.objects)
     if problems:
-        raise RenderError("schema validation failed:\n" + "\n".join(problems))
+        # one self-contained line per problem: "schema: Kind/name: path: rule"
+        raise RenderError("\n".join(f"schema: {problem}" for problem in problems))
     data = {
         "ok": True,
         "stacks": len(result.fleet.stacks),

@@ -341,3 +341,17 @@ def test_index_rows_empty_human_says_so(tmp_path: Path, name: str, text: str) ->
     assert human.exit_code == 0 and human.stdout == text + "\n"
     machine = CliRunner().invoke(cli, ["index", name, "--db", db, "--json"])
     assert json.loads(machine.stdout) == []
+
+
+def test_validate_schema_problems_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from l2kit.render import build
+
+    spec = _devnet_spec(tmp_path)
+    monkeypatch.setattr(build, "schema_problems",
+                        lambda objs: ["StatefulSet/a: spec.replicas: bad", "Service/b: x: bad"])
+    code, out, err = _run(capsys, "validate", str(spec))
+    assert code == 1 and out == ""
+    assert err.splitlines() == ["error: schema: StatefulSet/a: spec.replicas: bad",
+                                "error: schema: Service/b: x: bad"]
