@@ -48,8 +48,12 @@ _register()
 
 
 def _one_line(text: str) -> str:
-    # click's messages can span lines ("Choose from:\n\ta,\n\tb"): one problem, one line
-    return " ".join(text.split())
+    """click's message as ours: one line ("Choose from:\\n\\ta,\\n\\tb" spans lines), lower-case
+    first word and no final period, like every other ``error:`` line."""
+    line = " ".join(text.split()).rstrip(".")
+    if len(line) > 1 and line[0].isupper() and line[1].islower():
+        line = line[0].lower() + line[1:]
+    return line
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -355,3 +355,9 @@ def test_validate_schema_problems_one_line_each(
     assert code == 1 and out == ""
     assert err.splitlines() == ["error: schema: StatefulSet/a: spec.replicas: bad",
                                 "error: schema: Service/b: x: bad"]
+
+
+def test_click_messages_read_like_ours(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "regtest", "mine")
+    assert code == 2
+    assert err == "error: missing argument 'N' (see 'l2kit regtest mine --help')\n"
