@@ -264,6 +264,8 @@ def create(
         funding = f"wallet:{wallet}"
     req = StakeRequest(xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce)
     with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+        if funding_key is None:
+            _need_wallet(ctx, wallet)
         if new_key:
             _precheck(ctx, req, fee_rate, max_fee_rate)
             seckey = _save_new_key(key_path, seckey)
@@ -276,6 +278,16 @@ def create(
         data["existing"] = existed
         data["fee"] = stake.extra.get("fee")
         emit(data, as_json, _human)
+
+
+def _need_wallet(ctx: Ctx, wallet: str) -> None:
+    """The --wallet must be loaded in the node (else bitcoind's -18 comes mid-way, exit 1)."""
+    loaded = [str(w) for w in ctx.life.rpc.call("listwallets")]
+    if wallet not in loaded:
+        raise InputError(
+            f"{wallet!r} is not loaded in the node (loaded: {', '.join(loaded) or 'none'})",
+            field="wallet",
+        )
 
 
 def _precheck(ctx: Ctx, req: StakeRequest, fee_rate: Decimal, max_fee_rate: Decimal) -> None:
@@ -439,7 +451,8 @@ def withdraw(
     with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
         stake = ctx.life.get(txid)
         if to is None:
-            assert ctx.life.wallet is not None
+            _need_wallet(ctx, wallet)
+            assert ctx.life.wallet is not None  # opened() always passes one
             to = str(ctx.life.wallet.call("getnewaddress"))
         stake = ctx.life.withdraw(stake, to, seckey, fee_rate)
         emit({**ctx.life.status(stake, sync=False), "to": to}, as_json, _human)

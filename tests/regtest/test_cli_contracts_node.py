@@ -4,8 +4,11 @@ progress on stderr, bad input is one `error:` line with exit 2 and leaves the DB
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,3 +71,21 @@ def test_status_human_watch_and_bad_input(env: Env) -> None:
         assert "Traceback" not in result.stderr
         _one_error(result, *needles)
         assert _db_dump(db) == before, argv
+    # an unknown --wallet is an input error before anything is funded (was bitcoind's -18, exit 1)
+    for argv in [
+        ("create", "--fp", env.fp.hex(), "--amount", "100000", "--time", "12"),
+        ("withdraw", txid),
+    ]:
+        result = _cli_wallet(env, "no-such-wallet", *argv)
+        assert result.returncode == 2, (argv, result.stderr)
+        _one_error(result, "wallet", "'no-such-wallet' is not loaded")
+        assert _db_dump(db) == before, argv
+
+
+def _cli_wallet(env: Env, wallet: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """env.cli with another --wallet (env.cli appends its own)."""
+    argv = [sys.executable, "-m", "l2kit", "stake", *args,
+            "--datadir", str(env.node.datadir), "--wallet", wallet]  # fmt: skip
+    run_env = dict(os.environ, L2KIT_DATA_DIR=str(env.data_dir))
+    run_env.pop("L2KIT_TEST_CRASH_AT", None)
+    return subprocess.run(argv, capture_output=True, text=True, env=run_env, timeout=120)
