@@ -272,7 +272,7 @@ def create(
             req = StakeRequest(
                 xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce
             )
-        with _stderr.status("funding, checking and broadcasting the staking tx"):
+        with _working("funding, checking and broadcasting the staking tx"):
             stake, existed = ctx.life.create(req, seckey, fee_rate, max_fee_rate, funding_key)
         data = ctx.life.status(stake, sync=False)
         data["existing"] = existed
@@ -288,6 +288,17 @@ def _need_wallet(ctx: Ctx, wallet: str) -> None:
             f"{wallet!r} is not loaded in the node (loaded: {', '.join(loaded) or 'none'})",
             field="wallet",
         )
+
+
+@contextmanager
+def _working(what: str) -> Iterator[None]:
+    """A spinner on a terminal; otherwise one ``what…`` line on stderr (logs, CI)."""
+    if _stderr.is_terminal:
+        with _stderr.status(what):
+            yield
+    else:
+        click.echo(f"{what}…", err=True)
+        yield
 
 
 def _precheck(ctx: Ctx, req: StakeRequest, fee_rate: Decimal, max_fee_rate: Decimal) -> None:
@@ -414,7 +425,7 @@ def unbond(
     """Unbond early: covenant quorum signatures + staker signature, checked, broadcast."""
     seckey = staker_key(staker_key_file, create=False)
     with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
-        with _stderr.status("collecting covenant signatures and broadcasting the unbonding tx"):
+        with _working("collecting covenant signatures and broadcasting the unbonding tx"):
             stake = ctx.life.unbond(ctx.life.get(txid), seckey)
         emit(ctx.life.status(stake, sync=False), as_json, _human)
 

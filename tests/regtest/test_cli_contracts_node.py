@@ -43,6 +43,7 @@ def test_status_human_watch_and_bad_input(env: Env) -> None:
     created = env.cli("create", "--fp", env.fp.hex(), "--amount", "100000", "--time", "10",
                       "--json")  # fmt: skip
     assert created.returncode == 0, created.stderr
+    assert "funding, checking and broadcasting the staking tx…" in created.stderr  # progress
     txid = json.loads(created.stdout)["staking_txid"]
 
     human = env.cli("status", txid)
