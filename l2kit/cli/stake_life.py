@@ -266,8 +266,11 @@ def create(
     with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
         if funding_key is None:
             _need_wallet(ctx, wallet)
-        if new_key:
+        # bad input fails here, before the progress line and before a new key is written
+        # (a request already recorded is returned as it is, as Lifecycle.create does)
+        if new_key or ctx.tracker.find_by_fingerprint(req.fingerprint(ctx.life.net)) is None:
             _precheck(ctx, req, fee_rate, max_fee_rate)
+        if new_key:
             seckey = _save_new_key(key_path, seckey)
             req = StakeRequest(
                 xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce
