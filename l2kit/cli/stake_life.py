@@ -428,8 +428,9 @@ def unbond(
     """Unbond early: covenant quorum signatures + staker signature, checked, broadcast."""
     seckey = staker_key(staker_key_file, create=False)
     with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+        stake = ctx.life.get(txid)  # an unknown txid: one error line, no progress line
         with _working("collecting covenant signatures and broadcasting the unbonding tx"):
-            stake = ctx.life.unbond(ctx.life.get(txid), seckey)
+            stake = ctx.life.unbond(stake, seckey)
         emit(ctx.life.status(stake, sync=False), as_json, _human)
 
 

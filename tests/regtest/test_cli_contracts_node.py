@@ -62,6 +62,7 @@ def test_status_human_watch_and_bad_input(env: Env) -> None:
     before = _db_dump(db)
     for argv, needles in [
         (("status", "ab" * 32), ("txid",)),
+        (("unbond", "ab" * 32), ("txid",)),
         (("withdraw", txid), ("timelock", "blocks remaining")),
         (("withdraw", txid, "--fee-rate", "nan"), ("--fee-rate", "positive")),
         (("status", txid, "--watch", "--interval", "-1"), ("--interval",)),
