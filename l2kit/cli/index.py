@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -145,11 +146,25 @@ def scan(
     with _store(db) as store:
         indexer = _make_indexer(store, datadir, params, start_height)
         with _stderr.status("indexing") as spinner:
-            indexer.scan(on_block=lambda h, _r: spinner.update(f"indexing block {h}"))
+            indexer.scan(on_block=_progress(spinner))
         stats = store.stats()
         if textfile is not None:
             write_textfile(textfile, stats)
         emit(stats.as_dict(), as_json, _human_stats)
+
+
+def _progress(spinner: Any) -> Callable[[int, object], None]:
+    """A spinner on a terminal; otherwise an "indexing block H" line at most every 10 s."""
+    last = [0.0]
+
+    def on_block(height: int, _result: object) -> None:
+        if _stderr.is_terminal:
+            spinner.update(f"indexing block {height}")
+        elif time.monotonic() - last[0] >= 10:
+            last[0] = time.monotonic()
+            click.echo(f"indexing block {height}", err=True)
+
+    return on_block
 
 
 @index.command("follow")
