@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
+
 from l2kit import paths
-from l2kit.errors import ClusterError
+from l2kit.errors import ClusterError, InputError
 
 FIELD_MANAGER = "l2kit"
 """The field manager of every server-side apply l2kit sends."""
@@ -254,6 +256,8 @@ def load_config(kubeconfig: str | None = None, context: str | None = None) -> An
     ConfigException = _k8s("kubernetes.config.config_exception").ConfigException
 
     configuration = _k8s("kubernetes.client").Configuration()
+    if kubeconfig and not Path(kubeconfig).is_file():
+        raise InputError("no such file", field="--kubeconfig")
     source = kubeconfig or os.environ.get("KUBECONFIG")
     try:
         if source:
@@ -264,11 +268,22 @@ def load_config(kubeconfig: str | None = None, context: str | None = None) -> An
             config.load_incluster_config(client_configuration=configuration)
         else:
             config.load_kube_config(context=context, client_configuration=configuration)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ClusterError(f"cannot load Kubernetes credentials from {source}: not valid YAML{at}",
+                           reason="NoConfig") from exc
     except (ConfigException, OSError, TypeError, ValueError) as exc:
         where = source or "in-cluster/~/.kube/config"
         raise ClusterError(f"cannot load Kubernetes credentials from {where}: "
-                           f"{type(exc).__name__}", reason="NoConfig") from exc
+                           f"{_first_line(exc)}", reason="NoConfig") from exc
     return configuration
+
+
+def _first_line(exc: Exception) -> str:
+    """The loader's own reason (file and context names, never credentials), kept short."""
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
 
 
 def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeClient:

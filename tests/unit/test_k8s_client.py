@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from k8s_fake_api import FakeApiServer, Recorded
 
-from l2kit.errors import ClusterError
-from l2kit.k8s.client import FIELD_MANAGER, KubeClient, Ref, cluster_error
+from l2kit.errors import ClusterError, InputError
+from l2kit.k8s.client import FIELD_MANAGER, KubeClient, Ref, cluster_error, load_config
 
 
 @pytest.fixture
@@ -130,3 +130,27 @@ def test_unreachable_is_cluster_error(tmp_path: Path) -> None:
     with pytest.raises(ClusterError) as info:
         KubeClient(client.ApiClient(configuration), discovery_cache=tmp_path / "d.json")
     assert info.value.reason == "Unreachable"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("not: [valid", "not valid YAML (line 1)"),
+        ("apiVersion: v1\nkind: Config\nclusters: []\n", "Expected key current-context"),
+    ],
+)
+def test_bad_kubeconfig_is_one_clear_error(tmp_path: Path, content: str, expected: str) -> None:
+    bad = tmp_path / "kubeconfig"
+    bad.write_text(content)
+    with pytest.raises(ClusterError) as exc:
+        load_config(str(bad))
+    assert str(exc.value).startswith(f"cannot load Kubernetes credentials from {bad}: ")
+    assert expected in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_missing_kubeconfig_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as exc:
+        load_config(str(tmp_path / "absent"))
+    assert str(exc.value) == "--kubeconfig: no such file"
+    assert exc.value.exit_code == 2
