@@ -92,6 +92,14 @@ def test_unknown_stack_is_input_error(env: tuple[FakeApiServer, Path], tmp_path:
     assert code != 0 and isinstance(exc, InputError) and exc.exit_code == 2
 
 
-def test_missing_kubeconfig_is_cluster_error(tmp_path: Path) -> None:
+def test_missing_kubeconfig_is_an_input_error(tmp_path: Path) -> None:
     code, _, exc = run("diff", str(_spec(tmp_path)), "--kubeconfig", str(tmp_path / "none"))
+    assert code != 0 and isinstance(exc, InputError) and exc.field == "--kubeconfig"
+    assert exc.exit_code == 2  # main() maps it to exit 2
+
+
+def test_unusable_kubeconfig_is_cluster_error(tmp_path: Path) -> None:
+    empty = tmp_path / "kubeconfig"
+    empty.write_text("apiVersion: v1\nkind: Config\n")
+    code, _, exc = run("diff", str(_spec(tmp_path)), "--kubeconfig", str(empty))
     assert code != 0 and isinstance(exc, ClusterError) and exc.reason == "NoConfig"
