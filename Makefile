@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.l2kit-installed
 
-.PHONY: demo test bitcoind promtool venv lint bench clean
+.PHONY: demo test bitcoind promtool venv lint bench generate clean
 
 demo: venv bitcoind
 	@$(BIN)/python -m l2kit.demo
@@ -35,6 +35,11 @@ promtool:
 lint: venv
 	$(BIN)/ruff check l2kit tests benches
 	$(BIN)/mypy
+	$(BIN)/python -m l2kit.render.schema --check
+
+# Regenerates the chart's values.schema.json, values.yaml, ci/*-values.yaml and README table.
+generate: venv
+	$(BIN)/python -m l2kit.render.schema
 
 bench: venv bitcoind
 	$(BIN)/python -m benches
