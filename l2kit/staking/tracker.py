@@ -132,13 +132,24 @@ class Tracker:
 
     def __init__(self, db_path: Path) -> None:
         self.path = db_path
+        # An absent file stays absent until the first write: reads see an empty in-memory
+        # store, so a command rejected before recording anything leaves no stakes.db behind.
+        self._on_disk = db_path.exists()
+        self._db = self._open(db_path if self._on_disk else None)
+
+    def _open(self, path: Path | None) -> sqlite3.Connection:
         try:
-            # synchronous=FULL: an intent must survive a power cut
-            self._db = connect(db_path, "synchronous=FULL", "foreign_keys=ON")
-            self._db.row_factory = sqlite3.Row
-            self._migrate()
+            if path is None:
+                db = sqlite3.connect(":memory:", isolation_level=None)
+                db.execute("PRAGMA foreign_keys=ON")
+            else:
+                # synchronous=FULL: an intent must survive a power cut
+                db = connect(path, "synchronous=FULL", "foreign_keys=ON")
+            db.row_factory = sqlite3.Row
+            self._migrate(db)
+            return db
         except sqlite3.Error as exc:
-            raise StoreError(f"{db_path}: cannot open the stake database: {exc}") from exc
+            raise StoreError(f"{self.path}: cannot open the stake database: {exc}") from exc
 
     def close(self) -> None:
         self._db.close()
@@ -149,11 +160,25 @@ class Tracker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _to_disk(self) -> None:
+        self._db.close()
+        self._db = self._open(self.path)
+        self._on_disk = True
+
+    @property
+    def _rdb(self) -> sqlite3.Connection:
+        """The connection for reads."""
+        if not self._on_disk and self.path.exists():  # another process created it meanwhile
+            self._to_disk()
+        return self._db
+
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        if not self._on_disk:  # first write: create the file now (the in-memory one is empty)
+            self._to_disk()
         return transaction(self._db, self.path)
 
-    def _migrate(self) -> None:
-        with self._tx() as conn:
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        with transaction(db, self.path) as conn:
             stored = read_schema_version(conn)
             current = stored or 0
             if current > SCHEMA_VERSION:
@@ -168,7 +193,7 @@ class Tracker:
             write_schema_version(conn, stored, SCHEMA_VERSION)
 
     def schema_version(self) -> int:
-        row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        row = self._rdb.execute("SELECT version FROM schema_version").fetchone()
         return int(row["version"])
 
     # --- stakes ---------------------------------------------------------------------------------
@@ -236,25 +261,25 @@ class Tracker:
         )
 
     def get(self, stake_id: int) -> Stake:
-        row = self._db.execute("SELECT * FROM stakes WHERE id = ?", (stake_id,)).fetchone()
+        row = self._rdb.execute("SELECT * FROM stakes WHERE id = ?", (stake_id,)).fetchone()
         if row is None:
             raise StoreError(f"no stake with id {stake_id}")
         return self._row_to_stake(row)
 
     def find(self, staking_txid: str) -> Stake | None:
-        row = self._db.execute(
+        row = self._rdb.execute(
             "SELECT * FROM stakes WHERE staking_txid = ?", (staking_txid.lower(),)
         ).fetchone()
         return self._row_to_stake(row) if row else None
 
     def find_by_fingerprint(self, fingerprint: str) -> Stake | None:
-        row = self._db.execute(
+        row = self._rdb.execute(
             "SELECT * FROM stakes WHERE fingerprint = ?", (fingerprint,)
         ).fetchone()
         return self._row_to_stake(row) if row else None
 
     def all(self) -> list[Stake]:
-        rows = self._db.execute("SELECT * FROM stakes ORDER BY id").fetchall()
+        rows = self._rdb.execute("SELECT * FROM stakes ORDER BY id").fetchall()
         return [self._row_to_stake(r) for r in rows]
 
     # --- state machine --------------------------------------------------------------------------
@@ -303,7 +328,7 @@ class Tracker:
             )
 
     def history(self, stake_id: int) -> list[tuple[State, State, str]]:
-        rows = self._db.execute(
+        rows = self._rdb.execute(
             "SELECT from_state, to_state, reason FROM transitions WHERE stake_id=? ORDER BY rowid",
             (stake_id,),
         ).fetchall()
@@ -332,7 +357,7 @@ class Tracker:
             )
 
     def txs(self, stake_id: int) -> dict[str, StoredTx]:
-        rows = self._db.execute(
+        rows = self._rdb.execute(
             "SELECT kind, txid, raw_hex, block_hash, confirmations, broadcast_attempts "
             "FROM txs WHERE stake_id=?",
             (stake_id,),
@@ -370,7 +395,7 @@ class Tracker:
                 )
 
     def sigs(self, stake_id: int, kind: str) -> dict[tuple[str, str], str]:
-        rows = self._db.execute(
+        rows = self._rdb.execute(
             "SELECT covenant_pk, fp_pk, sig FROM covenant_sigs WHERE stake_id=? AND kind=?",
             (stake_id, kind),
         ).fetchall()

@@ -91,3 +91,21 @@ def _cli_wallet(env: Env, wallet: str, *args: str) -> subprocess.CompletedProces
     run_env = dict(os.environ, L2KIT_DATA_DIR=str(env.data_dir))
     run_env.pop("L2KIT_TEST_CRASH_AT", None)
     return subprocess.run(argv, capture_output=True, text=True, env=run_env, timeout=120)
+
+
+def test_rejected_commands_leave_no_db_on_a_fresh_data_dir(env: Env) -> None:
+    db = env.data_dir / "stakes.db"
+    assert not db.exists()
+    for argv in [
+        ("create", "--fp", env.fp.hex(), "--amount", "5", "--time", "10"),
+        ("status", "ab" * 32),
+        ("unbond", "ab" * 32),
+        ("withdraw", "ab" * 32),
+    ]:
+        result = env.cli(*argv)
+        assert result.returncode == 2, (argv, result.stderr)
+        _one_error(result)
+        assert not db.exists(), argv
+    listed = env.cli("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == [] and not db.exists()

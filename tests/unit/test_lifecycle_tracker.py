@@ -126,8 +126,20 @@ def test_store_roundtrip_and_unique_fingerprint(tmp_path: Path) -> None:
         db.close()
 
 
+def test_store_is_created_only_by_a_write(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "s.db"
+    with Tracker(path) as tr:  # reads on an absent store: empty, nothing created
+        assert tr.all() == [] and tr.find("ab" * 32) is None
+        assert tr.schema_version() == SCHEMA_VERSION
+    assert not path.exists() and not path.parent.exists()
+    with Tracker(path) as tr:
+        tr.add_stake(_new(), "ab" * 32, "00")
+    assert path.exists()
+
+
 def test_store_refuses_newer_schema(tmp_path: Path) -> None:
-    Tracker(tmp_path / "s.db").close()
+    with Tracker(tmp_path / "s.db") as tr:
+        tr.add_stake(_new(), "ab" * 32, "00")
     db = sqlite3.connect(str(tmp_path / "s.db"))
     db.execute("UPDATE schema_version SET version = 99")
     db.commit()
