@@ -77,8 +77,8 @@ start_option = click.option(
 
 
 @contextmanager
-def _store(db: Path | None) -> Iterator[IndexStore]:
-    store = IndexStore(db or default_db())
+def _store(db: Path | None, *, create: bool = True) -> Iterator[IndexStore]:
+    store = IndexStore(db or default_db(), create=create)
     try:
         yield store
     finally:
@@ -239,7 +239,7 @@ def follow(
 @json_option
 def stats(db: Path | None, textfile: Path | None, as_json: bool) -> None:
     """Counts and active TVL of the index (no node needed)."""
-    with _store(db) as store:
+    with _store(db, create=False) as store:
         data = store.stats()
         if textfile is not None:
             write_textfile(textfile, data)
@@ -254,7 +254,7 @@ def _rows_command(name: str, help_text: str) -> click.Command:
     @db_option
     @json_option
     def command(db: Path | None, as_json: bool) -> None:
-        with _store(db) as store:
+        with _store(db, create=False) as store:
             rows = getattr(store, name)()
 
             def human(data: list[dict[str, Any]]) -> None:

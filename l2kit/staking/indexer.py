@@ -71,10 +71,15 @@ class Stats:
 
 
 class IndexStore:
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, *, create: bool = True) -> None:
+        """``create=False`` (read-only commands): an absent file reads as an empty index and
+        is not created."""
         self.path = db_path
         try:
-            self._db = connect(db_path)
+            if create or db_path.exists():
+                self._db = connect(db_path)
+            else:
+                self._db = sqlite3.connect(":memory:", isolation_level=None)
             with self._tx() as db:
                 for statement in _SCHEMA.split(";"):
                     db.execute(statement)

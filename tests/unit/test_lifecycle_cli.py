@@ -65,3 +65,6 @@ def test_index_stats_on_empty_db(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert code == 0
     assert json.loads(out)["height"] == -1
     assert "l2kit_index_active_tvl_sat 0.0" in prom.read_text()
+    assert not (tmp_path / "i.db").exists()  # reading an absent index creates nothing
+    code, out, _ = _run(capsys, "index", "stakes", "--db", str(tmp_path / "i.db"), "--json")
+    assert code == 0 and json.loads(out) == [] and not (tmp_path / "i.db").exists()
