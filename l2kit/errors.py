@@ -18,6 +18,7 @@
     ├── RpcOutcomeUnknown           connection lost after a state-changing call (not retried)
     ├── BuildError                  the bitcoind build failed
     ├── NodeError                   the managed regtest node misbehaved
+    │   └── NodeNotRunning (Retryable) no live node in the datadir (may be restarting)
     ├── RenderError                 a template needs a value it was not given
     ├── ClusterError                the Kubernetes API refused or failed
     ├── StoreError                  the stake database is unusable
@@ -117,6 +118,10 @@ class BuildError(L2kitError):
 
 class NodeError(L2kitError):
     """The managed regtest node could not be started, stopped or used."""
+
+
+class NodeNotRunning(NodeError, Retryable):
+    """No live node in the datadir (yet): it may be restarting, so a follower waits."""
 
 
 # --- staking protocol --------------------------------------------------------------------------

@@ -31,7 +31,15 @@ from typing import Any
 from l2kit import log
 from l2kit.btc.rpc import RpcClient
 from l2kit.btc.rpcauth import generate_password, rpcauth_line
-from l2kit.errors import InputError, NodeError, NodeUnreachable, RpcBusy, RpcError, RpcWarmup
+from l2kit.errors import (
+    InputError,
+    NodeError,
+    NodeNotRunning,
+    NodeUnreachable,
+    RpcBusy,
+    RpcError,
+    RpcWarmup,
+)
 from l2kit.regtest import build
 from l2kit.regtest.conf import HOST, NodePorts, render_conf, zmq_endpoints
 from l2kit.regtest.ports import free_ports
@@ -240,7 +248,7 @@ class RegtestNode:
         """The node's RPC client (shared; closed by ``close``/``down``)."""
         state = self.state()
         if state is None or not _alive(state.pid, self.datadir):
-            raise NodeError(f"no node running in {self.datadir}: run 'l2kit regtest up'")
+            raise NodeNotRunning(f"no node running in {self.datadir}: run 'l2kit regtest up'")
         if self._client is None or not self._client.url.startswith(state.rpc_url):
             self.close()
             self._client = self._new_client(state.rpc_url)
@@ -391,6 +399,13 @@ class RegtestNode:
 
     def down(self, purge: bool = False) -> dict[str, Any]:
         """Stop the node (RPC ``stop``, SIGKILL only after ``stop_timeout``); purge if asked."""
+        if self.datadir.is_dir() and any(self.datadir.iterdir()) and not self._is_ours():
+            # bad input, not a node failure: nothing is stopped or deleted
+            raise InputError(
+                f"{self.datadir} is not an l2kit regtest node datadir (no l2kit marker); "
+                "nothing stopped or purged",
+                field="datadir",
+            )
         self._check_ours()
         if not self.datadir.exists():
             return {"datadir": str(self.datadir), "stopped": False, "purged": False}

@@ -1,7 +1,8 @@
 """Following the tip: wake on ZMQ ``hashblock`` (fallback: polling), index, export metrics.
 
-The loop survives bitcoind restarts: connection errors are logged and retried with backoff,
-and a ZMQ SUB socket reconnects by itself. Reorgs are handled by ``Indexer.scan``.
+The loop survives bitcoind restarts: ``Retryable`` errors (unreachable, warming up, busy, no
+node running yet) are logged and retried with backoff; any other error (e.g. RPC -8) ends it
+as one error line. A ZMQ SUB socket reconnects by itself. Reorgs are handled by ``Indexer.scan``.
 
 Metrics (Prometheus textfile, for node_exporter's textfile collector or the l2kit monitor):
     l2kit_index_height                        last indexed (confirmed) height
@@ -23,7 +24,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
 from l2kit import log
-from l2kit.errors import NodeError, NodeUnreachable, Retryable, RpcError
+from l2kit.errors import Retryable
 from l2kit.staking.indexer import Indexer, Stats
 
 _log = log.get(__name__)
@@ -112,7 +113,9 @@ def follow(
                     write_textfile(textfile, stats)
                 if on_update is not None:
                     on_update(stats)
-            except (Retryable, NodeUnreachable, RpcError, NodeError) as exc:
+            except Retryable as exc:
+                # only transient trouble (unreachable, warming up, busy, not running yet);
+                # a deterministic RPC error (e.g. -8) would fail forever: let it propagate
                 _log.warning("node unavailable; retrying", error=str(exc), in_s=backoff)
                 _close_rpc(indexer)
                 indexer = None  # reconnect (bitcoind may have restarted on new ports)

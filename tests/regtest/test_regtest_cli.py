@@ -200,10 +200,16 @@ def test_foreign_datadir_is_refused(tmp_path: Path) -> None:
     (d / "wallet.dat").write_bytes(b"\x00" * 16)
     (d / "bitcoin.conf").write_text("rpcpassword=theirs\n")
     before = sorted(p.name for p in d.iterdir())
-    for args in (("up",), ("down", "--purge")):
+    proc = l2kit("regtest", "up", "--datadir", str(d))
+    assert proc.returncode == 1
+    assert "another program" in proc.stderr
+    # down: bad input (exit 2), one line saying why; nothing is purged
+    for args in (("down", "--purge"), ("down",)):
         proc = l2kit("regtest", *args, "--datadir", str(d))
-        assert proc.returncode == 1
-        assert "another program" in proc.stderr
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+        assert "not an l2kit regtest node" in lines[0] and "pick an empty" not in lines[0]
     assert sorted(p.name for p in d.iterdir()) == before
     assert (d / "bitcoin.conf").read_text() == "rpcpassword=theirs\n"
 
