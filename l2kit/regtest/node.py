@@ -160,12 +160,14 @@ def _alive(pid: int, datadir: Path) -> bool:
     if not Path("/proc/self").exists():
         return True
     try:
-        if ") Z" in (proc / "stat").read_text():
-            return False
-        argv = (proc / "cmdline").read_bytes().split(b"\0")
+        zombie = ") Z" in (proc / "stat").read_text()
+        argv = [] if zombie else (proc / "cmdline").read_bytes().split(b"\0")
     except OSError:
-        return False
-    return bool(argv) and argv[0].endswith(b"bitcoind") and (f"-datadir={datadir}".encode() in argv)
+        argv = []
+    if bool(argv) and argv[0].endswith(b"bitcoind") and f"-datadir={datadir}".encode() in argv:
+        return True
+    _reap(pid)  # it may have exited between the first reap and now: collect our zombie
+    return False
 
 
 class RegtestNode:
