@@ -92,7 +92,7 @@ def test_foreign_datadir_refused_before_anything_runs(tmp_path: Path) -> None:
     node = RegtestNode(tmp_path)
     with pytest.raises(NodeError, match="another program"):
         node.up()
-    with pytest.raises(NodeError, match="another program"):
+    with pytest.raises(InputError, match="not an l2kit regtest node"):
         node.down(purge=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocks"]
 
