@@ -12,10 +12,11 @@ re-running any command after a crash resumes where it stopped.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -78,6 +79,17 @@ def staker_key(path: Path | None, create: bool) -> bytes:
     return read_secret(path, "staker-key-file")
 
 
+@dataclass(frozen=True)
+class Where:
+    """The node, wallet, stake DB, committee and params a lifecycle command works against."""
+
+    datadir: Path | None
+    wallet: str
+    db: Path | None
+    covenant_dir: Path | None
+    params_file: Path | None
+
+
 @dataclass
 class Ctx:
     life: Lifecycle
@@ -86,24 +98,18 @@ class Ctx:
 
 
 @contextmanager
-def opened(
-    datadir: Path | None,
-    wallet: str,
-    db: Path | None,
-    covenant_dir: Path | None,
-    params_file: Path | None,
-) -> Iterator[Ctx]:
-    node = RegtestNode(datadir or default_datadir())
+def opened(where: Where) -> Iterator[Ctx]:
+    node = RegtestNode(where.datadir or default_datadir())
     rpc = node.rpc()
     net = Network.parse(rpc.getblockchaininfo().chain)
     if "txindex" not in rpc.call("getindexinfo"):
         # sync finds confirmed unbonding/slashing/withdrawal txs with getrawtransaction
         raise NodeError(f"{node.datadir}: the node runs without -txindex, which l2kit needs")
-    cov_dir = covenant_dir or default_covenant_dir()
+    cov_dir = where.covenant_dir or default_covenant_dir()
     committee = LocalCommittee.load(cov_dir) if (cov_dir / "committee.json").exists() else None
     params: ParamsSet
-    if params_file is not None:
-        params = load_global_params(params_file)
+    if where.params_file is not None:
+        params = load_global_params(where.params_file)
     elif (cov_dir / PARAMS_FILE).exists():
         params = load_global_params(cov_dir / PARAMS_FILE)
     else:
@@ -111,9 +117,9 @@ def opened(
             f"no params: pass --params or run `l2kit regtest covenant init` ({cov_dir})",
             field="params",
         )
-    tracker = Tracker(db or default_db())
+    tracker = Tracker(where.db or default_db())
     try:
-        life = Lifecycle(rpc, tracker, params, net, committee, rpc.wallet(wallet))
+        life = Lifecycle(rpc, tracker, params, net, committee, rpc.wallet(where.wallet))
         yield Ctx(life, tracker, node)
     finally:
         tracker.close()
@@ -121,7 +127,8 @@ def opened(
 
 
 def common(f: Any) -> Any:
-    """Options every lifecycle command takes."""
+    """Options every lifecycle command takes; the first five arrive as one ``where: Where``."""
+    f = _bundled(f)
     for option in reversed(
         [
             datadir_option,
@@ -150,6 +157,16 @@ def common(f: Any) -> Any:
     ):
         f = option(f)
     return f
+
+
+def _bundled(command: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        where = Where(*(kwargs.pop(k) for k in ("datadir", "wallet", "db", "covenant_dir",
+                                                "params_file")))
+        command(where=where, **kwargs)
+
+    return run
 
 
 if TYPE_CHECKING:  # click >= 8.2 types ParamType as generic; older versions are not subscriptable
@@ -234,11 +251,7 @@ def _human(data: dict[str, Any]) -> None:
 )  # fmt: skip
 @click.option("--nonce", default="", help="Make an otherwise identical request a new stake.")
 def create(
-    datadir: Path | None,
-    wallet: str,
-    db: Path | None,
-    covenant_dir: Path | None,
-    params_file: Path | None,
+    where: Where,
     as_json: bool,
     staker_key_file: Path | None,
     fps: tuple[str, ...],
@@ -261,11 +274,11 @@ def create(
         funding_key = key_path_key(read_secret(key_file, "key-file"))
         funding = f"key:{funding_key.internal.hex()}"
     else:
-        funding = f"wallet:{wallet}"
+        funding = f"wallet:{where.wallet}"
     req = StakeRequest(xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce)
-    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+    with opened(where) as ctx:
         if funding_key is None:
-            _need_wallet(ctx, wallet)
+            _need_wallet(ctx, where.wallet)
         # bad input fails here, before the progress line and before a new key is written
         # (a request already recorded is returned as it is, as Lifecycle.create does)
         if new_key or ctx.tracker.find_by_fingerprint(req.fingerprint(ctx.life.net)) is None:
@@ -327,15 +340,11 @@ def _save_new_key(path: Path, seckey: bytes) -> bytes:
 @click.command("list")
 @common
 def list_(
-    datadir: Path | None,
-    wallet: str,
-    db: Path | None,
-    covenant_dir: Path | None,
-    params_file: Path | None,
+    where: Where,
     as_json: bool,
 ) -> None:
     """Every tracked stake with its state (synced with the chain)."""
-    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+    with opened(where) as ctx:
         rows = [ctx.life.status(s, sync=False) for s in ctx.life.sync()]
 
         def human(data: list[dict[str, Any]]) -> None:
@@ -367,11 +376,7 @@ _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED}
     help="Stop watching after N s (0: never).",
 )  # fmt: skip
 def status(
-    datadir: Path | None,
-    wallet: str,
-    db: Path | None,
-    covenant_dir: Path | None,
-    params_file: Path | None,
+    where: Where,
     as_json: bool,
     txid: str,
     watch: bool,
@@ -379,7 +384,7 @@ def status(
     timeout: float,
 ) -> None:
     """State, confirmations and blocks until withdrawable of one stake."""
-    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+    with opened(where) as ctx:
         stake = ctx.life.get(txid)
         data = ctx.life.status(stake)
         if watch:
@@ -416,18 +421,14 @@ def _watch(
 @staker_key_option
 @click.argument("txid")
 def unbond(
-    datadir: Path | None,
-    wallet: str,
-    db: Path | None,
-    covenant_dir: Path | None,
-    params_file: Path | None,
+    where: Where,
     as_json: bool,
     staker_key_file: Path | None,
     txid: str,
 ) -> None:
     """Unbond early: covenant quorum signatures + staker signature, checked, broadcast."""
     seckey = staker_key(staker_key_file, create=False)
-    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+    with opened(where) as ctx:
         stake = ctx.life.get(txid)  # an unknown txid: one error line, no progress line
         with _working("collecting covenant signatures and broadcasting the unbonding tx"):
             stake = ctx.life.unbond(stake, seckey)
@@ -447,11 +448,7 @@ def unbond(
     help="Refuse a --fee-rate above this (sat/vB).",
 )  # fmt: skip
 def withdraw(
-    datadir: Path | None,
-    wallet: str,
-    db: Path | None,
-    covenant_dir: Path | None,
-    params_file: Path | None,
+    where: Where,
     as_json: bool,
     staker_key_file: Path | None,
     txid: str,
@@ -463,10 +460,10 @@ def withdraw(
     if fee_rate > max_fee_rate:  # the same cap as `create`; bitcoind's own is 10000 sat/vB
         raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
     seckey = staker_key(staker_key_file, create=False)
-    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+    with opened(where) as ctx:
         stake = ctx.life.get(txid)
         if to is None:
-            _need_wallet(ctx, wallet)
+            _need_wallet(ctx, where.wallet)
             assert ctx.life.wallet is not None  # opened() always passes one
             to = str(ctx.life.wallet.call("getnewaddress"))
         stake = ctx.life.withdraw(stake, to, seckey, fee_rate)
@@ -487,11 +484,7 @@ def withdraw(
     show_default=True, help="Slash the staking output or the unbonding output.",
 )  # fmt: skip
 def slash(
-    datadir: Path | None,
-    wallet: str,
-    db: Path | None,
-    covenant_dir: Path | None,
-    params_file: Path | None,
+    where: Where,
     as_json: bool,
     txid: str,
     fp_secret_file: Path,
@@ -499,7 +492,7 @@ def slash(
 ) -> None:
     """Slash with an FP's extracted key: decrypt the covenant adaptor sigs, sign, broadcast."""
     fp_secret = read_secret(fp_secret_file, "fp-secret-file")
-    with opened(datadir, wallet, db, covenant_dir, params_file) as ctx:
+    with opened(where) as ctx:
         stake = ctx.life.slash(ctx.life.get(txid), fp_secret, source)
         emit(ctx.life.status(stake, sync=False), as_json, _human)
 
