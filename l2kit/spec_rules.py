@@ -65,8 +65,6 @@ def stack_problems(s: StackSpec) -> list[str]:
             out.append("miner: needs bitcoind in the same stack")
     if s.electrs is not None:
         out += _needs_unpruned_txindex(s, "electrs")
-        if s.network == "testnet4":  # electrs' --network: mainnet, testnet, regtest, signet
-            out.append("electrs: mempool/electrs has no testnet4 network")
     if s.vigilante is not None:
         v = s.vigilante
         out += _needs_unpruned_txindex(s, "vigilante")

@@ -25,7 +25,6 @@ SUPPORTED = profiles.supported()
 # Workloads (app.kubernetes.io/component) whose images have no contract yet. Only shrinks:
 # an entry that now has a contract fails below; remove it when you add the contract.
 PENDING = {
-    "electrs",  # contracts-core
     "fpd", "eotsd",  # contracts-fp
     "covd", "covenant-signer", "vigilante-reporter", "vigilante-submitter",
     "vigilante-monitor", "vigilante-bstracker",  # contracts-relayers
@@ -320,3 +319,18 @@ def test_probe_script_calling_an_unserved_path_fails() -> None:
     [problem] = _problems(objs)
     assert problem.startswith("babylond: script babylond-ready.sh: /statuz on port 26657: not an "
                               "HTTP path served there")
+
+
+def test_electrs_runs_on_testnet4_and_dials_a_stable_address() -> None:
+    text = profiles.init_spec("bitcoin", "testnet4").replace(
+        "    bitcoind:\n", "    electrs: {}\n    bitcoind:\n", 1)
+    objs = build(text).objects
+    report = check(objs)
+    assert report.problems == [] and "electrs" in report.checked
+    args = _container(objs, "-electrs", "electrs")["args"]
+    assert "--network=testnet4" in args
+    assert "--daemon-rpc-addr=btc-testnet4-bitcoind-0.btc-testnet4.svc:48332" in args
+    svc = _find(objs, "Service", "-bitcoind-0")
+    assert svc["spec"]["type"] == "ClusterIP" and svc["spec"]["publishNotReadyAddresses"]
+    assert svc["spec"]["selector"]["statefulset.kubernetes.io/pod-name"] == \
+        "btc-testnet4-bitcoind-0"

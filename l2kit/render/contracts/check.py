@@ -36,6 +36,7 @@ Obj = dict[str, Any]
 SHELLS = ("/bin/sh", "sh", "/bin/bash", "bash")
 SCRIPT_DIR = "/scripts/"
 RENDER_CONFIG = "render-config.sh"
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 # Env names every container may set although no contract lists them, and why.
 GENERIC_ENV = {
     "HOME": "read by libc / the Go runtime (os.UserHomeDir) for default home and cache dirs",
@@ -569,7 +570,8 @@ def _check_services(pod: _Pod, objs: list[Obj], by_name: dict[str, _Ctx]) -> Non
     for svc in objs:
         if svc.get("kind") != "Service" or svc["metadata"].get("namespace") != pod.namespace:
             continue
-        sel = svc["spec"].get("selector") or {}
+        sel = dict(svc["spec"].get("selector") or {})
+        sel.pop(POD_NAME_LABEL, None)  # set on each pod by the StatefulSet controller
         if not sel or any(pod.labels.get(k) != v for k, v in sel.items()):
             continue
         monitors = [ep for sm in objs if sm.get("kind") == "ServiceMonitor"
