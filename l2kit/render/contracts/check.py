@@ -270,9 +270,13 @@ def _check_env(ctx: _Ctx) -> None:
     for path in _scripts_run(ctx):
         text = ctx.file_at(path) or ""
         known |= set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
+    secret = {e.name: e.provenance for e in ctx.contract.env if e.secret}
     for e in ctx.c.get("env", []):
         if e["name"] not in known:
             ctx.add("env", e["name"], "not read by the component or our script", ctx.ref)
+        elif e["name"] in secret and "secretKeyRef" not in (e.get("valueFrom") or {}):
+            ctx.add("env", e["name"], "a credential: must come from a Secret (secretKeyRef), "
+                    "not a literal", secret[e["name"]])
 
 
 # --- config files -----------------------------------------------------------------------------
