@@ -105,7 +105,7 @@ def test_missing_required_key_fails() -> None:
         cf.model_copy(update={"keys": keys})]})
     problems = _problems(objs, (planted, *(c for c in load_all() if c.component != "bitcoind")))
     assert problems == ["bitcoind: bitcoin.conf: dbcache: missing required key (the loader "
-                        "applies no default) (bitcoin/bitcoin@v31.0:src/node/caches.cpp)"]
+                        "applies no default) (bitcoin/bitcoin@v31.0:src/node/caches.h)"]
 
 
 def test_bad_enum_fails() -> None:
