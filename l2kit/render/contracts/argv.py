@@ -10,8 +10,8 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from l2kit.render.contracts import Command, Subcommand
 
@@ -27,14 +27,22 @@ class Call:
 _FUNC = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*\(\)\s*\{(.*)$")
 
 
-def script_calls(text: str, commands: set[str]) -> Iterator[tuple[str, list[str]]]:
+def script_calls(text: str, commands: set[str]) -> list[tuple[str, list[str]]]:
     """Each call of one of ``commands`` in a shell script: (command, its argument tokens).
 
     A one-line wrapper function ``f() { cmd -a "$@"; }`` makes each ``f -b`` a call
     ``cmd -a -b`` (the wrapper's own line is not a call by itself).
     """
+    return [(name, list(rest)) for name, rest in _script_calls(text, frozenset(commands))]
+
+
+@cache  # the same scripts run in many pods of a fleet
+def _script_calls(text: str, commands: frozenset[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    out: list[tuple[str, tuple[str, ...]]] = []
     aliases: dict[str, tuple[str, list[str]]] = {}
     for line in text.replace("\\\n", " ").splitlines():
+        if not any(n in line for n in (*commands, *aliases)):
+            continue  # shlex is slow: only lines naming a command are split
         func = _FUNC.match(line)
         tokens = _tokens(func.group(2) if func else line)
         for i, tok in enumerate(tokens):
@@ -55,7 +63,8 @@ def script_calls(text: str, commands: set[str]) -> Iterator[tuple[str, list[str]
             if name in aliases:
                 name, head = aliases[name]
                 rest = [*head, *rest]
-            yield name, rest
+            out.append((name, tuple(rest)))
+    return tuple(out)
 
 
 def _tokens(line: str) -> list[str]:
