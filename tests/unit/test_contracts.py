@@ -380,3 +380,9 @@ def test_known_flags_in_any_order_and_form_pass_and_unknown_ones_fail(
     unknown = data.draw(_FLAG.filter(lambda f: f not in flags))
     assert parse_call("d", spec, [*tokens, unknown]).problems == [
         (f"d start {unknown}", "unknown flag", "a/b@v1:main.go")]
+
+
+def test_script_calls_after_shell_keywords_are_found() -> None:
+    text = 'if babylond status --home "$h"; then exit 0; fi\nx=$(timeout 9 babylond version)\n'
+    assert list(script_calls(text, {"babylond"})) == [
+        ("babylond", ["status", "--home", "$h"]), ("babylond", ["version"])]

@@ -15,6 +15,8 @@ from functools import cache
 
 from l2kit.render.contracts import Command, Subcommand
 
+# Words after which a command word starts a call ("timeout 20 cmd": the number is skipped too).
+_CALL_AFTER = {"if", "then", "else", "elif", "do", "while", "until", "exec", "timeout", "command"}
 _PUNCT = {"|", "||", "&&", ";", "&", "(", ")", ">", ">>", "<", "{", "}", "$(", "`", "2>&1", "!"}
 
 
@@ -49,7 +51,7 @@ def _script_calls(text: str, commands: frozenset[str]) -> tuple[tuple[str, tuple
             name = posixpath.basename(tok)
             if name not in commands and name not in aliases:
                 continue
-            if not (i == 0 or tokens[i - 1] in _PUNCT or tokens[i - 1] in ("timeout", "exec")
+            if not (i == 0 or tokens[i - 1] in _PUNCT or tokens[i - 1] in _CALL_AFTER
                     or re.fullmatch(r"\d+", tokens[i - 1])):
                 continue
             rest = []
