@@ -167,7 +167,7 @@ def gadget_btc_auth_problems(stack: StackSpec, objs: list[Obj]) -> list[str]:
         out.append(f"BitcoinRPCUser: must be the rpcauth user {rpc.user}")
     m = re.search(r'^BitcoinRPCPass = "@@(\w+)@@"$', conf, re.M)
     p = pod(objs, "finality-gadget")
-    init = next((c for c in p.get("initContainers", []) if c["name"] == "render-config"), {})
+    init: Obj = next((c for c in p.get("initContainers", []) if c["name"] == "render-config"), {})
     subs = dict(str(a).split("=", 1) for a in init.get("command", [])[4:])
     path = subs.get(m.group(1)) if m else None
     if path is None or secret_file(p, init, path) != (rpc.existing_secret, rpc.password_key):
