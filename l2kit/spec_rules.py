@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from l2kit.babylon_networks import chain_id_problem
 from l2kit.config import BABYLON_NETWORKS, Bitcoind, FleetSpec, StackSpec, is_hex
 
 # Babylon builds whose x/btcstkconsumer serves Query/FinalityProviders, the call the pinned gadget
@@ -184,9 +185,12 @@ def _babylon_rules(s: StackSpec) -> list[str]:
                 f"({btc} != {s.network})"
             )
         elif btc not in BABYLON_NETWORKS:
-            out.append(
-                f"network: Babylon has no {btc} (supported: mainnet, testnet, signet, regtest)"
-            )
+            out.append(f"network: Babylon runs no chain on {btc} (supported: mainnet (bbn-1), "
+                       "signet (bbn-test-6), regtest (private devnets))")
+        elif (why := chain_id_problem(btc, spec.chain_id)) is not None and not (
+            s.rollup is not None and spec.chain_id not in NO_BSN_CHAINS
+        ):  # a rollup needs a private BSN-era chain: _rollup_rules judges it
+            out.append(f"{field}.chainId: {why}")
     if s.babylond is not None:
         if s.network != "regtest":
             out.append("babylond: the local single-node devnet runs on regtest only")
@@ -223,10 +227,11 @@ def _rollup_rules(s: StackSpec) -> list[str]:
             f"{where}: babylond {version} lacks x/btcstkconsumer FinalityProviders, which the "
             "finality gadget queries; use a BSN-era build such as v4.0.0-snapshot.250522"
         )
-    if s.network == "mainnet" and not r.acknowledge_experimental:
+    if s.network != "regtest" and not r.acknowledge_experimental:
         out.append(
-            "rollup.acknowledgeExperimental: must be true on network mainnet (the finality "
-            "gadget is a proof of concept upstream, not for production)"
+            f"rollup.acknowledgeExperimental: must be true on network {s.network}: Babylon's "
+            "public chain there has no BSN registration, so the rollup needs a private BSN-era "
+            "chain, and the finality gadget is a proof of concept upstream"
         )
     return out
 

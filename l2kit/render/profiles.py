@@ -6,6 +6,7 @@ result always parses with :func:`l2kit.config.parse_spec` (checked by the tests)
 
 from __future__ import annotations
 
+from l2kit.babylon_networks import BABYLOND_VERSION, DEVNET_CHAIN_ID, PUBLIC
 from l2kit.errors import InputError
 
 PROFILES = ("devnet", "bitcoin", "finality-provider", "rollup")
@@ -29,10 +30,11 @@ def check(profile: str, network: str) -> None:
     if profile in _NEEDS_BABYLON and network == "testnet4":
         raise InputError(f"profile {profile} includes Babylon, which has no testnet4 "
                          "(use signet, regtest or mainnet)", field="--network")
-    if profile == "rollup" and network == "mainnet":
-        raise InputError("the rollup profile is experimental and Babylon mainnet has no BSN "
-                         "registration; start from regtest or signet (a mainnet spec needs "
-                         "rollup.acknowledgeExperimental: true, set by hand)", field="--network")
+    if profile == "rollup" and network != "regtest":
+        raise InputError(f"the rollup profile is experimental and Babylon's {network} chain has "
+                         "no BSN registration; start from regtest (a private BSN-era chain on "
+                         f"{network} needs rollup.acknowledgeExperimental: true, set by hand)",
+                         field="--network")
 
 
 def init_spec(profile: str, network: str | None = None) -> str:
@@ -49,7 +51,7 @@ def init_spec(profile: str, network: str | None = None) -> str:
     elif profile == "bitcoin":
         parts += [_secrets(name, rpc=True), _bitcoind(3, net)]
     elif profile == "finality-provider":
-        parts += [_secrets(name, eots=True), _chain(net, "v4.2.0"), _fp(name)]
+        parts += [_secrets(name, eots=True), _chain(net, BABYLOND_VERSION), _fp(name)]
     else:
         parts[0] = _EXPERIMENTAL + parts[0]
         parts += [_secrets(name, rpc=True, rollup=True), _bitcoind(1, net), _BSN_CHAIN,
@@ -90,6 +92,8 @@ def _stack(name: str, net: str) -> str:
   - name: {name}                 # prefix of every object name; label l2kit.io/stack
     namespace: {name}            # namespace the stack is rendered into
     network: {net}               # mainnet | testnet (testnet3) | testnet4 | signet | regtest
+    registry: null               # e.g. docker.io or a mirror host[:port]/path; prefixed to
+                                 # every image naming no registry (images may pin @sha256:)
     monitoring:
       namespace: monitoring      # Prometheus' namespace: the only one allowed to scrape
       serviceMonitors: true      # Prometheus Operator ServiceMonitors per component
@@ -179,7 +183,7 @@ _ELECTRS = """\
 
 _BABYLOND = """\
     babylond:                    # single validator initialised by `babylond testnet --v 1`
-      image: babylonlabs/babylond:v4.2.0
+      image: babylonlabs/babylond:v4.2.7
       chainId: chain-test
       epochInterval: 10
       btcNetwork: null           # null: the stack's network (must be equal when set)
@@ -194,9 +198,12 @@ _BABYLOND = """\
 
 
 def _chain(net: str, version: str) -> str:
+    public = PUBLIC.get(net)
+    chain_id = public.chain_id if public else DEVNET_CHAIN_ID
+    where = f"Babylon's public {net} chain" if public else "your private regtest devnet"
     return f"""\
-    babylonChain:                # an existing Babylon chain (its BTC network must be {net})
-      chainId: bbn-{net}-1
+    babylonChain:                # an existing Babylon chain: {where}
+      chainId: {chain_id}
       rpcAddr: http://babylond.babylon.svc:26657
       grpcAddr: http://babylond.babylon.svc:9090
       version: {version}
@@ -206,8 +213,8 @@ def _chain(net: str, version: str) -> str:
 def _covenant(name: str) -> str:
     return f"""\
     covenant:                    # covd + covenant-signer (signer unlocked after start)
-      emulatorImage: babylonlabs/covenant-emulator:v0.16.0
-      signerImage: babylonlabs/covenant-signer:v0.16.0
+      emulatorImage: babylonlabs/covenant-emulator:v0.16.1
+      signerImage: babylonlabs/covenant-signer:v0.16.1
       keyring: {{existingSecret: {name}-covd-keyring, keyName: covenant}}
       signerKeyring: {{existingSecret: {name}-signer-keyring, keyName: signer}}
       resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit
@@ -217,7 +224,7 @@ def _covenant(name: str) -> str:
 def _fp(name: str) -> str:
     return f"""\
     finalityProvider:            # fpd + eotsd (metrics rebound to 0.0.0.0)
-      image: babylonlabs/finality-provider:v2.0.1
+      image: babylonlabs/finality-provider:v2.0.2
       keyring: {{existingSecret: {name}-fpd-keyring, keyName: finality-provider}}
       eotsKeyring: {{existingSecret: {name}-eotsd-keyring}}   # eotsd keyring-test files
       storage: {{size: 5Gi, storageClass: null, snapshot: null}}   # one DB volume per daemon
@@ -228,7 +235,7 @@ def _fp(name: str) -> str:
 def _vigilante(name: str) -> str:
     return f"""\
     vigilante:                   # one StatefulSet per role
-      image: babylonlabs/vigilante:v0.24.1
+      image: babylonlabs/vigilante:v0.24.3
       roles: [reporter, submitter, monitor, bstracker]
       keyring: {{existingSecret: {name}-vigilante-keyring, keyName: vigilante}}
       genesisConfigMap: null     # null: monitor fetches genesis.json from Babylon RPC
@@ -238,7 +245,7 @@ def _vigilante(name: str) -> str:
 
 
 _BSN_CHAIN = """\
-    babylonChain:                # a BSN-era Babylon chain you run (x/btcstkconsumer + CosmWasm)
+    babylonChain:                # a private BSN-era Babylon devnet (x/btcstkconsumer + CosmWasm)
       chainId: bsn-devnet-1      # not bbn-1 / bbn-test-6: they have no BSN registration
       rpcAddr: http://babylond.babylon.svc:26657
       grpcAddr: http://babylond.babylon.svc:9090

@@ -28,6 +28,7 @@ import yaml
 from l2kit.config import StackSpec, parse_spec
 from l2kit.render import profiles
 from l2kit.render.build import build
+from l2kit.render.contracts.check import check
 
 Obj = dict[str, Any]
 CONTRACTS = Path(__file__).resolve().parents[2] / "l2kit" / "render" / "contracts"
@@ -45,13 +46,15 @@ def contract(component: str) -> Obj:
 
 
 def rollup_specs() -> dict[str, str]:
-    """The rollup profile on every network it runs on (mainnet only when acknowledged)."""
+    """The rollup profile on every network Babylon has: regtest as `l2kit init` writes it;
+    signet and mainnet against a private BSN-era chain, acknowledged as experimental."""
     specs = {net: profiles.init_spec("rollup", net) for p, net in profiles.supported()
              if p == "rollup"}
-    data = yaml.safe_load(profiles.init_spec("rollup"))
-    data["stacks"][0].update(network="mainnet", name="rollup-mainnet", namespace="rollup-mainnet")
-    data["stacks"][0]["rollup"]["acknowledgeExperimental"] = True
-    specs["mainnet"] = yaml.safe_dump(data)
+    for net in ("signet", "mainnet"):
+        data = yaml.safe_load(profiles.init_spec("rollup"))
+        data["stacks"][0].update(network=net, name=f"rollup-{net}", namespace=f"rollup-{net}")
+        data["stacks"][0]["rollup"]["acknowledgeExperimental"] = True
+        specs[net] = yaml.safe_dump(data)
     return specs
 
 
@@ -193,6 +196,16 @@ def geth_init_problems(objs: list[Obj]) -> list[str]:
 
 
 @pytest.mark.parametrize("network", sorted(SPECS))
+def test_rollup_meets_its_contracts_on_every_network(network: str) -> None:
+    # test_contracts.py covers the `l2kit init` specs (regtest); these add signet and mainnet.
+    report = check(list(rendered(network)[1]))
+    assert [str(p) for p in report.problems] == []
+    assert {"op-geth", "op-node", "finality-gadget"} <= set(report.checked)
+    assert not [k for k in report.uncovered if k.split("/")[0] in
+                ("op-geth", "op-node", "finality-gadget")]
+
+
+@pytest.mark.parametrize("network", sorted(SPECS))
 def test_rollup_wiring_holds(network: str) -> None:
     stack, objs = objects(network)
     assert op_node_start_problems(objs) == []
@@ -235,7 +248,7 @@ def test_jwt_outside_the_secret_is_found() -> None:
 
 
 def test_engine_on_the_wrong_port_is_found() -> None:
-    stack, objs = objects("signet")
+    stack, objs = objects("mainnet")
     c = main_container(objs, "op-node")
     c["args"] = [re.sub(r":8551$", ":8545", a) if a.startswith("--l2=") else a for a in c["args"]]
     problems = engine_auth_problems(stack, objs)

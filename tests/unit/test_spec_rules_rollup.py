@@ -66,17 +66,29 @@ def test_other_profiles_carry_no_notice(profile: str,
     assert code == 0 and err == "" and "EXPERIMENTAL" not in out
 
 
-def test_init_refuses_rollup_on_mainnet(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["init", "--profile", "rollup", "--network", "mainnet"], capsys)
+@pytest.mark.parametrize("network", ["signet", "mainnet"])
+def test_init_writes_rollup_for_regtest_only(network: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["init", "--profile", "rollup", "--network", network], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("error: --network: the rollup profile is "
                                                     "experimental")
+    assert ("rollup", network) not in profiles.supported()
 
 
-@pytest.mark.parametrize("network", ["regtest", "signet"])
+def acknowledged(network: str) -> Obj:
+    """The init spec moved to ``network`` with its private BSN-era chain, acknowledged."""
+    data = rollup_spec()
+    stack(data)["network"] = network
+    stack(data)["rollup"]["acknowledgeExperimental"] = True
+    return data
+
+
+@pytest.mark.parametrize("network", ["regtest", "signet", "mainnet"])
 def test_render_warns_but_renders(network: str, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = render(rollup_spec(network), tmp_path, capsys)
+    data = rollup_spec() if network == "regtest" else acknowledged(network)
+    code, out, err = render(data, tmp_path, capsys)
     assert code == 0 and "wrote" in out
     warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert warnings == [line for line in err.splitlines() if line]
@@ -90,10 +102,12 @@ def test_validate_warns_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 0 and err.startswith("warning: stacks.0.rollup: experimental")
 
 
-@pytest.mark.parametrize("chain_id", sorted(NO_BSN_CHAINS))
-def test_refuses_public_chains_without_bsn(chain_id: str, tmp_path: Path,
+@pytest.mark.parametrize(("chain_id", "network"), [("bbn-1", "mainnet"),
+                                                   ("bbn-test-6", "signet")])
+def test_refuses_public_chains_without_bsn(chain_id: str, network: str, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    data = rollup_spec("signet")
+    assert chain_id in NO_BSN_CHAINS
+    data = acknowledged(network)
     stack(data)["babylonChain"]["chainId"] = chain_id
     line = refused(data, tmp_path, capsys)
     assert line.startswith(f"stacks.0.babylonChain.chainId: {chain_id} (")
@@ -109,16 +123,29 @@ def test_bbn1_on_mainnet_is_refused_even_when_acknowledged(
     assert refused(data, tmp_path, capsys).startswith("stacks.0.babylonChain.chainId: bbn-1 ")
 
 
-def test_mainnet_needs_the_acknowledgement(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
-    data = rollup_spec("regtest")
-    stack(data)["network"] = "mainnet"
+@pytest.mark.parametrize("network", ["signet", "mainnet"])
+def test_public_btc_networks_need_the_acknowledgement(
+        network: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = acknowledged(network)
+    stack(data)["rollup"]["acknowledgeExperimental"] = False
     assert refused(data, tmp_path, capsys) == (
-        "stacks.0.rollup.acknowledgeExperimental: must be true on network mainnet (the finality "
-        "gadget is a proof of concept upstream, not for production)")
-    stack(data)["rollup"]["acknowledgeExperimental"] = True
-    code, _, err = render(data, tmp_path, capsys)
-    assert code == 0 and "warning: stacks.0.rollup: experimental" in err
+        f"stacks.0.rollup.acknowledgeExperimental: must be true on network {network}: Babylon's "
+        "public chain there has no BSN registration, so the rollup needs a private BSN-era "
+        "chain, and the finality gadget is a proof of concept upstream")
+
+
+def test_without_rollup_a_private_chain_on_signet_is_still_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the exemption from Babylon's public chain ids is the rollup's alone
+    data = acknowledged("signet")
+    del stack(data)["rollup"]
+    for key in ("jwt", "l1", "sequencer"):
+        del stack(data)["secrets"][key]
+    stack(data)["finalityProvider"] = yaml.safe_load(
+        profiles.init_spec("finality-provider", "signet"))["stacks"][0]["finalityProvider"]
+    stack(data)["secrets"]["eotsHmac"] = {"existingSecret": "h"}
+    assert refused(data, tmp_path, capsys).startswith(
+        "stacks.0.babylonChain.chainId: Babylon's signet chain is bbn-test-6")
 
 
 @pytest.mark.parametrize("version", ["v3.0.0-rc.3", "v3.0.0-snapshot.250805",
