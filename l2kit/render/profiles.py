@@ -256,7 +256,10 @@ _ROLLUP = """\
     rollup:                      # EXPERIMENTAL: op-geth + op-node (Babylon fork) + finality gadget
       acknowledgeExperimental: false   # must be true on mainnet: the gadget is a proof of concept
       chainId: 706114
-      rollupConfigMap: {stack}-rollup-config   # keys genesis.json, rollup.json
+      # keys genesis.json, rollup.json, both from the fork's `op-node genesis l2` (op-node rejects
+      # unknown rollup.json fields); rollup.json's babylon_finality_gadget_rpc must be
+      # {stack}-finality-gadget:50051 (the gadget's gRPC Service)
+      rollupConfigMap: {stack}-rollup-config
       fgContractAddress: bbn1ghd753shjuwexxywmgs4xz7x2q732vcnkm6h2pyv9s6ah3hylvrqxxvh0f
       sequencer: true
       storage: {{size: 100Gi, storageClass: null, snapshot: null}}   # op-geth datadir
