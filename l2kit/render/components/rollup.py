@@ -102,7 +102,9 @@ def _op_geth(stack: StackSpec, sb: StackBuilder, r: Rollup, rollup_vol: Obj, jwt
             # No engine (geth serves it only on the JWT-authenticated authrpc port) and no debug
             # (debug_setHead rewinds the chain) on a port open to every pod.
             "--http.api=web3,eth,txpool,net", "--http.vhosts=*",
-            "--ws", "--ws.addr=0.0.0.0", f"--ws.port={GETH_WS}", "--syncmode=full",
+            # the same APIs on ws (geth's ws default is net,web3: no eth_subscribe)
+            "--ws", "--ws.addr=0.0.0.0", f"--ws.port={GETH_WS}", "--ws.api=web3,eth,txpool,net",
+            "--syncmode=full",
             "--nodiscover", "--maxpeers=0", f"--networkid={r.chain_id}",
             "--authrpc.addr=0.0.0.0", f"--authrpc.port={GETH_AUTH}", "--authrpc.vhosts=*",
             "--authrpc.jwtsecret=/secrets/jwt/jwt.hex", "--gcmode=archive",
