@@ -359,7 +359,7 @@ class Vigilante(_Model):
 
 
 class Rollup(_Model):
-    """OP-stack L2 (op-geth, op-node) with Babylon's finality gadget (opfgd)."""
+    """Experimental: OP-stack L2 (op-geth, op-node) with Babylon's finality gadget (opfgd)."""
 
     op_geth_image: Image = Field(
         default="us-docker.pkg.dev/oplabs-tools-artifacts/images/op-geth:v1.101408.0",
@@ -378,6 +378,10 @@ class Rollup(_Model):
     )
     fg_contract_address: str = Field(pattern=r"^bbn1[0-9a-z]+$", description="Contract.")
     sequencer: bool = Field(default=True, description="Run op-node as sequencer.")
+    acknowledge_experimental: bool = Field(
+        default=False,
+        description="I know the finality gadget is a proof of concept (required on mainnet).",
+    )
     storage: Storage = Field(default_factory=Storage, description="Data volumes.")
     resources: Resources = Field(default_factory=Resources, description="Resources.")
 

@@ -12,10 +12,26 @@ from collections import Counter
 from l2kit.babylon_networks import chain_id_problem
 from l2kit.config import BABYLON_NETWORKS, Bitcoind, FleetSpec, StackSpec, is_hex
 
-# The OP-stack finality gadget needs x/btcstkconsumer + CosmWasm (BSN era). Present in the
-# v3.0.0-snapshot.* and v4.0.0-snapshot.* builds (and commit 076f27d used by BRID), absent
-# from v4.0.0-rc.0, v4.0.0, v4.2.x, v4.3.x (components.md §6).
-_GADGET_COMPATIBLE = re.compile(r"^(v3\.0\.0-snapshot\.|v4\.0\.0-snapshot\.|076f27d)")
+# Babylon builds whose x/btcstkconsumer serves Query/FinalityProviders, the call the pinned gadget
+# makes to find the rollup's FPs (finality-gadget@ac0ac99:bbnclient/bbnclient.go#L31); read at
+# babylonlabs-io/babylon@<tag>:proto/babylon/btcstkconsumer/v1/query.proto (`rpc
+# FinalityProviders`). It is gone from v3.0.0-rc.*, from every v3.0.0-snapshot after 250701, from
+# v4.0.0-snapshot.250925 and v4.0.0-rc.0 on, and no release that bbn-1 or bbn-test-6 ever ran
+# (v1.0.1 ... v4.3.1) has the module at all. 076f27d is the commit babylon-rollup-integration-
+# deployment pins.
+GADGET_BABYLON_BUILDS = frozenset({
+    "euphrates-0.1.0-rc.0", "euphrates-0.1.0-rc.1", "euphrates-0.1.0-rc.2", "euphrates-0.1.0-rc.3",
+    "euphrates-0.1.0", "euphrates-0.2.0-rc.0", "euphrates-0.3.0-rc.0", "euphrates-0.4.0-rc.0",
+    "euphrates-0.4.0-rc.1", "euphrates-0.4.0.rc.1", "euphrates-0.5.0-rc.0",
+    "v1.99.0-devnet.6", "v1.99.0-devnet.6-2", "v1.99.0-devnet.6-3", "v1.99.0-devnet.6-4",
+    "v1.99.0-snapshot.250131", "v1.99.0-snapshot.250211", "v1.99.0-snapshot.250319",
+    "v1.99.0-snapshot.250326", "v1.99.0-snapshot.250505",
+    "v3.0.0-snapshot.250701", "v4.0.0-snapshot.250522", "076f27d",
+})
+# Public Babylon chains without BSN registration, so without rollup BTC finality: Genesis mainnet
+# (v1 -> v4.2 upgrades) and the current testnet (v2.3.1 -> v4.x), babylonlabs-io/networks@05db270:
+# bbn-1/network-artifacts/upgrades/README.md, bbn-test-6/README.md.
+NO_BSN_CHAINS = {"bbn-1": "Babylon Genesis mainnet", "bbn-test-6": "the Babylon testnet"}
 
 # bitcoin.conf options l2kit computes itself; extraConfig must not override them.
 _MANAGED_CONF = frozenset(
@@ -39,7 +55,8 @@ def babylon_version(stack: StackSpec) -> str | None:
 
 
 def gadget_compatible(version: str) -> bool:
-    return bool(_GADGET_COMPATIBLE.match(version))
+    # a commit may be given in full: 076f27d...
+    return version in GADGET_BABYLON_BUILDS or version.startswith("076f27d")
 
 
 def fleet_problems(fleet: FleetSpec) -> list[str]:
@@ -78,16 +95,7 @@ def stack_problems(s: StackSpec) -> list[str]:
         if comp is not None and comp.storage.snapshot is not None:
             out.append(f"{field}.storage.snapshot: one snapshot cannot seed several volumes "
                        "(each daemon has its own); restore those PVCs by hand")
-    if s.rollup is not None:
-        if s.bitcoind is None:
-            out.append("rollup: the finality gadget needs bitcoind in the same stack")
-        version = babylon_version(s)
-        if version is not None and not gadget_compatible(version):
-            where = "babylond.image" if s.babylond is not None else "babylonChain.version"
-            out.append(
-                f"{where}: babylond {version} lacks x/btcstkconsumer; the rollup finality "
-                "gadget needs a BSN-era build (v3.0.0-snapshot.*, v4.0.0-snapshot.*)"
-            )
+    out += _rollup_rules(s)
     return out
 
 
@@ -179,7 +187,9 @@ def _babylon_rules(s: StackSpec) -> list[str]:
         elif btc not in BABYLON_NETWORKS:
             out.append(f"network: Babylon runs no chain on {btc} (supported: mainnet (bbn-1), "
                        "signet (bbn-test-6), regtest (private devnets))")
-        elif (why := chain_id_problem(btc, spec.chain_id)) is not None:
+        elif (why := chain_id_problem(btc, spec.chain_id)) is not None and not (
+            s.rollup is not None and spec.chain_id not in NO_BSN_CHAINS
+        ):  # a rollup needs a private BSN-era chain: _rollup_rules judges it
             out.append(f"{field}.chainId: {why}")
     if s.babylond is not None:
         if s.network != "regtest":
@@ -198,3 +208,46 @@ def _babylon_rules(s: StackSpec) -> list[str]:
         if len(set(pks)) != len(pks):  # validateCovenantPks: "duplicate covenant key"
             out.append("babylond.covenantPks: must not repeat a key")
     return out
+
+
+def _rollup_rules(s: StackSpec) -> list[str]:
+    """What cannot work for the experimental rollup profile (issue #10 section 5)."""
+    r = s.rollup
+    if r is None:
+        return []
+    out = []
+    if s.bitcoind is None:
+        out.append("rollup: the finality gadget needs bitcoind in the same stack")
+    chain = s.babylon_chain
+    if chain is not None and chain.chain_id in NO_BSN_CHAINS:
+        # One line: nothing else matters when the chain has no BSN registration at all.
+        out.append(
+            f"babylonChain.chainId: {chain.chain_id} ({NO_BSN_CHAINS[chain.chain_id]}) has no BSN "
+            "registration, so rollup BTC finality cannot work against it; point babylonChain at "
+            "a BSN-era Babylon chain you run"
+        )
+        return out
+    version = babylon_version(s)
+    if version is not None and not gadget_compatible(version):
+        where = "babylond.image" if s.babylond is not None else "babylonChain.version"
+        out.append(
+            f"{where}: babylond {version} lacks x/btcstkconsumer FinalityProviders, which the "
+            "finality gadget queries; use a BSN-era build such as v4.0.0-snapshot.250522"
+        )
+    if s.network != "regtest" and not r.acknowledge_experimental:
+        out.append(
+            f"rollup.acknowledgeExperimental: must be true on network {s.network}: Babylon's "
+            "public chain there has no BSN registration, so the rollup needs a private BSN-era "
+            "chain, and the finality gadget is a proof of concept upstream"
+        )
+    return out
+
+
+def experimental_notices(fleet: FleetSpec) -> list[str]:
+    """Warnings (not errors) for parts of a valid spec that are experimental."""
+    return [
+        f"stacks.{i}.rollup: experimental: Babylon's OP-stack finality gadget is a proof of "
+        "concept upstream and BSN registration, which rollup BTC finality needs, is not on "
+        "Babylon mainnet (bbn-1)"
+        for i, stack in enumerate(fleet.stacks) if stack.rollup is not None
+    ]

@@ -14,12 +14,13 @@ from typing import Any
 import click
 
 from l2kit.cli.output import emit, json_option
-from l2kit.config import SECRET_KEYS, to_camel
+from l2kit.config import SECRET_KEYS, FleetSpec, to_camel
 from l2kit.errors import InputError, RenderError
 from l2kit.render import build as pipeline
 from l2kit.render import manifests, profiles
 from l2kit.render.checks import declared_refs
 from l2kit.render.manifests import dump_yaml
+from l2kit.spec_rules import experimental_notices
 
 
 def _read(spec: str) -> str:
@@ -37,8 +38,17 @@ def _read(spec: str) -> str:
 @click.option("--network", "-n", type=click.Choice(profiles.INIT_NETWORKS), default=None,
               help="Bitcoin network (default: regtest; finality-provider: signet).")
 def init_cmd(profile: str, network: str | None) -> None:
-    """Print a complete, commented stack spec for PROFILE."""
-    click.echo(profiles.init_spec(profile, network), nl=False)
+    """Print a complete, commented stack spec for PROFILE (rollup: experimental)."""
+    text = profiles.init_spec(profile, network)
+    if profile == "rollup":
+        click.echo(f"warning: {profiles.EXPERIMENTAL_NOTICE}", err=True)
+    click.echo(text, nl=False)
+
+
+def _warn_experimental(fleet: FleetSpec) -> None:
+    """One ``warning:`` line on stderr per experimental part of a valid spec (not an error)."""
+    for line in experimental_notices(fleet):
+        click.echo(f"warning: {line}", err=True)
 
 
 @click.command("render")
@@ -50,6 +60,7 @@ def init_cmd(profile: str, network: str | None) -> None:
 def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) -> None:
     """Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml)."""
     result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
+    _warn_experimental(result.fleet)
     if output == "-":
         click.echo(manifests.to_stream(result.objects), nl=False)
         return
@@ -82,6 +93,7 @@ def validate_cmd(spec: str, as_json: bool) -> None:
 
     SPEC is a file or - for stdin. Problems: one `error:` line each on stderr, exit 2."""
     result = pipeline.build(_read(spec))
+    _warn_experimental(result.fleet)
     problems = pipeline.schema_problems(result.objects)
     if problems:
         # one self-contained line per problem: "schema: Kind/name: path: rule"

@@ -30,6 +30,11 @@ def check(profile: str, network: str) -> None:
     if profile in _NEEDS_BABYLON and network == "testnet4":
         raise InputError(f"profile {profile} includes Babylon, which has no testnet4 "
                          "(use signet, regtest or mainnet)", field="--network")
+    if profile == "rollup" and network != "regtest":
+        raise InputError(f"the rollup profile is experimental and Babylon's {network} chain has "
+                         "no BSN registration; start from regtest (a private BSN-era chain on "
+                         f"{network} needs rollup.acknowledgeExperimental: true, set by hand)",
+                         field="--network")
 
 
 def init_spec(profile: str, network: str | None = None) -> str:
@@ -48,10 +53,28 @@ def init_spec(profile: str, network: str | None = None) -> str:
     elif profile == "finality-provider":
         parts += [_secrets(name, eots=True), _chain(net, BABYLOND_VERSION), _fp(name)]
     else:
-        parts += [_secrets(name, rpc=True, rollup=True), _bitcoind(1, net),
-                  _chain(net, "v4.0.0-snapshot.250522"), _ROLLUP.format(stack=name)]
+        parts[0] = _EXPERIMENTAL + parts[0]
+        parts += [_secrets(name, rpc=True, rollup=True), _bitcoind(1, net), _BSN_CHAIN,
+                  _ROLLUP.format(stack=name)]
     return "".join(parts)
 
+
+# Printed at the top of `l2kit init --profile rollup` (and, shorter, on stderr).
+EXPERIMENTAL_NOTICE = (
+    "the rollup profile is EXPERIMENTAL: Babylon's OP-stack finality gadget is a proof of "
+    "concept upstream, and BSN registration, which rollup BTC finality needs, is not on Babylon "
+    "mainnet (bbn-1) or its testnet (bbn-test-6)"
+)
+
+
+_EXPERIMENTAL = """\
+# EXPERIMENTAL. Babylon's OP-stack finality gadget (babylonlabs-io/finality-gadget, renamed
+# rollup-finality-gadget) is a proof of concept upstream ("NOT FOR PRODUCTION USE"), and BSN
+# registration, which rollup BTC finality needs, is not on Babylon mainnet (bbn-1) or the
+# testnet (bbn-test-6): no release they run has x/btcstkconsumer. This spec needs a BSN-era
+# Babylon chain that you run yourself; `l2kit render` warns on every use and refuses bbn-1,
+# bbn-test-6 and non-BSN babylond versions.
+"""
 
 _HEADER = """\
 # l2kit stack spec: profile {profile}, bitcoin network {network}.
@@ -226,10 +249,22 @@ def _vigilante(name: str) -> str:
 """
 
 
+_BSN_CHAIN = """\
+    babylonChain:                # a private BSN-era Babylon devnet (x/btcstkconsumer + CosmWasm)
+      chainId: bsn-devnet-1      # not bbn-1 / bbn-test-6: they have no BSN registration
+      rpcAddr: http://babylond.babylon.svc:26657
+      grpcAddr: http://babylond.babylon.svc:9090
+      version: v4.0.0-snapshot.250522   # a build whose x/btcstkconsumer the gadget can query
+"""
+
 _ROLLUP = """\
-    rollup:                      # op-geth + op-node (Babylon fork) + finality gadget
+    rollup:                      # EXPERIMENTAL: op-geth + op-node (Babylon fork) + finality gadget
+      acknowledgeExperimental: false   # must be true on mainnet: the gadget is a proof of concept
       chainId: 706114
-      rollupConfigMap: {stack}-rollup-config   # keys genesis.json, rollup.json
+      # keys genesis.json, rollup.json, both from the fork's `op-node genesis l2` (op-node rejects
+      # unknown rollup.json fields); rollup.json's babylon_finality_gadget_rpc must be
+      # {stack}-finality-gadget:50051 (the gadget's gRPC Service)
+      rollupConfigMap: {stack}-rollup-config
       fgContractAddress: bbn1ghd753shjuwexxywmgs4xz7x2q732vcnkm6h2pyv9s6ah3hylvrqxxvh0f
       sequencer: true
       storage: {{size: 100Gi, storageClass: null, snapshot: null}}   # op-geth datadir

@@ -29,7 +29,6 @@ PENDING = {
     "fpd", "eotsd",  # contracts-fp
     "covd", "covenant-signer", "vigilante-reporter", "vigilante-submitter",
     "vigilante-monitor", "vigilante-bstracker",  # contracts-relayers
-    "op-geth", "op-node", "finality-gadget",  # contracts-rollup
 }
 
 

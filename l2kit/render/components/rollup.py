@@ -1,4 +1,7 @@
-"""OP-stack rollup: op-geth, op-node (Babylon fork) and the finality gadget opfgd.
+"""OP-stack rollup (experimental): op-geth, op-node (Babylon fork) and the finality gadget opfgd.
+
+Every flag, env var, config key, port and path here is checked against the components' config
+contracts (``l2kit/render/contracts/{op-geth,op-node,finality-gadget}.yaml``).
 
 op-node learns the gadget address from rollup.json (``babylon_finality_gadget_rpc``), which
 comes with genesis.json from the ``rollupConfigMap`` the user provides; a down gadget halts
@@ -96,8 +99,12 @@ def _op_geth(stack: StackSpec, sb: StackBuilder, r: Rollup, rollup_vol: Obj, jwt
         "name": comp, "image": r.op_geth_image, "command": ["geth"],
         "args": [
             "--datadir=/db", "--http", "--http.addr=0.0.0.0", f"--http.port={GETH_HTTP}",
-            "--http.api=web3,debug,eth,txpool,net,engine", "--http.vhosts=*",
-            "--ws", "--ws.addr=0.0.0.0", f"--ws.port={GETH_WS}", "--syncmode=full",
+            # No engine (geth serves it only on the JWT-authenticated authrpc port) and no debug
+            # (debug_setHead rewinds the chain) on a port open to every pod.
+            "--http.api=web3,eth,txpool,net", "--http.vhosts=*",
+            # the same APIs on ws (geth's ws default is net,web3: no eth_subscribe)
+            "--ws", "--ws.addr=0.0.0.0", f"--ws.port={GETH_WS}", "--ws.api=web3,eth,txpool,net",
+            "--syncmode=full",
             "--nodiscover", "--maxpeers=0", f"--networkid={r.chain_id}",
             "--authrpc.addr=0.0.0.0", f"--authrpc.port={GETH_AUTH}", "--authrpc.vhosts=*",
             "--authrpc.jwtsecret=/secrets/jwt/jwt.hex", "--gcmode=archive",
@@ -139,8 +146,10 @@ def _op_node(stack: StackSpec, sb: StackBuilder, r: Rollup, rollup_vol: Obj, jwt
     args = [
         f"--l2=http://{pod0_host(stack, 'op-geth')}:{GETH_AUTH}",
         "--l2.jwt-secret=/secrets/jwt/jwt.hex", "--rollup.config=/rollup/rollup.json",
-        "--rpc.addr=0.0.0.0", f"--rpc.port={NODE_RPC}", "--rpc.enable-admin",
-        "--p2p.disable", "--safedb.path=/db", "--metrics.enabled",
+        # No --rpc.enable-admin: the admin API (stop/start sequencer) has no authentication and
+        # the RPC port is open to every pod.
+        "--rpc.addr=0.0.0.0", f"--rpc.port={NODE_RPC}",
+        "--p2p.disable", "--safedb.path=/db/safedb", "--metrics.enabled",
         "--metrics.addr=0.0.0.0", f"--metrics.port={NODE_METRICS}",
     ]
     if r.sequencer and seq is not None:
@@ -211,5 +220,7 @@ def _gadget(stack: StackSpec, sb: StackBuilder, r: Rollup, ns: str) -> None:
         ports=[Port("grpc", GADGET_GRPC), Port("http", GADGET_HTTP)],
         ingress=[Ingress((GADGET_GRPC, GADGET_HTTP), from_components=("op-node",)),
                  Ingress((GADGET_HTTP,), from_monitoring=True)],
-        metrics_port="http", egress_external=stack.babylon_chain is not None,
+        # No ServiceMonitor: opfgd at the pinned commit serves no /metrics (its contract);
+        # the l2kit monitor probes /health and /v1/chainSyncStatus instead.
+        egress_external=stack.babylon_chain is not None,
     ), ns)
