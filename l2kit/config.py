@@ -293,10 +293,11 @@ class Covenant(_Model):
     """Covenant emulator (covd) and its remote signer."""
 
     emulator_image: Image = Field(
-        default="babylonlabs/covenant-emulator:v0.16.0", description="covd."
+        default="babylonlabs/covenant-emulator:v0.16.1",
+        description="covd (also computes the signer's unlock HMAC: its image has openssl).",
     )
     signer_image: Image = Field(
-        default="babylonlabs/covenant-signer:v0.16.0", description="Signer."
+        default="babylonlabs/covenant-signer:v0.16.1", description="Signer."
     )
     keyring: KeyringRef = Field(description="covd's Babylon account keyring (fee payer).")
     signer_keyring: KeyringRef = Field(description="Signer's covenant BTC key keyring.")
@@ -314,6 +315,9 @@ class FinalityProvider(_Model):
 
 
 VigilanteRole = Literal["reporter", "submitter", "monitor", "bstracker"]
+# vigilante has no "info": CommonConfig.Validate() accepts only these
+# (babylonlabs-io/vigilante@v0.24.3:config/common.go#L45).
+VigilanteLogLevel = Literal["debug", "warn", "error", "panic", "fatal"]
 
 
 def _all_roles() -> list[VigilanteRole]:
@@ -323,9 +327,17 @@ def _all_roles() -> list[VigilanteRole]:
 class Vigilante(_Model):
     """Vigilante daemons, one StatefulSet per role."""
 
-    image: Image = Field(default="babylonlabs/vigilante:v0.24.1", description="Image.")
+    image: Image = Field(default="babylonlabs/vigilante:v0.24.3", description="Image.")
     roles: list[VigilanteRole] = Field(default_factory=_all_roles, description="Roles to run.")
     keyring: KeyringRef = Field(description="Vigilante's funded Babylon account keyring.")
+    log_level: VigilanteLogLevel = Field(
+        default="debug", description="common.log-level (vigilante has no 'info' level)."
+    )
+    submitter_address: str | None = Field(
+        default=None,
+        pattern=r"^bbn1[02-9ac-hj-np-z]{38,58}$",
+        description="bbn1 address credited in submitted checkpoints (submitter role).",
+    )
     genesis_config_map: ObjectName | None = Field(
         default=None,
         description="ConfigMap with key genesis.json for monitor (none: fetched from RPC).",

@@ -183,9 +183,10 @@ def _chain(net: str, version: str) -> str:
 
 def _covenant(name: str) -> str:
     return f"""\
-    covenant:                    # covd + covenant-signer (signer unlocked after start)
-      emulatorImage: babylonlabs/covenant-emulator:v0.16.0
-      signerImage: babylonlabs/covenant-signer:v0.16.0
+    covenant:                    # covd + covenant-signer (HMAC-authenticated, signer
+                                 # unlocked automatically after every start)
+      emulatorImage: babylonlabs/covenant-emulator:v0.16.1
+      signerImage: babylonlabs/covenant-signer:v0.16.1
       keyring: {{existingSecret: {name}-covd-keyring, keyName: covenant}}
       signerKeyring: {{existingSecret: {name}-signer-keyring, keyName: signer}}
       resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit
@@ -206,9 +207,13 @@ def _fp(name: str) -> str:
 def _vigilante(name: str) -> str:
     return f"""\
     vigilante:                   # one StatefulSet per role
-      image: babylonlabs/vigilante:v0.24.1
+      image: babylonlabs/vigilante:v0.24.3
       roles: [reporter, submitter, monitor, bstracker]
       keyring: {{existingSecret: {name}-vigilante-keyring, keyName: vigilante}}
+      logLevel: debug            # debug | warn | error | panic | fatal (vigilante has no info)
+      # bbn1 address credited in submitted checkpoints: put your vigilante key's address here
+      # (this one is vigilante's own sample placeholder, fine for a devnet only)
+      submitterAddress: bbn1v6k7k9s8md3k29cu9runasstq5zaa0lpznk27w
       genesisConfigMap: null     # null: monitor fetches genesis.json from Babylon RPC
       storage: {{size: 1Gi, storageClass: null, snapshot: null}}   # per-role bbolt DB
       resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit

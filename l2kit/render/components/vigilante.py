@@ -1,10 +1,11 @@
 """Vigilante reporter / submitter / monitor / bstracker: one StatefulSet (bbolt DB) per role.
 
-``vigilante.yml`` lives in a ConfigMap with ``@@BTC_RPC_PASSWORD@@`` and
-``@@WALLET_PASSPHRASE@@`` placeholders; the render-config init container fills them from the
-mounted Secrets into an emptyDir. vigilante validates every section whatever the role, so
-every role gets the full file. The monitor gets genesis.json from a ConfigMap or, with a
-local babylond, fetched from its RPC by an init container.
+One binary and one ``vigilante.yml`` for the four roles: ``config.New`` validates every section
+whatever the role, and viper unmarshals into an empty struct (no defaults), so every key the
+validators check is written out (contract: ``render/contracts/vigilante.yaml``). The file
+lives in a ConfigMap with ``@@BTC_RPC_PASSWORD@@`` / ``@@WALLET_PASSPHRASE@@`` placeholders;
+the render-config init container fills them from the mounted Secrets into an emptyDir. The
+monitor gets genesis.json from a ConfigMap or, with a local babylond, fetched from its RPC.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ KEYS = "/home/vigilante/keys"
 DATA = "/home/vigilante/data"
 GENESIS = "/home/vigilante/genesis"
 METRICS = 2112
+_UNUSED_INDEXER = "http://localhost:3000"  # vigilante's own default (config/btcstaking_tracker.go)
 
 
 def _db(role: str) -> Obj:
@@ -47,32 +49,37 @@ def _db(role: str) -> Obj:
             "autocompact": False, "autocompactminage": "168h", "dbtimeout": "60s"}
 
 
-def vigilante_yml(stack: StackSpec, key: str) -> str:
-    b = need(stack.bitcoind, "bitcoind")
+def vigilante_yml(stack: StackSpec) -> str:
+    v, b = need(stack.vigilante, "vigilante"), need(stack.bitcoind, "bitcoind")
     net = babylond.btc_network(stack)
     host = rpc_host(stack)
+    # The submitter always calls walletpassphrase; other roles never read the field.
+    wallet_pass = "@@WALLET_PASSPHRASE@@" if stack.secrets.wallet is not None else ""
+    babylon: Obj = {
+        "key": v.keyring.key_name, "chain-id": babylond.chain_id(stack),
+        "rpc-addr": babylond.rpc_url(stack), "grpc-addr": babylond.grpc_url(stack),
+        "account-prefix": "bbn", "keyring-backend": "test", "key-directory": KEYS,
+        "gas-adjustment": 1.5, "gas-prices": "0.002ubbn", "timeout": "20s",
+        "block-timeout": "1m", "output-format": "json", "sign-mode": "direct", "debug": False,
+    }
+    if v.submitter_address is not None:
+        babylon["submitter-address"] = v.submitter_address
     doc: Obj = {
-        "common": {"log-format": "json", "log-level": "info", "retry-sleep-time": "5s",
+        "common": {"log-format": "json", "log-level": v.log_level, "retry-sleep-time": "5s",
                    "max-retry-sleep-time": "5m", "max-retry-times": 25},
         "btc": {
             "endpoint": f"{host}:{rpc_port(stack, b)}", "disable-tls": True,
             "username": stack.secrets.rpc.user if stack.secrets.rpc else "",
             "password": "@@BTC_RPC_PASSWORD@@", "net-params": net,
             "wallet-name": stack.miner.wallet if stack.miner else "default",
-            "wallet-password": "@@WALLET_PASSPHRASE@@", "wallet-lock-time": 10,
+            "wallet-password": wallet_pass, "wallet-lock-time": 10,
             "estimate-mode": "CONSERVATIVE", "target-block-num": 2, "tx-fee-min": 1000,
             "tx-fee-max": 100000, "default-fee": 1000, "reconnect-attempts": 3,
             "zmq-seq-endpoint": f"tcp://{host}:{b.zmq_sequence_port}",
             "zmq-block-endpoint": f"tcp://{host}:{b.zmq_raw_block_port}",
             "zmq-tx-endpoint": f"tcp://{host}:{b.zmq_raw_tx_port}",
         },
-        "babylon": {
-            "key": key, "chain-id": babylond.chain_id(stack), "rpc-addr": babylond.rpc_url(stack),
-            "grpc-addr": babylond.grpc_url(stack), "account-prefix": "bbn",
-            "keyring-backend": "test", "key-directory": KEYS, "gas-adjustment": 1.5,
-            "gas-prices": "0.002ubbn", "timeout": "20s", "block-timeout": "1m",
-            "output-format": "json", "sign-mode": "direct", "debug": False,
-        },
+        "babylon": babylon,
         "metrics": {"host": "0.0.0.0", "server-port": METRICS},
         "submitter": {
             "netparams": net, "buffer-size": 100, "resubmit-fee-multiplier": 2,
@@ -92,7 +99,9 @@ def vigilante_yml(stack: StackSpec, key: str) -> str:
             "check-if-delegation-active-interval": "10s",
             "retry-submit-unbonding-interval": "10s", "max-jitter-interval": "30s",
             "btcnetparams": net, "max-slashing-concurrency": 20,
-            "indexer-addr": electrs.http_url(stack) if stack.electrs else "http://unset:3000",
+            # esplora REST base URL (GET {indexer-addr}/tx/{txid}/outspend/{vout}); every role
+            # validates it non-empty, only bstracker uses it (the rules require electrs then).
+            "indexer-addr": electrs.http_url(stack) if stack.electrs else _UNUSED_INDEXER,
             "fetch-evidence-interval": "30s", "fetch-comet-block-interval": "2s",
             "reconnect-btc-node-interval": "60s", "slasherdbconfig": _db("bstracker"),
         },
@@ -105,7 +114,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
     v, rpc = stack.vigilante, stack.secrets.rpc
     if v is None or rpc is None:
         return
-    conf = vigilante_yml(stack, v.keyring.key_name)
+    conf = vigilante_yml(stack)
     cm = name(stack, "vigilante")
     add_config_map(sb, stack, "vigilante", "vigilante", cm, {"vigilante.yml": conf})
     wallet = stack.secrets.wallet
