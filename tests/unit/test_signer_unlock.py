@@ -110,7 +110,9 @@ def _serve(state: FakeSigner, port: int = 0) -> ThreadingHTTPServer:
 
         def do_GET(self) -> None:
             if self._auth() is None:
+                state.seen.append((self.path, 401))
                 return
+            state.seen.append((self.path, 200 if state.unlocked else 500))
             if self.path == "/v1/public-key" and state.unlocked:
                 _reply(self, 200, {"data": {"public_key": "02" + "11" * 32}})
             else:
@@ -285,3 +287,44 @@ def test_covd_and_signer_configs_carry_the_same_hmac_key(tmp_path: Path) -> None
         vol = next(v for v in pods[n]["volumes"] if v["name"] == "hmac")
         assert vol["secret"] == {"secretName": "devnet-covenant-hmac", "defaultMode": 0o400,
                                  "items": [{"key": "hmac-key", "path": "hmac-key"}]}
+
+
+def _covd_wait(tmp: Path, port: int) -> list[str]:
+    objs = build(init_spec("devnet")).objects
+    dep = next(o for o in objs if o["kind"] == "Deployment"
+               and o["metadata"]["name"] == "devnet-covd")
+    init = next(c for c in dep["spec"]["template"]["spec"]["initContainers"]
+                if c["name"] == "wait-signer")
+    argv: list[str] = init["command"]
+    assert argv[2] == "http://devnet-covenant-signer.devnet.svc:9791"
+    (tmp / "hmac-key").write_text(KEY + "\n")
+    return [argv[0], str(SCRIPTS / "signer-wait.sh"), f"http://127.0.0.1:{port}",
+            str(tmp / "hmac-key")]
+
+
+def test_covd_waits_for_an_unlocked_signer(signer: tuple[FakeSigner, int],
+                                           tmp_path: Path) -> None:
+    state, port = signer
+    wait = subprocess.Popen(_covd_wait(tmp_path, port), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        while not state.seen and wait.poll() is None:  # a first, locked answer (500)
+            threading.Event().wait(0.05)
+        state.unlocked = True
+        _, err = wait.communicate(timeout=300)
+        assert wait.returncode == 0, err
+        assert state.seen[0] == ("/v1/public-key", 500) and "HTTP 500" in err
+        assert state.seen[-1] == ("/v1/public-key", 200)
+    finally:
+        if wait.poll() is None:
+            wait.kill()
+            wait.wait()
+
+
+def test_covd_wait_stops_on_a_key_mismatch(signer: tuple[FakeSigner, int],
+                                           tmp_path: Path) -> None:
+    state, port = signer
+    state.hmac_key = KEY + "-other"
+    out = _run(_covd_wait(tmp_path, port))
+    assert out.returncode == 1 and "refuses our HMAC" in out.stderr
+    assert state.seen == [("/v1/public-key", 401)]

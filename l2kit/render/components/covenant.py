@@ -93,6 +93,20 @@ def _unlock_prepare(stack: StackSpec, image: str) -> Obj:
     }
 
 
+def _wait_for_signer(stack: StackSpec, image: str) -> Obj:
+    """covd init container: covd exits at start unless the signer is up and unlocked."""
+    return {
+        "name": "wait-signer",
+        "image": image,
+        "command": ["/bin/sh", f"{SCRIPTS_MOUNT}/signer-wait.sh", signer_url(stack),
+                    "/secrets/hmac/hmac-key"],
+        "securityContext": container_security(),
+        "resources": SIDE_RESOURCES,
+        "volumeMounts": [{"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+                         {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True}],
+    }
+
+
 def plan(stack: StackSpec, sb: StackBuilder) -> None:
     cov, hmac = stack.covenant, stack.secrets.covenant_hmac
     if cov is None or hmac is None:
@@ -135,6 +149,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             live = tcp_probe("metrics", period=30, timeout=5, failures=5)
             ports = [Port("metrics", METRICS)]
             ingress = [Ingress((METRICS,), from_monitoring=True)]
+            init.append(_wait_for_signer(stack, image))
         else:
             command = ["covenant-signer", "start", f"--config={home}/{conf_name}"]
             ready = tcp_probe("http", period=15, timeout=5, failures=3)
