@@ -27,8 +27,6 @@ SUPPORTED = profiles.supported()
 PENDING = {
     "babylond", "electrs",  # contracts-core
     "fpd", "eotsd",  # contracts-fp
-    "covd", "covenant-signer", "vigilante-reporter", "vigilante-submitter",
-    "vigilante-monitor", "vigilante-bstracker",  # contracts-relayers
     "op-geth", "op-node", "finality-gadget",  # contracts-rollup
 }
 
