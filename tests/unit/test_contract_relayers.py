@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+import yaml
 
 from l2kit.render import profiles
 from l2kit.render.build import build
@@ -207,3 +208,35 @@ def test_planted_pod_mistake_fails(case: str) -> None:
     plant(objs)
     problems = _problems(objs)
     assert expected in problems, sorted(problems)
+
+
+def _relayer_stack(network: str, chain_id: str) -> str:
+    """vigilante + covenant against a public Babylon chain (no init profile has them there)."""
+    data = yaml.safe_load(profiles.init_spec("devnet"))
+    s = data["stacks"][0]
+    s.update(name=f"rel-{network}", namespace=f"rel-{network}", network=network)
+    for k in ("miner", "babylond", "finalityProvider"):
+        s.pop(k)
+    s["secrets"].pop("eotsHmac")
+    s["babylonChain"] = {"chainId": chain_id, "version": "v4.2.7",
+                         "rpcAddr": "http://babylond.babylon.svc:26657",
+                         "grpcAddr": "http://babylond.babylon.svc:9090"}
+    s["vigilante"]["genesisConfigMap"] = f"rel-{network}-genesis"
+    return str(yaml.safe_dump(data))
+
+
+@pytest.mark.parametrize(("network", "chain_id"), [("signet", "bbn-test-6"),
+                                                   ("mainnet", "bbn-1")])
+def test_relayers_on_public_babylon_chains_meet_their_contracts(network: str,
+                                                               chain_id: str) -> None:
+    objs = build(_relayer_stack(network, chain_id)).objects
+    report = check(objs)
+    assert {"vigilante", "covd", "covenant-signer"} <= set(report.checked)
+    assert [str(p) for p in report.problems] == []
+    cms = {o["metadata"]["name"]: o["data"] for o in objs if o["kind"] == "ConfigMap"}
+    vig = yaml.safe_load(cms[f"rel-{network}-vigilante"]["vigilante.yml"])
+    assert vig["btc"]["net-params"] == vig["submitter"]["netparams"] == network
+    assert vig["babylon"]["chain-id"] == chain_id
+    assert vig["babylon"]["rpc-addr"] == "http://babylond.babylon.svc:26657"
+    assert f"BitcoinNetwork = {network}\n" in cms[f"rel-{network}-covd"]["covd.conf"]
+    assert f'chain-id = "{chain_id}"' in cms[f"rel-{network}-covenant-signer"]["config.toml"]
