@@ -355,6 +355,11 @@ class Vigilante(_Model):
         pattern=r"^bbn1[02-9ac-hj-np-z]{38,58}$",
         description="bbn1 address credited in submitted checkpoints (submitter role).",
     )
+    wallet_name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="bitcoind wallet the submitter pays from (none: the miner's, else default).",
+    )
     genesis_config_map: ObjectName | None = Field(
         default=None,
         description="ConfigMap with key genesis.json for monitor (none: fetched from RPC).",

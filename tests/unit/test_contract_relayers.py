@@ -222,6 +222,7 @@ def _relayer_stack(network: str, chain_id: str) -> str:
                          "rpcAddr": "http://babylond.babylon.svc:26657",
                          "grpcAddr": "http://babylond.babylon.svc:9090"}
     s["vigilante"]["genesisConfigMap"] = f"rel-{network}-genesis"
+    s["vigilante"]["walletName"] = "checkpoints"
     return str(yaml.safe_dump(data))
 
 
@@ -236,7 +237,7 @@ def test_relayers_on_public_babylon_chains_meet_their_contracts(network: str,
     cms = {o["metadata"]["name"]: o["data"] for o in objs if o["kind"] == "ConfigMap"}
     vig = yaml.safe_load(cms[f"rel-{network}-vigilante"]["vigilante.yml"])
     assert vig["btc"]["net-params"] == vig["submitter"]["netparams"] == network
-    assert vig["babylon"]["chain-id"] == chain_id
+    assert vig["babylon"]["chain-id"] == chain_id and vig["btc"]["wallet-name"] == "checkpoints"
     assert vig["babylon"]["rpc-addr"] == "http://babylond.babylon.svc:26657"
     assert f"BitcoinNetwork = {network}\n" in cms[f"rel-{network}-covd"]["covd.conf"]
     assert f'chain-id = "{chain_id}"' in cms[f"rel-{network}-covenant-signer"]["config.toml"]

@@ -49,6 +49,13 @@ def _db(role: str) -> Obj:
             "autocompact": False, "autocompactminage": "168h", "dbtimeout": "60s"}
 
 
+def _wallet_name(stack: StackSpec) -> str:
+    v = need(stack.vigilante, "vigilante")
+    if v.wallet_name is not None:
+        return v.wallet_name
+    return stack.miner.wallet if stack.miner else "default"
+
+
 def vigilante_yml(stack: StackSpec) -> str:
     v, b = need(stack.vigilante, "vigilante"), need(stack.bitcoind, "bitcoind")
     net = babylond.btc_network(stack)
@@ -71,7 +78,7 @@ def vigilante_yml(stack: StackSpec) -> str:
             "endpoint": f"{host}:{rpc_port(stack, b)}", "disable-tls": True,
             "username": stack.secrets.rpc.user if stack.secrets.rpc else "",
             "password": "@@BTC_RPC_PASSWORD@@", "net-params": net,
-            "wallet-name": stack.miner.wallet if stack.miner else "default",
+            "wallet-name": _wallet_name(stack),
             "wallet-password": wallet_pass, "wallet-lock-time": 10,
             "estimate-mode": "CONSERVATIVE", "target-block-num": 2, "tx-fee-min": 1000,
             "tx-fee-max": 100000, "default-fee": 1000, "reconnect-attempts": 3,
