@@ -360,6 +360,12 @@ class Vigilante(_Model):
         pattern=r"^[A-Za-z0-9_-]+$",
         description="bitcoind wallet the submitter pays from (none: the miner's, else default).",
     )
+    start_height: int = Field(
+        default=0,
+        ge=0,
+        description="bstracker --start-height: Babylon height its slashing-evidence scan starts "
+        "from at each start (0: genesis; use a recent height on a public chain).",
+    )
     genesis_config_map: ObjectName | None = Field(
         default=None,
         description="ConfigMap with key genesis.json for monitor (none: fetched from RPC).",

@@ -221,6 +221,7 @@ def _vigilante(name: str) -> str:
       # (this one is vigilante's own sample placeholder, fine for a devnet only)
       submitterAddress: bbn1v6k7k9s8md3k29cu9runasstq5zaa0lpznk27w
       walletName: null           # bitcoind wallet the submitter pays from (null: the miner's)
+      startHeight: 0             # bstracker scans Babylon for slashing evidence from here
       genesisConfigMap: null     # null: monitor fetches genesis.json from Babylon RPC
       storage: {{size: 1Gi, storageClass: null, snapshot: null}}   # per-role bbolt DB
       resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit

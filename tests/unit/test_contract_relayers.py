@@ -223,6 +223,7 @@ def _relayer_stack(network: str, chain_id: str) -> str:
                          "grpcAddr": "http://babylond.babylon.svc:9090"}
     s["vigilante"]["genesisConfigMap"] = f"rel-{network}-genesis"
     s["vigilante"]["walletName"] = "checkpoints"
+    s["vigilante"]["startHeight"] = 1_500_000
     return str(yaml.safe_dump(data))
 
 
@@ -240,4 +241,7 @@ def test_relayers_on_public_babylon_chains_meet_their_contracts(network: str,
     assert vig["babylon"]["chain-id"] == chain_id and vig["btc"]["wallet-name"] == "checkpoints"
     assert vig["babylon"]["rpc-addr"] == "http://babylond.babylon.svc:26657"
     assert f"BitcoinNetwork = {network}\n" in cms[f"rel-{network}-covd"]["covd.conf"]
+    bst = next(o for o in objs if o["metadata"]["name"] == f"rel-{network}-vigilante-bstracker"
+               and o["kind"] == "StatefulSet")["spec"]["template"]["spec"]["containers"][0]
+    assert bst["args"][0] == "bstracker" and "--start-height=1500000" in bst["args"]
     assert f'chain-id = "{chain_id}"' in cms[f"rel-{network}-covenant-signer"]["config.toml"]

@@ -151,6 +151,14 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             empty_dir("tmp"),
         ]
         args = [role, f"--config={CONFIG}/vigilante.yml"]
+        # Metrics open only after the role is up; bstracker first scans Babylon for slashing
+        # evidence from --start-height (btcstaking-tracker/btcslasher/bootstrapping.go), which
+        # it does again at every start, so its startup window is longer.
+        startup = 60
+        if role == "bstracker":
+            startup = 720
+            if v.start_height:
+                args.append(f"--start-height={v.start_height}")
         mounts = [
             {"name": "config", "mountPath": CONFIG, "readOnly": True},
             {"name": "keyring", "mountPath": f"{KEYS}/keyring-test", "readOnly": True},
@@ -175,7 +183,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             "ports": [{"name": "metrics", "containerPort": METRICS, "protocol": "TCP"}],
             "resources": resources(v.resources),
             "securityContext": container_security(),
-            "startupProbe": tcp_probe("metrics", period=10, timeout=5, failures=60),
+            "startupProbe": tcp_probe("metrics", period=10, timeout=5, failures=startup),
             "readinessProbe": tcp_probe("metrics", period=15, timeout=5, failures=3),
             "livenessProbe": tcp_probe("metrics", period=30, timeout=10, failures=5),
             "volumeMounts": mounts,
