@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from l2kit.render import profiles
 from l2kit.render.build import build
@@ -245,3 +247,28 @@ def test_relayers_on_public_babylon_chains_meet_their_contracts(network: str,
                and o["kind"] == "StatefulSet")["spec"]["template"]["spec"]["containers"][0]
     assert bst["args"][0] == "bstracker" and "--start-height=1500000" in bst["args"]
     assert f'chain-id = "{chain_id}"' in cms[f"rel-{network}-covenant-signer"]["config.toml"]
+
+
+_ROLES = ["reporter", "submitter", "monitor", "bstracker"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(network=st.sampled_from(["regtest", "signet", "mainnet"]),
+       roles=st.lists(st.sampled_from(_ROLES), min_size=1, max_size=4, unique=True),
+       level=st.sampled_from(["debug", "warn", "error", "panic", "fatal"]),
+       start=st.integers(min_value=0, max_value=10**7),
+       address=st.none() | st.just("bbn1v6k7k9s8md3k29cu9runasstq5zaa0lpznk27w"))
+def test_any_valid_vigilante_spec_renders_what_vigilante_accepts(
+        network: str, roles: list[str], level: str, start: int, address: str | None) -> None:
+    chain = {"signet": "bbn-test-6", "mainnet": "bbn-1"}.get(network)
+    data = yaml.safe_load(profiles.init_spec("devnet") if chain is None
+                          else _relayer_stack(network, chain))
+    v = data["stacks"][0]["vigilante"]
+    v.update(roles=roles, logLevel=level, startHeight=start, submitterAddress=address)
+    assume(address is not None or "submitter" not in roles)
+    objs = build(yaml.safe_dump(data)).objects
+    report = check(objs)
+    assert [str(p) for p in report.problems] == []
+    assert {f"vigilante-{r}" for r in roles} == {
+        o["metadata"]["labels"]["app.kubernetes.io/component"] for o in objs
+        if o["kind"] == "StatefulSet" and "vigilante" in o["metadata"]["name"]}
