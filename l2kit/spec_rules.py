@@ -65,8 +65,6 @@ def stack_problems(s: StackSpec) -> list[str]:
             out.append("miner: needs bitcoind in the same stack")
     if s.electrs is not None:
         out += _needs_unpruned_txindex(s, "electrs")
-        if s.network == "testnet4":  # electrs' --network: mainnet, testnet, regtest, signet
-            out.append("electrs: mempool/electrs has no testnet4 network")
     if s.vigilante is not None:
         v = s.vigilante
         out += _needs_unpruned_txindex(s, "vigilante")
@@ -147,6 +145,8 @@ def _secret_needs(s: StackSpec) -> list[str]:
         out.append("secrets.wallet: required by the miner / vigilante submitter wallet")
     if s.finality_provider is not None and sec.eots_hmac is None:
         out.append("secrets.eotsHmac: required by finalityProvider")
+    if s.babylond is not None and sec.bls_password is None:
+        out.append("secrets.blsPassword: required by babylond (its BLS key password)")
     if s.covenant is not None and sec.covenant_hmac is None:
         out.append("secrets.covenantHmac: required by covenant")
     if s.rollup is not None:

@@ -136,13 +136,6 @@ def test_miner_only_on_regtest(tmp_path: Path, capsys: pytest.CaptureFixture[str
                for line in render_errors(data, tmp_path, capsys))
 
 
-def test_electrs_has_no_testnet4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = spec("bitcoin", "testnet4")
-    _s(data)["electrs"] = {}
-    assert "stacks.0.electrs: mempool/electrs has no testnet4 network" in \
-        render_errors(data, tmp_path, capsys)
-
-
 @pytest.mark.parametrize("network", ["testnet4", "testnet"])
 def test_a_network_babylon_does_not_run_is_refused(network: str, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:

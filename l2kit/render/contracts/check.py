@@ -12,8 +12,9 @@ and whose ``workloads`` include the pod's ``app.kubernetes.io/component`` label.
   ``$NAME`` in the script the container runs) or is in :data:`GENERIC_ENV`;
 - config files: ConfigMap files mounted into the container and files our ``render-config.sh``
   init containers write (secret placeholders filled with a marker), in the contract's format;
-- ports: container ports, Services' targetPorts, ServiceMonitor endpoints and http/tcp probes
-  against ``listens`` (port from the config key or flag when the contract names one).
+- ports: container ports, Services' targetPorts, ServiceMonitor endpoints, http/tcp probes and
+  ``http://127.0.0.1:PORT/path`` calls in our probe scripts against ``listens`` (port from the
+  config key, flag or env var when the contract names one).
 
 Every problem reads ``component: where: key: rule (provenance)``.
 """
@@ -35,6 +36,7 @@ Obj = dict[str, Any]
 SHELLS = ("/bin/sh", "sh", "/bin/bash", "bash")
 SCRIPT_DIR = "/scripts/"
 RENDER_CONFIG = "render-config.sh"
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 # Env names every container may set although no contract lists them, and why.
 GENERIC_ENV = {
     "HOME": "read by libc / the Go runtime (os.UserHomeDir) for default home and cache dirs",
@@ -165,6 +167,7 @@ def _check_pod(pod: _Pod, objs: list[Obj], cms: dict[Any, Obj], cs: tuple[Contra
         ctx.served = _served(ctx, _check_files(ctx, rendered), flags)
         _check_container_ports(ctx)
         _check_probes(ctx)
+        _check_script_urls(ctx)
     _check_services(pod, objs, by_name)
 
 
@@ -311,14 +314,17 @@ def _check_call(ctx: _Ctx, cmd: str, spec: Command, tokens: list[str], where: st
     values: dict[str, str] = {}
     words: list[str] = []  # subcommand words seen so far
     collecting = spec.subcommands is not None
+    called, prov = cmd, spec.provenance  # what the flags belong to, for the problem lines
 
     def resolve() -> None:
-        nonlocal collecting
+        nonlocal collecting, called, prov
         collecting = False
         sub = _subcommand(spec, words)
         if sub is not None:
             flags.update(sub.flags)
             switches.update(sub.switches)
+            called = f"{cmd} {_subcommand_name(spec, words)}"
+            prov = sub.provenance or prov
         elif not (opaque and words[-1].startswith("$")):
             ctx.add(where, f"{cmd} {' '.join(words)}", "unknown subcommand", spec.provenance)
 
@@ -345,19 +351,25 @@ def _check_call(ctx: _Ctx, cmd: str, spec: Command, tokens: list[str], where: st
         elif name in switches:
             values[name] = value if eq else "true"
         else:
-            ctx.add(where, f"{cmd} {name}", "unknown flag", spec.provenance)
+            ctx.add(where, f"{called} {name}", "unknown flag", prov)
     if collecting and words:
         resolve()
     return values
 
 
-def _subcommand(spec: Command, words: list[str]) -> Subcommand | None:
+def _subcommand_name(spec: Command, words: list[str]) -> str | None:
+    """The longest leading run of ``words`` that names a subcommand."""
     subs = spec.subcommands or {}
     for n in range(len(words), 0, -1):
         key = " ".join(words[:n])
         if key in subs:
-            return subs[key]
+            return key
     return None
+
+
+def _subcommand(spec: Command, words: list[str]) -> Subcommand | None:
+    key = _subcommand_name(spec, words)
+    return None if key is None else (spec.subcommands or {})[key]
 
 
 def _has_longer(spec: Command, words: list[str]) -> bool:
@@ -527,6 +539,17 @@ def _check_probes(ctx: _Ctx) -> None:
         _check_target(ctx, kind, port, action.get("path") if "httpGet" in probe else None)
 
 
+_LOCAL_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):(\d+)(/[\w/.-]*)?")
+
+
+def _check_script_urls(ctx: _Ctx) -> None:
+    """Probe/lifecycle scripts calling the daemon over HTTP on loopback: port and path."""
+    for path in _scripts_run(ctx):
+        for port, url_path in _LOCAL_URL.findall(ctx.file_at(path) or ""):
+            _check_target(ctx, f"script {posixpath.basename(path)}", int(port),
+                          url_path or None)
+
+
 def _check_target(ctx: _Ctx, where: str, port: int | None, path: str | None) -> None:
     hits = [ls for p, ls in ctx.served if p == port]
     if not hits:
@@ -547,7 +570,8 @@ def _check_services(pod: _Pod, objs: list[Obj], by_name: dict[str, _Ctx]) -> Non
     for svc in objs:
         if svc.get("kind") != "Service" or svc["metadata"].get("namespace") != pod.namespace:
             continue
-        sel = svc["spec"].get("selector") or {}
+        sel = dict(svc["spec"].get("selector") or {})
+        sel.pop(POD_NAME_LABEL, None)  # set on each pod by the StatefulSet controller
         if not sel or any(pod.labels.get(k) != v for k, v in sel.items()):
             continue
         monitors = [ep for sm in objs if sm.get("kind") == "ServiceMonitor"
