@@ -174,8 +174,8 @@ def _signer_subcommand(objs: list[Obj]) -> None:
 POD_MISTAKES: dict[str, tuple[Callable[[list[Obj]], None], str]] = {
     "bstracker-reporter-flag": (
         _bstracker_flag,
-        "vigilante: argv: vigilante --babylon-key-dir: unknown flag "
-        "(babylonlabs-io/vigilante@v0.24.3:cmd/vigilante/cmd/root.go#L12-L19)"),
+        "vigilante: argv: vigilante bstracker --babylon-key-dir: unknown flag "
+        "(babylonlabs-io/vigilante@v0.24.3:cmd/vigilante/cmd/btcstaking_tracker.go#L137-L139)"),
     "vigilante-tag-bump": (
         _vigilante_tag,
         "vigilante: image: babylonlabs/vigilante:v0.24.4: pinned tag v0.24.4 but the contract "
