@@ -272,3 +272,16 @@ def test_any_valid_vigilante_spec_renders_what_vigilante_accepts(
     assert {f"vigilante-{r}" for r in roles} == {
         o["metadata"]["labels"]["app.kubernetes.io/component"] for o in objs
         if o["kind"] == "StatefulSet" and "vigilante" in o["metadata"]["name"]}
+
+
+def test_only_the_submitter_gets_the_wallet_passphrase() -> None:
+    """Least privilege: the wallet Secret reaches the one role that calls walletpassphrase."""
+    objs = list(_devnet())
+    for role in _ROLES:
+        spec = _pod(objs, f"devnet-vigilante-{role}")
+        secrets = {v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+        [render] = [c for c in spec["initContainers"] if c["name"] == "render-config"]
+        has_wallet = "devnet-btc-wallet" in secrets
+        assert has_wallet == (role == "submitter"), role
+        assert any(a.startswith("WALLET_PASSPHRASE=") for a in render["command"]) == has_wallet
+        assert "devnet-bitcoind-rpc" in secrets and "devnet-vigilante-keyring" in secrets

@@ -60,7 +60,7 @@ def vigilante_yml(stack: StackSpec) -> str:
     v, b = need(stack.vigilante, "vigilante"), need(stack.bitcoind, "bitcoind")
     net = babylond.btc_network(stack)
     host = rpc_host(stack)
-    # The submitter always calls walletpassphrase; other roles never read the field.
+    # Filled in the submitter's pod only: the one role that calls walletpassphrase.
     wallet_pass = "@@WALLET_PASSPHRASE@@" if stack.secrets.wallet is not None else ""
     babylon: Obj = {
         "key": v.keyring.key_name, "chain-id": babylond.chain_id(stack),
@@ -113,7 +113,8 @@ def vigilante_yml(stack: StackSpec) -> str:
             "reconnect-btc-node-interval": "60s", "slasherdbconfig": _db("bstracker"),
         },
     }
-    return "# vigilante.yml rendered by l2kit; @@NAME@@ is filled from Secrets at start\n" + \
+    return "# vigilante.yml rendered by l2kit; @@NAME@@ is filled from Secrets at start " \
+        "(the wallet passphrase in the submitter only)\n" + \
         dump_yaml(json.loads(json.dumps(doc)))
 
 
@@ -125,18 +126,20 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
     cm = name(stack, "vigilante")
     add_config_map(sb, stack, "vigilante", "vigilante", cm, {"vigilante.yml": conf})
     wallet = stack.secrets.wallet
-    subs = {"BTC_RPC_PASSWORD": "/secrets/rpc/password"}
-    secret_mounts = [{"name": "rpc-secret", "mountPath": "/secrets/rpc", "readOnly": True}]
-    secret_vols = [secret_volume("rpc-secret", rpc.existing_secret,
-                                 [(rpc.password_key, "password")])]
-    if wallet is not None:
-        subs["WALLET_PASSPHRASE"] = "/secrets/wallet/passphrase"
-        secret_mounts.append({"name": "wallet", "mountPath": "/secrets/wallet",
-                              "readOnly": True})
-        secret_vols.append(secret_volume("wallet", wallet.existing_secret,
-                                         [("passphrase", "passphrase")]))
+    rpc_mount = {"name": "rpc-secret", "mountPath": "/secrets/rpc", "readOnly": True}
+    rpc_vol = secret_volume("rpc-secret", rpc.existing_secret, [(rpc.password_key, "password")])
     for role in v.roles:
         comp = f"vigilante-{role}"
+        subs = {"BTC_RPC_PASSWORD": "/secrets/rpc/password"}
+        secret_mounts, secret_vols = [rpc_mount], [rpc_vol]
+        # Only the submitter reads wallet-password (walletpassphrase before signing); the
+        # other roles keep the placeholder and never see the Secret.
+        if role == "submitter" and wallet is not None:
+            subs["WALLET_PASSPHRASE"] = "/secrets/wallet/passphrase"
+            secret_mounts.append({"name": "wallet", "mountPath": "/secrets/wallet",
+                                  "readOnly": True})
+            secret_vols.append(secret_volume("wallet", wallet.existing_secret,
+                                             [("passphrase", "passphrase")]))
         init = [render_config_init(
             v.image, "/config-template/vigilante.yml", f"{CONFIG}/vigilante.yml", subs,
             [{"name": "config-template", "mountPath": "/config-template"},
