@@ -193,4 +193,11 @@ def _babylon_rules(s: StackSpec) -> list[str]:
                 out.append(f"babylond.covenantPks.{j}: must be a 32-byte x-only key in hex")
         if s.babylond.covenant_quorum > len(pks):
             out.append("babylond.covenantQuorum: must be <= the number of covenantPks")
+        elif s.babylond.covenant_quorum * 2 <= len(pks):
+            # x/btcstaking Params.Validate (babylonlabs-io/babylon@v4.2.7:
+            # x/btcstaking/types/params.go#L206): genesis with a smaller quorum fails.
+            out.append("babylond.covenantQuorum: must be more than half of the covenantPks "
+                       f"({len(pks)} keys need a quorum of at least {len(pks) // 2 + 1})")
+        if len(set(pks)) != len(pks):  # validateCovenantPks: "duplicate covenant key"
+            out.append("babylond.covenantPks: must not repeat a key")
     return out

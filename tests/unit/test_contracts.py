@@ -332,3 +332,12 @@ def test_electrs_runs_on_testnet4_and_dials_a_stable_address() -> None:
     assert svc["spec"]["type"] == "ClusterIP" and svc["spec"]["publishNotReadyAddresses"]
     assert svc["spec"]["selector"]["statefulset.kubernetes.io/pod-name"] == \
         "btc-testnet4-bitcoind-0"
+
+
+def test_readme_table_is_generated_from_the_contracts() -> None:
+    from pathlib import Path
+
+    from l2kit.render.contracts import readme_block
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert readme_block(load_all()) in readme, "run: python -m l2kit.render.contracts"

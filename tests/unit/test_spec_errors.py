@@ -102,6 +102,13 @@ CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
                                     "stacks.0.babylond", "regtest only"),
     "covenant-pk-hex": (lambda d: _s(d)["babylond"].update(covenantPks=["zz"]),
                         "stacks.0.babylond.covenantPks.0", "x-only key"),
+    "covenant-quorum-half": (lambda d: _s(d)["babylond"].update(
+        covenantPks=["2d" * 32, "3e" * 32, "4f" * 32], covenantQuorum=1),
+        "stacks.0.babylond.covenantQuorum", "more than half of the covenantPks (3 keys need a "
+        "quorum of at least 2)"),
+    "covenant-pk-repeated": (lambda d: _s(d)["babylond"].update(
+        covenantPks=["2d" * 32, "2d" * 32], covenantQuorum=2),
+        "stacks.0.babylond.covenantPks", "must not repeat a key"),
     "covenant-quorum": (lambda d: _s(d)["babylond"].update(covenantQuorum=2),
                         "stacks.0.babylond.covenantQuorum", "<= the number"),
     "genesis-account": (lambda d: _s(d)["babylond"].update(genesisAccounts=["cosmos1xyz"]),
