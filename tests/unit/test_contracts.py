@@ -17,7 +17,8 @@ from l2kit.errors import RenderError
 from l2kit.render import profiles
 from l2kit.render.build import build
 from l2kit.render.contracts import Contract, KeyRule, load_all, parse
-from l2kit.render.contracts.check import Report, check, script_calls, split_image
+from l2kit.render.contracts.argv import script_calls
+from l2kit.render.contracts.check import Report, check, split_image
 from l2kit.render.contracts.formats import parse as parse_format
 
 Obj = dict[str, Any]
