@@ -176,7 +176,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
                     "name": v.genesis_config_map, "defaultMode": 0o444}})
             else:
                 volumes.append(empty_dir("genesis"))
-                init.append(_fetch_genesis(stack, v.image))
+                init.append(_fetch_genesis(stack))
         main = {
             "name": "vigilante",
             "image": v.image,
@@ -204,11 +204,11 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         )
 
 
-def _fetch_genesis(stack: StackSpec, image: str) -> Obj:
-    need(stack.babylond, "babylond")  # otherwise genesisConfigMap is set
+def _fetch_genesis(stack: StackSpec) -> Obj:
+    d = need(stack.babylond, "babylond")  # otherwise genesisConfigMap is set
     return {
         "name": "fetch-genesis",
-        "image": image,  # vigilante's own image has curl and jq (Dockerfile#L48)
+        "image": d.image,  # has curl and jq (contract genesis-fetch.yaml)
         "command": ["/bin/sh", f"{SCRIPTS_MOUNT}/fetch-genesis.sh", babylond.rpc_url(stack),
                     f"{GENESIS}/genesis.json"],
         "securityContext": container_security(),
