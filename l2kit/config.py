@@ -314,7 +314,8 @@ class Covenant(_Model):
     """Covenant emulator (covd) and its remote signer."""
 
     emulator_image: Image = Field(
-        default="babylonlabs/covenant-emulator:v0.16.1", description="covd."
+        default="babylonlabs/covenant-emulator:v0.16.1",
+        description="covd (also computes the signer's unlock HMAC: its image has openssl).",
     )
     signer_image: Image = Field(
         default="babylonlabs/covenant-signer:v0.16.1", description="Signer."
@@ -335,6 +336,9 @@ class FinalityProvider(_Model):
 
 
 VigilanteRole = Literal["reporter", "submitter", "monitor", "bstracker"]
+# vigilante has no "info": CommonConfig.Validate() accepts only these
+# (babylonlabs-io/vigilante@v0.24.3:config/common.go#L45).
+VigilanteLogLevel = Literal["debug", "warn", "error", "panic", "fatal"]
 
 
 def _all_roles() -> list[VigilanteRole]:
@@ -347,6 +351,25 @@ class Vigilante(_Model):
     image: Image = Field(default="babylonlabs/vigilante:v0.24.3", description="Image.")
     roles: list[VigilanteRole] = Field(default_factory=_all_roles, description="Roles to run.")
     keyring: KeyringRef = Field(description="Vigilante's funded Babylon account keyring.")
+    log_level: VigilanteLogLevel = Field(
+        default="debug", description="common.log-level (vigilante has no 'info' level)."
+    )
+    submitter_address: str | None = Field(
+        default=None,
+        pattern=r"^bbn1[02-9ac-hj-np-z]{38,58}$",
+        description="bbn1 address credited in submitted checkpoints (submitter role).",
+    )
+    wallet_name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="bitcoind wallet the submitter pays from (none: the miner's, else default).",
+    )
+    start_height: int = Field(
+        default=0,
+        ge=0,
+        description="bstracker --start-height: Babylon height its slashing-evidence scan starts "
+        "from at each start (0: genesis; use a recent height on a public chain).",
+    )
     genesis_config_map: ObjectName | None = Field(
         default=None,
         description="ConfigMap with key genesis.json for monitor (none: fetched from RPC).",

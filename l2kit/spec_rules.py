@@ -89,6 +89,9 @@ def stack_problems(s: StackSpec) -> list[str]:
             out.append("vigilante.roles: must be a non-empty list without duplicates")
         if "bstracker" in v.roles and s.electrs is None:
             out.append("vigilante.roles: bstracker needs electrs (indexer-addr) in the stack")
+        if "submitter" in v.roles and v.submitter_address is None:
+            out.append("vigilante.submitterAddress: required by the submitter role "
+                       "(babylon.submitter-address, the bbn1 address its checkpoints credit)")
         if "monitor" in v.roles and v.genesis_config_map is None and s.babylond is None:
             out.append("vigilante.genesisConfigMap: monitor needs genesis.json of babylonChain")
     for field, comp in (("finalityProvider", s.finality_provider), ("vigilante", s.vigilante)):

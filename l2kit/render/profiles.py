@@ -217,7 +217,8 @@ def _chain(net: str, version: str) -> str:
 
 def _covenant(name: str) -> str:
     return f"""\
-    covenant:                    # covd + covenant-signer (signer unlocked after start)
+    covenant:                    # covd + covenant-signer (HMAC-authenticated, signer
+                                 # unlocked automatically after every start)
       emulatorImage: babylonlabs/covenant-emulator:v0.16.1
       signerImage: babylonlabs/covenant-signer:v0.16.1
       keyring: {{existingSecret: {name}-covd-keyring, keyName: covenant}}
@@ -243,6 +244,12 @@ def _vigilante(name: str) -> str:
       image: babylonlabs/vigilante:v0.24.3
       roles: [reporter, submitter, monitor, bstracker]
       keyring: {{existingSecret: {name}-vigilante-keyring, keyName: vigilante}}
+      logLevel: debug            # debug | warn | error | panic | fatal (vigilante has no info)
+      # bbn1 address credited in submitted checkpoints: put your vigilante key's address here
+      # (this one is vigilante's own sample placeholder, fine for a devnet only)
+      submitterAddress: bbn1v6k7k9s8md3k29cu9runasstq5zaa0lpznk27w
+      walletName: null           # bitcoind wallet the submitter pays from (null: the miner's)
+      startHeight: 0             # bstracker scans Babylon for slashing evidence from here
       genesisConfigMap: null     # null: monitor fetches genesis.json from Babylon RPC
       storage: {{size: 1Gi, storageClass: null, snapshot: null}}   # per-role bbolt DB
       resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit

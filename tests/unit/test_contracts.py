@@ -27,8 +27,6 @@ SUPPORTED = profiles.supported()
 # an entry that now has a contract fails below; remove it when you add the contract.
 PENDING = {
     "fpd", "eotsd",  # contracts-fp
-    "covd", "covenant-signer", "vigilante-reporter", "vigilante-submitter",
-    "vigilante-monitor", "vigilante-bstracker",  # contracts-relayers
 }
 
 

@@ -76,6 +76,10 @@ CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
                                 "stacks.0.vigilante.roles", "bstracker needs electrs"),
     "duplicate-roles": (lambda d: _s(d)["vigilante"].update(roles=["reporter", "reporter"]),
                         "stacks.0.vigilante.roles", "without duplicates"),
+    "submitter-needs-address": (lambda d: _s(d)["vigilante"].pop("submitterAddress"),
+                                "stacks.0.vigilante.submitterAddress", "required by the submitter"),
+    "vigilante-info-level": (lambda d: _s(d)["vigilante"].update(logLevel="info"),
+                             "stacks.0.vigilante.logLevel", "'debug'"),
     "miner-needs-bitcoind": (lambda d: [_s(d).pop(k) for k in
                                         ("bitcoind", "electrs", "vigilante")],
                              "stacks.0.miner", "needs bitcoind"),

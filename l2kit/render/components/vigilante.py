@@ -1,10 +1,11 @@
 """Vigilante reporter / submitter / monitor / bstracker: one StatefulSet (bbolt DB) per role.
 
-``vigilante.yml`` lives in a ConfigMap with ``@@BTC_RPC_PASSWORD@@`` and
-``@@WALLET_PASSPHRASE@@`` placeholders; the render-config init container fills them from the
-mounted Secrets into an emptyDir. vigilante validates every section whatever the role, so
-every role gets the full file. The monitor gets genesis.json from a ConfigMap or, with a
-local babylond, fetched from its RPC by an init container.
+One binary and one ``vigilante.yml`` for the four roles: ``config.New`` validates every section
+whatever the role, and viper unmarshals into an empty struct (no defaults), so every key the
+validators check is written out (contract: ``render/contracts/vigilante.yaml``). The file
+lives in a ConfigMap with ``@@BTC_RPC_PASSWORD@@`` / ``@@WALLET_PASSPHRASE@@`` placeholders;
+the render-config init container fills them from the mounted Secrets into an emptyDir. The
+monitor gets genesis.json from a ConfigMap or, with a local babylond, fetched from its RPC.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ KEYS = "/home/vigilante/keys"
 DATA = "/home/vigilante/data"
 GENESIS = "/home/vigilante/genesis"
 METRICS = 2112
+_UNUSED_INDEXER = "http://localhost:3000"  # vigilante's own default (config/btcstaking_tracker.go)
 
 
 def _db(role: str) -> Obj:
@@ -47,32 +49,44 @@ def _db(role: str) -> Obj:
             "autocompact": False, "autocompactminage": "168h", "dbtimeout": "60s"}
 
 
-def vigilante_yml(stack: StackSpec, key: str) -> str:
-    b = need(stack.bitcoind, "bitcoind")
+def _wallet_name(stack: StackSpec) -> str:
+    v = need(stack.vigilante, "vigilante")
+    if v.wallet_name is not None:
+        return v.wallet_name
+    return stack.miner.wallet if stack.miner else "default"
+
+
+def vigilante_yml(stack: StackSpec) -> str:
+    v, b = need(stack.vigilante, "vigilante"), need(stack.bitcoind, "bitcoind")
     net = babylond.btc_network(stack)
     host = rpc_host(stack)
+    # Filled in the submitter's pod only: the one role that calls walletpassphrase.
+    wallet_pass = "@@WALLET_PASSPHRASE@@" if stack.secrets.wallet is not None else ""
+    babylon: Obj = {
+        "key": v.keyring.key_name, "chain-id": babylond.chain_id(stack),
+        "rpc-addr": babylond.rpc_url(stack), "grpc-addr": babylond.grpc_url(stack),
+        "account-prefix": "bbn", "keyring-backend": "test", "key-directory": KEYS,
+        "gas-adjustment": 1.5, "gas-prices": "0.002ubbn", "timeout": "20s",
+        "block-timeout": "1m", "output-format": "json", "sign-mode": "direct", "debug": False,
+    }
+    if v.submitter_address is not None:
+        babylon["submitter-address"] = v.submitter_address
     doc: Obj = {
-        "common": {"log-format": "json", "log-level": "info", "retry-sleep-time": "5s",
+        "common": {"log-format": "json", "log-level": v.log_level, "retry-sleep-time": "5s",
                    "max-retry-sleep-time": "5m", "max-retry-times": 25},
         "btc": {
             "endpoint": f"{host}:{rpc_port(stack, b)}", "disable-tls": True,
             "username": stack.secrets.rpc.user if stack.secrets.rpc else "",
             "password": "@@BTC_RPC_PASSWORD@@", "net-params": net,
-            "wallet-name": stack.miner.wallet if stack.miner else "default",
-            "wallet-password": "@@WALLET_PASSPHRASE@@", "wallet-lock-time": 10,
+            "wallet-name": _wallet_name(stack),
+            "wallet-password": wallet_pass, "wallet-lock-time": 10,
             "estimate-mode": "CONSERVATIVE", "target-block-num": 2, "tx-fee-min": 1000,
             "tx-fee-max": 100000, "default-fee": 1000, "reconnect-attempts": 3,
             "zmq-seq-endpoint": f"tcp://{host}:{b.zmq_sequence_port}",
             "zmq-block-endpoint": f"tcp://{host}:{b.zmq_raw_block_port}",
             "zmq-tx-endpoint": f"tcp://{host}:{b.zmq_raw_tx_port}",
         },
-        "babylon": {
-            "key": key, "chain-id": babylond.chain_id(stack), "rpc-addr": babylond.rpc_url(stack),
-            "grpc-addr": babylond.grpc_url(stack), "account-prefix": "bbn",
-            "keyring-backend": "test", "key-directory": KEYS, "gas-adjustment": 1.5,
-            "gas-prices": "0.002ubbn", "timeout": "20s", "block-timeout": "1m",
-            "output-format": "json", "sign-mode": "direct", "debug": False,
-        },
+        "babylon": babylon,
         "metrics": {"host": "0.0.0.0", "server-port": METRICS},
         "submitter": {
             "netparams": net, "buffer-size": 100, "resubmit-fee-multiplier": 2,
@@ -92,12 +106,15 @@ def vigilante_yml(stack: StackSpec, key: str) -> str:
             "check-if-delegation-active-interval": "10s",
             "retry-submit-unbonding-interval": "10s", "max-jitter-interval": "30s",
             "btcnetparams": net, "max-slashing-concurrency": 20,
-            "indexer-addr": electrs.http_url(stack) if stack.electrs else "http://unset:3000",
+            # esplora REST base URL (GET {indexer-addr}/tx/{txid}/outspend/{vout}); every role
+            # validates it non-empty, only bstracker uses it (the rules require electrs then).
+            "indexer-addr": electrs.http_url(stack) if stack.electrs else _UNUSED_INDEXER,
             "fetch-evidence-interval": "30s", "fetch-comet-block-interval": "2s",
             "reconnect-btc-node-interval": "60s", "slasherdbconfig": _db("bstracker"),
         },
     }
-    return "# vigilante.yml rendered by l2kit; @@NAME@@ is filled from Secrets at start\n" + \
+    return "# vigilante.yml rendered by l2kit; @@NAME@@ is filled from Secrets at start " \
+        "(the wallet passphrase in the submitter only)\n" + \
         dump_yaml(json.loads(json.dumps(doc)))
 
 
@@ -105,22 +122,24 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
     v, rpc = stack.vigilante, stack.secrets.rpc
     if v is None or rpc is None:
         return
-    conf = vigilante_yml(stack, v.keyring.key_name)
+    conf = vigilante_yml(stack)
     cm = name(stack, "vigilante")
     add_config_map(sb, stack, "vigilante", "vigilante", cm, {"vigilante.yml": conf})
     wallet = stack.secrets.wallet
-    subs = {"BTC_RPC_PASSWORD": "/secrets/rpc/password"}
-    secret_mounts = [{"name": "rpc-secret", "mountPath": "/secrets/rpc", "readOnly": True}]
-    secret_vols = [secret_volume("rpc-secret", rpc.existing_secret,
-                                 [(rpc.password_key, "password")])]
-    if wallet is not None:
-        subs["WALLET_PASSPHRASE"] = "/secrets/wallet/passphrase"
-        secret_mounts.append({"name": "wallet", "mountPath": "/secrets/wallet",
-                              "readOnly": True})
-        secret_vols.append(secret_volume("wallet", wallet.existing_secret,
-                                         [("passphrase", "passphrase")]))
+    rpc_mount = {"name": "rpc-secret", "mountPath": "/secrets/rpc", "readOnly": True}
+    rpc_vol = secret_volume("rpc-secret", rpc.existing_secret, [(rpc.password_key, "password")])
     for role in v.roles:
         comp = f"vigilante-{role}"
+        subs = {"BTC_RPC_PASSWORD": "/secrets/rpc/password"}
+        secret_mounts, secret_vols = [rpc_mount], [rpc_vol]
+        # Only the submitter reads wallet-password (walletpassphrase before signing); the
+        # other roles keep the placeholder and never see the Secret.
+        if role == "submitter" and wallet is not None:
+            subs["WALLET_PASSPHRASE"] = "/secrets/wallet/passphrase"
+            secret_mounts.append({"name": "wallet", "mountPath": "/secrets/wallet",
+                                  "readOnly": True})
+            secret_vols.append(secret_volume("wallet", wallet.existing_secret,
+                                             [("passphrase", "passphrase")]))
         init = [render_config_init(
             v.image, "/config-template/vigilante.yml", f"{CONFIG}/vigilante.yml", subs,
             [{"name": "config-template", "mountPath": "/config-template"},
@@ -135,6 +154,14 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             empty_dir("tmp"),
         ]
         args = [role, f"--config={CONFIG}/vigilante.yml"]
+        # Metrics open only after the role is up; bstracker first scans Babylon for slashing
+        # evidence from --start-height (btcstaking-tracker/btcslasher/bootstrapping.go), which
+        # it does again at every start, so its startup window is longer.
+        startup = 60
+        if role == "bstracker":
+            startup = 720
+            if v.start_height:
+                args.append(f"--start-height={v.start_height}")
         mounts = [
             {"name": "config", "mountPath": CONFIG, "readOnly": True},
             {"name": "keyring", "mountPath": f"{KEYS}/keyring-test", "readOnly": True},
@@ -159,7 +186,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             "ports": [{"name": "metrics", "containerPort": METRICS, "protocol": "TCP"}],
             "resources": resources(v.resources),
             "securityContext": container_security(),
-            "startupProbe": tcp_probe("metrics", period=10, timeout=5, failures=60),
+            "startupProbe": tcp_probe("metrics", period=10, timeout=5, failures=startup),
             "readinessProbe": tcp_probe("metrics", period=15, timeout=5, failures=3),
             "livenessProbe": tcp_probe("metrics", period=30, timeout=10, failures=5),
             "volumeMounts": mounts,
@@ -181,7 +208,7 @@ def _fetch_genesis(stack: StackSpec) -> Obj:
     d = need(stack.babylond, "babylond")  # otherwise genesisConfigMap is set
     return {
         "name": "fetch-genesis",
-        "image": d.image,  # has curl and jq
+        "image": d.image,  # has curl and jq (contract genesis-fetch.yaml)
         "command": ["/bin/sh", f"{SCRIPTS_MOUNT}/fetch-genesis.sh", babylond.rpc_url(stack),
                     f"{GENESIS}/genesis.json"],
         "securityContext": container_security(),
