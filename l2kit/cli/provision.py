@@ -14,12 +14,11 @@ from typing import Any
 import click
 
 from l2kit.cli.output import emit, json_option
-from l2kit.config import SECRET_KEYS, to_camel
 from l2kit.errors import InputError, RenderError
-from l2kit.render import build as pipeline
-from l2kit.render import manifests, profiles
-from l2kit.render.checks import declared_refs
-from l2kit.render.manifests import dump_yaml
+from l2kit.render import profiles
+
+# profiles is plain text and tuples; the pipeline (jinja2, pydantic) is imported by the
+# commands that render, so `l2kit init` stays cheap.
 
 
 def _read(spec: str) -> str:
@@ -49,6 +48,9 @@ def init_cmd(profile: str, network: str | None) -> None:
 @click.option("--summary/--no-summary", default=True, help="Print objects per component.")
 def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) -> None:
     """Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml)."""
+    from l2kit.render import build as pipeline
+    from l2kit.render import manifests
+
     result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
     if output == "-":
         click.echo(manifests.to_stream(result.objects), nl=False)
@@ -79,6 +81,8 @@ def validate_cmd(spec: str, as_json: bool) -> None:
     """Run every check (spec rules, rendering, invariants, Kubernetes schemas); write nothing.
 
     SPEC is a file or - for stdin. Problems: one `error:` line each on stderr, exit 2."""
+    from l2kit.render import build as pipeline
+
     result = pipeline.build(_read(spec))
     problems = pipeline.schema_problems(result.objects)
     if problems:
@@ -100,6 +104,9 @@ def validate_cmd(spec: str, as_json: bool) -> None:
 @click.option("--generate-secrets", is_flag=True, help="Include generated Secrets.")
 def values_cmd(spec: str, generate_secrets: bool) -> None:
     """Print Helm values for charts/l2kit (helm template renders the same objects)."""
+    from l2kit.render import build as pipeline
+    from l2kit.render.manifests import dump_yaml
+
     result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
     click.echo(dump_yaml(result.values.dump()), nl=False)
 
@@ -113,7 +120,8 @@ def secrets_cmd(spec: str, as_json: bool) -> None:
 
     --json: a list of {namespace, kind, name, keys, slot}; a keyring's keys are
     ["keyring-test/*"]."""
-    from l2kit.config import parse_spec
+    from l2kit.config import SECRET_KEYS, parse_spec, to_camel
+    from l2kit.render.checks import declared_refs
 
     fleet = parse_spec(_read(spec))
     refs = declared_refs(fleet)
