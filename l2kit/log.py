@@ -25,6 +25,12 @@ class _Stderr:
 
 
 _pending: dict[str, Any] | None = None  # settings of a configure() not applied yet
+_debug = True  # structlog's default configuration prints every level
+
+
+def debug_enabled() -> bool:
+    """Whether debug lines are printed: hot paths skip building them otherwise."""
+    return _debug
 
 
 def configure(*, json: bool = False, level: str = "info") -> None:
@@ -32,8 +38,9 @@ def configure(*, json: bool = False, level: str = "info") -> None:
 
     Applied now if structlog is already imported (someone logs or inspects its config),
     otherwise when the first logger is used."""
-    global _pending
+    global _pending, _debug
     _pending = {"json": json, "level": level}
+    _debug = level.lower() == "debug"
     if "structlog" in sys.modules:
         _apply()
 
