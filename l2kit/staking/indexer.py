@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS alarms (spending_txid TEXT NOT NULL, staking_txid TEX
 
 class Rpc(Protocol):
     def call(self, method: str, *params: object) -> Any: ...
+    def batch(self, calls: Sequence[tuple[str, Sequence[object]]]) -> list[Any]: ...
+
+
+_HASHES_PER_BATCH = 100  # getblockhash answers fetched in one request while catching up
 
 
 @dataclass(frozen=True)
@@ -335,8 +339,13 @@ class Indexer:
         stored = self.store.tip()
         height = stored[0] + 1 if stored else self.start_height
         done = 0
+        hashes: list[str] = []
         while height <= last:
-            block_hash = str(self.rpc.call("getblockhash", height))
+            if not hashes:  # one request for the next heights' hashes, not one per block
+                upto = min(last, height + _HASHES_PER_BATCH - 1)
+                calls = [("getblockhash", [h]) for h in range(height, upto + 1)]
+                hashes = [str(h) for h in self.rpc.batch(calls)][::-1]
+            block_hash = hashes.pop()
             block = parse_block(bytes.fromhex(self.rpc.call("getblock", block_hash, 0)))
             prev = self.store.hash_at(height - 1)
             if prev is not None and prev != block.prev_hash:
