@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,17 @@ def test_every_command_of_a_registered_module_is_registered(registry: Registry) 
     for module in {m for m, _ in registry.values()}:
         names = {c.name for c in importlib.import_module(f"l2kit.cli.{module}").COMMANDS}
         assert names <= set(registry), (module, names - set(registry))
+
+
+def test_every_cli_module_with_commands_is_in_a_registry() -> None:
+    """A new module under l2kit/cli with a COMMANDS list but no registry line would never load."""
+    registered = {m for registry in (TOP, STAKE, REGTEST) for m, _ in registry.values()}
+    package = Path(importlib.import_module("l2kit.cli").__file__ or "").parent
+    with_commands = {
+        info.name for info in pkgutil.iter_modules([str(package)])
+        if hasattr(importlib.import_module(f"l2kit.cli.{info.name}"), "COMMANDS")
+    }  # fmt: skip
+    assert with_commands == registered
 
 
 def test_help_lists_a_command_without_loading_it() -> None:
