@@ -2,7 +2,8 @@
 
 Starts a throwaway ``RegtestNode`` (temp datadir), then asks for the hashes of all its blocks
 (N = 1,000 ``getblockhash`` calls) three ways in the same run:
-  - l2kit ``RpcClient.call`` one by one (httpx keep-alive, Decimal parsing, error mapping),
+  - l2kit ``RpcClient.call`` one by one (http.client keep-alive, one send per request,
+    Decimal parsing, error mapping, retry policy),
   - l2kit ``RpcClient.batch`` in one request,
   - baseline: python-bitcoinlib's ``bitcoin.rpc.RawProxy`` one by one (http.client keep-alive),
 checks all three give identical answers, and prints calls/s and the ratios to the baseline.

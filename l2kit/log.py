@@ -1,11 +1,17 @@
-"""structlog setup, nothing else."""
+"""structlog setup, nothing else.
+
+structlog (with its dev console, which pulls in rich) costs more than the whole start-up budget
+of an offline command, so it is imported when a logger is first used: ``configure`` before that
+only records the settings, and ``get`` hands out a proxy that resolves on first use.
+"""
 
 from __future__ import annotations
 
-import logging
 import sys
+from typing import TYPE_CHECKING, Any
 
-import structlog
+if TYPE_CHECKING:
+    import structlog
 
 
 class _Stderr:
@@ -18,8 +24,37 @@ class _Stderr:
         sys.stderr.flush()
 
 
+_pending: dict[str, Any] | None = None  # settings of a configure() not applied yet
+_debug = True  # structlog's default configuration prints every level
+
+
+def debug_enabled() -> bool:
+    """Whether debug lines are printed: hot paths skip building them otherwise."""
+    return _debug
+
+
 def configure(*, json: bool = False, level: str = "info") -> None:
-    """Readable console lines on stderr by default; one JSON object per line with ``json``."""
+    """Readable console lines on stderr by default; one JSON object per line with ``json``.
+
+    Applied now if structlog is already imported (someone logs or inspects its config),
+    otherwise when the first logger is used."""
+    global _pending, _debug
+    _pending = {"json": json, "level": level}
+    _debug = level.lower() == "debug"
+    if "structlog" in sys.modules:
+        _apply()
+
+
+def _apply() -> None:
+    global _pending
+    if _pending is None:
+        return
+    json, level = _pending["json"], _pending["level"]
+    _pending = None
+    import logging
+
+    import structlog
+
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if json
@@ -38,6 +73,22 @@ def configure(*, json: bool = False, level: str = "info") -> None:
     )
 
 
+class _LazyLogger:
+    """Stands for ``structlog.get_logger(name)``; imports structlog on the first call."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._logger: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._logger is None:
+            import structlog
+
+            _apply()
+            self._logger = structlog.get_logger(self._name)
+        return getattr(self._logger, attr)
+
+
 def get(name: str) -> structlog.typing.FilteringBoundLogger:
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
+    logger: structlog.typing.FilteringBoundLogger = _LazyLogger(name)  # duck-typed until used
     return logger

@@ -15,17 +15,24 @@ pay twice.
 
 Credentials never appear in ``repr``, ``str``, logs or error messages; only method names
 are logged, never params (they may hold keys).
+
+Per-call cost (issue #14): the sync client talks plain ``http://`` through one keep-alive
+``http.client`` connection (``rpc_http.py``; httpx for https or an injected transport), makes
+the first attempt without tenacity (which takes over, with the same schedule and budget, only
+after a ``Retryable`` failure), and builds the per-call debug line only when debug is on.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import time
-from collections.abc import Mapping, Sequence
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Self, TypedDict, Unpack
+from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 from tenacity import (
@@ -39,15 +46,18 @@ from tenacity import (
 )
 
 from l2kit import log
+from l2kit.btc.rpc_http import KeepAlive, Lost, NotSent
 from l2kit.btc.rpc_models import BlockchainInfo, MempoolInfo, NetworkInfo
 from l2kit.btc.rpc_wire import (
     Call,
+    HttpReply,
     as_amount,
     as_int,
     as_str,
     as_strs,
     batch_envelopes,
     batch_reply,
+    connection_error,
     encode,
     envelope,
     make_auth,
@@ -68,6 +78,7 @@ __all__ = [
 ]
 
 _log = log.get(__name__)
+_T = TypeVar("_T")
 
 # --- shared settings ---------------------------------------------------------------------------
 
@@ -130,8 +141,10 @@ class _Base:
         self._ids = itertools.count(first + size)
         return first
 
-    def _retry_args(self) -> dict[str, Any]:
-        stop = stop_before_delay(self.retry_for) if self.retry_for > 0 else stop_after_attempt(1)
+    def _retry_args(self, spent: float = 0.0) -> dict[str, Any]:
+        """tenacity's settings; ``spent``: seconds of the budget already used."""
+        stop = (stop_before_delay(self.retry_for - spent) if self.retry_for > 0
+                else stop_after_attempt(1))  # fmt: skip
         return {
             "retry": retry_if_exception_type(Retryable),
             "stop": stop,
@@ -145,6 +158,36 @@ class _Base:
         _log.debug(
             "rpc retry", url=self.url, attempt=state.attempt_number, error=type(exc).__name__
         )
+
+
+    def _with_retries(self, fn: Callable[..., _T], *args: object) -> _T:
+        """``fn(*args)``, retried on ``Retryable`` errors as ``_retry_args`` says.
+
+        The first attempt runs bare (tenacity costs more than a local RPC call); after a
+        ``Retryable`` failure tenacity takes over, replaying that failure as its attempt 1, so
+        the waits, attempt numbers and the budget (less the time already spent) are the same
+        as if it had run from the start."""
+        started = time.monotonic()
+        try:
+            return fn(*args)
+        except Retryable as exc:
+            if self.retry_for <= 0:
+                raise
+            first: list[Retryable] = [exc]
+
+        def attempt(*a: object) -> _T:
+            if first:
+                raise first.pop()
+            return fn(*a)
+
+        spent = time.monotonic() - started
+        retried: _T = Retrying(**self._retry_args(spent))(attempt, *args)
+        return retried
+
+
+@functools.lru_cache(maxsize=64)
+def _path_of(url: str) -> str:
+    return urllib.parse.urlsplit(url).path or "/"
 
 
 # --- sync --------------------------------------------------------------------------------------
@@ -161,12 +204,20 @@ class RpcClient(_Base):
         **settings: Unpack[RpcSettings],
     ) -> None:
         super().__init__(url, **settings)
-        self._http = httpx.Client(
-            transport=transport, timeout=self._timeouts, auth=self._auth, verify=self._tls
-        )
+        self._http: httpx.Client | None = None
+        self._plain: KeepAlive | None = None
+        if transport is None and not self._tls:
+            self._plain = KeepAlive(self.url, self.timeout, min(self.timeout, 5.0))
+        else:
+            self._http = httpx.Client(
+                transport=transport, timeout=self._timeouts, auth=self._auth, verify=self._tls
+            )
 
     def close(self) -> None:
-        self._http.close()
+        if self._plain is not None:
+            self._plain.close()
+        if self._http is not None:
+            self._http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -174,25 +225,44 @@ class RpcClient(_Base):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _post(self, payload: object, methods: Sequence[str]) -> httpx.Response:
+    def _post(self, payload: object, methods: Sequence[str]) -> HttpReply:
         started = time.monotonic()
-        try:
-            response = self._http.post(
-                self.url,
-                content=encode(payload),
-                headers={"Content-Type": "application/json"},
-                timeout=self._timeouts,
+        body = encode(payload)
+        response: HttpReply
+        if self._plain is not None:
+            headers = {"Content-Type": "application/json"}
+            if self._auth is not None:
+                headers["Authorization"] = self._auth.header()
+            try:
+                response = self._plain.post(self._path, body, headers)
+            except NotSent as exc:
+                raise connection_error(exc.args[0], self.url, methods, sent=False) from exc
+            except Lost as exc:
+                raise connection_error(exc.args[0], self.url, methods, sent=True) from exc
+        else:
+            assert self._http is not None
+            try:
+                response = self._http.post(
+                    self.url,
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                    timeout=self._timeouts,
+                )
+            except httpx.TransportError as exc:
+                raise transport_error(exc, self.url, methods) from exc
+        if log.debug_enabled():
+            _log.debug(
+                "rpc",
+                url=self.url,
+                method=",".join(methods)[:80],
+                status=response.status_code,
+                ms=round((time.monotonic() - started) * 1000),
             )
-        except httpx.TransportError as exc:
-            raise transport_error(exc, self.url, methods) from exc
-        _log.debug(
-            "rpc",
-            url=self.url,
-            method=",".join(methods)[:80],
-            status=response.status_code,
-            ms=round((time.monotonic() - started) * 1000),
-        )
         return response
+
+    @property
+    def _path(self) -> str:
+        return _path_of(self.url)
 
     def _once(self, method: str, params: Sequence[object] | Mapping[str, object]) -> object:
         response = self._post(envelope(next(self._ids), method, params), [method])
@@ -205,11 +275,11 @@ class RpcClient(_Base):
 
     def call(self, method: str, *params: object) -> Any:
         """Call ``method`` with positional ``params``; the JSON result (floats as Decimal)."""
-        return Retrying(**self._retry_args())(self._once, method, params)
+        return self._with_retries(self._once, method, params)
 
     def call_named(self, method: str, **params: object) -> Any:
         """Call ``method`` with named params (JSON-RPC by-name)."""
-        return Retrying(**self._retry_args())(self._once, method, params)
+        return self._with_retries(self._once, method, params)
 
     def batch(self, calls: Sequence[Call]) -> list[Any]:
         """Run ``[(method, params), …]`` in one request; results in order.
@@ -223,7 +293,7 @@ class RpcClient(_Base):
         """Like ``batch`` but each failed item is its ``RpcError`` in the list."""
         if not calls:
             return []
-        return Retrying(**self._retry_args())(self._batch_once, calls)
+        return self._with_retries(self._batch_once, calls)
 
     # typed helpers for common calls
     def getblockchaininfo(self) -> BlockchainInfo:

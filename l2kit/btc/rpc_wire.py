@@ -11,7 +11,7 @@ import urllib.parse
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -48,13 +48,30 @@ def _basic_header(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
+class _BasicAuth(httpx.Auth):
+    """Basic auth with the header built once (httpx's ``BasicAuth`` rebuilds it per request)."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self._header = _basic_header(user, password)
+
+    def header(self) -> str:
+        return self._header
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self.header()
+        yield request
+
+    def __repr__(self) -> str:
+        return "basic"
+
+
 class _CookieAuth(httpx.Auth):
     """Basic auth from bitcoind's ``.cookie`` file, re-read per request (it changes on restart)."""
 
     def __init__(self, path: Path, url: str) -> None:
         self._path, self._url = path, url
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def header(self) -> str:
         try:
             cookie = self._path.read_text().strip()
         except FileNotFoundError as exc:
@@ -65,21 +82,28 @@ class _CookieAuth(httpx.Auth):
         user, sep, password = cookie.partition(":")
         if not sep:
             raise InputError(f"{self._path} is not a 'user:password' cookie", field="cookie")
-        request.headers["Authorization"] = _basic_header(user, password)
+        return _basic_header(user, password)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self.header()
         yield request
 
     def __repr__(self) -> str:
         return f"cookie({self._path})"
 
 
+Auth = _BasicAuth | _CookieAuth
+
+
 def make_auth(
     url: str, user: str | None, password: str | None, cookie_file: str | Path | None
-) -> tuple[httpx.Auth | None, str]:
-    """The httpx auth and a secret-free description of it."""
+) -> tuple[Auth | None, str]:
+    """The auth (an httpx ``Auth`` whose ``header()`` also serves the plain transport) and a
+    secret-free description of it."""
     if user is not None or password is not None:
         if user is None or password is None:
             raise InputError("give both user and password, or neither", field="rpc auth")
-        return httpx.BasicAuth(user, password), "basic"
+        return _BasicAuth(user, password), "basic"
     if cookie_file is not None:
         path = Path(cookie_file)
         return _CookieAuth(path, url), f"cookie({path})"
@@ -144,7 +168,20 @@ def _error_from(method: str, error: object) -> RpcError:
     return _BY_CODE.get(code, RpcError)(method, code, text)
 
 
-def decode_body(response: httpx.Response, url: str, method: str) -> object:
+class HttpReply(Protocol):
+    """What the mapping reads of a reply: ``httpx.Response`` or ``rpc_http.Reply``."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def reason_phrase(self) -> str: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def text(self) -> str: ...
+
+
+def decode_body(response: HttpReply, url: str, method: str) -> object:
     """The JSON body of a bitcoind reply; HTTP-level failures mapped to errors."""
     if response.status_code in (401, 403):
         raise RpcAuthError(url, response.status_code)
@@ -193,23 +230,27 @@ def batch_results(
 
 
 def transport_error(exc: httpx.TransportError, url: str, methods: Iterable[str]) -> L2kitError:
-    """Before the request left (connect/pool) → retryable; after → only safe calls are."""
-    reason = type(exc).__name__
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return NodeUnreachable(url, reason)
-    unsafe = [m for m in methods if not _is_safe(m)]
+    """httpx's transport errors: connect/pool failures happened before the request left."""
+    sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    return connection_error(type(exc).__name__, url, methods, sent=sent)
+
+
+def connection_error(reason: str, url: str, methods: Iterable[str], *, sent: bool) -> L2kitError:
+    """Before the request left → retryable; after → only safe calls are (the node may have
+    acted on a state-changing one: its outcome is unknown)."""
+    unsafe = [m for m in methods if not _is_safe(m)] if sent else []
     if unsafe:
         return RpcOutcomeUnknown(url, ",".join(unsafe), reason)
     return NodeUnreachable(url, reason)
 
 
-def single_reply(response: httpx.Response, url: str, method: str) -> object:
+def single_reply(response: HttpReply, url: str, method: str) -> object:
     """The result of one call, or its mapped error."""
     return result_of(decode_body(response, url, method), method, response.status_code)
 
 
 def batch_reply(
-    response: httpx.Response, url: str, calls: Sequence[Call], first_id: int
+    response: HttpReply, url: str, calls: Sequence[Call], first_id: int
 ) -> list[object | RpcError]:
     """The results of a batch in call order (failed items as errors).
 

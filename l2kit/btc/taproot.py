@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
 
 import coincurve
@@ -76,6 +77,8 @@ def tap_branch_hash(a: bytes, b: bytes) -> bytes:
     return tagged_hash("TapBranch", lo + hi)
 
 
+@lru_cache(maxsize=1024)  # one EC addition; callers often rebuild the same output (the
+# indexer recognises a stake, then describes it with its value: the same tree twice)
 def _tweak(internal_key: bytes, merkle_root: bytes) -> tuple[XOnlyPubKey, int]:
     t = tagged_hash("TapTweak", internal_key + merkle_root)
     if int.from_bytes(t, "big") >= _ORDER:  # probability ~2^-128

@@ -274,3 +274,6 @@ for _name, _help in (
     ("alarms", "Spends of staking/unbonding outputs by an unexpected path."),
 ):
     index.add_command(_rows_command(_name, _help))
+
+
+COMMANDS: list[click.Command] = [index]

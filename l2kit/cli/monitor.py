@@ -312,3 +312,6 @@ def fleet_from(spec: Path, secrets_dir: str, output: Path | None) -> None:
         tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {output}: {exc.strerror or exc}", field="--output") from exc
     click.echo(f"wrote {output} ({len(doc['targets'])} targets)", err=True)
+
+
+COMMANDS: list[click.Command] = [monitor]

@@ -9,18 +9,19 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from l2kit.cli.output import emit, json_option
-from l2kit.config import SECRET_KEYS, FleetSpec, to_camel
 from l2kit.errors import InputError, RenderError
-from l2kit.render import build as pipeline
-from l2kit.render import manifests, profiles
-from l2kit.render.checks import declared_refs
-from l2kit.render.manifests import dump_yaml
-from l2kit.spec_rules import experimental_notices
+from l2kit.render import profiles
+
+if TYPE_CHECKING:
+    from l2kit.config import FleetSpec
+
+# profiles is plain text and tuples; the pipeline (jinja2, pydantic) is imported by the
+# commands that render, so `l2kit init` stays cheap.
 
 
 def _read(spec: str) -> str:
@@ -47,6 +48,8 @@ def init_cmd(profile: str, network: str | None) -> None:
 
 def _warn_experimental(fleet: FleetSpec) -> None:
     """One ``warning:`` line on stderr per experimental part of a valid spec (not an error)."""
+    from l2kit.spec_rules import experimental_notices
+
     for line in experimental_notices(fleet):
         click.echo(f"warning: {line}", err=True)
 
@@ -59,6 +62,9 @@ def _warn_experimental(fleet: FleetSpec) -> None:
 @click.option("--summary/--no-summary", default=True, help="Print objects per component.")
 def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) -> None:
     """Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml)."""
+    from l2kit.render import build as pipeline
+    from l2kit.render import manifests
+
     result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
     _warn_experimental(result.fleet)
     if output == "-":
@@ -92,6 +98,8 @@ def validate_cmd(spec: str, as_json: bool) -> None:
     """Run every check (spec rules, rendering, invariants, Kubernetes schemas); write nothing.
 
     SPEC is a file or - for stdin. Problems: one `error:` line each on stderr, exit 2."""
+    from l2kit.render import build as pipeline
+
     result = pipeline.build(_read(spec))
     _warn_experimental(result.fleet)
     problems = pipeline.schema_problems(result.objects)
@@ -122,6 +130,9 @@ def validate_cmd(spec: str, as_json: bool) -> None:
 @click.option("--generate-secrets", is_flag=True, help="Include generated Secrets.")
 def values_cmd(spec: str, generate_secrets: bool) -> None:
     """Print Helm values for charts/l2kit (helm template renders the same objects)."""
+    from l2kit.render import build as pipeline
+    from l2kit.render.manifests import dump_yaml
+
     result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
     click.echo(dump_yaml(result.values.dump()), nl=False)
 
@@ -135,7 +146,8 @@ def secrets_cmd(spec: str, as_json: bool) -> None:
 
     --json: a list of {namespace, kind, name, keys, slot}; a keyring's keys are
     ["keyring-test/*"]."""
-    from l2kit.config import parse_spec
+    from l2kit.config import SECRET_KEYS, parse_spec, to_camel
+    from l2kit.render.checks import declared_refs
 
     fleet = parse_spec(_read(spec))
     refs = declared_refs(fleet)

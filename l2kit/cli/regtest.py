@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from l2kit import paths
+from l2kit.cli import REGTEST
+from l2kit.cli.lazy import LazyGroup
 from l2kit.cli.output import emit, json_option
 from l2kit.errors import InputError
-from l2kit.regtest import build
-from l2kit.regtest.node import RegtestNode
+
+if TYPE_CHECKING:
+    from l2kit.regtest.node import RegtestNode
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy=REGTEST)
 def regtest() -> None:
     """Build and run a local Bitcoin Core regtest node."""
 
@@ -46,6 +49,8 @@ bitcoind_option = click.option(
 
 
 def _node(datadir: Path | None, bitcoind: Path | None = None) -> RegtestNode:
+    from l2kit.regtest.node import RegtestNode  # httpx, tenacity: only for commands that use a node
+
     return RegtestNode(datadir or default_datadir(), bitcoind=bitcoind)
 
 
@@ -82,6 +87,8 @@ def _int_arg(value: str, name: str, low: int, high: int) -> int:
 @json_option
 def install(quiet: bool, as_json: bool) -> None:
     """Build bitcoind + bitcoin-cli into the cache (a complete install is never rebuilt)."""
+    from l2kit.regtest import build
+
     result = build.install(progress=not quiet)
     data = {
         "bin_dir": str(result.bin_dir),
@@ -169,11 +176,4 @@ def down(purge: bool, datadir: Path | None, as_json: bool) -> None:
     emit(data, as_json, human)
 
 
-def _attach() -> None:
-    from l2kit.cli import regtest_covenant
-
-    for command in regtest_covenant.COMMANDS:
-        regtest.add_command(command)
-
-
-_attach()
+COMMANDS: list[click.Command] = [regtest]

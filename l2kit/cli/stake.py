@@ -1,22 +1,17 @@
 """`l2kit stake`: offline builders and conformance (stake_build, stake_sign) and the
-staker lifecycle against a node (stake_life)."""
+staker lifecycle against a node (stake_life); the commands are named in ``l2kit.cli.STAKE``."""
 
 from __future__ import annotations
 
 import click
 
+from l2kit.cli import STAKE
+from l2kit.cli.lazy import LazyGroup
 
-@click.group()
+
+@click.group(cls=LazyGroup, lazy=STAKE)
 def stake() -> None:
     """Build, sign, inspect and track Babylon staking transactions."""
 
 
-def _attach() -> None:
-    from l2kit.cli import stake_build, stake_life, stake_sign
-
-    for module in (stake_build, stake_sign, stake_life):
-        for command in module.COMMANDS:
-            stake.add_command(command)
-
-
-_attach()
+COMMANDS: list[click.Command] = [stake]

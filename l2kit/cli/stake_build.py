@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -29,22 +29,12 @@ from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.errors import InputError, ParamsError
 from l2kit.staking import conformance as conf
 from l2kit.staking.identifiable import build_v0_op_return
-from l2kit.staking.inspect import inspect_tx
-from l2kit.staking.params import (
-    ParamsSet,
-    StakingParams,
-    check_slashing,
-    check_stake,
-    check_unbonding,
-    default_params,
-    load_global_params,
-    parse_slashing_rate,
-)
 from l2kit.staking.scripts import (
     slashing_change_info,
     staking_info,
     unbonding_info,
 )
+from l2kit.staking.slashing_rate import parse_slashing_rate
 from l2kit.staking.transactions import (
     Utxo,
     build_slashing_tx,
@@ -52,6 +42,12 @@ from l2kit.staking.transactions import (
     build_unbonding_tx,
     build_withdrawal_tx,
 )
+
+if TYPE_CHECKING:
+    from l2kit.staking.params import ParamsSet, StakingParams
+
+# The params models (pydantic) are imported where a command reads params, so that
+# `stake conformance` and builders given explicit keys start fast (issue #14).
 
 NETWORKS = ["mainnet", "signet", "testnet", "testnet3", "testnet4", "regtest"]
 
@@ -98,6 +94,8 @@ class Ctx:
 def _params(
     net: Network, params_file: str | None, version: int | None, height: int | None
 ) -> StakingParams | None:
+    from l2kit.staking.params import default_params, load_global_params
+
     pset: ParamsSet | None
     if params_file:
         pset = load_global_params(params_file)
@@ -263,6 +261,8 @@ def build_staking_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, .
     """An unsigned staking transaction (staking output first, OP_RETURN second, change last)."""
     c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     if c.params is not None:
+        from l2kit.staking.params import check_stake
+
         check_stake(c.params, value, staking_time)
     si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, value, c.net)
     data = None
@@ -300,6 +300,8 @@ def _unbonding_values(c: Ctx, unbonding_time: int | None, unbonding_fee: int | N
     if fee is None:
         raise InputError("give --unbonding-fee or --params", field="--unbonding-fee")
     if c.params is not None:
+        from l2kit.staking.params import check_unbonding
+
         check_unbonding(c.params, ut, fee)
     return ut, fee
 
@@ -364,6 +366,8 @@ def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, 
         raise InputError("give --slashing-script/--slashing-rate/--slashing-fee/--unbonding-time"
                          " or phase-2 --params", field="--params")  # fmt: skip
     if p is not None and p.has_slashing:
+        from l2kit.staking.params import check_slashing
+
         check_slashing(p, spk, rate, fee)
         if ut != p.unbonding_time:  # Babylon rebuilds the change output with the params' time
             raise ParamsError(f"change timelock {ut} != unbonding_time {p.unbonding_time}",
@@ -442,6 +446,9 @@ def inspect_cmd(txhex: str, input_value: int | None, network: str, params_file: 
     it satisfies."""
     text = sys.stdin.read() if txhex == "-" else txhex
     tx = parse(text, field="TXHEX")
+    from l2kit.staking.inspect import inspect_tx
+    from l2kit.staking.params import default_params, load_global_params
+
     net = Network.parse(network)
     candidates: list[ParamsSet | None] = []
     if params_file:

@@ -29,13 +29,13 @@ from l2kit.btc.network import Network
 from l2kit.btc.tx import MAX_MONEY, OutPoint, serialize, txid_hex
 from l2kit.errors import InputError
 from l2kit.staking.identifiable import build_v0_op_return
-from l2kit.staking.params import parse_slashing_rate
 from l2kit.staking.scripts import (
     MAX_TIMELOCK,
     slashing_change_info,
     staking_info,
     unbonding_info,
 )
+from l2kit.staking.slashing_rate import parse_slashing_rate
 from l2kit.staking.transactions import build_slashing_tx, build_unbonding_tx
 
 __all__ = [

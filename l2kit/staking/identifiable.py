@@ -14,14 +14,17 @@ params covenants and quorum, staking_time). Outputs may be in any order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from l2kit.btc.keys import XOnlyPubKey, is_on_curve
 from l2kit.btc.network import Network
 from l2kit.btc.script import OP_RETURN, Script
 from l2kit.btc.tx import CTransaction, outputs
 from l2kit.errors import InputError, L2kitError
-from l2kit.staking.params import StakingParams
 from l2kit.staking.scripts import StakingInfo, check_timelock, staking_info
+
+if TYPE_CHECKING:
+    from l2kit.staking.params import StakingParams
 
 __all__ = [
     "V0_OP_RETURN_SIZE",

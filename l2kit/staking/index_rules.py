@@ -24,16 +24,16 @@ does not), so the amount-cap decision is the reference indexer's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bitcoin.core import CTransaction
 
-from l2kit.btc.block import txid_hex, witness_stack
+from l2kit.btc.block import IndexedTx, witness_stack
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkeys
 from l2kit.btc.network import Network
-from l2kit.staking.identifiable import parse_staking_tx
+from l2kit.staking.identifiable import V0_OP_RETURN_SIZE, parse_staking_tx
 from l2kit.staking.params import StakingParams
 from l2kit.staking.scripts import staking_info, unbonding_info
 
@@ -106,11 +106,10 @@ def _leaves(
     )
 
 
-def _has_tagged_op_return(tx: CTransaction, tag: bytes) -> bool:
-    head = OP_RETURN_V0_PREFIX + tag + b"\x00"
+def _has_tagged_op_return(tx: CTransaction, head: bytes) -> bool:
     for out in tx.vout:
         spk = out.scriptPubKey
-        if len(spk) == 73 and spk[:7] == head:
+        if len(spk) == V0_OP_RETURN_SIZE and spk[: len(head)] == head:
             return True
     return False
 
@@ -135,6 +134,12 @@ def _is_overflow(params: StakingParams, height: int, tvl_before: int) -> bool:
     return params.staking_cap is not None and tvl_before >= params.staking_cap
 
 
+def v0_op_return_head(params: StakingParams) -> bytes | None:
+    """The first 7 bytes of a 73-byte V0 OP_RETURN script carrying the params tag (None: the
+    params have no tag, so no transaction is recognised as a stake)."""
+    return OP_RETURN_V0_PREFIX + params.tag + b"\x00" if params.tag else None
+
+
 def classify_block(
     height: int,
     txs: Sequence[CTransaction],
@@ -146,36 +151,50 @@ def classify_block(
 ) -> tuple[BlockResult, dict[Outpoint, Tracked | None]]:
     """Classify every tx of one block. Returns the result and the changes to ``tracked``
     (new outpoints → Tracked, spent outpoints → None)."""
+    indexed = [IndexedTx(i, tx, tx.GetTxid()) for i, tx in enumerate(txs)]
+    return classify_txs(height, indexed, tracked, tvl_before, params, params_by_version, net)
+
+
+def classify_txs(
+    height: int,
+    txs: Iterable[IndexedTx],
+    tracked: Mapping[Outpoint, Tracked],
+    tvl_before: int,
+    params: StakingParams,
+    params_by_version: Callable[[int], StakingParams],
+    net: Network,
+) -> tuple[BlockResult, dict[Outpoint, Tracked | None]]:
+    """``classify_block`` over (position, tx) pairs in block order. The indexer passes only
+    the txs ``Block.select`` found (a 73-byte script starting with ``v0_op_return_head``, or a
+    spend of a tracked txid or of one selected before): any other tx classifies to nothing."""
     result = BlockResult()
     changes: dict[Outpoint, Tracked | None] = {}
     tvl = tvl_before
-    tag = params.tag or b""
+    head = v0_op_return_head(params)
 
     def lookup(op: Outpoint) -> Tracked | None:
         return changes[op] if op in changes else tracked.get(op)
 
-    for index, tx in enumerate(txs):
-        txid: str | None = None
+    for index, tx, raw_txid in txs:
+        txid = raw_txid[::-1].hex()
         # the coinbase spends nothing tracked, but staking-indexer also tries it as a stake
         for vin_index, txin in enumerate(tx.vin if index else ()):
             op = (bytes(txin.prevout.hash), int(txin.prevout.n))
             spent = lookup(op)
             if spent is None:
                 continue
-            txid = txid or txid_hex(tx)
             spend = _classify_spend(tx, vin_index, spent, txid, params_by_version, net)
             result.spends.append(spend)
             changes[op] = None
             if spend.kind == "unbonding":
                 if spent.active:  # the indexer's confirmed TVL drops only here
                     tvl -= spent.value
-                changes[(tx.GetTxid(), 0)] = Tracked(
+                changes[(raw_txid, 0)] = Tracked(
                     spent.staking_txid, "unbonding", spent.staker_pk, spent.fp_pk,
                     spent.staking_time, tx.vout[0].nValue, spent.params_version, spent.active,
                 )  # fmt: skip
-        if not tag or not _has_tagged_op_return(tx, tag):
+        if head is None or not _has_tagged_op_return(tx, head):
             continue
-        txid = txid or txid_hex(tx)
         parsed = parse_staking_tx(tx, params, net)
         if parsed is None:
             result.invalid.append((txid, "tagged V0 OP_RETURN but no matching staking output"))
@@ -203,7 +222,7 @@ def classify_block(
         )
         if not overflow:
             tvl += value
-        changes[(tx.GetTxid(), vout)] = Tracked(
+        changes[(raw_txid, vout)] = Tracked(
             txid, "staking", staker, fp, stime, value, params.version, not overflow
         )
     result.tvl_after = tvl

@@ -13,7 +13,8 @@ block counts as 1), as the staking-indexer does.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,14 @@ from l2kit.btc.block import Block, parse_block, prevout_key
 from l2kit.btc.network import Network
 from l2kit.errors import RpcError, StoreError
 from l2kit.staking.db import connect, read_schema_version, transaction, write_schema_version
-from l2kit.staking.index_rules import BlockResult, Outpoint, Tracked, classify_block
+from l2kit.staking.identifiable import V0_OP_RETURN_SIZE
+from l2kit.staking.index_rules import (
+    BlockResult,
+    Outpoint,
+    Tracked,
+    classify_txs,
+    v0_op_return_head,
+)
 from l2kit.staking.params import ParamsSet, StakingParams
 
 _log = log.get(__name__)
@@ -52,6 +60,10 @@ CREATE TABLE IF NOT EXISTS alarms (spending_txid TEXT NOT NULL, staking_txid TEX
 
 class Rpc(Protocol):
     def call(self, method: str, *params: object) -> Any: ...
+    def batch(self, calls: Sequence[tuple[str, Sequence[object]]]) -> list[Any]: ...
+
+
+_HASHES_PER_BATCH = 100  # getblockhash answers fetched in one request while catching up
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,10 @@ class IndexStore:
         self.path = db_path
         try:
             if create or db_path.exists():
-                self._db = connect(db_path)
+                # synchronous=NORMAL (WAL): a power cut may lose the last blocks' commits but
+                # never half a block (tip and effects commit together), and a lost block is
+                # simply indexed again from the node; FULL would fsync every block
+                self._db = connect(db_path, "synchronous=NORMAL")
             else:
                 self._db = sqlite3.connect(":memory:", isolation_level=None)
             with self._tx() as db:
@@ -247,6 +262,7 @@ class Indexer:
         store.set_first_height(start_height)
         self.start_height = store.first_height() or 0
         self._tracked: dict[Outpoint, Tracked] | None = None
+        self._watched: Counter[bytes] = Counter()  # txids of the tracked outpoints
 
     def _params_at(self, height: int) -> StakingParams:
         p: StakingParams = self.params.for_height(height)
@@ -290,15 +306,23 @@ class Indexer:
     def process(self, height: int, block: Block) -> BlockResult:
         if self._tracked is None:
             self._tracked = self.store.tracked()
+            self._watched = Counter(txid for txid, _ in self._tracked)
         params = self._params_at(height)
-        result, changes = classify_block(
-            height, block.txs, self._tracked, self.store.tvl(), params, self._by_version, self.net
+        # only txs with a tagged V0 OP_RETURN or spending a tracked txid are parsed in full
+        txs = block.select(v0_op_return_head(params), V0_OP_RETURN_SIZE, self._watched)
+        result, changes = classify_txs(
+            height, txs, self._tracked, self.store.tvl(), params, self._by_version, self.net
         )
         self.store.apply(height, block.hash, result)
         for op, tracked in changes.items():
             if tracked is None:
-                self._tracked.pop(op, None)
+                if self._tracked.pop(op, None) is not None:
+                    self._watched[op[0]] -= 1
+                    if not self._watched[op[0]]:
+                        del self._watched[op[0]]
             else:
+                if op not in self._tracked:
+                    self._watched[op[0]] += 1
                 self._tracked[op] = tracked
         return result
 
@@ -315,8 +339,13 @@ class Indexer:
         stored = self.store.tip()
         height = stored[0] + 1 if stored else self.start_height
         done = 0
+        hashes: list[str] = []
         while height <= last:
-            block_hash = str(self.rpc.call("getblockhash", height))
+            if not hashes:  # one request for the next heights' hashes, not one per block
+                upto = min(last, height + _HASHES_PER_BATCH - 1)
+                calls = [("getblockhash", [h]) for h in range(height, upto + 1)]
+                hashes = [str(h) for h in self.rpc.batch(calls)][::-1]
+            block_hash = hashes.pop()
             block = parse_block(bytes.fromhex(self.rpc.call("getblock", block_hash, 0)))
             prev = self.store.hash_at(height - 1)
             if prev is not None and prev != block.prev_hash:

@@ -292,8 +292,9 @@ class Lifecycle:
 
     def view(self, stake: Stake, rebroadcast: bool = True) -> ChainView:
         seen: dict[str, TxSeen] = {}
-        for kind, stored in self.tracker.txs(stake.id).items():
-            where = chain.observe(self.rpc, stored.txid)
+        recorded = self.tracker.txs(stake.id)
+        observed = chain.observe_many(self.rpc, [stored.txid for stored in recorded.values()])
+        for (kind, stored), where in zip(recorded.items(), observed, strict=True):
             if where.confirmations < 0 and rebroadcast:
                 try:
                     where = chain.broadcast(self.rpc, stored.txid, stored.raw_hex)

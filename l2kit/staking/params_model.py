@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
 from l2kit.btc.tx import MAX_MONEY
 from l2kit.errors import BadKey, InputError, ParamsError
+from l2kit.staking.slashing_rate import parse_slashing_rate
 
 __all__ = [
     "ParamsSet",
@@ -32,24 +33,6 @@ __all__ = [
     "check_unbonding",
     "parse_slashing_rate",
 ]
-
-
-def parse_slashing_rate(value: str | Decimal | float, field: str = "slashing_rate") -> Decimal:
-    """A slashing rate in (0, 1) with at most 4 decimal places (Go ``IsSlashingRateValid``).
-
-    Accepts ``"0.1"`` and the chain's 18-decimal form ``"0.100000000000000000"``.
-    """
-    if isinstance(value, bool) or not isinstance(value, str | Decimal | float | int):
-        raise InputError("must be a decimal string like 0.1", field=field)
-    try:
-        rate = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InputError(f"not a decimal number: {value!r}", field=field) from None
-    if not rate.is_finite() or not Decimal(0) < rate < Decimal(1):
-        raise InputError(f"must be strictly between 0 and 1, got {value}", field=field)
-    if (rate * 10_000) != (rate * 10_000).to_integral_value():
-        raise InputError(f"at most 4 decimal places, got {value}", field=field)
-    return rate.normalize()
 
 
 def _hex_bytes(value: object) -> object:

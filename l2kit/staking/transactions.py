@@ -32,13 +32,13 @@ from l2kit.btc.tx import (
     weight,
 )
 from l2kit.errors import InputError, TxRejected
-from l2kit.staking.params import parse_slashing_rate
 from l2kit.staking.scripts import (
     MAX_TIMELOCK,
     SlashingChangeInfo,
     StakingInfo,
     UnbondingInfo,
 )
+from l2kit.staking.slashing_rate import parse_slashing_rate
 
 __all__ = [
     "TX_VERSION",

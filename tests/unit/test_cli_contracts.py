@@ -309,8 +309,11 @@ def test_every_option_has_help() -> None:
     missing: list[str] = []
 
     def walk(cmd: click.Command, path: str) -> None:
-        if isinstance(cmd, click.Group):
-            for name, sub in cmd.commands.items():
+        if isinstance(cmd, click.Group):  # lazy groups: list_commands/get_command load them
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                assert sub is not None, f"{path} {name}: not loadable"
                 walk(sub, f"{path} {name}")
             return
         assert cmd.help, f"{path}: no help"

@@ -1,0 +1,90 @@
+"""``python -m benches.startup_bench``: whole-process start-up of the ``l2kit`` command.
+
+Times, as separate processes (what a script calling l2kit in a loop pays each time):
+  - ``l2kit --help``,
+  - ``l2kit stake conformance`` on one official Babylon vector (JSON on stdin, checked against
+    the vector's expected answer first),
+  - ``l2kit init --profile devnet``,
+against the floor ``python -c pass`` (the same interpreter, the same environment). Each is run
+interleaved ``--rounds`` times; the median is printed with its ratio to the floor and the
+issue #14 target (0.12 s).
+
+Bytecode is cached, as for any installed package: the processes write and read it under a
+private ``PYTHONPYCACHEPREFIX`` (this environment sets ``PYTHONDONTWRITEBYTECODE``, which would
+otherwise make every run recompile l2kit's sources), filled by a warm-up run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+VECTOR = json.loads(
+    (ROOT / "tests" / "vectors" / "data" / "babylon-btcstaking-testvectors.json").read_text()
+)["vectors"][1]
+TARGET_S = 0.12
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_ENV.setdefault("PYTHONPATH", str(ROOT))  # the l2kit of this checkout
+
+
+def _l2kit() -> list[str]:
+    """The installed console script when it runs this checkout's code, else ``python -m``."""
+    script = shutil.which("l2kit", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "l2kit"]
+
+
+def _run(argv: list[str], stdin: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    res = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=True,
+                         env=_ENV)  # fmt: skip
+    return time.perf_counter() - start, res.stdout
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="benches.startup_bench")
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="l2kit-pycache-") as cache:
+        _ENV["PYTHONPYCACHEPREFIX"] = cache
+        _bench(args.rounds)
+
+
+def _bench(rounds: int) -> None:
+    l2kit = _l2kit()
+    case = json.dumps(VECTOR["parameters"])
+    runs: dict[str, tuple[list[str], str]] = {
+        "python -c pass (floor)": ([sys.executable, "-c", "pass"], ""),
+        "l2kit --help": ([*l2kit, "--help"], ""),
+        "l2kit stake conformance (1 case)": ([*l2kit, "stake", "conformance"], case),
+        "l2kit init --profile devnet": ([*l2kit, "init", "--profile", "devnet"], ""),
+    }
+    for cmd, stdin in runs.values():  # warm-up: fills the bytecode cache
+        _run(cmd, stdin)
+    _, out = _run(*runs["l2kit stake conformance (1 case)"])
+    if json.loads(out) != VECTOR["expected"]:
+        raise SystemExit("startup_bench: conformance answer differs from the vector")
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, (cmd, stdin) in runs.items():
+            times[name].append(_run(cmd, stdin)[0])
+    median = {name: statistics.median(t) for name, t in times.items()}
+    floor = median["python -c pass (floor)"]
+    print(f"whole-process start-up, median of {rounds} interleaved runs "
+          f"({' '.join(l2kit)}); target <= {TARGET_S:.2f} s")  # fmt: skip
+    for name, seconds in median.items():
+        verdict = "" if name.startswith("python") else (
+            "  ok" if seconds <= TARGET_S else "  OVER TARGET")
+        print(f"  {name:<34} {seconds:6.3f} s   x{seconds / floor:5.1f} the floor{verdict}")
+
+
+if __name__ == "__main__":
+    main()
