@@ -18,6 +18,7 @@ import click
 
 from l2kit import __version__, log
 from l2kit.errors import L2kitError
+from l2kit.redact import scrub
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            click.echo(f"error: {line}", err=True)
+            click.echo(f"error: {scrub(line)}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -36,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from l2kit.errors import SpecError
+from l2kit.errors import InputError, SpecError
 from l2kit.monitor.thresholds import (
     BabylonThresholds,
     BitcoindThresholds,
@@ -46,6 +46,7 @@ from l2kit.monitor.thresholds import (
     MetricsThresholds,
     Thresholds,
 )
+from l2kit.redact import read_secret_file, register_basic
 
 __all__ = [
     "BabylonTarget",
@@ -137,7 +138,14 @@ class RpcAuth(_Model):
         return self
 
     def resolve(self) -> tuple[str, str]:
-        """(user, password), read now. Raises ``SpecError`` naming the source, never the secret."""
+        """(user, password), read now and registered for scrubbing (``l2kit.redact``).
+
+        Raises ``InputError`` naming the source, never the secret."""
+        user, password = self._resolve()
+        register_basic(user, password)
+        return user, password
+
+    def _resolve(self) -> tuple[str, str]:
         if self.cookie_file is not None:
             text = _read_secret(self.cookie_file, "cookie_file")
             user, sep, password = text.partition(":")
@@ -164,9 +172,9 @@ class RpcAuth(_Model):
 
 def _read_secret(path: Path, field: str) -> str:
     try:
-        return path.read_text().strip()
-    except OSError as exc:
-        raise SpecError([f"auth.{field}: {path}: {exc.strerror or exc}"]) from exc
+        return read_secret_file(path, f"auth.{field}")
+    except InputError as exc:
+        raise SpecError([str(exc)]) from None
 
 
 class _Target(_Model):
