@@ -151,6 +151,8 @@ def decode_body(response: httpx.Response, url: str, method: str) -> object:
     try:
         # Floats as Decimal: amounts must stay exact.
         return json.loads(response.content, parse_float=Decimal)
+    except RecursionError:  # a hostile reply: deep nesting must not escape as a crash
+        raise RpcError(method, response.status_code, "reply nested too deeply") from None
     except ValueError as exc:
         status = response.status_code
         snippet = response.text[:200].strip() or response.reason_phrase

@@ -6,7 +6,6 @@ written), 1 for anything else that fails.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import click
 
 from l2kit.cli.output import emit, json_option
 from l2kit.config import SECRET_KEYS, to_camel
-from l2kit.errors import InputError, RenderError
+from l2kit.errors import RenderError
 from l2kit.render import build as pipeline
 from l2kit.render import manifests, profiles
 from l2kit.render.checks import declared_refs
@@ -23,12 +22,9 @@ from l2kit.render.manifests import dump_yaml
 
 
 def _read(spec: str) -> str:
-    if spec == "-":
-        return sys.stdin.read()
-    try:
-        return Path(spec).read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read spec: {exc.strerror}", field=spec) from exc
+    from l2kit.config import read_spec
+
+    return read_spec(spec)
 
 
 @click.command("init")
