@@ -13,6 +13,7 @@ target could give. Bounded: each mode ends by itself (sizes and delays are param
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -85,10 +86,8 @@ class HostileServer:
 
     def answer(self, h: BaseHTTPRequestHandler) -> None:
         mode = h.path.lstrip("/").split("/")[0].split("?")[0]
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # we cut it short
             getattr(self, "_" + mode.replace("-", "_"))(h)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str, **hdr: str) -> None:
