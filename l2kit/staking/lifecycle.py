@@ -26,6 +26,7 @@ from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
 from l2kit.btc.network import Network, address_to_script
 from l2kit.btc.sign import schnorr_verify
 from l2kit.errors import InputError, StoreError, TxRejected
+from l2kit.procs import pid_alive
 from l2kit.staking import chain
 from l2kit.staking.covenant import CovenantSigner, SpendContext
 from l2kit.staking.funding import Funded, KeyPathKey, fund_from_key, fund_from_wallet, unlock
@@ -57,16 +58,6 @@ from l2kit.staking.transactions import (
 )
 
 _log = log.get(__name__)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)
@@ -243,7 +234,7 @@ class Lifecycle:
             return
         for fingerprint, (outpoints, pids) in self.tracker.locks().items():
             stake = self.tracker.find_by_fingerprint(fingerprint)
-            if stake is None and any(_alive(pid) for pid in pids):
+            if stake is None and any(pid_alive(pid) for pid in pids):
                 continue  # another l2kit is between funding and recording right now
             if stake is not None and stake.state is State.CREATED:
                 continue

@@ -150,3 +150,25 @@ def test_bad_spec_file_is_one_line_exit_2(tmp_path: Path) -> None:
     spec.write_text(_spec("    replicas: true\n"))
     out = _cli("validate", str(spec))
     assert out.returncode == 2 and out.stderr.startswith("error: ") and "replicas" in out.stderr
+
+
+def test_render_removes_temp_folders_of_killed_renders(tmp_path: Path) -> None:
+    import os
+
+    from l2kit.render import manifests
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    out = tmp_path / "out"
+    stale = tmp_path / f".out.l2kit-tmp-{dead.stdout.strip()}-abc"
+    stale_old = tmp_path / f".out.l2kit-old-{dead.stdout.strip()}-def"
+    live = tmp_path / f".out.l2kit-tmp-{os.getpid()}-ghi"  # a render running right now
+    other = tmp_path / ".out.something-else"
+    for folder in (stale, stale_old, live, other):
+        (folder / "tree").mkdir(parents=True)
+    obj = {"apiVersion": "v1", "kind": "ConfigMap",
+           "metadata": {"name": "x", "namespace": "n"}, "data": {}}  # fmt: skip
+    manifests.write_tree([obj], out)
+    assert not stale.exists() and not stale_old.exists()
+    assert live.exists() and other.exists()
+    assert (out / manifests.MARKER).is_file()
