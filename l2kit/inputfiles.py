@@ -150,6 +150,6 @@ def load_json(text: str | bytes) -> Any:
     except BadDocument:
         raise
     except RecursionError:
-        raise BadDocument("nested too deeply") from None
+        raise BadDocument("not JSON (nested too deeply)") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise BadDocument(f"not valid JSON ({' '.join(str(exc).split())})") from None
+        raise BadDocument(f"not JSON ({' '.join(str(exc).split())})") from None

@@ -17,7 +17,7 @@ import traceback
 import click
 
 from l2kit import __version__, log
-from l2kit.errors import L2kitError
+from l2kit.errors import L2kitError, one_line
 from l2kit.redact import scrub
 
 
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            click.echo(f"error: {scrub(line)}", err=True)
+            click.echo(f"error: {scrub(one_line(line))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
