@@ -172,3 +172,11 @@ def test_render_removes_temp_folders_of_killed_renders(tmp_path: Path) -> None:
     assert not stale.exists() and not stale_old.exists()
     assert live.exists() and other.exists()
     assert (out / manifests.MARKER).is_file()
+
+
+def test_an_echoed_input_cannot_forge_error_lines(tmp_path: Path) -> None:
+    forged = tmp_path / "a\nerror: forged\x1b[2J"
+    out = _cli("monitor", "check", str(forged))
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ")
+    assert "\x1b" not in out.stderr and "\\x0aerror: forged\\x1b[2J" in out.stderr
