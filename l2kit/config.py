@@ -15,12 +15,14 @@ that are plain random strings.
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from l2kit.errors import SpecError
+from l2kit.errors import InputError, SpecError
+from l2kit.inputfiles import SPEC_MAX_BYTES, BadDocument, load_yaml, read_text
 
 
 def to_camel(snake: str) -> str:
@@ -125,8 +127,14 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class _Model(BaseModel):
+    # strict: YAML `true` is not 1, "5" is not 5 (a typo must not be coerced into a setting)
     model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        strict=True,
+        allow_inf_nan=False,
     )
 
 
@@ -443,15 +451,27 @@ class FleetSpec(_Model):
     stacks: list[StackSpec] = Field(min_length=1, description="The stacks of the fleet.")
 
 
+def read_spec(spec: str | Path) -> str:
+    """The text of a spec file (``-``: stdin), size-capped and strictly UTF-8."""
+    if str(spec) == "-":
+        text = sys.stdin.read(SPEC_MAX_BYTES + 1)
+        if len(text) > SPEC_MAX_BYTES:
+            raise InputError(f"larger than {SPEC_MAX_BYTES} bytes", field="spec")
+        return text
+    try:
+        return read_text(Path(spec), SPEC_MAX_BYTES)
+    except OSError as exc:
+        raise InputError(f"cannot read spec: {exc.strerror or exc}", field=str(spec)) from None
+    except BadDocument as exc:
+        raise InputError(str(exc), field=str(spec)) from None
+
+
 def parse_spec(text: str) -> FleetSpec:
     """Parse and check a spec; raise SpecError listing every problem (``path: rule``)."""
     try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        reason = getattr(exc, "problem", None) or "invalid YAML"
-        raise SpecError([f"<yaml>: {reason} at {where}"]) from exc
+        data: Any = load_yaml(text)
+    except BadDocument as exc:
+        raise SpecError([f"<yaml>: {exc}"]) from None
     if not isinstance(data, dict):
         raise SpecError(["<root>: must be a mapping with a 'stacks' list"])
     try:

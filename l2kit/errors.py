@@ -53,13 +53,22 @@ class Retryable(L2kitError):
     """Mix-in: safe to retry after a delay (tenacity retries only these)."""
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped: an input echoed in an
+    error can neither forge a second ``error:`` line nor send terminal escape sequences."""
+    return "".join(
+        c if c == "\t" or (c >= " " and c != "\x7f") else f"\\x{ord(c):02x}" for c in text
+    )
+
+
 class InputError(L2kitError):
-    """Bad input from the user: exit 2, nothing changed."""
+    """Bad input from the user: exit 2, nothing changed. The message is one line."""
 
     exit_code = 2
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
+        text = f"{field}: {message}" if field else message
+        super().__init__(one_line(text))
         self.field = field
 
 
@@ -170,7 +179,9 @@ class SpecError(InputError):
     """A stack spec or fleet file is invalid; ``problems`` holds one line per problem."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+        problems = [one_line(p) for p in problems]
+        L2kitError.__init__(self, "\n".join(problems))  # one line per problem, each escaped
+        self.field = None
         self.problems = problems
 
 

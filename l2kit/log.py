@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import structlog
 
+from l2kit.redact import scrub
+
 
 class _Stderr:
     """Looks up ``sys.stderr`` on every write, so a replaced stream (tests, daemons) is honoured."""
@@ -33,11 +35,20 @@ def debug_enabled() -> bool:
     return _debug
 
 
+def _scrub_event(
+    _logger: object, _method: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Every string that reaches a log line goes through ``l2kit.redact.scrub``."""
+    return {key: scrub(value) if isinstance(value, str) else value for key, value in event.items()}
+
+
 def configure(*, json: bool = False, level: str = "info") -> None:
     """Readable console lines on stderr by default; one JSON object per line with ``json``.
 
     Applied now if structlog is already imported (someone logs or inspects its config),
-    otherwise when the first logger is used."""
+    otherwise when the first logger is used. Tracebacks are rendered as plain text *before*
+    scrubbing and never show local variables (a local may hold a password, a key or a body).
+    """
     global _pending, _debug
     _pending = {"json": json, "level": level}
     _debug = level.lower() == "debug"
@@ -65,6 +76,8 @@ def _apply() -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _scrub_event,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -327,6 +327,10 @@ class RpcClient(_Base):
 # --- async -------------------------------------------------------------------------------------
 
 
+# The async client serves the monitor: small calls (chain/network/mempool info), any target.
+ASYNC_MAX_REPLY = 8 * 1024 * 1024
+
+
 class AsyncRpcClient(_Base):
     """Asynchronous client. Use as an async context manager or ``await aclose()``."""
 
@@ -352,15 +356,29 @@ class AsyncRpcClient(_Base):
         await self.aclose()
 
     async def _post(self, payload: object, methods: Sequence[str]) -> httpx.Response:
+        request = self._http.build_request(
+            "POST",
+            self.url,
+            content=encode(payload),
+            headers={"Content-Type": "application/json", "Accept-Encoding": "identity"},
+            timeout=self._timeouts,
+        )
         try:
-            return await self._http.post(
-                self.url,
-                content=encode(payload),
-                headers={"Content-Type": "application/json"},
-                timeout=self._timeouts,
-            )
+            response = await self._http.send(request, stream=True)
+            try:
+                body = bytearray()
+                async for chunk in response.aiter_raw():
+                    body += chunk
+                    if len(body) > ASYNC_MAX_REPLY:  # a hostile or broken target: stop reading
+                        raise RpcError(methods[0], response.status_code,
+                                       f"reply larger than {ASYNC_MAX_REPLY} bytes")  # fmt: skip
+            finally:
+                await response.aclose()
         except httpx.TransportError as exc:
             raise transport_error(exc, self.url, methods) from exc
+        headers = [(k, v) for k, v in response.headers.multi_items() if k != "content-encoding"]
+        return httpx.Response(response.status_code, headers=headers, content=bytes(body),
+                              request=request)  # fmt: skip
 
     async def _once(self, method: str, params: Sequence[object] | Mapping[str, object]) -> object:
         response = await self._post(envelope(next(self._ids), method, params), [method])

@@ -25,6 +25,7 @@ from l2kit.errors import (
     RpcOutcomeUnknown,
     RpcWarmup,
 )
+from l2kit.redact import read_secret_file, register_basic
 
 _BY_CODE: dict[int, type[RpcError]] = {-28: RpcWarmup}
 
@@ -72,16 +73,14 @@ class _CookieAuth(httpx.Auth):
         self._path, self._url = path, url
 
     def header(self) -> str:
-        try:
-            cookie = self._path.read_text().strip()
-        except FileNotFoundError as exc:
+        if not self._path.exists():
             # bitcoind deletes the cookie on shutdown and writes it on start: wait for it.
-            raise NodeUnreachable(self._url, f"no cookie file at {self._path}") from exc
-        except OSError as exc:
-            raise InputError(f"cannot read {self._path}: {exc.strerror}", field="cookie") from exc
+            raise NodeUnreachable(self._url, f"no cookie file at {self._path}")
+        cookie = read_secret_file(self._path, "cookie")
         user, sep, password = cookie.partition(":")
         if not sep:
             raise InputError(f"{self._path} is not a 'user:password' cookie", field="cookie")
+        register_basic(user, password)
         return _basic_header(user, password)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -103,6 +102,7 @@ def make_auth(
     if user is not None or password is not None:
         if user is None or password is None:
             raise InputError("give both user and password, or neither", field="rpc auth")
+        register_basic(user, password)
         return _BasicAuth(user, password), "basic"
     if cookie_file is not None:
         path = Path(cookie_file)
@@ -188,6 +188,8 @@ def decode_body(response: HttpReply, url: str, method: str) -> object:
     try:
         # Floats as Decimal: amounts must stay exact.
         return json.loads(response.content, parse_float=Decimal)
+    except RecursionError:  # a hostile reply: deep nesting must not escape as a crash
+        raise RpcError(method, response.status_code, "reply nested too deeply") from None
     except ValueError as exc:
         status = response.status_code
         snippet = response.text[:200].strip() or response.reason_phrase

@@ -24,7 +24,8 @@ import click
 
 from l2kit import __version__, log
 from l2kit.cli.lazy import LazyGroup, Registry
-from l2kit.errors import L2kitError
+from l2kit.errors import L2kitError, one_line
+from l2kit.redact import scrub
 
 TOP: Registry = {
     "regtest": ("regtest", "Build and run a local Bitcoin Core regtest node."),
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             _print_traceback()
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            click.echo(f"error: {line}", err=True)
+            click.echo(f"error: {scrub(one_line(line))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

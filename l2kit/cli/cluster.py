@@ -43,13 +43,10 @@ class Rendered:
 
 def render_spec(spec: Path, stack: str | None = None) -> Rendered:
     """Parse, render and check ``spec`` exactly like ``l2kit render``; objects grouped by stack."""
+    from l2kit.config import read_spec
     from l2kit.render import build
 
-    try:
-        text = spec.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read the spec: {exc.strerror}", field=str(spec)) from exc
-    result = build.build(text)
+    result = build.build(read_spec(spec))
     names = [s.name for s in result.fleet.stacks]
     if stack is not None and stack not in names:
         raise InputError(f"no stack named {stack!r} (have: {', '.join(names)})", field="--stack")

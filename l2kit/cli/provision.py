@@ -6,7 +6,6 @@ written), 1 for anything else that fails.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from l2kit.cli.output import emit, json_option
-from l2kit.errors import InputError, RenderError
+from l2kit.errors import RenderError
 from l2kit.render import profiles
 
 if TYPE_CHECKING:
@@ -25,12 +24,9 @@ if TYPE_CHECKING:
 
 
 def _read(spec: str) -> str:
-    if spec == "-":
-        return sys.stdin.read()
-    try:
-        return Path(spec).read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read spec: {exc.strerror}", field=spec) from exc
+    from l2kit.config import read_spec
+
+    return read_spec(spec)
 
 
 @click.command("init")

@@ -360,7 +360,7 @@ def list_(
         emit(rows, as_json, human)
 
 
-_SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED}
+_SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED, State.ABANDONED}
 
 
 @click.command("status")

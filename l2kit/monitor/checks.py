@@ -7,6 +7,7 @@ for "rose since the last poll").
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -55,12 +56,18 @@ REACHABILITY = {
 
 
 def level(value: float, warn: float, crit: float) -> Status:
-    """Higher is worse: CRIT at >= crit, WARN at >= warn."""
-    if value >= crit:
+    """Higher is worse: CRIT at >= crit, WARN at >= warn; NaN is never OK."""
+    if math.isnan(value) or value >= crit:
         return Status.CRIT
     if value >= warn:
         return Status.WARN
     return Status.OK
+
+
+def level_age(value: float, warn: float, crit: float) -> Status:
+    """An age or lag a component reports about itself: a negative one is nonsense (a broken
+    exporter or clock), judged CRIT rather than "fresh"."""
+    return Status.CRIT if value < 0 else level(value, warn, crit)
 
 
 def named(level_name: Level) -> Status:
@@ -86,6 +93,9 @@ class Out:
     def add(
         self, check: str, status: Status, reason: str, value: float | None = None, subject: str = ""
     ) -> None:
+        if value is not None and not math.isfinite(value):  # never exported, never "OK"
+            status, reason = max(status, Status.CRIT), f"not a number ({value}): {reason}"
+            value = None
         self.items.append(
             CheckResult(self.target, self.kind, check, status, reason, value, subject)
         )

@@ -7,7 +7,7 @@ fp_total_failed_votes"; vigilante: failed_* > 0 since last time).
 
 from __future__ import annotations
 
-from l2kit.monitor.checks import Memory, Out, age, level
+from l2kit.monitor.checks import Memory, Out, age, level, level_age
 from l2kit.monitor.fleet import MetricsThresholds, Role
 from l2kit.monitor.metrics import Scrape
 from l2kit.monitor.results import CheckResult, Status
@@ -84,7 +84,7 @@ def _gauge(
     if value is None:
         out.add(check, Status.WARN, f"{metric} is not exported")
         return
-    out.add(check, level(value, warn, crit), f"{age(value)} {what}", value)
+    out.add(check, level_age(value, warn, crit), f"{age(value)} {what}", value)
 
 
 def _counter(
@@ -120,11 +120,11 @@ def _fpd(out: Out, th: MetricsThresholds, scrape: Scrape, memory: Memory, mem: M
     if not votes:
         out.add("fp_vote_age", Status.WARN, "fp_seconds_since_last_vote is not exported")
     for pk, value in sorted(votes.items()):
-        status = level(value, th.fp_vote_age_warn, th.fp_vote_age_crit)
+        status = level_age(value, th.fp_vote_age_warn, th.fp_vote_age_crit)
         out.add("fp_vote_age", status, f"last vote {age(value)} ago", value, pk)
     rand = scrape.by_label("fp_seconds_since_last_randomness", label)
     for pk, value in sorted(rand.items()):
-        status = level(value, th.fp_randomness_age_warn, th.fp_randomness_age_crit)
+        status = level_age(value, th.fp_randomness_age_warn, th.fp_randomness_age_crit)
         out.add("fp_randomness_age", status, f"last randomness commit {age(value)} ago", value, pk)
     failed = scrape.by_label("fp_total_failed_votes", label)
     for pk, value in sorted(failed.items()):
@@ -145,7 +145,7 @@ def _covd(out: Out, th: MetricsThresholds, scrape: Scrape, memory: Memory, mem: 
         value = d_sum / d_count
         out.add(
             "covenant_signing_lag",
-            level(value, th.covenant_signing_lag_warn, th.covenant_signing_lag_crit),
+            level_age(value, th.covenant_signing_lag_warn, th.covenant_signing_lag_crit),
             f"mean signing lag {value:.1f}s over {d_count:.0f} delegations",
             value,
         )

@@ -20,15 +20,15 @@ import contextlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from l2kit import log
 from l2kit.errors import InputError
 from l2kit.monitor.fleet import Fleet
+from l2kit.monitor.httpserve import MetricsServer
 from l2kit.monitor.poll import Poller, kind_of
 from l2kit.monitor.results import CheckResult, CycleReport
 
@@ -64,7 +64,7 @@ class SnapshotCollector(Collector):
         self.source = source
 
     def collect(self) -> Iterable[Metric]:
-        snap = self.source.snapshot  # one reference read: consistent without locks
+        snap = self.source.collecting  # set by the poller thread before it renders
         status = GaugeMetricFamily(
             "l2kit_check_status",
             "Check status: 0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN",
@@ -129,19 +129,20 @@ class Exporter:
         self.fleet = fleet
         self.interval = interval
         self.host, self.port = parse_listen(listen)
-        self.snapshot = Snapshot(kinds={t.name: kind_of(t) for t in Poller(fleet).targets})
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(SnapshotCollector(self))
+        self._publish(Snapshot(kinds={t.name: kind_of(t) for t in Poller(fleet).targets}))
         self.cycle_done = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._server: WSGIServer | None = None
+        self._server: MetricsServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._server, _ = start_http_server(self.port, self.host, registry=self.registry)
-        self.port = int(self._server.server_port)
+        self._server = MetricsServer(self.host, self.port, lambda: self._published[1])
+        self._server.start()
+        self.port = self._server.port
         self._thread = threading.Thread(target=self._run, name="l2kit-poller", daemon=True)
         self._thread.start()
         _log.info("exporter listening", url=f"http://{self.host}:{self.port}/metrics")
@@ -157,18 +158,30 @@ class Exporter:
         try:
             while not self._stop.is_set():
                 report = await poller.cycle()
-                self.snapshot = Snapshot(
-                    report=report,
-                    cycles=poller.cycles,
-                    errors=dict(poller.errors),
-                    last_success=dict(poller.last_success),
-                    kinds=self.snapshot.kinds,
+                self._publish(
+                    Snapshot(
+                        report=report,
+                        cycles=poller.cycles,
+                        errors=dict(poller.errors),
+                        last_success=dict(poller.last_success),
+                        kinds=self.snapshot.kinds,
+                    )
                 )
                 with self.cycle_done:
                     self.cycle_done.notify_all()
                 await asyncio.sleep(self.interval)
         finally:
             await poller.aclose()
+
+    def _publish(self, snap: Snapshot) -> None:
+        """Render the scrape body once per cycle; snapshot and body swap as one reference, so a
+        scrape never pays for rendering and never sees one without the other."""
+        self.collecting = snap
+        self._published = (snap, generate_latest(self.registry))
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._published[0]
 
     def wait_cycles(self, n: int, timeout: float = 60.0) -> bool:
         """Block until at least ``n`` cycles completed (tests, ``--once``)."""
@@ -182,8 +195,7 @@ class Exporter:
             with contextlib.suppress(RuntimeError):  # the loop already ended
                 self._loop.call_soon_threadsafe(self._task.cancel)
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
         if self._thread is not None:
             self._thread.join(timeout=30)
 

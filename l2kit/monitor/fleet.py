@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -36,7 +35,8 @@ from pydantic import (
     model_validator,
 )
 
-from l2kit.errors import SpecError
+from l2kit.errors import InputError, SpecError
+from l2kit.inputfiles import BadDocument, load_yaml, read_text
 from l2kit.monitor.thresholds import (
     BabylonThresholds,
     BitcoindThresholds,
@@ -46,6 +46,7 @@ from l2kit.monitor.thresholds import (
     MetricsThresholds,
     Thresholds,
 )
+from l2kit.redact import read_secret_file, register_basic
 
 __all__ = [
     "BabylonTarget",
@@ -75,7 +76,8 @@ Role = Literal["fpd", "eotsd", "reporter", "submitter", "monitor", "bstracker", 
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # strict: a YAML `true` is not 1 and "5" is not 5; NaN/inf would hang or disable checks
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 def _http_url(value: str) -> str:
@@ -93,20 +95,29 @@ HttpUrl = Annotated[str, AfterValidator(_http_url)]
 # --- targets ------------------------------------------------------------------------------------
 
 
+FLEET_MAX_BYTES = 4 * 1024 * 1024
+MAX_TARGETS = 10_000
+
+# A path is written as a YAML string; strict mode would want a Path object.
+FilePath = Annotated[Path, Field(strict=False)]
+
+
 class RpcAuth(_Model):
     """bitcoind credentials, by reference only: a password file, a password env var, a cookie."""
 
     user: str | None = Field(
         default=None, description="RPC user (with password_file or password_env)"
     )
-    password_file: Path | None = Field(default=None, description="file holding the RPC password")
+    password_file: FilePath | None = Field(
+        default=None, description="file holding the RPC password"
+    )
     password_env: str | None = Field(
         default=None, description="environment variable holding the password"
     )
-    cookie_file: Path | None = Field(
+    cookie_file: FilePath | None = Field(
         default=None, description="bitcoind .cookie file (user:password)"
     )
-    rpc_json_file: Path | None = Field(
+    rpc_json_file: FilePath | None = Field(
         default=None,
         description='JSON file {"user", "password"} (rpc.json of an `l2kit regtest up` datadir)',
     )
@@ -137,7 +148,14 @@ class RpcAuth(_Model):
         return self
 
     def resolve(self) -> tuple[str, str]:
-        """(user, password), read now. Raises ``SpecError`` naming the source, never the secret."""
+        """(user, password), read now and registered for scrubbing (``l2kit.redact``).
+
+        Raises ``InputError`` naming the source, never the secret."""
+        user, password = self._resolve()
+        register_basic(user, password)
+        return user, password
+
+    def _resolve(self) -> tuple[str, str]:
         if self.cookie_file is not None:
             text = _read_secret(self.cookie_file, "cookie_file")
             user, sep, password = text.partition(":")
@@ -164,9 +182,9 @@ class RpcAuth(_Model):
 
 def _read_secret(path: Path, field: str) -> str:
     try:
-        return path.read_text().strip()
-    except OSError as exc:
-        raise SpecError([f"auth.{field}: {path}: {exc.strerror or exc}"]) from exc
+        return read_secret_file(path, f"auth.{field}")
+    except InputError as exc:
+        raise SpecError([str(exc)]) from None
 
 
 class _Target(_Model):
@@ -272,10 +290,10 @@ class Settings(_Model):
         default=64, ge=1, le=4096, description="targets polled at the same time"
     )
     target_timeout: float = Field(
-        default=10.0, gt=0, description="budget for one target per poll (s)"
+        default=10.0, gt=0, le=600, description="budget for one target per poll (s)"
     )
     request_timeout: float = Field(
-        default=5.0, gt=0, description="budget for one HTTP/RPC request (s)"
+        default=5.0, gt=0, le=600, description="budget for one HTTP/RPC request (s)"
     )
 
 
@@ -284,7 +302,9 @@ class Fleet(_Model):
 
     settings: Settings = Field(default=Settings(), description="poll settings")
     thresholds: Thresholds = Field(default_factory=Thresholds, description="global thresholds")
-    targets: list[Target] = Field(default_factory=list, description="targets to poll")
+    targets: list[Target] = Field(
+        default_factory=list, max_length=MAX_TARGETS, description="targets to poll"
+    )
     kubernetes: KubernetesTarget | None = Field(
         default=None, description="optional Kubernetes namespace"
     )
@@ -328,16 +348,13 @@ def parse(data: object, source: str = "fleet") -> Fleet:
 
 
 def load(path: Path) -> Fleet:
-    """Read and validate a fleet YAML file."""
+    """Read and validate a fleet YAML file (strictly: see ``l2kit.inputfiles``)."""
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(read_text(path, FLEET_MAX_BYTES))
     except OSError as exc:
-        raise SpecError([f"{path}: {exc.strerror or exc}"]) from exc
-    except yaml.YAMLError as exc:  # one line: the problem and where (str(exc) spans lines)
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
-        raise SpecError([f"{path}: not valid YAML: {problem}{where}"]) from exc
+        raise SpecError([f"{path}: {exc.strerror or exc}"]) from None
+    except BadDocument as exc:
+        raise SpecError([f"{path}: {exc}"]) from None
     return parse(data if data is not None else {}, str(path))
 
 

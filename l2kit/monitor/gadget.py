@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from l2kit.errors import ProbeError
 from l2kit.monitor.fleet import GadgetTarget
-from l2kit.monitor.http import Session, check_status, decode_json, parse_model
+from l2kit.monitor.http import Session, check_status, decode_json, loads_json, parse_model
 
 
 class ChainSyncStatus(BaseModel):
@@ -78,7 +78,7 @@ async def _block_time(session: Session, url: str, height: int) -> int:
     response = await session.post_json(url, payload)
     check_status(response)
     try:
-        body = response.json()
+        body = loads_json(response.content, url)
         return int(body["result"]["timestamp"], 16)
     except (ValueError, KeyError, TypeError) as exc:
         raise ProbeError(url, f"eth_getBlockByNumber({height}): no usable timestamp") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import socket
+import zlib
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,6 +22,12 @@ from l2kit.errors import ProbeError, TargetUnreachable
 M = TypeVar("M", bound=BaseModel)
 
 JSON_TYPES = ("application/json", "text/json")
+
+# Bounds on what one answer may cost, whatever a target sends. The largest real answers are
+# Babylon list pages and Go /metrics pages (a few hundred KiB); memory per in-flight request
+# stays below MAX_BODY + one decompressed chunk.
+MAX_BODY = 8 * 1024 * 1024
+_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS}
 
 
 def new_client(concurrency: int, request_timeout: float) -> httpx.AsyncClient:
@@ -35,7 +42,8 @@ def new_client(concurrency: int, request_timeout: float) -> httpx.AsyncClient:
         timeout=httpx.Timeout(request_timeout),
         limits=limits,
         follow_redirects=False,
-        headers={"User-Agent": "l2kit-monitor"},
+        # identity: a compressed body is still accepted, but decoded by _read_capped (bounded)
+        headers={"User-Agent": "l2kit-monitor", "Accept-Encoding": "identity"},
         trust_env=False,
     )
 
@@ -117,18 +125,24 @@ class Session:
         if base in self._dead:
             raise TargetUnreachable(url, self._dead[base])
         headers = {"Accept": accept} if accept else {}
+        if method == "GET":
+            request = self.client.build_request("GET", url, params=params, headers=headers)
+        else:
+            request = self.client.build_request("POST", url, json=payload, headers=headers)
         try:
-            if method == "GET":
-                response = await self.client.get(url, params=params, headers=headers)
-            else:
-                response = await self.client.post(url, json=payload, headers=headers)
+            raw = await self.client.send(request, stream=True)
+            try:
+                body = await _read_capped(raw, method, url)
+            finally:
+                await raw.aclose()
         except httpx.TransportError as exc:
             reason = f"{method} {_where(url)}: {transport_reason(exc, self.timeout)}"
             if isinstance(exc, httpx.ConnectError | httpx.TimeoutException):
                 self._dead[base] = reason  # no point asking this host again in this poll
                 raise TargetUnreachable(url, reason) from exc
             raise ProbeError(url, reason) from exc  # it answered, but brokenly (truncated, reset)
-        return response
+        plain = [(k, v) for k, v in raw.headers.multi_items() if k.lower() != "content-encoding"]
+        return httpx.Response(raw.status_code, headers=plain, content=body, request=request)
 
     async def get_json(self, url: str, params: dict[str, str] | None = None) -> Any:
         """GET, insist on HTTP 200 and a JSON body; any deviation is a ``ProbeError``."""
@@ -137,6 +151,45 @@ class Session:
 
     async def get_model(self, model: type[M], url: str, params: dict[str, str] | None = None) -> M:
         return parse_model(model, await self.get_json(url, params), url)
+
+
+async def _read_capped(response: httpx.Response, method: str, url: str) -> bytes:
+    """The body, decoded, refusing more than ``MAX_BODY`` bytes before or after decompression."""
+    where = f"{method} {_where(url)}"
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity", *_DECODERS):
+        raise ProbeError(url, f"{where}: unsupported content-encoding {encoding[:40]!r}")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise ProbeError(url, f"{where}: response larger than {MAX_BODY} bytes")
+    inflate = zlib.decompressobj(_DECODERS[encoding]) if encoding in _DECODERS else None
+    body = bytearray()
+    async for chunk in response.aiter_raw():
+        if inflate is not None:
+            try:
+                chunk = inflate.decompress(chunk, MAX_BODY + 1 - len(body))
+            except zlib.error as exc:
+                raise ProbeError(url, f"{where}: corrupt {encoding} body") from exc
+        body += chunk
+        if len(body) > MAX_BODY or (inflate is not None and inflate.unconsumed_tail):
+            raise ProbeError(url, f"{where}: response larger than {MAX_BODY} bytes")
+    return bytes(body)
+
+
+def loads_json(data: bytes | str, url: str) -> Any:
+    """``json.loads`` that refuses NaN/Infinity and nesting too deep to parse (a RecursionError
+    would otherwise escape as a crash with a traceback on every poll)."""
+    where = _where(url)
+    try:
+        return json.loads(data, parse_constant=_no_constant)
+    except RecursionError:
+        raise ProbeError(url, f"GET {where}: JSON nested too deeply") from None
+    except ValueError as exc:
+        raise ProbeError(url, f"GET {where}: malformed JSON ({exc}; {len(data)} bytes)") from exc
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def check_status(response: httpx.Response) -> None:
@@ -156,11 +209,7 @@ def decode_json(response: httpx.Response) -> Any:
     ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype and ctype not in JSON_TYPES and not ctype.endswith("+json"):
         raise ProbeError(url, f"GET {where}: expected JSON, got content-type {ctype!r}")
-    try:
-        return json.loads(response.content)
-    except ValueError as exc:
-        size = len(response.content)
-        raise ProbeError(url, f"GET {where}: malformed JSON ({exc}; {size} bytes)") from exc
+    return loads_json(response.content, url)
 
 
 def parse_model(model: type[M], data: object, url: str) -> M:

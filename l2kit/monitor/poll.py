@@ -130,8 +130,10 @@ class Poller:
             except L2kitError as exc:
                 sample = Failure(str(exc), True)
             except Exception as exc:  # a bug in one probe must not take the fleet's poll down
-                _log.error("probe crashed", target=target.name, error=repr(exc), exc_info=True)
-                sample = Failure(f"internal error: {type(exc).__name__}: {exc}", True)
+                # The type only: the message or the locals may quote a response or a secret.
+                _log.error("probe crashed", target=target.name, error=type(exc).__name__)
+                _log.debug("probe traceback", target=target.name, exc_info=True)
+                sample = Failure(f"internal error: {type(exc).__name__}", True)
             return sample, time.monotonic() - started
 
     async def _probe(self, target: AnyTarget) -> Sample:

@@ -10,6 +10,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from l2kit.redact import scrub
+
 
 class Status(enum.IntEnum):
     OK = 0
@@ -38,6 +40,10 @@ class CheckResult:
     value: float | None = None
     subject: str = ""
 
+    def __post_init__(self) -> None:
+        # A reason may quote what a target said; a hostile one echoes our credentials back.
+        object.__setattr__(self, "reason", scrub(self.reason))
+
     def to_json(self) -> dict[str, object]:
         return {
             "target": self.target,
@@ -61,6 +67,10 @@ class TargetReport:
     checks: tuple[CheckResult, ...]
     finished_at: float
     error: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.error is not None:
+            object.__setattr__(self, "error", scrub(self.error))
 
 
 @dataclass(frozen=True)

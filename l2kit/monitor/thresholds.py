@@ -14,7 +14,8 @@ Level = Literal["OK", "WARN", "CRIT"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # strict: a YAML `true` is not 1 and "5" is not 5; NaN/inf would silently disable a check
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class BitcoindThresholds(_Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from functools import cache, lru_cache
@@ -21,6 +22,7 @@ import yaml
 
 from l2kit import resources
 from l2kit.errors import InputError, RenderError
+from l2kit.procs import pid_alive
 
 Obj = dict[str, Any]
 
@@ -144,6 +146,20 @@ def to_stream(objs: list[Obj]) -> str:
 MARKER = ".l2kit-render"
 
 
+def _temp_prefix(out_dir: Path, kind: str) -> str:
+    # the pid in the name tells a later run whether the writer is still alive
+    return f".{out_dir.name}.l2kit-{kind}-{os.getpid()}-"
+
+
+def _remove_stale_temps(out_dir: Path) -> None:
+    """Remove the temporary folders of renders that were killed mid-way (their pid is gone)."""
+    pattern = re.compile(rf"^\.{re.escape(out_dir.name)}\.l2kit-(?:tmp|old)-(\d+)-")
+    for sibling in out_dir.parent.iterdir():
+        match = pattern.match(sibling.name)
+        if match and sibling.is_dir() and not pid_alive(int(match.group(1))):
+            shutil.rmtree(sibling, ignore_errors=True)
+
+
 def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
     """Write one file per object under ``out_dir`` atomically (temp dir, then rename).
 
@@ -157,7 +173,8 @@ def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
         raise InputError(f"{out_dir} exists and is not an l2kit render output; "
                          "choose a new or empty directory", field="--output")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    _remove_stale_temps(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(out_dir, "tmp"), dir=out_dir.parent))
     try:
         (tmp / MARKER).write_text("written by `l2kit render`; the whole folder is replaced on "
                                   "the next render\n")
@@ -176,7 +193,7 @@ def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
                 target.write_text(dump_yaml(obj))
             written.append(out_dir / rel)
         if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+            old = Path(tempfile.mkdtemp(prefix=_temp_prefix(out_dir, "old"), dir=out_dir.parent))
             os.replace(out_dir, old / "tree")
             os.replace(tmp, out_dir)
             shutil.rmtree(old)

@@ -92,6 +92,33 @@ def _seen(rpc: Rpc, txid: str, info: Any, height: dict[str, int]) -> Seen:
     return Seen(confs, str(block_hash), height[str(block_hash)])
 
 
+def input_conflict(rpc: Rpc, raw_hex: str, since_height: int) -> str | None:
+    """The txid that spent an input of the unsent tx ``raw_hex``, or None if every input is
+    still unspent. Looks in the mempool (``gettxspendingprevout``), then in the blocks from
+    ``since_height`` to the tip (a stake is abandoned soon after it was made: a short scan)."""
+    tx = btx.parse(raw_hex)
+    spent = []
+    for i in range(len(tx.vin)):
+        op = btx.input_outpoint(tx, i)
+        if rpc.call("gettxout", op.txid_hex, op.vout, True) is None:
+            spent.append(op)
+    if not spent:
+        return None
+    query = [{"txid": op.txid_hex, "vout": op.vout} for op in spent]
+    for entry in rpc.call("gettxspendingprevout", query):
+        if entry.get("spendingtxid"):
+            return str(entry["spendingtxid"])
+    wanted = {(op.txid_hex, op.vout) for op in spent}
+    tip = int(rpc.call("getblockcount"))
+    for height in range(max(since_height, 0), tip + 1):
+        block = rpc.call("getblock", rpc.call("getblockhash", height), 2)
+        for item in block["tx"]:
+            for vin in item.get("vin", []):
+                if (vin.get("txid"), vin.get("vout")) in wanted:
+                    return str(item["txid"])
+    return "unknown"  # spent before since_height (or never existed)
+
+
 def check_accept(rpc: Rpc, raw_hex: str) -> None:
     """Raise ``TxRejected`` with bitcoind's reason unless the node would accept ``raw_hex``."""
     result = rpc.call("testmempoolaccept", [raw_hex])[0]

@@ -19,7 +19,6 @@ Invalid input raises an ``InputError`` whose one-line message names the field an
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,6 +27,8 @@ from l2kit.btc.keys import XOnlyPubKey, check_unique, parse_pubkey
 from l2kit.btc.network import Network
 from l2kit.btc.tx import MAX_MONEY, OutPoint, serialize, txid_hex
 from l2kit.errors import InputError
+from l2kit.inputfiles import BadDocument
+from l2kit.inputfiles import load_json as load_strict_json
 from l2kit.staking.identifiable import build_v0_op_return
 from l2kit.staking.scripts import (
     MAX_TIMELOCK,
@@ -269,9 +270,9 @@ def load_json(data: bytes | str) -> object:
     except UnicodeDecodeError:
         raise InputError("not UTF-8", field="input") from None
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"not valid JSON ({one_line(str(exc))})", field="input") from None
+        return load_strict_json(text)
+    except BadDocument as exc:
+        raise InputError(one_line(str(exc)), field="input") from None
 
 
 def answer_line(line: bytes | str) -> dict[str, Any]:

@@ -127,8 +127,15 @@ def fund_from_wallet(
     net: Network,
     fee_rate: Decimal,
     max_fee_rate: Decimal,
+    *,
+    before_lock: Callable[[Sequence[str]], None] | None = None,
 ) -> Funded:
-    """Fund ``outputs`` (script, value) from the wallet; checked, signed, not broadcast."""
+    """Fund ``outputs`` (script, value) from the wallet; checked, signed, not broadcast.
+
+    The chosen coins are locked *persistently* (they stay locked across node restarts until
+    the stake is broadcast or abandoned), and only after ``before_lock`` recorded them durably:
+    a crash at any point leaves either no lock or a lock the next command can find and release.
+    """
     rpc_outputs: list[dict[str, object]] = []
     for spk, value in outputs:
         if spk[:2] == b"\x6a\x47" and len(spk) == 73:
@@ -138,20 +145,35 @@ def fund_from_wallet(
         if address is None:
             raise TxRejected(f"cannot express output {spk.hex()} as an address", field="tx")
         rpc_outputs.append({address: Decimal(value) / SATS})
-    options = {"fee_rate": fee_rate, "lockUnspents": True, "replaceable": False}
+    options = {"fee_rate": fee_rate, "lockUnspents": False, "replaceable": False}
     psbt = wallet.call("walletcreatefundedpsbt", [], rpc_outputs, 0, options)["psbt"]
     unsigned = _psbt_unsigned_tx(psbt)
+    inputs = [str(btx.input_outpoint(unsigned, i)) for i in range(len(unsigned.vin))]
+    if before_lock is not None:
+        before_lock(inputs)
+    lock(wallet, inputs)
     try:
         return _check_and_sign(wallet, psbt, unsigned, outputs, net, max_fee_rate)
     except BaseException:
-        unlock(wallet, [str(btx.input_outpoint(unsigned, i)) for i in range(len(unsigned.vin))])
+        unlock(wallet, inputs)
         raise
 
 
+def _outpoints(inputs: Sequence[str]) -> list[dict[str, object]]:
+    return [{"txid": o.txid_hex, "vout": o.vout} for o in map(btx.OutPoint.parse, inputs)]
+
+
+def lock(wallet: Rpc, inputs: Sequence[str]) -> None:
+    """Lock coins persistently (the lock survives a node restart)."""
+    wallet.call("lockunspent", False, _outpoints(inputs), True)
+
+
 def unlock(wallet: Rpc, inputs: Sequence[str]) -> None:
-    """Give coins locked by ``walletcreatefundedpsbt`` back to the wallet (nothing was sent)."""
-    outpoints = [btx.OutPoint.parse(op) for op in inputs]
-    wallet.call("lockunspent", True, [{"txid": o.txid_hex, "vout": o.vout} for o in outpoints])
+    """Give locked coins back to the wallet; coins already unlocked or spent are skipped."""
+    locked = {f"{o['txid']}:{o['vout']}" for o in wallet.call("listlockunspent")}
+    mine = [op for op in inputs if str(btx.OutPoint.parse(op)) in locked]
+    if mine:
+        wallet.call("lockunspent", True, _outpoints(mine))
 
 
 def _check_and_sign(

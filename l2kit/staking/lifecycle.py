@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +26,7 @@ from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
 from l2kit.btc.network import Network, address_to_script
 from l2kit.btc.sign import schnorr_verify
 from l2kit.errors import InputError, StoreError, TxRejected
+from l2kit.procs import pid_alive
 from l2kit.staking import chain
 from l2kit.staking.covenant import CovenantSigner, SpendContext
 from l2kit.staking.funding import Funded, KeyPathKey, fund_from_key, fund_from_wallet, unlock
@@ -141,10 +143,14 @@ class Lifecycle:
         if xonly_of(staker_seckey) != req.staker_pk:
             raise InputError("the staker key does not match the request", field="staker-key-file")
         fingerprint = req.fingerprint(self.net)
+        self.reconcile_locks()
         existing = self.tracker.find_by_fingerprint(fingerprint)
         if existing is not None:
             _log.info("same request already recorded", txid=existing.staking_txid)
-            return self.sync_one(existing), True
+            synced = self.sync_one(existing)
+            if synced.state is not State.ABANDONED:
+                return synced, True
+            _log.warning("recorded stake was abandoned: staking anew", txid=synced.staking_txid)
         if fee_rate > max_fee_rate:
             raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
         height = int(self.rpc.call("getblockcount"))
@@ -165,12 +171,18 @@ class Lifecycle:
                 raise InputError("a V0 OP_RETURN names exactly one FP", field="op-return")
             op = build_v0_op_return(params.tag, req.staker_pk, req.fp_pks[0], req.staking_time)
             wanted.append((bytes(op), 0))
-        funded = self._fund(wanted, fee_rate, max_fee_rate, funding_key)
+        try:
+            funded = self._fund(wanted, fee_rate, max_fee_rate, funding_key, fingerprint)
+            chain.crash_point("after-fund")
+        except BaseException:
+            self.tracker.drop_locks(fingerprint)  # fund_from_wallet released the coins
+            raise
         try:
             return self._record_and_broadcast(req, params, info, funded, staker_seckey, committee)
         except BaseException:
             if funding_key is None and self.wallet is not None and not self._recorded(funded):
                 unlock(self.wallet, funded.inputs)
+                self.tracker.drop_locks(fingerprint)
             raise
 
     def _recorded(self, funded: Funded) -> bool:
@@ -211,7 +223,23 @@ class Lifecycle:
         chain.crash_point("before-broadcast")
         self._send(stake, "staking", funded.txid, funded.raw_hex)
         chain.crash_point("after-broadcast")
+        self.reconcile_locks()  # sent: its coins need no lock any more
         return self.sync_one(stake), False
+
+    def reconcile_locks(self) -> None:
+        """Release the wallet locks no live request needs: those of a crashed funding (no stake
+        was recorded) and those of stakes already sent or abandoned. A recorded but unsent
+        stake keeps its persistent lock, so a node restart cannot spend its coins elsewhere."""
+        if self.wallet is None:
+            return
+        for fingerprint, (outpoints, pids) in self.tracker.locks().items():
+            stake = self.tracker.find_by_fingerprint(fingerprint)
+            if stake is None and any(pid_alive(pid) for pid in pids):
+                continue  # another l2kit is between funding and recording right now
+            if stake is not None and stake.state is State.CREATED:
+                continue
+            unlock(self.wallet, outpoints)
+            self.tracker.drop_locks(fingerprint)
 
     def _committee_for(self, params: StakingParams) -> CovenantSigner:
         if self.committee is None:
@@ -231,12 +259,16 @@ class Lifecycle:
         fee_rate: Decimal,
         max_fee_rate: Decimal,
         key: KeyPathKey | None,
+        fingerprint: str,
     ) -> Funded:
         if key is not None:
             return fund_from_key(self.rpc, key, wanted, self.net, fee_rate, max_fee_rate)
         if self.wallet is None:
             raise InputError("no wallet and no --key-file to fund the stake", field="wallet")
-        return fund_from_wallet(self.wallet, wanted, self.net, fee_rate, max_fee_rate)
+        return fund_from_wallet(
+            self.wallet, wanted, self.net, fee_rate, max_fee_rate,
+            before_lock=lambda ops: self.tracker.add_locks(fingerprint, ops, os.getpid()),
+        )  # fmt: skip
 
     def _presign_slashing(
         self,
@@ -308,21 +340,37 @@ class Lifecycle:
             seen.get("slashing", unseen), seen.get("unbonding_slashing", unseen),
             key=lambda s: s.confirmations,
         )  # fmt: skip
+        staking = seen.get("staking", unseen)
+        conflict = None
+        if not staking.accepted:
+            stored = self.tracker.txs(stake.id)["staking"]
+            conflict = chain.input_conflict(self.rpc, stored.raw_hex, stake.start_height)
         return ChainView(
-            staking=seen.get("staking", unseen),
+            staking=staking,
             unbonding=seen.get("unbonding", unseen),
             slashing=slashing,
             withdrawal=seen.get("withdrawal", unseen),
+            staking_conflict=conflict,
         )
 
     def sync_one(self, stake: Stake, rebroadcast: bool = True) -> Stake:
+        if stake.state is State.ABANDONED:
+            return stake  # final unless a reorg brings the conflict back: `stake status` says so
         view = self.view(stake, rebroadcast)
         state = derive(view, staking_time=stake.staking_time, unbonding_time=stake.unbonding_time)
         if state != stake.state:
             _log.info("state", txid=stake.staking_txid, old=stake.state.value, new=state.value)
-        return self.tracker.move_to(stake.id, state, "sync", view.staking.confirmations)
+        reason = "sync"
+        if state is State.ABANDONED:
+            reason = f"an input was spent by {view.staking_conflict}"
+            self.tracker.abandon_fingerprint(stake.id)
+        moved = self.tracker.move_to(stake.id, state, reason, view.staking.confirmations)
+        if state is State.ABANDONED:
+            self.reconcile_locks()
+        return moved
 
     def sync(self, rebroadcast: bool = True) -> list[Stake]:
+        self.reconcile_locks()
         return [self.sync_one(s, rebroadcast) for s in self.tracker.all()]
 
     def status(self, stake: Stake, sync: bool = True) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from l2kit.btc.keys import XOnlyPubKey
 from l2kit.btc.network import Network
 from l2kit.btc.script import Script
 from l2kit.errors import ParamsError
+from l2kit.inputfiles import BadDocument, load_json, read_text
 from l2kit.staking.params_model import (
     ParamsSet,
     Phase1Params,
@@ -106,15 +107,18 @@ def _obj(value: object, index: int) -> dict[str, Any]:
     return value
 
 
+PARAMS_MAX_BYTES = 4 * 1024 * 1024  # mainnet's files are ~20 KiB
+
+
 def load_global_params(path: str | Path) -> ParamsSet:
     """Load a params file (any format ``params_from_json`` accepts)."""
     p = Path(path)
     try:
-        data = json.loads(p.read_text())
+        data = load_json(read_text(p, PARAMS_MAX_BYTES))
     except OSError as exc:
         raise ParamsError(f"cannot read {p}: {exc.strerror}", field="params") from None
-    except ValueError as exc:
-        raise ParamsError(f"{p}: not JSON ({exc})", field="params") from None
+    except BadDocument as exc:
+        raise ParamsError(f"{p}: {exc}", field="params") from None
     return params_from_json(data, source=str(p))
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
 from l2kit.btc.tx import MAX_MONEY
@@ -42,6 +43,13 @@ def _hex_bytes(value: object) -> object:
         except ValueError:
             raise ValueError("not hex") from None
     return value
+
+
+_PHASE1_NUMBERS = frozenset({
+    "version", "activation_height", "covenant_quorum", "min_staking_amount",
+    "max_staking_amount", "min_staking_time", "max_staking_time", "unbonding_time",
+    "unbonding_fee", "staking_cap", "cap_height", "confirmation_depth",
+})  # fmt: skip
 
 
 class StakingParams(BaseModel):
@@ -72,6 +80,23 @@ class StakingParams(BaseModel):
     min_commission_rate: Decimal | None = None
     delegation_creation_base_gas_fee: int | None = None
     allow_list_expiration_height: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_coercion(cls, data: object) -> object:
+        """No bool-as-int, no NaN/inf; numbers as strings only where the chain's JSON writes
+        int64 that way (phase 2)."""
+        if not isinstance(data, dict):
+            return data
+        version = data.get("version") if isinstance(data.get("version"), int) else None
+        for key, value in data.items():
+            bad_float = isinstance(value, float) and not math.isfinite(value)
+            if isinstance(value, bool) or bad_float:
+                raise ParamsError(f"must be a number, got {value!r}", version=version, field=key)
+            if cls.phase == 1 and isinstance(value, str) and key in _PHASE1_NUMBERS:
+                raise ParamsError("must be a JSON number, got a string", version=version,
+                                  field=key)  # fmt: skip
+        return data
 
     @field_validator("covenant_pks", mode="before")
     @classmethod

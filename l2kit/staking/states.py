@@ -6,6 +6,9 @@
                                  └──────► SLASHED ◄──────────────┘            │
                                               └──(change matured)─────────────┘
 
+CREATED and BROADCAST ──► ABANDONED: never confirmed, and an input was spent by another tx
+(the same request may then be made again).
+
 Every forward edge has a backward twin for reorgs (a confirmation that disappears moves the
 state back). ``path()`` finds the shortest chain of allowed edges between two states, so a
 tracker that was down for many blocks still records each step it skipped.
@@ -28,11 +31,12 @@ class State(StrEnum):
     WITHDRAWN = "WITHDRAWN"
     EXPIRED = "EXPIRED"
     SLASHED = "SLASHED"
+    ABANDONED = "ABANDONED"  # never sent, and an input was spent by another tx
 
 
 _FORWARD: dict[State, frozenset[State]] = {
-    State.CREATED: frozenset({State.BROADCAST}),
-    State.BROADCAST: frozenset({State.CONFIRMED}),
+    State.CREATED: frozenset({State.BROADCAST, State.ABANDONED}),
+    State.BROADCAST: frozenset({State.CONFIRMED, State.ABANDONED}),
     State.CONFIRMED: frozenset({State.UNBONDING, State.EXPIRED, State.SLASHED}),
     State.UNBONDING: frozenset({State.UNBONDED}),
     State.UNBONDED: frozenset({State.WITHDRAWABLE, State.SLASHED}),
@@ -40,6 +44,7 @@ _FORWARD: dict[State, frozenset[State]] = {
     State.EXPIRED: frozenset({State.WITHDRAWN, State.UNBONDING, State.SLASHED}),
     State.SLASHED: frozenset({State.WITHDRAWABLE}),
     State.WITHDRAWN: frozenset(),
+    State.ABANDONED: frozenset(),
 }
 
 
@@ -103,6 +108,7 @@ class ChainView:
     unbonding: TxSeen = UNSEEN
     slashing: TxSeen = UNSEEN  # whichever slashing tx (from staking or unbonding) was sent
     withdrawal: TxSeen = UNSEEN
+    staking_conflict: str | None = None  # txid that spent an input of the unsent staking tx
 
 
 def derive(view: ChainView, *, staking_time: int, unbonding_time: int) -> State:
@@ -122,7 +128,7 @@ def derive(view: ChainView, *, staking_time: int, unbonding_time: int) -> State:
         return State.EXPIRED if view.staking.confirmations >= staking_time else State.CONFIRMED
     if view.staking.accepted:
         return State.BROADCAST
-    return State.CREATED
+    return State.ABANDONED if view.staking_conflict is not None else State.CREATED
 
 
 def blocks_until_withdrawable(

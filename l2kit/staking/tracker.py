@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from l2kit.errors import StoreError
 from l2kit.staking.db import connect, read_schema_version, transaction, write_schema_version
 from l2kit.staking.states import State, allowed, path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry upgrades from version i to i+1; append, never edit.
 _MIGRATIONS: list[str] = [
@@ -75,6 +76,16 @@ _MIGRATIONS: list[str] = [
         from_state TEXT NOT NULL,
         to_state TEXT NOT NULL,
         reason TEXT NOT NULL
+    );
+    """,
+    # 2: coins locked in the wallet for a request, recorded before they are locked, so a
+    # crash never leaves a lock nobody can find (pid: the process that took it).
+    """
+    CREATE TABLE wallet_locks (
+        outpoint TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        created_at TEXT NOT NULL
     );
     """,
 ]
@@ -281,6 +292,37 @@ class Tracker:
     def all(self) -> list[Stake]:
         rows = self._rdb.execute("SELECT * FROM stakes ORDER BY id").fetchall()
         return [self._row_to_stake(r) for r in rows]
+
+    def abandon_fingerprint(self, stake_id: int) -> None:
+        """Free an abandoned stake's request fingerprint: the same request may be made again."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE stakes SET fingerprint = fingerprint || '#abandoned:' || staking_txid "
+                "WHERE id = ? AND fingerprint NOT LIKE '%#abandoned:%'",
+                (stake_id,),
+            )
+
+    # --- wallet locks ---------------------------------------------------------------------------
+
+    def add_locks(self, fingerprint: str, outpoints: Sequence[str], pid: int) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO wallet_locks VALUES (?, ?, ?, ?)",
+                [(op, fingerprint, pid, _now()) for op in outpoints],
+            )
+
+    def locks(self) -> dict[str, tuple[list[str], set[int]]]:
+        """fingerprint -> (outpoints, pids that took them)."""
+        out: dict[str, tuple[list[str], set[int]]] = {}
+        for row in self._rdb.execute("SELECT * FROM wallet_locks ORDER BY outpoint"):
+            ops, pids = out.setdefault(row["fingerprint"], ([], set()))
+            ops.append(row["outpoint"])
+            pids.add(int(row["pid"]))
+        return out
+
+    def drop_locks(self, fingerprint: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM wallet_locks WHERE fingerprint = ?", (fingerprint,))
 
     # --- state machine --------------------------------------------------------------------------
 

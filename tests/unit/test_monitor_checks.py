@@ -311,7 +311,6 @@ def test_a_crashing_probe_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     ]})  # fmt: skip
     report = asyncio.run(poll.poll_once(fleet))
     health = next(c for c in report.checks if c.target == "g" and c.check == "gadget_health")
-    assert (
-        health.status is Status.CRIT and "internal error: ZeroDivisionError: bug" in health.reason
-    )
+    assert health.status is Status.CRIT and "internal error: ZeroDivisionError" in health.reason
+    assert "bug" not in health.reason  # an unexpected exception's message may quote a secret
     assert any(c.target == "m" for c in report.checks)  # the other target was still polled
