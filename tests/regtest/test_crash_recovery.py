@@ -65,7 +65,9 @@ def test_unsent_stake_survives_a_node_restart_then_is_abandoned_when_spent_elsew
     own_node: RegtestNode, tmp_path: Path
 ) -> None:
     name = f"stuck-{secrets.token_hex(4)}"
-    env = make_env(RegtestFixture(own_node), tmp_path, name)
+    first = RegtestFixture(own_node)
+    env = make_env(first, tmp_path, name)
+    clients = [first.rpc, first.wallet, env.wallet]
     try:
         result = _create(env, crash_at="before-broadcast")
         assert result.returncode == -signal.SIGKILL, result.stderr
@@ -79,6 +81,7 @@ def test_unsent_stake_survives_a_node_restart_then_is_abandoned_when_spent_elsew
         node = RegtestFixture(own_node)
         node.rpc.call("loadwallet", name)
         env = make_env_again(env, node, name)
+        clients += [node.rpc, node.wallet, env.wallet]
         assert set(inputs) <= _locked(env)  # persistent: the restart kept the lock
 
         # Spend one of the coins elsewhere anyway (a user with another tool).
@@ -104,6 +107,8 @@ def test_unsent_stake_survives_a_node_restart_then_is_abandoned_when_spent_elsew
         assert status["state"] == "ABANDONED"
     finally:
         env.tracker.close()
+        for client in clients:
+            client.close()
 
 
 def make_env_again(old: Env, node: RegtestFixture, name: str) -> Env:
