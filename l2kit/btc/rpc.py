@@ -29,7 +29,7 @@ import functools
 import itertools
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self, TypedDict, TypeVar, Unpack
@@ -327,6 +327,15 @@ class RpcClient(_Base):
 # --- async -------------------------------------------------------------------------------------
 
 
+async def raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The undecoded body; a response already in memory (an injected transport's) as is."""
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    except httpx.StreamConsumed:
+        yield response.content
+
+
 # The async client serves the monitor: small calls (chain/network/mempool info), any target.
 ASYNC_MAX_REPLY = 8 * 1024 * 1024
 
@@ -367,7 +376,7 @@ class AsyncRpcClient(_Base):
             response = await self._http.send(request, stream=True)
             try:
                 body = bytearray()
-                async for chunk in response.aiter_raw():
+                async for chunk in raw_chunks(response):
                     body += chunk
                     if len(body) > ASYNC_MAX_REPLY:  # a hostile or broken target: stop reading
                         raise RpcError(methods[0], response.status_code,

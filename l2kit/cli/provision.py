@@ -35,7 +35,10 @@ def _read(spec: str) -> str:
 @click.option("--network", "-n", type=click.Choice(profiles.INIT_NETWORKS), default=None,
               help="Bitcoin network (default: regtest; finality-provider: signet).")
 def init_cmd(profile: str, network: str | None) -> None:
-    """Print a complete, commented stack spec for PROFILE (rollup: experimental)."""
+    """Print a complete, commented stack spec for PROFILE.
+
+    The rollup profile is experimental (Babylon's OP-stack finality gadget is a proof of concept
+    upstream)."""
     text = profiles.init_spec(profile, network)
     if profile == "rollup":
         click.echo(f"warning: {profiles.EXPERIMENTAL_NOTICE}", err=True)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from l2kit.btc.rpc import raw_chunks
 from l2kit.errors import ProbeError, TargetUnreachable
 
 M = TypeVar("M", bound=BaseModel)
@@ -164,7 +165,7 @@ async def _read_capped(response: httpx.Response, method: str, url: str) -> bytes
         raise ProbeError(url, f"{where}: response larger than {MAX_BODY} bytes")
     inflate = zlib.decompressobj(_DECODERS[encoding]) if encoding in _DECODERS else None
     body = bytearray()
-    async for chunk in response.aiter_raw():
+    async for chunk in raw_chunks(response):
         if inflate is not None:
             try:
                 chunk = inflate.decompress(chunk, MAX_BODY + 1 - len(body))
