@@ -127,7 +127,7 @@ def secrets_cmd(spec: str, as_json: bool) -> None:
                              "slot": key})  # fmt: skip
         for comp in ("covenant", "finality_provider", "vigilante"):
             c = getattr(s, comp)
-            for attr in ("keyring", "signer_keyring", "eots_keyring"):
+            for attr in ("keyring", "signer_keyring"):
                 ref = getattr(c, attr, None) if c is not None else None
                 if ref is not None:
                     rows.append({"namespace": s.namespace, "kind": "Secret",

@@ -53,9 +53,9 @@ def stack(draw: st.DrawFn, name: str) -> Obj:
     b = draw(bitcoind())
     s["bitcoind"] = b
     if network != "testnet4" and draw(st.booleans()):
-        s["finalityProvider"] = {"keyring": {"existingSecret": "k", "keyName": "fp"},
-                                 "eotsKeyring": {"existingSecret": "e"}}
+        s["finalityProvider"] = {"keyring": {"existingSecret": "k", "keyName": "fp"}}
         s["secrets"]["eotsHmac"] = {"existingSecret": "h"}
+        s["secrets"]["eotsKey"] = {"existingSecret": "e"}
         s["babylonChain"] = {"chainId": "bbn-1", "rpcAddr": "http://b:26657",
                              "grpcAddr": "http://b:9090", "version": "v4.2.0"}
     if network == "regtest" and draw(st.booleans()):
