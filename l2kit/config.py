@@ -31,8 +31,9 @@ def to_camel(snake: str) -> str:
 
 Network = Literal["mainnet", "testnet", "testnet4", "signet", "regtest"]
 NETWORKS: tuple[Network, ...] = ("mainnet", "testnet", "testnet4", "signet", "regtest")
-# Babylon's [btc-config] network has no testnet4 (testnet = testnet3).
-BABYLON_NETWORKS: frozenset[str] = frozenset({"mainnet", "testnet", "signet", "regtest"})
+# BTC networks a Babylon chain runs on: bbn-1 (mainnet), bbn-test-6 (signet), private regtest
+# devnets. None runs on testnet3 or testnet4 (see l2kit.babylon_networks).
+BABYLON_NETWORKS: frozenset[str] = frozenset({"mainnet", "signet", "regtest"})
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Stack names prefix every object: "<stack>-vigilante-bstracker-headless" must stay a
@@ -45,6 +46,7 @@ _IMAGE = re.compile(
     r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@sha256:[0-9a-f]{64})?$"
 )
 _HEX = re.compile(r"^[0-9a-f]+$")
+_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._-]+)*$")
 
 # Keys each kind of existing Secret must hold (documented in `l2kit init` output and README).
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
@@ -63,7 +65,7 @@ SECRET_KEYS: dict[str, tuple[str, ...]] = {
 def _image(value: str) -> str:
     match = _IMAGE.match(value)
     if match is None:
-        raise ValueError("must be an image reference like registry/name:tag")
+        raise ValueError("must be an image reference like [registry/]name:tag[@sha256:<digest>]")
     tag = match.group("tag")
     if tag is None:
         raise ValueError("must be pinned by tag (name:tag), not untagged")
@@ -99,7 +101,22 @@ def _subdomain(value: str) -> str:
     return value
 
 
+def _registry(value: str) -> str:
+    if not _REGISTRY.match(value):
+        raise ValueError("must be a registry host[:port][/path], e.g. ghcr.io or "
+                         "registry.example:5000/mirror")
+    return value
+
+
+def with_registry(registry: str | None, image: str) -> str:
+    """``image`` pulled from ``registry`` unless the reference names its own registry."""
+    first, slash, _ = image.partition("/")
+    own = slash and ("." in first or ":" in first or first == "localhost")
+    return image if registry is None or own else f"{registry}/{image}"
+
+
 Image = Annotated[str, AfterValidator(_image)]
+Registry = Annotated[str, AfterValidator(_registry)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 Label = Annotated[str, AfterValidator(_label)]
 StackName = Annotated[str, AfterValidator(_stack_name)]
@@ -261,7 +278,7 @@ class Electrs(_Model):
 class Babylond(_Model):
     """A single-node Babylon devnet, initialised with `babylond testnet --v 1`."""
 
-    image: Image = Field(default="babylonlabs/babylond:v4.2.0", description="Image.")
+    image: Image = Field(default="babylonlabs/babylond:v4.2.7", description="Image.")
     chain_id: str = Field(default="chain-test", pattern=r"^[a-z0-9-]+$", description="Chain id.")
     btc_network: Network | None = Field(default=None, description="[btc-config] network (stack's).")
     epoch_interval: int = Field(default=10, ge=2, description="Blocks per epoch.")
@@ -289,7 +306,7 @@ class BabylonChain(_Model):
     chain_id: str = Field(pattern=r"^[a-z0-9-]+$", description="Chain id.")
     rpc_addr: str = Field(pattern=r"^https?://", description="CometBFT RPC URL.")
     grpc_addr: str = Field(pattern=r"^https?://", description="gRPC URL.")
-    version: str = Field(description="babylond version of the chain, e.g. v4.2.0.")
+    version: str = Field(description="babylond version of the chain, e.g. v4.2.7.")
     btc_network: Network | None = Field(
         default=None, description="The chain's BTC network (stack's)."
     )
@@ -299,10 +316,10 @@ class Covenant(_Model):
     """Covenant emulator (covd) and its remote signer."""
 
     emulator_image: Image = Field(
-        default="babylonlabs/covenant-emulator:v0.16.0", description="covd."
+        default="babylonlabs/covenant-emulator:v0.16.1", description="covd."
     )
     signer_image: Image = Field(
-        default="babylonlabs/covenant-signer:v0.16.0", description="Signer."
+        default="babylonlabs/covenant-signer:v0.16.1", description="Signer."
     )
     keyring: KeyringRef = Field(description="covd's Babylon account keyring (fee payer).")
     signer_keyring: KeyringRef = Field(description="Signer's covenant BTC key keyring.")
@@ -386,7 +403,7 @@ def _all_roles() -> list[VigilanteRole]:
 class Vigilante(_Model):
     """Vigilante daemons, one StatefulSet per role."""
 
-    image: Image = Field(default="babylonlabs/vigilante:v0.24.1", description="Image.")
+    image: Image = Field(default="babylonlabs/vigilante:v0.24.3", description="Image.")
     roles: list[VigilanteRole] = Field(default_factory=_all_roles, description="Roles to run.")
     keyring: KeyringRef = Field(description="Vigilante's funded Babylon account keyring.")
     genesis_config_map: ObjectName | None = Field(
@@ -430,6 +447,13 @@ class StackSpec(_Model):
     name: StackName = Field(description="Stack name: prefix of every object name.")
     namespace: Label = Field(description="Namespace the stack is rendered into.")
     network: Network = Field(description="Bitcoin network of every component.")
+    registry: Registry | None = Field(
+        default=None,
+        description="Registry (and optional path) prefixed to every image that names none, "
+        "e.g. docker.io or registry.example:5000/mirror (none: the runtime's default, Docker "
+        "Hub). An image that names its own registry (ghcr.io/..., us-docker.pkg.dev/...) "
+        "keeps it: that is the per-image override.",
+    )
     monitoring: Monitoring = Field(default_factory=Monitoring, description="Monitoring.")
     secrets: Secrets = Field(default_factory=Secrets, description="Existing Secrets.")
     bitcoind: Bitcoind | None = Field(default=None, description="bitcoind nodes.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from l2kit.babylon_networks import chain_id_problem
 from l2kit.config import BABYLON_NETWORKS, Bitcoind, FleetSpec, StackSpec, is_hex
 
 # The OP-stack finality gadget needs x/btcstkconsumer + CosmWasm (BSN era). Present in the
@@ -178,9 +179,10 @@ def _babylon_rules(s: StackSpec) -> list[str]:
                 f"({btc} != {s.network})"
             )
         elif btc not in BABYLON_NETWORKS:
-            out.append(
-                f"network: Babylon has no {btc} (supported: mainnet, testnet, signet, regtest)"
-            )
+            out.append(f"network: Babylon runs no chain on {btc} (supported: mainnet (bbn-1), "
+                       "signet (bbn-test-6), regtest (private devnets))")
+        elif (why := chain_id_problem(btc, spec.chain_id)) is not None:
+            out.append(f"{field}.chainId: {why}")
     if s.babylond is not None:
         if s.network != "regtest":
             out.append("babylond: the local single-node devnet runs on regtest only")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from l2kit.config import StackSpec
+from l2kit.config import StackSpec, with_registry
 from l2kit.errors import RenderError
 from l2kit.render.common import Obj, checksum, labels, name, selector_labels
 from l2kit.render.values import StackBuilder
@@ -61,6 +61,8 @@ def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: 
     """The workload plus its Services, PDB, NetworkPolicy and ServiceMonitor."""
     n = name(stack, w.component)
     lab = labels(stack, w.app, w.component)
+    for c in w.pod_spec.get("initContainers", []) + w.pod_spec["containers"]:
+        c["image"] = with_registry(stack.registry, c["image"])  # the spec's registry setting
     sel = selector_labels(stack, w.component)
     pod_annotations = {"checksum/config": checksum(*w.config_texts)} if w.config_texts else {}
     common = {

@@ -6,6 +6,7 @@ result always parses with :func:`l2kit.config.parse_spec` (checked by the tests)
 
 from __future__ import annotations
 
+from l2kit.babylon_networks import BABYLOND_VERSION, DEVNET_CHAIN_ID, PUBLIC
 from l2kit.errors import InputError
 
 PROFILES = ("devnet", "bitcoin", "finality-provider", "rollup")
@@ -45,7 +46,7 @@ def init_spec(profile: str, network: str | None = None) -> str:
     elif profile == "bitcoin":
         parts += [_secrets(name, rpc=True), _bitcoind(3, net)]
     elif profile == "finality-provider":
-        parts += [_secrets(name, eots=True), _chain(net, "v4.2.0"), _fp(name)]
+        parts += [_secrets(name, eots=True), _chain(net, BABYLOND_VERSION), _fp(name)]
     else:
         parts += [_secrets(name, rpc=True, rollup=True), _bitcoind(1, net),
                   _chain(net, "v4.0.0-snapshot.250522"), _ROLLUP.format(stack=name)]
@@ -68,6 +69,8 @@ def _stack(name: str, net: str) -> str:
   - name: {name}                 # prefix of every object name; label l2kit.io/stack
     namespace: {name}            # namespace the stack is rendered into
     network: {net}               # mainnet | testnet (testnet3) | testnet4 | signet | regtest
+    registry: null               # e.g. docker.io or a mirror host[:port]/path; prefixed to
+                                 # every image naming no registry (images may pin @sha256:)
     monitoring:
       namespace: monitoring      # Prometheus' namespace: the only one allowed to scrape
       serviceMonitors: true      # Prometheus Operator ServiceMonitors per component
@@ -159,7 +162,7 @@ _ELECTRS = """\
 
 _BABYLOND = """\
     babylond:                    # single validator initialised by `babylond testnet --v 1`
-      image: babylonlabs/babylond:v4.2.0
+      image: babylonlabs/babylond:v4.2.7
       chainId: chain-test
       epochInterval: 10
       btcNetwork: null           # null: the stack's network (must be equal when set)
@@ -174,9 +177,12 @@ _BABYLOND = """\
 
 
 def _chain(net: str, version: str) -> str:
+    public = PUBLIC.get(net)
+    chain_id = public.chain_id if public else DEVNET_CHAIN_ID
+    where = f"Babylon's public {net} chain" if public else "your private regtest devnet"
     return f"""\
-    babylonChain:                # an existing Babylon chain (its BTC network must be {net})
-      chainId: bbn-{net}-1
+    babylonChain:                # an existing Babylon chain: {where}
+      chainId: {chain_id}
       rpcAddr: http://babylond.babylon.svc:26657
       grpcAddr: http://babylond.babylon.svc:9090
       version: {version}
@@ -186,8 +192,8 @@ def _chain(net: str, version: str) -> str:
 def _covenant(name: str) -> str:
     return f"""\
     covenant:                    # covd + covenant-signer (signer unlocked after start)
-      emulatorImage: babylonlabs/covenant-emulator:v0.16.0
-      signerImage: babylonlabs/covenant-signer:v0.16.0
+      emulatorImage: babylonlabs/covenant-emulator:v0.16.1
+      signerImage: babylonlabs/covenant-signer:v0.16.1
       keyring: {{existingSecret: {name}-covd-keyring, keyName: covenant}}
       signerKeyring: {{existingSecret: {name}-signer-keyring, keyName: signer}}
       resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit
@@ -216,7 +222,7 @@ def _fp(name: str) -> str:
 def _vigilante(name: str) -> str:
     return f"""\
     vigilante:                   # one StatefulSet per role
-      image: babylonlabs/vigilante:v0.24.1
+      image: babylonlabs/vigilante:v0.24.3
       roles: [reporter, submitter, monitor, bstracker]
       keyring: {{existingSecret: {name}-vigilante-keyring, keyName: vigilante}}
       genesisConfigMap: null     # null: monitor fetches genesis.json from Babylon RPC

@@ -139,11 +139,28 @@ def test_electrs_has_no_testnet4(tmp_path: Path, capsys: pytest.CaptureFixture[s
         render_errors(data, tmp_path, capsys)
 
 
-def test_babylon_has_no_testnet4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("network", ["testnet4", "testnet"])
+def test_a_network_babylon_does_not_run_is_refused(network: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     data = spec("finality-provider", "signet")
-    _s(data)["network"] = "testnet4"
-    assert "stacks.0.network: Babylon has no testnet4 (supported: mainnet, testnet, signet, " \
-        "regtest)" in render_errors(data, tmp_path, capsys)
+    _s(data)["network"] = network
+    assert render_errors(data, tmp_path, capsys) == [
+        f"stacks.0.network: Babylon runs no chain on {network} (supported: mainnet (bbn-1), "
+        "signet (bbn-test-6), regtest (private devnets))"]
+
+
+@pytest.mark.parametrize(("network", "chain_id", "rule"), [
+    ("signet", "bbn-test-5", "Babylon's signet chain is bbn-test-6"),
+    ("mainnet", "bbn-test-6", "Babylon's mainnet chain is bbn-1"),
+    ("regtest", "bbn-1", "bbn-1 is Babylon's mainnet chain, not a regtest one"),
+])
+def test_babylon_chain_id_must_be_the_real_one(network: str, chain_id: str, rule: str,
+                                               tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    data = spec("finality-provider", network)
+    _s(data)["babylonChain"]["chainId"] = chain_id
+    [line] = render_errors(data, tmp_path, capsys)
+    assert line.startswith(f"stacks.0.babylonChain.chainId: {rule}")
 
 
 @pytest.mark.parametrize(("where", "version"), [("babylonChain", "v4.2.0"),

@@ -9,7 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from l2kit.config import FleetSpec, parse_spec
+from l2kit.babylon_networks import PUBLIC
+from l2kit.config import BABYLON_NETWORKS, FleetSpec, parse_spec
 from l2kit.errors import SpecError
 from l2kit.render import checks
 from l2kit.render.build import build, schema_problems
@@ -52,12 +53,13 @@ def stack(draw: st.DrawFn, name: str) -> Obj:
               "secrets": {"rpc": {"existingSecret": f"{name}-rpc"}}}
     b = draw(bitcoind())
     s["bitcoind"] = b
-    if network != "testnet4" and draw(st.booleans()):
+    if network in BABYLON_NETWORKS and draw(st.booleans()):
         s["finalityProvider"] = {"keyring": {"existingSecret": "k", "keyName": "fp"}}
         s["secrets"]["eotsHmac"] = {"existingSecret": "h"}
         s["secrets"]["eotsKey"] = {"existingSecret": "e"}
-        s["babylonChain"] = {"chainId": "bbn-1", "rpcAddr": "http://b:26657",
-                             "grpcAddr": "http://b:9090", "version": "v4.2.0"}
+        chain_id = PUBLIC[network].chain_id if network in PUBLIC else "chain-test"
+        s["babylonChain"] = {"chainId": chain_id, "rpcAddr": "http://b:26657",
+                             "grpcAddr": "http://b:9090", "version": "v4.2.7"}
     if network == "regtest" and draw(st.booleans()):
         s["miner"] = {"intervalSeconds": draw(st.integers(1, 600))}
         s["secrets"]["wallet"] = {"existingSecret": "w"}
