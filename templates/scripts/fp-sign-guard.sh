@@ -59,6 +59,7 @@ case $mode in
   record)
     url=$4
     interval=$5
+    trap 'exit 0' TERM INT  # sh as PID 1 would otherwise ignore SIGTERM until the grace ends
     while :; do
       seen=$(curl -fsS --max-time 5 "$url" 2>/dev/null |
              awk '$1 ~ /^eots_fp_last_eots_sign_height([{]|$)/ { v = $NF + 0; if (v > m) m = v }

@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from l2kit.render.contracts import load_all
 from l2kit.resources import templates_dir
@@ -31,6 +33,9 @@ SCRIPTS = templates_dir() / "scripts"
 MNEMONIC = " ".join(["abandon"] * 23 + ["art"])
 PASS = "correct-horse-battery"
 PK = hashlib.sha256(MNEMONIC.encode()).hexdigest()
+# curl and jq are in the finality-provider image (Dockerfile#L42); the scripts use them.
+needs_jq = pytest.mark.skipif(shutil.which("jq") is None, reason="jq is in the image, not here")
+needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is in the image only")
 
 FAKE_EOTSD = """#!{python}
 import hashlib, json, os, pathlib, sys
@@ -155,6 +160,7 @@ def test_home_links_log_to_dev_null_and_keyring_to_the_data_volume(tmp_path: Pat
 # --- eotsd-key.sh --------------------------------------------------------------------------
 
 
+@needs_jq
 def test_key_imported_once_then_read_back_after_restarts(pod: dict[str, Path]) -> None:
     r = start_eotsd_home(pod)
     assert r.returncode == 0, r.stderr
@@ -173,6 +179,7 @@ def test_key_imported_once_then_read_back_after_restarts(pod: dict[str, Path]) -
     assert PASS not in r.stdout + r.stderr and "abandon" not in r.stdout + r.stderr
 
 
+@needs_jq
 def test_key_wrong_passphrase_fails_before_eotsd_starts(pod: dict[str, Path]) -> None:
     assert start_eotsd_home(pod).returncode == 0
     (pod["home"] / "eots-pk").unlink()
@@ -182,6 +189,7 @@ def test_key_wrong_passphrase_fails_before_eotsd_starts(pod: dict[str, Path]) ->
     assert not (pod["home"] / "eots-pk").exists()
 
 
+@needs_jq
 @pytest.mark.parametrize("passphrase", ["short", "has space inside"])
 def test_key_refuses_passphrases_the_keyring_would_mangle(pod: dict[str, Path],
                                                           passphrase: str) -> None:
@@ -193,6 +201,7 @@ def test_key_refuses_passphrases_the_keyring_would_mangle(pod: dict[str, Path],
 # --- eotsd-unlock.sh -----------------------------------------------------------------------
 
 
+@needs_jq
 def test_unlock_waits_for_eotsd_then_unlocks_without_a_terminal(pod: dict[str, Path]) -> None:
     assert start_eotsd_home(pod).returncode == 0
     (pod["state"] / "down").write_text("2")  # eotsd not listening yet for two tries
@@ -207,6 +216,7 @@ def test_unlock_waits_for_eotsd_then_unlocks_without_a_terminal(pod: dict[str, P
     assert unlocks[-1]["env_pass"] == PASS  # from the Secret file, trailing newline dropped
 
 
+@needs_jq
 def test_unlock_gives_up_so_the_kubelet_restarts_eotsd(pod: dict[str, Path]) -> None:
     assert start_eotsd_home(pod).returncode == 0
     (pod["state"] / "down").write_text("99")
@@ -261,6 +271,21 @@ def test_guard_follows_a_newer_volume_and_rejects_garbage(tmp_path: Path) -> Non
     d.write_text("12a\n")
     r = sh("fp-sign-guard.sh", "check", d, g)
     assert r.returncode == 1 and "not a height" in r.stderr
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.one_of(st.none(), st.integers(0, 10**12)),
+       kept=st.one_of(st.none(), st.integers(0, 10**12)), accept=st.booleans())
+def test_guard_decision_rule(tmp_path_factory: pytest.TempPathFactory, data: int | None,
+                             kept: int | None, accept: bool) -> None:
+    """Starts iff the data volume is not behind the guard, or exactly that rollback is accepted;
+    the guard then holds the data volume's height (never lower unless accepted)."""
+    tmp = tmp_path_factory.mktemp("guard")
+    d, g = data or 0, kept or 0
+    r, _, guard_file = guard(tmp, data, kept, *([f"{g}:{d}"] if accept else []))
+    assert r.returncode == (0 if d >= g or accept else 1), r.stderr
+    after = int(guard_file.read_text()) if guard_file.exists() else 0
+    assert after == (d if r.returncode == 0 and (d > g or accept) else g)
 
 
 # --- fp-sign-guard.sh record: a real HTTP server with eotsd's metrics --------------------------
@@ -324,6 +349,7 @@ def _wait(cond: object, what: str) -> None:
         time.sleep(0.05)
 
 
+@needs_curl
 def test_record_then_restore_an_old_snapshot_is_refused(eotsd_metrics: tuple[Metrics, int],
                                                         tmp_path: Path) -> None:
     metrics, port = eotsd_metrics
