@@ -40,8 +40,10 @@ if [ ! -f "$home/keyring-file/$name.info" ]; then
   echo "eotsd-key: imported the EOTS key $name"
 fi
 
-pk=$(printf '%s\n' "$pass" | eotsd keys show "$name" --keyring-backend file --home "$home" \
-     --output json | jq -r .pubkey_hex)
+# The JSON (pubkey_hex) goes through cobra's Println; take it from either stream.
+shown=$(printf '%s\n' "$pass" | eotsd keys show "$name" --keyring-backend file --home "$home" \
+        --output json 2>&1) || true
+pk=$(printf '%s\n' "$shown" | sed -n 's/.*"pubkey_hex": *"\([0-9a-f]*\)".*/\1/p' | head -n 1)
 case $pk in
   *[!0-9a-f]* | '') echo "eotsd-key: no public key for $name (wrong passphrase?)" >&2; exit 1 ;;
 esac

@@ -33,8 +33,7 @@ SCRIPTS = templates_dir() / "scripts"
 MNEMONIC = " ".join(["abandon"] * 23 + ["art"])
 PASS = "correct-horse-battery"
 PK = hashlib.sha256(MNEMONIC.encode()).hexdigest()
-# curl and jq are in the finality-provider image (Dockerfile#L42); the scripts use them.
-needs_jq = pytest.mark.skipif(shutil.which("jq") is None, reason="jq is in the image, not here")
+# curl is in the finality-provider image (Dockerfile#L42); the recorder uses it.
 needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is in the image only")
 
 FAKE_EOTSD = """#!{python}
@@ -160,7 +159,6 @@ def test_home_links_log_to_dev_null_and_keyring_to_the_data_volume(tmp_path: Pat
 # --- eotsd-key.sh --------------------------------------------------------------------------
 
 
-@needs_jq
 def test_key_imported_once_then_read_back_after_restarts(pod: dict[str, Path]) -> None:
     r = start_eotsd_home(pod)
     assert r.returncode == 0, r.stderr
@@ -179,7 +177,6 @@ def test_key_imported_once_then_read_back_after_restarts(pod: dict[str, Path]) -
     assert PASS not in r.stdout + r.stderr and "abandon" not in r.stdout + r.stderr
 
 
-@needs_jq
 def test_key_wrong_passphrase_fails_before_eotsd_starts(pod: dict[str, Path]) -> None:
     assert start_eotsd_home(pod).returncode == 0
     (pod["home"] / "eots-pk").unlink()
@@ -189,7 +186,6 @@ def test_key_wrong_passphrase_fails_before_eotsd_starts(pod: dict[str, Path]) ->
     assert not (pod["home"] / "eots-pk").exists()
 
 
-@needs_jq
 @pytest.mark.parametrize("passphrase", ["short", "has space inside"])
 def test_key_refuses_passphrases_the_keyring_would_mangle(pod: dict[str, Path],
                                                           passphrase: str) -> None:
@@ -201,7 +197,6 @@ def test_key_refuses_passphrases_the_keyring_would_mangle(pod: dict[str, Path],
 # --- eotsd-unlock.sh -----------------------------------------------------------------------
 
 
-@needs_jq
 def test_unlock_waits_for_eotsd_then_unlocks_without_a_terminal(pod: dict[str, Path]) -> None:
     assert start_eotsd_home(pod).returncode == 0
     (pod["state"] / "down").write_text("2")  # eotsd not listening yet for two tries
@@ -216,7 +211,6 @@ def test_unlock_waits_for_eotsd_then_unlocks_without_a_terminal(pod: dict[str, P
     assert unlocks[-1]["env_pass"] == PASS  # from the Secret file, trailing newline dropped
 
 
-@needs_jq
 def test_unlock_gives_up_so_the_kubelet_restarts_eotsd(pod: dict[str, Path]) -> None:
     assert start_eotsd_home(pod).returncode == 0
     (pod["state"] / "down").write_text("99")
