@@ -191,6 +191,11 @@ def test_eots_key_comes_from_its_secret_and_is_unlocked_after_every_start() -> N
         "127.0.0.1:12582", "/secrets/eots-key/passphrase"]
     conf = find(items, "ConfigMap", "-eotsd")["data"]["eotsd.conf"]
     assert "KeyringBackend = file\n" in conf
+    mnemonic_readers = [c["name"] for c in spec["initContainers"] + spec["containers"]
+                        if any(m["name"] == "eots-key" for m in c.get("volumeMounts", []))]
+    assert mnemonic_readers == ["eots-key"]  # the running daemon gets the passphrase only
+    pass_vol = next(v for v in spec["volumes"] if v["name"] == "eots-pass")
+    assert pass_vol["secret"]["items"] == [{"key": "passphrase", "path": "passphrase"}]
 
 
 def test_fpd_finds_eotsd_by_a_name_that_follows_the_pod() -> None:

@@ -174,8 +174,10 @@ def _eotsd(stack: StackSpec, fp: FinalityProvider, hmac: str, key_secret: str) -
                 [home, data, key, {"name": "key-tmp", "mountPath": KEY_TMP},
                  {"name": "tmp", "mountPath": "/tmp"}]),
     ]
+    # The running daemon's container sees the passphrase (for the unlock hook), not the mnemonic.
     main = _main("eotsd", fp, EOTSD_HOME,
-                 [home, data, key, {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+                 [home, data, {"name": "eots-pass", "mountPath": KEY_SECRET, "readOnly": True},
+                  {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
                   {"name": "tmp", "mountPath": "/tmp"}],
                  [{"name": "metrics", "containerPort": EOTS_METRICS, "protocol": "TCP"},
                   {"name": "rpc", "containerPort": EOTS_RPC, "protocol": "TCP"}])
@@ -192,6 +194,7 @@ def _eotsd(stack: StackSpec, fp: FinalityProvider, hmac: str, key_secret: str) -
         secret_volume("hmac", hmac, [("hmac-key", "hmac-key")]),
         secret_volume("eots-key", key_secret, [("mnemonic", "mnemonic"),
                                                ("passphrase", "passphrase")]),
+        secret_volume("eots-pass", key_secret, [("passphrase", "passphrase")]),
         scripts_volume(stack),
         empty_dir("home"),
         empty_dir("tmp"),
