@@ -37,9 +37,11 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/python -m l2kit.render.schema --check
 
-# Regenerates the chart's values.schema.json, values.yaml, ci/*-values.yaml and README table.
+# Regenerates the chart's values.schema.json, values.yaml, ci/*-values.yaml and README table,
+# and the README's table of component contracts.
 generate: venv
 	$(BIN)/python -m l2kit.render.schema
+	$(BIN)/python -m l2kit.render.contracts
 
 bench: venv bitcoind
 	$(BIN)/python -m benches

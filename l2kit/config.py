@@ -58,6 +58,7 @@ SECRET_KEYS: dict[str, tuple[str, ...]] = {
     "l1": ("rpc-url", "beacon-url"),
     "sequencer": ("p2p-sequencer-key",),
     "signerUnlock": ("passphrase",),
+    "blsPassword": ("password",),
     "eotsKey": ("mnemonic", "passphrase"),
 }
 
@@ -194,6 +195,9 @@ class Secrets(_Model):
     l1: SecretRef | None = Field(default=None, description="L1 endpoints (rpc-url, beacon-url).")
     sequencer: SecretRef | None = Field(default=None, description="op-node sequencer key.")
     signer_unlock: SecretRef | None = Field(default=None, description="covenant-signer passphrase.")
+    bls_password: SecretRef | None = Field(
+        default=None, description="babylond BLS key password (password), as BABYLON_BLS_PASSWORD."
+    )
     eots_key: SecretRef | None = Field(
         default=None,
         description="eotsd's EOTS key: BIP39 mnemonic (mnemonic) and the passphrase of its "

@@ -65,8 +65,6 @@ def stack_problems(s: StackSpec) -> list[str]:
             out.append("miner: needs bitcoind in the same stack")
     if s.electrs is not None:
         out += _needs_unpruned_txindex(s, "electrs")
-        if s.network == "testnet4":  # electrs' --network: mainnet, testnet, regtest, signet
-            out.append("electrs: mempool/electrs has no testnet4 network")
     if s.vigilante is not None:
         v = s.vigilante
         out += _needs_unpruned_txindex(s, "vigilante")
@@ -146,6 +144,8 @@ def _secret_needs(s: StackSpec) -> list[str]:
         out.append("secrets.eotsHmac: required by finalityProvider")
     if s.finality_provider is not None and sec.eots_key is None:
         out.append("secrets.eotsKey: required by finalityProvider")
+    if s.babylond is not None and sec.bls_password is None:
+        out.append("secrets.blsPassword: required by babylond (its BLS key password)")
     if s.covenant is not None and sec.covenant_hmac is None:
         out.append("secrets.covenantHmac: required by covenant")
     if s.rollup is not None:
@@ -192,4 +192,11 @@ def _babylon_rules(s: StackSpec) -> list[str]:
                 out.append(f"babylond.covenantPks.{j}: must be a 32-byte x-only key in hex")
         if s.babylond.covenant_quorum > len(pks):
             out.append("babylond.covenantQuorum: must be <= the number of covenantPks")
+        elif s.babylond.covenant_quorum * 2 <= len(pks):
+            # x/btcstaking Params.Validate (babylonlabs-io/babylon@v4.2.7:
+            # x/btcstaking/types/params.go#L206): genesis with a smaller quorum fails.
+            out.append("babylond.covenantQuorum: must be more than half of the covenantPks "
+                       f"({len(pks)} keys need a quorum of at least {len(pks) // 2 + 1})")
+        if len(set(pks)) != len(pks):  # validateCovenantPks: "duplicate covenant key"
+            out.append("babylond.covenantPks: must not repeat a key")
     return out

@@ -57,6 +57,8 @@ def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) ->
     if summary:
         _print_summary(result.objects)
         click.echo(f"wrote {len(written)} files to {output}")
+        for line in pipeline.contract_lines(result.contracts):
+            click.echo(line)
 
 
 def _print_summary(objs: list[dict[str, Any]]) -> None:
@@ -89,10 +91,18 @@ def validate_cmd(spec: str, as_json: bool) -> None:
         "stacks": len(result.fleet.stacks),
         "objects": len(result.objects),
         "kubernetes_schema": pipeline.kubernetes_version(),
+        "contracts": dict(sorted(result.contracts.checked.items())),
+        "contracts_pending": sorted({k.split("/", 1)[0] for k in result.contracts.uncovered}),
     }
     version = data["kubernetes_schema"] or "skipped (kubernetes-validate not installed)"
-    emit(data, as_json, lambda d: click.echo(
-        f"ok: {d['stacks']} stack(s), {d['objects']} objects; Kubernetes schema {version}"))
+
+    def human(d: dict[str, Any]) -> None:
+        click.echo(f"ok: {d['stacks']} stack(s), {d['objects']} objects; Kubernetes schema "
+                   f"{version}")
+        for line in pipeline.contract_lines(result.contracts):
+            click.echo(line)
+
+    emit(data, as_json, human)
 
 
 @click.command("values")

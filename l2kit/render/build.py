@@ -1,4 +1,6 @@
-"""The render pipeline: spec text -> checked spec -> values -> objects -> invariants/schemas.
+"""The render pipeline: spec text -> checked spec -> values -> objects -> invariants ->
+component contracts (every flag, env var, config key and port against the daemon's own
+source at the pinned tag, see :mod:`l2kit.render.contracts`) / schemas.
 
 Nothing here writes files; the CLI writes only after :func:`build` succeeded.
 """
@@ -6,12 +8,13 @@ Nothing here writes files; the CLI writes only after :func:`build` succeeded.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from l2kit.config import SNAPSHOT_SCHEDULE, FleetSpec, parse_spec
 from l2kit.errors import RenderError
 from l2kit.render import checks, manifests, plan
+from l2kit.render.contracts import check as contracts
 from l2kit.render.values import ChartValues
 
 Obj = dict[str, Any]
@@ -33,6 +36,7 @@ class Rendered:
     fleet: FleetSpec
     values: ChartValues
     objects: list[Obj]
+    contracts: contracts.Report = field(default_factory=contracts.Report)
 
 
 def build(text: str, *, generate_secrets: bool = False) -> Rendered:
@@ -43,7 +47,19 @@ def build(text: str, *, generate_secrets: bool = False) -> Rendered:
     problems = checks.problems(objs, checks.declared_refs(fleet))
     if problems:
         raise RenderError("rendered objects break invariants:\n" + "\n".join(problems))
-    return Rendered(fleet, values, objs)
+    report = contracts.check(objs)
+    if report.problems:
+        raise RenderError("rendered objects break component contracts (the daemon would not "
+                          "start):\n" + "\n".join(map(str, report.problems)))
+    return Rendered(fleet, values, objs, report)
+
+
+def contract_lines(report: contracts.Report) -> list[str]:
+    """One line per component: checked against which source, or not covered yet."""
+    lines = [f"{comp}: contract: ok ({origin})" for comp, origin in sorted(report.checked.items())]
+    pending = sorted({(k.split("/", 1)[0], img) for k, img in report.uncovered.items()})
+    lines += [f"{comp}: contract: none yet ({img})" for comp, img in pending]
+    return lines
 
 
 def kubernetes_version() -> str | None:

@@ -143,6 +143,9 @@ def _pod_problems(o: Obj, tpl: Obj, ns: str, index: dict[tuple[str, str, str], O
             yield f"volume {v['name']}: unknown Secret {v['secret']['secretName']}"
 
 
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
+
+
 def _service_problems(o: Obj, workloads: list[Obj]) -> Iterator[str]:
     sel = o["spec"].get("selector", {})
     targets = []
@@ -150,7 +153,8 @@ def _service_problems(o: Obj, workloads: list[Obj]) -> Iterator[str]:
         tpl = pods(w)
         if tpl is None:
             continue
-        if all(tpl["metadata"]["labels"].get(k) == v for k, v in sel.items()):
+        if all(tpl["metadata"]["labels"].get(k) == v for k, v in sel.items()
+               if k != POD_NAME_LABEL):  # the StatefulSet controller sets it on each pod
             targets.append(tpl)
     if not targets:
         yield "selector matches no pods"

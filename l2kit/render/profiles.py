@@ -40,7 +40,7 @@ def init_spec(profile: str, network: str | None = None) -> str:
     name = f"{stack}-{net}" if profile != "devnet" else "devnet"
     parts = [_HEADER.format(profile=profile, network=net), _stack(name, net)]
     if profile == "devnet":
-        parts += [_secrets(name, rpc=True, wallet=True, eots=True, cov=True),
+        parts += [_secrets(name, rpc=True, wallet=True, eots=True, cov=True, bls=True),
                   _bitcoind(1, net), _MINER, _ELECTRS, _BABYLOND, _covenant(name),
                   _fp(name), _vigilante(name)]
     elif profile == "bitcoin":
@@ -80,7 +80,7 @@ def _stack(name: str, net: str) -> str:
 
 
 def _secrets(name: str, *, rpc: bool = False, wallet: bool = False, eots: bool = False,
-             cov: bool = False, rollup: bool = False) -> str:
+             cov: bool = False, rollup: bool = False, bls: bool = False) -> str:
     out = "    secrets:\n"
     if rpc:
         out += f"""\
@@ -92,6 +92,11 @@ def _secrets(name: str, *, rpc: bool = False, wallet: bool = False, eots: bool =
         out += f"""\
       wallet:                    # key: passphrase (regtest mining / vigilante submitter wallet)
         existingSecret: {name}-btc-wallet
+"""
+    if bls:
+        out += f"""\
+      blsPassword:               # key: password (babylond's BLS key, BABYLON_BLS_PASSWORD)
+        existingSecret: {name}-babylond-bls
 """
     if eots:
         out += f"""\

@@ -17,7 +17,8 @@ from l2kit.errors import RenderError
 from l2kit.render import profiles
 from l2kit.render.build import build
 from l2kit.render.contracts import Contract, KeyRule, load_all, parse
-from l2kit.render.contracts.check import Report, check, script_calls, split_image
+from l2kit.render.contracts.argv import script_calls
+from l2kit.render.contracts.check import Report, check, split_image
 from l2kit.render.contracts.formats import parse as parse_format
 
 Obj = dict[str, Any]
@@ -25,7 +26,6 @@ SUPPORTED = profiles.supported()
 # Workloads (app.kubernetes.io/component) whose images have no contract yet. Only shrinks:
 # an entry that now has a contract fails below; remove it when you add the contract.
 PENDING = {
-    "babylond", "electrs",  # contracts-core
     "covd", "covenant-signer", "vigilante-reporter", "vigilante-submitter",
     "vigilante-monitor", "vigilante-bstracker",  # contracts-relayers
     "op-geth", "op-node", "finality-gadget",  # contracts-rollup
@@ -291,3 +291,55 @@ def test_registry_setting_prefixes_images_without_one() -> None:
     }
     report = check(objs)
     assert report.problems == [] and set(report.checked) == {"bitcoind", "exporter"}
+
+
+def test_babylond_bls_password_comes_from_the_secret_only() -> None:
+    objs = _objs()
+    for name in ("init-devnet", "babylond"):
+        c = _container(objs, "-babylond", name)
+        [env] = [e for e in c["env"] if e["name"] == "BABYLON_BLS_PASSWORD"]
+        assert env == {"name": "BABYLON_BLS_PASSWORD", "valueFrom": {"secretKeyRef": {
+            "name": "devnet-babylond-bls", "key": "password"}}}
+    argv = _container(objs, "-babylond", "babylond")["command"]
+    # Both the env var and --bls-password-file would be refused by ValidatePasswordMethods.
+    assert not any(a.startswith(("--bls-password-file", "--no-bls-password")) for a in argv)
+
+
+def test_unknown_flag_of_a_subcommand_names_it() -> None:
+    objs = _objs()
+    _container(objs, "-babylond", "babylond")["command"].append("--bls-pasword-file=x")
+    assert _problems(objs) == ["babylond: argv: babylond start --bls-pasword-file: unknown flag "
+                               "(babylonlabs-io/babylon@v4.2.7:cmd/babylond/cmd/root.go#L240-L247)"]
+
+
+def test_probe_script_calling_an_unserved_path_fails() -> None:
+    objs = _objs()
+    cm = _find(objs, "ConfigMap", "-scripts")
+    cm["data"]["babylond-ready.sh"] = cm["data"]["babylond-ready.sh"].replace("/status", "/statuz")
+    [problem] = _problems(objs)
+    assert problem.startswith("babylond: script babylond-ready.sh: /statuz on port 26657: not an "
+                              "HTTP path served there")
+
+
+def test_electrs_runs_on_testnet4_and_dials_a_stable_address() -> None:
+    text = profiles.init_spec("bitcoin", "testnet4").replace(
+        "    bitcoind:\n", "    electrs: {}\n    bitcoind:\n", 1)
+    objs = build(text).objects
+    report = check(objs)
+    assert report.problems == [] and "electrs" in report.checked
+    args = _container(objs, "-electrs", "electrs")["args"]
+    assert "--network=testnet4" in args
+    assert "--daemon-rpc-addr=btc-testnet4-bitcoind-0.btc-testnet4.svc:48332" in args
+    svc = _find(objs, "Service", "-bitcoind-0")
+    assert svc["spec"]["type"] == "ClusterIP" and svc["spec"]["publishNotReadyAddresses"]
+    assert svc["spec"]["selector"]["statefulset.kubernetes.io/pod-name"] == \
+        "btc-testnet4-bitcoind-0"
+
+
+def test_readme_table_is_generated_from_the_contracts() -> None:
+    from pathlib import Path
+
+    from l2kit.render.contracts import readme_block
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert readme_block(load_all()) in readme, "run: python -m l2kit.render.contracts"

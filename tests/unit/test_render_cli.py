@@ -71,7 +71,7 @@ def test_generate_secrets_emits_secrets(tmp_path: Path,
     secrets = {o["metadata"]["name"] for o in yaml.safe_load_all(out) if o["kind"] == "Secret"}
     assert code == 0
     assert secrets == {"devnet-bitcoind-rpc", "devnet-btc-wallet", "devnet-eots-hmac",
-                       "devnet-covenant-hmac"}
+                       "devnet-covenant-hmac", "devnet-babylond-bls"}
     out_dir = tmp_path / "out"
     assert run(["render", str(spec), "-o", str(out_dir), "--generate-secrets"], capsys)[0] == 0
     secret_file = out_dir / "devnet" / "secret-devnet-bitcoind-rpc.yaml"

@@ -120,9 +120,9 @@ def test_planted_flag_in_the_unlock_hook_fails() -> None:
     cm = find(items, "ConfigMap", "-scripts")
     cm["data"]["eotsd-unlock.sh"] = cm["data"]["eotsd-unlock.sh"].replace(
         "--rpc-client", "--rpc-address")
-    assert problems(items) == ["eotsd: script eotsd-unlock.sh: eotsd --rpc-address: unknown flag "
-                               "(babylonlabs-io/finality-provider@v2.0.2:eotsmanager/cmd/eotsd/"
-                               "daemon/root.go#L21-L32)"]
+    assert problems(items) == ["eotsd: script eotsd-unlock.sh: eotsd unlock --rpc-address: "
+                               "unknown flag (babylonlabs-io/finality-provider@v2.0.2:"
+                               "eotsmanager/cmd/eotsd/daemon/unlock.go#L63-L72)"]
 
 
 def test_planted_subcommand_in_the_key_import_fails() -> None:

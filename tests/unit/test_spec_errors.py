@@ -103,6 +103,13 @@ CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
                                     "stacks.0.babylond", "regtest only"),
     "covenant-pk-hex": (lambda d: _s(d)["babylond"].update(covenantPks=["zz"]),
                         "stacks.0.babylond.covenantPks.0", "x-only key"),
+    "covenant-quorum-half": (lambda d: _s(d)["babylond"].update(
+        covenantPks=["2d" * 32, "3e" * 32, "4f" * 32], covenantQuorum=1),
+        "stacks.0.babylond.covenantQuorum", "more than half of the covenantPks (3 keys need a "
+        "quorum of at least 2)"),
+    "covenant-pk-repeated": (lambda d: _s(d)["babylond"].update(
+        covenantPks=["2d" * 32, "2d" * 32], covenantQuorum=2),
+        "stacks.0.babylond.covenantPks", "must not repeat a key"),
     "covenant-quorum": (lambda d: _s(d)["babylond"].update(covenantQuorum=2),
                         "stacks.0.babylond.covenantQuorum", "<= the number"),
     "genesis-account": (lambda d: _s(d)["babylond"].update(genesisAccounts=["cosmos1xyz"]),
@@ -135,13 +142,6 @@ def test_miner_only_on_regtest(tmp_path: Path, capsys: pytest.CaptureFixture[str
     _s(data)["secrets"]["wallet"] = {"existingSecret": "w"}
     assert any(line.startswith("stacks.0.miner: only for network regtest")
                for line in render_errors(data, tmp_path, capsys))
-
-
-def test_electrs_has_no_testnet4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = spec("bitcoin", "testnet4")
-    _s(data)["electrs"] = {}
-    assert "stacks.0.electrs: mempool/electrs has no testnet4 network" in \
-        render_errors(data, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("network", ["testnet4", "testnet"])

@@ -1,9 +1,15 @@
 """Babylon: a local single-validator devnet node, or the endpoints of an existing chain.
 
 The devnet home is created once by an init container running ``babylond testnet --v 1``
-(regtest BTC network and genesis header, BD's fast devnet parameters). ``babylond testnet``
-writes ``config/bls_password.txt``, so ``start`` gets ``--bls-password-file`` and no
-BABYLON_BLS_PASSWORD env (both together are an error).
+(regtest BTC network and genesis header, BD's fast devnet parameters).
+
+BLS key: ``babylond testnet`` would encrypt it with its hard-coded password ``password``
+(babylonlabs-io/babylon@v4.2.7:testutil/datagen/init_val.go#L73) and write it to
+``bls_password.txt``. Instead the init script first runs ``babylond create-bls-key`` with
+BABYLON_BLS_PASSWORD from the ``blsPassword`` Secret, which ``testnet`` then loads (the env
+var comes before the file: app/signer/bls.go GetBlsPassword); the password file is removed,
+and ``start`` reads the same env var (no ``--bls-password-file``: both together are an error,
+app/signer/bls.go ValidatePasswordMethods). No prompt, no literal password.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from l2kit.config import StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
+    Obj,
     container_security,
     empty_dir,
     exec_probe,
@@ -19,6 +26,7 @@ from l2kit.render.common import (
     pod_spec,
     resources,
     scripts_volume,
+    secret_env,
     volume_claim,
 )
 from l2kit.render.objects import Ingress, Port, Workload, add_workload
@@ -87,9 +95,10 @@ def init_args(stack: StackSpec) -> list[str]:
 
 
 def plan(stack: StackSpec, sb: StackBuilder) -> None:
-    d = stack.babylond
-    if d is None:
+    d, bls = stack.babylond, stack.secrets.bls_password
+    if d is None or bls is None:
         return
+    bls_env: Obj = secret_env("BABYLON_BLS_PASSWORD", bls.existing_secret, "password")
     init = {
         "name": "init-devnet",
         "image": d.image,
@@ -98,6 +107,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             {"name": "HOME", "value": "/tmp"},
             {"name": "GENESIS_ACCOUNTS", "value": " ".join(d.genesis_accounts)},
             {"name": "GENESIS_BALANCE", "value": d.genesis_balance},
+            bls_env,
         ],
         "securityContext": container_security(),
         "resources": resources(d.resources),
@@ -110,11 +120,8 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
     main = {
         "name": "babylond",
         "image": d.image,
-        "command": [
-            "babylond", "start", f"--home={HOME}", "--log_format=plain",
-            f"--bls-password-file={HOME}/config/bls_password.txt",
-        ],
-        "env": [{"name": "HOME", "value": "/tmp"}],
+        "command": ["babylond", "start", f"--home={HOME}", "--log_format=plain"],
+        "env": [{"name": "HOME", "value": "/tmp"}, bls_env],
         "ports": [
             {"name": "p2p", "containerPort": P2P, "protocol": "TCP"},
             {"name": "rpc", "containerPort": RPC, "protocol": "TCP"},

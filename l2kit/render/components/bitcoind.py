@@ -19,14 +19,15 @@ from l2kit.render.common import (
     container_security,
     empty_dir,
     exec_probe,
+    labels,
     name,
-    pod0_host,
     pod_spec,
     render_config_init,
     resources,
     scripts_volume,
     secret_env,
     secret_volume,
+    selector_labels,
     volume_claim,
 )
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
@@ -68,8 +69,11 @@ def p2p_port(stack: StackSpec, b: Bitcoind) -> int:
 
 
 def rpc_host(stack: StackSpec) -> str:
-    """Clients talk to pod 0 so that RPC and ZMQ come from the same node."""
-    return pod0_host(stack, COMPONENT)
+    """Clients talk to pod 0 so that RPC and ZMQ come from the same node, through a ClusterIP
+    Service of that pod alone: its address outlives the pod's IP. electrs resolves the
+    address once at start (mempool/electrs@80758ea:src/config.rs#L81-L88 str_to_socketaddr)
+    and would keep dialling a rescheduled pod's old IP through the headless name."""
+    return f"{name(stack, COMPONENT)}-0.{stack.namespace}.svc"
 
 
 def needs_wallet(stack: StackSpec) -> bool:
@@ -222,6 +226,26 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         ),
         stack.monitoring.namespace,
     )
+    sb.services.append(_pod0_service(stack, [p for p in ports if p.name != "metrics"]))
+
+
+def _pod0_service(stack: StackSpec, ports: list[Port]) -> Obj:
+    """ClusterIP Service of pod 0 only (the StatefulSet controller labels each pod with its
+    name); not-ready addresses are published so that clients reach a syncing node."""
+    n = name(stack, COMPONENT)
+    return {
+        "name": f"{n}-0",
+        "labels": {**labels(stack, "bitcoind", COMPONENT), "l2kit.io/pod0": "true"},
+        "annotations": {},
+        "spec": {
+            "type": "ClusterIP",
+            "publishNotReadyAddresses": True,
+            "selector": {**selector_labels(stack, COMPONENT),
+                         "statefulset.kubernetes.io/pod-name": f"{n}-0"},
+            "ports": [{"name": p.name, "port": p.port, "targetPort": p.name,
+                       "protocol": p.protocol} for p in ports],
+        },
+    }
 
 
 def _exporter(b: Bitcoind, rpc: RpcSecret, rport: int) -> Obj:

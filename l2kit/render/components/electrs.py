@@ -27,7 +27,7 @@ from l2kit.render.values import StackBuilder
 COMPONENT = "electrs"
 HTTP_PORT, ELECTRUM_PORT, METRICS_PORT = 3000, 50001, 4224
 UID = 1000  # the image runs as root by default; electrs needs no privileges
-# electrs --network names (mempool/electrs src/config.rs); testnet4 is refused by the rules.
+# electrs --network names (mempool/electrs@80758ea:src/chain.rs#L186-L197).
 _NETWORK = {"mainnet": "mainnet", "testnet": "testnet", "testnet4": "testnet4",
             "signet": "signet", "regtest": "regtest"}
 

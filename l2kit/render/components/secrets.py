@@ -1,6 +1,6 @@
 """``--generate-secrets``: Secret objects with fresh random values for the plain-random slots.
 
-Only the RPC credentials, wallet passphrase, HMAC keys and engine JWT can be generated;
+Only the RPC credentials, wallet and BLS passwords, HMAC keys and engine JWT can be generated;
 keyrings, L1 endpoints and sequencer keys come from their owners. The values exist only in
 the emitted Secret objects (and in ``l2kit values --generate-secrets`` output, on request);
 golden files are rendered without this switch, so they stay deterministic.
@@ -27,6 +27,8 @@ def generate(stack: StackSpec, sb: StackBuilder) -> None:
         }))
     if s.wallet is not None:
         made.append((s.wallet.existing_secret, {"passphrase": secrets.token_urlsafe(24)}))
+    if s.bls_password is not None:
+        made.append((s.bls_password.existing_secret, {"password": secrets.token_urlsafe(24)}))
     for ref in (s.eots_hmac, s.covenant_hmac):
         if ref is not None:
             made.append((ref.existing_secret, {"hmac-key": secrets.token_urlsafe(32)}))

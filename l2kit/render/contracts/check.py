@@ -12,8 +12,9 @@ and whose ``workloads`` include the pod's ``app.kubernetes.io/component`` label.
   ``$NAME`` in the script the container runs) or is in :data:`GENERIC_ENV`;
 - config files: ConfigMap files mounted into the container and files our ``render-config.sh``
   init containers write (secret placeholders filled with a marker), in the contract's format;
-- ports: container ports, Services' targetPorts, ServiceMonitor endpoints and http/tcp probes
-  against ``listens`` (port from the config key or flag when the contract names one).
+- ports: container ports, Services' targetPorts, ServiceMonitor endpoints, http/tcp probes and
+  ``http://127.0.0.1:PORT/path`` calls in our probe scripts against ``listens`` (port from the
+  config key, flag or env var when the contract names one).
 
 Every problem reads ``component: where: key: rule (provenance)``.
 """
@@ -23,18 +24,19 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import re
-import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from l2kit.render.contracts import Command, ConfigFile, Contract, Listen, Subcommand, load_all
+from l2kit.render.contracts import Command, ConfigFile, Contract, Listen, load_all
 from l2kit.render.contracts import keys as key_rules
+from l2kit.render.contracts.argv import parse_call, script_calls
 
 Obj = dict[str, Any]
 SHELLS = ("/bin/sh", "sh", "/bin/bash", "bash")
 SCRIPT_DIR = "/scripts/"
 RENDER_CONFIG = "render-config.sh"
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 # Env names every container may set although no contract lists them, and why.
 GENERIC_ENV = {
     "HOME": "read by libc / the Go runtime (os.UserHomeDir) for default home and cache dirs",
@@ -44,7 +46,6 @@ GENERIC_ENV = {
 SCRIPT_ARGS: dict[str, tuple[str, str, int]] = {
     "babylond-init.sh": ("babylond", "testnet", 1),
 }
-_PUNCT = {"|", "||", "&&", ";", "&", "(", ")", ">", ">>", "<", "{", "}", "$(", "`", "2>&1", "!"}
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def _check_pod(pod: _Pod, objs: list[Obj], cms: dict[Any, Obj], cs: tuple[Contra
         ctx.served = _served(ctx, _check_files(ctx, rendered), flags)
         _check_container_ports(ctx)
         _check_probes(ctx)
+        _check_script_urls(ctx)
     _check_services(pod, objs, by_name)
 
 
@@ -219,6 +221,14 @@ def _check_argv(ctx: _Ctx) -> dict[str, str]:
     return _check_call(ctx, cmd, spec, argv[1:], "argv")
 
 
+def _check_call(ctx: _Ctx, cmd: str, spec: Command, tokens: list[str], where: str,
+                opaque: bool = False) -> dict[str, str]:
+    call = parse_call(cmd, spec, tokens, opaque)
+    for what, rule, prov in call.problems:
+        ctx.add(where, what, rule, prov)
+    return call.values
+
+
 def _scripts_run(ctx: _Ctx) -> list[str]:
     """Paths of our scripts the container runs: its command, exec probes, lifecycle hooks."""
     argvs = [[str(a) for a in ctx.c.get("command") or []]]
@@ -250,119 +260,6 @@ def _check_scripts(ctx: _Ctx, argv: list[str]) -> None:
         spec = ctx.contract.commands.get(cmd)
         if spec is not None:
             _check_call(ctx, cmd, spec, [*sub.split(), *argv[2 + skip:]], f"argv ({script})")
-
-
-_FUNC = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*\(\)\s*\{(.*)$")
-
-
-def script_calls(text: str, commands: set[str]) -> Iterator[tuple[str, list[str]]]:
-    """Each call of one of ``commands`` in a shell script: (command, its argument tokens).
-
-    A one-line wrapper function ``f() { cmd -a "$@"; }`` makes each ``f -b`` a call
-    ``cmd -a -b`` (the wrapper's own line is not a call by itself).
-    """
-    aliases: dict[str, tuple[str, list[str]]] = {}
-    for line in text.replace("\\\n", " ").splitlines():
-        func = _FUNC.match(line)
-        tokens = _tokens(func.group(2) if func else line)
-        for i, tok in enumerate(tokens):
-            name = posixpath.basename(tok)
-            if name not in commands and name not in aliases:
-                continue
-            if not (i == 0 or tokens[i - 1] in _PUNCT or tokens[i - 1] in ("timeout", "exec")
-                    or re.fullmatch(r"\d+", tokens[i - 1])):
-                continue
-            rest = []
-            for t in tokens[i + 1:]:
-                if t in _PUNCT or set(t) <= set(";&|()<>"):
-                    break
-                rest.append(t)
-            if func and "$@" in rest and name in commands:
-                aliases[func.group(1)] = (name, [t for t in rest if t != "$@"])
-                continue
-            if name in aliases:
-                name, head = aliases[name]
-                rest = [*head, *rest]
-            yield name, rest
-
-
-def _tokens(line: str) -> list[str]:
-    lex = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
-    lex.whitespace_split = True
-    lex.commenters = "#"
-    try:
-        return list(lex)
-    except ValueError:
-        return []  # a quote spanning lines: not one of our command lines
-
-
-def _is_flag(tok: str) -> bool:
-    return tok.startswith("-") and len(tok) > 1 and not re.fullmatch(r"-\d+(\.\d+)?", tok)
-
-
-def _check_call(ctx: _Ctx, cmd: str, spec: Command, tokens: list[str], where: str,
-                opaque: bool = False) -> dict[str, str]:
-    """Subcommand and flags of one call; ``opaque``: shell words like "$x" may be anything.
-
-    Flags may come before the subcommand (global flags) and after it (global + its own);
-    ``--flag value`` consumes the next word only for flags that take a value.
-    """
-    flags, switches = set(spec.flags), set(spec.switches)
-    values: dict[str, str] = {}
-    words: list[str] = []  # subcommand words seen so far
-    collecting = spec.subcommands is not None
-
-    def resolve() -> None:
-        nonlocal collecting
-        collecting = False
-        sub = _subcommand(spec, words)
-        if sub is not None:
-            flags.update(sub.flags)
-            switches.update(sub.switches)
-        elif not (opaque and words[-1].startswith("$")):
-            ctx.add(where, f"{cmd} {' '.join(words)}", "unknown subcommand", spec.provenance)
-
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        i += 1
-        if tok == "--":
-            break
-        if not _is_flag(tok):
-            if collecting:
-                words.append(tok)
-                if not _has_longer(spec, words):
-                    resolve()
-            continue  # a positional argument
-        if collecting and words:
-            resolve()
-        name, eq, value = tok.partition("=")
-        if name in flags:
-            if not eq and i < len(tokens):
-                value = tokens[i]
-                i += 1
-            values[name] = value
-        elif name in switches:
-            values[name] = value if eq else "true"
-        else:
-            ctx.add(where, f"{cmd} {name}", "unknown flag", spec.provenance)
-    if collecting and words:
-        resolve()
-    return values
-
-
-def _subcommand(spec: Command, words: list[str]) -> Subcommand | None:
-    subs = spec.subcommands or {}
-    for n in range(len(words), 0, -1):
-        key = " ".join(words[:n])
-        if key in subs:
-            return subs[key]
-    return None
-
-
-def _has_longer(spec: Command, words: list[str]) -> bool:
-    prefix = " ".join(words) + " "
-    return any(k.startswith(prefix) for k in (spec.subcommands or {}))
 
 
 # --- env --------------------------------------------------------------------------------------
@@ -527,6 +424,17 @@ def _check_probes(ctx: _Ctx) -> None:
         _check_target(ctx, kind, port, action.get("path") if "httpGet" in probe else None)
 
 
+_LOCAL_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):(\d+)(/[\w/.-]*)?")
+
+
+def _check_script_urls(ctx: _Ctx) -> None:
+    """Probe/lifecycle scripts calling the daemon over HTTP on loopback: port and path."""
+    for path in _scripts_run(ctx):
+        for port, url_path in _LOCAL_URL.findall(ctx.file_at(path) or ""):
+            _check_target(ctx, f"script {posixpath.basename(path)}", int(port),
+                          url_path or None)
+
+
 def _check_target(ctx: _Ctx, where: str, port: int | None, path: str | None) -> None:
     hits = [ls for p, ls in ctx.served if p == port]
     if not hits:
@@ -547,7 +455,8 @@ def _check_services(pod: _Pod, objs: list[Obj], by_name: dict[str, _Ctx]) -> Non
     for svc in objs:
         if svc.get("kind") != "Service" or svc["metadata"].get("namespace") != pod.namespace:
             continue
-        sel = svc["spec"].get("selector") or {}
+        sel = dict(svc["spec"].get("selector") or {})
+        sel.pop(POD_NAME_LABEL, None)  # set on each pod by the StatefulSet controller
         if not sel or any(pod.labels.get(k) != v for k, v in sel.items()):
             continue
         monitors = [ep for sm in objs if sm.get("kind") == "ServiceMonitor"
