@@ -1,5 +1,5 @@
 #!/bin/sh
-# fp-sign-guard.sh check DATA_MARK GUARD_MARK [GUARD:DATA]
+# fp-sign-guard.sh check DATA_MARK GUARD_MARK DB_FILE [GUARD:DATA]
 # fp-sign-guard.sh record DATA_MARK GUARD_MARK METRICS_URL INTERVAL_SECONDS
 #
 # Restore guard of eotsd. Losing eots.db's sign records (an old snapshot restored, a blank
@@ -10,8 +10,9 @@
 #           and raises DATA_MARK (data volume, next to eots.db: it travels with every snapshot)
 #           then GUARD_MARK (a volume no snapshot covers). DATA_MARK >= GUARD_MARK always holds.
 #   check:  init container; a DATA_MARK below GUARD_MARK means the data volume is older than
-#           what eotsd has signed: refuse (exit 1). GUARD:DATA equal to the two values accepts
-#           exactly that rollback once (finalityProvider.restoreGuard.acceptRollback).
+#           what eotsd has signed: refuse (exit 1). Without DB_FILE (eots.db) the data volume
+#           holds no sign records, whatever DATA_MARK says. GUARD:DATA equal to the two values
+#           accepts exactly that rollback once (finalityProvider.restoreGuard.acceptRollback).
 set -eu
 
 height() { # FILE -> the height it holds, 0 when absent
@@ -37,8 +38,10 @@ data_mark=$2
 guard_mark=$3
 case $mode in
   check)
-    accept=${4:-}
+    db=$4
+    accept=${5:-}
     data=$(height "$data_mark")
+    [ -f "$db" ] || data=0
     guard=$(height "$guard_mark")
     if [ "$data" -lt "$guard" ]; then
       if [ "$accept" = "$guard:$data" ]; then

@@ -225,11 +225,14 @@ def test_unlock_gives_up_so_the_kubelet_restarts_eotsd(pod: dict[str, Path]) -> 
 
 def guard(tmp_path: Path, data: int | None, kept: int | None, *accept: str,
           ) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+    """Run the check on a data volume (mark + eots.db when ``data`` is set) and a guard."""
     d, g = tmp_path / "data-mark", tmp_path / "guard-mark"
     for path, value in ((d, data), (g, kept)):
         if value is not None:
             path.write_text(f"{value}\n")
-    return sh("fp-sign-guard.sh", "check", d, g, *accept), d, g
+    if data is not None:
+        (tmp_path / "eots.db").write_bytes(b"bolt")
+    return sh("fp-sign-guard.sh", "check", d, g, tmp_path / "eots.db", *accept), d, g
 
 
 def test_guard_first_start_and_current_volume_pass(tmp_path: Path) -> None:
@@ -245,17 +248,26 @@ def test_guard_refuses_an_old_snapshot_and_a_blank_volume(tmp_path: Path) -> Non
     assert "signed up to 150" in r.stderr and 'acceptRollback: "150:100"' in r.stderr
     assert g.read_text() == "150\n"  # unchanged
     (tmp_path / "data-mark").unlink()  # a blank data volume
-    r = sh("fp-sign-guard.sh", "check", tmp_path / "data-mark", g)
+    r = sh("fp-sign-guard.sh", "check", tmp_path / "data-mark", g, tmp_path / "eots.db")
+    assert r.returncode == 1 and 'acceptRollback: "150:0"' in r.stderr
+
+
+def test_guard_refuses_a_deleted_eots_db_despite_its_mark(tmp_path: Path) -> None:
+    r, d, g = guard(tmp_path, 150, 150)
+    assert r.returncode == 0
+    (tmp_path / "eots.db").unlink()  # eotsd would start a fresh DB without sign records
+    r = sh("fp-sign-guard.sh", "check", d, g, tmp_path / "eots.db")
     assert r.returncode == 1 and 'acceptRollback: "150:0"' in r.stderr
 
 
 def test_guard_accepts_exactly_the_named_rollback_once(tmp_path: Path) -> None:
     r, d, g = guard(tmp_path, 100, 150, "150:90")  # not this one
     assert r.returncode == 1
-    r = sh("fp-sign-guard.sh", "check", d, g, "150:100")
+    db = tmp_path / "eots.db"
+    r = sh("fp-sign-guard.sh", "check", d, g, db, "150:100")
     assert r.returncode == 0 and g.read_text() == "100\n"
     g.write_text("180\n")  # signed on; the stale setting must not let an old volume in again
-    r = sh("fp-sign-guard.sh", "check", d, g, "150:100")
+    r = sh("fp-sign-guard.sh", "check", d, g, db, "150:100")
     assert r.returncode == 1
 
 
@@ -263,7 +275,7 @@ def test_guard_follows_a_newer_volume_and_rejects_garbage(tmp_path: Path) -> Non
     r, d, g = guard(tmp_path, 200, 150)
     assert r.returncode == 0 and g.read_text() == "200\n"
     d.write_text("12a\n")
-    r = sh("fp-sign-guard.sh", "check", d, g)
+    r = sh("fp-sign-guard.sh", "check", d, g, tmp_path / "eots.db")
     assert r.returncode == 1 and "not a height" in r.stderr
 
 
@@ -350,6 +362,7 @@ def test_record_then_restore_an_old_snapshot_is_refused(eotsd_metrics: tuple[Met
     data, guard_vol = tmp_path / "data", tmp_path / "guard"
     data.mkdir()
     guard_vol.mkdir()
+    (data / "eots.db").write_bytes(b"bolt")  # eotsd's DB beside the mark
     d, g = data / "l2kit-signed-height", guard_vol / "l2kit-signed-height"
     proc = subprocess.Popen(["/bin/sh", str(SCRIPTS / "fp-sign-guard.sh"), "record", str(d),
                              str(g), f"http://127.0.0.1:{port}/metrics", "1"])
@@ -370,6 +383,7 @@ def test_record_then_restore_an_old_snapshot_is_refused(eotsd_metrics: tuple[Met
     finally:
         proc.kill()
         proc.wait()
-    r = sh("fp-sign-guard.sh", "check", snapshot / "l2kit-signed-height", g)
+    r = sh("fp-sign-guard.sh", "check", snapshot / "l2kit-signed-height", g, snapshot / "eots.db")
     assert r.returncode == 1 and "signed up to 1234600" in r.stderr
-    assert sh("fp-sign-guard.sh", "check", d, g).returncode == 0  # the current volume starts
+    # the current volume starts
+    assert sh("fp-sign-guard.sh", "check", d, g, data / "eots.db").returncode == 0

@@ -273,7 +273,8 @@ def test_restore_guard_runs_before_eots_db_is_opened_on_its_own_volume() -> None
     assert "l2kit.io/backup" not in claims["guard"]["metadata"].get("labels", {})
     check_cmd = container(items, "eotsd", "restore-guard")["command"]
     assert check_cmd[2:] == ["check", "/home/finality-provider/data/l2kit-signed-height",
-                             "/home/finality-provider/guard/l2kit-signed-height", "150:100"]
+                             "/home/finality-provider/guard/l2kit-signed-height",
+                             "/home/finality-provider/data/eots.db", "150:100"]
     recorder = container(items, "eotsd", "sign-guard")["command"]
     assert recorder[2:] == ["record", *check_cmd[3:5], "http://127.0.0.1:2113/metrics", "5"]
     conf = find(items, "ConfigMap", "-eotsd")["data"]["eotsd.conf"]

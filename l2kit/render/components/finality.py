@@ -45,6 +45,7 @@ GUARD = "/home/finality-provider/guard"
 KEY_SECRET = "/secrets/eots-key"
 KEY_TMP = "/run/eots-key"
 FPD_RPC, EOTS_RPC, FPD_METRICS, EOTS_METRICS = 12581, 12582, 2112, 2113
+EOTS_DB = "eots.db"
 SIGNED_MARK = "l2kit-signed-height"  # fp-sign-guard.sh's watermark file on both volumes
 BACKUP_LABEL = "l2kit.io/backup"
 GRPC_MAX = 16 * 1024 * 1024  # upstream default GRPCMaxContentLength (config.go)
@@ -75,7 +76,7 @@ def eotsd_conf() -> str:
             ("RPCListener", f"0.0.0.0:{EOTS_RPC}"), ("HMACKey", "@@HMAC_KEY@@"),
             ("DisableUnsafeEndpoints", True), ("GRPCMaxContentLength", GRPC_MAX),
         ]),
-        _metrics(EOTS_METRICS), _db("eots.db"),
+        _metrics(EOTS_METRICS), _db(EOTS_DB),
     ])
 
 
@@ -167,7 +168,8 @@ def _eotsd(stack: StackSpec, fp: FinalityProvider, hmac: str, key_secret: str) -
         # Before anything opens eots.db: an old database must not even be touched.
         _helper("restore-guard", fp.image,
                 ["/bin/sh", f"{SCRIPTS_MOUNT}/fp-sign-guard.sh", "check", *marks,
-                 *([rg.accept_rollback] if rg.accept_rollback else [])], [data, guard]),
+                 f"{DATA}/{EOTS_DB}", *([rg.accept_rollback] if rg.accept_rollback else [])],
+                [data, guard]),
         _helper("eots-key", fp.image,
                 ["/bin/sh", f"{SCRIPTS_MOUNT}/eotsd-key.sh", EOTSD_HOME, fp.eots_key_name,
                  KEY_SECRET, KEY_TMP],
