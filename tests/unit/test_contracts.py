@@ -104,7 +104,7 @@ def test_missing_required_key_fails() -> None:
         cf.model_copy(update={"keys": keys})]})
     problems = _problems(objs, (planted, *(c for c in load_all() if c.component != "bitcoind")))
     assert problems == ["bitcoind: bitcoin.conf: dbcache: missing required key (the loader "
-                        "applies no default) (bitcoin/bitcoin@v31.0:src/node/caches.cpp)"]
+                        "applies no default) (bitcoin/bitcoin@v31.0:src/node/caches.h)"]
 
 
 def test_bad_enum_fails() -> None:
@@ -343,3 +343,45 @@ def test_readme_table_is_generated_from_the_contracts() -> None:
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert readme_block(load_all()) in readme, "run: python -m l2kit.render.contracts"
+
+
+def test_credential_env_as_a_literal_fails() -> None:
+    objs = _objs()
+    c = _container(objs, "-babylond", "babylond")
+    c["env"] = [e if e["name"] != "BABYLON_BLS_PASSWORD" else
+                {"name": "BABYLON_BLS_PASSWORD", "value": "password"} for e in c["env"]]
+    assert _problems(objs) == [
+        "babylond: env: BABYLON_BLS_PASSWORD: a credential: must come from a Secret "
+        "(secretKeyRef), not a literal (babylonlabs-io/babylon@v4.2.7:app/signer/bls.go#L29)"]
+
+
+_FLAG = st.from_regex(r"--[a-z][a-z-]{0,10}", fullmatch=True)
+
+
+@given(st.lists(_FLAG, min_size=1, max_size=6, unique=True), st.data())
+def test_known_flags_in_any_order_and_form_pass_and_unknown_ones_fail(
+        flags: list[str], data: st.DataObject) -> None:
+    from l2kit.render.contracts import Command
+    from l2kit.render.contracts.argv import parse_call
+
+    takes_value = flags[: len(flags) // 2]
+    spec = Command(provenance="a/b@v1:main.go", flags=takes_value,
+                   switches=flags[len(flags) // 2:], subcommands={"start": {}})
+    order = data.draw(st.permutations(flags))
+    tokens = ["start"]
+    for f in order:
+        if f in takes_value:
+            tokens += data.draw(st.sampled_from([[f"{f}=v"], [f, "v"]]))
+        else:
+            tokens.append(f)
+    call = parse_call("d", spec, tokens)
+    assert call.problems == [] and set(call.values) == set(flags)
+    unknown = data.draw(_FLAG.filter(lambda f: f not in flags))
+    assert parse_call("d", spec, [*tokens, unknown]).problems == [
+        (f"d start {unknown}", "unknown flag", "a/b@v1:main.go")]
+
+
+def test_script_calls_after_shell_keywords_are_found() -> None:
+    text = 'if babylond status --home "$h"; then exit 0; fi\nx=$(timeout 9 babylond version)\n'
+    assert list(script_calls(text, {"babylond"})) == [
+        ("babylond", ["status", "--home", "$h"]), ("babylond", ["version"])]

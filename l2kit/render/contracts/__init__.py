@@ -8,7 +8,8 @@ pinned tag, never copied code):
   new tag"), the image's USER uid when it has one;
 - ``commands``: argv[0] as run in the container -> global flags and subcommands with their flags
   (``flags`` take a value, ``--f=v`` or ``--f v``; ``switches`` take none);
-- ``env``: variables the process or its image entrypoint reads;
+- ``env``: variables the process or its image entrypoint reads (``secret: true``: only from a
+  Secret, never a literal);
 - ``config_files``: per file name (``path_suffix``) its ``format`` and ``keys`` (dotted paths,
   a ``*`` segment matches any one segment) with type and rules
   (``required``/``enum``/``min``/``max``/``pattern``/``nonzero``);
@@ -83,6 +84,7 @@ class Command(_Model):
 
 class EnvVar(_Model):
     name: str
+    secret: bool = False  # a credential: must come from a Secret (secretKeyRef), never a literal
     provenance: Provenance
 
 

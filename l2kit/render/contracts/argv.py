@@ -10,11 +10,13 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from l2kit.render.contracts import Command, Subcommand
 
+# Words after which a command word starts a call ("timeout 20 cmd": the number is skipped too).
+_CALL_AFTER = {"if", "then", "else", "elif", "do", "while", "until", "exec", "timeout", "command"}
 _PUNCT = {"|", "||", "&&", ";", "&", "(", ")", ">", ">>", "<", "{", "}", "$(", "`", "2>&1", "!"}
 
 
@@ -27,21 +29,29 @@ class Call:
 _FUNC = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*\(\)\s*\{(.*)$")
 
 
-def script_calls(text: str, commands: set[str]) -> Iterator[tuple[str, list[str]]]:
+def script_calls(text: str, commands: set[str]) -> list[tuple[str, list[str]]]:
     """Each call of one of ``commands`` in a shell script: (command, its argument tokens).
 
     A one-line wrapper function ``f() { cmd -a "$@"; }`` makes each ``f -b`` a call
     ``cmd -a -b`` (the wrapper's own line is not a call by itself).
     """
+    return [(name, list(rest)) for name, rest in _script_calls(text, frozenset(commands))]
+
+
+@cache  # the same scripts run in many pods of a fleet
+def _script_calls(text: str, commands: frozenset[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    out: list[tuple[str, tuple[str, ...]]] = []
     aliases: dict[str, tuple[str, list[str]]] = {}
     for line in text.replace("\\\n", " ").splitlines():
+        if not any(n in line for n in (*commands, *aliases)):
+            continue  # shlex is slow: only lines naming a command are split
         func = _FUNC.match(line)
         tokens = _tokens(func.group(2) if func else line)
         for i, tok in enumerate(tokens):
             name = posixpath.basename(tok)
             if name not in commands and name not in aliases:
                 continue
-            if not (i == 0 or tokens[i - 1] in _PUNCT or tokens[i - 1] in ("timeout", "exec")
+            if not (i == 0 or tokens[i - 1] in _PUNCT or tokens[i - 1] in _CALL_AFTER
                     or re.fullmatch(r"\d+", tokens[i - 1])):
                 continue
             rest = []
@@ -55,7 +65,8 @@ def script_calls(text: str, commands: set[str]) -> Iterator[tuple[str, list[str]
             if name in aliases:
                 name, head = aliases[name]
                 rest = [*head, *rest]
-            yield name, rest
+            out.append((name, tuple(rest)))
+    return tuple(out)
 
 
 def _tokens(line: str) -> list[str]:

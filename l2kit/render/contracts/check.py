@@ -92,9 +92,21 @@ def check(objs: list[Obj], contracts: Iterable[Contract] | None = None) -> Repor
     cs = tuple(load_all() if contracts is None else contracts)
     cms = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
            for o in objs if o.get("kind") == "ConfigMap"}
+    # Services by namespace, ServiceMonitors by the namespaces they select: a fleet of many
+    # stacks stays linear.
+    services: dict[str, list[Obj]] = {}
+    monitors: dict[str, list[Obj]] = {}
+    for o in objs:
+        if o.get("kind") == "Service":
+            services.setdefault(o["metadata"].get("namespace", ""), []).append(o)
+        elif o.get("kind") == "ServiceMonitor":
+            sel = (o.get("spec", {}).get("namespaceSelector") or {}).get("matchNames")
+            for ns in sel or [o["metadata"].get("namespace", "")]:
+                monitors.setdefault(ns, []).append(o)
     report = Report()
     for pod in _pods(objs):
-        _check_pod(pod, objs, cms, cs, report)
+        _check_pod(pod, (services.get(pod.namespace, []), monitors.get(pod.namespace, [])),
+                   cms, cs, report)
     return report
 
 
@@ -147,8 +159,8 @@ class _Ctx:
         return None
 
 
-def _check_pod(pod: _Pod, objs: list[Obj], cms: dict[Any, Obj], cs: tuple[Contract, ...],
-               report: Report) -> None:
+def _check_pod(pod: _Pod, near: tuple[list[Obj], list[Obj]], cms: dict[Any, Obj],
+               cs: tuple[Contract, ...], report: Report) -> None:
     containers = pod.spec.get("initContainers", []) + pod.spec["containers"]
     rendered = _rendered_files(pod, cms)
     by_name: dict[str, _Ctx] = {}
@@ -167,7 +179,7 @@ def _check_pod(pod: _Pod, objs: list[Obj], cms: dict[Any, Obj], cs: tuple[Contra
         _check_container_ports(ctx)
         _check_probes(ctx)
         _check_script_urls(ctx)
-    _check_services(pod, objs, by_name)
+    _check_services(pod, *near, by_name)
 
 
 # --- image ------------------------------------------------------------------------------------
@@ -270,9 +282,13 @@ def _check_env(ctx: _Ctx) -> None:
     for path in _scripts_run(ctx):
         text = ctx.file_at(path) or ""
         known |= set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
+    secret = {e.name: e.provenance for e in ctx.contract.env if e.secret}
     for e in ctx.c.get("env", []):
         if e["name"] not in known:
             ctx.add("env", e["name"], "not read by the component or our script", ctx.ref)
+        elif e["name"] in secret and "secretKeyRef" not in (e.get("valueFrom") or {}):
+            ctx.add("env", e["name"], "a credential: must come from a Secret (secretKeyRef), "
+                    "not a literal", secret[e["name"]])
 
 
 # --- config files -----------------------------------------------------------------------------
@@ -450,19 +466,18 @@ def _check_target(ctx: _Ctx, where: str, port: int | None, path: str | None) -> 
                 ls.provenance)
 
 
-def _check_services(pod: _Pod, objs: list[Obj], by_name: dict[str, _Ctx]) -> None:
-    """Services selecting the pod and ServiceMonitors selecting those Services."""
-    for svc in objs:
-        if svc.get("kind") != "Service" or svc["metadata"].get("namespace") != pod.namespace:
-            continue
+def _check_services(pod: _Pod, services: list[Obj], monitors: list[Obj],
+                    by_name: dict[str, _Ctx]) -> None:
+    """Services (of the pod's namespace) selecting the pod, ServiceMonitors selecting those."""
+    for svc in services:
         sel = dict(svc["spec"].get("selector") or {})
         sel.pop(POD_NAME_LABEL, None)  # set on each pod by the StatefulSet controller
         if not sel or any(pod.labels.get(k) != v for k, v in sel.items()):
             continue
-        monitors = [ep for sm in objs if sm.get("kind") == "ServiceMonitor"
-                    and _selects(sm, svc) for ep in sm["spec"].get("endpoints", [])]
+        endpoints = [ep for sm in monitors if _selects(sm, svc)
+                     for ep in sm["spec"].get("endpoints", [])]
         for sp in svc["spec"].get("ports", []):
-            path_list = [ep.get("path", "/metrics") for ep in monitors
+            path_list = [ep.get("path", "/metrics") for ep in endpoints
                          if ep.get("port") == sp.get("name")]
             for ctx in by_name.values():
                 port = _container_port(ctx.c, sp.get("targetPort", sp["port"]))
