@@ -143,6 +143,15 @@ def test_planted_wrong_metrics_port_fails() -> None:
                for p in found), found
 
 
+def test_planted_passphrase_env_literal_fails() -> None:
+    items = objs()
+    container(items, "eotsd", "eotsd")["env"].append(
+        {"name": "EOTSD_KEYRING_PASSWORD", "value": "correct-horse-battery"})
+    found = problems(items)
+    assert len(found) == 1 and "eotsd: env: EOTSD_KEYRING_PASSWORD:" in found[0], found
+    assert "correct-horse-battery" not in found[0]
+
+
 def test_planted_image_bump_fails_until_the_contract_follows() -> None:
     items = objs()
     for comp in ("fpd", "eotsd"):
