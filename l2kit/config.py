@@ -61,6 +61,7 @@ SECRET_KEYS: dict[str, tuple[str, ...]] = {
     "sequencer": ("p2p-sequencer-key",),
     "signerUnlock": ("passphrase",),
     "blsPassword": ("password",),
+    "eotsKey": ("mnemonic", "passphrase"),
 }
 
 
@@ -205,6 +206,11 @@ class Secrets(_Model):
     bls_password: SecretRef | None = Field(
         default=None, description="babylond BLS key password (password), as BABYLON_BLS_PASSWORD."
     )
+    eots_key: SecretRef | None = Field(
+        default=None,
+        description="eotsd's EOTS key: BIP39 mnemonic (mnemonic) and the passphrase of its "
+        "file keyring (passphrase, 8+ characters); imported once, unlocked after every start.",
+    )
 
 
 class Monitoring(_Model):
@@ -333,12 +339,69 @@ class Covenant(_Model):
     resources: Resources = Field(default_factory=Resources, description="Resources.")
 
 
+# snapscheduler's own check of spec.schedule (Go regexp, unanchored alternation kept as is):
+# backube/snapscheduler@v3.5.0:api/v1/snapshotschedule_types.go (kubebuilder Pattern).
+SNAPSHOT_SCHEDULE = (
+    r"^(@(annually|yearly|monthly|weekly|daily|hourly))|"
+    r"((((\d+,)*\d+|(\d+(\/|-)\d+)|\*(\/\d+)?)\s?){5})$"
+)
+
+
+class FpBackup(_Model):
+    """Scheduled VolumeSnapshots of the eotsd and fpd data volumes (eots.db, fpd's DB).
+
+    Rendered as a snapscheduler ``SnapshotSchedule`` (backube/snapscheduler, needs its operator
+    and a CSI VolumeSnapshotClass). bbolt files are crash-consistent, so a snapshot of the live
+    volume restores. ``eotsd backup`` is not used: at v2.0.2 it sends no HMAC and is refused.
+    """
+
+    schedule: str | None = Field(
+        default="0 */6 * * *", pattern=SNAPSHOT_SCHEDULE,
+        description="Cron schedule of the snapshots (5 fields or @daily...); null: no backups.",
+    )
+    max_count: int = Field(default=28, ge=1, description="Snapshots kept per volume.")
+    snapshot_class: ObjectName | None = Field(
+        default=None, description="VolumeSnapshotClass (none: the cluster default)."
+    )
+
+
+class RestoreGuard(_Model):
+    """Refuse to start eotsd on an eots.db older than the highest height it has signed.
+
+    A sidecar records the last EOTS-signed height both in the data volume (next to eots.db, so
+    it travels with every snapshot) and on a separate guard volume that snapshots never cover.
+    An init container compares them: a data volume behind the guard is an old snapshot or an
+    empty disk, and eotsd would sign those heights again without its double-sign records.
+    """
+
+    accept_rollback: str | None = Field(
+        default=None, pattern=r"^[0-9]+:[0-9]+$",
+        description="GUARD:DATA heights printed by a refusing guard: start once on that older "
+        "volume anyway (only while the guard still holds GUARD). Leave null otherwise.",
+    )
+    interval_seconds: int = Field(
+        default=5, ge=1, le=60, description="How often the signed height is recorded."
+    )
+
+
 class FinalityProvider(_Model):
-    """fpd plus its EOTS manager eotsd."""
+    """fpd plus its EOTS manager eotsd: one pod each, never two at once (single writer)."""
 
     image: Image = Field(default="babylonlabs/finality-provider:v2.0.2", description="Image.")
     keyring: KeyringRef = Field(description="fpd's funded Babylon account keyring.")
-    eots_keyring: SecretRef = Field(description="eotsd keyring-test directory.")
+    eots_key_name: str = Field(
+        default="eots", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Name of the EOTS key in eotsd's file keyring (imported from secrets.eotsKey).",
+    )
+    allow_eviction: bool = Field(
+        default=False,
+        description="Let voluntary evictions (node drains) move fpd/eotsd. false: their PDBs "
+        "allow none, so a drain waits until you move the pods at a time of your choosing.",
+    )
+    backup: FpBackup = Field(default_factory=FpBackup, description="Scheduled DB snapshots.")
+    restore_guard: RestoreGuard = Field(
+        default_factory=RestoreGuard, description="Old-database guard of eotsd."
+    )
     storage: Storage = Field(default_factory=Storage, description="Data volumes.")
     resources: Resources = Field(default_factory=Resources, description="Resources.")
 

@@ -153,6 +153,8 @@ def _secret_needs(s: StackSpec) -> list[str]:
         out.append("secrets.wallet: required by the miner / vigilante submitter wallet")
     if s.finality_provider is not None and sec.eots_hmac is None:
         out.append("secrets.eotsHmac: required by finalityProvider")
+    if s.finality_provider is not None and sec.eots_key is None:
+        out.append("secrets.eotsKey: required by finalityProvider")
     if s.babylond is not None and sec.bls_password is None:
         out.append("secrets.blsPassword: required by babylond (its BLS key password)")
     if s.covenant is not None and sec.covenant_hmac is None:

@@ -160,7 +160,7 @@ def secrets_cmd(spec: str, as_json: bool) -> None:
                              "slot": key})  # fmt: skip
         for comp in ("covenant", "finality_provider", "vigilante"):
             c = getattr(s, comp)
-            for attr in ("keyring", "signer_keyring", "eots_keyring"):
+            for attr in ("keyring", "signer_keyring"):
                 ref = getattr(c, attr, None) if c is not None else None
                 if ref is not None:
                     rows.append({"namespace": s.namespace, "kind": "Secret",
@@ -183,7 +183,17 @@ def _print_secrets(rows: list[dict[str, Any]]) -> None:
         click.echo(f"{r['namespace']}  Secret {r['name']}  keys: {keys}  ({r['slot']})")
     if keyrings:
         click.echo(_KEYRING_HOWTO, nl=False)
+    if any(r["slot"] == "eotsKey" for r in rows):
+        click.echo(_EOTS_KEY_HOWTO, nl=False)
 
+
+_EOTS_KEY_HOWTO = """
+EOTS key (eotsKey): the BIP39 mnemonic of the finality provider's EOTS key and a passphrase
+(8+ characters, no spaces) for eotsd's file keyring, from files (not the shell history):
+  kubectl -n NS create secret generic SECRET --from-file=mnemonic=MNEMONIC_FILE \\
+    --from-file=passphrase=PASSPHRASE_FILE
+eotsd imports it once and unlocks it after every start; keep the mnemonic backed up offline.
+"""
 
 _KEYRING_HOWTO = """
 Keyrings (keyring-backend test), e.g. with the babylond image:

@@ -33,7 +33,7 @@ _RANK: dict[str, int] = {
     "StatefulSet": 8, "Deployment": 8, "DaemonSet": 8, "Job": 8, "CronJob": 8,
     "PodDisruptionBudget": 9,
     "NetworkPolicy": 10,
-    "ServiceMonitor": 12, "PodMonitor": 12, "PrometheusRule": 12,
+    "ServiceMonitor": 12, "PodMonitor": 12, "PrometheusRule": 12, "SnapshotSchedule": 12,
 }
 _UNKNOWN_RANK = 11  # after everything built-in, before monitoring objects
 
@@ -57,6 +57,7 @@ PRUNABLE_KINDS: tuple[tuple[str, str], ...] = (
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PodMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
+    ("snapscheduler.backube/v1", "SnapshotSchedule"),
 )
 """(apiVersion, kind) pairs l2kit renders and may delete when they drop out of a stack."""
 

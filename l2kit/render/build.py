@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from l2kit.config import FleetSpec, parse_spec
+from l2kit.config import SNAPSHOT_SCHEDULE, FleetSpec, parse_spec
 from l2kit.errors import RenderError
 from l2kit.render import checks, manifests, plan
 from l2kit.render.contracts import check as contracts
@@ -23,10 +23,12 @@ Obj = dict[str, Any]
 _CRD_REQUIRED: dict[str, tuple[str, ...]] = {
     "ServiceMonitor": ("selector", "endpoints"),
     "PrometheusRule": ("groups",),
+    "SnapshotSchedule": ("claimSelector", "schedule"),
 }
 _CRD_API = {
     "ServiceMonitor": "monitoring.coreos.com/v1",
     "PrometheusRule": "monitoring.coreos.com/v1",
+    "SnapshotSchedule": "snapscheduler.backube/v1",
 }
 
 
@@ -139,8 +141,21 @@ def _crd_problems(o: Obj) -> list[str]:
         for i, ep in enumerate(spec.get("endpoints", [])):
             if not isinstance(ep.get("port"), str):
                 out.append(f"spec.endpoints.{i}.port must name a Service port")
+    if kind == "SnapshotSchedule":
+        out += _snapshot_schedule_problems(spec)
     if kind == "PrometheusRule":
         for i, g in enumerate(spec.get("groups") or []):
             if not isinstance(g, dict) or "name" not in g or not isinstance(g.get("rules"), list):
                 out.append(f"spec.groups.{i} needs name and rules")
+    return out
+
+
+def _snapshot_schedule_problems(spec: Obj) -> list[str]:
+    """The CRD's own rules (backube/snapscheduler@v3.5.0:api/v1/snapshotschedule_types.go)."""
+    out = []
+    if not re.search(SNAPSHOT_SCHEDULE, str(spec.get("schedule", ""))):
+        out.append("spec.schedule must be a 5-field cron spec or @hourly..@yearly")
+    count = spec.get("retention", {}).get("maxCount")
+    if count is not None and (not isinstance(count, int) or count < 1):
+        out.append("spec.retention.maxCount must be an integer >= 1")
     return out

@@ -37,7 +37,7 @@ def _secret_refs(s: StackSpec) -> Iterator[str]:
         if ref is not None:
             yield ref.existing_secret
     for comp, attrs in (("covenant", ("keyring", "signer_keyring")),
-                        ("finality_provider", ("keyring", "eots_keyring")),
+                        ("finality_provider", ("keyring",)),
                         ("vigilante", ("keyring",))):
         spec = getattr(s, comp)
         if spec is not None:

@@ -35,6 +35,7 @@ TEMPLATES = (
     "common/poddisruptionbudget.yaml.j2",
     "common/networkpolicy.yaml.j2",
     "common/servicemonitor.yaml.j2",
+    "common/snapshotschedule.yaml.j2",
     "monitoring/prometheusrule.yaml.j2",
     "monitoring/dashboard.yaml.j2",
 )
@@ -45,7 +46,7 @@ _FILE_FALLBACK = {
 }
 KIND_ORDER = (
     "Secret", "ConfigMap", "Service", "StatefulSet", "Deployment", "PodDisruptionBudget",
-    "NetworkPolicy", "ServiceMonitor", "PrometheusRule",
+    "NetworkPolicy", "ServiceMonitor", "PrometheusRule", "SnapshotSchedule",
 )
 
 

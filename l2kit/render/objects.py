@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from l2kit.config import StackSpec, with_registry
+from l2kit.errors import RenderError
 from l2kit.render.common import Obj, checksum, labels, name, selector_labels
 from l2kit.render.values import StackBuilder
 
@@ -41,6 +42,11 @@ class Workload:
     metrics_path: str = "/metrics"
     # Needs to reach endpoints outside the stack (P2P peers, an external chain, the L1).
     egress_external: bool = False
+    # Exactly one pod may ever run (a signer): a StatefulSet replaces its pod only after the
+    # old one is gone; OrderedReady never starts a second ordinal early.
+    single_writer: bool = False
+    # Voluntary evictions (node drains) allowed; False: the PDB allows none.
+    evictable: bool = True
 
 
 def add_config_map(
@@ -69,12 +75,14 @@ def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: 
         "podAnnotations": pod_annotations,
         "podSpec": w.pod_spec,
     }
+    if w.single_writer and (w.kind != "StatefulSet" or w.replicas != 1):
+        raise RenderError(f"internal: {w.component}: a single writer is a 1-replica StatefulSet")
     if w.kind == "StatefulSet":
         b.stateful_sets.append(
             {
                 **common,
                 "serviceName": f"{n}-headless",
-                "podManagementPolicy": "Parallel",
+                "podManagementPolicy": "OrderedReady" if w.single_writer else "Parallel",
                 "updateStrategy": {"type": "RollingUpdate"},
                 "volumeClaimTemplates": w.claims,
             }
@@ -109,9 +117,11 @@ def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: 
                 },
             }
         )
-    b.pdbs.append(
-        {"name": n, "labels": lab, "spec": {"maxUnavailable": 1, "selector": {"matchLabels": sel}}}
-    )
+    pdb: Obj = {"maxUnavailable": 1 if w.evictable else 0, "selector": {"matchLabels": sel}}
+    if w.single_writer:
+        # A pod that is not Ready signs nothing: let drains evict it rather than hang.
+        pdb["unhealthyPodEvictionPolicy"] = "AlwaysAllow"
+    b.pdbs.append({"name": n, "labels": lab, "spec": pdb})
     rules = [_ingress_rule(stack, i, monitoring_ns) for i in w.ingress]
     policy: Obj = {"podSelector": {"matchLabels": sel}, "policyTypes": ["Ingress"],
                    "ingress": rules}

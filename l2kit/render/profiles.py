@@ -125,6 +125,8 @@ def _secrets(name: str, *, rpc: bool = False, wallet: bool = False, eots: bool =
         out += f"""\
       eotsHmac:                  # key: hmac-key (shared by fpd and eotsd)
         existingSecret: {name}-eots-hmac
+      eotsKey:                   # keys: mnemonic (EOTS key), passphrase (file keyring, 8+ chars)
+        existingSecret: {name}-eots-key
 """
     if cov:
         out += f"""\
@@ -229,10 +231,18 @@ def _covenant(name: str) -> str:
 
 def _fp(name: str) -> str:
     return f"""\
-    finalityProvider:            # fpd + eotsd (metrics rebound to 0.0.0.0)
+    finalityProvider:            # fpd + eotsd, one pod each and never two at once
       image: babylonlabs/finality-provider:v2.0.2
       keyring: {{existingSecret: {name}-fpd-keyring, keyName: finality-provider}}
-      eotsKeyring: {{existingSecret: {name}-eotsd-keyring}}   # eotsd keyring-test files
+      eotsKeyName: eots          # EOTS key in eotsd's file keyring (from secrets.eotsKey)
+      allowEviction: false       # PDBs block node drains until you move the pods yourself
+      backup:                    # VolumeSnapshots of eots.db + fpd DB (snapscheduler operator)
+        schedule: "0 */6 * * *"  # cron; null: no scheduled snapshots
+        maxCount: 28             # snapshots kept per volume
+        snapshotClass: null      # null: the cluster's default VolumeSnapshotClass
+      restoreGuard:              # eotsd refuses a DB older than its last signed height
+        acceptRollback: null     # "GUARD:DATA" from a refusing guard, to accept that rollback
+        intervalSeconds: 5       # how often the signed height is recorded
       storage: {{size: 5Gi, storageClass: null, snapshot: null}}   # one DB volume per daemon
       resources: {{cpu: 250m, memory: 512Mi, memoryLimit: 1Gi}}   # requests + memory limit
 """

@@ -38,6 +38,9 @@ class StackValues(_Camel):
     pod_disruption_budgets: list[Obj] = Field(default_factory=list, description="PDBs.")
     network_policies: list[Obj] = Field(default_factory=list, description="NetworkPolicies.")
     service_monitors: list[Obj] = Field(default_factory=list, description="ServiceMonitors.")
+    snapshot_schedules: list[Obj] = Field(
+        default_factory=list, description="snapscheduler SnapshotSchedules (FP backups)."
+    )
 
 
 class MonitoringValues(_Camel):
@@ -75,6 +78,7 @@ class StackBuilder:
         self.pdbs: list[Obj] = []
         self.network_policies: list[Obj] = []
         self.service_monitors: list[Obj] = []
+        self.snapshot_schedules: list[Obj] = []
         self.existing_config_maps: set[str] = set()
         self.existing_secrets: dict[str, tuple[str, ...]] = {}
 
@@ -90,4 +94,5 @@ class StackBuilder:
             pod_disruption_budgets=self.pdbs,
             network_policies=self.network_policies,
             service_monitors=self.service_monitors,
+            snapshot_schedules=self.snapshot_schedules,
         )

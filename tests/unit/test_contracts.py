@@ -26,7 +26,6 @@ SUPPORTED = profiles.supported()
 # Workloads (app.kubernetes.io/component) whose images have no contract yet. Only shrinks:
 # an entry that now has a contract fails below; remove it when you add the contract.
 PENDING = {
-    "fpd", "eotsd",  # contracts-fp
 }
 
 

@@ -86,6 +86,8 @@ def test_validate_and_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     code, out, _ = run(["secrets", str(spec)], capsys)
     assert code == 0 and "Secret fp-signet-eots-hmac  keys: hmac-key" in out
     assert "fp-signet-fpd-keyring" in out
+    assert "Secret fp-signet-eots-key  keys: mnemonic, passphrase  (eotsKey)" in out
+    assert "--from-file=mnemonic=" in out  # how to make it without the shell history
 
 
 def test_missing_spec_file_is_input_error(tmp_path: Path,

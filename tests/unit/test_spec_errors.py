@@ -89,6 +89,11 @@ CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
                               "stacks.0.secrets.wallet", "required"),
     "eots-hmac-missing": (lambda d: _s(d)["secrets"].pop("eotsHmac"),
                           "stacks.0.secrets.eotsHmac", "required by finalityProvider"),
+    "eots-key-missing": (lambda d: _s(d)["secrets"].pop("eotsKey"),
+                         "stacks.0.secrets.eotsKey", "required by finalityProvider"),
+    "fp-guard-accept-bad": (lambda d: _s(d)["finalityProvider"]["restoreGuard"].update(
+        acceptRollback="150-100"), "stacks.0.finalityProvider.restoreGuard.acceptRollback",
+        "should match pattern"),
     "covenant-hmac-missing": (lambda d: _s(d)["secrets"].pop("covenantHmac"),
                               "stacks.0.secrets.covenantHmac", "required by covenant"),
     "babylon-both": (lambda d: _s(d).update(babylonChain={

@@ -54,9 +54,9 @@ def stack(draw: st.DrawFn, name: str) -> Obj:
     b = draw(bitcoind())
     s["bitcoind"] = b
     if network in BABYLON_NETWORKS and draw(st.booleans()):
-        s["finalityProvider"] = {"keyring": {"existingSecret": "k", "keyName": "fp"},
-                                 "eotsKeyring": {"existingSecret": "e"}}
+        s["finalityProvider"] = {"keyring": {"existingSecret": "k", "keyName": "fp"}}
         s["secrets"]["eotsHmac"] = {"existingSecret": "h"}
+        s["secrets"]["eotsKey"] = {"existingSecret": "e"}
         chain_id = PUBLIC[network].chain_id if network in PUBLIC else "chain-test"
         s["babylonChain"] = {"chainId": chain_id, "rpcAddr": "http://b:26657",
                              "grpcAddr": "http://b:9090", "version": "v4.2.7"}
