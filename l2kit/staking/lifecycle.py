@@ -292,9 +292,10 @@ class Lifecycle:
 
     def view(self, stake: Stake, rebroadcast: bool = True) -> ChainView:
         seen: dict[str, TxSeen] = {}
+        held = stake.state is State.REGISTRATION_PENDING  # sent only once Babylon verified it
         for kind, stored in self.tracker.txs(stake.id).items():
             where = chain.observe(self.rpc, stored.txid)
-            if where.confirmations < 0 and rebroadcast:
+            if where.confirmations < 0 and rebroadcast and not (held and kind == "staking"):
                 try:
                     where = chain.broadcast(self.rpc, stored.txid, stored.raw_hex)
                     _log.info("re-sent recorded tx", kind=kind, txid=stored.txid)
@@ -317,6 +318,8 @@ class Lifecycle:
     def sync_one(self, stake: Stake, rebroadcast: bool = True) -> Stake:
         view = self.view(stake, rebroadcast)
         state = derive(view, staking_time=stake.staking_time, unbonding_time=stake.unbonding_time)
+        if stake.state is State.REGISTRATION_PENDING and state is State.CREATED:
+            state = stake.state  # still held back, not yet sent
         if state != stake.state:
             _log.info("state", txid=stake.staking_txid, old=stake.state.value, new=state.value)
         return self.tracker.move_to(stake.id, state, "sync", view.staking.confirmations)
