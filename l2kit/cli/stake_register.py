@@ -2,6 +2,7 @@
 
     l2kit stake register --staker-key-file KEY --fp FP_PK --amount SATS --time BLOCKS
         --babylon-address bbn1… --params FILE --offline [--pop bip322|bip340|ecdsa] [--json]
+    l2kit stake abandon TXID      give up a held registration: unlock its inputs
 
 ``--offline`` contacts no Babylon endpoint: it funds the staking tx from the node's wallet
 without broadcasting it, locks its inputs, records the stake as REGISTRATION_PENDING and prints
@@ -35,7 +36,12 @@ from l2kit.cli.stake_life import (
 )
 from l2kit.errors import InputError
 from l2kit.staking.pop import AddressType, PopType
-from l2kit.staking.register_offline import RegisterRequest, precheck, register_offline
+from l2kit.staking.register_offline import (
+    RegisterRequest,
+    abandon_held,
+    precheck,
+    register_offline,
+)
 
 __all__ = ["COMMANDS"]
 
@@ -119,4 +125,14 @@ def register(
         emit(data, as_json, _human)
 
 
-COMMANDS: list[click.Command] = [register]
+@click.command("abandon")
+@common
+@click.argument("txid")
+def abandon(where: Where, as_json: bool, txid: str) -> None:
+    """Give up a REGISTRATION_PENDING stake: unlock its inputs; its staking tx is never sent."""
+    with opened(where) as ctx:
+        stake = abandon_held(ctx.life, ctx.life.get(txid))
+        emit({"staking_txid": stake.staking_txid, "state": stake.state.value}, as_json)
+
+
+COMMANDS: list[click.Command] = [register, abandon]

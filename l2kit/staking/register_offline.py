@@ -56,6 +56,7 @@ from l2kit.staking.tracker import NewStake, Stake
 
 __all__ = [
     "RegisterRequest",
+    "abandon_held",
     "add_inclusion_proof",
     "inclusion_from_node",
     "lock_persistently",
@@ -307,3 +308,20 @@ def release_held(life: Lifecycle, stake: Stake) -> Stake:
     if life.wallet is not None and isinstance(registration, dict):
         unlock_held(life.wallet, registration.get("locked_inputs", []))
     return life.sync_one(life.tracker.get(stake.id))
+
+
+def abandon_held(life: Lifecycle, stake: Stake) -> Stake:
+    """Give up a held registration: unlock its inputs (the wallet may spend them again) and
+    move it to ABANDONED; its staking tx is never sent. Only while the node has not seen it."""
+    if stake.state is State.ABANDONED:
+        return stake
+    if stake.state is not State.REGISTRATION_PENDING:
+        raise InputError(f"stake is {stake.state.value}; only a REGISTRATION_PENDING stake can "
+                         "be abandoned", field="txid")  # fmt: skip
+    if chain.observe(life.rpc, stake.staking_txid).confirmations >= 0:
+        raise InputError("the node already has this staking tx; it cannot be abandoned",
+                         field="txid")  # fmt: skip
+    registration = stake.extra.get("registration")
+    if life.wallet is not None and isinstance(registration, dict):
+        unlock_held(life.wallet, registration.get("locked_inputs", []))
+    return life.tracker.transition(stake.id, State.ABANDONED, "abandoned", -1)

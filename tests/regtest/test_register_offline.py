@@ -249,3 +249,18 @@ def test_descriptor_wallet_signs_bip322_pops(env: Any) -> None:
     foreign = env.node.wallet.call("getnewaddress", "", "bech32m")  # another wallet's key
     with pytest.raises(InputError, match="does not hold the key"):
         sign_pop_with_wallet(env.wallet, BBN, xonly_of(STAKER_SECRET), foreign, NET)
+
+
+def test_abandon_unlocks_and_never_sends(env: Any) -> None:
+    res = _register(env)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    gone = env.cli("abandon", out["staking_txid"], "--json")
+    assert gone.returncode == 0, gone.stderr
+    assert json.loads(gone.stdout)["state"] == State.ABANDONED.value
+    locked = {f"{o['txid']}:{o['vout']}" for o in env.wallet.call("listlockunspent")}
+    assert not locked & set(out["locked_inputs"])
+    assert env.cli("list", "--json").returncode == 0
+    assert chain.observe(env.node.rpc, out["staking_txid"]).confirmations == -1
+    again = env.cli("abandon", out["staking_txid"])  # idempotent
+    assert again.returncode == 0, again.stderr
