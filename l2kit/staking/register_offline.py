@@ -88,8 +88,9 @@ class RegisterRequest:
                             funding)  # fmt: skip
 
 
-def _facts(life: Lifecycle) -> ChainFacts:
-    return ChainFacts(btc_tip_height=int(life.rpc.call("getblockcount")))
+def _tip(life: Lifecycle, btc_tip_height: int | None) -> int:
+    """Babylon's BTC light-client tip when the caller has it, else the node's tip (offline)."""
+    return int(life.rpc.call("getblockcount")) if btc_tip_height is None else btc_tip_height
 
 
 def _build(life: Lifecycle, req: RegisterRequest, seckey: bytes, staking_tx: Any,
@@ -102,12 +103,14 @@ def _build(life: Lifecycle, req: RegisterRequest, seckey: bytes, staking_tx: Any
     )  # fmt: skip
 
 
-def precheck(life: Lifecycle, req: RegisterRequest, seckey: bytes) -> Registration:
+def precheck(
+    life: Lifecycle, req: RegisterRequest, seckey: bytes, btc_tip_height: int | None = None
+) -> Registration:
     """Step 1: every check the chain makes, on a stand-in tx (one dummy input, the staking
     output); raises ``InputError`` (``ChainRuleError``, ``ParamsError``…) for bad input."""
     if xonly_of(seckey) != req.staker_pk:
         raise InputError("the staker key does not match the request", field="staker-key-file")
-    facts = _facts(life)
+    facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height))
     p = params_for(life.params, Flow.PRE_STAKING, facts)
     check_stake(p, req.value, req.staking_time)
     check_unique(req.staker_pk, req.fp_pks, tuple(p.covenant_pks))
@@ -147,15 +150,17 @@ def register_offline(
     seckey: bytes,
     fee_rate: Decimal,
     max_fee_rate: Decimal,
+    btc_tip_height: int | None = None,
 ) -> tuple[Registration, Stake, bool]:
     """Steps 1-5; returns (registration, stake, existed). The same request again returns the
-    recorded registration (``existed`` True) without funding anything."""
+    recorded registration (``existed`` True) without funding anything. ``btc_tip_height``:
+    Babylon's BTC light-client tip (the online flow passes it; default: the node's tip)."""
     existing = life.tracker.find_by_fingerprint(req.stake_request().fingerprint(life.net))
     if existing is not None:
         return _recorded(life, existing), existing, True
     if fee_rate > max_fee_rate:
         raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
-    pre = precheck(life, req, seckey)
+    pre = precheck(life, req, seckey, btc_tip_height)
     if life.wallet is None:
         raise InputError("no wallet to fund the stake", field="wallet")
     spk = bytes(pre.checked.staking_tx.vout[pre.checked.staking_vout].scriptPubKey)
@@ -163,7 +168,7 @@ def register_offline(
     try:
         lock_persistently(life.wallet, funded.inputs)
         signed = btx.parse(funded.raw_hex)
-        facts = ChainFacts(btc_tip_height=int(life.rpc.call("getblockcount")),
+        facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height),
                            staking_tx_confirmations=chain.observe(life.rpc, funded.txid)
                            .confirmations)  # fmt: skip
         reg = _build(life, req, seckey, signed, facts)
