@@ -105,8 +105,14 @@ def register(
                           wallet=where.wallet)  # fmt: skip
     with opened(where) as ctx:
         _need_wallet(ctx, where.wallet)
+        # bad input fails here: before the progress line, the key file and any coin
+        if fee_rate > max_fee_rate:
+            raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+        if new_key or ctx.tracker.find_by_fingerprint(
+            req.stake_request().fingerprint(ctx.life.net)
+        ) is None:
+            precheck(ctx.life, req, seckey)
         if new_key:
-            precheck(ctx.life, req, seckey)  # bad input fails before the key is written
             seckey = _save_new_key(key_path, seckey)
             req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address,
                                   *kinds, wallet=where.wallet)  # fmt: skip
