@@ -10,6 +10,7 @@ from typing import Any
 
 import bip322 as rust
 import pytest
+from lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, make_env
 
 from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import decode_bip322_sig, decode_create_delegation
@@ -29,7 +30,6 @@ from l2kit.staking.registration import ChainFacts, Flow, build_registration, che
 from l2kit.staking.scripts import staking_info, unbonding_info
 from l2kit.staking.signing import sign_staker, signed_slashing_tx, signed_unbonding_tx
 from l2kit.staking.states import State
-from tests.regtest.lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, make_env
 
 BBN = BabylonAddress.from_account(b"\x5a" * 20)
 NET = Network.REGTEST
