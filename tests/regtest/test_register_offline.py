@@ -4,11 +4,13 @@ transactions inside the message with their final witnesses through ``testmempool
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import bip322 as rust
+import coincurve
 import pytest
 from lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, make_env
 
@@ -16,7 +18,7 @@ from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import decode_bip322_sig, decode_create_delegation
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, xonly_of
-from l2kit.btc.network import Network
+from l2kit.btc.network import Network, script_to_address
 from l2kit.errors import ChainRuleError, InputError
 from l2kit.staking import chain
 from l2kit.staking.covenant import SpendContext
@@ -73,6 +75,13 @@ def test_offline_contract(env: Any, pop: str) -> None:
     if pop == "bip322":
         sig = decode_bip322_sig(msg.pop.btc_sig)
         rust.verify_simple_encoded(sig.address, BBN.text, base64.b64encode(sig.sig).decode())
+    if pop == "ecdsa":  # bitcoind's own BIP-137 verifier, on the staker key's P2PKH address
+        pub = coincurve.PrivateKey(STAKER_SECRET).public_key.format(compressed=True)
+        h160 = hashlib.new("ripemd160", hashlib.sha256(pub).digest()).digest()
+        p2pkh = script_to_address(b"\x76\xa9\x14" + h160 + b"\x88\xac", NET)
+        sig64 = base64.b64encode(msg.pop.btc_sig).decode()
+        assert env.node.rpc.call("verifymessage", p2pkh, sig64, BBN.text) is True
+        assert env.node.rpc.call("verifymessage", p2pkh, sig64, BBN.text + "x") is False
     txid = out["staking_txid"]
     assert btx.txid_hex(btx.parse(msg.staking_tx)) == txid
     # funded from the wallet, NOT broadcast, inputs locked
