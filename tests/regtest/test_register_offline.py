@@ -32,6 +32,7 @@ from l2kit.staking.registration import ChainFacts, Flow, build_registration, che
 from l2kit.staking.scripts import staking_info, unbonding_info
 from l2kit.staking.signing import sign_staker, signed_slashing_tx, signed_unbonding_tx
 from l2kit.staking.states import State
+from l2kit.staking.tracker import Tracker
 
 BBN = BabylonAddress.from_account(b"\x5a" * 20)
 NET = Network.REGTEST
@@ -273,3 +274,34 @@ def test_abandon_unlocks_and_never_sends(env: Any) -> None:
     assert chain.observe(env.node.rpc, out["staking_txid"]).confirmations == -1
     again = env.cli("abandon", out["staking_txid"])  # idempotent
     assert again.returncode == 0, again.stderr
+
+
+def test_kill_9_after_funding_leaves_nothing(env: Any) -> None:
+    before = _wallet_state(env)
+    params = env.data_dir / "covenant" / "params.json"
+    res = env.cli("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
+                  env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address",
+                  BBN.text, "--params", str(params), "--offline", "--json",
+                  crash_at="register-after-fund")  # fmt: skip
+    assert res.returncode == -9, res.stderr
+    locks, utxos, db = _wallet_state(env)
+    assert locks == before[0] and db == before[2]  # nothing locked, nothing recorded
+    assert utxos == before[1]  # nothing sent either
+
+
+def test_kill_9_before_the_locks_then_rerun(env: Any) -> None:
+    params = env.data_dir / "covenant" / "params.json"
+    args = ("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
+            env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address", BBN.text,
+            "--params", str(params), "--offline", "--json")  # fmt: skip
+    res = env.cli(*args, crash_at="register-before-lock")
+    assert res.returncode == -9, res.stderr
+    with Tracker(env.data_dir / "stakes.db") as tracker:
+        [stake] = tracker.all()
+    assert stake.state is State.REGISTRATION_PENDING
+    again = env.cli(*args)
+    assert again.returncode == 0, again.stderr
+    out = json.loads(again.stdout)
+    assert out["existing"] and out["staking_txid"] == stake.staking_txid
+    locked = {f"{o['txid']}:{o['vout']}" for o in env.wallet.call("listlockunspent")}
+    assert set(out["locked_inputs"]) <= locked
