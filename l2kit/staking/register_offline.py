@@ -128,8 +128,8 @@ def _outs(inputs: Sequence[str]) -> list[dict[str, object]]:
 
 
 def lock_persistently(wallet: chain.Rpc, inputs: Sequence[str]) -> None:
-    """Re-lock the funding inputs persistently: ``walletcreatefundedpsbt`` locks in memory only,
-    and Core allows a non-persistent lock to be re-taken as persistent (wallet_basic.py)."""
+    """Lock the funding inputs persistently (the lock survives wallet reloads and restarts);
+    Core lets an existing lock be taken again as persistent (its test wallet_basic.py)."""
     wallet.call("lockunspent", False, _outs(inputs), True)
 
 
