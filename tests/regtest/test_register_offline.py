@@ -305,3 +305,15 @@ def test_kill_9_before_the_locks_then_rerun(env: Any) -> None:
     assert out["existing"] and out["staking_txid"] == stake.staking_txid
     locked = {f"{o['txid']}:{o['vout']}" for o in env.wallet.call("listlockunspent")}
     assert set(out["locked_inputs"]) <= locked
+
+
+def test_human_output(env: Any) -> None:
+    params = env.data_dir / "covenant" / "params.json"
+    res = env.cli("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
+                  env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address",
+                  BBN.text, "--params", str(params), "--offline")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    rows = dict(line.split(None, 1) for line in res.stdout.strip().splitlines())
+    assert rows["state"] == "REGISTRATION_PENDING" and rows["flow"] == "pre-staking"
+    assert decode_create_delegation(bytes.fromhex(rows["msg_hex"])).staker_addr == BBN.text
+    assert "None" not in res.stdout
