@@ -80,6 +80,14 @@ STAKE: Registry = {
               "sigs, sign, broadcast."),
     "funding-address": ("stake_life", "The BIP86 P2TR address (and descriptor) that `create "
                         "--key-file` spends from."),
+    "register": ("stake_register", "Register a new stake with Babylon (pre-staking flow): "
+                 "build, check, fund, hold; or, with --stake, an already-confirmed tracked stake "
+                 "(post-staking flow: message only)."),
+    "abandon": ("stake_register", "Give up a REGISTRATION_PENDING stake: unlock its inputs; its "
+                "staking tx is never sent."),
+    "pop": ("stake_register", "Proof of possession of a BTC key for a Babylon account: sign (key "
+            "file), export a BIP-322 PSBT for an external signer and finish from it, or verify "
+            "as the chain does."),
 }
 
 REGTEST: Registry = {

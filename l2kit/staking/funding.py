@@ -26,7 +26,7 @@ from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network, p2tr_address, script_to_address
 from l2kit.btc.sign import schnorr_sign, taproot_sighash
 from l2kit.btc.taproot import tagged_hash
-from l2kit.errors import InputError, TxRejected
+from l2kit.errors import InputError, RpcError, TxRejected
 
 SATS = Decimal(100_000_000)
 _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -129,12 +129,15 @@ def fund_from_wallet(
     max_fee_rate: Decimal,
     *,
     before_lock: Callable[[Sequence[str]], None] | None = None,
+    lock: bool = True,
 ) -> Funded:
     """Fund ``outputs`` (script, value) from the wallet; checked, signed, not broadcast.
 
     The chosen coins are locked *persistently* (they stay locked across node restarts until
     the stake is broadcast or abandoned), and only after ``before_lock`` recorded them durably:
     a crash at any point leaves either no lock or a lock the next command can find and release.
+    ``lock=False``: no lock at all, for a caller that records the tx first and then locks the
+    inputs itself (``register_offline``).
     """
     rpc_outputs: list[dict[str, object]] = []
     for spk, value in outputs:
@@ -149,13 +152,15 @@ def fund_from_wallet(
     psbt = wallet.call("walletcreatefundedpsbt", [], rpc_outputs, 0, options)["psbt"]
     unsigned = _psbt_unsigned_tx(psbt)
     inputs = [str(btx.input_outpoint(unsigned, i)) for i in range(len(unsigned.vin))]
-    if before_lock is not None:
-        before_lock(inputs)
-    lock(wallet, inputs)
+    if lock:
+        if before_lock is not None:
+            before_lock(inputs)
+        lock_coins(wallet, inputs)
     try:
         return _check_and_sign(wallet, psbt, unsigned, outputs, net, max_fee_rate)
     except BaseException:
-        unlock(wallet, inputs)
+        if lock:
+            unlock(wallet, inputs)
         raise
 
 
@@ -163,17 +168,22 @@ def _outpoints(inputs: Sequence[str]) -> list[dict[str, object]]:
     return [{"txid": o.txid_hex, "vout": o.vout} for o in map(btx.OutPoint.parse, inputs)]
 
 
-def lock(wallet: Rpc, inputs: Sequence[str]) -> None:
+def lock_coins(wallet: Rpc, inputs: Sequence[str]) -> None:
     """Lock coins persistently (the lock survives a node restart)."""
     wallet.call("lockunspent", False, _outpoints(inputs), True)
 
 
 def unlock(wallet: Rpc, inputs: Sequence[str]) -> None:
-    """Give locked coins back to the wallet; coins already unlocked or spent are skipped."""
-    locked = {f"{o['txid']}:{o['vout']}" for o in wallet.call("listlockunspent")}
-    mine = [op for op in inputs if str(btx.OutPoint.parse(op)) in locked]
-    if mine:
-        wallet.call("lockunspent", True, _outpoints(mine))
+    """Unlock those of ``inputs`` the wallet still has locked and unspent (Core refuses to
+    unlock an unlocked or a spent output with -8); a lock left on a spent coin is harmless."""
+    locked = {(str(o["txid"]), int(o["vout"])) for o in wallet.call("listlockunspent")}
+    for out in _outpoints(inputs):
+        if (out["txid"], out["vout"]) in locked:
+            try:
+                wallet.call("lockunspent", True, [out])
+            except RpcError as exc:
+                if exc.code != -8:
+                    raise
 
 
 def _check_and_sign(

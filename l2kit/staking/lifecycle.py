@@ -59,6 +59,8 @@ from l2kit.staking.transactions import (
 
 _log = log.get(__name__)
 
+HELD = frozenset({State.REGISTRATION_PENDING, State.ABANDONED})  # staking tx never (re)sent by sync
+
 
 @dataclass(frozen=True)
 class StakeRequest:
@@ -324,10 +326,11 @@ class Lifecycle:
 
     def view(self, stake: Stake, rebroadcast: bool = True) -> ChainView:
         seen: dict[str, TxSeen] = {}
+        held = stake.state in HELD  # sent only once Babylon verified it (or never)
         recorded = self.tracker.txs(stake.id)
         observed = chain.observe_many(self.rpc, [stored.txid for stored in recorded.values()])
         for (kind, stored), where in zip(recorded.items(), observed, strict=True):
-            if where.confirmations < 0 and rebroadcast:
+            if where.confirmations < 0 and rebroadcast and not (held and kind == "staking"):
                 try:
                     where = chain.broadcast(self.rpc, stored.txid, stored.raw_hex)
                     _log.info("re-sent recorded tx", kind=kind, txid=stored.txid)
@@ -358,6 +361,8 @@ class Lifecycle:
             return stake  # final unless a reorg brings the conflict back: `stake status` says so
         view = self.view(stake, rebroadcast)
         state = derive(view, staking_time=stake.staking_time, unbonding_time=stake.unbonding_time)
+        if stake.state in HELD and state is State.CREATED:
+            state = stake.state  # still held back (or abandoned), not sent
         if state != stake.state:
             _log.info("state", txid=stake.staking_txid, old=stake.state.value, new=state.value)
         reason = "sync"

@@ -6,8 +6,13 @@
                                  └──────► SLASHED ◄──────────────┘            │
                                               └──(change matured)─────────────┘
 
-CREATED and BROADCAST ──► ABANDONED: never confirmed, and an input was spent by another tx
-(the same request may then be made again).
+    REGISTRATION_PENDING ──► BROADCAST     (pre-staking registration: funded, signed and
+           │                                recorded, held back until the Babylon chain has
+           └──► ABANDONED                   verified the delegation; never re-sent by sync)
+
+CREATED, BROADCAST ──► ABANDONED           (never confirmed, and an input was spent by another
+                                            tx; the same request may then be made again)
+ABANDONED: given up or conflicted, inputs unlocked, never sent again.
 
 Every forward edge has a backward twin for reorgs (a confirmation that disappears moves the
 state back). ``path()`` finds the shortest chain of allowed edges between two states, so a
@@ -22,6 +27,8 @@ from enum import StrEnum
 
 
 class State(StrEnum):
+    REGISTRATION_PENDING = "REGISTRATION_PENDING"
+    ABANDONED = "ABANDONED"
     CREATED = "CREATED"
     BROADCAST = "BROADCAST"
     CONFIRMED = "CONFIRMED"
@@ -31,10 +38,10 @@ class State(StrEnum):
     WITHDRAWN = "WITHDRAWN"
     EXPIRED = "EXPIRED"
     SLASHED = "SLASHED"
-    ABANDONED = "ABANDONED"  # never sent, and an input was spent by another tx
 
 
 _FORWARD: dict[State, frozenset[State]] = {
+    State.REGISTRATION_PENDING: frozenset({State.BROADCAST, State.ABANDONED}),
     State.CREATED: frozenset({State.BROADCAST, State.ABANDONED}),
     State.BROADCAST: frozenset({State.CONFIRMED, State.ABANDONED}),
     State.CONFIRMED: frozenset({State.UNBONDING, State.EXPIRED, State.SLASHED}),

@@ -215,9 +215,11 @@ class Tracker:
         staking_txid: str,
         staking_raw_hex: str,
         sigs: dict[str, dict[tuple[str, str], str]] | None = None,
+        state: State = State.CREATED,
     ) -> Stake:
-        """Record a signed staking tx (state CREATED) and the covenant signatures obtained for
-        it, in one DB transaction, before it is broadcast."""
+        """Record a signed staking tx (state CREATED, or REGISTRATION_PENDING for a stake held
+        back until its Babylon registration is verified) and the covenant signatures obtained
+        for it, in one DB transaction, before it is broadcast."""
         now = _now()
         with self._tx() as db:
             cur = db.execute(
@@ -226,7 +228,7 @@ class Tracker:
                    unbonding_fee, value, staking_vout, start_height, extra, created_at, updated_at)
                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
-                    new.fingerprint, staking_txid, State.CREATED.value, new.network,
+                    new.fingerprint, staking_txid, state.value, new.network,
                     new.params_version, new.staker_pk, json.dumps(list(new.fp_pks)),
                     json.dumps(list(new.covenant_pks)), new.covenant_quorum, new.staking_time,
                     new.unbonding_time, new.unbonding_fee, new.value, new.staking_vout,

@@ -1,0 +1,250 @@
+"""`l2kit stake register`: register a new stake on the Babylon chain (pre-staking flow).
+
+    l2kit stake register --staker-key-file KEY --fp FP_PK --amount SATS --time BLOCKS
+        --babylon-address bbn1… --params FILE --offline [--pop bip322|bip340|ecdsa] [--json]
+    l2kit stake register --stake TXID --confirmation-depth K --babylon-address bbn1… --offline
+        (post-staking: a tracked, k-deep stake; prints the message with its inclusion proof)
+    l2kit stake abandon TXID      give up a held registration: unlock its inputs
+    l2kit stake pop --babylon-address bbn1… (--staker-key-file K | --psbt-for ADDR |
+        --from-psbt SIGNED --address ADDR --btc-pk PK | --verify POP_HEX --btc-pk PK)
+
+``--offline`` contacts no Babylon endpoint: it funds the staking tx from the node's wallet
+without broadcasting it, locks its inputs, records the stake as REGISTRATION_PENDING and prints
+the checked ``MsgCreateBTCDelegation`` (``type_url``, ``msg_hex``) for any Babylon signer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from l2kit.babylon.address import BabylonAddress, parse_address
+from l2kit.babylon.proto import decode_pop, encode_pop
+from l2kit.btc.keys import parse_pubkey, xonly_of
+from l2kit.btc.network import Network
+from l2kit.cli.output import emit, json_option
+from l2kit.cli.stake_build import network_opt
+from l2kit.cli.stake_life import (
+    FeeRate,
+    Where,
+    _need_wallet,
+    _save_new_key,
+    _working,
+    common,
+    default_staker_key,
+    fee_rate_option,
+    opened,
+    read_secret,
+    staker_key,
+    staker_key_option,
+)
+from l2kit.errors import InputError
+from l2kit.staking.pop import (
+    AddressType,
+    PopType,
+    bip322_psbt,
+    pop_from_psbt,
+    sign_pop,
+    verify_pop,
+)
+from l2kit.staking.register_offline import (
+    RegisterRequest,
+    abandon_held,
+    precheck,
+    register_offline,
+    register_post_staking,
+)
+
+__all__ = ["COMMANDS"]
+
+
+def _human(data: dict[str, Any]) -> None:
+    for key in ("staking_txid", "state", "flow", "pop_type", "staker_addr", "params_version",
+                "staking_value", "fee", "type_url"):  # fmt: skip
+        if data.get(key) is not None:
+            click.echo(f"{key:<18} {data[key]}")
+    if data.get("locked_inputs"):
+        click.echo(f"{'locked_inputs':<18} {', '.join(data['locked_inputs'])}")
+    click.echo(f"{'msg_hex':<18} {data['msg_hex']}")
+
+
+@click.command("register")
+@common
+@staker_key_option
+@click.option("--fp", "fps", multiple=True,
+              help="Finality provider BTC public key (Babylon accepts exactly one).")  # fmt: skip
+@click.option("--amount", type=int, help="Stake in sats (a new stake).")
+@click.option("--time", "staking_time", type=int, help="Staking time in blocks (a new stake).")
+@click.option("--stake", "stake_txid", metavar="TXID",
+              help="Post-staking flow: register this tracked, k-deep stake (with its inclusion "
+                   "proof) instead of a new one.")  # fmt: skip
+@click.option("--confirmation-depth", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Babylon's btc_confirmation_depth (post-staking; mainnet: 30).")  # fmt: skip
+@click.option("--babylon-address", required=True,
+              help="The staker's Babylon account (bbn1…): signer, gets rewards.")  # fmt: skip
+@click.option("--pop", "pop_type", type=click.Choice([p.value for p in PopType]),
+              default=PopType.BIP322.value, show_default=True,
+              help="Proof-of-possession signature type.")  # fmt: skip
+@click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
+              default=AddressType.P2TR.value, show_default=True,
+              help="BIP-322 address of the staker key (BIP-86 P2TR or P2WPKH).")  # fmt: skip
+@click.option("--offline", is_flag=True,
+              help="Build, fund (not broadcast), record; print the msg; send nothing.")  # fmt: skip
+@fee_rate_option
+@click.option("--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
+              help="Refuse a funded tx paying more (sat/vB).")  # fmt: skip
+def register(
+    where: Where,
+    as_json: bool,
+    staker_key_file: Path | None,
+    fps: tuple[str, ...],
+    amount: int | None,
+    staking_time: int | None,
+    stake_txid: str | None,
+    confirmation_depth: int,
+    babylon_address: str,
+    pop_type: str,
+    pop_address_type: str,
+    offline: bool,
+    fee_rate: Decimal,
+    max_fee_rate: Decimal,
+) -> None:
+    """Register a new stake with Babylon (pre-staking flow): build, check, fund, hold; or, with
+    --stake, an already-confirmed tracked stake (post-staking flow: message only)."""
+    if not offline:
+        raise InputError("online registration not available in this build", field="offline")
+    address = parse_address(babylon_address)
+    kinds = PopType(pop_type), AddressType(pop_address_type)
+    if stake_txid is not None:
+        if fps or amount is not None or staking_time is not None:
+            raise InputError("--stake takes the FP, amount and time from the tracked stake",
+                             field="stake")  # fmt: skip
+        _post_staking(where, as_json, staker_key_file, stake_txid, address, confirmation_depth,
+                      *kinds)  # fmt: skip
+        return
+    for name, value in (("fp", fps), ("amount", amount), ("time", staking_time)):
+        if not value and value != 0:
+            raise InputError("required for a new stake (or --stake TXID)", field=name)
+    assert amount is not None and staking_time is not None  # checked just above
+    fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
+    if len(fp_keys) != 1:
+        raise InputError(f"Babylon accepts exactly one finality provider, got {len(fp_keys)}",
+                         field="fp")  # fmt: skip
+    key_path = staker_key_file or default_staker_key()
+    new_key = not key_path.exists()
+    # a missing key is generated in memory and written only after every check passed
+    seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
+    req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address, *kinds,
+                          wallet=where.wallet)  # fmt: skip
+    with opened(where) as ctx:
+        _need_wallet(ctx, where.wallet)
+        # bad input fails here: before the progress line, the key file and any coin
+        if fee_rate > max_fee_rate:
+            raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+        if new_key or ctx.tracker.find_by_fingerprint(
+            req.stake_request().fingerprint(ctx.life.net)
+        ) is None:
+            precheck(ctx.life, req, seckey)
+        if new_key:
+            seckey = _save_new_key(key_path, seckey)
+            req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address,
+                                  *kinds, wallet=where.wallet)  # fmt: skip
+        with _working("checking, funding (not broadcasting) and recording the registration"):
+            reg, stake, existed = register_offline(ctx.life, req, seckey, fee_rate, max_fee_rate)
+        stored = stake.extra.get("registration")
+        stored = stored if isinstance(stored, dict) else {}
+        data = {
+            **reg.to_json(),
+            "state": stake.state.value,
+            "fee": stake.extra.get("fee"),
+            "locked_inputs": stored.get("locked_inputs", []),
+            "btc_tip_height": stored.get("btc_tip_height"),
+            "existing": existed,
+        }
+        emit(data, as_json, _human)
+
+
+def _post_staking(where: Where, as_json: bool, key_file: Path | None, txid: str,
+                  address: BabylonAddress, depth: int, pop_type: PopType,
+                  address_type: AddressType) -> None:  # fmt: skip
+    seckey = staker_key(key_file, create=False)
+    with opened(where) as ctx:
+        stake = ctx.life.get(txid)
+        reg = register_post_staking(ctx.life, stake, seckey, address, depth, pop_type=pop_type,
+                                    address_type=address_type)  # fmt: skip
+        emit({**reg.to_json(), "state": stake.state.value}, as_json, _human)
+
+
+@click.command("abandon")
+@common
+@click.argument("txid")
+def abandon(where: Where, as_json: bool, txid: str) -> None:
+    """Give up a REGISTRATION_PENDING stake: unlock its inputs; its staking tx is never sent."""
+    with opened(where) as ctx:
+        stake = abandon_held(ctx.life, ctx.life.get(txid))
+        emit({"staking_txid": stake.staking_txid, "state": stake.state.value}, as_json)
+
+
+@click.command("pop")
+@click.option("--babylon-address", required=True, help="The Babylon account (bbn1…) to prove.")
+@network_opt
+@click.option("--staker-key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sign with this hex secret key.")  # fmt: skip
+@click.option("--type", "pop_type", type=click.Choice([p.value for p in PopType]),
+              default=PopType.BIP322.value, show_default=True,
+              help="PoP signature type.")  # fmt: skip
+@click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
+              default=AddressType.P2TR.value, show_default=True,
+              help="BIP-322 address of the key (BIP-86 P2TR or P2WPKH).")  # fmt: skip
+@click.option("--psbt-for", metavar="ADDRESS",
+              help="Print a BIP-322 PSBT for ADDRESS's external signer.")  # fmt: skip
+@click.option("--from-psbt", metavar="SIGNED", help="Finish a PoP from a signed PSBT or tx hex.")
+@click.option("--address", help="The BIP-322 address of --from-psbt.")
+@click.option("--btc-pk", help="The staker's BTC key (x-only or compressed hex) to verify with.")
+@click.option("--verify", "pop_hex", metavar="POP_HEX",
+              help="Check an encoded ProofOfPossessionBTC as the chain would.")  # fmt: skip
+@json_option
+def pop(babylon_address: str, network: str, staker_key_file: Path | None, pop_type: str,
+        pop_address_type: str, psbt_for: str | None, from_psbt: str | None,
+        address: str | None, btc_pk: str | None, pop_hex: str | None,
+        as_json: bool) -> None:  # fmt: skip
+    """Proof of possession of a BTC key for a Babylon account: sign (key file), export a
+    BIP-322 PSBT for an external signer and finish from it, or verify as the chain does."""
+    staker, net = parse_address(babylon_address), Network.parse(network)
+    modes = [m for m in (staker_key_file, psbt_for, from_psbt, pop_hex) if m is not None]
+    if len(modes) != 1:
+        raise InputError("give exactly one of --staker-key-file, --psbt-for, --from-psbt, "
+                         "--verify", field="pop")  # fmt: skip
+    if psbt_for is not None:
+        emit({"psbt": bip322_psbt(staker, psbt_for, net), "address": psbt_for}, as_json)
+        return
+    if staker_key_file is not None:
+        seckey = read_secret(staker_key_file, "staker-key-file")
+        made = sign_pop(seckey, staker, net, PopType(pop_type),
+                        address_type=AddressType(pop_address_type))  # fmt: skip
+        key = xonly_of(seckey)
+    else:
+        if btc_pk is None:
+            raise InputError("needed with --from-psbt and --verify", field="btc-pk")
+        key = parse_pubkey(btc_pk, "btc-pk")
+        if from_psbt is not None:
+            if address is None:
+                raise InputError("needed with --from-psbt", field="address")
+            made = pop_from_psbt(from_psbt, staker, key, address, net)
+        else:
+            assert pop_hex is not None  # the one mode left
+            try:
+                made = decode_pop(bytes.fromhex(pop_hex))
+            except ValueError:
+                raise InputError("not hex", field="verify") from None
+            verify_pop(made, staker, key, net)
+    emit({"babylon_address": staker.text, "btc_pk": key.hex(), "pop_type": made.btc_sig_type.name
+          .lower(), "btc_sig": made.btc_sig.hex(), "pop_hex": encode_pop(made).hex(),
+          "valid": True}, as_json)  # fmt: skip
+
+
+COMMANDS: list[click.Command] = [register, abandon, pop]
