@@ -119,7 +119,8 @@ def test_bad_enum_fails() -> None:
     ("dbcache=2\n", "dbcache: must be >= 4, got 2"),
     ("dbcache=lots\n", "dbcache: must be of type int"),
     ("prune=100\n", "prune: must match"),
-    ("server=yes\n", "server: must be of type bool"),
+    ("server=yes\n", "server: must be an integer (Bitcoin Core reads 'yes' as 0, i.e. false)"),
+    ("txindex=true\n", "txindex: must be an integer"),
 ])
 def test_value_rules_fail(line: str, rule: str) -> None:
     objs = _objs()
