@@ -110,14 +110,26 @@ def bitcoind_problems(b: Bitcoind) -> list[str]:
         if port in seen:
             out.append(f"{field}: port {port} is already used by {seen[port]}")
         seen.setdefault(port, field)
+    known = _bitcoind_options()
     for key, value in b.extra_config.items():
         if not _CONF_KEY.match(key):
             out.append(f"extraConfig.{key}: not a bitcoin.conf option name")
+        elif key not in known:
+            out.append(f"extraConfig.{key}: not an option of the pinned bitcoind "
+                       "(l2kit/render/contracts/bitcoind.yaml)")
         elif key in _MANAGED_CONF or key.startswith("zmqpub"):
             out.append(f"extraConfig.{key}: set by l2kit; use the dedicated field")
         if isinstance(value, str) and any(c in value for c in "\r\n\0"):
             out.append(f"extraConfig.{key}: must be a single line")
     return out
+
+
+def _bitcoind_options() -> set[str]:
+    """bitcoin.conf option names from the bitcoind contract (facts read from Core's source)."""
+    from l2kit.render.contracts import load_all  # data only; loaded once (cached)
+
+    return {k for c in load_all() if c.component == "bitcoind"
+            for f in c.config_files for k in f.keys}
 
 
 def _needs_unpruned_txindex(s: StackSpec, who: str) -> list[str]:

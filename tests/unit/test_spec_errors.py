@@ -67,6 +67,9 @@ CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
                             "stacks.0.bitcoind.exporter.port", "already used"),
     "extra-config-managed": (lambda d: _s(d)["bitcoind"].update(extraConfig={"rpcuser": "x"}),
                              "stacks.0.bitcoind.extraConfig.rpcuser", "set by l2kit"),
+    "extra-config-unknown": (lambda d: _s(d)["bitcoind"].update(
+        extraConfig={"maxconnectionz": 8}), "stacks.0.bitcoind.extraConfig.maxconnectionz",
+        "not an option of the pinned bitcoind"),
     "extra-config-newline": (lambda d: _s(d)["bitcoind"].update(
         extraConfig={"uacomment": "a\nrpcauth=x"}),
         "stacks.0.bitcoind.extraConfig.uacomment", "single line"),
