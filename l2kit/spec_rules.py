@@ -75,6 +75,7 @@ def stack_problems(s: StackSpec) -> list[str]:
         out += [f"bitcoind.{p}" for p in bitcoind_problems(s.bitcoind)]
     out += _secret_needs(s)
     out += _babylon_rules(s)
+    out += _image_contracts(s)
     if s.miner is not None:
         if s.network != "regtest":
             out.append(f"miner: only for network regtest (network is {s.network})")
@@ -121,14 +122,60 @@ def bitcoind_problems(b: Bitcoind) -> list[str]:
         if port in seen:
             out.append(f"{field}: port {port} is already used by {seen[port]}")
         seen.setdefault(port, field)
+    known = _bitcoind_options()
     for key, value in b.extra_config.items():
         if not _CONF_KEY.match(key):
             out.append(f"extraConfig.{key}: not a bitcoin.conf option name")
+        elif key not in known:
+            out.append(f"extraConfig.{key}: not an option of the pinned bitcoind "
+                       "(l2kit/render/contracts/bitcoind.yaml)")
         elif key in _MANAGED_CONF or key.startswith("zmqpub"):
             out.append(f"extraConfig.{key}: set by l2kit; use the dedicated field")
         if isinstance(value, str) and any(c in value for c in "\r\n\0"):
             out.append(f"extraConfig.{key}: must be a single line")
     return out
+
+
+def _images(node: object, path: str = "") -> list[tuple[str, str]]:
+    """(camelCase path, reference) of every image field in a dumped spec."""
+    out: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = f"{path}.{k}" if path else str(k)
+            if isinstance(v, str) and (k == "image" or k.endswith("Image")):
+                out.append((p, v))
+            else:
+                out += _images(v, p)
+    return out
+
+
+def _image_contracts(s: StackSpec) -> list[str]:
+    """A pinned tag of an image that has config contracts must be one they were written for
+    (a bump fails until the contract for the new tag is written)."""
+    from l2kit.render.contracts import load_all  # data only; loaded once (cached)
+    from l2kit.render.contracts.check import split_image
+
+    tags: dict[str, set[str]] = {}
+    for c in load_all():
+        tags.setdefault(c.image.repository, set()).add(c.image.tag)
+    out = []
+    dumped = s.model_dump(by_alias=True, exclude={"name", "namespace", "network", "secrets"})
+    for path, image in _images(dumped):
+        _, repo, tag, _ = split_image(image)
+        known = next((r for r in tags if repo == r or repo.endswith("/" + r)), None)
+        if known is not None and tag not in tags[known]:
+            out.append(f"{path}: no config contract for {known}:{tag} (written for "
+                       f"{', '.join(sorted(tags[known]))}): pin that tag, or write the "
+                       f"contract for {tag} (l2kit/render/contracts)")
+    return out
+
+
+def _bitcoind_options() -> set[str]:
+    """bitcoin.conf option names from the bitcoind contract (facts read from Core's source)."""
+    from l2kit.render.contracts import load_all  # data only; loaded once (cached)
+
+    return {k for c in load_all() if c.component == "bitcoind"
+            for f in c.config_files for k in f.keys}
 
 
 def _needs_unpruned_txindex(s: StackSpec, who: str) -> list[str]:

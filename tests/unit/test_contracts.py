@@ -114,7 +114,8 @@ def test_bad_enum_fails() -> None:
     ("dbcache=2\n", "dbcache: must be >= 4, got 2"),
     ("dbcache=lots\n", "dbcache: must be of type int"),
     ("prune=100\n", "prune: must match"),
-    ("server=yes\n", "server: must be of type bool"),
+    ("server=yes\n", "server: must be an integer (Bitcoin Core reads 'yes' as 0, i.e. false)"),
+    ("txindex=true\n", "txindex: must be an integer"),
 ])
 def test_value_rules_fail(line: str, rule: str) -> None:
     objs = _objs()
@@ -381,3 +382,23 @@ def test_script_calls_after_shell_keywords_are_found() -> None:
     text = 'if babylond status --home "$h"; then exit 0; fi\nx=$(timeout 9 babylond version)\n'
     assert list(script_calls(text, {"babylond"})) == [
         ("babylond", ["status", "--home", "$h"]), ("babylond", ["version"])]
+
+
+def test_render_and_validate_report_each_component_contract(
+        tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from l2kit.cli import main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(profiles.init_spec("bitcoin", "signet"))
+    with pytest.raises(SystemExit) as exc:
+        main(["render", str(spec), "-o", str(tmp_path / "out")])
+    out = capsys.readouterr().out.splitlines()
+    assert exc.value.code in (0, None)
+    assert out[-2:] == ["bitcoind: contract: ok (bitcoin/bitcoin@v31.0)",
+                        "exporter: contract: ok (jvstein/bitcoin-prometheus-exporter@v0.7.0)"]
+    with pytest.raises(SystemExit):
+        main(["validate", str(spec), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["contracts"] == {"bitcoind": "bitcoin/bitcoin@v31.0",
+                                 "exporter": "jvstein/bitcoin-prometheus-exporter@v0.7.0"}
+    assert data["contracts_pending"] == []

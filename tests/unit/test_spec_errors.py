@@ -67,6 +67,15 @@ CASES: dict[str, tuple[Callable[[Obj], None], str, str]] = {
                             "stacks.0.bitcoind.exporter.port", "already used"),
     "extra-config-managed": (lambda d: _s(d)["bitcoind"].update(extraConfig={"rpcuser": "x"}),
                              "stacks.0.bitcoind.extraConfig.rpcuser", "set by l2kit"),
+    "image-tag-without-contract": (lambda d: _s(d)["bitcoind"].update(
+        image="bitcoin/bitcoin:30.2"), "stacks.0.bitcoind.image",
+        "no config contract for bitcoin/bitcoin:30.2 (written for 31.0)"),
+    "exporter-tag-without-contract": (lambda d: _s(d)["bitcoind"]["exporter"].update(
+        image="jvstein/bitcoin-prometheus-exporter:v0.6.0"), "stacks.0.bitcoind.exporter.image",
+        "no config contract for jvstein/bitcoin-prometheus-exporter:v0.6.0"),
+    "extra-config-unknown": (lambda d: _s(d)["bitcoind"].update(
+        extraConfig={"maxconnectionz": 8}), "stacks.0.bitcoind.extraConfig.maxconnectionz",
+        "not an option of the pinned bitcoind"),
     "extra-config-newline": (lambda d: _s(d)["bitcoind"].update(
         extraConfig={"uacomment": "a\nrpcauth=x"}),
         "stacks.0.bitcoind.extraConfig.uacomment", "single line"),

@@ -28,7 +28,8 @@ def bitcoind(draw: st.DrawFn) -> Obj:
     chosen = draw(st.lists(ports, min_size=6, max_size=6, unique=True))
     return {
         "replicas": draw(st.integers(1, 5)),
-        "image": draw(st.sampled_from(["bitcoin/bitcoin:31.0", "bitcoin/bitcoin:30.2",
+        "image": draw(st.sampled_from(["bitcoin/bitcoin:31.0",
+                                       "bitcoin/bitcoin:31.0@sha256:" + "0" * 64,
                                        "registry.local:5000/btc/core:v29.3"])),
         "txindex": prune == 0 and draw(st.booleans()),
         "prune": prune,

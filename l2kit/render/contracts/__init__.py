@@ -13,7 +13,14 @@ pinned tag, never copied code):
 - ``config_files``: per file name (``path_suffix``) its ``format`` and ``keys`` (dotted paths,
   a ``*`` segment matches any one segment) with type and rules
   (``required``/``enum``/``min``/``max``/``pattern``/``nonzero``);
-- ``listens``: ports (default or from a config key / flag) and HTTP paths really served.
+- ``listens``: ports (default, or from a config key / flag / env var) and HTTP paths really
+  served (``paths: []``: any path).
+
+Also: ``workloads`` (the pods' ``app.kubernetes.io/component`` values whose containers of this
+image follow the contract; default ``[component]``: one image can carry several contracts, e.g.
+fpd and eotsd), ``entrypoint`` (what runs when a container sets no command), per file
+``case_insensitive`` (go-flags INI) and ``sections`` (bitcoin.conf), ``notes`` (what the
+contract does not cover, and why).
 
 :func:`load_all` reads and validates them (pydantic, ``extra="forbid"``); :mod:`.check` compares
 rendered objects against them.

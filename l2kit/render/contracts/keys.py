@@ -74,7 +74,7 @@ def problems(cf: ConfigFile, text: str) -> Iterator[tuple[str, str, str]]:
         key, rule = found
         seen.add(key)
         prov = rule.provenance or cf.provenance
-        for problem in value_problems(rule, value):
+        for problem in value_problems(rule, value, cf.format):
             yield path, problem, prov
     for key, rule in cf.keys.items():
         if rule.required and key not in seen and "*" not in key:
@@ -86,8 +86,13 @@ def _is_secret(value: Any) -> bool:
     return isinstance(value, str) and SECRET_MARK in value
 
 
-def value_problems(rule: KeyRule, value: Any) -> Iterator[str]:
+def value_problems(rule: KeyRule, value: Any, fmt: str = "") -> Iterator[str]:
     if _is_secret(value):
+        return
+    if fmt == "bitcoin-conf" and rule.type == "bool":
+        # InterpretBool is atoi(value) != 0: any integer is fine, a word is silently false.
+        if not re.fullmatch(r"-?\d*", str(value)):
+            yield f"must be an integer (Bitcoin Core reads {value!r} as 0, i.e. false)"
         return
     if rule.type != "list" and isinstance(value, list):
         yield f"given {len(value)} times, takes one value"
