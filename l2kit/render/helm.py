@@ -51,6 +51,28 @@ def chart_path() -> Path:
     return resources.chart_dir()
 
 
+def layered(*layers: Obj) -> Obj:
+    """Helm's merge of ``-f`` files and ``--set`` layers: later wins, maps merge, lists replace."""
+    from l2kit.render.knobs import merge_overwrite
+
+    out: Obj = {}
+    for layer in layers:
+        merge_overwrite(out, layer)
+    return out
+
+
+def parse_set(*expressions: str) -> Obj:
+    """``--set a.b=1 --set c=x`` parsed by Helm itself (strvals) and layered."""
+    with _mapped("--set"):
+        return layered(*(_helm().parse_set_string(e) for e in expressions))
+
+
+def parse_set_json(*expressions: str) -> Obj:
+    """``--set-json 'a=[...]'`` parsed by Helm itself and layered."""
+    with _mapped("--set-json"):
+        return layered(*(_helm().parse_set_json(e) for e in expressions))
+
+
 def values_from_file(path: Path) -> Obj:
     """A values file parsed by Helm itself (``-f``), so numbers and YAML quirks match Helm."""
     try:

@@ -215,7 +215,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         stack,
         Workload(
             component=COMPONENT, app="bitcoind", kind="StatefulSet", pod_spec=spec,
-            replicas=b.replicas, config_texts=[conf], claims=[volume_claim(b.storage)],
+            replicas=b.replicas, claims=[volume_claim(b.storage)],
             ports=ports, ingress=ingress,
             metrics_port="metrics" if b.exporter.enabled else None,
             egress_external=stack.network != "regtest",  # outbound P2P

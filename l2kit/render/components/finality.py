@@ -118,7 +118,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         add_workload(
             sb, stack,
             Workload(component=comp, app="finality-provider", kind="StatefulSet",
-                     pod_spec=spec, config_texts=[conf], claims=[volume_claim(fp.storage)],
+                     pod_spec=spec, claims=[volume_claim(fp.storage)],
                      ports=svc_ports, ingress=ingress, metrics_port="metrics",
                      egress_external=comp == "fpd" and stack.babylon_chain is not None),
             stack.monitoring.namespace,
