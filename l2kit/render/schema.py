@@ -171,6 +171,10 @@ def knob_schema() -> Schema:
     raw = Knobs.model_json_schema(by_alias=True, mode="validation")
     out: Schema = _optional(_inline(raw, raw.get("$defs", {})))
     out.pop("required", None)
+    for component in out["properties"].values():
+        image = component["properties"].get("image")
+        if image is not None:  # pinned, as every computed image
+            image["properties"]["tag"]["not"] = {"enum": ["latest"]}
     return out
 
 
