@@ -113,7 +113,9 @@ class _Model(BaseModel):
     )
 
 
-_RESERVED_LABEL = re.compile(r"^(app\.kubernetes\.io/|l2kit\.io/|helm\.sh/)")
+# Label prefixes l2kit and Helm compute (selectors depend on them); no user label may use them.
+RESERVED_LABEL_PATTERN = r"^(app\.kubernetes\.io/|l2kit\.io/|helm\.sh/)"
+_RESERVED_LABEL = re.compile(RESERVED_LABEL_PATTERN)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -166,6 +166,7 @@ def _optional(node: Any, *, in_properties: bool = False) -> Any:
 
 def knob_schema() -> Schema:
     """The knobs (``Knobs``): every key optional, unknown keys rejected."""
+    from l2kit.config import RESERVED_LABEL_PATTERN
     from l2kit.render.knobs import Knobs
 
     raw = Knobs.model_json_schema(by_alias=True, mode="validation")
@@ -175,6 +176,9 @@ def knob_schema() -> Schema:
         image = component["properties"].get("image")
         if image is not None:  # pinned, as every computed image
             image["properties"]["tag"]["not"] = {"enum": ["latest"]}
+        labels = component["properties"].get("podLabels")
+        if labels is not None:  # selectors are computed from these
+            labels["propertyNames"] = {"not": {"pattern": RESERVED_LABEL_PATTERN}}
     return out
 
 

@@ -13,7 +13,8 @@ import pytest
 from chart_support import as_l2kit, key, spec_doc, values_of
 
 from l2kit import resources
-from l2kit.errors import RenderError
+from l2kit.config import parse_spec
+from l2kit.errors import RenderError, SpecError
 from l2kit.render import helm, manifests
 from l2kit.render.build import build
 from l2kit.render.knobs import knob_key
@@ -269,6 +270,7 @@ BAD_KNOBS = {
     "bad quantity": "bitcoind.resources.requests.memory=lots",
     "misspelled resources key": "bitcoind.resources.request.cpu=1",
     "electrs replicas above 10": "electrs.replicas=11",
+    "a computed label as pod label": "vigilante.podLabels.l2kit\\.io/stack=x",
 }
 
 
@@ -281,3 +283,20 @@ def test_schema_rejects_bad_knobs(case: str) -> None:
     word = expr.split("=")[0].rsplit(".", 1)[-1]
     assert word in str(info.value) or expr.split(".")[0] in str(info.value)
     assert not helm.lint(values).ok
+
+
+def test_spec_refuses_computed_pod_labels() -> None:
+    doc = spec_doc("bitcoin")
+    doc["stacks"][0]["bitcoind"]["podLabels"] = {"app.kubernetes.io/instance": "x"}
+    with pytest.raises(SpecError) as info:
+        parse_spec(json.dumps(doc))
+    assert str(info.value).startswith("stacks.0.bitcoind.podLabels: app.kubernetes.io/instance")
+
+
+def test_spec_extra_env_from_a_secret_is_a_declared_reference() -> None:
+    """An extraEnv secretKeyRef is the user's Secret: the render invariants accept it."""
+    doc = spec_doc("bitcoin")
+    env = [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "my-token", "key": "t"}}}]
+    doc["stacks"][0]["bitcoind"]["extraEnv"] = env
+    (sts,) = [o for o in build(json.dumps(doc)).objects if o["kind"] == "StatefulSet"]
+    assert env[0] in sts["spec"]["template"]["spec"]["containers"][0]["env"]
