@@ -206,7 +206,7 @@ def merged(stack_knobs: Obj, user: Obj) -> Obj:
     out = copy.deepcopy(stack_knobs)
     for key in ("global", *COMPONENT_KEYS):
         for name, value in (user.get(key) or {}).items():
-            if value not in (None, "", [], {}):
+            if value:  # as Go's `if`: "", 0, [], {} and null change nothing
                 out.setdefault(key, {})[name] = copy.deepcopy(value)
     return out
 

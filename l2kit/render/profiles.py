@@ -68,6 +68,10 @@ def _stack(name: str, net: str) -> str:
   - name: {name}                 # prefix of every object name; label l2kit.io/stack
     namespace: {name}            # namespace the stack is rendered into
     network: {net}               # mainnet | testnet (testnet3) | testnet4 | signet | regtest
+    # imageRegistry: reg.local:5000  # a mirror replacing every image's registry
+    # imagePullSecrets: [regcred]    # Secrets for pulling images
+    # Every component also takes nodeSelector, tolerations, affinity, priorityClassName,
+    # podAnnotations, podLabels and extraEnv (the chart's knobs of the same name).
     monitoring:
       namespace: monitoring      # Prometheus' namespace: the only one allowed to scrape
       serviceMonitors: true      # Prometheus Operator ServiceMonitors per component

@@ -1,10 +1,11 @@
 """bitcoind: StatefulSet + bitcoin.conf ConfigMap + exporter sidecar + sync-aware probes.
 
-bitcoin.conf (``templates/bitcoind/bitcoin.conf.j2``) puts the network selector first and **everything else** under the network's
-section header (``[main]``, ``[test]``, ``[testnet4]``, ``[signet]``, ``[regtest]``): rpcport,
-rpcbind, port, bind only apply inside it (components.md §1.2). The rpcauth line is filled in
-by an init container from the RPC Secret (``@@RPCAUTH@@`` placeholder), so the ConfigMap
-holds no credential. Probes use bitcoin-cli with the cookie in the datadir (no password).
+bitcoin.conf (``templates/bitcoind/bitcoin.conf.j2``) puts the network selector first and
+**everything else** under the network's section header (``[main]``, ``[test]``,
+``[testnet4]``, ``[signet]``, ``[regtest]``): rpcport, rpcbind, port, bind only apply inside
+it (components.md §1.2). The rpcauth line is filled in by an init container from the RPC
+Secret (``@@RPCAUTH@@`` placeholder), so the ConfigMap holds no credential. Probes use
+bitcoin-cli with the cookie in the datadir (no password).
 """
 
 from __future__ import annotations
