@@ -91,6 +91,12 @@ def test_values_from_another_l2kit_version_are_refused(version: str) -> None:
     assert "l2kit values SPEC" in str(info.value)
 
 
+def test_the_chart_is_the_l2kit_version_it_checks_for() -> None:
+    with helm.load_chart() as chart:
+        assert chart.metadata["appVersion"] == __version__
+    assert values_of(spec_doc("devnet"))["l2kitVersion"] == __version__
+
+
 def test_values_of_the_unversioned_format_are_refused() -> None:
     """Values from before the version stamp (managedBy, finished names) fail the schema."""
     values = copy.deepcopy(values_of(spec_doc("bitcoin")))
