@@ -16,7 +16,7 @@ from l2kit import resources
 from l2kit.config import parse_spec
 from l2kit.errors import RenderError, SpecError
 from l2kit.render import helm, manifests
-from l2kit.render.build import build
+from l2kit.render.build import build, kubernetes_version, schema_problems
 from l2kit.render.knobs import knob_key
 from l2kit.render.schema import knob_params
 
@@ -300,3 +300,15 @@ def test_spec_extra_env_from_a_secret_is_a_declared_reference() -> None:
     doc["stacks"][0]["bitcoind"]["extraEnv"] = env
     (sts,) = [o for o in build(json.dumps(doc)).objects if o["kind"] == "StatefulSet"]
     assert env[0] in sts["spec"]["template"]["spec"]["containers"][0]["env"]
+
+
+def test_objects_with_every_kind_of_knob_pass_the_kubernetes_schemas() -> None:
+    """Knob values land where Kubernetes expects them (kubernetes-validate, strict)."""
+    layers = [helm.values_from_file(CHART / "examples" / "overrides.yaml")]
+    for leaf in ("tolerations", "extraEnv", "podLabels", "podAnnotations"):
+        layers.append(helm.parse_set_json(f"vigilante.{leaf}={json.dumps(_JSON[leaf])}"))
+    affinity = {k: _JSON[k] for k in ("nodeAffinity", "podAffinity", "podAntiAffinity")}
+    layers.append(helm.parse_set_json(f"babylond.affinity={json.dumps(affinity)}"))
+    objs = _render(_base("devnet"), *layers)
+    assert kubernetes_version() is not None  # the test extra installs kubernetes-validate
+    assert schema_problems(objs) == []
