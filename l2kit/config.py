@@ -49,6 +49,7 @@ _IMAGE = re.compile(
 )
 _HEX = re.compile(r"^[0-9a-f]+$")
 _REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._-]+)*$")
+QUANTITY_PATTERN, DNS_SUBDOMAIN_PATTERN = _QUANTITY.pattern, _DNS_SUBDOMAIN.pattern
 
 # Keys each kind of existing Secret must hold (documented in `l2kit init` output and README).
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
@@ -137,6 +138,79 @@ class _Model(BaseModel):
         strict=True,
         allow_inf_nan=False,
     )
+
+
+# Label prefixes l2kit and Helm compute (selectors depend on them); no user label may use them.
+RESERVED_LABEL_PATTERN = r"^(app\.kubernetes\.io/|l2kit\.io/|helm\.sh/)"
+_RESERVED_LABEL = re.compile(RESERVED_LABEL_PATTERN)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _labels(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        if _RESERVED_LABEL.match(key):
+            raise ValueError(f"{key}: app.kubernetes.io/*, l2kit.io/* and helm.sh/* are "
+                             "computed by l2kit (selectors depend on them)")
+    return value
+
+
+class Toleration(_Model):
+    """A pod toleration (Kubernetes shape)."""
+
+    key: str | None = Field(default=None, description="Taint key (none: every key).")
+    operator: Literal["Exists", "Equal"] | None = Field(default=None, description="Operator.")
+    value: str | None = Field(default=None, description="Taint value (operator Equal).")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        default=None, description="Taint effect (none: every effect).")
+    toleration_seconds: int | None = Field(
+        default=None, ge=0, description="How long a NoExecute taint is tolerated.")
+
+
+class SecretKeyRef(_Model):
+    """A key of a Secret."""
+
+    name: ObjectName = Field(description="Secret name.")
+    key: str = Field(min_length=1, description="Key.")
+
+
+class EnvSource(_Model):
+    """Where an env value comes from (never a literal secret)."""
+
+    secret_key_ref: SecretKeyRef | None = Field(default=None, description="A Secret key.")
+    config_map_key_ref: SecretKeyRef | None = Field(default=None, description="A ConfigMap key.")
+
+
+class EnvVar(_Model):
+    """An extra environment variable of the main container (Kubernetes shape)."""
+
+    name: str = Field(pattern=_ENV_NAME.pattern, description="Variable name.")
+    value: str | None = Field(default=None, description="Literal value (not for secrets).")
+    value_from: EnvSource | None = Field(default=None, description="Value from a Secret/ConfigMap.")
+
+
+class Affinity(_Model):
+    """Pod affinity (Kubernetes shape); merged with the anti-affinity l2kit computes."""
+
+    node_affinity: dict[str, Any] | None = Field(default=None, description="nodeAffinity.")
+    pod_affinity: dict[str, Any] | None = Field(default=None, description="podAffinity.")
+    pod_anti_affinity: dict[str, Any] | None = Field(default=None,
+                                                     description="podAntiAffinity.")
+
+
+class PodOptions(_Model):
+    """Scheduling and operations fields of a component's pods (the chart has the same knobs)."""
+
+    node_selector: dict[str, str] = Field(default_factory=dict, description="Node labels.")
+    tolerations: list[Toleration] = Field(default_factory=list, description="Tolerations.")
+    affinity: Affinity | None = Field(default=None, description="Affinity (merged).")
+    priority_class_name: ObjectName | None = Field(default=None,
+                                                   description="PriorityClass of the pods.")
+    pod_annotations: dict[str, str] = Field(default_factory=dict,
+                                            description="Extra pod annotations.")
+    pod_labels: Annotated[dict[str, str], AfterValidator(_labels)] = Field(
+        default_factory=dict, description="Extra pod labels (not app.kubernetes.io/*).")
+    extra_env: list[EnvVar] = Field(default_factory=list,
+                                    description="Extra env vars of the main container.")
 
 
 class Resources(_Model):
@@ -243,7 +317,7 @@ class BitcoindProbes(_Model):
     )
 
 
-class Bitcoind(_Model):
+class Bitcoind(PodOptions):
     """A StatefulSet of bitcoind nodes (one network, rpcauth from a Secret)."""
 
     replicas: int = Field(default=1, ge=1, le=50, description="Number of nodes.")
@@ -268,7 +342,7 @@ class Bitcoind(_Model):
     probes: BitcoindProbes = Field(default_factory=BitcoindProbes, description="Probes.")
 
 
-class Miner(_Model):
+class Miner(PodOptions):
     """Regtest block producer (Deployment calling generatetoaddress into a wallet)."""
 
     image: Image = Field(default="bitcoin/bitcoin:31.0", description="Image with bitcoin-cli.")
@@ -279,15 +353,17 @@ class Miner(_Model):
     )
 
 
-class Electrs(_Model):
+class Electrs(PodOptions):
     """Esplora indexer (mempool/electrs), needed by vigilante bstracker."""
 
     image: Image = Field(default="mempool/electrs:v3.1.0", description="Image.")
+    replicas: int = Field(default=1, ge=1, le=10,
+                          description="Indexers behind the Service (each keeps its own index).")
     storage: Storage = Field(default_factory=Storage, description="Index volume.")
     resources: Resources = Field(default_factory=Resources, description="Resources.")
 
 
-class Babylond(_Model):
+class Babylond(PodOptions):
     """A single-node Babylon devnet, initialised with `babylond testnet --v 1`."""
 
     image: Image = Field(default="babylonlabs/babylond:v4.2.7", description="Image.")
@@ -324,7 +400,7 @@ class BabylonChain(_Model):
     )
 
 
-class Covenant(_Model):
+class Covenant(PodOptions):
     """Covenant emulator (covd) and its remote signer."""
 
     emulator_image: Image = Field(
@@ -384,7 +460,7 @@ class RestoreGuard(_Model):
     )
 
 
-class FinalityProvider(_Model):
+class FinalityProvider(PodOptions):
     """fpd plus its EOTS manager eotsd: one pod each, never two at once (single writer)."""
 
     image: Image = Field(default="babylonlabs/finality-provider:v2.0.2", description="Image.")
@@ -416,7 +492,7 @@ def _all_roles() -> list[VigilanteRole]:
     return ["reporter", "submitter", "monitor", "bstracker"]
 
 
-class Vigilante(_Model):
+class Vigilante(PodOptions):
     """Vigilante daemons, one StatefulSet per role."""
 
     image: Image = Field(default="babylonlabs/vigilante:v0.24.3", description="Image.")
@@ -452,7 +528,7 @@ class Vigilante(_Model):
     resources: Resources = Field(default_factory=Resources, description="Resources.")
 
 
-class Rollup(_Model):
+class Rollup(PodOptions):
     """Experimental: OP-stack L2 (op-geth, op-node) with Babylon's finality gadget (opfgd)."""
 
     op_geth_image: Image = Field(
@@ -494,6 +570,11 @@ class StackSpec(_Model):
         "keeps it: that is the per-image override.",
     )
     monitoring: Monitoring = Field(default_factory=Monitoring, description="Monitoring.")
+    image_registry: str | None = Field(
+        default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$",
+        description="Registry replacing every image's registry (a mirror), e.g. reg.local:5000.")
+    image_pull_secrets: list[ObjectName] = Field(
+        default_factory=list, description="Secrets for pulling images (every pod).")
     secrets: Secrets = Field(default_factory=Secrets, description="Existing Secrets.")
     bitcoind: Bitcoind | None = Field(default=None, description="bitcoind nodes.")
     miner: Miner | None = Field(default=None, description="Regtest block producer.")

@@ -127,13 +127,22 @@ def validate_cmd(spec: str, as_json: bool) -> None:
 @click.command("values")
 @click.argument("spec")
 @click.option("--generate-secrets", is_flag=True, help="Include generated Secrets.")
-def values_cmd(spec: str, generate_secrets: bool) -> None:
-    """Print Helm values for charts/l2kit (helm template renders the same objects)."""
+@click.option("--pin-namespace", is_flag=True,
+              help="Keep the spec's namespaces (default: the Helm release's namespace).")
+def values_cmd(spec: str, generate_secrets: bool, pin_namespace: bool) -> None:
+    """Print the computed Helm values for charts/l2kit (add your knobs in a second -f file).
+
+    `helm template NAME charts/l2kit -f VALUES -n NAMESPACE` renders the objects of
+    `l2kit render SPEC` when NAME is the stack's name (or l2kit) and NAMESPACE the spec's.
+    """
     from l2kit.render import build as pipeline
+    from l2kit.render import plan
     from l2kit.render.manifests import dump_yaml
 
     result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
-    click.echo(dump_yaml(result.values.dump()), nl=False)
+    values = plan.resolve(result.fleet, generate_secrets=generate_secrets,
+                          pin_namespace=pin_namespace)
+    click.echo(dump_yaml(values.dump()), nl=False)
 
 
 @click.command("secrets")

@@ -43,7 +43,7 @@ class Rendered:
 def build(text: str, *, generate_secrets: bool = False) -> Rendered:
     """Parse, plan, render and check; raises SpecError (exit 2) or RenderError (exit 1)."""
     fleet = parse_spec(text)
-    values = plan.resolve(fleet, generate_secrets=generate_secrets)
+    values = plan.resolve(fleet, generate_secrets=generate_secrets, pin_namespace=True)
     objs = manifests.render_objects(values.dump())
     problems = checks.problems(objs, checks.declared_refs(fleet))
     if problems:

@@ -43,6 +43,11 @@ def _secret_refs(s: StackSpec) -> Iterator[str]:
         if spec is not None:
             for a in attrs:
                 yield getattr(spec, a).existing_secret
+    for comp in ("bitcoind", "miner", "electrs", "babylond", "covenant", "finality_provider",
+                 "vigilante", "rollup"):
+        for env in getattr(getattr(s, comp), "extra_env", ()):
+            if env.value_from is not None and env.value_from.secret_key_ref is not None:
+                yield env.value_from.secret_key_ref.name
 
 
 def _snake(camel: str) -> str:

@@ -6,7 +6,9 @@ carrying Helm's own message (``detail``), e.g. the schema path and rule a bad va
 
 ``template`` returns parsed objects in the same shape as ``l2kit render`` so the two can be
 compared (``tests/unit/test_chart_parity.py``); ``NOTES.txt``, helpers and the ``helm test`` hook
-pods are left out, as they are not part of the stack.
+pods are left out, as they are not part of the stack. ``release`` and ``namespace`` are Helm's
+(``helm template NAME -n NAMESPACE``): they name and place the objects. ``layered``,
+``parse_set`` and ``parse_set_json`` compose values like ``-f a -f b --set k=v``.
 """
 
 from __future__ import annotations
@@ -49,6 +51,28 @@ def _mapped(action: str) -> Iterator[None]:
 def chart_path() -> Path:
     """The shipped chart directory ``charts/l2kit``."""
     return resources.chart_dir()
+
+
+def layered(*layers: Obj) -> Obj:
+    """Helm's merge of ``-f`` files and ``--set`` layers: later wins, maps merge, lists replace."""
+    from l2kit.render.knobs import merge_overwrite
+
+    out: Obj = {}
+    for layer in layers:
+        merge_overwrite(out, layer)
+    return out
+
+
+def parse_set(*expressions: str) -> Obj:
+    """``--set a.b=1 --set c=x`` parsed by Helm itself (strvals) and layered."""
+    with _mapped("--set"):
+        return layered(*(_helm().parse_set_string(e) for e in expressions))
+
+
+def parse_set_json(*expressions: str) -> Obj:
+    """``--set-json 'a=[...]'`` parsed by Helm itself and layered."""
+    with _mapped("--set-json"):
+        return layered(*(_helm().parse_set_json(e) for e in expressions))
 
 
 def values_from_file(path: Path) -> Obj:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from l2kit.config import StackSpec, with_registry
 from l2kit.errors import RenderError
-from l2kit.render.common import Obj, checksum, labels, name, selector_labels
+from l2kit.render.common import Obj, labels, name, selector_labels
+from l2kit.render.knobs import image_parts, knob_key
 from l2kit.render.values import StackBuilder
 
 
@@ -34,7 +35,6 @@ class Workload:
     kind: str  # StatefulSet | Deployment
     pod_spec: Obj
     replicas: int = 1
-    config_texts: list[str] = field(default_factory=list)
     claims: list[Obj] = field(default_factory=list)
     ports: list[Port] = field(default_factory=list)
     ingress: list[Ingress] = field(default_factory=list)
@@ -64,7 +64,10 @@ def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: 
     for c in w.pod_spec.get("initContainers", []) + w.pod_spec["containers"]:
         c["image"] = with_registry(stack.registry, c["image"])  # the spec's registry setting
     sel = selector_labels(stack, w.component)
-    pod_annotations = {"checksum/config": checksum(*w.config_texts)} if w.config_texts else {}
+    pod = w.pod_spec
+    main_image = pod["containers"][0]["image"]
+    images = {c["name"]: {**image_parts(c["image"]), "own": c["image"] == main_image}
+              for c in [*pod.get("initContainers", []), *pod["containers"]]}
     common = {
         "name": n,
         "labels": lab,
@@ -72,8 +75,10 @@ def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: 
         "replicas": w.replicas,
         "selector": {"matchLabels": sel},
         "podLabels": lab,
-        "podAnnotations": pod_annotations,
+        "podAnnotations": {},  # checksum/config: added over what the pod mounts (assemble)
         "podSpec": w.pod_spec,
+        "knobs": knob_key(w.component),
+        "images": images,
     }
     if w.single_writer and (w.kind != "StatefulSet" or w.replicas != 1):
         raise RenderError(f"internal: {w.component}: a single writer is a 1-replica StatefulSet")

@@ -4,15 +4,24 @@
 planners append finished Kubernetes sub-dicts to a StackBuilder. Templates only interpolate.
 Scripts (probes, config rendering, miner) are shipped in ``templates/scripts/`` and land in
 one ``<stack>-scripts`` ConfigMap per stack.
+
+Each stack is planned under placeholder names (:data:`_SENTINEL_NAME`, :data:`_SENTINEL_NS`)
+that are then replaced by the tokens ``${stack}`` / ``${namespace}``: the values hold no
+release-specific text, so the chart can scope names to a release and place them in the
+release namespace with one generic substitution (``assemble.substitute`` and the chart's
+``l2kit.stack`` helper).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import lru_cache
 
 from l2kit import resources
 from l2kit.config import FleetSpec, StackSpec
+from l2kit.errors import RenderError
+from l2kit.render import knobs
 from l2kit.render.common import labels, name
 from l2kit.render.components import (
     babylond,
@@ -26,7 +35,14 @@ from l2kit.render.components import (
     vigilante,
 )
 from l2kit.render.objects import add_config_map, add_default_deny
-from l2kit.render.values import ChartValues, MonitoringValues, StackBuilder, StackValues
+from l2kit.render.values import (
+    NAMESPACE_TOKEN,
+    STACK_TOKEN,
+    ChartValues,
+    MonitoringValues,
+    StackBuilder,
+    StackValues,
+)
 
 Planner = Callable[[StackSpec, StackBuilder], None]
 PLANNERS: tuple[Planner, ...] = (
@@ -47,9 +63,18 @@ def shipped_scripts() -> dict[str, str]:
     return {p.name: p.read_text() for p in sorted(folder.glob("*.sh"))}
 
 
-def resolve(fleet: FleetSpec, *, generate_secrets: bool = False) -> ChartValues:
-    """The values of every stack; with ``generate_secrets``, random Secrets are included."""
-    stacks = [resolve_stack(s, generate_secrets=generate_secrets) for s in fleet.stacks]
+# Valid names that occur nowhere else, planned in place of the real ones and then tokenised.
+_SENTINEL_NAME, _SENTINEL_NS = "zzl2kitstackzz", "zzl2kitnamespacezz"
+
+
+def resolve(fleet: FleetSpec, *, generate_secrets: bool = False,
+            pin_namespace: bool = False) -> ChartValues:
+    """The values of every stack; with ``generate_secrets``, random Secrets are included.
+
+    Without ``pin_namespace`` the stacks' namespaces are left to the Helm release (``''``).
+    """
+    stacks = [tokenised(s, generate_secrets=generate_secrets, pin_namespace=pin_namespace)
+              for s in fleet.stacks]
     monitoring: dict[str, MonitoringValues] = {}
     for s in fleet.stacks:
         m = s.monitoring
@@ -65,8 +90,23 @@ def resolve(fleet: FleetSpec, *, generate_secrets: bool = False) -> ChartValues:
     return ChartValues(stacks=stacks, monitoring=list(monitoring.values()))
 
 
+def tokenised(stack: StackSpec, *, generate_secrets: bool = False,
+              pin_namespace: bool = False) -> StackValues:
+    """The stack's values with its name and namespace as ``${stack}`` / ``${namespace}``."""
+    probe = stack.model_copy(update={"name": _SENTINEL_NAME, "namespace": _SENTINEL_NS})
+    text = json.dumps(resolve_stack(probe, generate_secrets=generate_secrets).model_dump(
+        by_alias=True, mode="json"))
+    if STACK_TOKEN in text or NAMESPACE_TOKEN in text:
+        raise RenderError(f"stack {stack.name}: a computed text already holds "
+                          f"{STACK_TOKEN} or {NAMESPACE_TOKEN}")
+    data = json.loads(text.replace(_SENTINEL_NAME, STACK_TOKEN)
+                      .replace(_SENTINEL_NS, NAMESPACE_TOKEN))
+    data.update(name=stack.name, namespace=stack.namespace if pin_namespace else "")
+    return StackValues.model_validate(data)
+
+
 def resolve_stack(stack: StackSpec, *, generate_secrets: bool = False) -> StackValues:
-    sb = StackBuilder(stack.name, stack.namespace)
+    sb = StackBuilder(stack.name, stack.namespace, knobs.from_spec(stack))
     for planner in PLANNERS:
         planner(stack, sb)
     if sb.stateful_sets or sb.deployments:

@@ -94,6 +94,10 @@ def _stack(name: str, net: str) -> str:
     network: {net}               # mainnet | testnet (testnet3) | testnet4 | signet | regtest
     registry: null               # e.g. docker.io or a mirror host[:port]/path; prefixed to
                                  # every image naming no registry (images may pin @sha256:)
+    # imageRegistry: reg.local:5000  # a mirror replacing every image's registry
+    # imagePullSecrets: [regcred]    # Secrets for pulling images
+    # Every component also takes nodeSelector, tolerations, affinity, priorityClassName,
+    # podAnnotations, podLabels and extraEnv (the chart's knobs of the same name).
     monitoring:
       namespace: monitoring      # Prometheus' namespace: the only one allowed to scrape
       serviceMonitors: true      # Prometheus Operator ServiceMonitors per component

@@ -67,19 +67,46 @@ POD_SPEC: Schema = {
     },
 }
 
-ENTRY: Schema = {
-    "type": "object",
-    "required": ["name", "labels"],
-    "properties": {
-        "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
-                 "description": "Object name, <stack>-<component>[-suffix]."},
-        "labels": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "app.kubernetes.io/* and l2kit.io/stack labels."},
+_NAME = {"type": "string", "minLength": 1,
+         "pattern": r"^(\$\{stack\})?[-a-z0-9.]{0,253}$",
+         "description": "Object name, ${stack}-<component>[-suffix] (${stack}: filled in by the "
+                        "chart from the release and stack names)."}
+_STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
+_OBJECT = {"type": "object", "description": "Kubernetes-shaped, computed by l2kit."}
+_IMAGE_PARTS: Schema = {
+    "type": "object", "description": "Each container's image, split for the image knobs.",
+    "additionalProperties": {
+        "type": "object", "additionalProperties": False,
+        "required": ["registry", "repository", "tag", "own"],
+        "properties": {"registry": {"type": "string"}, "repository": {"type": "string"},
+                       "tag": {"type": "string"},
+                       "own": {"type": "boolean",
+                               "description": "Runs the component's own image (image.tag)."}},
     },
 }
-"""Every per-kind entry of a stack: an object name and its labels."""
-
-WORKLOAD_LISTS = ("statefulSets", "deployments", "jobs", "daemonSets")
+_COMMON = {"name": _NAME,
+           "labels": {**_STRINGS, "description": "app.kubernetes.io/* and l2kit.io/stack."},
+           "annotations": {**_STRINGS, "description": "Annotations."}}
+_WORKLOAD = {
+    **_COMMON, "replicas": {"type": "integer", "minimum": 1}, "selector": _OBJECT,
+    "podLabels": _STRINGS, "podAnnotations": _STRINGS, "podSpec": POD_SPEC,
+    "knobs": {"type": "string", "description": "Knob key of the component (bitcoind, ...)."},
+    "images": _IMAGE_PARTS,
+}
+ENTRIES: dict[str, Schema] = {
+    "configMaps": {**_COMMON, "data": _STRINGS},
+    "secrets": {**_COMMON, "stringData": _STRINGS},
+    "services": {**_COMMON, "spec": _OBJECT},
+    "statefulSets": {**_WORKLOAD, "serviceName": {"type": "string"},
+                     "podManagementPolicy": {"type": "string"}, "updateStrategy": _OBJECT,
+                     "volumeClaimTemplates": {"type": "array", "items": _OBJECT}},
+    "deployments": {**_WORKLOAD, "strategy": _OBJECT},
+    "podDisruptionBudgets": {"name": _NAME, "labels": _COMMON["labels"], "spec": _OBJECT},
+    "networkPolicies": {"name": _NAME, "labels": _COMMON["labels"], "spec": _OBJECT},
+    "serviceMonitors": {"name": _NAME, "labels": _COMMON["labels"], "spec": _OBJECT},
+    "snapshotSchedules": {"name": _NAME, "labels": _COMMON["labels"], "spec": _OBJECT},
+}
+"""The keys of every per-kind entry of a stack (each required, no others)."""
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -115,21 +142,54 @@ def _strict(node: Any, *, in_properties: bool = False) -> Any:
     return node
 
 
-def _free_entries(items: Schema) -> bool:
-    return items.get("type") == "object" and "properties" not in items
+def _optional(node: Any, *, in_properties: bool = False) -> Any:
+    """Knob schemas: optional keys, ``X | None`` as X, '' accepted as "unset" for strings."""
+    if isinstance(node, list):
+        return [_optional(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if in_properties:
+        return {k: _optional(v) for k, v in node.items()}
+    variants = node.get("anyOf")
+    if isinstance(variants, list):
+        real = [v for v in variants if v != {"type": "null"}]
+        if len(real) == 1:
+            rest = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
+            return _optional({**real[0], **rest})
+    out = {k: _optional(v, in_properties=k == "properties")
+           for k, v in node.items() if k not in ("title", "default")}
+    if out.get("additionalProperties") is True:
+        out.pop("additionalProperties")
+    if out.get("type") == "string" and "pattern" in out:
+        out["pattern"] = f"^$|{out['pattern']}"
+    return out
 
 
-def _refine_stack(stack: Schema) -> None:
-    """Rules for the free-dict entries of one stack's per-kind lists."""
-    for key, prop in stack.get("properties", {}).items():
-        items = prop.get("items") if prop.get("type") == "array" else None
-        if not isinstance(items, dict) or not _free_entries(items):
-            continue
-        refined: Schema = copy.deepcopy(ENTRY)
-        if key in WORKLOAD_LISTS:
-            refined["required"] = [*ENTRY["required"], "podSpec"]
-            refined["properties"]["podSpec"] = copy.deepcopy(POD_SPEC)
-        prop["items"] = {**items, **refined}
+def knob_schema() -> Schema:
+    """The knobs (``Knobs``): every key optional, unknown keys rejected."""
+    from l2kit.config import RESERVED_LABEL_PATTERN
+    from l2kit.render.knobs import Knobs
+
+    raw = Knobs.model_json_schema(by_alias=True, mode="validation")
+    out: Schema = _optional(_inline(raw, raw.get("$defs", {})))
+    out.pop("required", None)
+    for component in out["properties"].values():
+        image = component["properties"].get("image")
+        if image is not None:  # pinned, as every computed image
+            image["properties"]["tag"]["not"] = {"enum": ["latest"]}
+        labels = component["properties"].get("podLabels")
+        if labels is not None:  # selectors are computed from these
+            labels["propertyNames"] = {"not": {"pattern": RESERVED_LABEL_PATTERN}}
+    return out
+
+
+def _refine_stack(stack: Schema, knobs: Schema) -> None:
+    """Exact entry schemas for the per-kind lists, the knob schema for ``knobs``."""
+    props = stack["properties"]
+    for key, entry in ENTRIES.items():
+        props[key]["items"] = {"type": "object", "additionalProperties": False,
+                               "required": list(entry), "properties": copy.deepcopy(entry)}
+    props["knobs"] = {**knobs, "description": props["knobs"].get("description", "")}
 
 
 def build_schema() -> Schema:
@@ -138,12 +198,15 @@ def build_schema() -> Schema:
 
     raw = ChartValues.model_json_schema(by_alias=True, mode="serialization")
     schema: Schema = _strict(_inline(raw, raw.get("$defs", {})))
-    stacks = schema.get("properties", {}).get("stacks", {}).get("items")
-    if isinstance(stacks, dict):
-        _refine_stack(stacks)
+    knobs = knob_schema()
+    _refine_stack(schema["properties"]["stacks"]["items"], knobs)
+    schema["properties"]["l2kitVersion"]["description"] += (
+        " The chart refuses values of another version.")
+    schema["properties"].update(knobs["properties"])
     schema.pop("title", None)
     return {"$schema": DRAFT, "title": "l2kit chart values (generated: python -m "
-            "l2kit.render.schema; source: l2kit.render.values.ChartValues)", **schema}
+            "l2kit.render.schema; source: l2kit.render.values.ChartValues and "
+            "l2kit.render.knobs.Knobs)", **schema}
 
 
 def render_schema() -> str:
@@ -163,20 +226,58 @@ def profile_values(profile: str, network: str | None = None) -> dict[str, Any]:
 
 
 _VALUES_HEADER = """\
-# Generated by `python -m l2kit.render.schema` from `l2kit values` of
-# `l2kit init --profile {profile}`{network}. Do not edit: write a spec and run
-# `l2kit values SPEC > my-values.yaml`, then `helm install l2kit charts/l2kit -f my-values.yaml`.
-# Every name, label, config file, probe and securityContext here was computed by l2kit;
-# the templates only interpolate these values (`l2kit render SPEC` gives the same objects).
+# l2kit chart values. Two parts:
+#
+# 1. Knobs (hand-written): the `## @param` keys below, all empty by default. Put yours in a
+#    short file (charts/l2kit/examples/overrides.yaml) or use --set, e.g.
+#    `--set bitcoind.image.tag=30.2 --set-json 'global.imagePullSecrets=["regcred"]'`.
+# 2. Computed (l2kitVersion, stacks, monitoring): generated by `python -m l2kit.render.schema`
+#    from `l2kit values` of `l2kit init --profile {profile}`{network}. Do not edit: write a spec,
+#    run `l2kit values SPEC > computed.yaml` and
+#    `helm install NAME charts/l2kit -n NAMESPACE -f computed.yaml -f overrides.yaml`.
 """
 
 
-def render_values_file(profile: str, network: str | None = None) -> str:
+def knob_params(schema: Schema | None = None) -> list[tuple[str, str, str]]:
+    """(path, type, description) of every knob leaf, depth-first from the knob schema."""
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(node: Schema, path: str) -> None:
+        props = node.get("properties")
+        if isinstance(props, dict) and path.count(".") < 3:
+            for name, child in props.items():
+                walk(child, f"{path}.{name}" if path else name)
+            return
+        kind = node.get("type", "object")
+        if kind == "array":
+            kind = f"list of {node.get('items', {}).get('type', 'any')}"
+        rows.append((path, kind, node.get("description", "")))
+
+    walk(schema or knob_schema(), "")
+    return rows
+
+
+def knobs_section() -> str:
+    """The documented, empty knobs of values.yaml (``## @param`` lines per component)."""
+    params = knob_params()
+    out: list[str] = []
+    for top in knob_schema()["properties"]:
+        out.append(f"## @section {top}")
+        out += [f"## @param {path} {desc}" for path, _, desc in params
+                if path.split(".", 1)[0] == top]
+        out.append(f"{top}: {{}}")
+    return "\n".join(out) + "\n"
+
+
+def render_values_file(profile: str, network: str | None = None, *,
+                       knobs: bool = False) -> str:
+    """A computed values file (``ci/``); with ``knobs``, the chart's values.yaml."""
     from l2kit.render.manifests import dump_yaml
 
     note = f" --network {network}" if network else ""
-    return _VALUES_HEADER.format(profile=profile, network=note) + dump_yaml(
-        profile_values(profile, network))
+    head = _VALUES_HEADER.format(profile=profile, network=note)
+    middle = knobs_section() + "\n## @section Computed by l2kit (do not edit)\n" if knobs else ""
+    return head + middle + dump_yaml(profile_values(profile, network))
 
 
 def _cell(text: str) -> str:
@@ -184,8 +285,12 @@ def _cell(text: str) -> str:
 
 
 def values_table(schema: Schema) -> str:
-    """Markdown table of the values (path, type, description), depth-first from the schema."""
-    rows = ["| Key | Type | Description |", "|---|---|---|"]
+    """Markdown tables: the knobs, then the computed values (path, type, description)."""
+    rows = ["### Knobs", "", "| Key | Type | Description |", "|---|---|---|"]
+    rows += [f"| `{p}` | {t} | {_cell(d)} |" for p, t, d in knob_params()]
+    rows += ["", "### Computed by `l2kit values`", "", "| Key | Type | Description |",
+             "|---|---|---|"]
+    knob_keys = set(knob_schema()["properties"])
 
     def walk(node: Schema, path: str) -> None:
         kind = node.get("type", "")
@@ -194,7 +299,9 @@ def values_table(schema: Schema) -> str:
         if path:
             rows.append(f"| `{path}` | {kind} | {_cell(node.get('description', ''))} |")
         for name, child in (node.get("properties") or {}).items():
-            if path.endswith("[]") or path.count(".") < 3:
+            if path == "" and name in knob_keys:
+                continue
+            if path.endswith("[]") or (path.count(".") < 1 and name != "knobs"):
                 walk(child, f"{path}.{name}" if path else name)
         items = node.get("items")
         if isinstance(items, dict) and items.get("properties") and not path.endswith("[]"):
@@ -224,7 +331,8 @@ CI_PROFILES = ("devnet", "bitcoin", "finality-provider", "rollup")
 def generated_files() -> dict[Path, str]:
     """Every derived chart file and its expected content."""
     chart = resources.chart_dir()
-    files = {schema_path(): render_schema(), chart / "values.yaml": render_values_file("devnet")}
+    files = {schema_path(): render_schema(),
+             chart / "values.yaml": render_values_file("devnet", knobs=True)}
     for profile in CI_PROFILES:
         files[chart / "ci" / f"{profile}-values.yaml"] = render_values_file(profile)
     readme = chart / "README.md"

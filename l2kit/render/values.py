@@ -4,10 +4,14 @@ Serialisation: camelCase keys throughout (Helm convention; Kubernetes sub-dicts 
 camelCase). ``values.stacks[*]`` holds, per stack, one list per object kind; each entry has
 ``name``, ``labels``, ``annotations`` plus the kind's pre-computed body parts, e.g. a
 StatefulSet entry has ``serviceName``, ``replicas``, ``selector``, ``podLabels``,
-``podAnnotations``, ``podSpec``, ``volumeClaimTemplates``. Templates in
-``templates/<group>/<kind>.yaml.j2`` only interpolate these (see their headers); the chart's
-Go templates read the same keys from ``.Values``. Every key is always present (empty list or
-dict when unused) so that ``if`` behaves the same in Jinja and Go.
+``podAnnotations``, ``podSpec``, ``volumeClaimTemplates`` and, for the knobs, ``knobs`` (its
+knob key) and ``images`` (each container's image split into registry, repository, tag).
+
+Release scoping: every text that names the stack or its namespace holds the tokens
+``${stack}`` and ``${namespace}`` (object names, labels, DNS names inside config files). The
+chart replaces them with the release's stack name and namespace (``charts/l2kit/templates/
+_helpers.tpl``), :mod:`l2kit.render.assemble` does the same for ``l2kit render``. Every key is
+always present (empty list or dict when unused).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from l2kit import __version__
 from l2kit.config import to_camel
 
 Obj = dict[str, Any]
+STACK_TOKEN, NAMESPACE_TOKEN = "${stack}", "${namespace}"
 
 
 class _Camel(BaseModel):
@@ -28,8 +34,10 @@ class _Camel(BaseModel):
 class StackValues(_Camel):
     """Every object of one stack, grouped by kind."""
 
-    name: str = Field(description="Stack name.")
-    namespace: str = Field(description="Namespace of every object of the stack.")
+    name: str = Field(description="Stack name (the spec's; the release may prefix it).")
+    namespace: str = Field(description="Namespace of every object ('': the release's).")
+    knobs: dict[str, Any] = Field(default_factory=dict,
+                                  description="The spec's knobs (same shape as the top level).")
     config_maps: list[Obj] = Field(default_factory=list, description="ConfigMaps.")
     secrets: list[Obj] = Field(default_factory=list, description="Generated Secrets (opt-in).")
     services: list[Obj] = Field(default_factory=list, description="Services.")
@@ -57,7 +65,8 @@ class MonitoringValues(_Camel):
 class ChartValues(_Camel):
     """Everything ``charts/l2kit`` needs; ``helm template`` renders the same objects."""
 
-    managed_by: str = Field(default="l2kit", description="app.kubernetes.io/managed-by value.")
+    l2kit_version: str = Field(default=__version__,
+                               description="l2kit version that computed these values.")
     stacks: list[StackValues] = Field(default_factory=list, description="The stacks.")
     monitoring: list[MonitoringValues] = Field(default_factory=list, description="Monitoring.")
 
@@ -68,8 +77,8 @@ class ChartValues(_Camel):
 class StackBuilder:
     """Mutable collector the component planners append to; frozen into StackValues at the end."""
 
-    def __init__(self, name: str, namespace: str) -> None:
-        self.name, self.namespace = name, namespace
+    def __init__(self, name: str, namespace: str, knobs: Obj | None = None) -> None:
+        self.name, self.namespace, self.knobs = name, namespace, knobs or {}
         self.config_maps: list[Obj] = []
         self.secrets: list[Obj] = []
         self.services: list[Obj] = []
@@ -86,6 +95,7 @@ class StackBuilder:
         return StackValues(
             name=self.name,
             namespace=self.namespace,
+            knobs=self.knobs,
             config_maps=self.config_maps,
             secrets=self.secrets,
             services=self.services,

@@ -28,7 +28,8 @@ def stack() -> Iterator[tuple[KubeClient, str, list[dict[str, Any]]]]:
     name = f"l2kit-t{secrets.token_hex(3)}"
     text = profiles.init_spec("bitcoin", "regtest").replace("btc-regtest", name)
     fleet = parse_spec(text)
-    objects = [o for o in render_objects(plan.resolve(fleet, generate_secrets=True).dump())
+    values = plan.resolve(fleet, generate_secrets=True, pin_namespace=True).dump()
+    objects = [o for o in render_objects(values)
                if (o["metadata"].get("labels") or {}).get("l2kit.io/stack") == name]
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
     kube = connect()

@@ -74,7 +74,7 @@ def test_chart_metadata() -> None:
 ])
 def test_helm_test_hook_checks_the_rpc_port(profile: str, network: str, port: int) -> None:
     values = profile_values(profile, network)
-    hooks = [o for o in helm.template(values, include_tests=True)
+    hooks = [o for o in helm.template(values, include_tests=True, namespace=f"btc-{network}")
              if (o["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test"]
     pods = [o for o in hooks if o["kind"] == "Pod"]
     assert len(pods) == 1
@@ -89,12 +89,3 @@ def test_helm_test_hook_checks_the_rpc_port(profile: str, network: str, port: in
 def test_no_hook_without_bitcoind() -> None:
     values = profile_values("finality-provider")
     assert not [o for o in helm.template(values, include_tests=True) if o["kind"] == "Pod"]
-
-
-def test_templates_mirror_the_jinja_templates() -> None:
-    """Every Jinja template has its Go twin at the same relative path (one-to-one)."""
-    jinja = {p.relative_to(resources.templates_dir()).as_posix().removesuffix(".j2")
-             for p in resources.templates_dir().rglob("*.yaml.j2")}
-    go = {p.relative_to(CHART / "templates").as_posix()
-          for p in (CHART / "templates").rglob("*.yaml") if p.parent.name != "tests"}
-    assert jinja == go

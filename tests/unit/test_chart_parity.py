@@ -1,8 +1,9 @@
-"""`helm template` of `l2kit values SPEC` == `l2kit render SPEC`, for every profile x network.
+"""`helm install <stack> -n <namespace> -f $(l2kit values SPEC)` == `l2kit render SPEC`.
 
-Both sides render the same resolved values (``plan.resolve``): the Jinja templates through
-``render_objects`` and the chart's Go templates through Helm's own engine (helm-python-sdk).
-Objects are compared parsed, sorted by kind/namespace/name.
+The chart side runs Helm's own engine (helm-python-sdk) on the values `l2kit values` prints
+(namespaces left to the release); the l2kit side is the render pipeline (`build`). They differ
+only by Helm's bookkeeping labels (``helm.sh/chart``, ``managed-by: Helm``), which
+``as_l2kit`` undoes after asserting they are there.
 """
 
 from __future__ import annotations
@@ -11,32 +12,27 @@ from typing import Any
 
 import pytest
 import yaml
+from chart_support import as_l2kit, key, spec_doc, values_of
 
-from l2kit.config import parse_spec
-from l2kit.render import helm, plan, profiles
-from l2kit.render.manifests import render_objects
-from l2kit.render.schema import profile_values
+from l2kit.render import helm, manifests, profiles
+from l2kit.render.build import build
 
 Obj = dict[str, Any]
 COMBOS = profiles.supported()
 
 
-def _key(obj: Obj) -> tuple[str, str, str]:
-    meta = obj.get("metadata") or {}
-    return obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", "")
-
-
-def _sorted(objs: list[Obj]) -> list[Obj]:
-    return sorted(objs, key=_key)
-
-
-def assert_parity(values: Obj) -> int:
-    jinja = _sorted(render_objects(values))
-    go = _sorted(helm.template(values, release="l2kit", namespace="default"))
-    assert [_key(o) for o in go] == [_key(o) for o in jinja]
-    for a, b in zip(go, jinja, strict=True):
-        assert a == b, f"{_key(a)} differs between helm template and l2kit render"
-    return len(jinja)
+def assert_parity(doc: Obj, *, release: str | None = None) -> list[Obj]:
+    """Both renderers of one spec document agree; returns Helm's objects."""
+    stacks = doc["stacks"]
+    namespace = stacks[0]["namespace"]
+    pinned = len({s["namespace"] for s in stacks}) > 1
+    values = values_of(doc, pin_namespace=pinned)
+    go = helm.template(values, release=release or stacks[0]["name"], namespace=namespace)
+    ours = sorted(build(yaml.safe_dump(doc)).objects, key=key)
+    assert [key(o) for o in as_l2kit(go)] == [key(o) for o in ours]
+    for a, b in zip(as_l2kit(go), ours, strict=True):
+        assert a == b, f"{key(a)} differs between helm template and l2kit render"
+    return go
 
 
 def test_every_supported_profile_and_network_is_covered() -> None:
@@ -46,46 +42,39 @@ def test_every_supported_profile_and_network_is_covered() -> None:
 
 @pytest.mark.parametrize(("profile", "network"), COMBOS, ids=[f"{p}-{n}" for p, n in COMBOS])
 def test_parity(profile: str, network: str) -> None:
-    assert assert_parity(profile_values(profile, network)) > 0
+    assert assert_parity(spec_doc(profile, network))
+
+
+def test_parity_for_a_release_named_like_the_chart() -> None:
+    """`helm install l2kit`: the names stay the stack's (the default release of the docs)."""
+    assert assert_parity(spec_doc("bitcoin", "signet"), release="l2kit")
 
 
 def test_parity_with_generated_secrets() -> None:
-    fleet = parse_spec(profiles.init_spec("devnet"))
-    values = plan.resolve(fleet, generate_secrets=True).dump()
-    assert assert_parity(values) > 0
+    values = values_of(spec_doc("devnet"), generate_secrets=True)
+    go = as_l2kit(helm.template(values, release="devnet", namespace="devnet"))
+    ours = manifests.render_objects(values, release="devnet", namespace="devnet")
+    assert [o for o in go if o["kind"] == "Secret"] and go == sorted(ours, key=key)
 
 
 def test_parity_of_a_fleet_of_every_profile() -> None:
+    """Several stacks, each in its own pinned namespace, in one release."""
     stacks: list[Obj] = []
     for profile in profiles.PROFILES:
-        stacks += yaml.safe_load(profiles.init_spec(profile))["stacks"]
-    fleet = parse_spec(yaml.safe_dump({"stacks": stacks}))
-    values = plan.resolve(fleet).dump()
-    assert assert_parity(values) > len(stacks)
-    stack_labels = {(o["metadata"].get("labels") or {}).get("l2kit.io/stack")
-                    for o in helm.template(values)}
-    assert len(stack_labels - {None}) > 1  # several stacks in one release
-
-
-def test_labels_are_the_same_on_both_sides() -> None:
-    """managed-by is the one label that could differ (Helm vs l2kit): both read the values."""
-    values = profile_values("devnet")
-    for obj in helm.template(values):
-        labels = obj["metadata"]["labels"]
-        assert labels["app.kubernetes.io/part-of"] == "l2kit"
-        assert labels["app.kubernetes.io/managed-by"] == values["managedBy"]
+        stacks += spec_doc(profile)["stacks"]
+    go = assert_parity({"stacks": stacks}, release="l2kit")
+    assert {o["metadata"]["namespace"] for o in go} >= {s["namespace"] for s in stacks}
 
 
 def test_parity_with_edge_values() -> None:
     """Large integers (Helm holds numbers as float64), YAML-ambiguous strings, many replicas."""
-    doc = yaml.safe_load(profiles.init_spec("bitcoin", "signet"))
+    doc = spec_doc("bitcoin", "signet")
     node = doc["stacks"][0]["bitcoind"]
     node.update(replicas=7, uid=1234567, dbcache=16384,
                 extraConfig={"maxconnections": 1000000, "uacomment": "yes", "blockfilterindex": 1})
     node["resources"] = {"cpu": "1500m", "memory": "1234567Ki", "memoryLimit": "2Gi"}
-    values = plan.resolve(parse_spec(yaml.safe_dump(doc))).dump()
-    assert assert_parity(values) > 0
-    (sts,) = [o for o in helm.template(values) if o["kind"] == "StatefulSet"]
+    go = assert_parity(doc)
+    (sts,) = [o for o in go if o["kind"] == "StatefulSet"]
     assert sts["spec"]["replicas"] == 7
     assert sts["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == 1234567
 
@@ -94,6 +83,8 @@ def test_parity_with_edge_values() -> None:
 def test_ci_values_files_parsed_by_helm_render_like_l2kit(profile: str) -> None:
     """`helm template -f ci/<profile>-values.yaml`: Helm's own YAML parsing of the file."""
     path = helm.chart_path() / "ci" / f"{profile}-values.yaml"
-    jinja = _sorted(render_objects(yaml.safe_load(path.read_text())))
-    go = _sorted(helm.template(helm.values_from_file(path)))
-    assert go == jinja
+    name = yaml.safe_load(path.read_text())["stacks"][0]["name"]
+    ours = manifests.render_objects(yaml.safe_load(path.read_text()), release=name,
+                                    namespace="ci")
+    go = as_l2kit(helm.template(helm.values_from_file(path), release=name, namespace="ci"))
+    assert go == sorted(ours, key=key)

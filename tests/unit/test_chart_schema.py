@@ -33,7 +33,8 @@ BAD: dict[str, tuple[Callable[[Obj], None], str]] = {
     "entry without labels": (lambda v: v["stacks"][0]["services"][0].pop("labels"), "labels"),
     "bad object name": (lambda v: v["stacks"][0]["configMaps"][0].update(name="Bad_Name"),
                         "name"),
-    "managedBy not a string": (lambda v: v.update(managedBy=1), "managedBy"),
+    "l2kitVersion not a string": (lambda v: v.update(l2kitVersion=1), "l2kitVersion"),
+    "unknown entry key": (lambda v: v["stacks"][0]["services"][0].update(specc={}), "specc"),
 }
 
 
@@ -64,8 +65,24 @@ def test_good_values_pass() -> None:
 
 
 def test_schema_is_strict_draft7() -> None:
+    """Computed keys required, knobs optional, no open object with named keys (except the
+    Kubernetes pod spec, of which only containers and images are checked)."""
     schema = build_schema()
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert schema["additionalProperties"] is False
-    assert set(schema["required"]) == set(schema["properties"])
+    assert set(schema["required"]) == {"l2kitVersion", "stacks", "monitoring"}
     assert "$ref" not in str(schema)
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            assert node.get("additionalProperties") is not True, path
+            if isinstance(node.get("properties"), dict):
+                assert node.get("additionalProperties") is False, path
+            for k, v in node.items():
+                if k != "podSpec":
+                    walk(v, f"{path}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]")
+
+    walk(schema, "")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from l2kit import __version__
 from l2kit.cli import main
 from l2kit.config import parse_spec
 from l2kit.render import manifests, profiles
@@ -59,8 +60,12 @@ def test_values_render_the_same_objects(tmp_path: Path,
     code, out, _ = run(["values", str(spec)], capsys)
     assert code == 0
     values = yaml.safe_load(out)
-    assert manifests.render_objects(values) == build(spec.read_text()).objects
-    assert values["managedBy"] == "l2kit" and values["stacks"][0]["statefulSets"]
+    assert values["stacks"][0]["namespace"] == ""  # the Helm release's
+    ns = parse_spec(spec.read_text()).stacks[0].namespace
+    assert manifests.render_objects(values, namespace=ns) == build(spec.read_text()).objects
+    assert values["l2kitVersion"] == __version__ and values["stacks"][0]["statefulSets"]
+    code, out, _ = run(["values", str(spec), "--pin-namespace"], capsys)
+    assert code == 0 and yaml.safe_load(out)["stacks"][0]["namespace"] == ns
 
 
 def test_generate_secrets_emits_secrets(tmp_path: Path,

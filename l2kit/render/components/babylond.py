@@ -154,7 +154,6 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         sb, stack,
         Workload(
             component=COMPONENT, app="babylond", kind="StatefulSet", pod_spec=spec,
-            config_texts=[" ".join(init_args(stack)), *d.genesis_accounts],
             claims=[volume_claim(d.storage)],
             ports=[Port("p2p", P2P), Port("rpc", RPC), Port("grpc", GRPC), Port("api", API),
                    Port("metrics", METRICS)],

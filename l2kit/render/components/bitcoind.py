@@ -1,10 +1,11 @@
 """bitcoind: StatefulSet + bitcoin.conf ConfigMap + exporter sidecar + sync-aware probes.
 
-bitcoin.conf puts the network selector first and **everything else** under the network's
-section header (``[main]``, ``[test]``, ``[testnet4]``, ``[signet]``, ``[regtest]``): rpcport,
-rpcbind, port, bind only apply inside it (components.md §1.2). The rpcauth line is filled in
-by an init container from the RPC Secret (``@@RPCAUTH@@`` placeholder), so the ConfigMap
-holds no credential. Probes use bitcoin-cli with the cookie in the datadir (no password).
+bitcoin.conf (``templates/bitcoind/bitcoin.conf.j2``) puts the network selector first and
+**everything else** under the network's section header (``[main]``, ``[test]``,
+``[testnet4]``, ``[signet]``, ``[regtest]``): rpcport, rpcbind, port, bind only apply inside
+it (components.md §1.2). The rpcauth line is filled in by an init container from the RPC
+Secret (``@@RPCAUTH@@`` placeholder), so the ConfigMap holds no credential. Probes use
+bitcoin-cli with the cookie in the datadir (no password).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from l2kit.config import Bitcoind, Network, RpcSecret, StackSpec
+from l2kit.render import config_files
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     SIDE_RESOURCES,
@@ -83,42 +85,14 @@ def needs_wallet(stack: StackSpec) -> bool:
 
 
 def bitcoin_conf(stack: StackSpec, b: Bitcoind) -> str:
-    net = NET[stack.network]
-    lines = [
-        f"# bitcoind of stack {stack.name} ({stack.network}); rendered by l2kit",
-        net.selector,
-        "",
-        "# Everything below applies to this network only (section-only options included).",
-        f"[{net.section}]",
-        "server=1",
-        "printtoconsole=1",
-        "rpcauth=@@RPCAUTH@@",
-        "rpcbind=0.0.0.0",
-        "rpcallowip=0.0.0.0/0",
-        f"rpcport={rpc_port(stack, b)}",
-        f"port={p2p_port(stack, b)}",
-        f"txindex={1 if b.txindex else 0}",
-        f"prune={b.prune}",
-        f"dbcache={b.dbcache}",
-        f"zmqpubsequence=tcp://0.0.0.0:{b.zmq_sequence_port}",
-        f"zmqpubrawblock=tcp://0.0.0.0:{b.zmq_raw_block_port}",
-        f"zmqpubrawtx=tcp://0.0.0.0:{b.zmq_raw_tx_port}",
-    ]
-    if needs_wallet(stack):
-        lines.append("disablewallet=0")
-    else:
-        lines.append("disablewallet=1")
-    if stack.network == "regtest":
-        lines.append("fallbackfee=0.00001")
-    # Replicas peer with each other (on regtest that is what makes them one chain).
+    """``templates/bitcoind/bitcoin.conf.j2`` for this node set."""
     n = name(stack, COMPONENT)
-    if b.replicas > 1:
-        lines += [
-            f"addnode={n}-{i}.{n}-headless.{stack.namespace}.svc:{p2p_port(stack, b)}"
-            for i in range(b.replicas)
-        ]
-    lines += [f"{k}={v}" for k, v in sorted(b.extra_config.items())]
-    return "\n".join(lines) + "\n"
+    peers = [f"{n}-{i}.{n}-headless.{stack.namespace}.svc:{p2p_port(stack, b)}"
+             for i in range(b.replicas)] if b.replicas > 1 else []
+    return config_files.render(
+        "bitcoind/bitcoin.conf.j2", stack=stack.name, network=stack.network,
+        net=NET[stack.network], node=b, rpc_port=rpc_port(stack, b), p2p_port=p2p_port(stack, b),
+        wallet=needs_wallet(stack), peers=peers)
 
 
 def plan(stack: StackSpec, sb: StackBuilder) -> None:
@@ -219,7 +193,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         stack,
         Workload(
             component=COMPONENT, app="bitcoind", kind="StatefulSet", pod_spec=spec,
-            replicas=b.replicas, config_texts=[conf], claims=[volume_claim(b.storage)],
+            replicas=b.replicas, claims=[volume_claim(b.storage)],
             ports=ports, ingress=ingress,
             metrics_port="metrics" if b.exporter.enabled else None,
             egress_external=stack.network != "regtest",  # outbound P2P

@@ -187,7 +187,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         add_workload(
             sb, stack,
             Workload(component=comp, app=comp, kind="Deployment", pod_spec=spec,
-                     config_texts=[conf], ports=ports, ingress=ingress, metrics_port="metrics",
+                     ports=ports, ingress=ingress, metrics_port="metrics",
                      egress_external=comp == "covd" and stack.babylon_chain is not None),
             stack.monitoring.namespace,
         )

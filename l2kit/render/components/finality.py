@@ -256,7 +256,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         add_workload(
             sb, stack,
             Workload(component=comp, app="finality-provider", kind="StatefulSet",
-                     pod_spec=spec, config_texts=[conf],
+                     pod_spec=spec,
                      claims=_claims(fp, stack, guard=comp == "eotsd"),
                      ports=ports, ingress=ingress, metrics_port="metrics",
                      egress_external=comp == "fpd" and stack.babylon_chain is not None,

@@ -215,7 +215,7 @@ def _gadget(stack: StackSpec, sb: StackBuilder, r: Rollup, ns: str) -> None:
     spec = pod_spec(stack, uid=GADGET_UID, containers=[main], volumes=volumes,
                     init_containers=[init], grace=60, component=comp)
     add_workload(sb, stack, Workload(
-        component=comp, app="opfgd", kind="StatefulSet", pod_spec=spec, config_texts=[conf],
+        component=comp, app="opfgd", kind="StatefulSet", pod_spec=spec,
         claims=[volume_claim(r.storage.model_copy(update={"size": "5Gi", "snapshot": None}))],
         ports=[Port("grpc", GADGET_GRPC), Port("http", GADGET_HTTP)],
         ingress=[Ingress((GADGET_GRPC, GADGET_HTTP), from_components=("op-node",)),

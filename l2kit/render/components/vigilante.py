@@ -196,7 +196,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         add_workload(
             sb, stack,
             Workload(component=comp, app="vigilante", kind="StatefulSet", pod_spec=spec,
-                     config_texts=[conf], claims=[volume_claim(v.storage)],
+                     claims=[volume_claim(v.storage)],
                      ports=[Port("metrics", METRICS)],
                      ingress=[Ingress((METRICS,), from_monitoring=True)],
                      metrics_port="metrics", egress_external=stack.babylon_chain is not None),
