@@ -176,7 +176,8 @@ def bitcoind(
     if n is None:
         out.unknown("peers", s.errors.get("getnetworkinfo", "no answer"))
     else:
-        _peers(out, target, th, n.connections, n.connections_in, n.connections_out)
+        observed = c.chain if c is not None else None
+        _peers(out, target, th, n.connections, n.connections_in, n.connections_out, observed)
     m = s.mempool
     if m is None:
         out.unknown("mempool_usage", s.errors.get("getmempoolinfo", "no answer"))
@@ -209,8 +210,10 @@ def _peers(
     total: int,
     inbound: int | None,
     outbound: int | None,
+    observed: str | None,
 ) -> None:
-    regtest = target.chain == "regtest"
+    # Judge by what the node says: with no expected chain set, a node reporting regtest is one.
+    regtest = (target.chain or observed) == "regtest"
     warn_below = th.peers_warn_below if th.peers_warn_below is not None else (0 if regtest else 2)
     crit_below = th.peers_crit_below if th.peers_crit_below is not None else (0 if regtest else 1)
     split = f" ({inbound} in, {outbound} out)" if inbound is not None else ""

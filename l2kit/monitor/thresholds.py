@@ -42,10 +42,10 @@ class BitcoindThresholds(_Model):
         default=0.9999, description="ibd: WARN when verificationprogress is below this (or in IBD)"
     )
     peers_warn_below: int | None = Field(
-        default=None, description="peers: WARN below this many peers (default 2; 0 on regtest)"
+        default=None, description="peers: WARN below this many peers (default 2; 0 on regtest, expected or reported)"
     )
     peers_crit_below: int | None = Field(
-        default=None, description="peers: CRIT below this many peers (default 1; 0 on regtest)"
+        default=None, description="peers: CRIT below this many peers (default 1; 0 on regtest, expected or reported)"
     )
     mempool_usage_warn: float = Field(
         default=0.7, description="mempool_usage: WARN at usage/max >= this"

@@ -109,6 +109,18 @@ def test_password_env_and_cli_regtest_datadir(regtest_node, monkeypatch) -> None
     assert result.exit_code == 0, result.output
     assert regtest_node.rpc_password not in result.output
 
+    # no --chain: the node says regtest, so 0 peers is fine there (was exit 2 on "0 peers")
+    result = runner.invoke(
+        cli,
+        [
+            "monitor", "check", "--bitcoind", regtest_node.rpc_url, "--json",
+            "--rpc-user", regtest_node.rpc_user, "--rpc-password-env", "L2KIT_TEST_RPC_PASSWORD",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    peers = [c for c in json.loads(result.output)["checks"] if c["check"] == "peers"]
+    assert peers[0]["status"] == "OK" and peers[0]["value"] == 0
+
 
 def test_tip_age_follows_mocktime(own_node: RegtestNode) -> None:
     """Blocks mined under setmocktime carry old timestamps: tip_age goes CRIT, WARN, then OK.

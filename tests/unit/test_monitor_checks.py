@@ -95,6 +95,25 @@ def test_regtest_needs_no_peers_and_ignores_prerelease_warning() -> None:
 
 
 @pytest.mark.parametrize(
+    ("expected", "reported", "status"),
+    [
+        (None, "regtest", Status.OK),  # no chain set: the node's own word decides
+        (None, "main", Status.CRIT),
+        ("main", "regtest", Status.CRIT),  # a set chain wins (the chain check is CRIT too)
+        ("regtest", "regtest", Status.OK),
+    ],
+)
+def test_peer_thresholds_follow_the_observed_chain(
+    expected: str | None, reported: str, status: Status
+) -> None:
+    target = fleet_mod.BitcoindTarget(name="b", kind="bitcoind", url="http://h:1", chain=expected)
+    sample = _btc(chain=reported)
+    sample.net = sample.net.model_copy(update={"connections": 0, "connections_in": 0})  # type: ignore[union-attr]
+    got = _by(checks.bitcoind(target, fleet_mod.BitcoindThresholds(), sample, NOW))
+    assert got["peers"].status is status, got["peers"].reason
+
+
+@pytest.mark.parametrize(
     ("age", "status"), [(7199, Status.OK), (7200, Status.WARN), (14400, Status.CRIT)]
 )
 def test_tip_age_default_thresholds(age: int, status: Status) -> None:
