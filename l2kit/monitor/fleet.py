@@ -184,6 +184,10 @@ class BitcoindTarget(_Target):
         default=None, description="expected chain (getblockchaininfo.chain); unset: not checked"
     )
     auth: RpcAuth | None = Field(default=None, description="credentials by reference")
+    wallets: list[str] = Field(
+        default_factory=list,
+        description="wallets whose balance to judge (e.g. the vigilante submitter's)",
+    )
     thresholds: BitcoindThresholds | None = Field(
         default=None, description="overrides of global ones"
     )
@@ -203,11 +207,32 @@ class BabylonTarget(_Target):
         default_factory=list,
         description="BTC pks (64 hex) of providers to judge; empty: every provider",
     )
+    block_time: float = Field(
+        default=10.0,
+        gt=0,
+        description="Babylon block time (s) for runways until two polls measured it",
+    )
+    delegation_fps: list[str] = Field(
+        default_factory=list,
+        description="BTC pks (64 hex) of providers whose delegations to follow chain-wide",
+    )
+    stakers: list[str] = Field(
+        default_factory=list,
+        description="staker bbn addresses or BTC pks whose PENDING/VERIFIED delegations to follow",
+    )
+    covenant_pks: list[str] = Field(
+        default_factory=list,
+        description="covenant BTC pks (64 hex) whose unsigned PENDING delegations to count",
+    )
+    stakes_db: Path | None = Field(
+        default=None,
+        description="stakes.db of `l2kit stake` whose stakes to follow on Babylon (read only)",
+    )
     thresholds: BabylonThresholds | None = Field(
         default=None, description="overrides of global ones"
     )
 
-    @field_validator("finality_providers")
+    @field_validator("finality_providers", "delegation_fps", "covenant_pks")
     @classmethod
     def _pks(cls, value: list[str]) -> list[str]:
         for pk in value:

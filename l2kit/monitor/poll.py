@@ -217,6 +217,8 @@ class Poller:
                 now,
                 tip,
                 target.finality_providers,
+                covenant_pks=target.covenant_pks,
+                default_block_time=target.block_time,
             )
             self.memory[target.name] = mem
             return results, True, None
