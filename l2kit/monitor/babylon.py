@@ -282,7 +282,7 @@ async def _runways(s: BabylonSample, target: BabylonTarget, session: Session, re
         try:
             s.pub_rand[pk] = await babylon_runway.last_pub_rand(session, rest, pk)
         except ProbeError as exc:
-            s.errors["pub_rand"] = exc.reason
+            s.errors[f"pub_rand/{pk}"] = exc.reason
             s.unreachable = s.unreachable or isinstance(exc, TargetUnreachable)
     if s.comet is not None and s.params is not None:
         height = s.comet.latest_block_height - s.params.finality_sig_timeout

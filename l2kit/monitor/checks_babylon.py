@@ -70,8 +70,9 @@ def runways(
     if tip is None:
         out.unknown("fp_randomness_runway", s.errors.get("cometbft", "?"))
     else:
-        if "pub_rand" in s.errors and not s.pub_rand:
-            out.unknown("fp_randomness_runway", s.errors["pub_rand"])
+        for key, reason in sorted(s.errors.items()):
+            if key.startswith("pub_rand/"):
+                out.unknown("fp_randomness_runway", reason, key.removeprefix("pub_rand/"))
         for pk, commit in sorted(s.pub_rand.items()):
             if commit is None:
                 out.add("fp_randomness_runway", Status.CRIT, "never committed randomness", 0, pk)
