@@ -290,3 +290,13 @@ def test_missing_stakes_db_is_unknown_not_a_crash(srv: MonitorServer, tmp_path: 
     report = _poll(_target(srv, stakes_db=str(tmp_path / "nope.db")))
     got = _get(report, "delegations")
     assert got.status is Status.UNKNOWN and "no such file" in got.reason
+
+
+def test_dashboard_shows_the_runways_and_the_lifecycle() -> None:
+    from l2kit.monitor import rules
+
+    exprs = " ".join(expr for _, expr in rules.dashboard_exprs(rules.load_dashboard()))
+    for check in ("fp_jail_runway", "fp_randomness_runway", "fp_voting", "fp_voting_power",
+                  "checkpoint_age", "delegations", "delegation_stuck", "unbonding_unseen",
+                  "covenant_unsigned", "wallet_balance"):  # fmt: skip
+        assert f'check="{check}"' in exprs, check
