@@ -334,3 +334,17 @@ def test_a_crashing_probe_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
         health.status is Status.CRIT and "internal error: ZeroDivisionError: bug" in health.reason
     )
     assert any(c.target == "m" for c in report.checks)  # the other target was still polled
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in (FIXTURES / "metrics").iterdir()))
+def test_selective_parse_equals_the_full_parse_for_the_kept_families(page: str) -> None:
+    """The probe parses only the families its role's checks read; what it keeps is exactly
+    what the full parse gives for those families, and the series count covers the whole page."""
+    text = (FIXTURES / "metrics" / page).read_text()
+    ctype = "application/openmetrics-text" if "openmetrics" in page else "text/plain"
+    full = metrics.parse(text, ctype)
+    for keep in checks_metrics.READS.values():
+        part = metrics.parse(text, ctype, keep)
+        assert part.samples == {k: v for k, v in full.samples.items() if k.startswith(keep)}
+        lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+        assert part.series == len(lines)
