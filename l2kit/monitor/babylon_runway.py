@@ -90,6 +90,11 @@ async def last_pub_rand(session: Session, rest: str, pk: str) -> PubRand | None:
         f"{rest}/finality/v1/finality_providers/{pk}/pub_rand_commit_list",
         {"pagination.reverse": "true", "pagination.limit": "1"},
     )
+    return newest(body)
+
+
+def newest(body: PubRandCommitList) -> PubRand | None:
+    """The commit with the highest start height (the map's order is not to be trusted)."""
     if not body.pub_rand_commit_map:
         return None
     start = max(body.pub_rand_commit_map)

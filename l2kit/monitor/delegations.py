@@ -10,13 +10,14 @@ Babylon REST at babylonlabs-io/babylon@v4.2.7 (eba038b7fa2e), ``proto/babylon/bt
   unknown hash: HTTP 500 ``the BTC delegation is not found`` (``x/btcstaking/types/errors.go``
   code 1102, gRPC Unknown).
 
-Lists are read up to ``rest.MAX_PAGES`` pages (100 entries each, the gateway's default limit):
-an FP with more delegators than that is followed only in part. The status is ``status_desc`` (``x/btcstaking/types/query.go`` NewBTCDelegationResponse). The
+Lists are read up to ``rest.MAX_PAGES`` pages (100 entries each, the gateway's default
+limit): an FP with more delegators than that is followed only in part. The status is
+``status_desc`` (``x/btcstaking/types/query.go`` NewBTCDelegationResponse). The
 response carries no creation height, so how long a delegation has been PENDING/VERIFIED is
 counted by the checks from when a poll first saw it so (BTC light-client height).
 
 Local stakes come from the ``l2kit stake`` tracker (``stakes.db``), read only. A tracker that
-records the Babylon status itself (a ``babylon_status`` attribute on its stakes) is used when
+records the Babylon status itself (a ``stakes.babylon_status`` column) is used when
 the chain cannot be asked.
 """
 

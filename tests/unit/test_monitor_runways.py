@@ -63,6 +63,35 @@ def test_block_time_is_measured_between_polls() -> None:
     assert again == mem  # the base stays until 1,000 blocks passed
 
 
+@given(
+    st.dictionaries(
+        st.integers(min_value=1, max_value=2**63),
+        st.tuples(st.integers(min_value=1, max_value=10**6), st.integers(0, 2**32)),
+        max_size=5,
+    ),
+    st.booleans(),
+)
+def test_newest_pub_rand_commit(commits: dict[int, tuple[int, int]], as_strings: bool) -> None:
+    """uint64 map keys and values arrive as JSON strings (gogoproto jsonpb); any order."""
+    raw = {
+        (str(k) if as_strings else k): {
+            "num_pub_rand": str(n) if as_strings else n, "epoch_num": str(e),
+            "commitment": "AA==",
+        }
+        for k, (n, e) in commits.items()
+    }  # fmt: skip
+    body = babylon_runway.PubRandCommitList.model_validate(
+        {"pub_rand_commit_map": raw, "pagination": {"next_key": None}}
+    )
+    got = babylon_runway.newest(body)
+    if not commits:
+        assert got is None
+        return
+    start = max(commits)
+    assert got == babylon_runway.PubRand(start, *commits[start])
+    assert got.last == start + commits[start][0] - 1
+
+
 def test_pub_rand_and_checkpoint_fixtures_parse() -> None:
     body = babylon_runway.PubRandCommitList.model_validate(
         json.loads((FIXTURES / "finality_pub_rand_commit_list.json").read_text())
