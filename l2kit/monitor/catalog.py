@@ -61,6 +61,7 @@ EXPORTER_CHECKS: Final[dict[str, dict[str, str]]] = {
         "fp_randomness_runway": "blocks",  # last committed height - tip
         "fp_voting": "blocks",  # tip - highest voted height
         "fp_voting_power": "sat",
+        "block_time": "seconds",  # per Babylon block, measured between polls
         "checkpoint_age": "seconds",  # subject SUBMITTED | CONFIRMED | FINALIZED
         "delegations": "count",  # subject: delegation status
         "delegation_stuck": "blocks",  # BTC blocks PENDING / VERIFIED / not registered

@@ -47,7 +47,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
 OPTIONAL_CHECKS: dict[str, tuple[str, ...]] = {
     "bitcoind": ("wallet_balance",),
     "babylon": (
-        "fp_voting_power", "delegations", "delegation_stuck", "unbonding_unseen",
+        "block_time", "fp_voting_power", "delegations", "delegation_stuck", "unbonding_unseen",
         "covenant_unsigned",
     ),
 }  # fmt: skip
@@ -261,10 +261,13 @@ def babylon(
     _providers(out, th, s, watch)
     seconds_per_block = default_block_time
     if comet is not None:
-        seconds_per_block = checks_babylon.block_time(
+        seconds_per_block, measured = checks_babylon.block_time(
             comet.latest_block_height, _unix(comet.latest_block_time), memory, mem,
             default_block_time,
         )  # fmt: skip
+        how = "measured between polls" if measured else "the target's block_time (not measured)"
+        out.add("block_time", Status.OK, f"{seconds_per_block:.2f} s per block, {how}",
+                round(seconds_per_block, 3))  # fmt: skip
     checks_babylon.runways(out, th, s, watch, seconds_per_block)
     checks_babylon.checkpoint_ages(out, th, s, now)
 

@@ -34,16 +34,18 @@ def jail_limit(params: FinalityParamsBody) -> int:
     return max(0, window - int(min_signed))
 
 
-def block_time(height: int, when: float, memory: Memory, mem: Memory, default: float) -> float:
-    """Seconds per block measured between polls (the base moves every 1,000 blocks)."""
+def block_time(
+    height: int, when: float, memory: Memory, mem: Memory, default: float
+) -> tuple[float, bool]:
+    """(seconds per block, measured?) between polls; the base moves every 1,000 blocks."""
     base_h, base_t = memory.get("bt_height"), memory.get("bt_time")
     if base_h is None or base_t is None or height < base_h or height - base_h > 1000:
         mem.update(bt_height=height, bt_time=when)
-        return default
+        return default, False
     mem.update(bt_height=base_h, bt_time=base_t)
     if height == base_h or when <= base_t:
-        return default
-    return (when - base_t) / (height - base_h)
+        return default, False
+    return (when - base_t) / (height - base_h), True
 
 
 def runways(

@@ -57,9 +57,9 @@ def test_jail_limit_is_the_chains_rule(window: int, atto: int) -> None:
 
 def test_block_time_is_measured_between_polls() -> None:
     mem: dict[str, float] = {}
-    assert checks_babylon.block_time(100, 1000.0, {}, mem, 10.0) == 10.0  # first poll: default
+    assert checks_babylon.block_time(100, 1000.0, {}, mem, 10.0) == (10.0, False)  # default
     again: dict[str, float] = {}
-    assert checks_babylon.block_time(112, 1060.0, mem, again, 10.0) == 5.0  # 12 blocks in 60 s
+    assert checks_babylon.block_time(112, 1060.0, mem, again, 10.0) == (5.0, True)  # 12 in 60 s
     assert again == mem  # the base stays until 1,000 blocks passed
 
 
