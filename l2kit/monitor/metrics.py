@@ -94,6 +94,8 @@ def _select(text: str, keep: tuple[str, ...], names: list[str] | None = None) ->
     Skipped lines are still checked to start with a metric name, so garbage stays garbage."""
     kept, series = [], 0
     for line in text.split("\n"):
+        if line[:1] in (" ", "\t"):
+            line = line.lstrip()  # the text parser tolerates leading blanks: so do we
         if not line or line[0] == "#":
             if (line.startswith(_META) and line[7:].startswith(keep)) or line.startswith("# EOF"):
                 kept.append(line)

@@ -348,3 +348,28 @@ def test_selective_parse_equals_the_full_parse_for_the_kept_families(page: str) 
         assert part.samples == {k: v for k, v in full.samples.items() if k.startswith(keep)}
         lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
         assert part.series == len(lines)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["fp_seconds_since_last_vote", "fp_status", "go_gc", "fp_total_x"]),
+            st.sampled_from(["", '{a="1"}', '{fp_btc_pk_hex="ab",b="x y"}']),
+            st.floats(allow_nan=False, allow_infinity=False, width=32),
+            st.sampled_from(["", " ", "\t"]),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([("fp_seconds",), ("fp_",), ("nothing",), ()]),
+)
+def test_selective_parse_property(
+    lines: list[tuple[str, str, float, str]], keep: tuple[str, ...]
+) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for name, labels, value, lead in lines:  # one value per series, like a real page
+        seen[(name, labels)] = f"{lead}{name}{labels} {value!r}"
+    text = "\n".join(seen.values()) + "\n"
+    full = metrics.parse(text)
+    part = metrics.parse(text, "", keep)
+    assert part.samples == {k: v for k, v in full.samples.items() if k.startswith(keep)}
+    assert part.series == len(seen)
