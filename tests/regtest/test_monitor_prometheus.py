@@ -106,8 +106,8 @@ def _start_exporter(fleet_path: Path, port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "l2kit", "monitor", "serve", str(fleet_path),
            "--listen", f"127.0.0.1:{port}", "--interval", "1"]  # fmt: skip
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    with (fleet_path.parent / "exporter.log").open("a") as log:  # the child keeps its own fd
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
 
 
 def _stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> None:
@@ -155,12 +155,13 @@ def stack(own_node: RegtestNode, tmp_path: Path) -> Iterator[Stack]:
                                 "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}]}],
         }  # fmt: skip
         (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-        server = subprocess.Popen(
-            [prometheus, f"--config.file={tmp_path / 'prometheus.yml'}",
-             f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{prom_port}"],
-            stdout=subprocess.DEVNULL, stderr=(tmp_path / "prometheus.log").open("w"),
-        )  # fmt: skip
+        with (tmp_path / "prometheus.log").open("w") as log:
+            server = subprocess.Popen(
+                [prometheus, f"--config.file={tmp_path / 'prometheus.yml'}",
+                 f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                 f"--web.listen-address=127.0.0.1:{prom_port}"],
+                stdout=subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
         stack = Stack(f"http://127.0.0.1:{prom_port}", srv, own_node, fleet_path, exporter,
                       exporter_port)  # fmt: skip
         try:
