@@ -67,6 +67,7 @@ __all__ = [
     "load",
     "parse",
     "thresholds_help",
+    "thresholds_table",
 ]
 
 CHAINS = ("main", "test", "testnet4", "signet", "regtest")
@@ -364,6 +365,19 @@ def load(path: Path) -> Fleet:
         problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
         raise SpecError([f"{path}: not valid YAML: {problem}{where}"]) from exc
     return parse(data if data is not None else {}, str(path))
+
+
+def thresholds_table() -> str:
+    """The README's threshold table (markdown), generated from the models like ``--help``."""
+    rows = ["| threshold | default | meaning |", "|---|---|---|"]
+    defaults = Thresholds()
+    for kind in Thresholds.model_fields:
+        rows.append(f"| **{kind}** | | |")
+        for name, f in type(getattr(defaults, kind)).model_fields.items():
+            value = f.default
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            rows.append(f"| `{name}` | {shown} | {f.description} |")
+    return "\n".join(rows)
 
 
 def thresholds_help() -> str:
