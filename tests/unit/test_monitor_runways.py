@@ -329,3 +329,28 @@ def test_dashboard_shows_the_runways_and_the_lifecycle() -> None:
                   "checkpoint_age", "delegations", "delegation_stuck", "unbonding_unseen",
                   "covenant_unsigned", "wallet_balance"):  # fmt: skip
         assert f'check="{check}"' in exprs, check
+
+
+def test_manifest_names_existing_fixtures_and_the_new_shapes_parse() -> None:
+    manifest = json.loads((FIXTURES.parent / "manifest.json").read_text())
+    models: dict[str, Any] = {
+        "finality_pub_rand_commit_list.json": babylon_runway.PubRandCommitList,
+        "finality_pub_rand_commit_list_empty.json": babylon_runway.PubRandCommitList,
+        "btc_delegations_pending.json": delegations.DelegationList,
+        "btc_delegations_verified.json": delegations.DelegationList,
+        "btc_delegation_verified.json": delegations.OneDelegation,
+        "fp_delegations.json": delegations.FpDelegations,
+        "raw_checkpoints.json": babylon_runway.RawCheckpoints,
+        "votes_at_height.json": babylon_runway.VotesAtHeight,
+    }
+    seen = set()
+    for route in manifest["routes"]:
+        path = FIXTURES.parent / route["file"]
+        assert path.is_file(), route["file"]
+        if route["content_type"] == "application/json":
+            body = json.loads(path.read_text())
+            name = path.name
+            if name in models and route["status"] == 200:
+                models[name].model_validate(body)
+                seen.add(name)
+    assert seen == set(models)
