@@ -7,6 +7,7 @@ int. Lists are paginated oldest-first; ``pagination.next_key`` (base64) is follo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -158,6 +159,7 @@ class BabylonSample:
 
 
 T = TypeVar("T")
+PUB_RAND_CONCURRENCY = 8  # one query per provider; the active set can hold ~100
 
 
 async def _try(s: BabylonSample, name: str, aw: Awaitable[T]) -> T | None:
@@ -276,14 +278,17 @@ async def _runways(s: BabylonSample, target: BabylonTarget, session: Session, re
     """Randomness of the watched providers (else the active set), votes, checkpoint lifecycle."""
     slashed = {fp.pk for fp in s.providers or () if fp.slashed}
     fps = target.finality_providers or sorted(pk for pk, p in (s.power or {}).items() if p > 0)
-    for pk in fps:
-        if pk in slashed:
-            continue
-        try:
-            s.pub_rand[pk] = await babylon_runway.last_pub_rand(session, rest, pk)
-        except ProbeError as exc:
-            s.errors[f"pub_rand/{pk}"] = exc.reason
-            s.unreachable = s.unreachable or isinstance(exc, TargetUnreachable)
+    slots = asyncio.Semaphore(PUB_RAND_CONCURRENCY)
+
+    async def commit(pk: str) -> None:
+        async with slots:
+            try:
+                s.pub_rand[pk] = await babylon_runway.last_pub_rand(session, rest, pk)
+            except ProbeError as exc:
+                s.errors[f"pub_rand/{pk}"] = exc.reason
+                s.unreachable = s.unreachable or isinstance(exc, TargetUnreachable)
+
+    await asyncio.gather(*(commit(pk) for pk in fps if pk not in slashed))
     if s.comet is not None and s.params is not None:
         height = s.comet.latest_block_height - s.params.finality_sig_timeout
         if height >= s.params.finality_activation_height:
