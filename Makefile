@@ -26,10 +26,11 @@ bitcoind:
 	@if [ -n "$$L2KIT_BITCOIND" ]; then echo "using L2KIT_BITCOIND=$$L2KIT_BITCOIND"; \
 	else bash regtest/build-bitcoind.sh >/dev/null; fi
 
-# promtool (alert-rule tests) comes from Debian's prometheus package.
+# promtool (alert-rule tests) and the prometheus server (the live alert test) come from
+# Debian's prometheus package; both must be there.
 promtool:
-	@command -v promtool >/dev/null || { \
-	  echo "installing promtool (Debian package prometheus)"; \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+	  echo "installing promtool + prometheus (Debian package prometheus)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 lint: venv

@@ -30,6 +30,10 @@ JSON = "application/json"
 PROM = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
 TEXT = "text/plain; charset=utf-8"
 
+# The devnet's signing window is 100 blocks (50 misses allowed): at 10 s a block a provider
+# is ~8 minutes from jail once it stops voting, so the fleets that model it say so.
+DEVNET_BABYLON_THRESHOLDS = {"fp_jail_runway_warn": 300, "fp_jail_runway_crit": 60}
+
 ALPHA = "c3ce3b1d68f29b40f86906f7fcd8ecc46c682f1b19cc6645640935421a87325d"
 BRAVO = "d9beb77562c38822277f96f940d3fe5b95545977353bd07ac65c81b865fded60"
 CHARLIE = "1608ece88b3b2a4446b1f8fc8c5c3c045891cdc6a80fdd5c49fd085fb36f4fd0"
@@ -64,10 +68,18 @@ def babylon_rest(
     jail: str | None = None,
     healthy_fps: bool = True,
     missed: dict[str, int] | None = None,
+    pub_rand_last: int = 71000,
+    votes_at: int = 1244,
+    voters: list[str] | None = None,
+    ckpt_age: float = 0.0,
+    window: int | None = None,
 ) -> dict[str, Route]:
-    """REST routes. ``healthy_fps``: bravo and charlie are active (not jailed/slashed), unless
-    ``jail`` names a pk to jail. Otherwise the fixture's own state (bravo jailed, charlie
-    slashed)."""
+    """REST routes. ``healthy_fps``: bravo and charlie are active (not jailed/slashed) and vote,
+    unless ``jail`` names a pk to jail. Otherwise the fixture's own state (bravo jailed, charlie
+    slashed). ``pub_rand_last``: last height with committed randomness (every provider);
+    ``votes_at``/``voters``: who voted at that height; ``ckpt_age``: seconds between now and
+    the devnet tip's time in the checkpoint lifecycle; ``window``: the signed-blocks window
+    (devnet 100; a larger one gives providers a production-sized jail runway)."""
     fps = load("babylon-rest/btcstaking_finality_providers.json")
     active = load("babylon-rest/finality_providers_at_height.json")
     infos = load("babylon-rest/signing_infos.json")
@@ -75,6 +87,7 @@ def babylon_rest(
         for fp in fps["finality_providers"]:
             fp["jailed"] = False
             fp["slashed_babylon_height"], fp["slashed_btc_height"] = "0", 0
+            fp["highest_voted_height"] = finalized
         template = active["finality_providers"][0]
         active["finality_providers"] = [
             {**template, "btc_pk_hex": fp["btc_pk"]} for fp in fps["finality_providers"]
@@ -96,8 +109,25 @@ def babylon_rest(
     tip = load("babylon-rest/btclightclient_tip.json")
     tip["header"]["height"] = lightclient
     at = f"/babylon/finality/v1/finality_providers/{finalized}"
+    if voters is None:
+        voters = [a["btc_pk_hex"] for a in active["finality_providers"]]
+    commit = load("babylon-rest/finality_pub_rand_commit_list.json")
+    commit["pub_rand_commit_map"]["1001"]["num_pub_rand"] = str(pub_rand_last - 1001 + 1)
+    pub_rand = {
+        f"/babylon/finality/v1/finality_providers/{fp['btc_pk']}/pub_rand_commit_list": jroute(
+            commit
+        )
+        for fp in fps["finality_providers"]
+    }
+    params = load("babylon-rest/finality_params.json")
+    if window is not None:
+        params["params"]["signed_blocks_window"] = str(window)
     return {
-        "/babylon/finality/v1/params": jroute(load("babylon-rest/finality_params.json")),
+        **pub_rand,
+        f"/babylon/finality/v1/votes/{votes_at}": jroute({"btc_pks": voters}),
+        "/babylon/checkpointing/v1/raw_checkpoints": jroute(_checkpoints(ckpt_age)),
+        **delegation_routes(),
+        "/babylon/finality/v1/params": jroute(params),
         "/babylon/finality/v1/blocks": jroute(latest),
         "/babylon/btcstaking/v1/finality_providers": jroute(fps),
         at: jroute(active),
@@ -107,6 +137,46 @@ def babylon_rest(
         ),
         "/babylon/checkpointing/v1/last_raw_checkpoint/CKPT_STATUS_FINALIZED": jroute(ckpt),
         "/babylon/btclightclient/v1/tip": jroute(tip),
+    }
+
+
+TIP_TIME = datetime(2026, 11, 24, 10, 23, 55, 248256, UTC)  # the devnet tip in the fixtures
+
+
+def _checkpoints(age: float) -> Any:
+    """The lifecycle of the recorded checkpoints, moved so that the tip's time is now - age."""
+    data = load("babylon-rest/raw_checkpoints.json")
+    shift = time.time() - age - TIP_TIME.timestamp()
+    for ckpt in data["raw_checkpoints"]:
+        for entry in ckpt["lifecycle"]:
+            when = datetime.fromisoformat(entry["block_time"]).timestamp() + shift
+            stamp = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+            entry["block_time"] = stamp + "Z"
+    return data
+
+
+VERIFIED_TXID = "402cca66eedfbff2bcf2c4e14b3fe2a2bafd839ebd9d3c9ef1324f17b9e124eb"
+PENDING_TXID = "fb47209bd020060b27f101f83b425c74068198d750c6c4327fd1eaeb245aab88"
+COVENANT = "2d4ccbe538f846a750d82a77cd742895e51afcf23d86d05004a356b783902748"
+
+
+def delegation_routes(*, pending: bool = True, verified: bool = True) -> dict[str, Route]:
+    """Chain-wide PENDING/VERIFIED lists, alpha's delegations, one delegation by hash."""
+    empty = {"btc_delegations": [], "pagination": {"next_key": None, "total": "0"}}
+    rest = "/babylon/btcstaking/v1"
+    return {
+        f"{rest}/btc_delegations/PENDING": jroute(
+            load("babylon-rest/btc_delegations_pending.json") if pending else empty
+        ),
+        f"{rest}/btc_delegations/VERIFIED": jroute(
+            load("babylon-rest/btc_delegations_verified.json") if verified else empty
+        ),
+        f"{rest}/finality_providers/{ALPHA}/delegations": jroute(
+            load("babylon-rest/fp_delegations.json")
+        ),
+        f"{rest}/btc_delegation/{VERIFIED_TXID}": jroute(
+            load("babylon-rest/btc_delegation_verified.json")
+        ),
     }
 
 

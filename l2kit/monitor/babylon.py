@@ -7,23 +7,22 @@ int. Lists are paginated oldest-first; ``pagination.next_key`` (base64) is follo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from l2kit.errors import ProbeError, TargetUnreachable
+from l2kit.monitor import babylon_runway, delegations
 from l2kit.monitor.fleet import BabylonTarget
 from l2kit.monitor.http import Session
-
-MAX_PAGES = 50
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+from l2kit.monitor.rest import Lenient as _Lenient
+from l2kit.monitor.rest import Paged as _Paged
+from l2kit.monitor.rest import pages as _pages
 
 
 class SyncInfo(_Lenient):
@@ -45,14 +44,6 @@ class CometStatus(_Lenient):
     result: CometStatusResult
 
 
-class Pagination(_Lenient):
-    next_key: str | None = None
-
-
-class _Paged(_Lenient):
-    pagination: Pagination | None = None
-
-
 class IndexedBlock(_Lenient):
     height: int
     finalized: bool
@@ -65,6 +56,7 @@ class BlockList(_Lenient):
 class FinalityParamsBody(_Lenient):
     signed_blocks_window: int
     min_signed_per_window: Decimal
+    finality_sig_timeout: int = 3
     finality_activation_height: int = 0
 
 
@@ -151,6 +143,13 @@ class BabylonSample:
     current_epoch: int | None = None
     finalized_epoch: int | None = None
     lightclient_height: int | None = None
+    power: dict[str, int] | None = None  # active set: pk -> voting power (sat)
+    highest_voted: dict[str, int] = field(default_factory=dict)
+    vote_height: int | None = None  # the height the chain judges liveness at next
+    voters: frozenset[str] | None = None
+    pub_rand: dict[str, babylon_runway.PubRand | None] = field(default_factory=dict)
+    checkpoints: babylon_runway.CheckpointTimes | None = None
+    delegations: delegations.DelegationSample | None = None
     errors: dict[str, str] = field(default_factory=dict)
     unreachable: bool = False  # some endpoint gave no HTTP answer at all
 
@@ -159,22 +158,8 @@ class BabylonSample:
         return self.comet is not None or self.params is not None or self.current_epoch is not None
 
 
-P = TypeVar("P", bound="_Paged")
 T = TypeVar("T")
-
-
-async def _pages(session: Session, url: str, model: type[P]) -> list[P]:
-    """Every page of a list query (bounded, so a looping ``next_key`` cannot hang a poll)."""
-    pages: list[P] = []
-    query: dict[str, str] = {}
-    for _ in range(MAX_PAGES):
-        page = await session.get_model(model, url, query or None)
-        pages.append(page)
-        key = page.pagination.next_key if page.pagination else None
-        if not key:
-            break
-        query = {"pagination.key": key}
-    return pages
+PUB_RAND_CONCURRENCY = 8  # one query per provider; the active set can hold ~100
 
 
 async def _try(s: BabylonSample, name: str, aw: Awaitable[T]) -> T | None:
@@ -226,13 +211,12 @@ async def probe(target: BabylonTarget, session: Session) -> BabylonSample:
             _pages(session, f"{rest}/finality/v1/finality_providers/{at}", ActiveProviders),
         )
         if pages is not None:
-            active = {
-                fp.btc_pk_hex
-                for page in pages
-                for fp in page.finality_providers
-                if fp.voting_power > 0
-            }
+            s.power = {fp.btc_pk_hex: fp.voting_power for p in pages for fp in p.finality_providers}
+            active = {pk for pk, power in s.power.items() if power > 0}
     if fps is not None:
+        s.highest_voted = {
+            fp.btc_pk: fp.highest_voted_height for p in fps for fp in p.finality_providers
+        }
         s.providers = [
             FpState(
                 pk=fp.btc_pk,
@@ -277,7 +261,42 @@ async def probe(target: BabylonTarget, session: Session) -> BabylonSample:
     )
     if tip is not None:
         s.lightclient_height = tip.header.height
+    await _runways(s, target, session, rest)
+    if target.delegation_fps or target.stakers or target.covenant_pks or target.stakes_db:
+        s.delegations = await delegations.probe(
+            session,
+            rest,
+            fps=target.delegation_fps,
+            stakers=target.stakers,
+            covenant=bool(target.covenant_pks),
+            stakes_db=target.stakes_db,
+        )
     return s
+
+
+async def _runways(s: BabylonSample, target: BabylonTarget, session: Session, rest: str) -> None:
+    """Randomness of the watched providers (else the active set), votes, checkpoint lifecycle."""
+    slashed = {fp.pk for fp in s.providers or () if fp.slashed}
+    fps = target.finality_providers or sorted(pk for pk, p in (s.power or {}).items() if p > 0)
+    slots = asyncio.Semaphore(PUB_RAND_CONCURRENCY)
+
+    async def commit(pk: str) -> None:
+        async with slots:
+            try:
+                s.pub_rand[pk] = await babylon_runway.last_pub_rand(session, rest, pk)
+            except ProbeError as exc:
+                s.errors[f"pub_rand/{pk}"] = exc.reason
+                s.unreachable = s.unreachable or isinstance(exc, TargetUnreachable)
+
+    await asyncio.gather(*(commit(pk) for pk in fps if pk not in slashed))
+    if s.comet is not None and s.params is not None:
+        height = s.comet.latest_block_height - s.params.finality_sig_timeout
+        if height >= s.params.finality_activation_height:
+            s.voters = await _try(s, "votes", babylon_runway.voters(session, rest, height))
+            s.vote_height = height if s.voters is not None else None
+    s.checkpoints = await _try(
+        s, "checkpoint_lifecycle", babylon_runway.checkpoint_times(session, rest)
+    )
 
 
 def _none_yet(reason: str) -> bool:

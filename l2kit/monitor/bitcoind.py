@@ -38,6 +38,7 @@ class BitcoindSample:
     chain: BlockchainInfo | None = None
     net: NetworkInfo | None = None
     mempool: MempoolInfo | None = None
+    balances: dict[str, float] = field(default_factory=dict)  # wallet -> BTC (trusted + pending)
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -126,4 +127,18 @@ async def probe(target: BitcoindTarget, timeout: float, clients: Clients) -> Bit
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
             sample.errors[method] = f"{method}: unexpected result: {loc}: {err['msg']}"
+    for wallet in target.wallets:
+        await _balance(client, wallet, sample)
     return sample
+
+
+async def _balance(client: AsyncRpcClient, wallet: str, sample: BitcoindSample) -> None:
+    """``getbalances`` of one wallet: ``mine.trusted + mine.untrusted_pending`` (BTC)."""
+    try:
+        result = await client.wallet(wallet).call("getbalances")
+        mine = result["mine"]
+        sample.balances[wallet] = float(mine["trusted"]) + float(mine["untrusted_pending"])
+    except L2kitError as exc:
+        sample.errors[f"wallet/{wallet}"] = describe(exc)[1]
+    except (KeyError, TypeError, ValueError) as exc:
+        sample.errors[f"wallet/{wallet}"] = f"getbalances: unexpected result ({exc!r})"

@@ -46,6 +46,7 @@ EXPORTER_CHECKS: Final[dict[str, dict[str, str]]] = {
         "mempool_usage": "ratio",
         "warnings": "",
         "pruned": "",
+        "wallet_balance": "btc",  # subject: wallet name
     },
     "babylon": {
         "cometbft_sync": "bool",
@@ -55,6 +56,17 @@ EXPORTER_CHECKS: Final[dict[str, dict[str, str]]] = {
         "fp_missed_blocks": "count",
         "checkpoint_lag": "epochs",
         "btc_lightclient_lag": "blocks",
+        # runways and lifecycle (subject: FP pk, checkpoint status, staking txid, covenant pk)
+        "fp_jail_runway": "blocks",  # misses left before jail
+        "fp_randomness_runway": "blocks",  # last committed height - tip
+        "fp_voting": "blocks",  # tip - highest voted height
+        "fp_voting_power": "sat",
+        "block_time": "seconds",  # per Babylon block, measured between polls
+        "checkpoint_age": "seconds",  # subject SUBMITTED | CONFIRMED | FINALIZED
+        "delegations": "count",  # subject: delegation status
+        "delegation_stuck": "blocks",  # BTC blocks PENDING / VERIFIED / not registered
+        "unbonding_unseen": "blocks",  # BTC blocks since our unbonding request
+        "covenant_unsigned": "count",  # PENDING delegations without that covenant's signature
     },
     "gadget": {
         "gadget_health": "",

@@ -2,15 +2,16 @@
 
 Nothing here does I/O or reads the clock: ``now`` (unix seconds) is passed in. ``Memory`` is a
 flat dict per target that the poller keeps between polls (heights for "advancing", counters
-for "rose since the last poll").
+for "rose since the last poll"). The runway and delegation checks of Babylon live in
+``checks_babylon``; the shared helpers in ``judge``.
 """
+
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 
+from l2kit.monitor import checks_babylon
 from l2kit.monitor.babylon import BabylonSample
 from l2kit.monitor.bitcoind import BitcoindSample
 from l2kit.monitor.fleet import (
@@ -19,12 +20,13 @@ from l2kit.monitor.fleet import (
     BitcoindThresholds,
     GadgetTarget,
     GadgetThresholds,
-    Level,
 )
 from l2kit.monitor.gadget import GadgetSample
+from l2kit.monitor.judge import Memory, Out, age, below, level, named
 from l2kit.monitor.results import CheckResult, Status
 
-Memory = dict[str, float]
+__all__ = ["CHECKS", "OPTIONAL_CHECKS", "REACHABILITY", "ROLE_CHECKS", "Memory", "Out", "age",
+           "babylon", "bitcoind", "failed", "gadget", "level", "named"]  # fmt: skip
 
 CHECKS: dict[str, tuple[str, ...]] = {
     "bitcoind": (
@@ -33,11 +35,21 @@ CHECKS: dict[str, tuple[str, ...]] = {
     ),
     "babylon": (
         "cometbft_sync", "height_advancing", "finality_lag", "fp_status", "fp_missed_blocks",
-        "checkpoint_lag", "btc_lightclient_lag",
+        "fp_jail_runway", "fp_randomness_runway", "fp_voting", "checkpoint_lag", "checkpoint_age",
+        "btc_lightclient_lag",
     ),
     "gadget": ("gadget_health", "rollup_finality_lag", "rollup_finality_lag_seconds"),
     "metrics": ("scrape",),
     "kubernetes": ("pod_ready", "pod_restarts", "pvc_usage"),
+}  # fmt: skip
+# Checks that exist only when the target asks for them (wallets, delegation scope) or that
+# count things (voting power): an unreachable target does not report them as UNKNOWN.
+OPTIONAL_CHECKS: dict[str, tuple[str, ...]] = {
+    "bitcoind": ("wallet_balance",),
+    "babylon": (
+        "block_time", "fp_voting_power", "delegations", "delegation_stuck", "unbonding_unseen",
+        "covenant_unsigned",
+    ),
 }  # fmt: skip
 ROLE_CHECKS: dict[str, tuple[str, ...]] = {
     "fpd": ("fp_vote_age", "fp_randomness_age", "fp_failed_votes"),
@@ -53,55 +65,6 @@ REACHABILITY = {
     "metrics": "scrape",
     "kubernetes": "pod_ready",
 }
-
-
-def level(value: float, warn: float, crit: float) -> Status:
-    """Higher is worse: CRIT at >= crit, WARN at >= warn; NaN is never OK."""
-    if math.isnan(value) or value >= crit:
-        return Status.CRIT
-    if value >= warn:
-        return Status.WARN
-    return Status.OK
-
-
-def level_age(value: float, warn: float, crit: float) -> Status:
-    """An age or lag a component reports about itself: a negative one is nonsense (a broken
-    exporter or clock), judged CRIT rather than "fresh"."""
-    return Status.CRIT if value < 0 else level(value, warn, crit)
-
-
-def named(level_name: Level) -> Status:
-    return Status[level_name]
-
-
-def age(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
-
-
-class Out:
-    """Collects results for one target."""
-
-    def __init__(self, target: str, kind: str) -> None:
-        self.target, self.kind = target, kind
-        self.items: list[CheckResult] = []
-
-    def add(
-        self, check: str, status: Status, reason: str, value: float | None = None, subject: str = ""
-    ) -> None:
-        if value is not None and not math.isfinite(value):  # never exported, never "OK"
-            status, reason = max(status, Status.CRIT), f"not a number ({value}): {reason}"
-            value = None
-        self.items.append(
-            CheckResult(self.target, self.kind, check, status, reason, value, subject)
-        )
-
-    def unknown(self, check: str, reason: str, subject: str = "") -> None:
-        self.add(check, Status.UNKNOWN, f"not measured: {reason}", None, subject)
 
 
 def failed(
@@ -186,7 +149,8 @@ def bitcoind(
     if n is None:
         out.unknown("peers", s.errors.get("getnetworkinfo", "no answer"))
     else:
-        _peers(out, target, th, n.connections, n.connections_in, n.connections_out)
+        observed = c.chain if c is not None else None
+        _peers(out, target, th, n.connections, n.connections_in, n.connections_out, observed)
     m = s.mempool
     if m is None:
         out.unknown("mempool_usage", s.errors.get("getmempoolinfo", "no answer"))
@@ -198,6 +162,13 @@ def bitcoind(
             f"{m.usage} of {m.maxmempool} bytes ({m.size} txs)",
             round(ratio, 6),
         )
+    for wallet in target.wallets:
+        if wallet not in s.balances:
+            out.unknown("wallet_balance", s.errors.get(f"wallet/{wallet}", "?"), wallet)
+            continue
+        btc = s.balances[wallet]
+        status = below(btc, th.wallet_balance_warn, th.wallet_balance_crit)
+        out.add("wallet_balance", status, f"{btc:.8f} BTC", btc, wallet)
     if c is None and n is None:
         out.unknown("warnings", s.errors.get("getblockchaininfo", "no answer"))
     else:
@@ -219,8 +190,10 @@ def _peers(
     total: int,
     inbound: int | None,
     outbound: int | None,
+    observed: str | None,
 ) -> None:
-    regtest = target.chain == "regtest"
+    # Judge by what the node says: with no expected chain set, a node reporting regtest is one.
+    regtest = (target.chain or observed) == "regtest"
     warn_below = th.peers_warn_below if th.peers_warn_below is not None else (0 if regtest else 2)
     crit_below = th.peers_crit_below if th.peers_crit_below is not None else (0 if regtest else 1)
     split = f" ({inbound} in, {outbound} out)" if inbound is not None else ""
@@ -251,6 +224,9 @@ def babylon(
     now: float,
     btc_tip: int | str | None,
     watch: list[str],
+    *,
+    covenant_pks: list[str] | None = None,
+    default_block_time: float = 10.0,
 ) -> tuple[list[CheckResult], Memory]:
     """``btc_tip``: the fleet's bitcoind height, a reason string, or None (no bitcoind)."""
     out = Out(name, "babylon")
@@ -283,6 +259,17 @@ def babylon(
         out.add("finality_lag", level(lag, th.finality_lag_warn, th.finality_lag_crit), text, lag)
 
     _providers(out, th, s, watch)
+    seconds_per_block = default_block_time
+    if comet is not None:
+        seconds_per_block, measured = checks_babylon.block_time(
+            comet.latest_block_height, _unix(comet.latest_block_time), memory, mem,
+            default_block_time,
+        )  # fmt: skip
+        how = "measured between polls" if measured else "the target's block_time (not measured)"
+        out.add("block_time", Status.OK, f"{seconds_per_block:.2f} s per block, {how}",
+                round(seconds_per_block, 3))  # fmt: skip
+    checks_babylon.runways(out, th, s, watch, seconds_per_block)
+    checks_babylon.checkpoint_ages(out, th, s, now)
 
     if s.current_epoch is None or s.finalized_epoch is None:
         out.unknown(
@@ -310,6 +297,10 @@ def babylon(
                 f"light client at {s.lightclient_height}, bitcoind at {btc_tip}",
                 lag,
             )
+    btc_height = s.lightclient_height
+    if btc_height is None and isinstance(btc_tip, int):
+        btc_height = btc_tip
+    checks_babylon.lifecycle(out, th, s, memory, mem, btc_height, covenant_pks or [])
     return out.items, mem
 
 
@@ -377,10 +368,7 @@ def _providers(out: Out, th: BabylonThresholds, s: BabylonSample, watch: list[st
         )
         return
     window = s.params.signed_blocks_window
-    min_signed = int(
-        (s.params.min_signed_per_window * window).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    )
-    limit = max(1, window - min_signed)  # jailed when missed > limit
+    limit = max(1, checks_babylon.jail_limit(s.params))  # jailed when missed > limit
     for pk, missed in sorted(s.missed.items()):
         if wanted and pk not in wanted:
             continue

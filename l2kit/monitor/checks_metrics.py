@@ -7,10 +7,20 @@ fp_total_failed_votes"; vigilante: failed_* > 0 since last time).
 
 from __future__ import annotations
 
-from l2kit.monitor.checks import Memory, Out, age, level, level_age
 from l2kit.monitor.fleet import MetricsThresholds, Role
+from l2kit.monitor.judge import Memory, Out, age, level, level_age
 from l2kit.monitor.metrics import Scrape
 from l2kit.monitor.results import CheckResult, Status
+
+# The metric families each role's checks read (prefixes): all a probe parses of a page.
+READS: dict[Role, tuple[str, ...]] = {
+    "fpd": ("fp_seconds_since_last_vote", "fp_seconds_since_last_randomness",
+            "fp_total_failed_votes"),
+    "reporter": ("vigilante_reporter_since_last_header_seconds", "vigilante_reporter_failed_"),
+    "submitter": ("vigilante_submitter_since_last_checkpoint_seconds",
+                  "vigilante_submitter_failed_"),
+    "covd": ("ce_sign_delegation_lag_seconds",),
+}  # fmt: skip
 
 
 def metrics(
@@ -24,7 +34,7 @@ def metrics(
     out = Out(name, "metrics")
     mem: Memory = {}
     how = "inferred" if inferred else "configured"
-    out.add("scrape", Status.OK, f"{len(scrape.samples)} series, role {role} ({how})", 1)
+    out.add("scrape", Status.OK, f"{scrape.series} series, role {role} ({how})", 1)
     if role == "fpd":
         _fpd(out, th, scrape, memory, mem)
     elif role == "reporter":

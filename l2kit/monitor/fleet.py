@@ -68,6 +68,7 @@ __all__ = [
     "load",
     "parse",
     "thresholds_help",
+    "thresholds_table",
 ]
 
 CHAINS = ("main", "test", "testnet4", "signet", "regtest")
@@ -202,6 +203,10 @@ class BitcoindTarget(_Target):
         default=None, description="expected chain (getblockchaininfo.chain); unset: not checked"
     )
     auth: RpcAuth | None = Field(default=None, description="credentials by reference")
+    wallets: list[str] = Field(
+        default_factory=list,
+        description="wallets whose balance to judge (e.g. the vigilante submitter's)",
+    )
     thresholds: BitcoindThresholds | None = Field(
         default=None, description="overrides of global ones"
     )
@@ -221,11 +226,32 @@ class BabylonTarget(_Target):
         default_factory=list,
         description="BTC pks (64 hex) of providers to judge; empty: every provider",
     )
+    block_time: float = Field(
+        default=10.0,
+        gt=0,
+        description="Babylon block time (s) for runways until two polls measured it",
+    )
+    delegation_fps: list[str] = Field(
+        default_factory=list,
+        description="BTC pks (64 hex) of providers whose delegations to follow chain-wide",
+    )
+    stakers: list[str] = Field(
+        default_factory=list,
+        description="staker bbn addresses or BTC pks whose PENDING/VERIFIED delegations to follow",
+    )
+    covenant_pks: list[str] = Field(
+        default_factory=list,
+        description="covenant BTC pks (64 hex) whose unsigned PENDING delegations to count",
+    )
+    stakes_db: Path | None = Field(
+        default=None,
+        description="stakes.db of `l2kit stake` whose stakes to follow on Babylon (read only)",
+    )
     thresholds: BabylonThresholds | None = Field(
         default=None, description="overrides of global ones"
     )
 
-    @field_validator("finality_providers")
+    @field_validator("finality_providers", "delegation_fps", "covenant_pks")
     @classmethod
     def _pks(cls, value: list[str]) -> list[str]:
         for pk in value:
@@ -356,6 +382,19 @@ def load(path: Path) -> Fleet:
     except BadDocument as exc:
         raise SpecError([f"{path}: {exc}"]) from None
     return parse(data if data is not None else {}, str(path))
+
+
+def thresholds_table() -> str:
+    """The README's threshold table (markdown), generated from the models like ``--help``."""
+    rows = ["| threshold | default | meaning |", "|---|---|---|"]
+    defaults = Thresholds()
+    for kind in Thresholds.model_fields:
+        rows.append(f"| **{kind}** | | |")
+        for name, f in type(getattr(defaults, kind)).model_fields.items():
+            value = f.default
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            rows.append(f"| `{name}` | {shown} | {f.description} |")
+    return "\n".join(rows)
 
 
 def thresholds_help() -> str:

@@ -8,6 +8,7 @@ all three spellings. Absent families (a ``*Vec`` with no child) are simply absen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -43,9 +44,12 @@ Labels = dict[str, str]
 
 @dataclass(frozen=True)
 class Scrape:
-    """Samples of one scrape, by sample name."""
+    """Samples of one scrape, by sample name (only the families asked for, see ``probe``);
+    ``series``: how many sample lines the page had; ``role``: configured or inferred."""
 
     samples: dict[str, list[tuple[Labels, float]]]
+    series: int = 0
+    role: Role | None = None
 
     def get(self, name: str) -> list[tuple[Labels, float]] | None:
         for candidate in (name, name + "_total", name.removesuffix("_total")):
@@ -71,6 +75,7 @@ class Scrape:
 # before parsing saves most of the parse time (the parser is pure Python).
 RUNTIME_PREFIXES = ("go_", "process_", "promhttp_", "python_")
 _META = ("# HELP ", "# TYPE ", "# UNIT ")
+_SAMPLE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*(?=[{ \t])")  # a sample line's metric name
 
 
 def _drop_runtime(text: str) -> str:
@@ -82,15 +87,48 @@ def _drop_runtime(text: str) -> str:
     return "\n".join(kept)
 
 
-def parse(text: str, content_type: str = "") -> Scrape:
-    """Raise ``ValueError`` on anything that is not exposition text."""
+def _select(text: str, keep: tuple[str, ...], names: list[str] | None = None) -> tuple[str, int]:
+    """Only the lines of families starting with ``keep`` (and ``# EOF``), and the number of
+    sample lines; every sample name goes to ``names`` when given (role inference). The parser is
+    pure Python and costs most of a target's CPU, and a check reads a few families of dozens.
+    Skipped lines are still checked to start with a metric name, so garbage stays garbage."""
+    kept, series = [], 0
+    for line in text.split("\n"):
+        if line[:1] in (" ", "\t"):
+            line = line.lstrip()  # the text parser tolerates leading blanks: so do we
+        if not line or line[0] == "#":
+            if (line.startswith(_META) and line[7:].startswith(keep)) or line.startswith("# EOF"):
+                kept.append(line)
+            continue
+        name = _SAMPLE.match(line)
+        if name is None:
+            if line.strip():
+                raise ValueError(f"not a sample line: {line[:60]!r}")
+            continue
+        series += 1
+        if names is not None:
+            names.append(name.group())
+        if line.startswith(keep):
+            kept.append(line)
+    return "\n".join(kept) + "\n", series
+
+
+def parse(text: str, content_type: str = "", keep: tuple[str, ...] | None = None) -> Scrape:
+    """Raise ``ValueError`` on anything that is not exposition text. ``keep``: parse only the
+    families whose names start with one of these (the rest is counted, not parsed)."""
     openmetrics = "openmetrics" in content_type or text.rstrip().endswith("# EOF")
-    families = (parse_openmetrics if openmetrics else parse_text)(_drop_runtime(text))
+    if keep is None:
+        body, series = _drop_runtime(text), 0
+    else:
+        body, series = _select(text, keep)
+    families = (parse_openmetrics if openmetrics else parse_text)(body)
     samples: dict[str, list[tuple[Labels, float]]] = {}
     for family in families:
         for sample in family.samples:
             samples.setdefault(sample.name, []).append((dict(sample.labels), float(sample.value)))
-    return Scrape(samples)
+    if keep is None:
+        series = sum(len(v) for v in samples.values())
+    return Scrape(samples, series)
 
 
 def infer_role(names: Iterable[str]) -> Role | None:
@@ -101,16 +139,26 @@ def infer_role(names: Iterable[str]) -> Role | None:
     return None
 
 
-async def probe(target: MetricsTarget, session: Session) -> Scrape:
+async def probe(
+    target: MetricsTarget, session: Session, reads: dict[Role, tuple[str, ...]]
+) -> Scrape:
+    """Scrape, settle the role (configured, else inferred from the sample names) and parse only
+    the families that role's checks ``reads``."""
     response = await session.get(target.url, accept=ACCEPT)
     check_status(response)
     ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in TEXT_TYPES:
         raise ProbeError(target.url, f"expected Prometheus text, got content-type {ctype!r}")
+    text = response.text
+    role = target.role
     try:
-        scrape = parse(response.text, ctype)
+        if role is None:
+            names: list[str] = []
+            _select(text, (), names)
+            role = infer_role(names)
+        scrape = parse(text, ctype, reads.get(role, ()) if role else ())
     except (ValueError, KeyError, IndexError) as exc:
         raise ProbeError(target.url, f"malformed metrics text ({exc})") from exc
-    if not scrape.samples:
+    if not scrape.series:
         raise ProbeError(target.url, "empty metrics page (no samples)")
-    return scrape
+    return Scrape(scrape.samples, scrape.series, role)

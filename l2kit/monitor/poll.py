@@ -120,7 +120,8 @@ class Poller:
         async with slots:
             started = time.monotonic()
             try:
-                sample = await asyncio.wait_for(self._probe(target), settings.target_timeout)
+                async with asyncio.timeout(settings.target_timeout):  # no extra task per target
+                    sample = await self._probe(target)
             except TimeoutError:
                 sample = Failure(f"no answer within {settings.target_timeout:g}s", False)
             except TargetUnreachable as exc:
@@ -148,7 +149,7 @@ class Poller:
         if isinstance(target, GadgetTarget):
             return await gadget.probe(target, session)
         if isinstance(target, MetricsTarget):
-            return await metrics.probe(target, session)
+            return await metrics.probe(target, session, checks_metrics.READS)
         return await kube.probe(target, self.kube_loader)
 
     def _btc_tips(self, samples: list[tuple[Sample, float]]) -> dict[str, int | str]:
@@ -219,6 +220,8 @@ class Poller:
                 now,
                 tip,
                 target.finality_providers,
+                covenant_pks=target.covenant_pks,
+                default_block_time=target.block_time,
             )
             self.memory[target.name] = mem
             return results, True, None
@@ -229,9 +232,7 @@ class Poller:
             gt = effective(th.gadget, target.thresholds)
             return checks.gadget(target, gt, sample), True, None
         if isinstance(target, MetricsTarget) and isinstance(sample, metrics.Scrape):
-            role, inferred = target.role, False
-            if role is None:
-                role, inferred = metrics.infer_role(sample.samples), True
+            role, inferred = sample.role, target.role is None
             mt = effective(th.metrics, target.thresholds)
             results, mem = checks_metrics.metrics(target.name, role, inferred, mt, sample, memory)
             self.memory[target.name] = mem

@@ -43,10 +43,12 @@ class BitcoindThresholds(_Model):
         default=0.9999, description="ibd: WARN when verificationprogress is below this (or in IBD)"
     )
     peers_warn_below: int | None = Field(
-        default=None, description="peers: WARN below this many peers (default 2; 0 on regtest)"
+        default=None,
+        description="peers: WARN below this many peers (default 2; 0 on a regtest node)",
     )
     peers_crit_below: int | None = Field(
-        default=None, description="peers: CRIT below this many peers (default 1; 0 on regtest)"
+        default=None,
+        description="peers: CRIT below this many peers (default 1; 0 on a regtest node)",
     )
     mempool_usage_warn: float = Field(
         default=0.7, description="mempool_usage: WARN at usage/max >= this"
@@ -61,6 +63,13 @@ class BitcoindThresholds(_Model):
     )
     warnings: Level = Field(
         default="WARN", description="warnings: status when the node reports warnings"
+    )
+    wallet_balance_warn: float = Field(
+        default=0.05,
+        description="wallet_balance: WARN below this many BTC (submitter fees; `wallets:`)",
+    )
+    wallet_balance_crit: float = Field(
+        default=0.01, description="wallet_balance: CRIT below this many BTC"
     )
 
 
@@ -106,6 +115,72 @@ class BabylonThresholds(_Model):
     btc_lightclient_lag_crit: int = Field(
         default=6,
         description="btc_lightclient_lag: CRIT at bitcoind tip - light-client tip >= this",
+    )
+    fp_jail_runway_warn: float = Field(
+        default=21600,
+        description="fp_jail_runway: WARN at (misses left before jail) x block time <= this (s)",
+    )
+    fp_jail_runway_crit: float = Field(
+        default=3600, description="fp_jail_runway: CRIT when that time is <= this (s)"
+    )
+    fp_randomness_runway_warn: float = Field(
+        default=21600,
+        description="fp_randomness_runway: WARN at (last committed - tip) x block time <= this (s)",
+    )
+    fp_randomness_runway_crit: float = Field(
+        default=7200, description="fp_randomness_runway: CRIT when that time is <= this (s)"
+    )
+    fp_vote_lag_warn: int = Field(
+        default=5, description="fp_voting: WARN at tip - highest voted height >= this (blocks)"
+    )
+    fp_vote_lag_crit: int = Field(
+        default=20, description="fp_voting: CRIT at tip - highest voted height >= this (blocks)"
+    )
+    checkpoint_submitted_age_warn: float = Field(
+        default=7200, description="checkpoint_age SUBMITTED: WARN at this age (s)"
+    )
+    checkpoint_submitted_age_crit: float = Field(
+        default=14400, description="checkpoint_age SUBMITTED: CRIT at this age (s)"
+    )
+    checkpoint_confirmed_age_warn: float = Field(
+        default=10800, description="checkpoint_age CONFIRMED: WARN at this age (s)"
+    )
+    checkpoint_confirmed_age_crit: float = Field(
+        default=21600, description="checkpoint_age CONFIRMED: CRIT at this age (s)"
+    )
+    checkpoint_finalized_age_warn: float = Field(
+        default=86400, description="checkpoint_age FINALIZED: WARN at this age (s)"
+    )
+    checkpoint_finalized_age_crit: float = Field(
+        default=129600, description="checkpoint_age FINALIZED: CRIT at this age (s)"
+    )
+    pending_blocks_warn: int = Field(
+        default=2,
+        description="delegation_stuck PENDING: WARN after this many BTC blocks (no quorum)",
+    )
+    pending_blocks_crit: int = Field(
+        default=6, description="delegation_stuck PENDING: CRIT after this many BTC blocks"
+    )
+    verified_blocks_warn: int = Field(
+        default=40,
+        description="delegation_stuck VERIFIED: WARN after this many BTC blocks not ACTIVE",
+    )
+    verified_blocks_crit: int = Field(
+        default=100, description="delegation_stuck VERIFIED: CRIT after this many BTC blocks"
+    )
+    unbonding_unseen_blocks_warn: int = Field(
+        default=3,
+        description="unbonding_unseen: WARN when our unbonding tx is off BTC after this many blks",
+    )
+    unbonding_unseen_blocks_crit: int = Field(
+        default=12, description="unbonding_unseen: CRIT after this many BTC blocks"
+    )
+    covenant_unsigned_blocks_warn: int = Field(
+        default=2,
+        description="covenant_unsigned: WARN when a PENDING delegation waits this many BTC blocks",
+    )
+    covenant_unsigned_blocks_crit: int = Field(
+        default=6, description="covenant_unsigned: CRIT after this many BTC blocks"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,18 @@ def test_password_env_and_cli_regtest_datadir(regtest_node, monkeypatch) -> None
     assert result.exit_code == 0, result.output
     assert regtest_node.rpc_password not in result.output
 
+    # no --chain: the node says regtest, so 0 peers is fine there (was exit 2 on "0 peers")
+    result = runner.invoke(
+        cli,
+        [
+            "monitor", "check", "--bitcoind", regtest_node.rpc_url, "--json",
+            "--rpc-user", regtest_node.rpc_user, "--rpc-password-env", "L2KIT_TEST_RPC_PASSWORD",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    peers = [c for c in json.loads(result.output)["checks"] if c["check"] == "peers"]
+    assert peers[0]["status"] == "OK" and peers[0]["value"] == 0
+
 
 def test_tip_age_follows_mocktime(own_node: RegtestNode) -> None:
     """Blocks mined under setmocktime carry old timestamps: tip_age goes CRIT, WARN, then OK.
@@ -201,3 +214,22 @@ def test_babylon_light_client_vs_real_bitcoind(
     lag = next(c for c in report.checks if c.check == "btc_lightclient_lag")
     assert (lag.status, lag.value) == (status, behind)
     assert f"bitcoind at {height}" in lag.reason
+
+
+def test_submitter_wallet_balance_from_the_real_wallet(regtest_node, tmp_path: Path) -> None:
+    wallet = regtest_node.new_wallet(fund_btc=Decimal("0.03"))
+    auth = {"rpc_json_file": str(regtest_node.datadir / "rpc.json")}
+    fleet = _fleet(regtest_node.rpc_url, auth, wallets=[wallet.wallet_name, "no-such-wallet"])
+    report = asyncio.run(poll_once(fleet))
+    found = {c.subject: c for c in report.checks if c.check == "wallet_balance"}
+    low = found[wallet.wallet_name]
+    assert (low.status, low.value) == (Status.WARN, 0.03)  # below 0.05, above 0.01
+    missing = found["no-such-wallet"]
+    assert missing.status is Status.UNKNOWN and "-18" in missing.reason  # wallet not loaded
+    assert report.targets[0].up  # the node itself is fine
+
+    # spending fees lowers it: after sending most of it away it is CRIT
+    wallet.sendtoaddress(regtest_node.wallet.getnewaddress(), Decimal("0.025"))
+    report = asyncio.run(poll_once(fleet))
+    after = next(c for c in report.checks if c.subject == wallet.wallet_name)
+    assert after.status is Status.CRIT and after.value is not None and after.value < 0.005

@@ -95,6 +95,25 @@ def test_regtest_needs_no_peers_and_ignores_prerelease_warning() -> None:
 
 
 @pytest.mark.parametrize(
+    ("expected", "reported", "status"),
+    [
+        (None, "regtest", Status.OK),  # no chain set: the node's own word decides
+        (None, "main", Status.CRIT),
+        ("main", "regtest", Status.CRIT),  # a set chain wins (the chain check is CRIT too)
+        ("regtest", "regtest", Status.OK),
+    ],
+)
+def test_peer_thresholds_follow_the_observed_chain(
+    expected: str | None, reported: str, status: Status
+) -> None:
+    target = fleet_mod.BitcoindTarget(name="b", kind="bitcoind", url="http://h:1", chain=expected)
+    sample = _btc(chain=reported)
+    sample.net = sample.net.model_copy(update={"connections": 0, "connections_in": 0})  # type: ignore[union-attr]
+    got = _by(checks.bitcoind(target, fleet_mod.BitcoindThresholds(), sample, NOW))
+    assert got["peers"].status is status, got["peers"].reason
+
+
+@pytest.mark.parametrize(
     ("age", "status"), [(7199, Status.OK), (7200, Status.WARN), (14400, Status.CRIT)]
 )
 def test_tip_age_default_thresholds(age: int, status: Status) -> None:
@@ -314,3 +333,42 @@ def test_a_crashing_probe_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     assert health.status is Status.CRIT and "internal error: ZeroDivisionError" in health.reason
     assert "bug" not in health.reason  # an unexpected exception's message may quote a secret
     assert any(c.target == "m" for c in report.checks)  # the other target was still polled
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in (FIXTURES / "metrics").iterdir()))
+def test_selective_parse_equals_the_full_parse_for_the_kept_families(page: str) -> None:
+    """The probe parses only the families its role's checks read; what it keeps is exactly
+    what the full parse gives for those families, and the series count covers the whole page."""
+    text = (FIXTURES / "metrics" / page).read_text()
+    ctype = "application/openmetrics-text" if "openmetrics" in page else "text/plain"
+    full = metrics.parse(text, ctype)
+    for keep in checks_metrics.READS.values():
+        part = metrics.parse(text, ctype, keep)
+        assert part.samples == {k: v for k, v in full.samples.items() if k.startswith(keep)}
+        lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+        assert part.series == len(lines)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["fp_seconds_since_last_vote", "fp_status", "go_gc", "fp_total_x"]),
+            st.sampled_from(["", '{a="1"}', '{fp_btc_pk_hex="ab",b="x y"}']),
+            st.floats(allow_nan=False, allow_infinity=False, width=32),
+            st.sampled_from(["", " ", "\t"]),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([("fp_seconds",), ("fp_",), ("nothing",), ()]),
+)
+def test_selective_parse_property(
+    lines: list[tuple[str, str, float, str]], keep: tuple[str, ...]
+) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for name, labels, value, lead in lines:  # one value per series, like a real page
+        seen[(name, labels)] = f"{lead}{name}{labels} {value!r}"
+    text = "\n".join(seen.values()) + "\n"
+    full = metrics.parse(text)
+    part = metrics.parse(text, "", keep)
+    assert part.samples == {k: v for k, v in full.samples.items() if k.startswith(keep)}
+    assert part.series == len(seen)

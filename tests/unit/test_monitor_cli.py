@@ -29,8 +29,8 @@ FIELDS = {"target", "kind", "check", "subject", "status", "value", "reason"}
 @pytest.fixture(scope="module")
 def srv() -> Iterator[MonitorServer]:
     with MonitorServer() as server:
-        server.add("bbn", babylon_rest())
-        server.add("bbn-jailed", babylon_rest(jail=ALPHA))
+        server.add("bbn", babylon_rest(window=10_000))
+        server.add("bbn-jailed", babylon_rest(jail=ALPHA, window=10_000))
         server.add("comet", cometbft())
         server.add("fg", gadget())
         server.add("fg-behind", gadget(finalized=58213 - 400))

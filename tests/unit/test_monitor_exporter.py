@@ -174,4 +174,6 @@ def test_check_names_match_the_contract() -> None:
     mine = {kind: set(names) for kind, names in checks.CHECKS.items()}
     for names in checks.ROLE_CHECKS.values():
         mine["metrics"] |= set(names)
+    for kind, names in checks.OPTIONAL_CHECKS.items():
+        mine[kind] |= set(names)
     assert mine == {kind: set(names) for kind, names in catalog.EXPORTER_CHECKS.items()}

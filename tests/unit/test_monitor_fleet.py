@@ -190,6 +190,12 @@ def test_readme_documents_every_threshold_default() -> None:
             assert f"| `{name}` | {shown} | {field.description} |" in readme, name
 
 
+def test_readme_threshold_table_is_the_generated_one() -> None:
+    """Regenerate: replace the README table with ``fleet.thresholds_table()``."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert fleet_mod.thresholds_table() + "\n\n" in readme
+
+
 def test_rpc_clients_are_kept_until_the_credentials_change(tmp_path: Path) -> None:
     import asyncio
 

@@ -16,6 +16,7 @@ from monitor_server import (
     ALPHA,
     BRAVO,
     CHARLIE,
+    DEVNET_BABYLON_THRESHOLDS,
     MonitorServer,
     Route,
     babylon_rest,
@@ -45,6 +46,7 @@ def _babylon(srv: MonitorServer, name: str = "bbn", **kw: Any) -> dict[str, Any]
         "kind": "babylon",
         "rest_url": srv.add(name, babylon_rest(**kw)),
         "cometbft_url": srv.add(name + "-comet", cometbft(**comet_kw)),
+        "thresholds": DEVNET_BABYLON_THRESHOLDS,
     }
 
 
