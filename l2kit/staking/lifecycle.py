@@ -292,9 +292,10 @@ class Lifecycle:
 
     def view(self, stake: Stake, rebroadcast: bool = True) -> ChainView:
         seen: dict[str, TxSeen] = {}
+        held = self.tracker.held(stake.id)  # pre-staking: not sent before the chain VERIFIED it
         for kind, stored in self.tracker.txs(stake.id).items():
             where = chain.observe(self.rpc, stored.txid)
-            if where.confirmations < 0 and rebroadcast:
+            if where.confirmations < 0 and rebroadcast and not (held and kind == "staking"):
                 try:
                     where = chain.broadcast(self.rpc, stored.txid, stored.raw_hex)
                     _log.info("re-sent recorded tx", kind=kind, txid=stored.txid)
@@ -343,7 +344,19 @@ class Lifecycle:
             "staker_pk": stake.staker_pk,
             "fp_pks": list(stake.fp_pks),
             "txs": {k: {"txid": t.txid, "confirmations": t.confirmations} for k, t in txs.items()},
+            "babylon": self._babylon_status(stake),
         }
+
+    def _babylon_status(self, stake: Stake) -> dict[str, Any] | None:
+        """The recorded Babylon registration (state as last seen on the chain), or None."""
+        reg = self.tracker.registration(stake.id)
+        if reg is None:
+            return None
+        txs = {
+            p: c.txhash for p in ("create", "proof") if (c := self.tracker.cosmos_tx(stake.id, p))
+        }
+        return {"state": reg.babylon_state, "flow": reg.flow, "chain_id": reg.chain_id,
+                "staker_addr": reg.staker_addr, "cosmos_txs": txs}  # fmt: skip
 
     # --- unbond ---------------------------------------------------------------------------------
 

@@ -22,8 +22,9 @@ from pathlib import Path
 from l2kit.errors import StoreError
 from l2kit.staking.db import connect, read_schema_version, transaction, write_schema_version
 from l2kit.staking.states import State, allowed, path
+from l2kit.staking.tracker_babylon import BabylonRecords, NewRegistration
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry upgrades from version i to i+1; append, never edit.
 _MIGRATIONS: list[str] = [
@@ -77,6 +78,29 @@ _MIGRATIONS: list[str] = [
         reason TEXT NOT NULL
     );
     """,
+    # 2: Babylon registration of a stake (phase 2), see tracker_babylon.py
+    """
+    CREATE TABLE registrations (
+        stake_id INTEGER PRIMARY KEY REFERENCES stakes(id),
+        flow TEXT NOT NULL,
+        chain_id TEXT NOT NULL,
+        staker_addr TEXT NOT NULL,
+        msg_hex TEXT NOT NULL,
+        hold_staking INTEGER NOT NULL,
+        babylon_state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE cosmos_txs (
+        stake_id INTEGER NOT NULL REFERENCES stakes(id),
+        purpose TEXT NOT NULL,
+        txhash TEXT NOT NULL,
+        raw_hex TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (stake_id, purpose)
+    );
+    """,
 ]
 
 TX_KINDS = ("staking", "unbonding", "slashing", "unbonding_slashing", "withdrawal")
@@ -127,7 +151,7 @@ class StoredTx:
     broadcast_attempts: int
 
 
-class Tracker:
+class Tracker(BabylonRecords):
     """The stake store. Every public method is one SQLite transaction."""
 
     def __init__(self, db_path: Path) -> None:
@@ -204,9 +228,10 @@ class Tracker:
         staking_txid: str,
         staking_raw_hex: str,
         sigs: dict[str, dict[tuple[str, str], str]] | None = None,
+        registration: NewRegistration | None = None,
     ) -> Stake:
-        """Record a signed staking tx (state CREATED) and the covenant signatures obtained for
-        it, in one DB transaction, before it is broadcast."""
+        """Record a staking tx (state CREATED), the covenant signatures obtained for it and its
+        Babylon registration intent, in one DB transaction, before anything is sent."""
         now = _now()
         with self._tx() as db:
             cur = db.execute(
@@ -235,6 +260,8 @@ class Tracker:
                         "INSERT INTO covenant_sigs VALUES (?,?,?,?,?)",
                         (stake_id, kind, cov, fp, sig),
                     )
+            if registration is not None:
+                self._insert_registration(db, stake_id, registration, now)
         return self.get(stake_id)
 
     @staticmethod
