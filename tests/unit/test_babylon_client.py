@@ -115,10 +115,9 @@ def test_broadcast_same_bytes_twice_is_not_a_second_tx(client: BabylonClient) ->
         (200, b"{}", BabylonBadResponse, "malformed response: header: Field required"),
         (
             200,
-            b'{"account": {"@type": "x", "address": "a", "pub_key": null, '
-            b'"account_number": "NaN", "sequence": "0"}}',
+            b'{"header": {"header_hex": "00", "hash_hex": "00", "height": "tall", "work": "1"}}',
             BabylonBadResponse,
-            "account.account_number",
+            "header.height",
         ),
         (200, b"<html>", BabylonBadResponse, "body is not JSON"),
         (500, b'{"code": 2, "message": "boom"}', BabylonError, "boom (HTTP 500, code 2)"),
