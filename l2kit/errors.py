@@ -9,7 +9,9 @@
     │   ├── ParamsError             a value violates a named params version's bound
     │   ├── TxRejected              l2kit refuses a transaction before broadcast
     │   ├── AdaptorSigError         an adaptor signature is malformed or does not verify
-    │   └── PsbtError               a PSBT is malformed (map, key type and rule named)
+    │   ├── PsbtError               a PSBT is malformed (map, key type and rule named)
+    │   ├── PopError                a proof of possession the Babylon chain would refuse
+    │   └── ChainRuleError          a registration breaks a named Babylon chain rule
     ├── RpcError                    bitcoind answered with an error (code + message)
     │   ├── RpcWarmup (Retryable)   code -28: still starting
     │   ├── RpcAuthError            HTTP 401/403: wrong credentials (never retried)
@@ -159,6 +161,18 @@ class AdaptorSigError(InputError):
 
 class PsbtError(InputError):
     """A PSBT is malformed or violates a BIP174/BIP371 rule."""
+
+
+class PopError(InputError):
+    """A proof of possession that Babylon's ``ProofOfPossessionBTC.Verify`` would refuse."""
+
+
+class ChainRuleError(InputError):
+    """A delegation registration that breaks a Babylon chain rule; ``rule`` names it."""
+
+    def __init__(self, message: str, *, rule: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.rule = rule
 
 
 # --- staking lifecycle -------------------------------------------------------------------------

@@ -11,8 +11,7 @@ Message layouts: cosmos/cosmos-sdk@v0.53.4 (the version babylon v4.3.1 pins in g
 compressed), ``proto/cosmos/base/v1beta1/coin.proto``; verification rules
 ``crypto/keys/secp256k1/secp256k1.go`` (``VerifySignature``: 64 bytes, rejects high S) and
 ``x/auth/ante/sigverify.go``; address = bech32(prefix, ripemd160(sha256(compressed pk)))
-(``crypto/keys/secp256k1/secp256k1.go`` ``Address``); Babylon's prefix is ``bbn``
-(babylonlabs-io/babylon@v4.3.1:app/params/config.go ``Bech32PrefixAccAddr``).
+(``crypto/keys/secp256k1/secp256k1.go`` ``Address``), prefix ``bbn`` (``l2kit.babylon.address``).
 
 Why descriptors built here and not cosmpy's generated modules: cosmpy pins protobuf 5 and pulls
 grpcio, PyNaCl and virtualenv for the ten small messages we need; the ``protobuf`` runtime
@@ -26,12 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import bech32
 import coincurve
 from coincurve.ecdsa import cdata_to_der, deserialize_compact
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
+from l2kit.babylon.address import BabylonAddress
 from l2kit.errors import InputError
 
 __all__ = [
@@ -42,6 +41,7 @@ __all__ = [
     "account_address",
     "address_bytes",
     "decode_tx",
+    "public_key",
     "sign_tx",
     "txhash",
     "verify_tx",
@@ -49,7 +49,6 @@ __all__ = [
 
 PUBKEY_TYPE_URL = "/cosmos.crypto.secp256k1.PubKey"
 SIGN_MODE_DIRECT = 1
-BABYLON_PREFIX = "bbn"
 
 _F = descriptor_pb2.FieldDescriptorProto
 _T = {"string": _F.TYPE_STRING, "bytes": _F.TYPE_BYTES, "uint64": _F.TYPE_UINT64,
@@ -157,19 +156,9 @@ def address_bytes(pubkey33: bytes) -> bytes:
     return hashlib.new("ripemd160", hashlib.sha256(pubkey33).digest()).digest()
 
 
-def account_address(pubkey33: bytes, prefix: str = BABYLON_PREFIX) -> str:
-    words = bech32.convertbits(address_bytes(pubkey33), 8, 5)
-    assert words is not None  # 8→5 bit conversion of bytes cannot fail
-    return str(bech32.bech32_encode(prefix, words))
-
-
-def decode_address(address: str, prefix: str = BABYLON_PREFIX, field: str = "address") -> bytes:
-    """The 20 account bytes of a ``bbn1…`` address; ``InputError`` for anything else."""
-    hrp, words = bech32.bech32_decode(address)
-    data = bech32.convertbits(words, 5, 8, False) if words is not None else None
-    if hrp != prefix or data is None or len(data) != 20:
-        raise InputError(f"not a {prefix}1… account address", field=field)
-    return bytes(data)
+def account_address(pubkey33: bytes) -> str:
+    """The ``bbn1…`` address of a compressed key (bech32 in ``l2kit.babylon.address``)."""
+    return BabylonAddress.from_account(address_bytes(pubkey33)).text
 
 
 def public_key(seckey: bytes) -> bytes:
