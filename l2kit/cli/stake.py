@@ -12,9 +12,9 @@ def stake() -> None:
 
 
 def _attach() -> None:
-    from l2kit.cli import stake_build, stake_life, stake_sign
+    from l2kit.cli import stake_build, stake_life, stake_register, stake_sign
 
-    for module in (stake_build, stake_sign, stake_life):
+    for module in (stake_build, stake_sign, stake_life, stake_register):
         for command in module.COMMANDS:
             stake.add_command(command)
 

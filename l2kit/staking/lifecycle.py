@@ -292,7 +292,7 @@ class Lifecycle:
 
     def view(self, stake: Stake, rebroadcast: bool = True) -> ChainView:
         seen: dict[str, TxSeen] = {}
-        held = self.tracker.held(stake.id)  # pre-staking: not sent before the chain VERIFIED it
+        held = stake.state is State.REGISTRATION_PENDING  # sent only once Babylon verified it
         for kind, stored in self.tracker.txs(stake.id).items():
             where = chain.observe(self.rpc, stored.txid)
             if where.confirmations < 0 and rebroadcast and not (held and kind == "staking"):
@@ -318,6 +318,8 @@ class Lifecycle:
     def sync_one(self, stake: Stake, rebroadcast: bool = True) -> Stake:
         view = self.view(stake, rebroadcast)
         state = derive(view, staking_time=stake.staking_time, unbonding_time=stake.unbonding_time)
+        if stake.state is State.REGISTRATION_PENDING and state is State.CREATED:
+            state = stake.state  # still held back, not yet sent
         if state != stake.state:
             _log.info("state", txid=stake.staking_txid, old=stake.state.value, new=state.value)
         return self.tracker.move_to(stake.id, state, "sync", view.staking.confirmations)
@@ -348,15 +350,15 @@ class Lifecycle:
         }
 
     def _babylon_status(self, stake: Stake) -> dict[str, Any] | None:
-        """The recorded Babylon registration (state as last seen on the chain), or None."""
-        reg = self.tracker.registration(stake.id)
-        if reg is None:
+        """The Babylon side (status as last seen on the chain), or None when unregistered."""
+        link = self.tracker.babylon(stake.id)
+        if link is None:
             return None
         txs = {
             p: c.txhash for p in ("create", "proof") if (c := self.tracker.cosmos_tx(stake.id, p))
         }
-        return {"state": reg.babylon_state, "flow": reg.flow, "chain_id": reg.chain_id,
-                "staker_addr": reg.staker_addr, "cosmos_txs": txs}  # fmt: skip
+        return {"state": link.state, "flow": link.flow, "chain_id": link.chain_id,
+                "cosmos_txs": txs}  # fmt: skip
 
     # --- unbond ---------------------------------------------------------------------------------
 

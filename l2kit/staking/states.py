@@ -6,6 +6,10 @@
                                  └──────► SLASHED ◄──────────────┘            │
                                               └──(change matured)─────────────┘
 
+    REGISTRATION_PENDING ──► BROADCAST     (pre-staking registration: funded, signed and
+                                            recorded, held back until the Babylon chain has
+                                            verified the delegation; never re-sent by sync)
+
 Every forward edge has a backward twin for reorgs (a confirmation that disappears moves the
 state back). ``path()`` finds the shortest chain of allowed edges between two states, so a
 tracker that was down for many blocks still records each step it skipped.
@@ -19,6 +23,7 @@ from enum import StrEnum
 
 
 class State(StrEnum):
+    REGISTRATION_PENDING = "REGISTRATION_PENDING"
     CREATED = "CREATED"
     BROADCAST = "BROADCAST"
     CONFIRMED = "CONFIRMED"
@@ -31,6 +36,7 @@ class State(StrEnum):
 
 
 _FORWARD: dict[State, frozenset[State]] = {
+    State.REGISTRATION_PENDING: frozenset({State.BROADCAST}),
     State.CREATED: frozenset({State.BROADCAST}),
     State.BROADCAST: frozenset({State.CONFIRMED}),
     State.CONFIRMED: frozenset({State.UNBONDING, State.EXPIRED, State.SLASHED}),

@@ -22,7 +22,7 @@ from pathlib import Path
 from l2kit.errors import StoreError
 from l2kit.staking.db import connect, read_schema_version, transaction, write_schema_version
 from l2kit.staking.states import State, allowed, path
-from l2kit.staking.tracker_babylon import BabylonRecords, NewRegistration
+from l2kit.staking.tracker_babylon import BabylonRecords
 
 SCHEMA_VERSION = 2
 
@@ -78,17 +78,13 @@ _MIGRATIONS: list[str] = [
         reason TEXT NOT NULL
     );
     """,
-    # 2: Babylon registration of a stake (phase 2), see tracker_babylon.py
+    # 2: the Babylon side of a stake (phase-2 registration), see tracker_babylon.py
     """
-    CREATE TABLE registrations (
+    CREATE TABLE babylon (
         stake_id INTEGER PRIMARY KEY REFERENCES stakes(id),
-        flow TEXT NOT NULL,
         chain_id TEXT NOT NULL,
-        staker_addr TEXT NOT NULL,
-        msg_hex TEXT NOT NULL,
-        hold_staking INTEGER NOT NULL,
-        babylon_state TEXT NOT NULL,
-        created_at TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        state TEXT NOT NULL,
         updated_at TEXT NOT NULL
     );
     CREATE TABLE cosmos_txs (
@@ -228,10 +224,11 @@ class Tracker(BabylonRecords):
         staking_txid: str,
         staking_raw_hex: str,
         sigs: dict[str, dict[tuple[str, str], str]] | None = None,
-        registration: NewRegistration | None = None,
+        state: State = State.CREATED,
     ) -> Stake:
-        """Record a staking tx (state CREATED), the covenant signatures obtained for it and its
-        Babylon registration intent, in one DB transaction, before anything is sent."""
+        """Record a signed staking tx (state CREATED, or REGISTRATION_PENDING for a stake held
+        back until its Babylon registration is verified) and the covenant signatures obtained
+        for it, in one DB transaction, before it is broadcast."""
         now = _now()
         with self._tx() as db:
             cur = db.execute(
@@ -240,7 +237,7 @@ class Tracker(BabylonRecords):
                    unbonding_fee, value, staking_vout, start_height, extra, created_at, updated_at)
                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
-                    new.fingerprint, staking_txid, State.CREATED.value, new.network,
+                    new.fingerprint, staking_txid, state.value, new.network,
                     new.params_version, new.staker_pk, json.dumps(list(new.fp_pks)),
                     json.dumps(list(new.covenant_pks)), new.covenant_quorum, new.staking_time,
                     new.unbonding_time, new.unbonding_fee, new.value, new.staking_vout,
@@ -260,8 +257,6 @@ class Tracker(BabylonRecords):
                         "INSERT INTO covenant_sigs VALUES (?,?,?,?,?)",
                         (stake_id, kind, cov, fp, sig),
                     )
-            if registration is not None:
-                self._insert_registration(db, stake_id, registration, now)
         return self.get(stake_id)
 
     @staticmethod

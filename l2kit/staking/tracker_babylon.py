@@ -1,15 +1,14 @@
-"""The stake tracker's Babylon half: a stake's registration intent and its Cosmos txs.
+"""The stake tracker's Babylon half: which chain a stake is registered with, the delegation
+status last seen there, and the Cosmos txs sent for it.
 
 Write discipline (kill -9 safe, never registers twice):
-  1. the ``MsgCreateBTCDelegation`` bytes are stored with the stake, in the same DB transaction
-     (``Tracker.add_stake(..., registration=...)``), with ``hold_staking`` set for the
-     pre-staking flow: ``sync`` then never broadcasts the staking tx (the chain must mark the
-     delegation VERIFIED first);
+  1. the pre-staking ``MsgCreateBTCDelegation`` is stored with the stake itself
+     (``extra["registration"]``, state REGISTRATION_PENDING: ``sync`` never broadcasts it);
   2. each signed Cosmos tx (``purpose`` create | proof) is stored with its hash BEFORE it is
      broadcast (``put_cosmos_tx``); a rerun first asks the chain for the delegation by staking
      txid, then for the recorded tx hash, and only then re-sends the same bytes;
-  3. ``babylon_state`` is the last status the chain reported (a cache, recomputed on every
-     follow; the chain is the truth).
+  3. ``state`` is the last status the chain reported (a cache refreshed on every follow or
+     status; the chain is the truth).
 """
 
 from __future__ import annotations
@@ -19,23 +18,15 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-UNREGISTERED = "UNREGISTERED"  # intent recorded, the chain has no delegation yet
+UNREGISTERED = "UNREGISTERED"  # the chain has no delegation for this stake (yet)
 PURPOSES = ("create", "proof")
 
 
-@dataclass(frozen=True, kw_only=True)
-class NewRegistration:
-    flow: str  # "pre-staking" | "post-staking"
+@dataclass(frozen=True)
+class BabylonLink:
     chain_id: str
-    staker_addr: str
-    msg_hex: str
-    hold_staking: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class Registration(NewRegistration):
-    stake_id: int
-    babylon_state: str
+    flow: str  # "pre-staking" | "post-staking"
+    state: str  # UNREGISTERED or a delegation status (PENDING … SLASHED)
 
 
 @dataclass(frozen=True)
@@ -60,60 +51,38 @@ class BabylonRecords:
     def _rdb(self) -> sqlite3.Connection:
         raise NotImplementedError
 
-    @staticmethod
-    def _insert_registration(
-        db: sqlite3.Connection, stake_id: int, reg: NewRegistration, now: str
-    ) -> None:
-        db.execute(
-            "INSERT INTO registrations VALUES (?,?,?,?,?,?,?,?,?)",
-            (stake_id, reg.flow, reg.chain_id, reg.staker_addr, reg.msg_hex,
-             int(reg.hold_staking), UNREGISTERED, now, now),
-        )  # fmt: skip
-
-    def add_registration(self, stake_id: int, reg: NewRegistration) -> None:
-        """Register an already tracked (confirmed) stake: the post-staking flow."""
+    def link_babylon(self, stake_id: int, chain_id: str, flow: str) -> BabylonLink:
+        """Record (idempotently) that this stake is registered with ``chain_id``; a stake is
+        never registered with two chains."""
         with self._tx() as db:
-            self._insert_registration(db, stake_id, reg, _now())
+            row = db.execute(
+                "SELECT chain_id FROM babylon WHERE stake_id=?", (stake_id,)
+            ).fetchone()
+            if row is None:
+                db.execute("INSERT INTO babylon VALUES (?,?,?,?,?)",
+                           (stake_id, chain_id, flow, UNREGISTERED, _now()))  # fmt: skip
+            elif row["chain_id"] != chain_id:
+                raise ValueError(f"stake {stake_id} is registered with {row['chain_id']}")
+        link = self.babylon(stake_id)
+        assert link is not None
+        return link
 
-    def registration(self, stake_id: int) -> Registration | None:
+    def babylon(self, stake_id: int) -> BabylonLink | None:
         row = self._rdb.execute(
-            "SELECT * FROM registrations WHERE stake_id = ?", (stake_id,)
+            "SELECT chain_id, flow, state FROM babylon WHERE stake_id = ?", (stake_id,)
         ).fetchone()
-        if row is None:
-            return None
-        return Registration(
-            stake_id=row["stake_id"],
-            flow=row["flow"],
-            chain_id=row["chain_id"],
-            staker_addr=row["staker_addr"],
-            msg_hex=row["msg_hex"],
-            hold_staking=bool(row["hold_staking"]),
-            babylon_state=row["babylon_state"],
-        )
-
-    def held(self, stake_id: int) -> bool:
-        """Must the staking tx stay unbroadcast (registered, not VERIFIED yet)?"""
-        reg = self.registration(stake_id)
-        return reg is not None and reg.hold_staking
-
-    def release_staking(self, stake_id: int) -> None:
-        """The chain marked the delegation VERIFIED: the staking tx may be broadcast."""
-        with self._tx() as db:
-            db.execute(
-                "UPDATE registrations SET hold_staking = 0, updated_at = ? WHERE stake_id = ?",
-                (_now(), stake_id),
-            )
+        return BabylonLink(*tuple(row)) if row else None
 
     def set_babylon_state(self, stake_id: int, state: str) -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE registrations SET babylon_state = ?, updated_at = ? WHERE stake_id = ?",
+                "UPDATE babylon SET state = ?, updated_at = ? WHERE stake_id = ?",
                 (state, _now(), stake_id),
             )
 
     def put_cosmos_tx(self, stake_id: int, tx: CosmosTx) -> None:
         """Record a signed Cosmos tx BEFORE broadcasting it (replaces one of the same purpose:
-        a re-signed tx after the account's sequence moved on)."""
+        a tx re-signed after the account's sequence moved on)."""
         if tx.purpose not in PURPOSES:
             raise ValueError(f"unknown cosmos tx purpose {tx.purpose!r}")
         with self._tx() as db:

@@ -1,0 +1,191 @@
+"""Pre-staking registration without a Babylon node: fund the staking tx from the bitcoind
+wallet, build and check the ``MsgCreateBTCDelegation``, hold the tx back and record it.
+
+Order (what keeps bad input from changing anything, and a crash from losing coins):
+
+    1 check     the whole registration is built and checked (PoP, every chain rule) on a
+                stand-in staking tx with the same staking output: bad input fails here, before
+                any coin is touched
+    2 fund      ``walletcreatefundedpsbt`` → checked → ``walletprocesspsbt``: signed, NOT sent
+    3 lock      the funding inputs are locked persistently (``lockunspent false … true``), so
+                the wallet does not spend them elsewhere, restarts included, until the tx is
+                broadcast (after VERIFIED) or the registration is abandoned
+    4 build     the real registration over the funded tx, checked again; the signed tx must pass
+                ``testmempoolaccept`` (it is not sent)
+    5 record    stake in state REGISTRATION_PENDING with the message (``extra["registration"]``);
+                ``sync`` never broadcasts a held staking tx
+
+A failure after 2 and before 5 unlocks the inputs. The BTC light-client tip is stood in for by
+the node's tip (offline); the online flow passes Babylon's own tip instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from l2kit import log
+from l2kit.babylon.address import BabylonAddress
+from l2kit.btc import tx as btx
+from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
+from l2kit.errors import InputError
+from l2kit.staking import chain
+from l2kit.staking.funding import fund_from_wallet, unlock
+from l2kit.staking.lifecycle import Lifecycle, StakeRequest
+from l2kit.staking.params import check_stake
+from l2kit.staking.pop import AddressType, PopType
+from l2kit.staking.registration import (
+    ChainFacts,
+    Flow,
+    Registration,
+    build_registration,
+    check_registration,
+    params_for,
+)
+from l2kit.staking.scripts import staking_info
+from l2kit.staking.states import State
+from l2kit.staking.tracker import NewStake, Stake
+
+__all__ = ["RegisterRequest", "lock_persistently", "precheck", "register_offline"]
+
+_log = log.get(__name__)
+
+
+@dataclass(frozen=True)
+class RegisterRequest:
+    staker_pk: XOnlyPubKey
+    fp_pks: tuple[XOnlyPubKey, ...]
+    value: int
+    staking_time: int
+    babylon_address: BabylonAddress
+    pop_type: PopType = PopType.BIP322
+    address_type: AddressType = AddressType.P2TR
+    wallet: str = ""
+
+    def stake_request(self) -> StakeRequest:
+        """The lifecycle request whose fingerprint makes ``register`` idempotent."""
+        funding = f"register:{self.wallet}:{self.babylon_address.text}"
+        return StakeRequest(self.staker_pk, self.fp_pks, self.value, self.staking_time, False,
+                            funding)  # fmt: skip
+
+
+def _facts(life: Lifecycle) -> ChainFacts:
+    return ChainFacts(btc_tip_height=int(life.rpc.call("getblockcount")))
+
+
+def _build(life: Lifecycle, req: RegisterRequest, seckey: bytes, staking_tx: Any,
+           facts: ChainFacts) -> Registration:  # fmt: skip
+    return build_registration(
+        staker_seckey=seckey, staker=req.babylon_address, fp_pks=req.fp_pks,
+        staking_tx=staking_tx, staking_time=req.staking_time, staking_value=req.value,
+        params=life.params, net=life.net, facts=facts, pop_type=req.pop_type,
+        address_type=req.address_type,
+    )  # fmt: skip
+
+
+def precheck(life: Lifecycle, req: RegisterRequest, seckey: bytes) -> Registration:
+    """Step 1: every check the chain makes, on a stand-in tx (one dummy input, the staking
+    output); raises ``InputError`` (``ChainRuleError``, ``ParamsError``…) for bad input."""
+    if xonly_of(seckey) != req.staker_pk:
+        raise InputError("the staker key does not match the request", field="staker-key-file")
+    facts = _facts(life)
+    p = params_for(life.params, Flow.PRE_STAKING, facts)
+    check_stake(p, req.value, req.staking_time)
+    check_unique(req.staker_pk, req.fp_pks, tuple(p.covenant_pks))
+    info = staking_info(req.staker_pk, req.fp_pks, tuple(p.covenant_pks), p.covenant_quorum,
+                        req.staking_time, req.value, life.net)  # fmt: skip
+    stand_in = btx.new_tx(2, [(btx.OutPoint("11" * 32, 0), 0xFFFFFFFD)],
+                          [(bytes(info.script_pubkey), req.value)])  # fmt: skip
+    return _build(life, req, seckey, stand_in, facts)
+
+
+def lock_persistently(wallet: chain.Rpc, inputs: tuple[str, ...]) -> None:
+    """Re-lock the funding inputs as persistent locks (they survive a node restart)."""
+    outs = [{"txid": o.txid_hex, "vout": o.vout} for o in map(btx.OutPoint.parse, inputs)]
+    wallet.call("lockunspent", True, outs)  # walletcreatefundedpsbt's locks are in memory only
+    wallet.call("lockunspent", False, outs, True)
+
+
+def register_offline(
+    life: Lifecycle,
+    req: RegisterRequest,
+    seckey: bytes,
+    fee_rate: Decimal,
+    max_fee_rate: Decimal,
+) -> tuple[Registration, Stake, bool]:
+    """Steps 1-5; returns (registration, stake, existed). The same request again returns the
+    recorded registration (``existed`` True) without funding anything."""
+    existing = life.tracker.find_by_fingerprint(req.stake_request().fingerprint(life.net))
+    if existing is not None:
+        return _recorded(life, existing), existing, True
+    if fee_rate > max_fee_rate:
+        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+    pre = precheck(life, req, seckey)
+    if life.wallet is None:
+        raise InputError("no wallet to fund the stake", field="wallet")
+    spk = bytes(pre.checked.staking_tx.vout[pre.checked.staking_vout].scriptPubKey)
+    funded = fund_from_wallet(life.wallet, [(spk, req.value)], life.net, fee_rate, max_fee_rate)
+    try:
+        lock_persistently(life.wallet, funded.inputs)
+        signed = btx.parse(funded.raw_hex)
+        facts = ChainFacts(btc_tip_height=int(life.rpc.call("getblockcount")),
+                           staking_tx_confirmations=chain.observe(life.rpc, funded.txid)
+                           .confirmations)  # fmt: skip
+        reg = _build(life, req, seckey, signed, facts)
+        chain.check_accept(life.rpc, funded.raw_hex)
+        stake = _record(life, req, reg, funded.raw_hex, funded.inputs, funded.fee, facts)
+    except BaseException:
+        if life.tracker.find(funded.txid) is None:
+            unlock(life.wallet, funded.inputs)
+        raise
+    _log.info("registration recorded, staking tx held", txid=funded.txid)
+    return reg, stake, False
+
+
+def _record(life: Lifecycle, req: RegisterRequest, reg: Registration, raw_hex: str,
+            inputs: tuple[str, ...], fee: int, facts: ChainFacts) -> Stake:  # fmt: skip
+    p, c = reg.params, reg.checked
+    registration = {
+        "flow": reg.flow.value, "type_url": reg.type_url, "msg_hex": reg.msg_bytes.hex(),
+        "pop_type": reg.pop_type.value, "babylon_address": req.babylon_address.text,
+        "btc_tip_height": facts.btc_tip_height, "locked_inputs": list(inputs),
+    }  # fmt: skip
+    new = NewStake(
+        fingerprint=req.stake_request().fingerprint(life.net),
+        network=life.net.value,
+        params_version=p.version,
+        staker_pk=req.staker_pk.hex(),
+        fp_pks=tuple(k.hex() for k in req.fp_pks),
+        covenant_pks=tuple(k.hex() for k in p.covenant_pks),
+        covenant_quorum=p.covenant_quorum,
+        staking_time=req.staking_time,
+        unbonding_time=p.unbonding_time,
+        unbonding_fee=p.unbonding_fee,
+        value=req.value,
+        staking_vout=c.staking_vout,
+        start_height=facts.btc_tip_height,
+        extra={
+            "fee": fee,
+            "funding": f"wallet:{req.wallet}",
+            "slashing_fee": p.min_slashing_tx_fee_sat,
+            "slashing_tx": btx.serialize(c.slashing_tx).hex(),
+            "slashing_staker_sig": reg.msg.delegator_slashing_sig.hex(),
+            "unbonding_slashing_tx": btx.serialize(c.unbonding_slashing_tx).hex(),
+            "unbonding_slashing_staker_sig": reg.msg.delegator_unbonding_slashing_sig.hex(),
+            "registration": registration,
+        },
+    )
+    return life.tracker.add_stake(new, reg.staking_txid, raw_hex,
+                                  state=State.REGISTRATION_PENDING)  # fmt: skip
+
+
+def _recorded(life: Lifecycle, stake: Stake) -> Registration:
+    """The registration a previous run recorded (re-checked against the chain's rules)."""
+    stored = stake.extra.get("registration")
+    if not isinstance(stored, dict):
+        raise InputError("this request was already staked without registration "
+                         f"(txid {stake.staking_txid})", field="babylon-address")  # fmt: skip
+    facts = ChainFacts(btc_tip_height=int(stored["btc_tip_height"]))
+    return check_registration(bytes.fromhex(stored["msg_hex"]), life.params, life.net, facts,
+                              PopType(stored["pop_type"]))  # fmt: skip
