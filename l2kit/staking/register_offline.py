@@ -70,8 +70,9 @@ class RegisterRequest:
                             funding)  # fmt: skip
 
 
-def _facts(life: Lifecycle) -> ChainFacts:
-    return ChainFacts(btc_tip_height=int(life.rpc.call("getblockcount")))
+def _facts(life: Lifecycle, tip: int | None = None) -> ChainFacts:
+    """``tip``: Babylon's BTC light-client tip (online flow); offline, the node's tip."""
+    return ChainFacts(btc_tip_height=int(life.rpc.call("getblockcount")) if tip is None else tip)
 
 
 def _build(life: Lifecycle, req: RegisterRequest, seckey: bytes, staking_tx: Any,
@@ -84,12 +85,14 @@ def _build(life: Lifecycle, req: RegisterRequest, seckey: bytes, staking_tx: Any
     )  # fmt: skip
 
 
-def precheck(life: Lifecycle, req: RegisterRequest, seckey: bytes) -> Registration:
+def precheck(
+    life: Lifecycle, req: RegisterRequest, seckey: bytes, tip: int | None = None
+) -> Registration:
     """Step 1: every check the chain makes, on a stand-in tx (one dummy input, the staking
     output); raises ``InputError`` (``ChainRuleError``, ``ParamsError``…) for bad input."""
     if xonly_of(seckey) != req.staker_pk:
         raise InputError("the staker key does not match the request", field="staker-key-file")
-    facts = _facts(life)
+    facts = _facts(life, tip)
     p = params_for(life.params, Flow.PRE_STAKING, facts)
     check_stake(p, req.value, req.staking_time)
     check_unique(req.staker_pk, req.fp_pks, tuple(p.covenant_pks))
@@ -113,6 +116,7 @@ def register_offline(
     seckey: bytes,
     fee_rate: Decimal,
     max_fee_rate: Decimal,
+    tip: int | None = None,
 ) -> tuple[Registration, Stake, bool]:
     """Steps 1-5; returns (registration, stake, existed). The same request again returns the
     recorded registration (``existed`` True) without funding anything."""
@@ -121,7 +125,7 @@ def register_offline(
         return _recorded(life, existing), existing, True
     if fee_rate > max_fee_rate:
         raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
-    pre = precheck(life, req, seckey)
+    pre = precheck(life, req, seckey, tip)
     if life.wallet is None:
         raise InputError("no wallet to fund the stake", field="wallet")
     spk = bytes(pre.checked.staking_tx.vout[pre.checked.staking_vout].scriptPubKey)
@@ -129,7 +133,7 @@ def register_offline(
     try:
         lock_persistently(life.wallet, funded.inputs)
         signed = btx.parse(funded.raw_hex)
-        facts = ChainFacts(btc_tip_height=int(life.rpc.call("getblockcount")),
+        facts = ChainFacts(btc_tip_height=_facts(life, tip).btc_tip_height,
                            staking_tx_confirmations=chain.observe(life.rpc, funded.txid)
                            .confirmations)  # fmt: skip
         reg = _build(life, req, seckey, signed, facts)
