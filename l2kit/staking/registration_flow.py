@@ -323,3 +323,12 @@ def _maybe_send_proof(
         facts=facts, registered_tip_height=registered_tip,
     )  # fmt: skip
     send(life, bbn, stake, "proof", [(TYPE_URL_ADD_INCLUSION_PROOF, msg)], progress)
+
+
+def chain_unbonding_sigs(bbn: Babylon, stake: Stake) -> dict[XOnlyPubKey, bytes]:
+    """The covenant unbonding signatures the chain holds for ``stake``, as given: the unbond
+    keeps only those that verify for l2kit's own unbonding tx under a committee key."""
+    d = bbn.client.delegation(stake.staking_txid)
+    if d is None or d.undelegation_response is None:
+        raise BabylonError(f"{stake.staking_txid} is not registered on {bbn.chain_id}")
+    return {XOnlyPubKey(s.pk): s.sig for s in d.undelegation_response.covenant_unbonding_sig_list}
