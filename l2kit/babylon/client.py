@@ -42,6 +42,7 @@ from l2kit.babylon.models import (
     FinalityProvider,
     FinalityProviderAnswer,
     HeaderInfo,
+    NodeInfoAnswer,
     ParamsByHeight,
     ParamsVersions,
     SimulateAnswer,
@@ -170,6 +171,10 @@ class BabylonClient:
             return None
 
     # --- cosmos sdk -----------------------------------------------------------------------------
+
+    def chain_id(self) -> str:
+        path = "/cosmos/base/tendermint/v1beta1/node_info"
+        return self._get(path, NodeInfoAnswer).default_node_info.network
 
     def account(self, address: str) -> BaseAccount | None:
         """Account number and sequence; None for an address the chain has never seen."""

@@ -148,6 +148,15 @@ class DevChain:
                 "sequence": str(acc.sequence),
             }}  # fmt: skip
 
+        @get(r"/cosmos/base/tendermint/v1beta1/node_info")
+        def node_info(m: re.Match[str], q: dict[str, list[str]], body: Any) -> Any:
+            return {"default_node_info": {
+                "protocol_version": {"p2p": "8", "block": "11", "app": "0"},
+                "default_node_id": "00" * 20, "listen_addr": "tcp://127.0.0.1:26656",
+                "network": st.chain_id, "version": "0.38.22", "channels": "QCAhIiMwOGBhAA==",
+                "moniker": "l2kit-devchain", "other": {"tx_index": "on", "rpc_address": ""},
+            }, "application_version": None}  # fmt: skip
+
         @get(r"/cosmos/bank/v1beta1/balances/(?P<addr>[^/]+)/by_denom")
         def balance(m: re.Match[str], q: dict[str, list[str]], body: Any) -> Any:
             acc = st.accounts.get(m["addr"])

@@ -212,6 +212,18 @@ class TxAnswer(_Model):
     tx_response: TxResponse
 
 
+class DefaultNodeInfo(_Model):
+    network: str  # the chain id
+    version: str
+
+
+class NodeInfoAnswer(_Model):
+    """``cosmos.base.tendermint.v1beta1.GetNodeInfoResponse`` (cosmos-sdk@v0.53.4
+    ``proto/cosmos/base/tendermint/v1beta1/query.proto``)."""
+
+    default_node_info: DefaultNodeInfo
+
+
 class ErrorBody(_Model):
     """grpc-gateway error (google.rpc.Status): HTTP status from the gRPC code."""
 

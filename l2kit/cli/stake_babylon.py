@@ -1,0 +1,90 @@
+"""The Babylon side of `l2kit stake`: options and helpers shared by register, unbond, status.
+
+    --babylon-rest URL          Babylon REST (LCD) endpoint, e.g. http://127.0.0.1:1317
+    --babylon-key-file FILE     hex secp256k1 secret of the staker's Babylon account (0600)
+    --chain-id ID               must be the node's; bbn-1 with mainnet, bbn-test-6 with signet
+    --gas-price DEC             ubbn per gas unit       --gas-adjustment DEC  x simulated gas
+
+Money-moving commands on mainnet also need ``--yes-mainnet`` (refused in one line otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from l2kit.babylon.client import BabylonClient
+from l2kit.btc.network import Network
+from l2kit.cli.stake_life import FeeRate, read_secret
+from l2kit.errors import InputError
+from l2kit.staking.registration_flow import Babylon
+
+# Which Babylon chain a Bitcoin network stakes with (babylonlabs-io/networks: bbn-1 ↔ mainnet,
+# bbn-test-6 ↔ signet); regtest pairs with any local devnet chain id.
+CHAIN_FOR_NETWORK = {Network.MAINNET: "bbn-1", Network.SIGNET: "bbn-test-6"}
+DEFAULT_GAS_PRICE = Decimal("0.002")  # ubbn; Babylon's documented minimum gas price
+
+
+def babylon_options(required: bool) -> Callable[[Any], Any]:
+    def add(f: Any) -> Any:
+        for option in reversed([
+            click.option("--babylon-rest", default=None, required=False,
+                         help="Babylon REST (LCD) URL" + ("" if required else
+                                                          " (refresh the Babylon state)")),
+            click.option("--babylon-key-file", type=click.Path(dir_okay=False, path_type=Path),
+                         default=None, help="Hex secret of the Babylon account key (0600)."),
+            click.option("--chain-id", default=None,
+                         help="Babylon chain id [default: the node's; checked]."),
+            click.option("--gas-price", type=FeeRate(), default=DEFAULT_GAS_PRICE,
+                         show_default=True, help="ubbn per gas unit."),
+            click.option("--gas-adjustment", type=FeeRate(), default=Decimal("1.5"),
+                         show_default=True, help="Gas limit = simulated gas x this."),
+        ]):  # fmt: skip
+            f = option(f)
+        return f
+
+    return add
+
+
+yes_mainnet_option = click.option(
+    "--yes-mainnet", is_flag=True, help="Required to move real BTC / BABY on mainnet."
+)
+
+
+def confirm_mainnet(net: Network, yes: bool) -> None:
+    if net is Network.MAINNET and not yes:
+        raise InputError("this moves real BTC on mainnet: add --yes-mainnet", field="yes-mainnet")
+
+
+def open_babylon(
+    net: Network,
+    rest: str | None,
+    key_file: Path | None,
+    chain_id: str | None,
+    gas_price: Decimal,
+    gas_adjustment: Decimal,
+) -> Babylon:
+    """A checked Babylon connection: the node's chain id matches ``--chain-id`` and the
+    Bitcoin network, and the key file holds a valid secret."""
+    if rest is None:
+        raise InputError("needed to talk to the Babylon chain", field="babylon-rest")
+    if key_file is None:
+        raise InputError("needed to sign Babylon txs", field="babylon-key-file")
+    key = read_secret(key_file, "babylon-key-file")
+    client = BabylonClient(rest)
+    try:
+        actual = client.chain_id()
+        if chain_id is not None and chain_id != actual:
+            raise InputError(f"{chain_id} but the node at {rest} runs {actual}", field="chain-id")
+        wanted = CHAIN_FOR_NETWORK.get(net)
+        if wanted is not None and actual != wanted:
+            raise InputError(f"{net.value} stakes with {wanted}, the node runs {actual}",
+                             field="chain-id")  # fmt: skip
+    except BaseException:
+        client.close()
+        raise
+    return Babylon(client, actual, key, gas_price, gas_adjustment)
