@@ -29,6 +29,10 @@ CHAIN_FOR_NETWORK = {Network.MAINNET: "bbn-1", Network.SIGNET: "bbn-test-6"}
 DEFAULT_GAS_PRICE = Decimal("0.002")  # ubbn; Babylon's documented minimum gas price
 
 
+class PositiveDecimal(FeeRate):
+    name = "DECIMAL"
+
+
 def babylon_options(required: bool) -> Callable[[Any], Any]:
     def add(f: Any) -> Any:
         for option in reversed([
@@ -39,9 +43,9 @@ def babylon_options(required: bool) -> Callable[[Any], Any]:
                          default=None, help="Hex secret of the Babylon account key (0600)."),
             click.option("--chain-id", default=None,
                          help="Babylon chain id [default: the node's; checked]."),
-            click.option("--gas-price", type=FeeRate(), default=DEFAULT_GAS_PRICE,
+            click.option("--gas-price", type=PositiveDecimal(), default=DEFAULT_GAS_PRICE,
                          show_default=True, help="ubbn per gas unit."),
-            click.option("--gas-adjustment", type=FeeRate(), default=Decimal("1.5"),
+            click.option("--gas-adjustment", type=PositiveDecimal(), default=Decimal("1.5"),
                          show_default=True, help="Gas limit = simulated gas x this."),
         ]):  # fmt: skip
             f = option(f)

@@ -1,7 +1,14 @@
-"""`l2kit stake register`: register a new stake on the Babylon chain (pre-staking flow).
+"""`l2kit stake register`: register a stake on the Babylon chain.
 
     l2kit stake register --staker-key-file KEY --fp FP_PK --amount SATS --time BLOCKS
         --babylon-address bbn1… --params FILE --offline [--pop bip322|bip340|ecdsa] [--json]
+    l2kit stake register --fp FP_PK --amount SATS --time BLOCKS --babylon-address bbn1…
+        --babylon-rest URL --babylon-key-file F [--chain-id ID] [--no-inclusion-proof]
+    l2kit stake register --txid TXID --babylon-rest URL --babylon-key-file F   (post-staking,
+        or resume a registration)
+
+Online (``cli/stake_register_online.py``, ``staking/registration_flow.py``): sends the
+registration and follows it to ACTIVE.
 
 ``--offline`` contacts no Babylon endpoint: it funds the staking tx from the node's wallet
 without broadcasting it, locks its inputs, records the stake as REGISTRATION_PENDING and prints
@@ -33,6 +40,12 @@ from l2kit.cli.stake_life import (
     staker_key,
     staker_key_option,
 )
+from l2kit.cli.stake_register_online import (
+    Online,
+    need_new_stake_options,
+    online_options,
+    run_online,
+)
 from l2kit.errors import InputError
 from l2kit.staking.pop import AddressType, PopType
 from l2kit.staking.register_offline import RegisterRequest, precheck, register_offline
@@ -51,11 +64,11 @@ def _human(data: dict[str, Any]) -> None:
 @click.command("register")
 @common
 @staker_key_option
-@click.option("--fp", "fps", multiple=True, required=True,
+@click.option("--fp", "fps", multiple=True,
               help="Finality provider BTC public key (Babylon accepts exactly one).")  # fmt: skip
-@click.option("--amount", type=int, required=True, help="Stake in sats.")
-@click.option("--time", "staking_time", type=int, required=True, help="Staking time in blocks.")
-@click.option("--babylon-address", required=True,
+@click.option("--amount", type=int, help="Stake in sats.")
+@click.option("--time", "staking_time", type=int, help="Staking time in blocks.")
+@click.option("--babylon-address",
               help="The staker's Babylon account (bbn1…): signer, gets rewards.")  # fmt: skip
 @click.option("--pop", "pop_type", type=click.Choice([p.value for p in PopType]),
               default=PopType.BIP322.value, show_default=True,
@@ -68,23 +81,33 @@ def _human(data: dict[str, Any]) -> None:
 @fee_rate_option
 @click.option("--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
               help="Refuse a funded tx paying more (sat/vB).")  # fmt: skip
+@online_options
 def register(
     where: Where,
     as_json: bool,
     staker_key_file: Path | None,
     fps: tuple[str, ...],
-    amount: int,
-    staking_time: int,
-    babylon_address: str,
+    amount: int | None,
+    staking_time: int | None,
+    babylon_address: str | None,
     pop_type: str,
     pop_address_type: str,
     offline: bool,
     fee_rate: Decimal,
     max_fee_rate: Decimal,
+    online: Online,
 ) -> None:
-    """Register a new stake with Babylon (pre-staking flow): build, check, fund, hold."""
+    """Register a stake with Babylon: a new one (pre-staking: build, check, fund, hold, send,
+    broadcast when VERIFIED, inclusion proof, ACTIVE) or a tracked, mined one (--txid,
+    post-staking). --offline only builds, funds (not broadcast) and records."""
     if not offline:
-        raise InputError("online registration not available in this build", field="offline")
+        run_online(where, as_json, staker_key_file, fps, amount, staking_time, babylon_address,
+                   pop_type, pop_address_type, fee_rate, max_fee_rate, online)  # fmt: skip
+        return
+    if online.txid is not None:
+        raise InputError("registers a tracked stake online only (drop --offline)", field="txid")
+    babylon_address = need_new_stake_options(fps, amount, staking_time, babylon_address)
+    assert amount is not None and staking_time is not None
     address = parse_address(babylon_address)
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
     if len(fp_keys) != 1:
