@@ -18,10 +18,13 @@ from typing import Any
 import click
 
 from l2kit.babylon.client import BabylonClient
+from l2kit.btc.keys import XOnlyPubKey
 from l2kit.btc.network import Network
 from l2kit.cli.stake_life import FeeRate, read_secret
 from l2kit.errors import InputError
-from l2kit.staking.registration_flow import Babylon
+from l2kit.staking.lifecycle import Lifecycle
+from l2kit.staking.registration_flow import Babylon, chain_unbonding_sigs, refresh_state
+from l2kit.staking.tracker import Stake
 
 # Which Babylon chain a Bitcoin network stakes with (babylonlabs-io/networks: bbn-1 ↔ mainnet,
 # bbn-test-6 ↔ signet); regtest pairs with any local devnet chain id.
@@ -92,3 +95,21 @@ def open_babylon(
         client.close()
         raise
     return Babylon(client, actual, key, gas_price, gas_adjustment)
+
+
+def chain_sigs_for(rest: str | None, txid: str) -> dict[XOnlyPubKey, bytes]:
+    """A registered stake unbonds with the covenant signatures the chain holds."""
+    if rest is None:
+        raise InputError("the stake is registered on Babylon: its covenant signatures come "
+                         "from the chain", field="babylon-rest")  # fmt: skip
+    with BabylonClient(rest) as client:
+        return chain_unbonding_sigs(client, txid)
+
+
+def refresh(life: Lifecycle, rest: str | None, stakes: list[Stake]) -> None:
+    """With ``--babylon-rest``: the Babylon state of each registered stake, asked now."""
+    if rest is None:
+        return
+    with BabylonClient(rest) as client:
+        for stake in stakes:
+            refresh_state(life, client, stake)

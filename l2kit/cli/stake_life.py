@@ -294,6 +294,9 @@ def _human(data: dict[str, Any]) -> None:
         rows.append(("to", data["to"]))
     if data.get("existing"):
         rows.append(("existing", "yes (this request was already staked)"))
+    if data.get("babylon"):
+        b = data["babylon"]
+        rows.append(("babylon", f"{b['state']} ({b['flow']}, {b['chain_id']})"))
     for key, value in rows:
         click.echo(f"{key:<26} {value}")
     for kind, tx in data.get("txs", {}).items():
@@ -406,24 +409,43 @@ def _save_new_key(path: Path, seckey: bytes) -> bytes:
     return read_secret(path, "staker-key-file")
 
 
+babylon_rest_option = click.option(
+    "--babylon-rest", default=None, help="Babylon REST URL (registered stakes: the chain's state)."
+)
+
+
+def _refresh(ctx: Ctx, rest: str | None, stakes: list[Any]) -> None:
+    if rest is not None:
+        from l2kit.cli.stake_babylon import refresh  # heavy: only with --babylon-rest
+
+        refresh(ctx.life, rest, stakes)
+
+
 @click.command("list")
 @common
+@babylon_rest_option
 def list_(
     where: Where,
     as_json: bool,
+    babylon_rest: str | None,
 ) -> None:
-    """Every tracked stake with its state (synced with the chain)."""
+    """Every tracked stake with its Bitcoin state (synced with the chain) and Babylon state
+    (asked now with --babylon-rest, else as last seen)."""
     with opened(where) as ctx:
-        rows = [ctx.life.status(s, sync=False) for s in ctx.life.sync()]
+        stakes = ctx.life.sync()
+        _refresh(ctx, babylon_rest, stakes)
+        rows = [ctx.life.status(s, sync=False) for s in stakes]
 
         def human(data: list[dict[str, Any]]) -> None:
             if not data:
                 click.echo("no tracked stakes (`l2kit stake create` adds one)")
             for row in data:
                 left = _left(row)
+                babylon = (row.get("babylon") or {}).get("state", "-")
                 click.echo(
-                    f"{row['staking_txid']}  {row['state']:<12} {row['value']:>12} sat  "
-                    f"{row['confirmations']:>5} conf  withdrawable in {left}"
+                    f"{row['staking_txid']}  {row['state']:<12} {babylon:<12} "
+                    f"{row['value']:>12} sat  {row['confirmations']:>5} conf  "
+                    f"withdrawable in {left}"
                 )
 
         emit(rows, as_json, human)
@@ -434,6 +456,7 @@ _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED}
 
 @click.command("status")
 @common
+@babylon_rest_option
 @click.argument("txid")
 @click.option("--watch", is_flag=True, help="Keep syncing until the stake can be withdrawn.")
 @click.option(
@@ -447,14 +470,17 @@ _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED}
 def status(
     where: Where,
     as_json: bool,
+    babylon_rest: str | None,
     txid: str,
     watch: bool,
     interval: float,
     timeout: float,
 ) -> None:
-    """State, confirmations and blocks until withdrawable of one stake."""
+    """State, confirmations and blocks until withdrawable of one stake, and its Babylon
+    state (asked now with --babylon-rest, else as last seen)."""
     with opened(where) as ctx:
         stake = ctx.life.get(txid)
+        _refresh(ctx, babylon_rest, [stake])
         data = ctx.life.status(stake)
         if watch:
             data = _watch(ctx, txid, data, interval, timeout)
@@ -485,19 +511,27 @@ def _watch(
 @click.command("unbond")
 @common
 @staker_key_option
+@babylon_rest_option
 @click.argument("txid")
 def unbond(
     where: Where,
     as_json: bool,
     staker_key_file: Path | None,
+    babylon_rest: str | None,
     txid: str,
 ) -> None:
-    """Unbond early: covenant quorum signatures + staker signature, checked, broadcast."""
+    """Unbond early: covenant quorum signatures (from the Babylon chain for a registered
+    stake, else the local committee) + staker signature, checked, broadcast."""
     seckey = staker_key(staker_key_file, create=False)
     with opened(where) as ctx:
         stake = ctx.life.get(txid)  # an unknown txid: one error line, no progress line
+        chain_sigs = None
+        if ctx.tracker.babylon(stake.id) is not None:
+            from l2kit.cli.stake_babylon import chain_sigs_for  # heavy: registered stakes only
+
+            chain_sigs = chain_sigs_for(babylon_rest, txid)
         with _working("collecting covenant signatures and broadcasting the unbonding tx"):
-            stake = ctx.life.unbond(stake, seckey)
+            stake = ctx.life.unbond(stake, seckey, chain_sigs)
         emit(ctx.life.status(stake, sync=False), as_json, _human)
 
 

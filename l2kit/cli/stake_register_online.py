@@ -168,6 +168,5 @@ def human(data: dict[str, Any]) -> None:
     _human(data)
     b = data.get("babylon")
     if b:
-        click.echo(f"{'babylon':<26} {b['state']} ({b['flow']}, {b['chain_id']})")
         for purpose, txhash in b.get("cosmos_txs", {}).items():
             click.echo(f"  {purpose + ' (cosmos)':<24} {txhash}")

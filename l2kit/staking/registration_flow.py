@@ -249,10 +249,11 @@ def _proof_facts(life: Lifecycle, bbn: Babylon, txid: str, k: int) -> tuple[Chai
     return facts, proof
 
 
-def babylon_state(bbn: Babylon, d: Delegation) -> DelegationStatus:
-    """The chain's status, or SLASHED when a finality provider of the delegation is."""
+def babylon_state(client: BabylonClient, d: Delegation) -> DelegationStatus:
+    """The chain's status, or SLASHED when a finality provider of the delegation is (the chain
+    itself reports such a delegation UNBONDED once the slashing tx is on Bitcoin)."""
     for pk in d.fp_btc_pk_list:
-        if bbn.client.finality_provider(pk.hex()).slashed:
+        if client.finality_provider(pk.hex()).slashed:
             return DelegationStatus.SLASHED
     return d.status_desc
 
@@ -275,7 +276,7 @@ def follow(
             msg = bytes.fromhex(str(reg["msg_hex"]))
             send(life, bbn, stake, "create", [(TYPE_URL_CREATE_DELEGATION, msg)], progress)
             continue
-        status = babylon_state(bbn, d)
+        status = babylon_state(bbn.client, d)
         life.tracker.set_babylon_state(stake.id, status.value)
         if status is not DelegationStatus.PENDING and stake.state is State.REGISTRATION_PENDING:
             stake = _broadcast_staking(life, stake)
@@ -325,10 +326,20 @@ def _maybe_send_proof(
     send(life, bbn, stake, "proof", [(TYPE_URL_ADD_INCLUSION_PROOF, msg)], progress)
 
 
-def chain_unbonding_sigs(bbn: Babylon, stake: Stake) -> dict[XOnlyPubKey, bytes]:
-    """The covenant unbonding signatures the chain holds for ``stake``, as given: the unbond
+def chain_unbonding_sigs(client: BabylonClient, staking_txid: str) -> dict[XOnlyPubKey, bytes]:
+    """The covenant unbonding signatures the chain holds for a stake, as given: the unbond
     keeps only those that verify for l2kit's own unbonding tx under a committee key."""
-    d = bbn.client.delegation(stake.staking_txid)
+    d = client.delegation(staking_txid)
     if d is None or d.undelegation_response is None:
-        raise BabylonError(f"{stake.staking_txid} is not registered on {bbn.chain_id}")
+        raise BabylonError(f"{staking_txid} is not registered on {client.url}")
     return {XOnlyPubKey(s.pk): s.sig for s in d.undelegation_response.covenant_unbonding_sig_list}
+
+
+def refresh_state(life: Lifecycle, client: BabylonClient, stake: Stake) -> str | None:
+    """Ask the chain for a linked stake's delegation and record its status (None: unlinked)."""
+    if life.tracker.babylon(stake.id) is None:
+        return None
+    d = client.delegation(stake.staking_txid)
+    state = "UNREGISTERED" if d is None else babylon_state(client, d).value
+    life.tracker.set_babylon_state(stake.id, state)
+    return state

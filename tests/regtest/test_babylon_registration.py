@@ -76,7 +76,7 @@ def test_pre_staking_full_lifecycle(env: Env, chain: Chain) -> None:
     assert chain.life.status(stake)["babylon"]["state"] == "ACTIVE"
 
     # unbond with the chain's covenant signatures (the local committee is not asked)
-    sigs = chain_unbonding_sigs(chain.bbn, stake)
+    sigs = chain_unbonding_sigs(chain.bbn.client, stake.staking_txid)
     assert len(sigs) == 3  # all members signed on the chain; quorum is 2
     stake = chain.life.unbond(stake, STAKER_SECRET, chain_sigs=sigs)
     assert stake.state is State.UNBONDING
@@ -122,7 +122,7 @@ def test_foreign_and_extra_covenant_sigs_are_dropped(env: Env, tmp_path: Path) -
         env.node.mine(3)
         stake = register_tracked(chain.life, chain.bbn, stake, STAKER_SECRET, quiet)
         stake = _follow(chain, stake, timeout=10, proof=False)
-        sigs = chain_unbonding_sigs(chain.bbn, stake)
+        sigs = chain_unbonding_sigs(chain.bbn.client, stake.staking_txid)
         assert len(sigs) == 4 and not set(sigs) <= set(env.committee.public_keys())
         stake = chain.life.unbond(stake, STAKER_SECRET, chain_sigs=sigs)
         raw = env.tracker.txs(stake.id)["unbonding"].raw_hex
