@@ -89,15 +89,11 @@ class BtcSigType(IntEnum):
 _Field = tuple[str, int, str, str, str]
 _FILES: list[tuple[str, str, list[str], dict[str, list[_Field]]]] = [
     (
-        "babylon/btccheckpoint/v1/btccheckpoint.proto",
-        CHECKPOINT_PKG,
-        [],
+        "babylon/btccheckpoint/v1/btccheckpoint.proto", CHECKPOINT_PKG, [],
         {"TransactionKey": [("index", 1, "uint32", "", ""), ("hash", 2, "bytes", "", "")]},
     ),
     (
-        "babylon/btcstaking/v1/pop.proto",
-        STAKING_PKG,
-        [],
+        "babylon/btcstaking/v1/pop.proto", STAKING_PKG, [],
         {
             "ProofOfPossessionBTC": [
                 ("btc_sig_type", 1, "enum", "", f".{STAKING_PKG}.BTCSigType"),
@@ -107,8 +103,7 @@ _FILES: list[tuple[str, str, list[str], dict[str, list[_Field]]]] = [
         },
     ),
     (
-        "babylon/btcstaking/v1/btcstaking.proto",
-        STAKING_PKG,
+        "babylon/btcstaking/v1/btcstaking.proto", STAKING_PKG,
         ["babylon/btccheckpoint/v1/btccheckpoint.proto"],
         {
             "InclusionProof": [
@@ -118,8 +113,7 @@ _FILES: list[tuple[str, str, list[str], dict[str, list[_Field]]]] = [
         },
     ),
     (
-        "babylon/btcstaking/v1/tx.proto",
-        STAKING_PKG,
+        "babylon/btcstaking/v1/tx.proto", STAKING_PKG,
         ["babylon/btcstaking/v1/pop.proto", "babylon/btcstaking/v1/btcstaking.proto"],
         {
             "MsgCreateBTCDelegation": [

@@ -36,7 +36,7 @@ from l2kit.babylon.models import Delegation, DelegationStatus, TxResponse
 from l2kit.babylon.proto import TYPE_URL_ADD_INCLUSION_PROOF, TYPE_URL_CREATE_DELEGATION
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey
-from l2kit.errors import BabylonError, BabylonTxFailed, InputError
+from l2kit.errors import BabylonError, BabylonTxFailed, InputError, RpcError
 from l2kit.staking import chain
 from l2kit.staking.funding import unlock
 from l2kit.staking.inclusion import build_inclusion_proof
@@ -298,14 +298,26 @@ def follow(
 def _broadcast_staking(life: Lifecycle, stake: Stake) -> Stake:
     """VERIFIED: the held staking tx may go out now (checked by testmempoolaccept first)."""
     stored = life.tracker.txs(stake.id)["staking"]
-    chain.check_accept(life.rpc, stored.raw_hex)
     chain.crash_point("before-broadcast")
-    life._send(stake, "staking", stored.txid, stored.raw_hex)
+    life._send(stake, "staking", stored.txid, stored.raw_hex)  # testmempoolaccept first
     chain.crash_point("after-broadcast")
     reg = stake.extra.get("registration")
     if isinstance(reg, dict) and life.wallet is not None:
-        unlock(life.wallet, [str(i) for i in reg.get("locked_inputs", [])])
+        _release_locks(life.wallet, [str(i) for i in reg.get("locked_inputs", [])])
     return life.sync_one(stake)
+
+
+def _release_locks(wallet: chain.Rpc, inputs: list[str]) -> None:
+    """Drop the persistent locks of the now spent funding inputs. bitcoind refuses to unlock a
+    spent output (-8 "expected unspent output"); such a stale lock is harmless."""
+    locked = {(o["txid"], o["vout"]) for o in wallet.call("listlockunspent")}
+    for op in map(btx.OutPoint.parse, inputs):
+        if (op.txid_hex, op.vout) in locked:
+            try:
+                unlock(wallet, [f"{op.txid_hex}:{op.vout}"])
+            except RpcError as exc:
+                if exc.code != -8:
+                    raise
 
 
 def _maybe_send_proof(

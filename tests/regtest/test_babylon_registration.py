@@ -136,7 +136,9 @@ def test_foreign_and_extra_covenant_sigs_are_dropped(env: Env, tmp_path: Path) -
 
 
 def test_preflight_refusals_change_nothing(env: Env, chain: Chain) -> None:
-    unknown_fp = XOnlyPubKey(bytes.fromhex("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"))
+    unknown_fp = XOnlyPubKey(
+        bytes.fromhex("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+    )
     req = RegisterRequest(env.staker, (unknown_fp,), 120_000, 40,
                           parse_address(chain.bbn.address), wallet=env.wallet_name)  # fmt: skip
     locked = env.wallet.call("listlockunspent")
