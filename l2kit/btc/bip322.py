@@ -99,7 +99,10 @@ def read_varint(data: bytes, pos: int, field: str) -> tuple[int, int]:
     size = {0xFD: 2, 0xFE: 4, 0xFF: 8}[first]
     if pos + 1 + size > len(data):
         raise InputError("truncated witness (varint)", field=field)
-    return int.from_bytes(data[pos + 1 : pos + 1 + size], "little"), pos + 1 + size
+    value = int.from_bytes(data[pos + 1 : pos + 1 + size], "little")
+    if value < {0xFD: 0xFD, 0xFE: 0x10000, 0xFF: 0x100000000}[first]:
+        raise InputError("non-canonical varint", field=field)  # btcd ReadVarInt refuses it
+    return value, pos + 1 + size
 
 
 def parse_witness(data: bytes, field: str = "sig") -> list[bytes]:

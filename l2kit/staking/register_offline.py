@@ -1,5 +1,8 @@
-"""Pre-staking registration without a Babylon node: fund the staking tx from the bitcoind
-wallet, build and check the ``MsgCreateBTCDelegation``, hold the tx back and record it.
+"""Registration against the bitcoind node, without a Babylon node.
+
+Pre-staking (``register_offline``): fund the staking tx from the wallet, build and check the
+``MsgCreateBTCDelegation``, hold the tx back and record it. Post-staking
+(``register_post_staking``) and ``add_inclusion_proof``: the proof from bitcoind's block.
 
 Order (what keeps bad input from changing anything, and a crash from losing coins):
 
@@ -21,17 +24,20 @@ the node's tip (offline); the online flow passes Babylon's own tip instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from l2kit import log
 from l2kit.babylon.address import BabylonAddress
+from l2kit.babylon.proto import AddInclusionProof, InclusionProof
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
-from l2kit.errors import InputError
+from l2kit.errors import InputError, RpcError
 from l2kit.staking import chain
 from l2kit.staking.funding import fund_from_wallet, unlock
+from l2kit.staking.inclusion import build_inclusion_proof
 from l2kit.staking.lifecycle import Lifecycle, StakeRequest
 from l2kit.staking.params import check_stake
 from l2kit.staking.pop import AddressType, PopType
@@ -39,6 +45,7 @@ from l2kit.staking.registration import (
     ChainFacts,
     Flow,
     Registration,
+    build_add_inclusion_proof,
     build_registration,
     check_registration,
     params_for,
@@ -47,7 +54,17 @@ from l2kit.staking.scripts import staking_info
 from l2kit.staking.states import State
 from l2kit.staking.tracker import NewStake, Stake
 
-__all__ = ["RegisterRequest", "lock_persistently", "precheck", "register_offline"]
+__all__ = [
+    "RegisterRequest",
+    "add_inclusion_proof",
+    "inclusion_from_node",
+    "lock_persistently",
+    "precheck",
+    "register_offline",
+    "register_post_staking",
+    "release_held",
+    "unlock_held",
+]
 
 _log = log.get(__name__)
 
@@ -103,11 +120,27 @@ def precheck(
     return _build(life, req, seckey, stand_in, facts)
 
 
-def lock_persistently(wallet: chain.Rpc, inputs: tuple[str, ...]) -> None:
-    """Re-lock the funding inputs as persistent locks (they survive a node restart)."""
-    outs = [{"txid": o.txid_hex, "vout": o.vout} for o in map(btx.OutPoint.parse, inputs)]
-    wallet.call("lockunspent", True, outs)  # walletcreatefundedpsbt's locks are in memory only
-    wallet.call("lockunspent", False, outs, True)
+def _outs(inputs: Sequence[str]) -> list[dict[str, object]]:
+    return [{"txid": o.txid_hex, "vout": o.vout} for o in map(btx.OutPoint.parse, inputs)]
+
+
+def lock_persistently(wallet: chain.Rpc, inputs: Sequence[str]) -> None:
+    """Re-lock the funding inputs persistently: ``walletcreatefundedpsbt`` locks in memory only,
+    and Core allows a non-persistent lock to be re-taken as persistent (wallet_basic.py)."""
+    wallet.call("lockunspent", False, _outs(inputs), True)
+
+
+def unlock_held(wallet: chain.Rpc, inputs: Sequence[str]) -> None:
+    """Unlock those of ``inputs`` the wallet still has locked and unspent (Core refuses to
+    unlock an unlocked or a spent output with -8); a lock left on a spent coin is harmless."""
+    locked = {(str(o["txid"]), int(o["vout"])) for o in wallet.call("listlockunspent")}
+    for out in _outs(inputs):
+        if (out["txid"], out["vout"]) in locked:
+            try:
+                wallet.call("lockunspent", True, [out])
+            except RpcError as exc:
+                if exc.code != -8:
+                    raise
 
 
 def register_offline(
@@ -193,3 +226,88 @@ def _recorded(life: Lifecycle, stake: Stake) -> Registration:
     facts = ChainFacts(btc_tip_height=int(stored["btc_tip_height"]))
     return check_registration(bytes.fromhex(stored["msg_hex"]), life.params, life.net, facts,
                               PopType(stored["pop_type"]))  # fmt: skip
+
+
+# --- post-staking: the staking tx is already in a block ---------------------------------------
+
+
+def inclusion_from_node(
+    rpc: chain.Rpc, txid: str, confirmation_depth: int, btc_tip_height: int | None = None
+) -> tuple[InclusionProof, ChainFacts]:
+    """The inclusion proof of a confirmed ``txid`` from bitcoind's block (``getblock HASH 1``:
+    txids in block order, ``merkleroot``), with the facts the chain checks it against.
+    ``btc_tip_height`` is Babylon's light-client tip (default: the node's tip, offline)."""
+    seen = chain.observe(rpc, txid)
+    if seen.confirmations <= 0 or seen.block_hash is None:
+        raise InputError(f"{txid} is not in a block yet", field="txid")
+    block = rpc.call("getblock", seen.block_hash, 1)
+    proof = build_inclusion_proof(seen.block_hash, [str(t) for t in block["tx"]], txid)
+    tip = int(rpc.call("getblockcount")) if btc_tip_height is None else btc_tip_height
+    facts = ChainFacts(
+        btc_tip_height=tip,
+        staking_tx_confirmations=seen.confirmations,
+        confirmation_depth=confirmation_depth,
+        inclusion_height=int(block["height"]),
+        inclusion_merkle_root=bytes.fromhex(block["merkleroot"])[::-1],
+    )
+    return proof, facts
+
+
+def register_post_staking(
+    life: Lifecycle,
+    stake: Stake,
+    seckey: bytes,
+    staker: BabylonAddress,
+    confirmation_depth: int,
+    *,
+    pop_type: PopType = PopType.BIP322,
+    address_type: AddressType = AddressType.P2TR,
+    btc_tip_height: int | None = None,
+) -> Registration:
+    """The post-staking registration of a tracked stake whose staking tx is k-deep."""
+    proof, facts = inclusion_from_node(life.rpc, stake.staking_txid, confirmation_depth,
+                                       btc_tip_height)  # fmt: skip
+    raw = life.rpc.call("getrawtransaction", stake.staking_txid)
+    return build_registration(
+        staker_seckey=seckey, staker=staker,
+        fp_pks=[XOnlyPubKey(bytes.fromhex(k)) for k in stake.fp_pks],
+        staking_tx=btx.parse(raw), staking_time=stake.staking_time, staking_value=stake.value,
+        params=life.params, net=life.net, facts=facts, inclusion=proof, pop_type=pop_type,
+        address_type=address_type,
+    )  # fmt: skip
+
+
+def add_inclusion_proof(
+    life: Lifecycle,
+    stake: Stake,
+    signer: BabylonAddress,
+    confirmation_depth: int,
+    *,
+    btc_tip_height: int | None = None,
+) -> tuple[AddInclusionProof, bytes]:
+    """``MsgAddBTCDelegationInclusionProof`` for a pre-registered stake once it is k-deep,
+    checked against the BTC tip recorded at registration (``extra["registration"]``)."""
+    proof, facts = inclusion_from_node(life.rpc, stake.staking_txid, confirmation_depth,
+                                       btc_tip_height)  # fmt: skip
+    stored = stake.extra.get("registration")
+    registered_tip = int(stored["btc_tip_height"]) if isinstance(stored, dict) else None
+    tx = btx.parse(life.rpc.call("getrawtransaction", stake.staking_txid))
+    return build_add_inclusion_proof(
+        signer, tx, proof, staking_time=stake.staking_time, unbonding_time=stake.unbonding_time,
+        facts=facts, registered_tip_height=registered_tip,
+    )  # fmt: skip
+
+
+def release_held(life: Lifecycle, stake: Stake) -> Stake:
+    """Broadcast a held staking tx (the chain said VERIFIED) and drop its persistent input
+    locks; ``sync`` then follows it like any other stake. Idempotent."""
+    if stake.state is not State.REGISTRATION_PENDING:
+        return stake
+    stored = life.tracker.txs(stake.id)["staking"]
+    life.tracker.note_broadcast_attempt(stake.id, "staking")
+    seen = chain.broadcast(life.rpc, stored.txid, stored.raw_hex)
+    life.tracker.note_seen(stake.id, "staking", seen.confirmations, seen.block_hash)
+    registration = stake.extra.get("registration")
+    if life.wallet is not None and isinstance(registration, dict):
+        unlock_held(life.wallet, registration.get("locked_inputs", []))
+    return life.sync_one(life.tracker.get(stake.id))

@@ -1,0 +1,47 @@
+"""`stake register` input errors that need no node: one line, exit 2, no node contacted, no
+key or DB written (the node-backed contract is in tests/regtest/test_register_offline.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from l2kit.babylon.address import BabylonAddress
+from l2kit.btc.keys import xonly_of
+from l2kit.cli import main
+
+BBN = BabylonAddress.from_account(b"\x11" * 20).text
+FP = xonly_of(b"\x07" * 32).hex()
+
+
+def _run(capsys: pytest.CaptureFixture[str], tmp: Path, *extra: str) -> tuple[int, str, str]:
+    argv = ["stake", "register", "--datadir", str(tmp / "no-node"), "--db", str(tmp / "s.db"),
+            "--staker-key-file", str(tmp / "k"), "--fp", FP, "--amount", "100000",
+            "--time", "30", "--babylon-address", BBN, "--params", str(tmp / "p.json"),
+            "--json", *extra]  # fmt: skip
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+@pytest.mark.parametrize(
+    ("extra", "line"),
+    [
+        ((), "error: offline: online registration not available in this build"),
+        (("--offline", "--babylon-address", BBN[:-2] + "qq"), "error: babylon-address: "),
+        (("--offline", "--babylon-address", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"),
+         "error: babylon-address: prefix 'bc' is not 'bbn'"),
+        (("--offline", "--fp", FP), "error: fp: Babylon accepts exactly one finality provider"),
+        (("--offline", "--fp", "zz"), "error: fp[1]: not hex"),
+    ],
+)  # fmt: skip
+def test_input_errors_before_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], line: str
+) -> None:
+    code, out, err = _run(capsys, tmp_path, *extra)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith(line), err
+    assert not (tmp_path / "k").exists() and not (tmp_path / "s.db").exists()
+    assert not (tmp_path / "no-node").exists()
