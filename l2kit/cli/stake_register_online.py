@@ -114,6 +114,11 @@ def run_online(
     amount: int | None, staking_time: int | None, babylon_address: str | None, pop_type: str,
     pop_address_type: str, fee_rate: Decimal, max_fee_rate: Decimal, online: Online,
 ) -> None:  # fmt: skip
+    if online.babylon_rest is None:
+        raise InputError("needed to register online (or --offline: build and record only)",
+                         field="babylon-rest")  # fmt: skip
+    if online.babylon_key_file is None:
+        raise InputError("needed to sign the Babylon txs", field="babylon-key-file")
     if online.txid is None:
         babylon_address = need_new_stake_options(fps, amount, staking_time, babylon_address)
     opened_bbn: list[Babylon] = []

@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from l2kit import log
 from l2kit.babylon import cosmos_tx
@@ -34,19 +33,17 @@ from l2kit.babylon.address import parse_address
 from l2kit.babylon.client import BabylonClient
 from l2kit.babylon.models import Delegation, DelegationStatus, TxResponse
 from l2kit.babylon.proto import TYPE_URL_ADD_INCLUSION_PROOF, TYPE_URL_CREATE_DELEGATION
-from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey
-from l2kit.errors import BabylonError, BabylonTxFailed, InputError, RpcError
+from l2kit.errors import BabylonError, BabylonTxFailed, InputError
 from l2kit.staking import chain
-from l2kit.staking.funding import unlock
-from l2kit.staking.inclusion import build_inclusion_proof
 from l2kit.staking.lifecycle import Lifecycle
 from l2kit.staking.params_model import ParamsSet, StakingParams
-from l2kit.staking.register_offline import RegisterRequest, register_offline
-from l2kit.staking.registration import (
-    ChainFacts,
-    build_add_inclusion_proof,
-    build_registration,
+from l2kit.staking.register_offline import (
+    RegisterRequest,
+    add_inclusion_proof,
+    register_offline,
+    register_post_staking,
+    release_held,
 )
 from l2kit.staking.states import State
 from l2kit.staking.tracker import Stake
@@ -216,37 +213,16 @@ def register_tracked(
     if stake.state is not State.CONFIRMED:
         raise InputError(f"stake is {stake.state.value}; post-staking registration needs a "
                          "confirmed, unspent staking output", field="txid")  # fmt: skip
-    k = bbn.client.confirmation_depth()
-    facts, proof = _proof_facts(life, bbn, stake.staking_txid, k)
-    if facts.inclusion_height is None or facts.btc_tip_height - facts.inclusion_height < k:
+    k, tip = bbn.client.confirmation_depth(), bbn.client.tip().height
+    if _depth(life, stake, tip) < k:
         raise InputError(f"the staking tx must be {k} blocks deep on Babylon's BTC light "
                          "client first", field="txid")  # fmt: skip
-    preflight(bbn, [XOnlyPubKey(bytes.fromhex(k_)) for k_ in stake.fp_pks], 0)
-    raw = life.tracker.txs(stake.id)["staking"].raw_hex
-    reg = build_registration(
-        staker_seckey=seckey, staker=parse_address(bbn.address),
-        fp_pks=[XOnlyPubKey(bytes.fromhex(k_)) for k_ in stake.fp_pks],
-        staking_tx=btx.parse(raw), staking_time=stake.staking_time, staking_value=stake.value,
-        params=life.params, net=life.net, facts=facts, inclusion=proof,
-    )  # fmt: skip
+    preflight(bbn, [XOnlyPubKey(bytes.fromhex(pk)) for pk in stake.fp_pks], 0)
+    reg = register_post_staking(life, stake, seckey, parse_address(bbn.address), k,
+                                btc_tip_height=tip)  # fmt: skip
     life.tracker.link_babylon(stake.id, bbn.chain_id, "post-staking")
     send(life, bbn, stake, "create", [(TYPE_URL_CREATE_DELEGATION, reg.msg_bytes)], progress)
     return stake
-
-
-def _proof_facts(life: Lifecycle, bbn: Babylon, txid: str, k: int) -> tuple[ChainFacts, Any]:
-    seen = chain.observe(life.rpc, txid)
-    tip = bbn.client.tip().height
-    if seen.block_hash is None:
-        return ChainFacts(btc_tip_height=tip, confirmation_depth=k), None
-    block = life.rpc.call("getblock", seen.block_hash, 1)
-    proof = build_inclusion_proof(seen.block_hash, [str(t) for t in block["tx"]], txid)
-    facts = ChainFacts(
-        btc_tip_height=tip, staking_tx_confirmations=seen.confirmations, confirmation_depth=k,
-        inclusion_height=int(block["height"]),
-        inclusion_merkle_root=bytes.fromhex(block["merkleroot"])[::-1],
-    )  # fmt: skip
-    return facts, proof
 
 
 def babylon_state(client: BabylonClient, d: Delegation) -> DelegationStatus:
@@ -279,7 +255,9 @@ def follow(
         status = babylon_state(bbn.client, d)
         life.tracker.set_babylon_state(stake.id, status.value)
         if status is not DelegationStatus.PENDING and stake.state is State.REGISTRATION_PENDING:
-            stake = _broadcast_staking(life, stake)
+            chain.crash_point("before-broadcast")
+            stake = release_held(life, stake)  # testmempoolaccept, broadcast, drop the locks
+            chain.crash_point("after-broadcast")
         stake = life.sync_one(stake)
         if status in _DONE:
             return stake
@@ -295,46 +273,21 @@ def follow(
         time.sleep(interval)
 
 
-def _broadcast_staking(life: Lifecycle, stake: Stake) -> Stake:
-    """VERIFIED: the held staking tx may go out now (checked by testmempoolaccept first)."""
-    stored = life.tracker.txs(stake.id)["staking"]
-    chain.crash_point("before-broadcast")
-    life._send(stake, "staking", stored.txid, stored.raw_hex)  # testmempoolaccept first
-    chain.crash_point("after-broadcast")
-    reg = stake.extra.get("registration")
-    if isinstance(reg, dict) and life.wallet is not None:
-        _release_locks(life.wallet, [str(i) for i in reg.get("locked_inputs", [])])
-    return life.sync_one(stake)
-
-
-def _release_locks(wallet: chain.Rpc, inputs: list[str]) -> None:
-    """Drop the persistent locks of the now spent funding inputs. bitcoind refuses to unlock a
-    spent output (-8 "expected unspent output"); such a stale lock is harmless."""
-    locked = {(o["txid"], o["vout"]) for o in wallet.call("listlockunspent")}
-    for op in map(btx.OutPoint.parse, inputs):
-        if (op.txid_hex, op.vout) in locked:
-            try:
-                unlock(wallet, [f"{op.txid_hex}:{op.vout}"])
-            except RpcError as exc:
-                if exc.code != -8:
-                    raise
+def _depth(life: Lifecycle, stake: Stake, babylon_tip: int) -> int:
+    """How deep the staking tx is as Babylon's BTC light client sees it (-1: not in a block)."""
+    if stake.confirmations <= 0:
+        return -1
+    included = int(life.rpc.call("getblockcount")) - stake.confirmations + 1
+    return babylon_tip - included
 
 
 def _maybe_send_proof(
     life: Lifecycle, bbn: Babylon, stake: Stake, k: int, progress: Progress
 ) -> None:
-    facts, proof = _proof_facts(life, bbn, stake.staking_txid, k)
-    if proof is None or facts.inclusion_height is None:
-        return
-    if facts.btc_tip_height - facts.inclusion_height < k:
-        return  # not k-deep yet
-    reg = stake.extra.get("registration")
-    registered_tip = int(reg["btc_tip_height"]) if isinstance(reg, dict) else None
-    _, msg = build_add_inclusion_proof(
-        parse_address(bbn.address), btx.parse(life.tracker.txs(stake.id)["staking"].raw_hex),
-        proof, staking_time=stake.staking_time, unbonding_time=stake.unbonding_time,
-        facts=facts, registered_tip_height=registered_tip,
-    )  # fmt: skip
+    tip = bbn.client.tip().height
+    if _depth(life, stake, tip) < k:
+        return  # not k-deep yet (by Babylon's light client)
+    _, msg = add_inclusion_proof(life, stake, parse_address(bbn.address), k, btc_tip_height=tip)
     send(life, bbn, stake, "proof", [(TYPE_URL_ADD_INCLUSION_PROOF, msg)], progress)
 
 
