@@ -23,7 +23,7 @@ from l2kit.errors import BabylonBadResponse, InputError
 from l2kit.staking.tracker import _MIGRATIONS, SCHEMA_VERSION, NewStake, Tracker
 from l2kit.staking.tracker_babylon import CosmosTx
 
-FIXTURES = Path("/work/shared/fixtures/babylon-rest")
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "monitor" / "babylon-rest"  # shared copy
 
 
 def test_mainnet_needs_the_flag() -> None:
