@@ -4,7 +4,9 @@ malformed answers → one-line errors."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +140,36 @@ def test_malformed_answers_are_one_line(
 def test_unreachable() -> None:
     with BabylonClient("http://127.0.0.1:9", retry_for=0) as c, pytest.raises(BabylonUnreachable):
         c.tip()
+
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "monitor" / "babylon-rest"  # shared copy
+
+
+def test_recorded_answers_parse(chain: DevChain, client: BabylonClient) -> None:
+    """The shared fixtures (shapes from babylon v4.3.1's sources) read through the client."""
+    chain.fault("/babylon/btclightclient/v1/tip", 200,
+                (FIXTURES / "btclightclient_tip.json").read_bytes())  # fmt: skip
+    tip = client.tip()
+    assert (tip.height, tip.work) == (736, "1474")
+    params = json.loads((FIXTURES / "btcstaking_params.json").read_text())["params"]
+    body = json.dumps({"params": params, "version": 3}).encode()
+    chain.fault("/babylon/btcstaking/v1/params/btc_height/736", 200, body)
+    p = client.params_by_btc_height(736)
+    assert (p.version, p.covenant_quorum, p.unbonding_time, p.min_staking_amount) == (
+        3,
+        1,
+        5,
+        10_000,
+    )
+    assert p.slashing_pk_script == bytes.fromhex("76a914" + "01" * 20 + "88ac")
+    fps = json.loads((FIXTURES / "btcstaking_finality_providers.json").read_text())
+    charlie = fps["finality_providers"][0]
+    path = f"/babylon/btcstaking/v1/finality_providers/{charlie['btc_pk']}/finality_provider"
+    chain.fault(path, 200, json.dumps({"finality_provider": charlie}).encode())
+    fp = client.finality_provider(charlie["btc_pk"])
+    assert fp.slashed and not fp.jailed
+    bad = {**params, "covenant_quorum": "many"}
+    chain.fault("/babylon/btcstaking/v1/params/btc_height/737", 200,
+                json.dumps({"params": bad, "version": 3}).encode())  # fmt: skip
+    with pytest.raises(BabylonBadResponse, match="malformed params"):
+        client.params_by_btc_height(737)
