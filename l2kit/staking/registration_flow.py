@@ -203,11 +203,15 @@ def register_tracked(
     life: Lifecycle, bbn: Babylon, stake: Stake, seckey: bytes, progress: Progress
 ) -> Stake:
     """Post-staking: a tracked, k-deep stake gets a registration with its inclusion proof."""
-    link = life.tracker.babylon(stake.id)
-    if link is not None or stake.state is State.REGISTRATION_PENDING:
-        return stake  # already registered (or pre-registered): follow() resumes it
-    if bbn.client.delegation(stake.staking_txid) is not None:
-        life.tracker.link_babylon(stake.id, bbn.chain_id, "post-staking")
+    if stake.state is State.REGISTRATION_PENDING:  # pre-registered (offline or online)
+        life.tracker.link_babylon(stake.id, bbn.chain_id, "pre-staking")
+        return stake  # follow() resumes it
+    if (
+        life.tracker.cosmos_tx(stake.id, "create") is not None
+        or bbn.client.delegation(stake.staking_txid) is not None
+    ):  # sent before (maybe by a run that was killed): follow() resumes it
+        flow = link.flow if (link := life.tracker.babylon(stake.id)) else "post-staking"
+        life.tracker.link_babylon(stake.id, bbn.chain_id, flow)
         return stake
     stake = life.sync_one(stake)
     if stake.state is not State.CONFIRMED:
@@ -246,11 +250,7 @@ def follow(
     while True:
         d = bbn.client.delegation(stake.staking_txid)
         if d is None:
-            reg = stake.extra.get("registration")
-            if not isinstance(reg, dict):
-                raise BabylonError(f"{stake.staking_txid} is not registered on {bbn.chain_id}")
-            msg = bytes.fromhex(str(reg["msg_hex"]))
-            send(life, bbn, stake, "create", [(TYPE_URL_CREATE_DELEGATION, msg)], progress)
+            send(life, bbn, stake, "create", _create_msgs(life, stake, bbn), progress)
             continue
         status = babylon_state(bbn.client, d)
         life.tracker.set_babylon_state(stake.id, status.value)
@@ -271,6 +271,18 @@ def follow(
         if time.monotonic() > deadline:
             return stake
         time.sleep(interval)
+
+
+def _create_msgs(life: Lifecycle, stake: Stake, bbn: Babylon) -> list[tuple[str, bytes]]:
+    """The registration to (re)send: the recorded pre-staking message, else the messages of the
+    recorded Cosmos tx (post-staking, its send interrupted)."""
+    reg = stake.extra.get("registration")
+    if isinstance(reg, dict):
+        return [(TYPE_URL_CREATE_DELEGATION, bytes.fromhex(str(reg["msg_hex"])))]
+    recorded = life.tracker.cosmos_tx(stake.id, "create")
+    if recorded is None:
+        raise BabylonError(f"{stake.staking_txid} is not registered on {bbn.chain_id}")
+    return list(cosmos_tx.decode_tx(bytes.fromhex(recorded.raw_hex)).messages)
 
 
 def _depth(life: Lifecycle, stake: Stake, babylon_tip: int) -> int:

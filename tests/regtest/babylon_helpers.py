@@ -16,10 +16,12 @@ from l2kit.babylon.devchain import DevChain
 from l2kit.babylon.devchain_btcstaking import BtcStaking, FinalityProviderState
 from l2kit.btc.network import Network
 from l2kit.staking.lifecycle import Lifecycle
+from l2kit.staking.params_model import ParamsSet
 from l2kit.staking.registration_flow import Babylon, chain_params
 
 CHAIN_ID = "bbn-devnet-1"
 GAS_PRICE = Decimal("0.002")
+PRE_STAKING_GAS = 1_095_000
 
 
 @dataclass
@@ -37,8 +39,12 @@ class Chain:
 
 def start_chain(env: Env, tmp: Path, *, foreign_sig: bool = False, k: int = 2) -> Chain:
     fp = FinalityProviderState(bytes(env.fp), "bbn1" + "q" * 38)
+    # mainnet v1's extra gas for a registration without inclusion proof (release/v1.x
+    # app/upgrades/v1/mainnet/btcstaking_params.go)
+    params = ParamsSet([p.model_copy(update={"delegation_creation_base_gas_fee": PRE_STAKING_GAS})
+                        for p in env.life.params])  # fmt: skip
     staking = BtcStaking(
-        rpc=env.node.rpc, params=env.life.params, net=Network.REGTEST, committee=env.committee,
+        rpc=env.node.rpc, params=params, net=Network.REGTEST, committee=env.committee,
         fps=[fp], confirmation_depth=k,
         foreign_covenant_sig=secrets.token_bytes(32) if foreign_sig else None,
     )  # fmt: skip

@@ -161,3 +161,16 @@ def test_bad_input_is_one_line_exit_2(env: Env, chain: Chain, args: list[str], t
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert text in result.stderr
     assert env.tracker.all() == [] and chain.staking.dels == {}
+
+
+@pytest.mark.parametrize("point", ["before-babylon-create", "after-babylon-create"])
+def test_kill_9_during_post_staking_registration(env: Env, chain: Chain, point: str) -> None:
+    req = env.request(value=160_000, time=50, op_return=False)
+    stake, _ = chain.life.create(req, STAKER_SECRET, FEE, MAX_FEE)
+    env.node.mine(3)
+    killed = env.cli(*_resume(chain, stake.staking_txid), crash_at=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert env.tracker.cosmos_tx(stake.id, "create") is not None  # recorded before the send
+    data = _ok(env.cli(*_resume(chain, stake.staking_txid)))
+    assert data["babylon"]["state"] == "ACTIVE"
+    _one_delegation(chain)

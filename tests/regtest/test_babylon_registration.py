@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babylon_helpers import Chain, quiet, start_chain, status_of, stop_chain
+from babylon_helpers import PRE_STAKING_GAS, Chain, quiet, start_chain, status_of, stop_chain
 from lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
 
 from l2kit.babylon.address import parse_address
@@ -66,8 +66,7 @@ def test_pre_staking_full_lifecycle(env: Env, chain: Chain) -> None:
     create = env.tracker.cosmos_tx(stake.id, "create")
     assert create is not None and chain.bbn.client.get_tx(create.txhash) is not None
     # the pre-staking registration paid for the extra gas
-    tx = chain.dev.state.txs[create.txhash]
-    assert tx.gas_used > int(chain.life.params.latest.delegation_creation_base_gas_fee or 0)
+    assert chain.dev.state.txs[create.txhash].gas_used > PRE_STAKING_GAS
 
     env.node.mine(3)  # k = 2: the proof is accepted when tip - height >= 2
     stake = _follow(chain, stake, timeout=10)
@@ -112,6 +111,9 @@ def test_post_staking_registration_of_a_mined_stake(env: Env, chain: Chain) -> N
     stake = _follow(chain, stake, timeout=10, proof=False)
     assert status_of(chain, stake.staking_txid) == "ACTIVE"
     assert env.tracker.babylon(stake.id).flow == "post-staking"  # type: ignore[union-attr]
+    create = env.tracker.cosmos_tx(stake.id, "create")
+    assert create is not None
+    assert chain.dev.state.txs[create.txhash].gas_used < PRE_STAKING_GAS  # no extra gas
 
 
 def test_foreign_and_extra_covenant_sigs_are_dropped(env: Env, tmp_path: Path) -> None:
