@@ -230,6 +230,7 @@ class BabylonClient:
                 raise BabylonError(f"tx {txhash} not in a block after {timeout:.0f} s")
             if progress is not None:
                 progress(f"waiting for Babylon tx {txhash[:12]}… to be included")
+                progress = None  # one line, not one per poll
             time.sleep(interval)
 
 
