@@ -6,6 +6,7 @@
         --babylon-rest URL --babylon-key-file F [--chain-id ID] [--no-inclusion-proof]
     l2kit stake register --txid TXID --babylon-rest URL --babylon-key-file F   (post-staking,
         or resume a registration)
+    l2kit stake abandon TXID      give up a held registration: unlock its inputs
 
 Online (``cli/stake_register_online.py``, ``staking/registration_flow.py``): sends the
 registration and follows it to ACTIVE.
@@ -48,7 +49,12 @@ from l2kit.cli.stake_register_online import (
 )
 from l2kit.errors import InputError
 from l2kit.staking.pop import AddressType, PopType
-from l2kit.staking.register_offline import RegisterRequest, precheck, register_offline
+from l2kit.staking.register_offline import (
+    RegisterRequest,
+    abandon_held,
+    precheck,
+    register_offline,
+)
 
 __all__ = ["COMMANDS"]
 
@@ -122,8 +128,14 @@ def register(
                           wallet=where.wallet)  # fmt: skip
     with opened(where) as ctx:
         _need_wallet(ctx, where.wallet)
+        # bad input fails here: before the progress line, the key file and any coin
+        if fee_rate > max_fee_rate:
+            raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+        if new_key or ctx.tracker.find_by_fingerprint(
+            req.stake_request().fingerprint(ctx.life.net)
+        ) is None:
+            precheck(ctx.life, req, seckey)
         if new_key:
-            precheck(ctx.life, req, seckey)  # bad input fails before the key is written
             seckey = _save_new_key(key_path, seckey)
             req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address,
                                   *kinds, wallet=where.wallet)  # fmt: skip
@@ -142,4 +154,14 @@ def register(
         emit(data, as_json, _human)
 
 
-COMMANDS: list[click.Command] = [register]
+@click.command("abandon")
+@common
+@click.argument("txid")
+def abandon(where: Where, as_json: bool, txid: str) -> None:
+    """Give up a REGISTRATION_PENDING stake: unlock its inputs; its staking tx is never sent."""
+    with opened(where) as ctx:
+        stake = abandon_held(ctx.life, ctx.life.get(txid))
+        emit({"staking_txid": stake.staking_txid, "state": stake.state.value}, as_json)
+
+
+COMMANDS: list[click.Command] = [register, abandon]

@@ -57,6 +57,8 @@ from l2kit.staking.transactions import (
 
 _log = log.get(__name__)
 
+HELD = frozenset({State.REGISTRATION_PENDING, State.ABANDONED})  # staking tx never (re)sent by sync
+
 
 @dataclass(frozen=True)
 class StakeRequest:
@@ -292,7 +294,7 @@ class Lifecycle:
 
     def view(self, stake: Stake, rebroadcast: bool = True) -> ChainView:
         seen: dict[str, TxSeen] = {}
-        held = stake.state is State.REGISTRATION_PENDING  # sent only once Babylon verified it
+        held = stake.state in HELD  # sent only once Babylon verified it (or never)
         for kind, stored in self.tracker.txs(stake.id).items():
             where = chain.observe(self.rpc, stored.txid)
             if where.confirmations < 0 and rebroadcast and not (held and kind == "staking"):
@@ -318,8 +320,8 @@ class Lifecycle:
     def sync_one(self, stake: Stake, rebroadcast: bool = True) -> Stake:
         view = self.view(stake, rebroadcast)
         state = derive(view, staking_time=stake.staking_time, unbonding_time=stake.unbonding_time)
-        if stake.state is State.REGISTRATION_PENDING and state is State.CREATED:
-            state = stake.state  # still held back, not yet sent
+        if stake.state in HELD and state is State.CREATED:
+            state = stake.state  # still held back (or abandoned), not sent
         if state != stake.state:
             _log.info("state", txid=stake.staking_txid, old=stake.state.value, new=state.value)
         return self.tracker.move_to(stake.id, state, "sync", view.staking.confirmations)

@@ -26,7 +26,6 @@ and one verifier, ``verify_pop``, that mirrors the chain's checks (raises ``PopE
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,9 +39,10 @@ from l2kit.btc import bip322
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, xonly_of
 from l2kit.btc.network import Network, address_to_script, p2tr_address, script_to_address
+from l2kit.btc.psbt import Psbt, PsbtInput, PsbtOutput, from_psbt
 from l2kit.btc.sign import schnorr_sign, schnorr_verify
-from l2kit.btc.taproot import compact_size, tagged_hash
-from l2kit.errors import InputError, PopError, RpcError
+from l2kit.btc.taproot import tagged_hash
+from l2kit.errors import InputError, PopError, PsbtError, RpcError
 from l2kit.staking.funding import key_path_key
 
 __all__ = [
@@ -265,19 +265,14 @@ def bip322_psbt(
     *,
     context: PopContext | None = None,
 ) -> str:
-    """A base64 BIP-174 PSBT of ``to_sign`` (input 0 with its ``witness_utxo``: value 0 and the
-    address's script) for an external signer; feed the signed PSBT to ``pop_from_psbt``."""
+    """A base64 BIP-174 PSBT of ``to_sign`` for an external signer: input 0 carries
+    ``non_witness_utxo`` (``to_spend``) and ``witness_utxo`` (value 0, the address's script), as
+    signers that insist on the full previous tx need; feed the signed PSBT to ``pop_from_psbt``."""
     staker = staker if isinstance(staker, BabylonAddress) else parse_address(staker)
-    _, to_sign, spk = _to_sign(pop_message(PopType.BIP322, staker, context), address, net)
-    unsigned = btx.serialize(to_sign, witness=False)
-    witness_utxo = (0).to_bytes(8, "little") + bytes([len(spk)]) + spk
-
-    def kv(key: bytes, value: bytes) -> bytes:
-        return compact_size(len(key)) + key + compact_size(len(value)) + value
-
-    raw = b"psbt\xff" + kv(b"\x00", unsigned) + b"\x00" + kv(b"\x01", witness_utxo) + b"\x00"
-    raw += b"\x00"  # the output map (empty)
-    return base64.b64encode(raw).decode()
+    to_spend, to_sign, spk = _to_sign(pop_message(PopType.BIP322, staker, context), address, net)
+    psbt_in = PsbtInput(non_witness_utxo=btx.serialize(to_spend, witness=False),
+                        witness_utxo=(0, spk))  # fmt: skip
+    return Psbt(to_sign, [psbt_in], [PsbtOutput()]).to_base64()
 
 
 def pop_from_psbt(
@@ -289,40 +284,16 @@ def pop_from_psbt(
     *,
     context: PopContext | None = None,
 ) -> Pop:
-    """The PoP from a signed ``bip322_psbt``: its final witness (PSBT_IN_FINAL_SCRIPTWITNESS,
-    0x08), or a finalized tx in hex; verified before it is returned."""
-    witness: list[bytes] | None = None
+    """The PoP from a signed ``bip322_psbt`` (its input 0 ``final_script_witness``) or from the
+    finalized ``to_sign`` tx in hex; verified before it is returned."""
     text = signed.strip()
+    witness: list[bytes] | None
     try:
-        raw = base64.b64decode(text, validate=True)
-    except ValueError:
-        raw = b""
-    if raw.startswith(b"psbt\xff"):
-        witness = _final_witness(raw)
-    else:
-        try:
-            witness = btx.witness(btx.parse(text, field="psbt"), 0)
-        except InputError:
-            witness = None
+        witness = from_psbt(text).inputs[0].final_script_witness
+    except PsbtError:
+        witness = btx.witness(btx.parse(text, field="psbt"), 0)
     if not witness:
         raise InputError("no final witness for input 0 (not signed/finalized?)", field="psbt")
     pop = _bip322_pop(address, witness)
     verify_pop(pop, staker, btc_pk, net, context=context)
     return pop
-
-
-def _final_witness(raw: bytes) -> list[bytes] | None:
-    pos, maps = 5, 0
-    while pos < len(raw) and maps < 2:
-        klen, pos = bip322.read_varint(raw, pos, "psbt")
-        if klen == 0:
-            maps += 1
-            continue
-        key = raw[pos : pos + klen]
-        pos += klen
-        vlen, pos = bip322.read_varint(raw, pos, "psbt")
-        value = raw[pos : pos + vlen]
-        pos += vlen
-        if maps == 1 and key == b"\x08":
-            return bip322.parse_witness(value, field="psbt")
-    return None

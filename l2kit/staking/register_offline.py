@@ -56,6 +56,7 @@ from l2kit.staking.tracker import NewStake, Stake
 
 __all__ = [
     "RegisterRequest",
+    "abandon_held",
     "add_inclusion_proof",
     "inclusion_from_node",
     "lock_persistently",
@@ -87,9 +88,9 @@ class RegisterRequest:
                             funding)  # fmt: skip
 
 
-def _facts(life: Lifecycle, tip: int | None = None) -> ChainFacts:
-    """``tip``: Babylon's BTC light-client tip (online flow); offline, the node's tip."""
-    return ChainFacts(btc_tip_height=int(life.rpc.call("getblockcount")) if tip is None else tip)
+def _tip(life: Lifecycle, btc_tip_height: int | None) -> int:
+    """Babylon's BTC light-client tip when the caller has it, else the node's tip (offline)."""
+    return int(life.rpc.call("getblockcount")) if btc_tip_height is None else btc_tip_height
 
 
 def _build(life: Lifecycle, req: RegisterRequest, seckey: bytes, staking_tx: Any,
@@ -103,13 +104,13 @@ def _build(life: Lifecycle, req: RegisterRequest, seckey: bytes, staking_tx: Any
 
 
 def precheck(
-    life: Lifecycle, req: RegisterRequest, seckey: bytes, tip: int | None = None
+    life: Lifecycle, req: RegisterRequest, seckey: bytes, btc_tip_height: int | None = None
 ) -> Registration:
     """Step 1: every check the chain makes, on a stand-in tx (one dummy input, the staking
     output); raises ``InputError`` (``ChainRuleError``, ``ParamsError``…) for bad input."""
     if xonly_of(seckey) != req.staker_pk:
         raise InputError("the staker key does not match the request", field="staker-key-file")
-    facts = _facts(life, tip)
+    facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height))
     p = params_for(life.params, Flow.PRE_STAKING, facts)
     check_stake(p, req.value, req.staking_time)
     check_unique(req.staker_pk, req.fp_pks, tuple(p.covenant_pks))
@@ -149,16 +150,17 @@ def register_offline(
     seckey: bytes,
     fee_rate: Decimal,
     max_fee_rate: Decimal,
-    tip: int | None = None,
+    btc_tip_height: int | None = None,
 ) -> tuple[Registration, Stake, bool]:
     """Steps 1-5; returns (registration, stake, existed). The same request again returns the
-    recorded registration (``existed`` True) without funding anything."""
+    recorded registration (``existed`` True) without funding anything. ``btc_tip_height``:
+    Babylon's BTC light-client tip (the online flow passes it; default: the node's tip)."""
     existing = life.tracker.find_by_fingerprint(req.stake_request().fingerprint(life.net))
     if existing is not None:
         return _recorded(life, existing), existing, True
     if fee_rate > max_fee_rate:
         raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
-    pre = precheck(life, req, seckey, tip)
+    pre = precheck(life, req, seckey, btc_tip_height)
     if life.wallet is None:
         raise InputError("no wallet to fund the stake", field="wallet")
     spk = bytes(pre.checked.staking_tx.vout[pre.checked.staking_vout].scriptPubKey)
@@ -166,7 +168,7 @@ def register_offline(
     try:
         lock_persistently(life.wallet, funded.inputs)
         signed = btx.parse(funded.raw_hex)
-        facts = ChainFacts(btc_tip_height=_facts(life, tip).btc_tip_height,
+        facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height),
                            staking_tx_confirmations=chain.observe(life.rpc, funded.txid)
                            .confirmations)  # fmt: skip
         reg = _build(life, req, seckey, signed, facts)
@@ -311,3 +313,20 @@ def release_held(life: Lifecycle, stake: Stake) -> Stake:
     if life.wallet is not None and isinstance(registration, dict):
         unlock_held(life.wallet, registration.get("locked_inputs", []))
     return life.sync_one(life.tracker.get(stake.id))
+
+
+def abandon_held(life: Lifecycle, stake: Stake) -> Stake:
+    """Give up a held registration: unlock its inputs (the wallet may spend them again) and
+    move it to ABANDONED; its staking tx is never sent. Only while the node has not seen it."""
+    if stake.state is State.ABANDONED:
+        return stake
+    if stake.state is not State.REGISTRATION_PENDING:
+        raise InputError(f"stake is {stake.state.value}; only a REGISTRATION_PENDING stake can "
+                         "be abandoned", field="txid")  # fmt: skip
+    if chain.observe(life.rpc, stake.staking_txid).confirmations >= 0:
+        raise InputError("the node already has this staking tx; it cannot be abandoned",
+                         field="txid")  # fmt: skip
+    registration = stake.extra.get("registration")
+    if life.wallet is not None and isinstance(registration, dict):
+        unlock_held(life.wallet, registration.get("locked_inputs", []))
+    return life.tracker.transition(stake.id, State.ABANDONED, "abandoned", -1)

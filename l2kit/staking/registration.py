@@ -36,6 +36,7 @@ from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import (
     TYPE_URL_CREATE_DELEGATION,
     AddInclusionProof,
+    BtcSigType,
     CreateDelegation,
     InclusionProof,
     Pop,
@@ -214,7 +215,10 @@ def check_registration(
     flow = Flow.PRE_STAKING if msg.staking_tx_inclusion_proof is None else Flow.POST_STAKING
     p = params_for(params, flow, facts)
     checked = check_create_delegation(msg, p, net, facts)
-    kind = pop_type or PopType(["bip340", "bip322", "ecdsa"][int(msg.pop.btc_sig_type)])
+    kind = {BtcSigType.BIP340: PopType.BIP340, BtcSigType.BIP322: PopType.BIP322,
+            BtcSigType.ECDSA: PopType.ECDSA}[msg.pop.btc_sig_type]  # fmt: skip
+    if pop_type is not None and pop_type is not kind:
+        raise InputError(f"the PoP is {kind.value}, not {pop_type.value}", field="pop")
     return Registration(flow, p, kind, msg, bytes(msg_bytes), checked)
 
 

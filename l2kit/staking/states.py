@@ -7,8 +7,9 @@
                                               └──(change matured)─────────────┘
 
     REGISTRATION_PENDING ──► BROADCAST     (pre-staking registration: funded, signed and
-                                            recorded, held back until the Babylon chain has
-                                            verified the delegation; never re-sent by sync)
+           │                                recorded, held back until the Babylon chain has
+           └──► ABANDONED                   verified the delegation; never re-sent by sync;
+                                            ABANDONED: given up, inputs unlocked, never sent)
 
 Every forward edge has a backward twin for reorgs (a confirmation that disappears moves the
 state back). ``path()`` finds the shortest chain of allowed edges between two states, so a
@@ -24,6 +25,7 @@ from enum import StrEnum
 
 class State(StrEnum):
     REGISTRATION_PENDING = "REGISTRATION_PENDING"
+    ABANDONED = "ABANDONED"
     CREATED = "CREATED"
     BROADCAST = "BROADCAST"
     CONFIRMED = "CONFIRMED"
@@ -36,7 +38,8 @@ class State(StrEnum):
 
 
 _FORWARD: dict[State, frozenset[State]] = {
-    State.REGISTRATION_PENDING: frozenset({State.BROADCAST}),
+    State.REGISTRATION_PENDING: frozenset({State.BROADCAST, State.ABANDONED}),
+    State.ABANDONED: frozenset(),
     State.CREATED: frozenset({State.BROADCAST}),
     State.BROADCAST: frozenset({State.CONFIRMED}),
     State.CONFIRMED: frozenset({State.UNBONDING, State.EXPIRED, State.SLASHED}),

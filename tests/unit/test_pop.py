@@ -252,3 +252,29 @@ def test_witness_parser_accepts_only_canonical_stacks(data: bytes) -> None:
     except InputError:
         return
     assert bip322.serialize_witness(items) == data
+
+
+_keys = st.integers(1, _N - 1).map(lambda d: d.to_bytes(32, "big"))
+
+
+@given(_keys, st.binary(max_size=100))
+def test_bip137_recovers_the_signer(seckey: bytes, message: bytes) -> None:
+    sig = bip322.bip137_sign(seckey, message)
+    assert int.from_bytes(sig[33:], "big") <= _N // 2  # libsecp256k1 signs low-S
+    recovered = bip322.bip137_recover(message, sig)
+    assert recovered == coincurve.PrivateKey(seckey).public_key.format(compressed=True)
+
+
+@given(st.binary(min_size=65, max_size=65), st.binary(max_size=40))
+def test_bip137_recover_never_crashes(sig: bytes, message: bytes) -> None:
+    assert isinstance(bip322.bip137_recover(message, sig), bytes | str)
+
+
+@given(_keys, st.sampled_from(list(PopType)), st.binary(min_size=20, max_size=20))
+def test_every_pop_verifies_for_any_key_and_account(
+    seckey: bytes, kind: PopType, account: bytes
+) -> None:
+    staker = BabylonAddress.from_account(account)
+    pop = sign_pop(seckey, staker, Network.SIGNET, kind)  # sign_pop verifies before returning
+    with pytest.raises(PopError):
+        verify_pop(pop, staker, xonly_of(OTHER if seckey != OTHER else SK), Network.SIGNET)
