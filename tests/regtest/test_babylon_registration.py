@@ -21,6 +21,7 @@ from l2kit.staking.register_offline import RegisterRequest
 from l2kit.staking.registration_flow import (
     chain_unbonding_sigs,
     follow,
+    refresh_state,
     register_new,
     register_tracked,
 )
@@ -156,3 +157,21 @@ def test_preflight_refusals_change_nothing(env: Env, chain: Chain) -> None:
         register_new(chain.life, chain.bbn, _request(env, chain), STAKER_SECRET, FEE, MAX_FEE,
                      quiet)  # fmt: skip
     assert env.tracker.all() == [] and env.wallet.call("listlockunspent") == locked
+
+
+def test_expired_and_slashed_states(env: Env, chain: Chain) -> None:
+    req = env.request(value=125_000, time=20, op_return=False)
+    stake, _ = chain.life.create(req, STAKER_SECRET, FEE, MAX_FEE)
+    env.node.mine(3)
+    stake = register_tracked(chain.life, chain.bbn, stake, STAKER_SECRET, quiet)
+    stake = _follow(chain, stake, timeout=10, proof=False)
+    txid = stake.staking_txid
+    assert status_of(chain, txid) == "ACTIVE"
+    chain.staking.fps[bytes(env.fp)].slashed_babylon_height = 7  # the FP equivocated
+    assert refresh_state(chain.life, chain.bbn.client, stake) == "SLASHED"
+    assert chain.life.status(stake)["babylon"]["state"] == "SLASHED"
+    chain.staking.fps[bytes(env.fp)].slashed_babylon_height = 0
+    # 20-block stake included 3 blocks ago: EXPIRED once tip + unbonding_time (5) >= end
+    env.node.mine(12)
+    assert status_of(chain, txid) == "EXPIRED"
+    assert refresh_state(chain.life, chain.bbn.client, stake) == "EXPIRED"
