@@ -171,7 +171,9 @@ def test_expired_and_slashed_states(env: Env, chain: Chain) -> None:
     assert refresh_state(chain.life, chain.bbn.client, stake) == "SLASHED"
     assert chain.life.status(stake)["babylon"]["state"] == "SLASHED"
     chain.staking.fps[bytes(env.fp)].slashed_babylon_height = 0
-    # 20-block stake included 3 blocks ago: EXPIRED once tip + unbonding_time (5) >= end
+    # included at h, tip h+2 now, end h+20: EXPIRED once tip + unbonding_time (5) >= end
     env.node.mine(12)
+    assert status_of(chain, txid) == "ACTIVE"  # tip h+14
+    env.node.mine(1)
     assert status_of(chain, txid) == "EXPIRED"
     assert refresh_state(chain.life, chain.bbn.client, stake) == "EXPIRED"
