@@ -13,18 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from l2kit.babylon.client import BabylonClient
-from l2kit.btc.keys import XOnlyPubKey
 from l2kit.btc.network import Network
 from l2kit.cli.stake_life import FeeRate, read_secret
 from l2kit.errors import InputError
-from l2kit.staking.lifecycle import Lifecycle
-from l2kit.staking.registration_flow import Babylon, chain_unbonding_sigs, refresh_state
-from l2kit.staking.tracker import Stake
+
+if TYPE_CHECKING:  # the chain client (httpx, pydantic models) loads only when a command runs
+    from l2kit.btc.keys import XOnlyPubKey
+    from l2kit.staking.lifecycle import Lifecycle
+    from l2kit.staking.registration_flow import Babylon
+    from l2kit.staking.tracker import Stake
 
 # Which Babylon chain a Bitcoin network stakes with (babylonlabs-io/networks: bbn-1 ↔ mainnet,
 # bbn-test-6 ↔ signet); regtest pairs with any local devnet chain id.
@@ -81,6 +82,9 @@ def open_babylon(
         raise InputError("needed to talk to the Babylon chain", field="babylon-rest")
     if key_file is None:
         raise InputError("needed to sign Babylon txs", field="babylon-key-file")
+    from l2kit.babylon.client import BabylonClient
+    from l2kit.staking.registration_flow import Babylon
+
     key = read_secret(key_file, "babylon-key-file")
     client = BabylonClient(rest)
     try:
@@ -102,6 +106,9 @@ def chain_sigs_for(rest: str | None, txid: str) -> dict[XOnlyPubKey, bytes]:
     if rest is None:
         raise InputError("the stake is registered on Babylon: its covenant signatures come "
                          "from the chain", field="babylon-rest")  # fmt: skip
+    from l2kit.babylon.client import BabylonClient
+    from l2kit.staking.registration_flow import chain_unbonding_sigs
+
     with BabylonClient(rest) as client:
         return chain_unbonding_sigs(client, txid)
 
@@ -110,6 +117,9 @@ def refresh(life: Lifecycle, rest: str | None, stakes: list[Stake]) -> None:
     """With ``--babylon-rest``: the Babylon state of each registered stake, asked now."""
     if rest is None:
         return
+    from l2kit.babylon.client import BabylonClient
+    from l2kit.staking.registration_flow import refresh_state
+
     with BabylonClient(rest) as client:
         for stake in stakes:
             refresh_state(life, client, stake)

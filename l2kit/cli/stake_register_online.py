@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -41,13 +41,9 @@ from l2kit.errors import InputError
 from l2kit.staking.params_model import ParamsSet
 from l2kit.staking.pop import AddressType, PopType
 from l2kit.staking.register_offline import RegisterRequest, precheck
-from l2kit.staking.registration_flow import (
-    Babylon,
-    chain_params,
-    follow,
-    register_new,
-    register_tracked,
-)
+
+if TYPE_CHECKING:  # the chain client loads only when the command runs
+    from l2kit.staking.registration_flow import Babylon
 
 __all__ = ["Online", "need_new_stake_options", "online_options", "run_online"]
 
@@ -121,6 +117,13 @@ def run_online(
         raise InputError("needed to sign the Babylon txs", field="babylon-key-file")
     if online.txid is None:
         babylon_address = need_new_stake_options(fps, amount, staking_time, babylon_address)
+    from l2kit.staking.registration_flow import (
+        chain_params,
+        follow,
+        register_new,
+        register_tracked,
+    )
+
     opened_bbn: list[Babylon] = []
 
     def from_chain(net: Network) -> ParamsSet:
