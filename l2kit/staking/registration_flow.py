@@ -55,7 +55,8 @@ _log = log.get(__name__)
 Progress = Callable[[str], None]
 DENOM = "ubbn"
 TX_BASE_GAS_ESTIMATE = 300_000  # pre-flight only; the real gas comes from simulation
-_WRONG_SEQUENCE = 32
+_WRONG_SEQUENCE = 32  # sdk ErrWrongSequence: the account moved on, sign again
+_OUT_OF_GAS = 11  # sdk ErrOutOfGas: the tx took its sequence and fee; sign again
 _DONE = {DelegationStatus.ACTIVE, DelegationStatus.UNBONDED, DelegationStatus.EXPIRED,
          DelegationStatus.SLASHED}  # fmt: skip
 # what the params used to build must agree on with the chain's version (fields we build with)
@@ -140,6 +141,8 @@ def send(
         found = bbn.client.get_tx(recorded.txhash)
         if found is not None and found.code == 0:
             return found
+        if found is not None and found.code != _OUT_OF_GAS:  # refused in its block: say why
+            raise BabylonTxFailed(found.txhash, found.codespace, found.code, found.raw_log)
         if found is None:
             try:
                 return _broadcast(bbn, bytes.fromhex(recorded.raw_hex), purpose, progress)
