@@ -50,6 +50,7 @@ def start_chain(env: Env, tmp: Path, *, foreign_sig: bool = False, k: int = 2) -
     )  # fmt: skip
     dev = DevChain(chain_id=CHAIN_ID, staking=staking, block_time=0.2).start()
     key = secrets.token_bytes(32)
+    tmp.mkdir(parents=True, exist_ok=True)
     key_file = tmp / "babylon.key"
     key_file.write_text(key.hex())
     key_file.chmod(0o600)

@@ -127,13 +127,14 @@ def test_foreign_and_extra_covenant_sigs_are_dropped(env: Env, tmp_path: Path) -
         stake = _follow(chain, stake, timeout=10, proof=False)
         sigs = chain_unbonding_sigs(chain.bbn.client, stake.staking_txid)
         assert len(sigs) == 4 and not set(sigs) <= set(env.committee.public_keys())
+        only_foreign = {k: v for k, v in sigs.items() if k not in env.committee.public_keys()}
+        with pytest.raises(TxRejected, match="only 0 covenant signatures"):
+            chain.life.unbond(stake, STAKER_SECRET, chain_sigs=only_foreign)
+        assert "unbonding" not in env.tracker.txs(stake.id)  # nothing recorded or sent
         stake = chain.life.unbond(stake, STAKER_SECRET, chain_sigs=sigs)
         raw = env.tracker.txs(stake.id)["unbonding"].raw_hex
         witness = env.node.rpc.call("decoderawtransaction", raw)["vin"][0]["txinwitness"]
         assert sum(1 for item in witness if len(item) == 128) == 2 + 1  # quorum + staker
-        only_foreign = {k: v for k, v in sigs.items() if k not in env.committee.public_keys()}
-        with pytest.raises(TxRejected, match="only 0 covenant signatures"):
-            chain.life.unbond(env.tracker.get(stake.id), STAKER_SECRET, chain_sigs=only_foreign)
     finally:
         stop_chain(chain)
 
