@@ -114,6 +114,7 @@ def main() -> None:
 def babylon_registration(node: tuple[str, ...], key: tuple[str, ...], data: Path) -> None:
     """Phase-2: register a stake with a simulated Babylon chain (a real HTTP server on
     127.0.0.1 that checks every Cosmos tx and follows this node) and show both states."""
+    from l2kit import log
     from l2kit.babylon import cosmos_tx
     from l2kit.babylon.devchain import DevChain
     from l2kit.babylon.devchain_btcstaking import BtcStaking, FinalityProviderState
@@ -123,6 +124,7 @@ def babylon_registration(node: tuple[str, ...], key: tuple[str, ...], data: Path
     from l2kit.staking.params import load_global_params
 
     banner("3b. Register a stake on (simulated) Babylon: VERIFIED -> broadcast -> proof -> ACTIVE")
+    log.configure(level="warning")  # the simulated chain runs in this process: keep it quiet
     bbn_key = data / "babylon.key"
     if not bbn_key.exists():
         bbn_key.write_text(BABYLON_SECRET)

@@ -136,12 +136,11 @@ def run_online(
     try:
         with opened(where, from_chain) as ctx:
             bbn, life = opened_bbn[0], ctx.life
-            existed = False
+            existed: bool | None = None  # a new-stake request recorded before (rerun)
             if online.txid is not None:
                 stake = life.get(online.txid)
                 seckey = staker_key(staker_key_file, create=False)
                 stake = register_tracked(life, bbn, stake, seckey, _progress)
-                existed = life.tracker.cosmos_tx(stake.id, "create") is not None
             else:
                 assert amount is not None and staking_time is not None
                 _need_wallet(ctx, where.wallet)
@@ -165,7 +164,9 @@ def run_online(
             stake = follow(life, bbn, stake, submit_proof=not online.no_inclusion_proof,
                            timeout=online.timeout, interval=online.interval,
                            progress=_progress)  # fmt: skip
-            data = {**life.status(stake, sync=False), "existing": existed}
+            data = life.status(stake, sync=False)
+            if existed is not None:
+                data["existing"] = existed
             emit(data, as_json, human)
     finally:
         for bbn in opened_bbn:
