@@ -7,6 +7,8 @@
     l2kit stake register --txid TXID --babylon-rest URL --babylon-key-file F   (post-staking,
         or resume a registration)
     l2kit stake abandon TXID      give up a held registration: unlock its inputs
+    l2kit stake pop --babylon-address bbn1… (--staker-key-file K | --psbt-for ADDR |
+        --from-psbt SIGNED --address ADDR --btc-pk PK | --verify POP_HEX --btc-pk PK)
 
 Online (``cli/stake_register_online.py``, ``staking/registration_flow.py``): sends the
 registration and follows it to ACTIVE.
@@ -26,8 +28,11 @@ from typing import Any
 import click
 
 from l2kit.babylon.address import parse_address
+from l2kit.babylon.proto import decode_pop, encode_pop
 from l2kit.btc.keys import parse_pubkey, xonly_of
-from l2kit.cli.output import emit
+from l2kit.btc.network import Network
+from l2kit.cli.output import emit, json_option
+from l2kit.cli.stake_build import network_opt
 from l2kit.cli.stake_life import (
     FeeRate,
     Where,
@@ -38,6 +43,7 @@ from l2kit.cli.stake_life import (
     default_staker_key,
     fee_rate_option,
     opened,
+    read_secret,
     staker_key,
     staker_key_option,
 )
@@ -48,7 +54,14 @@ from l2kit.cli.stake_register_online import (
     run_online,
 )
 from l2kit.errors import InputError
-from l2kit.staking.pop import AddressType, PopType
+from l2kit.staking.pop import (
+    AddressType,
+    PopType,
+    bip322_psbt,
+    pop_from_psbt,
+    sign_pop,
+    verify_pop,
+)
 from l2kit.staking.register_offline import (
     RegisterRequest,
     abandon_held,
@@ -164,4 +177,62 @@ def abandon(where: Where, as_json: bool, txid: str) -> None:
         emit({"staking_txid": stake.staking_txid, "state": stake.state.value}, as_json)
 
 
-COMMANDS: list[click.Command] = [register, abandon]
+@click.command("pop")
+@click.option("--babylon-address", required=True, help="The Babylon account (bbn1…) to prove.")
+@network_opt
+@click.option("--staker-key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sign with this hex secret key.")  # fmt: skip
+@click.option("--type", "pop_type", type=click.Choice([p.value for p in PopType]),
+              default=PopType.BIP322.value, show_default=True,
+              help="PoP signature type.")  # fmt: skip
+@click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
+              default=AddressType.P2TR.value, show_default=True,
+              help="BIP-322 address of the key (BIP-86 P2TR or P2WPKH).")  # fmt: skip
+@click.option("--psbt-for", metavar="ADDRESS",
+              help="Print a BIP-322 PSBT for ADDRESS's external signer.")  # fmt: skip
+@click.option("--from-psbt", metavar="SIGNED", help="Finish a PoP from a signed PSBT or tx hex.")
+@click.option("--address", help="The BIP-322 address of --from-psbt.")
+@click.option("--btc-pk", help="The staker's BTC key (x-only or compressed hex) to verify with.")
+@click.option("--verify", "pop_hex", metavar="POP_HEX",
+              help="Check an encoded ProofOfPossessionBTC as the chain would.")  # fmt: skip
+@json_option
+def pop(babylon_address: str, network: str, staker_key_file: Path | None, pop_type: str,
+        pop_address_type: str, psbt_for: str | None, from_psbt: str | None,
+        address: str | None, btc_pk: str | None, pop_hex: str | None,
+        as_json: bool) -> None:  # fmt: skip
+    """Proof of possession of a BTC key for a Babylon account: sign (key file), export a
+    BIP-322 PSBT for an external signer and finish from it, or verify as the chain does."""
+    staker, net = parse_address(babylon_address), Network.parse(network)
+    modes = [m for m in (staker_key_file, psbt_for, from_psbt, pop_hex) if m is not None]
+    if len(modes) != 1:
+        raise InputError("give exactly one of --staker-key-file, --psbt-for, --from-psbt, "
+                         "--verify", field="pop")  # fmt: skip
+    if psbt_for is not None:
+        emit({"psbt": bip322_psbt(staker, psbt_for, net), "address": psbt_for}, as_json)
+        return
+    if staker_key_file is not None:
+        seckey = read_secret(staker_key_file, "staker-key-file")
+        made = sign_pop(seckey, staker, net, PopType(pop_type),
+                        address_type=AddressType(pop_address_type))  # fmt: skip
+        key = xonly_of(seckey)
+    else:
+        if btc_pk is None:
+            raise InputError("needed with --from-psbt and --verify", field="btc-pk")
+        key = parse_pubkey(btc_pk, "btc-pk")
+        if from_psbt is not None:
+            if address is None:
+                raise InputError("needed with --from-psbt", field="address")
+            made = pop_from_psbt(from_psbt, staker, key, address, net)
+        else:
+            assert pop_hex is not None  # the one mode left
+            try:
+                made = decode_pop(bytes.fromhex(pop_hex))
+            except ValueError:
+                raise InputError("not hex", field="verify") from None
+            verify_pop(made, staker, key, net)
+    emit({"babylon_address": staker.text, "btc_pk": key.hex(), "pop_type": made.btc_sig_type.name
+          .lower(), "btc_sig": made.btc_sig.hex(), "pop_hex": encode_pop(made).hex(),
+          "valid": True}, as_json)  # fmt: skip
+
+
+COMMANDS: list[click.Command] = [register, abandon, pop]

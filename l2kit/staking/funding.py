@@ -127,8 +127,13 @@ def fund_from_wallet(
     net: Network,
     fee_rate: Decimal,
     max_fee_rate: Decimal,
+    *,
+    lock: bool = True,
 ) -> Funded:
-    """Fund ``outputs`` (script, value) from the wallet; checked, signed, not broadcast."""
+    """Fund ``outputs`` (script, value) from the wallet; checked, signed, not broadcast.
+
+    ``lock``: the wallet locks the inputs (in memory) until broadcast; ``False`` for a caller
+    that records the tx first and then locks them persistently (``register_offline``)."""
     rpc_outputs: list[dict[str, object]] = []
     for spk, value in outputs:
         if spk[:2] == b"\x6a\x47" and len(spk) == 73:
@@ -138,13 +143,14 @@ def fund_from_wallet(
         if address is None:
             raise TxRejected(f"cannot express output {spk.hex()} as an address", field="tx")
         rpc_outputs.append({address: Decimal(value) / SATS})
-    options = {"fee_rate": fee_rate, "lockUnspents": True, "replaceable": False}
+    options = {"fee_rate": fee_rate, "lockUnspents": lock, "replaceable": False}
     psbt = wallet.call("walletcreatefundedpsbt", [], rpc_outputs, 0, options)["psbt"]
     unsigned = _psbt_unsigned_tx(psbt)
     try:
         return _check_and_sign(wallet, psbt, unsigned, outputs, net, max_fee_rate)
     except BaseException:
-        unlock(wallet, [str(btx.input_outpoint(unsigned, i)) for i in range(len(unsigned.vin))])
+        if lock:
+            unlock(wallet, [str(btx.input_outpoint(unsigned, i)) for i in range(len(unsigned.vin))])
         raise
 
 

@@ -9,17 +9,19 @@ Order (what keeps bad input from changing anything, and a crash from losing coin
     1 check     the whole registration is built and checked (PoP, every chain rule) on a
                 stand-in staking tx with the same staking output: bad input fails here, before
                 any coin is touched
-    2 fund      ``walletcreatefundedpsbt`` → checked → ``walletprocesspsbt``: signed, NOT sent
-    3 lock      the funding inputs are locked persistently (``lockunspent false … true``), so
+    2 fund      ``walletcreatefundedpsbt`` (no lock yet) → checked → ``walletprocesspsbt``:
+                signed, NOT sent
+    3 build     the real registration over the funded tx, checked again; the signed tx must pass
+                ``testmempoolaccept`` (it is not sent)
+    4 record    stake in state REGISTRATION_PENDING with the message (``extra["registration"]``);
+                ``sync`` never broadcasts a held staking tx
+    5 lock      the funding inputs are locked persistently (``lockunspent false … true``), so
                 the wallet does not spend them elsewhere, restarts included, until the tx is
                 broadcast (after VERIFIED) or the registration is abandoned
-    4 build     the real registration over the funded tx, checked again; the signed tx must pass
-                ``testmempoolaccept`` (it is not sent)
-    5 record    stake in state REGISTRATION_PENDING with the message (``extra["registration"]``);
-                ``sync`` never broadcasts a held staking tx
 
-A failure after 2 and before 5 unlocks the inputs. The BTC light-client tip is stood in for by
-the node's tip (offline); the online flow passes Babylon's own tip instead.
+A crash (kill -9) before 4 leaves nothing recorded and nothing locked; after 4, running the same
+request again returns the recorded registration and takes the locks again. The BTC light-client
+tip is stood in for by the node's tip (offline); the online flow passes Babylon's own tip.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
 from l2kit.errors import InputError, RpcError
 from l2kit.staking import chain
-from l2kit.staking.funding import fund_from_wallet, unlock
+from l2kit.staking.funding import fund_from_wallet
 from l2kit.staking.inclusion import build_inclusion_proof
 from l2kit.staking.lifecycle import Lifecycle, StakeRequest
 from l2kit.staking.params import check_stake
@@ -126,9 +128,22 @@ def _outs(inputs: Sequence[str]) -> list[dict[str, object]]:
 
 
 def lock_persistently(wallet: chain.Rpc, inputs: Sequence[str]) -> None:
-    """Re-lock the funding inputs persistently: ``walletcreatefundedpsbt`` locks in memory only,
-    and Core allows a non-persistent lock to be re-taken as persistent (wallet_basic.py)."""
+    """Lock the funding inputs persistently (the lock survives wallet reloads and restarts);
+    Core lets an existing lock be taken again as persistent (its test wallet_basic.py)."""
     wallet.call("lockunspent", False, _outs(inputs), True)
+
+
+def _relock(wallet: chain.Rpc, stake: Stake) -> None:
+    """Take the persistent locks of a held stake again (Core allows re-locking persistently);
+    an input that is gone (-8: spent or unknown) is left alone."""
+    registration = stake.extra.get("registration")
+    inputs = registration.get("locked_inputs", []) if isinstance(registration, dict) else []
+    for outpoint in inputs:
+        try:
+            lock_persistently(wallet, [outpoint])
+        except RpcError as exc:
+            if exc.code != -8:
+                raise
 
 
 def unlock_held(wallet: chain.Rpc, inputs: Sequence[str]) -> None:
@@ -157,6 +172,8 @@ def register_offline(
     Babylon's BTC light-client tip (the online flow passes it; default: the node's tip)."""
     existing = life.tracker.find_by_fingerprint(req.stake_request().fingerprint(life.net))
     if existing is not None:
+        if existing.state is State.REGISTRATION_PENDING and life.wallet is not None:
+            _relock(life.wallet, existing)  # a crash may have come before the locks
         return _recorded(life, existing), existing, True
     if fee_rate > max_fee_rate:
         raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
@@ -164,20 +181,17 @@ def register_offline(
     if life.wallet is None:
         raise InputError("no wallet to fund the stake", field="wallet")
     spk = bytes(pre.checked.staking_tx.vout[pre.checked.staking_vout].scriptPubKey)
-    funded = fund_from_wallet(life.wallet, [(spk, req.value)], life.net, fee_rate, max_fee_rate)
-    try:
-        lock_persistently(life.wallet, funded.inputs)
-        signed = btx.parse(funded.raw_hex)
-        facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height),
-                           staking_tx_confirmations=chain.observe(life.rpc, funded.txid)
-                           .confirmations)  # fmt: skip
-        reg = _build(life, req, seckey, signed, facts)
-        chain.check_accept(life.rpc, funded.raw_hex)
-        stake = _record(life, req, reg, funded.raw_hex, funded.inputs, funded.fee, facts)
-    except BaseException:
-        if life.tracker.find(funded.txid) is None:
-            unlock(life.wallet, funded.inputs)
-        raise
+    funded = fund_from_wallet(life.wallet, [(spk, req.value)], life.net, fee_rate, max_fee_rate,
+                              lock=False)  # fmt: skip
+    chain.crash_point("register-after-fund")
+    facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height),
+                       staking_tx_confirmations=chain.observe(life.rpc, funded.txid)
+                       .confirmations)  # fmt: skip
+    reg = _build(life, req, seckey, btx.parse(funded.raw_hex), facts)
+    chain.check_accept(life.rpc, funded.raw_hex)
+    stake = _record(life, req, reg, funded.raw_hex, funded.inputs, funded.fee, facts)
+    chain.crash_point("register-before-lock")
+    lock_persistently(life.wallet, funded.inputs)
     _log.info("registration recorded, staking tx held", txid=funded.txid)
     return reg, stake, False
 

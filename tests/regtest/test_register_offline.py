@@ -4,18 +4,21 @@ transactions inside the message with their final witnesses through ``testmempool
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import bip322 as rust
+import coincurve
 import pytest
+from lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, make_env
 
 from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import decode_bip322_sig, decode_create_delegation
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, xonly_of
-from l2kit.btc.network import Network
+from l2kit.btc.network import Network, script_to_address
 from l2kit.errors import ChainRuleError, InputError
 from l2kit.staking import chain
 from l2kit.staking.covenant import SpendContext
@@ -29,7 +32,7 @@ from l2kit.staking.registration import ChainFacts, Flow, build_registration, che
 from l2kit.staking.scripts import staking_info, unbonding_info
 from l2kit.staking.signing import sign_staker, signed_slashing_tx, signed_unbonding_tx
 from l2kit.staking.states import State
-from tests.regtest.lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, make_env
+from l2kit.staking.tracker import Tracker
 
 BBN = BabylonAddress.from_account(b"\x5a" * 20)
 NET = Network.REGTEST
@@ -73,6 +76,13 @@ def test_offline_contract(env: Any, pop: str) -> None:
     if pop == "bip322":
         sig = decode_bip322_sig(msg.pop.btc_sig)
         rust.verify_simple_encoded(sig.address, BBN.text, base64.b64encode(sig.sig).decode())
+    if pop == "ecdsa":  # bitcoind's own BIP-137 verifier, on the staker key's P2PKH address
+        pub = coincurve.PrivateKey(STAKER_SECRET).public_key.format(compressed=True)
+        h160 = hashlib.new("ripemd160", hashlib.sha256(pub).digest()).digest()
+        p2pkh = script_to_address(b"\x76\xa9\x14" + h160 + b"\x88\xac", NET)
+        sig64 = base64.b64encode(msg.pop.btc_sig).decode()
+        assert env.node.rpc.call("verifymessage", p2pkh, sig64, BBN.text) is True
+        assert env.node.rpc.call("verifymessage", p2pkh, sig64, BBN.text + "x") is False
     txid = out["staking_txid"]
     assert btx.txid_hex(btx.parse(msg.staking_tx)) == txid
     # funded from the wallet, NOT broadcast, inputs locked
@@ -264,3 +274,46 @@ def test_abandon_unlocks_and_never_sends(env: Any) -> None:
     assert chain.observe(env.node.rpc, out["staking_txid"]).confirmations == -1
     again = env.cli("abandon", out["staking_txid"])  # idempotent
     assert again.returncode == 0, again.stderr
+
+
+def test_kill_9_after_funding_leaves_nothing(env: Any) -> None:
+    before = _wallet_state(env)
+    params = env.data_dir / "covenant" / "params.json"
+    res = env.cli("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
+                  env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address",
+                  BBN.text, "--params", str(params), "--offline", "--json",
+                  crash_at="register-after-fund")  # fmt: skip
+    assert res.returncode == -9, res.stderr
+    locks, utxos, db = _wallet_state(env)
+    assert locks == before[0] and db == before[2]  # nothing locked, nothing recorded
+    assert utxos == before[1]  # nothing sent either
+
+
+def test_kill_9_before_the_locks_then_rerun(env: Any) -> None:
+    params = env.data_dir / "covenant" / "params.json"
+    args = ("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
+            env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address", BBN.text,
+            "--params", str(params), "--offline", "--json")  # fmt: skip
+    res = env.cli(*args, crash_at="register-before-lock")
+    assert res.returncode == -9, res.stderr
+    with Tracker(env.data_dir / "stakes.db") as tracker:
+        [stake] = tracker.all()
+    assert stake.state is State.REGISTRATION_PENDING
+    again = env.cli(*args)
+    assert again.returncode == 0, again.stderr
+    out = json.loads(again.stdout)
+    assert out["existing"] and out["staking_txid"] == stake.staking_txid
+    locked = {f"{o['txid']}:{o['vout']}" for o in env.wallet.call("listlockunspent")}
+    assert set(out["locked_inputs"]) <= locked
+
+
+def test_human_output(env: Any) -> None:
+    params = env.data_dir / "covenant" / "params.json"
+    res = env.cli("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
+                  env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address",
+                  BBN.text, "--params", str(params), "--offline")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    rows = dict(line.split(None, 1) for line in res.stdout.strip().splitlines())
+    assert rows["state"] == "REGISTRATION_PENDING" and rows["flow"] == "pre-staking"
+    assert decode_create_delegation(bytes.fromhex(rows["msg_hex"])).staker_addr == BBN.text
+    assert "None" not in res.stdout

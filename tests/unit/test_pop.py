@@ -11,7 +11,11 @@ import bip322 as rust
 import coincurve
 import pytest
 from bitcoin.core import CScript
+from bitcoin.core.key import CPubKey
 from bitcoin.core.script import SIGVERSION_WITNESS_V0, SignatureHash
+from bitcoin.signmessage import BitcoinMessage, VerifyMessage
+from bitcoin.wallet import P2PKHBitcoinAddress
+from bitcoinutils import schnorr as reference_schnorr
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,11 +78,16 @@ def test_bip340_and_ecdsa_pops(kind: PopType) -> None:
     verify_pop(pop, STAKER, xonly_of(SK), Network.MAINNET)
     if kind is PopType.BIP340:  # sha256 of the 20 account bytes, not of the text
         digest = hashlib.sha256(STAKER.account).digest()
-        assert schnorr_verify(xonly_of(SK), digest, pop.btc_sig)
+        # independent: the BIP-340 reference implementation (bitcoin-utils' schnorr.py)
+        assert reference_schnorr.schnorr_verify(digest, xonly_of(SK), pop.btc_sig)
     else:  # BIP-137 with a compressed-key header, as btcec SignCompact(…, true)
         assert 31 <= pop.btc_sig[0] <= 34 and len(pop.btc_sig) == 65
-        recovered = bip322.bip137_recover(STAKER.text.encode(), pop.btc_sig)
-        assert isinstance(recovered, bytes) and recovered[1:] == xonly_of(SK)
+        # independent: python-bitcoinlib's Bitcoin Signed Message verifier (P2PKH address)
+        pub = CPubKey(coincurve.PrivateKey(SK).public_key.format(compressed=True))
+        address = P2PKHBitcoinAddress.from_pubkey(pub)
+        sig64 = base64.b64encode(pop.btc_sig).decode()
+        assert VerifyMessage(address, BitcoinMessage(STAKER.text), sig64)
+        assert not VerifyMessage(address, BitcoinMessage(ELSE.text), sig64)
 
 
 @pytest.mark.parametrize("kind", list(PopType))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from l2kit.babylon.address import BabylonAddress
@@ -388,3 +388,26 @@ def test_merkle_proofs_verify_for_every_position(txids: list[bytes], data: st.Da
     if branch:
         assert not verify_inclusion(txids[index], root, branch[:-1] + bytes([branch[-1] ^ 1]),
                                     index)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(PARAMS.min_staking_amount + 50_000, 10**8),
+    st.integers(PARAMS.min_staking_time, 0xFFFF),
+    st.sampled_from(list(PopType)),
+    st.binary(min_size=20, max_size=20),
+)
+def test_builder_output_always_passes_the_chain_rules(
+    value: int, time: int, kind: PopType, account: bytes
+) -> None:
+    staker = BabylonAddress.from_account(account)
+    info = staking_info(xonly_of(SK), [FP], COVS, 2, time, value, NET)
+    tx = btx.new_tx(2, [(btx.OutPoint("ab" * 32, 0), 0xFFFFFFFD)],
+                    [(bytes(info.script_pubkey), value)])  # fmt: skip
+    reg = build_registration(staker_seckey=SK, staker=staker, fp_pks=[FP], staking_tx=tx,
+                             staking_time=time, staking_value=value, params=PSET, net=NET,
+                             facts=ChainFacts(btc_tip_height=TIP), pop_type=kind)  # fmt: skip
+    msg = decode_create_delegation(reg.msg_bytes)
+    assert msg == reg.msg and msg.staker_addr == staker.text
+    assert msg.unbonding_value == value - PARAMS.unbonding_fee
+    assert reg.checked.unbonding_tx.vin[0].prevout.hash == tx.GetTxid()

@@ -3,6 +3,7 @@ key or DB written (the node-backed contract is in tests/regtest/test_register_of
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,49 @@ def test_input_errors_before_anything(
     assert len(err.strip().splitlines()) == 1 and err.startswith(line), err
     assert not (tmp_path / "k").exists() and not (tmp_path / "s.db").exists()
     assert not (tmp_path / "no-node").exists()
+
+
+def _pop(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(["stake", "pop", "--babylon-address", BBN, "--network", "regtest", "--json", *argv])
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+@pytest.mark.parametrize("kind", ["bip322", "bip340", "ecdsa"])
+def test_pop_sign_then_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    key = tmp_path / "k"
+    key.write_text("3b" * 32)
+    code, out, err = _pop(capsys, "--staker-key-file", str(key), "--type", kind)
+    assert code == 0, err
+    made = json.loads(out)
+    code, out, err = _pop(capsys, "--verify", made["pop_hex"], "--btc-pk", made["btc_pk"])
+    assert code == 0 and json.loads(out)["valid"], err
+    other = xonly_of(b"\x07" * 32).hex()
+    code, out, err = _pop(capsys, "--verify", made["pop_hex"], "--btc-pk", other)
+    assert code == 2 and out == "" and err.startswith("error: pop: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_pop_through_a_psbt(capsys: pytest.CaptureFixture[str]) -> None:
+    from l2kit.btc import bip322
+    from l2kit.btc import tx as btx
+    from l2kit.btc.network import Network
+    from l2kit.btc.psbt import from_psbt
+    from l2kit.staking.funding import key_path_key
+    from l2kit.staking.pop import bip322_address
+
+    seckey = b"\x3b" * 32
+    address = bip322_address(seckey, Network.REGTEST)
+    code, out, err = _pop(capsys, "--psbt-for", address)
+    assert code == 0, err
+    psbt = from_psbt(json.loads(out)["psbt"])
+    witness = bip322.sign_p2tr(key_path_key(seckey).tweaked_secret, BBN.encode())  # the signer
+    signed = btx.serialize(btx.set_witness(psbt.tx, 0, witness)).hex()
+    code, out, err = _pop(capsys, "--from-psbt", signed, "--address", address,
+                          "--btc-pk", xonly_of(seckey).hex())  # fmt: skip
+    assert code == 0 and json.loads(out)["pop_type"] == "bip322", err
+    code, _, err = _pop(capsys, "--from-psbt", signed, "--address", address)
+    assert code == 2 and err.startswith("error: btc-pk: ")
