@@ -174,3 +174,21 @@ def test_kill_9_during_post_staking_registration(env: Env, chain: Chain, point: 
     data = _ok(env.cli(*_resume(chain, stake.staking_txid)))
     assert data["babylon"]["state"] == "ACTIVE"
     _one_delegation(chain)
+
+
+def test_any_bitcoind_by_rpc_url(env: Env, chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """register/status against a bitcoind given by URL + user, the password from the
+    environment only (never an argument, never echoed)."""
+    url, user, password = env.node.rpc_url, env.node.rpc_user, env.node.rpc_password
+    by_url = ["--rpc-url", url, "--rpc-user", user]
+    missing = env.cli("list", "--json", *by_url)
+    assert missing.returncode == 2 and "L2KIT_RPC_PASSWORD" in missing.stderr
+    monkeypatch.setenv("L2KIT_RPC_PASSWORD", "wrong-" + password)
+    refused = env.cli("list", "--json", *by_url)
+    assert refused.returncode == 1 and "authentication failed" in refused.stderr
+    assert password not in refused.stderr and refused.stderr.count("\n") == 1
+    monkeypatch.setenv("L2KIT_RPC_PASSWORD", password)
+    data = _ok(env.cli(*_register(env, chain), *by_url))
+    assert data["babylon"]["state"] == "VERIFIED"
+    status = _ok(env.cli("status", data["staking_txid"], "--json", *by_url))
+    assert status["state"] == "BROADCAST" and status["babylon"]["state"] == "VERIFIED"
