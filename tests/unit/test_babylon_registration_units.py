@@ -122,3 +122,21 @@ def test_any_json_is_a_model_or_one_bad_response_line(data: Any) -> None:
             _parse("GET x", data, model)
         except BabylonBadResponse as exc:
             assert "\n" not in str(exc) and "malformed response" in str(exc)
+
+
+def test_params_file_must_match_the_chain() -> None:
+    from l2kit.btc.keys import xonly_of
+    from l2kit.staking.params import regtest_params
+    from l2kit.staking.registration_flow import check_params_match
+
+    covs = [xonly_of(bytes([i]) * 32) for i in (1, 2, 3)]
+    chain = regtest_params(covs, 2)
+    check_params_match(regtest_params(covs, 2, tag=b"othr"), chain)  # tag is not built with
+    for local, field in (
+        (regtest_params(covs, 3), "covenant_quorum"),
+        (regtest_params(covs[:2], 2), "covenant_pks"),
+        (regtest_params(covs, 2, unbonding_fee=2_000), "unbonding_fee"),
+        (regtest_params(covs, 2, slashing_rate="0.2"), "slashing_rate"),
+    ):
+        with pytest.raises(InputError, match=f"params: {field} differs from the chain's params v0"):
+            check_params_match(local, chain)
