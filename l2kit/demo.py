@@ -145,7 +145,8 @@ def babylon_registration(node: tuple[str, ...], key: tuple[str, ...], data: Path
                          amount, "--time", "40", "--babylon-address", address, *bbn, *follow)
         txid = reg["staking_txid"]
         l2kit("regtest", "mine", "3", *node)
-        l2kit("stake", "register", "--txid", txid, *node, *key, *bbn, *follow)
+        l2kit("stake", "register", "--stake", txid, "--babylon-address", address, *node, *key,
+              *bbn, *follow)
         l2kit("stake", "list", *node, "--babylon-rest", chain.url)
     regtest.close()
 

@@ -2,10 +2,12 @@
 
     l2kit stake register --staker-key-file KEY --fp FP_PK --amount SATS --time BLOCKS
         --babylon-address bbn1… --params FILE --offline [--pop bip322|bip340|ecdsa] [--json]
+    l2kit stake register --stake TXID --confirmation-depth K --babylon-address bbn1… --offline
+        (post-staking: a tracked, k-deep stake; prints the message with its inclusion proof)
     l2kit stake register --fp FP_PK --amount SATS --time BLOCKS --babylon-address bbn1…
         --babylon-rest URL --babylon-key-file F [--chain-id ID] [--no-inclusion-proof]
-    l2kit stake register --txid TXID --babylon-rest URL --babylon-key-file F   (post-staking,
-        or resume a registration)
+    l2kit stake register --stake TXID --babylon-address bbn1… --babylon-rest URL
+        --babylon-key-file F     (online post-staking, or resume any registration)
     l2kit stake abandon TXID      give up a held registration: unlock its inputs
     l2kit stake pop --babylon-address bbn1… (--staker-key-file K | --psbt-for ADDR |
         --from-psbt SIGNED --address ADDR --btc-pk PK | --verify POP_HEX --btc-pk PK)
@@ -27,7 +29,7 @@ from typing import Any
 
 import click
 
-from l2kit.babylon.address import parse_address
+from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.proto import decode_pop, encode_pop
 from l2kit.btc.keys import parse_pubkey, xonly_of
 from l2kit.btc.network import Network
@@ -47,12 +49,7 @@ from l2kit.cli.stake_life import (
     staker_key,
     staker_key_option,
 )
-from l2kit.cli.stake_register_online import (
-    Online,
-    need_new_stake_options,
-    online_options,
-    run_online,
-)
+from l2kit.cli.stake_register_online import Online, online_options, run_online
 from l2kit.errors import InputError
 from l2kit.staking.pop import (
     AddressType,
@@ -67,6 +64,7 @@ from l2kit.staking.register_offline import (
     abandon_held,
     precheck,
     register_offline,
+    register_post_staking,
 )
 
 __all__ = ["COMMANDS"]
@@ -75,8 +73,10 @@ __all__ = ["COMMANDS"]
 def _human(data: dict[str, Any]) -> None:
     for key in ("staking_txid", "state", "flow", "pop_type", "staker_addr", "params_version",
                 "staking_value", "fee", "type_url"):  # fmt: skip
-        click.echo(f"{key:<18} {data.get(key)}")
-    click.echo(f"{'locked_inputs':<18} {', '.join(data.get('locked_inputs', []))}")
+        if data.get(key) is not None:
+            click.echo(f"{key:<18} {data[key]}")
+    if data.get("locked_inputs"):
+        click.echo(f"{'locked_inputs':<18} {', '.join(data['locked_inputs'])}")
     click.echo(f"{'msg_hex':<18} {data['msg_hex']}")
 
 
@@ -85,9 +85,14 @@ def _human(data: dict[str, Any]) -> None:
 @staker_key_option
 @click.option("--fp", "fps", multiple=True,
               help="Finality provider BTC public key (Babylon accepts exactly one).")  # fmt: skip
-@click.option("--amount", type=int, help="Stake in sats.")
-@click.option("--time", "staking_time", type=int, help="Staking time in blocks.")
-@click.option("--babylon-address",
+@click.option("--amount", type=int, help="Stake in sats (a new stake).")
+@click.option("--time", "staking_time", type=int, help="Staking time in blocks (a new stake).")
+@click.option("--stake", "stake_txid", metavar="TXID",
+              help="Post-staking flow: register this tracked, k-deep stake (with its inclusion "
+                   "proof) instead of a new one.")  # fmt: skip
+@click.option("--confirmation-depth", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Babylon's btc_confirmation_depth (post-staking; mainnet: 30).")  # fmt: skip
+@click.option("--babylon-address", required=True,
               help="The staker's Babylon account (bbn1…): signer, gets rewards.")  # fmt: skip
 @click.option("--pop", "pop_type", type=click.Choice([p.value for p in PopType]),
               default=PopType.BIP322.value, show_default=True,
@@ -108,7 +113,9 @@ def register(
     fps: tuple[str, ...],
     amount: int | None,
     staking_time: int | None,
-    babylon_address: str | None,
+    stake_txid: str | None,
+    confirmation_depth: int,
+    babylon_address: str,
     pop_type: str,
     pop_address_type: str,
     offline: bool,
@@ -116,18 +123,27 @@ def register(
     max_fee_rate: Decimal,
     online: Online,
 ) -> None:
-    """Register a stake with Babylon: a new one (pre-staking: build, check, fund, hold, send,
-    broadcast when VERIFIED, inclusion proof, ACTIVE) or a tracked, mined one (--txid,
-    post-staking). --offline only builds, funds (not broadcast) and records."""
+    """Register a stake with Babylon: a new one (pre-staking flow) or, with --stake, a tracked,
+    k-deep one (post-staking flow). Online: send it and follow it (VERIFIED → broadcast →
+    inclusion proof → ACTIVE). --offline: build, check, fund, hold and print the message."""
     if not offline:
         run_online(where, as_json, staker_key_file, fps, amount, staking_time, babylon_address,
-                   pop_type, pop_address_type, fee_rate, max_fee_rate, online)  # fmt: skip
+                   stake_txid, pop_type, pop_address_type, fee_rate, max_fee_rate,
+                   online)  # fmt: skip
         return
-    if online.txid is not None:
-        raise InputError("registers a tracked stake online only (drop --offline)", field="txid")
-    babylon_address = need_new_stake_options(fps, amount, staking_time, babylon_address)
-    assert amount is not None and staking_time is not None
     address = parse_address(babylon_address)
+    kinds = PopType(pop_type), AddressType(pop_address_type)
+    if stake_txid is not None:
+        if fps or amount is not None or staking_time is not None:
+            raise InputError("--stake takes the FP, amount and time from the tracked stake",
+                             field="stake")  # fmt: skip
+        _post_staking(where, as_json, staker_key_file, stake_txid, address, confirmation_depth,
+                      *kinds)  # fmt: skip
+        return
+    for name, value in (("fp", fps), ("amount", amount), ("time", staking_time)):
+        if not value and value != 0:
+            raise InputError("required for a new stake (or --stake TXID)", field=name)
+    assert amount is not None and staking_time is not None  # checked just above
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
     if len(fp_keys) != 1:
         raise InputError(f"Babylon accepts exactly one finality provider, got {len(fp_keys)}",
@@ -136,7 +152,6 @@ def register(
     new_key = not key_path.exists()
     # a missing key is generated in memory and written only after every check passed
     seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
-    kinds = PopType(pop_type), AddressType(pop_address_type)
     req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address, *kinds,
                           wallet=where.wallet)  # fmt: skip
     with opened(where) as ctx:
@@ -165,6 +180,17 @@ def register(
             "existing": existed,
         }
         emit(data, as_json, _human)
+
+
+def _post_staking(where: Where, as_json: bool, key_file: Path | None, txid: str,
+                  address: BabylonAddress, depth: int, pop_type: PopType,
+                  address_type: AddressType) -> None:  # fmt: skip
+    seckey = staker_key(key_file, create=False)
+    with opened(where) as ctx:
+        stake = ctx.life.get(txid)
+        reg = register_post_staking(ctx.life, stake, seckey, address, depth, pop_type=pop_type,
+                                    address_type=address_type)  # fmt: skip
+        emit({**reg.to_json(), "state": stake.state.value}, as_json, _human)
 
 
 @click.command("abandon")

@@ -2,7 +2,7 @@
 
 Progress goes to stderr (one line per change); the result (stake status with its Babylon
 state) to stdout, JSON with ``--json``. ``--timeout`` stops following after N seconds (the
-stake stays recorded; rerun with ``--txid`` to resume); 0 follows until ACTIVE.
+stake stays recorded; rerun with ``--stake TXID`` to resume); 0 follows until ACTIVE.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the chain client loads only when the command runs
 
 __all__ = ["Online", "need_new_stake_options", "online_options", "run_online"]
 
-_KEYS = ("babylon_rest", "babylon_key_file", "chain_id", "gas_price", "gas_adjustment", "txid",
+_KEYS = ("babylon_rest", "babylon_key_file", "chain_id", "gas_price", "gas_adjustment",
          "no_inclusion_proof", "timeout", "interval", "yes_mainnet")  # fmt: skip
 
 
@@ -58,7 +58,6 @@ class Online:
     chain_id: str | None
     gas_price: Decimal
     gas_adjustment: Decimal
-    txid: str | None
     no_inclusion_proof: bool
     timeout: float
     interval: float
@@ -75,8 +74,6 @@ def online_options(f: Callable[..., None]) -> Callable[..., None]:
     wrapped: Any = run
     for option in reversed([
         babylon_options(required=True),
-        click.option("--txid", default=None,
-                     help="Register this tracked, mined stake (post-staking) or resume one."),
         click.option("--no-inclusion-proof", is_flag=True,
                      help="Someone else (e.g. vigilante) submits the inclusion proof."),
         click.option("--timeout", type=FiniteFloat(min=0), default=0.0,
@@ -90,15 +87,12 @@ def online_options(f: Callable[..., None]) -> Callable[..., None]:
 
 
 def need_new_stake_options(
-    fps: tuple[str, ...], amount: int | None, staking_time: int | None, address: str | None
-) -> str:
-    """A new stake needs --fp, --amount, --time and --babylon-address (one line otherwise)."""
-    for value, name in ((fps, "fp"), (amount, "amount"), (staking_time, "time"),
-                        (address, "babylon-address")):  # fmt: skip
+    fps: tuple[str, ...], amount: int | None, staking_time: int | None
+) -> None:
+    """A new stake needs --fp, --amount and --time (one line otherwise)."""
+    for value, name in ((fps, "fp"), (amount, "amount"), (staking_time, "time")):
         if value is None or value == ():
-            raise InputError("required for a new stake", field=name)
-    assert address is not None
-    return address
+            raise InputError("required for a new stake (or --stake TXID)", field=name)
 
 
 def _progress(line: str) -> None:
@@ -107,16 +101,21 @@ def _progress(line: str) -> None:
 
 def run_online(
     where: Where, as_json: bool, staker_key_file: Path | None, fps: tuple[str, ...],
-    amount: int | None, staking_time: int | None, babylon_address: str | None, pop_type: str,
-    pop_address_type: str, fee_rate: Decimal, max_fee_rate: Decimal, online: Online,
+    amount: int | None, staking_time: int | None, babylon_address: str, stake_txid: str | None,
+    pop_type: str, pop_address_type: str, fee_rate: Decimal, max_fee_rate: Decimal,
+    online: Online,
 ) -> None:  # fmt: skip
     if online.babylon_rest is None:
         raise InputError("needed to register online (or --offline: build and record only)",
                          field="babylon-rest")  # fmt: skip
     if online.babylon_key_file is None:
         raise InputError("needed to sign the Babylon txs", field="babylon-key-file")
-    if online.txid is None:
-        babylon_address = need_new_stake_options(fps, amount, staking_time, babylon_address)
+    address = parse_address(babylon_address)
+    if stake_txid is None:
+        need_new_stake_options(fps, amount, staking_time)
+    elif fps or amount is not None or staking_time is not None:
+        raise InputError("--stake takes the FP, amount and time from the tracked stake",
+                         field="stake")  # fmt: skip
     from l2kit.staking.registration_flow import (
         chain_params,
         follow,
@@ -137,8 +136,11 @@ def run_online(
         with opened(where, from_chain) as ctx:
             bbn, life = opened_bbn[0], ctx.life
             existed: bool | None = None  # a new-stake request recorded before (rerun)
-            if online.txid is not None:
-                stake = life.get(online.txid)
+            if stake_txid is not None:
+                stake = life.get(stake_txid)
+                if parse_address(bbn.address).account != address.account:
+                    raise InputError("is not the address of --babylon-key-file",
+                                     field="babylon-address")  # fmt: skip
                 seckey = staker_key(staker_key_file, create=False)
                 stake = register_tracked(life, bbn, stake, seckey, _progress)
             else:
@@ -149,7 +151,6 @@ def run_online(
                 seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, False)
                 kinds = PopType(pop_type), AddressType(pop_address_type)
                 fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
-                address = parse_address(str(babylon_address))
 
                 def request(sk: bytes) -> RegisterRequest:
                     return RegisterRequest(xonly_of(sk), fp_keys, amount, staking_time, address,

@@ -281,6 +281,8 @@ def register_post_staking(
     btc_tip_height: int | None = None,
 ) -> Registration:
     """The post-staking registration of a tracked stake whose staking tx is k-deep."""
+    if xonly_of(seckey).hex() != stake.staker_pk:
+        raise InputError("the staker key is not this stake's staker key", field="staker-key-file")
     proof, facts = inclusion_from_node(life.rpc, stake.staking_txid, confirmation_depth,
                                        btc_tip_height)  # fmt: skip
     raw = life.rpc.call("getrawtransaction", stake.staking_txid)

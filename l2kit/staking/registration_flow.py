@@ -12,7 +12,7 @@
 
 Every Cosmos tx is recorded (hash + bytes) before it is broadcast; on every run the chain is
 asked first, by staking txid, so a kill -9 anywhere never registers twice and loses nothing:
-rerun ``register`` (or ``register --txid``) and it resumes.
+rerun ``register`` (or ``register --stake TXID``) and it resumes.
 
 Pre-flight (before any coin moves): the Babylon account exists and holds enough ubbn for the
 fee (pre-staking costs ``delegation_creation_base_gas_fee`` extra gas), each FP exists and is

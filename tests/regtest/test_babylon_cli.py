@@ -44,7 +44,8 @@ def _register(env: Env, chain: Chain, *extra: str, value: int = 120_000) -> list
 
 
 def _resume(chain: Chain, txid: str, *extra: str) -> list[str]:
-    return ["register", "--txid", txid, *chain.cli_args(), "--timeout", "1.5", "--interval",
+    return ["register", "--stake", txid, "--babylon-address", chain.bbn.address,
+            *chain.cli_args(), "--timeout", "1.5", "--interval",
             "0.1", "--json", *extra]  # fmt: skip
 
 

@@ -319,3 +319,25 @@ def test_human_output(env: Any) -> None:
     assert rows["state"] == "REGISTRATION_PENDING" and rows["flow"] == "pre-staking"
     assert decode_create_delegation(bytes.fromhex(rows["msg_hex"])).staker_addr == BBN.text
     assert "None" not in res.stdout
+
+
+def test_post_staking_from_the_cli(env: Any) -> None:
+    stake, _ = env.life.create(env.request(value=100_000, time=40), STAKER_SECRET, FEE, MAX_FEE)
+    env.node.mine(1)
+    params = env.data_dir / "covenant" / "params.json"
+    args = ("register", "--stake", stake.staking_txid, "--confirmation-depth", "2",
+            "--staker-key-file", str(env.data_dir / "staker.key"), "--babylon-address", BBN.text,
+            "--params", str(params), "--offline", "--json")  # fmt: skip
+    early = env.cli(*args)
+    assert early.returncode == 2 and "inclusion.depth" in early.stderr
+    assert len(early.stderr.strip().splitlines()) == 1
+    env.node.mine(2)
+    res = env.cli(*args)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["flow"] == "post-staking" and out["has_inclusion_proof"]
+    assert out["staking_txid"] == stake.staking_txid
+    msg = decode_create_delegation(bytes.fromhex(out["msg_hex"]))
+    assert msg.staking_tx_inclusion_proof is not None and msg.staking_tx_inclusion_proof.index > 0
+    mixed = env.cli(*args, "--amount", "5")
+    assert mixed.returncode == 2 and mixed.stderr.startswith("error: stake: ")

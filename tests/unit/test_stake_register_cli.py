@@ -93,3 +93,14 @@ def test_pop_through_a_psbt(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and json.loads(out)["pop_type"] == "bip322", err
     code, _, err = _pop(capsys, "--from-psbt", signed, "--address", address)
     assert code == 2 and err.startswith("error: btc-pk: ")
+
+
+def test_a_new_stake_needs_fp_amount_and_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["stake", "register", "--datadir", str(tmp_path / "no-node"), "--babylon-address",
+              BBN, "--amount", "100000", "--time", "30", "--offline"])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert err.strip() == "error: fp: required for a new stake (or --stake TXID)"
