@@ -70,3 +70,21 @@ def test_decode_junk_is_an_input_error_or_a_tx(junk: bytes) -> None:
         ct.decode_tx(junk)
     except InputError as exc:
         assert exc.field == "tx"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    msgs=st.lists(st.tuples(st.from_regex(r"/[a-z]{1,8}\.[A-Za-z]{1,8}", fullmatch=True),
+                            st.binary(max_size=40)), min_size=1, max_size=3),
+    sequence=st.integers(0, 2**63), account=st.integers(0, 2**63),
+    fee=st.integers(0, 10**12), gas=st.integers(0, 2**63), memo=st.text(max_size=20),
+)  # fmt: skip
+def test_sign_decode_round_trip(
+    msgs: list[tuple[str, bytes]], sequence: int, account: int, fee: int, gas: int, memo: str
+) -> None:
+    raw = ct.sign_tx(msgs, SK, chain_id="bbn-1", account_number=account, sequence=sequence,
+                     fee=[ct.Coin("ubbn", fee)], gas_limit=gas, memo=memo)  # fmt: skip
+    tx = ct.decode_tx(raw)
+    assert list(tx.messages) == msgs and tx.memo == memo
+    assert (tx.sequence, tx.gas_limit, tx.fee) == (sequence, gas, (ct.Coin("ubbn", fee),))
+    assert ct.verify_tx(tx, "bbn-1", account) and not ct.verify_tx(tx, "bbn-1", account ^ 1)
