@@ -27,6 +27,7 @@ ENV = {**os.environ, "L2KIT_DATA_DIR": str(OUT / "data")}
 # script and address can be reproduced by anyone.
 STAKER_SECRET = "00" * 31 + "01"
 FP_PUBKEY = "c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5"  # secret key 2
+BABYLON_SECRET = "00" * 31 + "03"  # the demo's Babylon account key (public, NOT for real funds)
 
 
 def banner(title: str) -> None:
@@ -93,6 +94,8 @@ def main() -> None:
     l2kit("stake", "list", *node)
     l2kit("index", "scan", *node, "--textfile", str(OUT / "index.prom"))
 
+    babylon_registration(node, key, data)
+
     banner("4. A Babylon devnet stack rendered to Kubernetes manifests")
     spec = OUT / "devnet.yaml"
     spec.write_text(l2kit("init", "--profile", "devnet", capture=True))
@@ -106,6 +109,46 @@ def main() -> None:
     banner("done")
     print(f"Everything is under {OUT}. The node keeps running; stop it with:")
     print(f"  l2kit regtest down --datadir {NODE}")
+
+
+def babylon_registration(node: tuple[str, ...], key: tuple[str, ...], data: Path) -> None:
+    """Phase-2: register a stake with a simulated Babylon chain (a real HTTP server on
+    127.0.0.1 that checks every Cosmos tx and follows this node) and show both states."""
+    from l2kit import log
+    from l2kit.babylon import cosmos_tx
+    from l2kit.babylon.devchain import DevChain
+    from l2kit.babylon.devchain_btcstaking import BtcStaking, FinalityProviderState
+    from l2kit.btc.network import Network
+    from l2kit.regtest.node import RegtestNode
+    from l2kit.staking.covenant import LocalCommittee
+    from l2kit.staking.params import load_global_params
+
+    banner("3b. Register a stake on (simulated) Babylon: VERIFIED -> broadcast -> proof -> ACTIVE")
+    log.configure(level="warning")  # the simulated chain runs in this process: keep it quiet
+    bbn_key = data / "babylon.key"
+    if not bbn_key.exists():
+        bbn_key.write_text(BABYLON_SECRET)
+        bbn_key.chmod(0o600)
+    address = cosmos_tx.account_address(cosmos_tx.public_key(bytes.fromhex(BABYLON_SECRET)))
+    regtest = RegtestNode(NODE)
+    staking = BtcStaking(
+        rpc=regtest.rpc(), params=load_global_params(data / "covenant" / "params.json"),
+        net=Network.REGTEST, committee=LocalCommittee.load(data / "covenant"),
+        fps=[FinalityProviderState(bytes.fromhex(FP_PUBKEY), address)],
+    )  # fmt: skip
+    with DevChain(chain_id="bbn-devnet-1", staking=staking) as chain:
+        chain.fund(address, 10_000_000)
+        bbn = ("--babylon-rest", chain.url, "--babylon-key-file", str(bbn_key))
+        follow = ("--timeout", "3", "--interval", "0.3")
+        amount = str(120_000 + time.time_ns() % 1000)  # a new request on every demo run
+        reg = l2kit_json("stake", "register", *node, *key, "--fp", FP_PUBKEY, "--amount",
+                         amount, "--time", "40", "--babylon-address", address, *bbn, *follow)
+        txid = reg["staking_txid"]
+        l2kit("regtest", "mine", "3", *node)
+        l2kit("stake", "register", "--stake", txid, "--babylon-address", address, *node, *key,
+              *bbn, *follow)
+        l2kit("stake", "list", *node, "--babylon-rest", chain.url)
+    regtest.close()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@
     ├── RenderError                 a template needs a value it was not given
     ├── ClusterError                the Kubernetes API refused or failed
     ├── StoreError                  the stake database is unusable
+    ├── BabylonError                a Babylon node answered with an error (HTTP status, gRPC code)
+    │   ├── BabylonUnreachable (Retryable) no answer from the Babylon REST endpoint
+    │   ├── BabylonNotFound         the queried object does not exist (delegation, account, tx)
+    │   ├── BabylonBadResponse      an answer that does not have the shape of Babylon's sources
+    │   └── BabylonTxFailed         the chain refused a Cosmos tx (codespace + code + log)
     ├── ProbeError                  a monitored target gave an unusable answer
     │   └── TargetUnreachable       ... or could not be asked at all (no answer)
     └── RulesError                  shipped alert rules / dashboard malformed
@@ -184,6 +189,37 @@ class ChainRuleError(InputError):
 
 class StoreError(L2kitError):
     """The stake tracker / indexer database is unusable."""
+
+
+# --- Babylon chain client ---------------------------------------------------------------------
+
+
+class BabylonError(L2kitError):
+    """A Babylon REST endpoint answered with an error (``status`` HTTP, ``code`` gRPC)."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class BabylonUnreachable(BabylonError, Retryable):
+    """No answer from the Babylon REST endpoint (refused, reset, timed out, HTTP 502/503/504)."""
+
+
+class BabylonNotFound(BabylonError):
+    """The queried delegation / account / tx / finality provider does not exist (yet)."""
+
+
+class BabylonBadResponse(BabylonError):
+    """An answer without the shape Babylon's and the Cosmos SDK's sources give it."""
+
+
+class BabylonTxFailed(BabylonError):
+    """The chain refused a Cosmos tx (CheckTx or DeliverTx code != 0)."""
+
+    def __init__(self, txhash: str, codespace: str, code: int, log: str) -> None:
+        super().__init__(f"tx {txhash}: {codespace or 'sdk'} code {code}: {log}", code=code)
+        self.txhash, self.codespace, self.log = txhash, codespace, log
 
 
 # --- provisioning ------------------------------------------------------------------------------

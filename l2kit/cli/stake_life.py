@@ -29,6 +29,7 @@ from rich.console import Console
 from l2kit import paths
 from l2kit.btc.keys import check_unique, parse_pubkey, xonly_of
 from l2kit.btc.network import Network
+from l2kit.btc.rpc import RpcClient
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.cli.regtest import datadir_option, default_datadir
@@ -45,6 +46,7 @@ from l2kit.staking.states import State
 from l2kit.staking.tracker import Tracker
 
 DB_ENV = "L2KIT_STAKE_DB"
+RPC_PASSWORD_ENV = "L2KIT_RPC_PASSWORD"
 _stderr = Console(stderr=True)
 
 
@@ -88,42 +90,80 @@ class Where:
     db: Path | None
     covenant_dir: Path | None
     params_file: Path | None
+    rpc_url: str | None = None  # any bitcoind instead of the managed regtest node
+    rpc_cookie_file: Path | None = None
+    rpc_user: str | None = None  # the password comes from $L2KIT_RPC_PASSWORD only
 
 
 @dataclass
 class Ctx:
     life: Lifecycle
     tracker: Tracker
-    node: RegtestNode
+    node: RegtestNode | None
+
+
+def _rpc(where: Where) -> tuple[RpcClient, RegtestNode | None, str]:
+    """The managed regtest node's RPC, or any bitcoind by URL (cookie or user + password)."""
+    if where.rpc_url is None:
+        node = RegtestNode(where.datadir or default_datadir())
+        return node.rpc(), node, str(node.datadir)
+    password = os.environ.get(RPC_PASSWORD_ENV)
+    if where.rpc_user is not None and password is None:
+        raise InputError(f"--rpc-user needs ${RPC_PASSWORD_ENV}", field="rpc-user")
+    rpc = RpcClient(where.rpc_url, user=where.rpc_user, password=password,
+                    cookie_file=where.rpc_cookie_file)  # fmt: skip
+    return rpc, None, rpc.url
 
 
 @contextmanager
-def opened(where: Where) -> Iterator[Ctx]:
-    node = RegtestNode(where.datadir or default_datadir())
-    rpc = node.rpc()
-    net = Network.parse(rpc.getblockchaininfo().chain)
-    if "txindex" not in rpc.call("getindexinfo"):
-        # sync finds confirmed unbonding/slashing/withdrawal txs with getrawtransaction
-        raise NodeError(f"{node.datadir}: the node runs without -txindex, which l2kit needs")
-    cov_dir = where.covenant_dir or default_covenant_dir()
-    committee = LocalCommittee.load(cov_dir) if (cov_dir / "committee.json").exists() else None
-    params: ParamsSet
+def opened(
+    where: Where, chain_params: Callable[[Network], ParamsSet] | None = None
+) -> Iterator[Ctx]:
+    """``chain_params``: the params come from the Babylon chain (online registration); a
+    ``--params`` file must then say the same."""
+    rpc, node, name = _rpc(where)
+    try:
+        net = Network.parse(rpc.getblockchaininfo().chain)
+        if "txindex" not in rpc.call("getindexinfo"):
+            # sync finds confirmed unbonding/slashing/withdrawal txs with getrawtransaction
+            raise NodeError(f"{name}: the node runs without -txindex, which l2kit needs")
+        cov_dir = where.covenant_dir or default_covenant_dir()
+        committee = LocalCommittee.load(cov_dir) if (cov_dir / "committee.json").exists() else None
+        params = _params(where, cov_dir, net, chain_params)
+        tracker = Tracker(where.db or default_db())
+        try:
+            life = Lifecycle(rpc, tracker, params, net, committee, rpc.wallet(where.wallet))
+            yield Ctx(life, tracker, node)
+        finally:
+            tracker.close()
+    finally:
+        if node is not None:
+            node.close()
+        else:
+            rpc.close()
+
+
+def _params(
+    where: Where, cov_dir: Path, net: Network, chain: Callable[[Network], ParamsSet] | None
+) -> ParamsSet:
+    local: ParamsSet | None = None
     if where.params_file is not None:
-        params = load_global_params(where.params_file)
-    elif (cov_dir / PARAMS_FILE).exists():
-        params = load_global_params(cov_dir / PARAMS_FILE)
-    else:
+        local = load_global_params(where.params_file)
+    elif (cov_dir / PARAMS_FILE).exists() and chain is None:
+        local = load_global_params(cov_dir / PARAMS_FILE)
+    if chain is not None:
+        remote = chain(net)
+        if local is not None:
+            from l2kit.staking.registration_flow import check_params_match  # heavy: online only
+
+            check_params_match(local.latest, remote.latest)
+        return remote
+    if local is None:
         raise InputError(
             f"no params: pass --params or run `l2kit regtest covenant init` ({cov_dir})",
             field="params",
         )
-    tracker = Tracker(where.db or default_db())
-    try:
-        life = Lifecycle(rpc, tracker, params, net, committee, rpc.wallet(where.wallet))
-        yield Ctx(life, tracker, node)
-    finally:
-        tracker.close()
-        node.close()
+    return local
 
 
 def common(f: Any) -> Any:
@@ -132,6 +172,22 @@ def common(f: Any) -> Any:
     for option in reversed(
         [
             datadir_option,
+            click.option(
+                "--rpc-url",
+                default=None,
+                help="Any bitcoind (http://host:port) instead of the managed node.",
+            ),
+            click.option(
+                "--rpc-cookie-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="bitcoind .cookie for --rpc-url.",
+            ),
+            click.option(
+                "--rpc-user",
+                default=None,
+                help=f"RPC user for --rpc-url (password: ${RPC_PASSWORD_ENV}).",
+            ),
             click.option("--wallet", default=WALLET, show_default=True, help="bitcoind wallet."),
             click.option(
                 "--db",
@@ -162,8 +218,21 @@ def common(f: Any) -> Any:
 def _bundled(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def run(**kwargs: Any) -> None:
-        where = Where(*(kwargs.pop(k) for k in ("datadir", "wallet", "db", "covenant_dir",
-                                                "params_file")))
+        where = Where(
+            *(
+                kwargs.pop(k)
+                for k in (
+                    "datadir",
+                    "wallet",
+                    "db",
+                    "covenant_dir",
+                    "params_file",
+                    "rpc_url",
+                    "rpc_cookie_file",
+                    "rpc_user",
+                )
+            )
+        )
         command(where=where, **kwargs)
 
     return run
@@ -225,6 +294,9 @@ def _human(data: dict[str, Any]) -> None:
         rows.append(("to", data["to"]))
     if data.get("existing"):
         rows.append(("existing", "yes (this request was already staked)"))
+    if data.get("babylon"):
+        b = data["babylon"]
+        rows.append(("babylon", f"{b['state']} ({b['flow']}, {b['chain_id']})"))
     for key, value in rows:
         click.echo(f"{key:<26} {value}")
     for kind, tx in data.get("txs", {}).items():
@@ -337,24 +409,43 @@ def _save_new_key(path: Path, seckey: bytes) -> bytes:
     return read_secret(path, "staker-key-file")
 
 
+babylon_rest_option = click.option(
+    "--babylon-rest", default=None, help="Babylon REST URL (registered stakes: the chain's state)."
+)
+
+
+def _refresh(ctx: Ctx, rest: str | None, stakes: list[Any]) -> None:
+    if rest is not None:
+        from l2kit.cli.stake_babylon import refresh  # heavy: only with --babylon-rest
+
+        refresh(ctx.life, rest, stakes)
+
+
 @click.command("list")
 @common
+@babylon_rest_option
 def list_(
     where: Where,
     as_json: bool,
+    babylon_rest: str | None,
 ) -> None:
-    """Every tracked stake with its state (synced with the chain)."""
+    """Every tracked stake with its Bitcoin state (synced with the chain) and Babylon state
+    (asked now with --babylon-rest, else as last seen)."""
     with opened(where) as ctx:
-        rows = [ctx.life.status(s, sync=False) for s in ctx.life.sync()]
+        stakes = ctx.life.sync()
+        _refresh(ctx, babylon_rest, stakes)
+        rows = [ctx.life.status(s, sync=False) for s in stakes]
 
         def human(data: list[dict[str, Any]]) -> None:
             if not data:
                 click.echo("no tracked stakes (`l2kit stake create` adds one)")
             for row in data:
                 left = _left(row)
+                babylon = (row.get("babylon") or {}).get("state", "-")
                 click.echo(
-                    f"{row['staking_txid']}  {row['state']:<12} {row['value']:>12} sat  "
-                    f"{row['confirmations']:>5} conf  withdrawable in {left}"
+                    f"{row['staking_txid']}  {row['state']:<12} {babylon:<12} "
+                    f"{row['value']:>12} sat  {row['confirmations']:>5} conf  "
+                    f"withdrawable in {left}"
                 )
 
         emit(rows, as_json, human)
@@ -365,6 +456,7 @@ _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED, State.ABANDONED}
 
 @click.command("status")
 @common
+@babylon_rest_option
 @click.argument("txid")
 @click.option("--watch", is_flag=True, help="Keep syncing until the stake can be withdrawn.")
 @click.option(
@@ -378,14 +470,17 @@ _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED, State.ABANDONED}
 def status(
     where: Where,
     as_json: bool,
+    babylon_rest: str | None,
     txid: str,
     watch: bool,
     interval: float,
     timeout: float,
 ) -> None:
-    """State, confirmations and blocks until withdrawable of one stake."""
+    """State, confirmations and blocks until withdrawable of one stake, and its Babylon
+    state (asked now with --babylon-rest, else as last seen)."""
     with opened(where) as ctx:
         stake = ctx.life.get(txid)
+        _refresh(ctx, babylon_rest, [stake])
         data = ctx.life.status(stake)
         if watch:
             data = _watch(ctx, txid, data, interval, timeout)
@@ -400,10 +495,7 @@ def _watch(
     last = ""
     with _stderr.status("") as spinner:
         while State(data["state"]) not in _SETTLED:
-            line = (
-                f"{data['state']}: {data['confirmations']} conf, "
-                f"withdrawable in {_left(data)}"
-            )
+            line = f"{data['state']}: {data['confirmations']} conf, withdrawable in {_left(data)}"
             if _stderr.is_terminal:
                 spinner.update(line)
             elif line != last:
@@ -419,19 +511,27 @@ def _watch(
 @click.command("unbond")
 @common
 @staker_key_option
+@babylon_rest_option
 @click.argument("txid")
 def unbond(
     where: Where,
     as_json: bool,
     staker_key_file: Path | None,
+    babylon_rest: str | None,
     txid: str,
 ) -> None:
-    """Unbond early: covenant quorum signatures + staker signature, checked, broadcast."""
+    """Unbond early: covenant quorum signatures (from the Babylon chain for a registered
+    stake, else the local committee) + staker signature, checked, broadcast."""
     seckey = staker_key(staker_key_file, create=False)
     with opened(where) as ctx:
         stake = ctx.life.get(txid)  # an unknown txid: one error line, no progress line
+        chain_sigs = None
+        if ctx.tracker.babylon(stake.id) is not None:
+            from l2kit.cli.stake_babylon import chain_sigs_for  # heavy: registered stakes only
+
+            chain_sigs = chain_sigs_for(babylon_rest, txid)
         with _working("collecting covenant signatures and broadcasting the unbonding tx"):
-            stake = ctx.life.unbond(stake, seckey)
+            stake = ctx.life.unbond(stake, seckey, chain_sigs)
         emit(ctx.life.status(stake, sync=False), as_json, _human)
 
 

@@ -1,12 +1,19 @@
-"""`l2kit stake register`: register a new stake on the Babylon chain (pre-staking flow).
+"""`l2kit stake register`: register a stake on the Babylon chain.
 
     l2kit stake register --staker-key-file KEY --fp FP_PK --amount SATS --time BLOCKS
         --babylon-address bbn1… --params FILE --offline [--pop bip322|bip340|ecdsa] [--json]
     l2kit stake register --stake TXID --confirmation-depth K --babylon-address bbn1… --offline
         (post-staking: a tracked, k-deep stake; prints the message with its inclusion proof)
+    l2kit stake register --fp FP_PK --amount SATS --time BLOCKS --babylon-address bbn1…
+        --babylon-rest URL --babylon-key-file F [--chain-id ID] [--no-inclusion-proof]
+    l2kit stake register --stake TXID --babylon-address bbn1… --babylon-rest URL
+        --babylon-key-file F     (online post-staking, or resume any registration)
     l2kit stake abandon TXID      give up a held registration: unlock its inputs
     l2kit stake pop --babylon-address bbn1… (--staker-key-file K | --psbt-for ADDR |
         --from-psbt SIGNED --address ADDR --btc-pk PK | --verify POP_HEX --btc-pk PK)
+
+Online (``cli/stake_register_online.py``, ``staking/registration_flow.py``): sends the
+registration and follows it to ACTIVE.
 
 ``--offline`` contacts no Babylon endpoint: it funds the staking tx from the node's wallet
 without broadcasting it, locks its inputs, records the stake as REGISTRATION_PENDING and prints
@@ -42,6 +49,7 @@ from l2kit.cli.stake_life import (
     staker_key,
     staker_key_option,
 )
+from l2kit.cli.stake_register_online import Online, online_options, run_online
 from l2kit.errors import InputError
 from l2kit.staking.pop import (
     AddressType,
@@ -97,6 +105,7 @@ def _human(data: dict[str, Any]) -> None:
 @fee_rate_option
 @click.option("--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
               help="Refuse a funded tx paying more (sat/vB).")  # fmt: skip
+@online_options
 def register(
     where: Where,
     as_json: bool,
@@ -112,11 +121,16 @@ def register(
     offline: bool,
     fee_rate: Decimal,
     max_fee_rate: Decimal,
+    online: Online,
 ) -> None:
-    """Register a new stake with Babylon (pre-staking flow): build, check, fund, hold; or, with
-    --stake, an already-confirmed tracked stake (post-staking flow: message only)."""
+    """Register a stake with Babylon: a new one (pre-staking flow) or, with --stake, a tracked,
+    k-deep one (post-staking flow). Online: send it and follow it (VERIFIED → broadcast →
+    inclusion proof → ACTIVE). --offline: build, check, fund, hold and print the message."""
     if not offline:
-        raise InputError("online registration not available in this build", field="offline")
+        run_online(where, as_json, staker_key_file, fps, amount, staking_time, babylon_address,
+                   stake_txid, pop_type, pop_address_type, fee_rate, max_fee_rate,
+                   online)  # fmt: skip
+        return
     address = parse_address(babylon_address)
     kinds = PopType(pop_type), AddressType(pop_address_type)
     if stake_txid is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -397,11 +397,31 @@ class Lifecycle:
             "staker_pk": stake.staker_pk,
             "fp_pks": list(stake.fp_pks),
             "txs": {k: {"txid": t.txid, "confirmations": t.confirmations} for k, t in txs.items()},
+            "babylon": self._babylon_status(stake),
         }
+
+    def _babylon_status(self, stake: Stake) -> dict[str, Any] | None:
+        """The Babylon side (status as last seen on the chain), or None when unregistered."""
+        link = self.tracker.babylon(stake.id)
+        if link is None:
+            return None
+        txs = {
+            p: c.txhash for p in ("create", "proof") if (c := self.tracker.cosmos_tx(stake.id, p))
+        }
+        return {"state": link.state, "flow": link.flow, "chain_id": link.chain_id,
+                "cosmos_txs": txs}  # fmt: skip
 
     # --- unbond ---------------------------------------------------------------------------------
 
-    def unbond(self, stake: Stake, staker_seckey: bytes) -> Stake:
+    def unbond(
+        self,
+        stake: Stake,
+        staker_seckey: bytes,
+        chain_sigs: Mapping[XOnlyPubKey, bytes] | None = None,
+    ) -> Stake:
+        """``chain_sigs``: the covenant unbonding signatures the Babylon chain holds for a
+        registered stake (else the local committee signs: regtest-only stakes). Either way
+        only valid signatures of committee keys count, exactly ``quorum`` of them."""
         stake = self.sync_one(stake)
         if "unbonding" in self.tracker.txs(stake.id) and stake.state in (
             State.UNBONDING, State.UNBONDED, State.WITHDRAWABLE, State.WITHDRAWN,
@@ -419,13 +439,15 @@ class Lifecycle:
             btx.OutPoint(stake.staking_txid, stake.staking_vout), stake.value, outs.unbonding
         )
         staker_sig = sign_staker(staker_seckey, tx, info, info.unbonding_script)
-        committee = self._committee_for(self._params(stake))
-        ctx = SpendContext(tx, stake.value, bytes(info.script_pubkey), info.unbonding_script)
+        if chain_sigs is None:
+            committee = self._committee_for(self._params(stake))
+            ctx = SpendContext(tx, stake.value, bytes(info.script_pubkey), info.unbonding_script)
+            chain_sigs = committee.sign_unbonding(ctx)
         sighash = leaf_sighash(tx, info, info.unbonding_script)
-        valid = {
+        valid = {  # foreign keys and bad signatures are dropped, not fatal
             pk: sig
-            for pk, sig in committee.sign_unbonding(ctx).items()
-            if pk in info.covenants and schnorr_verify(pk, sighash, sig)
+            for pk, sig in chain_sigs.items()
+            if pk in info.covenants and len(sig) == 64 and schnorr_verify(pk, sighash, sig)
         }
         signed = signed_unbonding_tx(tx, info, staker_sig, select_quorum(valid, info.quorum))
         return self._record_and_send(stake, "unbonding", signed, "unbond")

@@ -23,8 +23,9 @@ from pathlib import Path
 from l2kit.errors import StoreError
 from l2kit.staking.db import connect, read_schema_version, transaction, write_schema_version
 from l2kit.staking.states import State, allowed, path
+from l2kit.staking.tracker_babylon import BabylonRecords
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry upgrades from version i to i+1; append, never edit.
 _MIGRATIONS: list[str] = [
@@ -78,7 +79,26 @@ _MIGRATIONS: list[str] = [
         reason TEXT NOT NULL
     );
     """,
-    # 2: coins locked in the wallet for a request, recorded before they are locked, so a
+    # 2: the Babylon side of a stake (phase-2 registration), see tracker_babylon.py
+    """
+    CREATE TABLE babylon (
+        stake_id INTEGER PRIMARY KEY REFERENCES stakes(id),
+        chain_id TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE cosmos_txs (
+        stake_id INTEGER NOT NULL REFERENCES stakes(id),
+        purpose TEXT NOT NULL,
+        txhash TEXT NOT NULL,
+        raw_hex TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (stake_id, purpose)
+    );
+    """,
+    # 3: coins locked in the wallet for a request, recorded before they are locked, so a
     # crash never leaves a lock nobody can find (pid: the process that took it).
     """
     CREATE TABLE wallet_locks (
@@ -138,7 +158,7 @@ class StoredTx:
     broadcast_attempts: int
 
 
-class Tracker:
+class Tracker(BabylonRecords):
     """The stake store. Every public method is one SQLite transaction."""
 
     def __init__(self, db_path: Path) -> None:

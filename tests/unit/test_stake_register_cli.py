@@ -30,7 +30,8 @@ def _run(capsys: pytest.CaptureFixture[str], tmp: Path, *extra: str) -> tuple[in
 @pytest.mark.parametrize(
     ("extra", "line"),
     [
-        ((), "error: offline: online registration not available in this build"),
+        ((), "error: babylon-rest: needed to register online (or --offline"),
+        (("--babylon-rest", "http://127.0.0.1:9"), "error: babylon-key-file: needed"),
         (("--offline", "--babylon-address", BBN[:-2] + "qq"), "error: babylon-address: "),
         (("--offline", "--babylon-address", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"),
          "error: babylon-address: prefix 'bc' is not 'bbn'"),
