@@ -38,8 +38,8 @@ TOP: Registry = {
                "(DIR/<stack>/<kind>-<name>.yaml)."),
     "validate": ("provision", "Run every check (spec rules, rendering, invariants, Kubernetes "
                  "schemas); write nothing."),
-    "values": ("provision", "Print Helm values for charts/l2kit (helm template renders the same "
-               "objects)."),
+    "values": ("provision", "Print the computed Helm values for charts/l2kit (add your knobs in a "
+             "second -f file)."),
     "secrets": ("provision", "List the existing Secrets/ConfigMaps SPEC refers to, the keys each "
                 "must hold, and how to make the keyrings."),
     "diff": ("cluster", "Show what `apply` would change: new, changed, unchanged and pruned "
@@ -70,19 +70,21 @@ STAKE: Registry = {
              "script path, BIP340)."),
     "create": ("stake_life", "Build, fund, check and broadcast a staking tx (idempotent per "
                "request)."),
-    "list": ("stake_life", "Every tracked stake with its state (synced with the chain)."),
-    "status": ("stake_life", "State, confirmations and blocks until withdrawable of one stake."),
-    "unbond": ("stake_life", "Unbond early: covenant quorum signatures + staker signature, "
-               "checked, broadcast."),
+    "list": ("stake_life", "Every tracked stake with its Bitcoin state (synced with the chain) and "
+           "Babylon state (asked now with --babylon-rest, else as last seen)."),
+    "status": ("stake_life", "State, confirmations and blocks until withdrawable of one stake, and "
+             "its Babylon state (asked now with --babylon-rest, else as last seen)."),
+    "unbond": ("stake_life", "Unbond early: covenant quorum signatures (from the Babylon chain for a "
+             "registered stake, else the local committee) + staker signature, "
+             "checked, broadcast."),
     "withdraw": ("stake_life", "Withdraw after the timelock (staking expiry, unbonding or "
                  "slashing change)."),
     "slash": ("stake_life", "Slash with an FP's extracted key: decrypt the covenant adaptor "
               "sigs, sign, broadcast."),
     "funding-address": ("stake_life", "The BIP86 P2TR address (and descriptor) that `create "
                         "--key-file` spends from."),
-    "register": ("stake_register", "Register a new stake with Babylon (pre-staking flow): "
-                 "build, check, fund, hold; or, with --stake, an already-confirmed tracked stake "
-                 "(post-staking flow: message only)."),
+    "register": ("stake_register", "Register a stake with Babylon: a new one (pre-staking flow) or, with "
+               "--stake, a tracked, k-deep one (post-staking flow)."),
     "abandon": ("stake_register", "Give up a REGISTRATION_PENDING stake: unlock its inputs; its "
                 "staking tx is never sent."),
     "pop": ("stake_register", "Proof of possession of a BTC key for a Babylon account: sign (key "
