@@ -74,17 +74,17 @@ STAKE: Registry = {
            "Babylon state (asked now with --babylon-rest, else as last seen)."),
     "status": ("stake_life", "State, confirmations and blocks until withdrawable of one stake, and "
              "its Babylon state (asked now with --babylon-rest, else as last seen)."),
-    "unbond": ("stake_life", "Unbond early: covenant quorum signatures (from the Babylon chain for a "
-             "registered stake, else the local committee) + staker signature, "
-             "checked, broadcast."),
+    "unbond": ("stake_life", "Unbond early: covenant quorum signatures (from the Babylon "
+               "chain for a registered stake, else the local committee) + staker signature, "
+               "checked, broadcast."),
     "withdraw": ("stake_life", "Withdraw after the timelock (staking expiry, unbonding or "
                  "slashing change)."),
     "slash": ("stake_life", "Slash with an FP's extracted key: decrypt the covenant adaptor "
               "sigs, sign, broadcast."),
     "funding-address": ("stake_life", "The BIP86 P2TR address (and descriptor) that `create "
                         "--key-file` spends from."),
-    "register": ("stake_register", "Register a stake with Babylon: a new one (pre-staking flow) or, with "
-               "--stake, a tracked, k-deep one (post-staking flow)."),
+    "register": ("stake_register", "Register a stake with Babylon: a new one (pre-staking "
+                 "flow) or, with --stake, a tracked, k-deep one (post-staking flow)."),
     "abandon": ("stake_register", "Give up a REGISTRATION_PENDING stake: unlock its inputs; its "
                 "staking tx is never sent."),
     "pop": ("stake_register", "Proof of possession of a BTC key for a Babylon account: sign (key "
