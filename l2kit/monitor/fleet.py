@@ -243,7 +243,7 @@ class BabylonTarget(_Target):
         default_factory=list,
         description="covenant BTC pks (64 hex) whose unsigned PENDING delegations to count",
     )
-    stakes_db: Path | None = Field(
+    stakes_db: FilePath | None = Field(
         default=None,
         description="stakes.db of `l2kit stake` whose stakes to follow on Babylon (read only)",
     )

@@ -48,11 +48,22 @@ def build(text: str, *, generate_secrets: bool = False) -> Rendered:
     problems = checks.problems(objs, checks.declared_refs(fleet))
     if problems:
         raise RenderError("rendered objects break invariants:\n" + "\n".join(problems))
-    report = contracts.check(objs)
+    report = contracts.check(objs, operator_env=_operator_env(fleet))
     if report.problems:
         raise RenderError("rendered objects break component contracts (the daemon would not "
                           "start):\n" + "\n".join(map(str, report.problems)))
     return Rendered(fleet, values, objs, report)
+
+
+def _operator_env(fleet: FleetSpec) -> frozenset[str]:
+    """The env names the spec's ``extraEnv`` knobs set (the operator's, not l2kit's)."""
+    names: set[str] = set()
+    for stack in fleet.stacks:
+        for attr in type(stack).model_fields:
+            component = getattr(stack, attr)
+            for env in getattr(component, "extra_env", None) or []:
+                names.add(env.name)
+    return frozenset(names)
 
 
 def contract_lines(report: contracts.Report) -> list[str]:

@@ -144,6 +144,7 @@ def test_without_rollup_a_private_chain_on_signet_is_still_refused(
     stack(data)["finalityProvider"] = yaml.safe_load(
         profiles.init_spec("finality-provider", "signet"))["stacks"][0]["finalityProvider"]
     stack(data)["secrets"]["eotsHmac"] = {"existingSecret": "h"}
+    stack(data)["secrets"]["eotsKey"] = {"existingSecret": "k"}
     assert refused(data, tmp_path, capsys).startswith(
         "stacks.0.babylonChain.chainId: Babylon's signet chain is bbn-test-6")
 

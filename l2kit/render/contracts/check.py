@@ -88,7 +88,11 @@ class _Pod:
     namespace: str
 
 
-def check(objs: list[Obj], contracts: Iterable[Contract] | None = None) -> Report:
+def check(objs: list[Obj], contracts: Iterable[Contract] | None = None, *,
+          operator_env: frozenset[str] = frozenset()) -> Report:
+    """``operator_env``: env names the operator set on purpose (the spec's ``extraEnv``, e.g.
+    a proxy for a sidecar); a daemon ignores names it does not read, so these are not ours to
+    refuse. Everything l2kit itself sets is still checked."""
     cs = tuple(load_all() if contracts is None else contracts)
     cms = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
            for o in objs if o.get("kind") == "ConfigMap"}
@@ -106,7 +110,7 @@ def check(objs: list[Obj], contracts: Iterable[Contract] | None = None) -> Repor
     report = Report()
     for pod in _pods(objs):
         _check_pod(pod, (services.get(pod.namespace, []), monitors.get(pod.namespace, [])),
-                   cms, cs, report)
+                   cms, cs, report, operator_env)
     return report
 
 
@@ -136,6 +140,7 @@ class _Ctx:
                  report: Report) -> None:
         self.pod, self.c, self.contract, self.cms, self.report = pod, c, contract, cms, report
         self.served: list[tuple[int, Listen]] = []
+        self.operator_env: frozenset[str] = frozenset()
         # Where a contract's lists as a whole come from (for "not in the list" problems).
         self.ref = f"contract {contract.component}.yaml from {contract.origin}"
 
@@ -160,7 +165,7 @@ class _Ctx:
 
 
 def _check_pod(pod: _Pod, near: tuple[list[Obj], list[Obj]], cms: dict[Any, Obj],
-               cs: tuple[Contract, ...], report: Report) -> None:
+               cs: tuple[Contract, ...], report: Report, operator_env: frozenset[str]) -> None:
     containers = pod.spec.get("initContainers", []) + pod.spec["containers"]
     rendered = _rendered_files(pod, cms)
     by_name: dict[str, _Ctx] = {}
@@ -171,6 +176,7 @@ def _check_pod(pod: _Pod, near: tuple[list[Obj], list[Obj]], cms: dict[Any, Obj]
             continue
         report.checked[contract.component] = contract.origin
         ctx = _Ctx(pod, c, contract, cms, report)
+        ctx.operator_env = operator_env
         by_name[c["name"]] = ctx
         _check_image(ctx)
         flags = _check_argv(ctx)
@@ -278,7 +284,7 @@ def _check_scripts(ctx: _Ctx, argv: list[str]) -> None:
 
 
 def _check_env(ctx: _Ctx) -> None:
-    known = {e.name for e in ctx.contract.env} | set(GENERIC_ENV)
+    known = {e.name for e in ctx.contract.env} | set(GENERIC_ENV) | ctx.operator_env
     for path in _scripts_run(ctx):
         text = ctx.file_at(path) or ""
         known |= set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
