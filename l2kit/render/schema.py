@@ -20,13 +20,12 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from l2kit import resources
+from l2kit.fsutil import write_atomic
 
 Schema = dict[str, Any]
 
@@ -341,18 +340,6 @@ def generated_files() -> dict[Path, str]:
     return files
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m l2kit.render.schema",
@@ -369,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             stale = 1
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(path, text)
+            write_atomic(path, text)
             print(path)
     return stale
 
