@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from l2kit.btc.network import NetworkName
 from l2kit.errors import InputError, SpecError
 from l2kit.inputfiles import SPEC_MAX_BYTES, BadDocument, load_yaml, read_text
 
@@ -31,11 +32,6 @@ def to_camel(snake: str) -> str:
     return first + "".join(w[:1].upper() + w[1:] for w in rest)
 
 
-Network = Literal["mainnet", "testnet", "testnet4", "signet", "regtest"]
-NETWORKS: tuple[Network, ...] = ("mainnet", "testnet", "testnet4", "signet", "regtest")
-# BTC networks a Babylon chain runs on: bbn-1 (mainnet), bbn-test-6 (signet), private regtest
-# devnets. None runs on testnet3 or testnet4 (see l2kit.babylon_networks).
-BABYLON_NETWORKS: frozenset[str] = frozenset({"mainnet", "signet", "regtest"})
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Stack names prefix every object: "<stack>-vigilante-bstracker-headless" must stay a
@@ -368,7 +364,8 @@ class Babylond(PodOptions):
 
     image: Image = Field(default="babylonlabs/babylond:v4.2.7", description="Image.")
     chain_id: str = Field(default="chain-test", pattern=r"^[a-z0-9-]+$", description="Chain id.")
-    btc_network: Network | None = Field(default=None, description="[btc-config] network (stack's).")
+    btc_network: NetworkName | None = Field(
+        default=None, description="[btc-config] network (stack's).")
     epoch_interval: int = Field(default=10, ge=2, description="Blocks per epoch.")
     covenant_pks: list[str] = Field(
         default_factory=lambda: [
@@ -395,7 +392,7 @@ class BabylonChain(_Model):
     rpc_addr: str = Field(pattern=r"^https?://", description="CometBFT RPC URL.")
     grpc_addr: str = Field(pattern=r"^https?://", description="gRPC URL.")
     version: str = Field(description="babylond version of the chain, e.g. v4.2.7.")
-    btc_network: Network | None = Field(
+    btc_network: NetworkName | None = Field(
         default=None, description="The chain's BTC network (stack's)."
     )
 
@@ -561,7 +558,7 @@ class StackSpec(_Model):
 
     name: StackName = Field(description="Stack name: prefix of every object name.")
     namespace: Label = Field(description="Namespace the stack is rendered into.")
-    network: Network = Field(description="Bitcoin network of every component.")
+    network: NetworkName = Field(description="Bitcoin network of every component.")
     registry: Registry | None = Field(
         default=None,
         description="Registry (and optional path) prefixed to every image that names none, "

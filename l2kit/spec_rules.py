@@ -10,7 +10,8 @@ import re
 from collections import Counter
 
 from l2kit.babylon_networks import chain_id_problem
-from l2kit.config import BABYLON_NETWORKS, Bitcoind, FleetSpec, StackSpec, is_hex
+from l2kit.btc.network import BABYLON_NETWORKS
+from l2kit.config import Bitcoind, FleetSpec, StackSpec, is_hex
 
 # Babylon builds whose x/btcstkconsumer serves Query/FinalityProviders, the call the pinned gadget
 # makes to find the rollup's FPs (finality-gadget@ac0ac99:bbnclient/bbnclient.go#L31); read at

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from l2kit.btc.network import ChainName
 from l2kit.errors import InputError, SpecError
 from l2kit.inputfiles import BadDocument, load_yaml, read_text
 from l2kit.monitor.thresholds import (
@@ -71,7 +72,7 @@ __all__ = [
     "thresholds_table",
 ]
 
-CHAINS = ("main", "test", "testnet4", "signet", "regtest")
+CHAINS: tuple[ChainName, ...] = get_args(ChainName)
 ROLES = ("fpd", "eotsd", "reporter", "submitter", "monitor", "bstracker", "covd", "exporter")
 Role = Literal["fpd", "eotsd", "reporter", "submitter", "monitor", "bstracker", "covd", "exporter"]
 
@@ -199,7 +200,7 @@ class BitcoindTarget(_Target):
 
     kind: Literal["bitcoind"] = Field(description="target kind")
     url: HttpUrl = Field(description="RPC URL, e.g. http://127.0.0.1:8332 (no credentials)")
-    chain: Literal["main", "test", "testnet4", "signet", "regtest"] | None = Field(
+    chain: ChainName | None = Field(
         default=None, description="expected chain (getblockchaininfo.chain); unset: not checked"
     )
     auth: RpcAuth | None = Field(default=None, description="credentials by reference")

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from l2kit.babylon_networks import PUBLIC
-from l2kit.config import BABYLON_NETWORKS, FleetSpec, parse_spec
+from l2kit.btc.network import BABYLON_NETWORKS
+from l2kit.config import FleetSpec, parse_spec
 from l2kit.errors import SpecError
 from l2kit.render import checks
 from l2kit.render.build import build, schema_problems
