@@ -287,10 +287,10 @@ def fleet_from(spec: Path, secrets_dir: str, output: Path | None) -> None:
     """
     import yaml
 
-    from l2kit.config import parse_spec, read_spec
     from l2kit.monitor.fromspec import fleet_document, notes
+    from l2kit.spec import load_spec
 
-    parsed = parse_spec(read_spec(spec))
+    parsed = load_spec(spec)
     doc = fleet_document(parsed, secrets_dir)
     fleet_mod.parse(doc, "derived fleet")  # what we print must load
     body = f"# l2kit monitor fleet, derived from {spec.name} by `l2kit monitor fleet-from`\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from l2kit.btc.network import record
-from l2kit.config import FleetSpec, StackSpec
+from l2kit.spec import FleetSpec, StackSpec
 
 DEFAULT_SECRETS_DIR = "/var/run/secrets/l2kit"
 

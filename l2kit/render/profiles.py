@@ -1,7 +1,7 @@
 """``l2kit init``: complete, commented stack specs for each profile.
 
 The text is assembled from commented sections so that every emitted field is explained; the
-result always parses with :func:`l2kit.config.parse_spec` (checked by the tests).
+result always parses with :func:`l2kit.spec.parse_spec` (checked by the tests).
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 import yaml
 
-from l2kit.config import StackSpec, parse_spec
 from l2kit.render import profiles
 from l2kit.render.build import build
 from l2kit.render.contracts.check import check
+from l2kit.spec import StackSpec, parse_spec
 
 Obj = dict[str, Any]
 CONTRACTS = Path(__file__).resolve().parents[2] / "l2kit" / "render" / "contracts"

@@ -18,9 +18,9 @@ import yaml
 from kubernetes.client import ApiClient
 
 from l2kit.btc.network import record
-from l2kit.config import parse_spec
 from l2kit.render import checks, profiles
 from l2kit.render.build import Rendered, build, kubernetes_version, schema_problems
+from l2kit.spec import parse_spec
 
 Obj = dict[str, Any]
 SUPPORTED = profiles.supported()

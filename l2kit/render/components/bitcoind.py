@@ -11,7 +11,6 @@ bitcoin-cli with the cookie in the datadir (no password).
 from __future__ import annotations
 
 from l2kit.btc.network import record
-from l2kit.config import Bitcoind, RpcSecret, StackSpec
 from l2kit.render import config_files
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
@@ -33,6 +32,7 @@ from l2kit.render.common import (
 )
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import Bitcoind, RpcSecret, StackSpec
 
 DATADIR = "/home/bitcoin/.bitcoin"
 COMPONENT = "bitcoind"

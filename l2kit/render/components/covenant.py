@@ -12,7 +12,6 @@ Contracts: ``render/contracts/covd.yaml`` and ``covenant-signer.yaml``.
 
 from __future__ import annotations
 
-from l2kit.config import StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     SIDE_RESOURCES,
@@ -33,6 +32,7 @@ from l2kit.render.components import babylond
 from l2kit.render.components.babylon_daemons import UID, babylon_ini, keyring_volume
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec
 
 COVD_HOME = "/home/covenant-emulator/.covd"
 SIGNER_HOME = "/home/covenant-signer/.signer"

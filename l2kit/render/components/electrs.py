@@ -7,7 +7,6 @@ reads from ``<daemon-dir>/<network>/.cookie``; ``--jsonrpc-import`` avoids readi
 from __future__ import annotations
 
 from l2kit.btc.network import record
-from l2kit.config import StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     SIDE_RESOURCES,
@@ -24,6 +23,7 @@ from l2kit.render.common import (
 from l2kit.render.components.bitcoind import rpc_host, rpc_port
 from l2kit.render.objects import Ingress, Port, Workload, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec
 
 COMPONENT = "electrs"
 HTTP_PORT, ELECTRUM_PORT, METRICS_PORT = 3000, 50001, 4224

@@ -12,7 +12,6 @@ by the render-config init container.
 
 from __future__ import annotations
 
-from l2kit.config import Rollup, StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     Obj,
@@ -36,6 +35,7 @@ from l2kit.render.components.babylon_daemons import UID as GADGET_UID
 from l2kit.render.components.bitcoind import rpc_host, rpc_port
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import Rollup, StackSpec
 
 OP_UID = 1000  # op-geth / op-node images default to root; both run fine unprivileged
 GETH_HTTP, GETH_WS, GETH_AUTH, GETH_METRICS = 8545, 8546, 8551, 6060

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 
-from l2kit.config import StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     SIDE_RESOURCES,
@@ -35,6 +34,7 @@ from l2kit.render.components.bitcoind import rpc_host, rpc_port
 from l2kit.render.manifests import dump_yaml
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec
 
 CONFIG = "/home/vigilante/config"
 KEYS = "/home/vigilante/keys"
