@@ -48,6 +48,7 @@ from l2kit.monitor.thresholds import (
     Thresholds,
 )
 from l2kit.redact import read_secret_file, register_basic
+from l2kit.validation import error_lines
 
 __all__ = [
     "BabylonTarget",
@@ -366,12 +367,7 @@ def parse(data: object, source: str = "fleet") -> Fleet:
     try:
         return Fleet.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(root)"
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}: {where}: {msg}")
-        raise SpecError(problems) from None
+        raise SpecError(error_lines(exc, f"{source}: ")) from None
 
 
 def load(path: Path) -> Fleet:

@@ -3,7 +3,7 @@ shared grammars (:mod:`.patterns`) and loading (:func:`load_spec`)."""
 
 from __future__ import annotations
 
-from l2kit.spec.load import load_spec, parse_spec, pydantic_problems, read_spec
+from l2kit.spec.load import load_spec, parse_spec, read_spec
 from l2kit.spec.model import (
     SECRET_KEYS,
     SNAPSHOT_SCHEDULE,
@@ -44,7 +44,6 @@ __all__ = [
     "experimental_notices",
     "load_spec",
     "parse_spec",
-    "pydantic_problems",
     "read_spec",
     "to_camel",
     "with_registry",

@@ -15,6 +15,7 @@ from l2kit.errors import InputError, SpecError
 from l2kit.inputfiles import SPEC_MAX_BYTES, BadDocument, load_yaml, read_text
 from l2kit.spec.model import FleetSpec
 from l2kit.spec.rules import fleet_problems
+from l2kit.validation import ROOT, error_lines
 
 
 def load_spec(spec: str | Path) -> FleetSpec:
@@ -44,24 +45,12 @@ def parse_spec(text: str) -> FleetSpec:
     except BadDocument as exc:
         raise SpecError([f"<yaml>: {exc}"]) from None
     if not isinstance(data, dict):
-        raise SpecError(["<root>: must be a mapping with a 'stacks' list"])
+        raise SpecError([f"{ROOT}: must be a mapping with a 'stacks' list"])
     try:
         fleet = FleetSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(pydantic_problems(exc)) from exc
+        raise SpecError(error_lines(exc)) from exc
     problems = fleet_problems(fleet)
     if problems:
         raise SpecError(problems)
     return fleet
-
-
-def pydantic_problems(exc: ValidationError) -> list[str]:
-    """One ``path.to.field: rule`` line per pydantic error."""
-    lines = []
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"]) or "<root>"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        lines.append(f"{path}: {msg}")
-    return lines
