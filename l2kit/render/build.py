@@ -1,6 +1,6 @@
 """The render pipeline: spec text -> checked spec -> values -> objects -> invariants ->
 component contracts (every flag, env var, config key and port against the daemon's own
-source at the pinned tag, see :mod:`l2kit.render.contracts`) / schemas.
+source at the pinned tag, see :mod:`l2kit.contracts`) / schemas.
 
 Nothing here writes files; the CLI writes only after :func:`build` succeeded.
 """
@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from l2kit.contracts import check as contracts
 from l2kit.errors import RenderError
 from l2kit.render import checks, manifests, plan
-from l2kit.render.contracts import check as contracts
 from l2kit.render.values import ChartValues
 from l2kit.spec import SNAPSHOT_SCHEDULE, FleetSpec, parse_spec
 

@@ -140,7 +140,7 @@ def bitcoind_problems(b: Bitcoind) -> list[str]:
             out.append(f"extraConfig.{key}: not a bitcoin.conf option name")
         elif key not in known:
             out.append(f"extraConfig.{key}: not an option of the pinned bitcoind "
-                       "(l2kit/render/contracts/bitcoind.yaml)")
+                       "(l2kit/contracts/bitcoind.yaml)")
         elif key in managed_conf_keys() or key.startswith("zmqpub"):
             out.append(f"extraConfig.{key}: set by l2kit; use the dedicated field")
         if isinstance(value, str) and any(c in value for c in "\r\n\0"):
@@ -164,8 +164,8 @@ def _images(node: object, path: str = "") -> list[tuple[str, str]]:
 def _image_contracts(s: StackSpec) -> list[str]:
     """A pinned tag of an image that has config contracts must be one they were written for
     (a bump fails until the contract for the new tag is written)."""
-    from l2kit.render.contracts import load_all  # data only; loaded once (cached)
-    from l2kit.render.contracts.check import split_image
+    from l2kit.contracts import load_all  # data only; loaded once (cached)
+    from l2kit.contracts.check import split_image
 
     tags: dict[str, set[str]] = {}
     for c in load_all():
@@ -178,13 +178,13 @@ def _image_contracts(s: StackSpec) -> list[str]:
         if known is not None and tag not in tags[known]:
             out.append(f"{path}: no config contract for {known}:{tag} (written for "
                        f"{', '.join(sorted(tags[known]))}): pin that tag, or write the "
-                       f"contract for {tag} (l2kit/render/contracts)")
+                       f"contract for {tag} (l2kit/contracts)")
     return out
 
 
 def _bitcoind_options() -> set[str]:
     """bitcoin.conf option names from the bitcoind contract (facts read from Core's source)."""
-    from l2kit.render.contracts import load_all  # data only; loaded once (cached)
+    from l2kit.contracts import load_all  # data only; loaded once (cached)
 
     return {k for c in load_all() if c.component == "bitcoind"
             for f in c.config_files for k in f.keys}

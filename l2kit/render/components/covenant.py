@@ -7,7 +7,7 @@ config.toml ``[server-config] hmac-key`` (``@@HMAC_KEY@@``). The signer starts l
 every restart and covd refuses to start against a locked signer, so the signer pod unlocks
 itself: an init container (covd image, which has openssl) prepares the authenticated unlock
 request on a memory emptyDir and a postStart hook posts it after every container start.
-Contracts: ``render/contracts/covd.yaml`` and ``covenant-signer.yaml``.
+Contracts: ``l2kit/contracts/covd.yaml`` and ``covenant-signer.yaml``.
 """
 
 from __future__ import annotations

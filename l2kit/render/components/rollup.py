@@ -1,7 +1,7 @@
 """OP-stack rollup (experimental): op-geth, op-node (Babylon fork) and the finality gadget opfgd.
 
 Every flag, env var, config key, port and path here is checked against the components' config
-contracts (``l2kit/render/contracts/{op-geth,op-node,finality-gadget}.yaml``).
+contracts (``l2kit/contracts/{op-geth,op-node,finality-gadget}.yaml``).
 
 op-node learns the gadget address from rollup.json (``babylon_finality_gadget_rpc``), which
 comes with genesis.json from the ``rollupConfigMap`` the user provides; a down gadget halts

@@ -2,7 +2,7 @@
 
 One binary and one ``vigilante.yml`` for the four roles: ``config.New`` validates every section
 whatever the role, and viper unmarshals into an empty struct (no defaults), so every key the
-validators check is written out (contract: ``render/contracts/vigilante.yaml``). The file
+validators check is written out (contract: ``l2kit/contracts/vigilante.yaml``). The file
 lives in a ConfigMap with ``@@BTC_RPC_PASSWORD@@`` / ``@@WALLET_PASSPHRASE@@`` placeholders;
 the render-config init container fills them from the mounted Secrets into an emptyDir. The
 monitor gets genesis.json from a ConfigMap or, with a local babylond, fetched from its RPC.

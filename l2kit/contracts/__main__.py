@@ -1,4 +1,4 @@
-"""``python -m l2kit.render.contracts [README]``: rewrite the README's contracts table."""
+"""``python -m l2kit.contracts [README]``: rewrite the README's contracts table."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+from l2kit.contracts import README_BEGIN, README_END, load_all, readme_block
 from l2kit.fsutil import write_atomic
-from l2kit.render.contracts import README_BEGIN, README_END, load_all, readme_block
 
 
 def main() -> None:
