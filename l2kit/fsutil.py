@@ -41,10 +41,10 @@ def write_atomic(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(directory)
+    fsync_dir(directory)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     """Persist the directory entry (the rename); POSIX only needs it, and allows it."""
     fd = os.open(directory, os.O_RDONLY)
     try:
