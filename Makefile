@@ -36,13 +36,14 @@ promtool:
 lint: venv
 	$(BIN)/ruff check l2kit tests benches
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m l2kit.render.schema --check
 
 # Regenerates the chart's values.schema.json, values.yaml, ci/*-values.yaml and README table,
 # and the README's table of component contracts.
 generate: venv
 	$(BIN)/python -m l2kit.render.schema
-	$(BIN)/python -m l2kit.render.contracts
+	$(BIN)/python -m l2kit.contracts
 
 bench: venv bitcoind
 	$(BIN)/python -m benches

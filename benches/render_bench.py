@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from l2kit.config import FleetSpec, parse_spec
 from l2kit.render import helm, plan, profiles
 from l2kit.render.manifests import render_objects
+from l2kit.spec import FleetSpec, parse_spec
 
 STACKS = 100
 ROUNDS = 2

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from l2kit.btc.network import record
+
 _RAW = "https://raw.githubusercontent.com/babylonlabs-io/networks/main"
 
 
@@ -29,17 +31,22 @@ class BabylonChainInfo:
     provenance: str
 
 
+def _chain_id(network: str) -> str:
+    chain_id = record(network).babylon_chain_id
+    assert chain_id is not None, network  # the table names a public chain for these networks
+    return chain_id
+
+
 PUBLIC: dict[str, BabylonChainInfo] = {
     "mainnet": BabylonChainInfo(
-        "bbn-1", "mainnet", "v4.2.7", "", f"{_RAW}/bbn-1/network-artifacts/genesis.json",
+        _chain_id("mainnet"), "mainnet", "v4.2.7", "",
+        f"{_RAW}/bbn-1/network-artifacts/genesis.json",
         "babylonlabs-io/networks@05db270:bbn-1/README.md"),
     "signet": BabylonChainInfo(
-        "bbn-test-6", "signet", "v4.2.7", "-testnet",
+        _chain_id("signet"), "signet", "v4.2.7", "-testnet",
         f"{_RAW}/bbn-test-6/network-artifacts/genesis.json",
         "babylonlabs-io/networks@05db270:bbn-test-6/README.md"),
 }
-# BTC networks a Babylon chain can run on: the public ones plus private regtest devnets.
-BABYLON_BTC_NETWORKS = ("mainnet", "signet", "regtest")
 DEVNET_CHAIN_ID = "chain-test"  # `babylond testnet` default chain id for a private devnet
 BABYLOND_VERSION = "v4.2.7"
 

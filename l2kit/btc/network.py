@@ -1,5 +1,10 @@
 """Bitcoin networks and addresses. Network selection lives here and only here.
 
+``NETWORKS`` holds one record per network (chain names, bitcoin.conf selector and section,
+default ports, address prefixes, the electrs name, the Babylon chain on it); every other table,
+choice list and type (the spec's ``network``, bitcoin.conf, electrs flags, monitor chain names,
+CLI choices) is derived from it.
+
 No global state: every function takes the ``Network`` explicitly (python-bitcoinlib's
 ``SelectParams`` is never called).
 """
@@ -7,7 +12,9 @@ No global state: every function takes the ``Network`` explicitly (python-bitcoin
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from bitcoin import base58
 from bitcoinutils import bech32
@@ -16,7 +23,23 @@ from l2kit.btc.keys import XOnlyPubKey
 from l2kit.btc.script import Script
 from l2kit.errors import InputError
 
-__all__ = ["Network", "address_to_script", "p2tr_address", "script_to_address"]
+__all__ = [
+    "BABYLON_NETWORKS",
+    "NETWORKS",
+    "ChainName",
+    "Network",
+    "NetworkName",
+    "NetworkRecord",
+    "address_to_script",
+    "p2tr_address",
+    "record",
+    "script_to_address",
+]
+
+# The spec's and the monitor's names as Literal types (JSON schema enums); a test keeps their
+# members equal to the table below.
+NetworkName = Literal["mainnet", "testnet", "testnet4", "signet", "regtest"]
+ChainName = Literal["main", "test", "testnet4", "signet", "regtest"]  # getblockchaininfo.chain
 
 
 class Network(StrEnum):
@@ -45,17 +68,70 @@ class Network(StrEnum):
             ) from None
 
     @property
+    def record(self) -> NetworkRecord:
+        return NETWORKS[self.value]
+
+    @property
     def hrp(self) -> str:
         """Bech32 human-readable part: ``bc``, ``tb`` or ``bcrt``."""
-        return {Network.MAINNET: "bc", Network.REGTEST: "bcrt"}.get(self, "tb")
+        return self.record.hrp
 
     @property
     def base58_prefixes(self) -> tuple[int, int]:
         """(P2PKH, P2SH) version bytes."""
-        return (0x00, 0x05) if self is Network.MAINNET else (0x6F, 0xC4)
+        return self.record.base58_prefixes
 
 
 _ALIASES = {"testnet3": "testnet", "main": "mainnet", "bitcoin": "mainnet", "test": "testnet"}
+
+
+@dataclass(frozen=True)
+class NetworkRecord:
+    """Everything l2kit knows about one Bitcoin network.
+
+    Chain names: bitcoin/bitcoin@v29.0:src/util/chaintype.cpp (``ChainTypeToString``); RPC
+    ports and datadir subdirectories: src/chainparamsbase.cpp (``CreateBaseChainParams``); P2P
+    ports, hrp and base58 prefixes: src/kernel/chainparams.cpp; electrs ``--network`` names:
+    mempool/electrs@80758ea:src/chain.rs#L186-L197; Babylon chains: l2kit.babylon_networks.
+    """
+
+    name: NetworkName  # l2kit's (the spec's) name
+    chain: ChainName  # Core's name, as getblockchaininfo reports it
+    selector: str  # bitcoin.conf line that picks the chain
+    section: str  # bitcoin.conf section header of network-only options
+    rpc_port: int
+    p2p_port: int
+    subdir: str  # datadir subdirectory ('' on mainnet)
+    cli_flag: str  # bitcoin-cli flag selecting the chain
+    hrp: str  # bech32 human-readable part
+    base58_prefixes: tuple[int, int]  # (P2PKH, P2SH) version bytes
+    electrs: str  # electrs --network
+    babylon_chain_id: str | None  # the public Babylon chain running on it
+    babylon: bool  # a Babylon chain can run on it (a public one, or private devnets)
+
+
+_TEST_B58 = (0x6F, 0xC4)
+# Ordered as the spec's Literal (the order of the JSON schema enum).
+NETWORKS: dict[str, NetworkRecord] = {r.name: r for r in (
+    NetworkRecord("mainnet", "main", "chain=main", "main", 8332, 8333, "", "-chain=main",
+                  "bc", (0x00, 0x05), "mainnet", "bbn-1", True),
+    NetworkRecord("testnet", "test", "testnet=1", "test", 18332, 18333, "testnet3", "-testnet",
+                  "tb", _TEST_B58, "testnet", None, False),
+    NetworkRecord("testnet4", "testnet4", "testnet4=1", "testnet4", 48332, 48333, "testnet4",
+                  "-testnet4", "tb", _TEST_B58, "testnet4", None, False),
+    NetworkRecord("signet", "signet", "signet=1", "signet", 38332, 38333, "signet", "-signet",
+                  "tb", _TEST_B58, "signet", "bbn-test-6", True),
+    NetworkRecord("regtest", "regtest", "regtest=1", "regtest", 18443, 18444, "regtest",
+                  "-regtest", "bcrt", _TEST_B58, "regtest", None, True),
+)}  # fmt: skip
+# BTC networks a Babylon chain runs on: bbn-1 (mainnet), bbn-test-6 (signet), private regtest
+# devnets; none on testnet3 or testnet4.
+BABYLON_NETWORKS: frozenset[str] = frozenset(n for n, r in NETWORKS.items() if r.babylon)
+
+
+def record(name: str) -> NetworkRecord:
+    """The record of a network by its l2kit name (a spec's ``network``)."""
+    return NETWORKS[name]
 
 
 def p2tr_address(output_key: XOnlyPubKey, net: Network) -> str:

@@ -43,10 +43,10 @@ class Rendered:
 
 def render_spec(spec: Path, stack: str | None = None) -> Rendered:
     """Parse, render and check ``spec`` exactly like ``l2kit render``; objects grouped by stack."""
-    from l2kit.config import read_spec
     from l2kit.render import build
+    from l2kit.spec import load_spec
 
-    result = build.build(read_spec(spec))
+    result = build.build(load_spec(spec))
     names = [s.name for s in result.fleet.stacks]
     if stack is not None and stack not in names:
         raise InputError(f"no stack named {stack!r} (have: {', '.join(names)})", field="--stack")

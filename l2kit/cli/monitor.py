@@ -18,6 +18,7 @@ import click
 from l2kit.cli.output import json_option
 from l2kit.cli.paramtypes import positive_float
 from l2kit.errors import InputError
+from l2kit.fsutil import write_atomic
 from l2kit.monitor import adhoc
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.results import CycleReport, exit_code
@@ -259,7 +260,7 @@ def rules_command(output: Path | None, fmt: str, name: str, namespace: str) -> N
     if output is None:
         click.echo(text, nl=False)
     else:
-        rules.write_atomic(output, text)
+        write_atomic(output, text)
         click.echo(f"wrote {output}", err=True)
 
 
@@ -286,10 +287,10 @@ def fleet_from(spec: Path, secrets_dir: str, output: Path | None) -> None:
     """
     import yaml
 
-    from l2kit.config import parse_spec, read_spec
     from l2kit.monitor.fromspec import fleet_document, notes
+    from l2kit.spec import load_spec
 
-    parsed = parse_spec(read_spec(spec))
+    parsed = load_spec(spec)
     doc = fleet_document(parsed, secrets_dir)
     fleet_mod.parse(doc, "derived fleet")  # what we print must load
     body = f"# l2kit monitor fleet, derived from {spec.name} by `l2kit monitor fleet-from`\n"
@@ -300,12 +301,9 @@ def fleet_from(spec: Path, secrets_dir: str, output: Path | None) -> None:
         return
     if not output.parent.is_dir():
         raise InputError(f"directory {output.parent} does not exist", field="--output")
-    tmp = output.with_name(f".{output.name}.tmp")
     try:
-        tmp.write_text(body)
-        tmp.replace(output)
+        write_atomic(output, body)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {output}: {exc.strerror or exc}", field="--output") from exc
     click.echo(f"wrote {output} ({len(doc['targets'])} targets)", err=True)
 

@@ -17,16 +17,16 @@ from l2kit.errors import RenderError
 from l2kit.render import profiles
 
 if TYPE_CHECKING:
-    from l2kit.config import FleetSpec
+    from l2kit.spec import FleetSpec
 
 # profiles is plain text and tuples; the pipeline (jinja2, pydantic) is imported by the
 # commands that render, so `l2kit init` stays cheap.
 
 
-def _read(spec: str) -> str:
-    from l2kit.config import read_spec
+def _load(spec: str) -> FleetSpec:
+    from l2kit.spec import load_spec
 
-    return read_spec(spec)
+    return load_spec(spec)
 
 
 @click.command("init")
@@ -47,7 +47,7 @@ def init_cmd(profile: str, network: str | None) -> None:
 
 def _warn_experimental(fleet: FleetSpec) -> None:
     """One ``warning:`` line on stderr per experimental part of a valid spec (not an error)."""
-    from l2kit.spec_rules import experimental_notices
+    from l2kit.spec.rules import experimental_notices
 
     for line in experimental_notices(fleet):
         click.echo(f"warning: {line}", err=True)
@@ -64,7 +64,7 @@ def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) ->
     from l2kit.render import build as pipeline
     from l2kit.render import manifests
 
-    result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
+    result = pipeline.build(_load(spec), generate_secrets=generate_secrets)
     _warn_experimental(result.fleet)
     if output == "-":
         click.echo(manifests.to_stream(result.objects), nl=False)
@@ -99,7 +99,7 @@ def validate_cmd(spec: str, as_json: bool) -> None:
     SPEC is a file or - for stdin. Problems: one `error:` line each on stderr, exit 2."""
     from l2kit.render import build as pipeline
 
-    result = pipeline.build(_read(spec))
+    result = pipeline.build(_load(spec))
     _warn_experimental(result.fleet)
     problems = pipeline.schema_problems(result.objects)
     if problems:
@@ -139,7 +139,7 @@ def values_cmd(spec: str, generate_secrets: bool, pin_namespace: bool) -> None:
     from l2kit.render import plan
     from l2kit.render.manifests import dump_yaml
 
-    result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
+    result = pipeline.build(_load(spec), generate_secrets=generate_secrets)
     values = plan.resolve(result.fleet, generate_secrets=generate_secrets,
                           pin_namespace=pin_namespace)
     click.echo(dump_yaml(values.dump()), nl=False)
@@ -154,10 +154,10 @@ def secrets_cmd(spec: str, as_json: bool) -> None:
 
     --json: a list of {namespace, kind, name, keys, slot}; a keyring's keys are
     ["keyring-test/*"]."""
-    from l2kit.config import SECRET_KEYS, parse_spec, to_camel
     from l2kit.render.checks import declared_refs
+    from l2kit.spec import SECRET_KEYS, to_camel
 
-    fleet = parse_spec(_read(spec))
+    fleet = _load(spec)
     refs = declared_refs(fleet)
     rows: list[dict[str, Any]] = []
     for s in fleet.stacks:

@@ -18,7 +18,8 @@ import click
 
 from l2kit import paths
 from l2kit.cli.output import emit, json_option
-from l2kit.staking.covenant import LocalCommittee, load_public, write_atomic
+from l2kit.fsutil import write_atomic
+from l2kit.staking.covenant import LocalCommittee, load_public
 from l2kit.staking.params import regtest_params
 
 PARAMS_FILE = "params.json"

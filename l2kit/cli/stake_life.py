@@ -37,8 +37,9 @@ from l2kit.cli.regtest_covenant import PARAMS_FILE
 from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
 from l2kit.cli.stake_build import network_opt
 from l2kit.errors import InputError, NodeError
+from l2kit.fsutil import write_atomic
 from l2kit.regtest.node import WALLET, RegtestNode
-from l2kit.staking.covenant import LocalCommittee, write_atomic
+from l2kit.staking.covenant import LocalCommittee
 from l2kit.staking.funding import KeyPathKey, key_path_key
 from l2kit.staking.lifecycle import Lifecycle, StakeRequest
 from l2kit.staking.params import ParamsSet, check_stake, load_global_params

@@ -6,9 +6,7 @@ characters), never from the command line or the environment, and is never printe
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from l2kit.btc.taproot import verify_control_block
 from l2kit.btc.tx import CTransaction, parse, serialize, set_witness, txid_hex
 from l2kit.cli.output import emit, json_option
 from l2kit.errors import BadKey, InputError, TxRejected
+from l2kit.fsutil import write_atomic
 from l2kit.staking.scripts import ParsedLeaf, parse_leaf
 from l2kit.staking.witness import witness_from_signatures
 
@@ -99,17 +98,6 @@ def _check_leaf(
                 "control block does not commit this leaf to the spent output", field="control-block"
             )
     return leaf
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _sign_raw(
@@ -329,7 +317,7 @@ def sign_cmd(
             result["txid"] = txid_hex(final_tx)
         text = psbt.to_base64()
         if psbt_out is not None:
-            _write_atomic(psbt_out, text + "\n")
+            write_atomic(psbt_out, text + "\n", 0o600)
         if psbt_out is None:
             result["psbt"] = text
         else:
@@ -362,7 +350,7 @@ def sign_cmd(
         text = P.to_psbt(
             unsigned, spent, leaf_script, cb, input_index=input_index, tap_script_sigs=sigs
         )
-        _write_atomic(psbt_out, text + "\n")
+        write_atomic(psbt_out, text + "\n", 0o600)
         result["psbt_file"] = str(psbt_out)
     emit(result, as_json)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from l2kit.btc.network import ChainName
 from l2kit.errors import InputError, SpecError
 from l2kit.inputfiles import BadDocument, load_yaml, read_text
 from l2kit.monitor.thresholds import (
@@ -47,6 +48,7 @@ from l2kit.monitor.thresholds import (
     Thresholds,
 )
 from l2kit.redact import read_secret_file, register_basic
+from l2kit.validation import error_lines
 
 __all__ = [
     "BabylonTarget",
@@ -71,7 +73,7 @@ __all__ = [
     "thresholds_table",
 ]
 
-CHAINS = ("main", "test", "testnet4", "signet", "regtest")
+CHAINS: tuple[ChainName, ...] = get_args(ChainName)
 ROLES = ("fpd", "eotsd", "reporter", "submitter", "monitor", "bstracker", "covd", "exporter")
 Role = Literal["fpd", "eotsd", "reporter", "submitter", "monitor", "bstracker", "covd", "exporter"]
 
@@ -199,7 +201,7 @@ class BitcoindTarget(_Target):
 
     kind: Literal["bitcoind"] = Field(description="target kind")
     url: HttpUrl = Field(description="RPC URL, e.g. http://127.0.0.1:8332 (no credentials)")
-    chain: Literal["main", "test", "testnet4", "signet", "regtest"] | None = Field(
+    chain: ChainName | None = Field(
         default=None, description="expected chain (getblockchaininfo.chain); unset: not checked"
     )
     auth: RpcAuth | None = Field(default=None, description="credentials by reference")
@@ -365,12 +367,7 @@ def parse(data: object, source: str = "fleet") -> Fleet:
     try:
         return Fleet.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(root)"
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}: {where}: {msg}")
-        raise SpecError(problems) from None
+        raise SpecError(error_lines(exc, f"{source}: ")) from None
 
 
 def load(path: Path) -> Fleet:

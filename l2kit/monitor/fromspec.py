@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from l2kit.config import FleetSpec, StackSpec
+from l2kit.btc.network import record
+from l2kit.spec import FleetSpec, StackSpec
 
 DEFAULT_SECRETS_DIR = "/var/run/secrets/l2kit"
-CHAIN = {"mainnet": "main", "testnet": "test", "testnet4": "testnet4", "signet": "signet",
-         "regtest": "regtest"}  # fmt: skip
 
 
 def _pod(stack: StackSpec, component: str, i: int) -> str:
@@ -46,7 +45,7 @@ def stack_targets(stack: StackSpec, secrets_dir: str) -> list[dict[str, Any]]:
                 "name": f"{prefix}-bitcoind-{i}",
                 "kind": "bitcoind",
                 "url": f"http://{_pod(stack, bitcoind.COMPONENT, i)}:{port}",
-                "chain": CHAIN[stack.network],
+                "chain": record(stack.network).chain,
             }
             rpc = stack.secrets.rpc
             if rpc is not None:

@@ -40,6 +40,7 @@ from l2kit.errors import (
     RpcError,
     RpcWarmup,
 )
+from l2kit.fsutil import write_atomic
 from l2kit.regtest import build
 from l2kit.regtest.conf import HOST, NodePorts, render_conf, zmq_endpoints
 from l2kit.regtest.ports import free_ports
@@ -103,22 +104,6 @@ def parse_amount(value: str | Decimal | int) -> Decimal:
     if amount != amount.quantize(_SATS):
         raise InputError("must have at most 8 decimals (1 sat = 0.00000001)", field="amount")
     return amount.quantize(_SATS)
-
-
-def _write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 def _tail(path: Path, lines: int = 15) -> list[str]:
@@ -221,7 +206,7 @@ class RegtestNode:
         self.datadir.mkdir(mode=0o700, parents=True, exist_ok=True)
         marker = self.datadir / MARKER
         if not marker.exists():
-            _write_atomic(marker, "l2kit regtest node datadir\n")
+            write_atomic(marker, "l2kit regtest node datadir\n")
 
     def credentials(self) -> tuple[str, str]:
         """(user, password) of the node's RPC, created once (rpc.json, mode 0600)."""
@@ -234,7 +219,7 @@ class RegtestNode:
         except (ValueError, KeyError, TypeError) as exc:
             raise NodeError(f"{path}: unreadable credentials file; remove it") from exc
         user, password = RPC_USER, generate_password()
-        _write_atomic(path, json.dumps({"user": user, "password": password}) + "\n", 0o600)
+        write_atomic(path, json.dumps({"user": user, "password": password}) + "\n", 0o600)
         return user, password
 
     def state(self) -> NodeState | None:
@@ -323,7 +308,7 @@ class RegtestNode:
         preferred = (pref.rpc, pref.p2p, pref.zmq_block, pref.zmq_tx) if pref else ()
         rpc, p2p, zmq_block, zmq_tx = free_ports(4, preferred=preferred)
         ports = NodePorts(rpc=rpc, p2p=p2p, zmq_block=zmq_block, zmq_tx=zmq_tx)
-        _write_atomic(self.datadir / CONF, render_conf(ports, rpcauth), 0o600)
+        write_atomic(self.datadir / CONF, render_conf(ports, rpcauth), 0o600)
         argv = [str(bitcoind), f"-datadir={self.datadir}"]
         log_path = self.datadir / LOG
         actions = [
@@ -348,7 +333,7 @@ class RegtestNode:
             version=version,
             started_at=time.time(),
         )
-        _write_atomic(self.state_path, json.dumps(asdict(state), indent=2) + "\n")
+        write_atomic(self.state_path, json.dumps(asdict(state), indent=2) + "\n")
         _log.info("started bitcoind", datadir=str(self.datadir), pid=pid, rpc_port=rpc)
         return state
 

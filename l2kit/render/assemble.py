@@ -19,10 +19,10 @@ from typing import Any
 import yaml
 
 from l2kit import __version__
-from l2kit.config import STACK_NAME_MAX
 from l2kit.errors import RenderError
 from l2kit.render import knobs as knob_rules
 from l2kit.render.values import NAMESPACE_TOKEN, STACK_TOKEN
+from l2kit.spec import STACK_NAME_MAX
 
 Obj = dict[str, Any]
 CHART_NAME = "l2kit"

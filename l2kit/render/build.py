@@ -1,6 +1,6 @@
 """The render pipeline: spec text -> checked spec -> values -> objects -> invariants ->
 component contracts (every flag, env var, config key and port against the daemon's own
-source at the pinned tag, see :mod:`l2kit.render.contracts`) / schemas.
+source at the pinned tag, see :mod:`l2kit.contracts`) / schemas.
 
 Nothing here writes files; the CLI writes only after :func:`build` succeeded.
 """
@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from l2kit.config import SNAPSHOT_SCHEDULE, FleetSpec, parse_spec
+from l2kit.contracts import check as contracts
 from l2kit.errors import RenderError
 from l2kit.render import checks, manifests, plan
-from l2kit.render.contracts import check as contracts
 from l2kit.render.values import ChartValues
+from l2kit.spec import SNAPSHOT_SCHEDULE, FleetSpec, parse_spec
 
 Obj = dict[str, Any]
 # Kinds from CRDs (not in kubernetes-validate's schemas): checked structurally here.
@@ -40,9 +40,10 @@ class Rendered:
     contracts: contracts.Report = field(default_factory=contracts.Report)
 
 
-def build(text: str, *, generate_secrets: bool = False) -> Rendered:
-    """Parse, plan, render and check; raises SpecError (exit 2) or RenderError (exit 1)."""
-    fleet = parse_spec(text)
+def build(spec: str | FleetSpec, *, generate_secrets: bool = False) -> Rendered:
+    """Parse (spec text, or an already loaded spec), plan, render and check; raises SpecError
+    (exit 2) or RenderError (exit 1)."""
+    fleet = parse_spec(spec) if isinstance(spec, str) else spec
     values = plan.resolve(fleet, generate_secrets=generate_secrets, pin_namespace=True)
     objs = manifests.render_objects(values.dump())
     problems = checks.problems(objs, checks.declared_refs(fleet))

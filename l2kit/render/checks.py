@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from l2kit.config import SECRET_KEYS, FleetSpec, StackSpec
+from l2kit.spec import SECRET_KEYS, FleetSpec, StackSpec
+from l2kit.spec.patterns import pinned
 
 Obj = dict[str, Any]
-_PINNED = re.compile(r"^[^@]+:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]*(@sha256:[0-9a-f]{64})?$")
 WORKLOAD_KINDS = ("StatefulSet", "Deployment")
 
 
@@ -120,7 +120,7 @@ def _pod_problems(o: Obj, tpl: Obj, ns: str, index: dict[tuple[str, str, str], O
                 or sc.get("readOnlyRootFilesystem") is not True
                 or sc.get("capabilities", {}).get("drop") != ["ALL"]):
             yield f"container {c['name']}: securityContext is not restricted"
-        if not _PINNED.match(c["image"]):
+        if not pinned(c["image"]):
             yield f"container {c['name']}: image {c['image']} is not pinned by tag"
         if "limits" not in c.get("resources", {}) or "requests" not in c.get("resources", {}):
             yield f"container {c['name']}: resources not set"

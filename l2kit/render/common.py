@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any, TypeVar
 
-from l2kit.config import Resources, StackSpec, Storage
 from l2kit.errors import RenderError
+from l2kit.spec import Resources, StackSpec, Storage
 
 _T = TypeVar("_T")
 

@@ -28,9 +28,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from l2kit.config import (
-    DNS_SUBDOMAIN_PATTERN,
-    QUANTITY_PATTERN,
+from l2kit.spec import (
     Affinity,
     EnvVar,
     PodOptions,
@@ -38,6 +36,7 @@ from l2kit.config import (
     Toleration,
     to_camel,
 )
+from l2kit.spec.patterns import DNS_SUBDOMAIN_PATTERN, QUANTITY_PATTERN
 
 Obj = dict[str, Any]
 # Patterns (not validators) so that they reach the chart's values.schema.json.

@@ -14,6 +14,7 @@ import yaml
 
 from l2kit import resources
 from l2kit.errors import InputError, RenderError
+from l2kit.fsutil import fsync_dir, write_atomic
 from l2kit.procs import pid_alive
 from l2kit.render import assemble
 
@@ -117,8 +118,8 @@ def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
     _remove_stale_temps(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(out_dir, "tmp"), dir=out_dir.parent))
     try:
-        (tmp / MARKER).write_text("written by `l2kit render`; the whole folder is replaced on "
-                                  "the next render\n")
+        write_atomic(tmp / MARKER, "written by `l2kit render`; the whole folder is replaced on "
+                                   "the next render\n")
         written = []
         for obj in objs:
             rel = object_path(obj)
@@ -126,20 +127,20 @@ def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
             if target.exists():
                 raise RenderError(f"two objects map to the same file {rel}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            if obj["kind"] == "Secret":  # generated values: readable by the owner only
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(dump_yaml(obj))
-            else:
-                target.write_text(dump_yaml(obj))
+            # generated Secret values: readable by the owner only
+            write_atomic(target, dump_yaml(obj), 0o600 if obj["kind"] == "Secret" else 0o644)
             written.append(out_dir / rel)
+        for directory in [tmp, *(d for d in tmp.rglob("*") if d.is_dir())]:
+            fsync_dir(directory)  # the entries of the subfolders, before the tree is swapped in
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=_temp_prefix(out_dir, "old"), dir=out_dir.parent))
             os.replace(out_dir, old / "tree")
             os.replace(tmp, out_dir)
+            fsync_dir(out_dir.parent)
             shutil.rmtree(old)
         else:
             os.replace(tmp, out_dir)
+            fsync_dir(out_dir.parent)
         return written
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from l2kit.config import StackSpec, with_registry
 from l2kit.errors import RenderError
 from l2kit.render.common import Obj, labels, name, selector_labels
 from l2kit.render.knobs import image_parts, knob_key
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec, with_registry
 
 
 @dataclass(frozen=True)

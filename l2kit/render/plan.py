@@ -19,7 +19,6 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from l2kit import resources
-from l2kit.config import FleetSpec, StackSpec
 from l2kit.errors import RenderError
 from l2kit.render import knobs
 from l2kit.render.common import labels, name
@@ -43,6 +42,7 @@ from l2kit.render.values import (
     StackBuilder,
     StackValues,
 )
+from l2kit.spec import FleetSpec, StackSpec
 
 Planner = Callable[[StackSpec, StackBuilder], None]
 PLANNERS: tuple[Planner, ...] = (

@@ -1,7 +1,7 @@
 """``l2kit init``: complete, commented stack specs for each profile.
 
 The text is assembled from commented sections so that every emitted field is explained; the
-result always parses with :func:`l2kit.config.parse_spec` (checked by the tests).
+result always parses with :func:`l2kit.spec.parse_spec` (checked by the tests).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from l2kit.babylon_networks import BABYLOND_VERSION, DEVNET_CHAIN_ID, PUBLIC
 from l2kit.errors import InputError
 
 PROFILES = ("devnet", "bitcoin", "finality-provider", "rollup")
+# Offered by `l2kit init` (testnet3 is deprecated in Core; its record stays for old specs).
 INIT_NETWORKS = ("regtest", "signet", "testnet4", "mainnet")
 _DEFAULT_NETWORK = {"devnet": "regtest", "bitcoin": "regtest", "finality-provider": "signet",
                     "rollup": "regtest"}

@@ -20,25 +20,17 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from l2kit import resources
+from l2kit.fsutil import write_atomic
+from l2kit.spec.patterns import IMAGE_PATTERN, LATEST_PATTERN
 
 Schema = dict[str, Any]
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
-
-IMAGE_PATTERN = (
-    r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+/[a-z0-9._/-]+)?"
-    r":[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?$"
-)
-"""registry/name:tag[@sha256:digest] — a tag is required."""
-
-LATEST_PATTERN = r":latest(@sha256:[0-9a-f]{64})?$"
 
 IMAGE: Schema = {
     "type": "string",
@@ -167,8 +159,8 @@ def _optional(node: Any, *, in_properties: bool = False) -> Any:
 
 def knob_schema() -> Schema:
     """The knobs (``Knobs``): every key optional, unknown keys rejected."""
-    from l2kit.config import RESERVED_LABEL_PATTERN
     from l2kit.render.knobs import Knobs
+    from l2kit.spec.patterns import RESERVED_LABEL_PATTERN
 
     raw = Knobs.model_json_schema(by_alias=True, mode="validation")
     out: Schema = _optional(_inline(raw, raw.get("$defs", {})))
@@ -219,8 +211,8 @@ def schema_path() -> Path:
 
 def profile_values(profile: str, network: str | None = None) -> dict[str, Any]:
     """``l2kit values`` of ``l2kit init --profile PROFILE [--network NETWORK]``."""
-    from l2kit.config import parse_spec
     from l2kit.render import plan, profiles
+    from l2kit.spec import parse_spec
 
     return plan.resolve(parse_spec(profiles.init_spec(profile, network))).dump()
 
@@ -341,18 +333,6 @@ def generated_files() -> dict[Path, str]:
     return files
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m l2kit.render.schema",
@@ -369,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             stale = 1
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(path, text)
+            write_atomic(path, text)
             print(path)
     return stale
 

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from l2kit import __version__
-from l2kit.config import to_camel
+from l2kit.spec import to_camel
 
 Obj = dict[str, Any]
 STACK_TOKEN, NAMESPACE_TOKEN = "${stack}", "${namespace}"

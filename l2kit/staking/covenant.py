@@ -15,7 +15,6 @@ has to implement ``CovenantSigner``.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from l2kit.btc.adaptor import encrypted_sign, encryption_key_from_xonly
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkey, xonly_of
 from l2kit.btc.sign import schnorr_sign, taproot_script_sighash
 from l2kit.errors import InputError, StoreError
+from l2kit.fsutil import write_atomic
 
 COMMITTEE_FILE = "committee.json"  # secret: 0600
 PUBLIC_FILE = "committee.pub.json"
@@ -160,26 +160,3 @@ def _reading(directory: Path, name: str, what: str) -> Iterator[Any]:
         ) from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StoreError(f"{path}: unreadable covenant {what} file") from exc
-
-
-def write_atomic(path: Path, text: str, mode: int = 0o644, *, exclusive: bool = False) -> None:
-    """Write ``text`` to a temp file created with ``mode`` (O_EXCL: a stale temp file of wider
-    mode is removed, never reused), then rename it over ``path``. ``exclusive`` refuses to
-    replace an existing ``path`` (``FileExistsError``): a key file is never overwritten."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        os.fchmod(fd, mode)  # the umask may only narrow it; make it exact before writing
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if exclusive:
-            os.link(tmp, path)  # atomic, fails if path exists
-            tmp.unlink()
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

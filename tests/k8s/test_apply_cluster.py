@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from l2kit.config import parse_spec
 from l2kit.k8s.apply import apply_stack, prune_stack, with_namespace
 from l2kit.k8s.client import KubeClient, Ref, connect
 from l2kit.k8s.diff import diff_stack
 from l2kit.k8s.status import stack_status
 from l2kit.render import plan, profiles
 from l2kit.render.manifests import render_objects
+from l2kit.spec import parse_spec
 
 pytestmark = pytest.mark.k8s
 

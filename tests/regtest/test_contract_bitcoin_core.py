@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from l2kit.contracts import Contract, load_all
 from l2kit.regtest import build as bitcoind_build
-from l2kit.render.contracts import Contract, load_all
 
 _OPTION = re.compile(r"^  (-[a-z0-9]+)", re.M)
 

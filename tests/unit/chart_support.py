@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from l2kit.config import parse_spec
 from l2kit.render import plan, profiles
+from l2kit.spec import parse_spec
 
 Obj = dict[str, Any]
 HELM_CHART_LABEL = "helm.sh/chart"

@@ -13,12 +13,12 @@ import pytest
 from chart_support import as_l2kit, key, spec_doc, values_of
 
 from l2kit import resources
-from l2kit.config import parse_spec
 from l2kit.errors import RenderError, SpecError
 from l2kit.render import helm, manifests
 from l2kit.render.build import build, kubernetes_version, schema_problems
 from l2kit.render.knobs import knob_key
 from l2kit.render.schema import knob_params
+from l2kit.spec import parse_spec
 
 Obj = dict[str, Any]
 CHART = resources.chart_dir()

@@ -1,7 +1,7 @@
 """Planted mistakes in the vigilante, covd and covenant-signer objects fail the contract check.
 
 Each mistake is one the pinned daemons would crash on (or silently misread), per their sources
-quoted in render/contracts/{vigilante,covd,covenant-signer}.yaml; the unmodified devnet render
+quoted in l2kit/contracts/{vigilante,covd,covenant-signer}.yaml; the unmodified devnet render
 passes (tests/unit/test_contracts.py covers every profile x network).
 """
 
@@ -17,9 +17,9 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from l2kit.contracts.check import check
 from l2kit.render import profiles
 from l2kit.render.build import build
-from l2kit.render.contracts.check import check
 
 Obj = dict[str, Any]
 VIG = "devnet-vigilante", "vigilante.yml"

@@ -25,13 +25,13 @@ from typing import Any
 import pytest
 import yaml
 
-from l2kit.config import StackSpec, parse_spec
+from l2kit.contracts.check import check
 from l2kit.render import profiles
 from l2kit.render.build import build
-from l2kit.render.contracts.check import check
+from l2kit.spec import StackSpec, parse_spec
 
 Obj = dict[str, Any]
-CONTRACTS = Path(__file__).resolve().parents[2] / "l2kit" / "render" / "contracts"
+CONTRACTS = Path(__file__).resolve().parents[2] / "l2kit" / "contracts"
 # op-node's start-up requirements, each flag with the variable that sets it too (both are the
 # contract's facts: op-node/flags/flags.go#L49-L72, op-service/flags/flags.go#L75-L92).
 OP_NODE_REQUIRED = {"--l1": "OP_NODE_L1_ETH_RPC", "--l2": "OP_NODE_L2_ENGINE_RPC",

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from l2kit.contracts import Contract, KeyRule, load_all, parse
+from l2kit.contracts.argv import script_calls
+from l2kit.contracts.check import Report, check, split_image
+from l2kit.contracts.formats import parse as parse_format
 from l2kit.errors import RenderError
 from l2kit.render import profiles
 from l2kit.render.build import build
-from l2kit.render.contracts import Contract, KeyRule, load_all, parse
-from l2kit.render.contracts.argv import script_calls
-from l2kit.render.contracts.check import Report, check, split_image
-from l2kit.render.contracts.formats import parse as parse_format
 
 Obj = dict[str, Any]
 SUPPORTED = profiles.supported()
@@ -128,7 +128,7 @@ def test_value_rules_fail(line: str, rule: str) -> None:
 
 def test_nonzero_rule_fails() -> None:
     rule = KeyRule(type="int", nonzero=True)
-    from l2kit.render.contracts.keys import value_problems
+    from l2kit.contracts.keys import value_problems
 
     assert list(value_problems(rule, "0")) == [
         "must be non-zero (the loader applies no default and rejects zero)"]
@@ -336,10 +336,10 @@ def test_electrs_runs_on_testnet4_and_dials_a_stable_address() -> None:
 def test_readme_table_is_generated_from_the_contracts() -> None:
     from pathlib import Path
 
-    from l2kit.render.contracts import readme_block
+    from l2kit.contracts import readme_block
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert readme_block(load_all()) in readme, "run: python -m l2kit.render.contracts"
+    assert readme_block(load_all()) in readme, "run: python -m l2kit.contracts"
 
 
 def test_credential_env_as_a_literal_fails() -> None:
@@ -358,8 +358,8 @@ _FLAG = st.from_regex(r"--[a-z][a-z-]{0,10}", fullmatch=True)
 @given(st.lists(_FLAG, min_size=1, max_size=6, unique=True), st.data())
 def test_known_flags_in_any_order_and_form_pass_and_unknown_ones_fail(
         flags: list[str], data: st.DataObject) -> None:
-    from l2kit.render.contracts import Command
-    from l2kit.render.contracts.argv import parse_call
+    from l2kit.contracts import Command
+    from l2kit.contracts.argv import parse_call
 
     takes_value = flags[: len(flags) // 2]
     spec = Command(provenance="a/b@v1:main.go", flags=takes_value,

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l2kit.render.contracts import load_all
+from l2kit.contracts import load_all
 from l2kit.resources import templates_dir
 
 SCRIPTS = templates_dir() / "scripts"

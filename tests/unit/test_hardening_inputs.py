@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from l2kit.config import parse_spec
 from l2kit.errors import InputError
 from l2kit.inputfiles import BadDocument, load_json, load_yaml
 from l2kit.monitor import fleet as fleet_mod
+from l2kit.spec import parse_spec
 from l2kit.staking.conformance import load_json as conformance_json
 from l2kit.staking.params import params_from_json
 

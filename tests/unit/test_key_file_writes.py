@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from l2kit.staking.covenant import write_atomic
+from l2kit.fsutil import write_atomic
 
 
 def _mode(path: Path) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from l2kit.config import _IMAGE
 from l2kit.render.knobs import image_of, image_parts, merge_overwrite, merged
+from l2kit.spec.patterns import IMAGE
 
 _PART = st.from_regex(r"[a-z0-9]([a-z0-9_-]{0,8}[a-z0-9])?", fullmatch=True)
 _TAG = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,12}", fullmatch=True)
@@ -22,7 +22,7 @@ def test_image_parts_round_trip_and_swap(registry: str, path: list[str], tag: st
     image = f"{registry + '/' if registry else ''}{repo}:{tag}{digest}"
     if registry == "" and "." in path[0] and len(path) > 1:
         return  # the first path segment would be a registry: not a docker.io repository
-    assert _IMAGE.match(image)
+    assert IMAGE.match(image)
     parts = {**image_parts(image), "own": True}
     assert parts["repository"] == repo and parts["tag"] == f"{tag}{digest}"
     assert image_of(parts, {}, {}) == image

@@ -9,9 +9,9 @@ import yaml
 
 from l2kit import __version__
 from l2kit.cli import main
-from l2kit.config import parse_spec
 from l2kit.render import manifests, profiles
 from l2kit.render.build import build
+from l2kit.spec import parse_spec
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

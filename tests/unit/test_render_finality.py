@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-from l2kit.config import parse_spec
+from l2kit.contracts.check import check
 from l2kit.errors import SpecError
 from l2kit.render import profiles
 from l2kit.render.build import build, schema_problems
-from l2kit.render.contracts.check import check
+from l2kit.spec import parse_spec
 
 Obj = dict[str, Any]
 FP_PROFILES = [(p, n) for p, n in profiles.supported() if p in ("devnet", "finality-provider")]

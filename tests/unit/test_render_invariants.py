@@ -17,10 +17,10 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 
-from l2kit.config import parse_spec
+from l2kit.btc.network import record
 from l2kit.render import checks, profiles
 from l2kit.render.build import Rendered, build, kubernetes_version, schema_problems
-from l2kit.render.components.bitcoind import NET
+from l2kit.spec import parse_spec
 
 Obj = dict[str, Any]
 SUPPORTED = profiles.supported()
@@ -116,15 +116,16 @@ def test_bitcoin_conf_network_section_and_ports(network: str) -> None:
     objs = build(spec).objects
     conf = next(o for o in objs if o["kind"] == "ConfigMap"
                 and o["metadata"]["name"].endswith("-bitcoind"))["data"]["bitcoin.conf"]
-    head, _, body = conf.partition(f"\n[{NET[network].section}]\n")
+    net = record(network)
+    head, _, body = conf.partition(f"\n[{net.section}]\n")
     assert body, conf
     for key in ("rpcport", "rpcbind", "rpcallowip", "port", "rpcauth", "zmqpubrawblock"):
         assert re.search(rf"^{key}=", body, re.M) and not re.search(rf"^{key}=", head, re.M)
-    assert f"rpcport={NET[network].rpc}\n" in body and f"port={NET[network].p2p}\n" in body
+    assert f"rpcport={net.rpc_port}\n" in body and f"port={net.p2p_port}\n" in body
     sts = next(o for o in objs if o["kind"] == "StatefulSet")
     ports = {p["name"]: p["containerPort"] for p in sts["spec"]["template"]["spec"]
              ["containers"][0]["ports"]}
-    assert ports["rpc"] == NET[network].rpc and ports["p2p"] == NET[network].p2p
+    assert ports["rpc"] == net.rpc_port and ports["p2p"] == net.p2p_port
 
 
 def test_generated_secrets_never_leave_secret_objects() -> None:

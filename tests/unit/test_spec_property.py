@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from l2kit.babylon_networks import PUBLIC
-from l2kit.config import BABYLON_NETWORKS, FleetSpec, parse_spec
+from l2kit.btc.network import BABYLON_NETWORKS
 from l2kit.errors import SpecError
 from l2kit.render import checks
 from l2kit.render.build import build, schema_problems
+from l2kit.spec import FleetSpec, parse_spec
 
 Obj = dict[str, Any]
 NETWORKS = ["mainnet", "testnet", "testnet4", "signet", "regtest"]
@@ -119,7 +120,7 @@ def test_arbitrary_text_never_crashes_the_parser(text: str) -> None:
 def test_every_spec_field_has_a_description() -> None:
     from pydantic import BaseModel
 
-    import l2kit.config as config
+    import l2kit.spec.model as config
 
     models = [m for m in vars(config).values()
               if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel]

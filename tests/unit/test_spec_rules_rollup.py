@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from l2kit.cli import main
-from l2kit.config import parse_spec
 from l2kit.render import profiles
-from l2kit.spec_rules import GADGET_BABYLON_BUILDS, NO_BSN_CHAINS, gadget_compatible
+from l2kit.spec import parse_spec
+from l2kit.spec.rules import GADGET_BABYLON_BUILDS, NO_BSN_CHAINS, gadget_compatible
 
 Obj = dict[str, Any]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from l2kit.config import StackSpec
 from l2kit.render.common import Obj, secret_volume
 from l2kit.render.components import babylond
+from l2kit.spec import StackSpec
 
 UID = 1138  # user of every Babylon daemon image except babylond (components.md)
 

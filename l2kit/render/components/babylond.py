@@ -14,7 +14,6 @@ app/signer/bls.go ValidatePasswordMethods). No prompt, no literal password.
 
 from __future__ import annotations
 
-from l2kit.config import StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     Obj,
@@ -31,6 +30,7 @@ from l2kit.render.common import (
 )
 from l2kit.render.objects import Ingress, Port, Workload, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec
 
 COMPONENT = "babylond"
 UID = 1137

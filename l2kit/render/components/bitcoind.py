@@ -10,9 +10,7 @@ bitcoin-cli with the cookie in the datadir (no password).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from l2kit.config import Bitcoind, Network, RpcSecret, StackSpec
+from l2kit.btc.network import record
 from l2kit.render import config_files
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
@@ -34,6 +32,7 @@ from l2kit.render.common import (
 )
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import Bitcoind, RpcSecret, StackSpec
 
 DATADIR = "/home/bitcoin/.bitcoin"
 COMPONENT = "bitcoind"
@@ -44,30 +43,12 @@ RPC_CLIENTS = (
 )
 
 
-class NetParams(NamedTuple):
-    selector: str  # line that picks the chain
-    section: str  # bitcoin.conf section header
-    rpc: int
-    p2p: int
-    subdir: str  # datadir subdirectory ('' on mainnet)
-    cli_flag: str  # bitcoin-cli / electrs network flag
-
-
-NET: dict[Network, NetParams] = {
-    "mainnet": NetParams("chain=main", "main", 8332, 8333, "", "-chain=main"),
-    "testnet": NetParams("testnet=1", "test", 18332, 18333, "testnet3", "-testnet"),
-    "testnet4": NetParams("testnet4=1", "testnet4", 48332, 48333, "testnet4", "-testnet4"),
-    "signet": NetParams("signet=1", "signet", 38332, 38333, "signet", "-signet"),
-    "regtest": NetParams("regtest=1", "regtest", 18443, 18444, "regtest", "-regtest"),
-}
-
-
 def rpc_port(stack: StackSpec, b: Bitcoind) -> int:
-    return b.rpc_port or NET[stack.network].rpc
+    return b.rpc_port or record(stack.network).rpc_port
 
 
 def p2p_port(stack: StackSpec, b: Bitcoind) -> int:
-    return b.p2p_port or NET[stack.network].p2p
+    return b.p2p_port or record(stack.network).p2p_port
 
 
 def rpc_host(stack: StackSpec) -> str:
@@ -91,7 +72,7 @@ def bitcoin_conf(stack: StackSpec, b: Bitcoind) -> str:
              for i in range(b.replicas)] if b.replicas > 1 else []
     return config_files.render(
         "bitcoind/bitcoin.conf.j2", stack=stack.name, network=stack.network,
-        net=NET[stack.network], node=b, rpc_port=rpc_port(stack, b), p2p_port=p2p_port(stack, b),
+        net=record(stack.network), node=b, rpc_port=rpc_port(stack, b), p2p_port=p2p_port(stack, b),
         wallet=needs_wallet(stack), peers=peers)
 
 

@@ -7,12 +7,11 @@ config.toml ``[server-config] hmac-key`` (``@@HMAC_KEY@@``). The signer starts l
 every restart and covd refuses to start against a locked signer, so the signer pod unlocks
 itself: an init container (covd image, which has openssl) prepares the authenticated unlock
 request on a memory emptyDir and a postStart hook posts it after every container start.
-Contracts: ``render/contracts/covd.yaml`` and ``covenant-signer.yaml``.
+Contracts: ``l2kit/contracts/covd.yaml`` and ``covenant-signer.yaml``.
 """
 
 from __future__ import annotations
 
-from l2kit.config import StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     SIDE_RESOURCES,
@@ -33,6 +32,7 @@ from l2kit.render.components import babylond
 from l2kit.render.components.babylon_daemons import UID, babylon_ini, keyring_volume
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec
 
 COVD_HOME = "/home/covenant-emulator/.covd"
 SIGNER_HOME = "/home/covenant-signer/.signer"

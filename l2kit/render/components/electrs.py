@@ -6,7 +6,7 @@ reads from ``<daemon-dir>/<network>/.cookie``; ``--jsonrpc-import`` avoids readi
 
 from __future__ import annotations
 
-from l2kit.config import StackSpec
+from l2kit.btc.network import record
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     SIDE_RESOURCES,
@@ -20,16 +20,14 @@ from l2kit.render.common import (
     tcp_probe,
     volume_claim,
 )
-from l2kit.render.components.bitcoind import NET, rpc_host, rpc_port
+from l2kit.render.components.bitcoind import rpc_host, rpc_port
 from l2kit.render.objects import Ingress, Port, Workload, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec
 
 COMPONENT = "electrs"
 HTTP_PORT, ELECTRUM_PORT, METRICS_PORT = 3000, 50001, 4224
 UID = 1000  # the image runs as root by default; electrs needs no privileges
-# electrs --network names (mempool/electrs@80758ea:src/chain.rs#L186-L197).
-_NETWORK = {"mainnet": "mainnet", "testnet": "testnet", "testnet4": "testnet4",
-            "signet": "signet", "regtest": "regtest"}
 
 
 def http_url(stack: StackSpec) -> str:
@@ -40,7 +38,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
     e, b, rpc = stack.electrs, stack.bitcoind, stack.secrets.rpc
     if e is None or b is None or rpc is None:
         return
-    subdir = NET[stack.network].subdir
+    subdir = record(stack.network).subdir
     cookie = {
         "name": "rpc-cookie",
         "image": e.image,
@@ -57,7 +55,7 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         "name": "electrs",
         "image": e.image,
         "args": [
-            f"--network={_NETWORK[stack.network]}",
+            f"--network={record(stack.network).electrs}",
             "--daemon-dir=/bitcoin",
             f"--daemon-rpc-addr={rpc_host(stack)}:{rpc_port(stack, b)}",
             "--jsonrpc-import",

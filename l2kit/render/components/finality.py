@@ -15,7 +15,6 @@ and eotsd's restore guard (``fp-sign-guard.sh``).
 
 from __future__ import annotations
 
-from l2kit.config import FinalityProvider, StackSpec, Storage
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     SIDE_RESOURCES,
@@ -37,6 +36,7 @@ from l2kit.render.common import (
 from l2kit.render.components.babylon_daemons import UID, babylon_ini, keyring_volume
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import FinalityProvider, StackSpec, Storage
 
 FPD_HOME = "/home/finality-provider/.fpd"
 EOTSD_HOME = "/home/finality-provider/.eotsd"

@@ -6,7 +6,6 @@ The RPC password and the wallet passphrase reach bitcoin-cli on stdin (``-stdinr
 
 from __future__ import annotations
 
-from l2kit.config import StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     SIDE_RESOURCES,
@@ -19,6 +18,7 @@ from l2kit.render.common import (
 from l2kit.render.components.bitcoind import rpc_host, rpc_port
 from l2kit.render.objects import Workload, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec
 
 COMPONENT = "miner"
 

@@ -1,7 +1,7 @@
 """OP-stack rollup (experimental): op-geth, op-node (Babylon fork) and the finality gadget opfgd.
 
 Every flag, env var, config key, port and path here is checked against the components' config
-contracts (``l2kit/render/contracts/{op-geth,op-node,finality-gadget}.yaml``).
+contracts (``l2kit/contracts/{op-geth,op-node,finality-gadget}.yaml``).
 
 op-node learns the gadget address from rollup.json (``babylon_finality_gadget_rpc``), which
 comes with genesis.json from the ``rollupConfigMap`` the user provides; a down gadget halts
@@ -12,7 +12,6 @@ by the render-config init container.
 
 from __future__ import annotations
 
-from l2kit.config import Rollup, StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     Obj,
@@ -36,6 +35,7 @@ from l2kit.render.components.babylon_daemons import UID as GADGET_UID
 from l2kit.render.components.bitcoind import rpc_host, rpc_port
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import Rollup, StackSpec
 
 OP_UID = 1000  # op-geth / op-node images default to root; both run fine unprivileged
 GETH_HTTP, GETH_WS, GETH_AUTH, GETH_METRICS = 8545, 8546, 8551, 6060

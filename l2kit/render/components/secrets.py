@@ -11,9 +11,9 @@ from __future__ import annotations
 import secrets
 
 from l2kit.btc.rpcauth import generate_password, rpcauth_line
-from l2kit.config import StackSpec
 from l2kit.render.common import labels
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec
 
 
 def generate(stack: StackSpec, sb: StackBuilder) -> None:

@@ -2,7 +2,7 @@
 
 One binary and one ``vigilante.yml`` for the four roles: ``config.New`` validates every section
 whatever the role, and viper unmarshals into an empty struct (no defaults), so every key the
-validators check is written out (contract: ``render/contracts/vigilante.yaml``). The file
+validators check is written out (contract: ``l2kit/contracts/vigilante.yaml``). The file
 lives in a ConfigMap with ``@@BTC_RPC_PASSWORD@@`` / ``@@WALLET_PASSPHRASE@@`` placeholders;
 the render-config init container fills them from the mounted Secrets into an emptyDir. The
 monitor gets genesis.json from a ConfigMap or, with a local babylond, fetched from its RPC.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 
-from l2kit.config import StackSpec
 from l2kit.render.common import (
     SCRIPTS_MOUNT,
     SIDE_RESOURCES,
@@ -35,6 +34,7 @@ from l2kit.render.components.bitcoind import rpc_host, rpc_port
 from l2kit.render.manifests import dump_yaml
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
+from l2kit.spec import StackSpec
 
 CONFIG = "/home/vigilante/config"
 KEYS = "/home/vigilante/keys"

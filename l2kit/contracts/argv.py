@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass
 from functools import cache
 
-from l2kit.render.contracts import Command, Subcommand
+from l2kit.contracts import Command, Subcommand
 
 # Words after which a command word starts a call ("timeout 20 cmd": the number is skipped too).
 _CALL_AFTER = {"if", "then", "else", "elif", "do", "while", "until", "exec", "timeout", "command"}

@@ -174,7 +174,7 @@ def load_all(folder: Path = CONTRACTS_DIR) -> tuple[Contract, ...]:
     return tuple(out)
 
 
-README_BEGIN = "<!-- contracts:begin (python -m l2kit.render.contracts) -->"
+README_BEGIN = "<!-- contracts:begin (python -m l2kit.contracts) -->"
 README_END = "<!-- contracts:end -->"
 
 

@@ -28,9 +28,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from l2kit.render.contracts import Command, ConfigFile, Contract, Listen, load_all
-from l2kit.render.contracts import keys as key_rules
-from l2kit.render.contracts.argv import parse_call, script_calls
+from l2kit.contracts import Command, ConfigFile, Contract, Listen, load_all
+from l2kit.contracts import keys as key_rules
+from l2kit.contracts.argv import parse_call, script_calls
 
 Obj = dict[str, Any]
 SHELLS = ("/bin/sh", "sh", "/bin/bash", "bash")

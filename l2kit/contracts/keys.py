@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from l2kit.render.contracts import ConfigFile, KeyRule
-from l2kit.render.contracts.formats import FormatError, parse
+from l2kit.contracts import ConfigFile, KeyRule
+from l2kit.contracts.formats import FormatError, parse
 
 SECRET_MARK = "l2kit-secret-"  # what @@NAME@@ placeholders become while checking
 _DURATION = re.compile(r"^(0|-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$")

@@ -1,16 +1,19 @@
 """Cross-field rules of the stack spec; each returns ``path: rule`` lines (empty = fine).
 
 Field-local rules (types, ranges, image pins, quantities) are in the models of
-:mod:`l2kit.config`; the rules here need more than one field.
+:mod:`l2kit.spec.model`; the rules here need more than one field.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
+from l2kit import resources
 from l2kit.babylon_networks import chain_id_problem
-from l2kit.config import BABYLON_NETWORKS, Bitcoind, FleetSpec, StackSpec, is_hex
+from l2kit.btc.network import BABYLON_NETWORKS, NETWORKS
+from l2kit.spec.model import Bitcoind, FleetSpec, StackSpec, is_hex
 
 # Babylon builds whose x/btcstkconsumer serves Query/FinalityProviders, the call the pinned gadget
 # makes to find the rollup's FPs (finality-gadget@ac0ac99:bbnclient/bbnclient.go#L31); read at
@@ -33,16 +36,25 @@ GADGET_BABYLON_BUILDS = frozenset({
 # bbn-1/network-artifacts/upgrades/README.md, bbn-test-6/README.md.
 NO_BSN_CHAINS = {"bbn-1": "Babylon Genesis mainnet", "bbn-test-6": "the Babylon testnet"}
 
-# bitcoin.conf options l2kit computes itself; extraConfig must not override them.
-_MANAGED_CONF = frozenset(
-    {
-        "regtest", "testnet", "testnet4", "signet", "chain", "datadir", "conf", "includeconf",
-        "rpcauth", "rpcuser", "rpcpassword", "rpcbind", "rpcallowip", "rpcport", "port", "bind",
-        "txindex", "prune", "server", "printtoconsole", "dbcache", "zmqpubsequence",
-        "zmqpubrawblock", "zmqpubrawtx", "daemon", "pid",
-    }
+# bitcoin.conf options extraConfig must not set besides those the writer sets: the ones l2kit
+# passes as arguments (-conf, -datadir) and the ones it forbids (credentials other than rpcauth,
+# more config files, other listeners, daemonizing).
+_FORBIDDEN_CONF = frozenset(
+    {"datadir", "conf", "includeconf", "rpcuser", "rpcpassword", "bind", "daemon", "pid"}
 )
+# Options the writer uses that bitcoind accepts many times: extraConfig may add more (peers).
+_MULTI_VALUED_CONF = frozenset({"addnode"})
 _CONF_KEY = re.compile(r"^[a-z][a-z0-9]*$")
+
+
+@functools.cache
+def managed_conf_keys() -> frozenset[str]:
+    """bitcoin.conf options l2kit sets itself, read from the writer: the keys of
+    ``templates/bitcoind/bitcoin.conf.j2`` and every network's selector line."""
+    template = resources.templates_dir() / "bitcoind" / "bitcoin.conf.j2"
+    written = set(re.findall(r"^([a-z][a-z0-9]*)=", template.read_text(), re.M))
+    selectors = {r.selector.split("=", 1)[0] for r in NETWORKS.values()}
+    return frozenset((written | selectors | _FORBIDDEN_CONF) - _MULTI_VALUED_CONF)
 
 
 def babylon_version(stack: StackSpec) -> str | None:
@@ -128,8 +140,8 @@ def bitcoind_problems(b: Bitcoind) -> list[str]:
             out.append(f"extraConfig.{key}: not a bitcoin.conf option name")
         elif key not in known:
             out.append(f"extraConfig.{key}: not an option of the pinned bitcoind "
-                       "(l2kit/render/contracts/bitcoind.yaml)")
-        elif key in _MANAGED_CONF or key.startswith("zmqpub"):
+                       "(l2kit/contracts/bitcoind.yaml)")
+        elif key in managed_conf_keys() or key.startswith("zmqpub"):
             out.append(f"extraConfig.{key}: set by l2kit; use the dedicated field")
         if isinstance(value, str) and any(c in value for c in "\r\n\0"):
             out.append(f"extraConfig.{key}: must be a single line")
@@ -152,8 +164,8 @@ def _images(node: object, path: str = "") -> list[tuple[str, str]]:
 def _image_contracts(s: StackSpec) -> list[str]:
     """A pinned tag of an image that has config contracts must be one they were written for
     (a bump fails until the contract for the new tag is written)."""
-    from l2kit.render.contracts import load_all  # data only; loaded once (cached)
-    from l2kit.render.contracts.check import split_image
+    from l2kit.contracts import load_all  # data only; loaded once (cached)
+    from l2kit.contracts.check import split_image
 
     tags: dict[str, set[str]] = {}
     for c in load_all():
@@ -166,13 +178,13 @@ def _image_contracts(s: StackSpec) -> list[str]:
         if known is not None and tag not in tags[known]:
             out.append(f"{path}: no config contract for {known}:{tag} (written for "
                        f"{', '.join(sorted(tags[known]))}): pin that tag, or write the "
-                       f"contract for {tag} (l2kit/render/contracts)")
+                       f"contract for {tag} (l2kit/contracts)")
     return out
 
 
 def _bitcoind_options() -> set[str]:
     """bitcoin.conf option names from the bitcoind contract (facts read from Core's source)."""
-    from l2kit.render.contracts import load_all  # data only; loaded once (cached)
+    from l2kit.contracts import load_all  # data only; loaded once (cached)
 
     return {k for c in load_all() if c.component == "bitcoind"
             for f in c.config_files for k in f.keys}

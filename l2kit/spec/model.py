@@ -1,11 +1,11 @@
-"""The stack spec: one frozen pydantic model per YAML document, parsed once.
+"""The stack spec's models: one frozen pydantic model per YAML document, parsed once.
 
 A spec file describes a *fleet*: ``stacks:`` is a list of stacks, each rendered into its own
 namespace. Keys are camelCase (``existingSecret``), as in Kubernetes and Helm values. Every
 field carries a description (it becomes the documentation of ``l2kit init`` and the chart
-schema). Cross-field rules live in ``StackSpec._rules`` and ``FleetSpec._fleet_rules``; all
-problems are collected and reported at once by :func:`parse_spec` as a :class:`SpecError`,
-one ``path.to.field: rule`` line each.
+schema). Cross-field rules live in :mod:`l2kit.spec.rules`; all problems are collected and
+reported at once by :func:`l2kit.spec.parse_spec` as a :class:`SpecError`, one
+``path.to.field: rule`` line each.
 
 Secrets are never values in the spec: each is an ``existingSecret`` name with documented keys
 (see :data:`SECRET_KEYS`); ``l2kit render --generate-secrets`` can emit Secrets for the ones
@@ -15,14 +15,20 @@ that are plain random strings.
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from l2kit.errors import InputError, SpecError
-from l2kit.inputfiles import SPEC_MAX_BYTES, BadDocument, load_yaml, read_text
+from l2kit.btc.network import NetworkName
+from l2kit.spec.patterns import (
+    DNS_LABEL,
+    DNS_SUBDOMAIN,
+    HEX,
+    IMAGE,
+    QUANTITY,
+    REGISTRY,
+    RESERVED_LABEL,
+)
 
 
 def to_camel(snake: str) -> str:
@@ -31,25 +37,10 @@ def to_camel(snake: str) -> str:
     return first + "".join(w[:1].upper() + w[1:] for w in rest)
 
 
-Network = Literal["mainnet", "testnet", "testnet4", "signet", "regtest"]
-NETWORKS: tuple[Network, ...] = ("mainnet", "testnet", "testnet4", "signet", "regtest")
-# BTC networks a Babylon chain runs on: bbn-1 (mainnet), bbn-test-6 (signet), private regtest
-# devnets. None runs on testnet3 or testnet4 (see l2kit.babylon_networks).
-BABYLON_NETWORKS: frozenset[str] = frozenset({"mainnet", "signet", "regtest"})
 
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Stack names prefix every object: "<stack>-vigilante-bstracker-headless" must stay a
 # 63-char DNS label and StatefulSet names leave room for the controller-revision hash.
 STACK_NAME_MAX = 30
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-_IMAGE = re.compile(
-    r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+/[a-z0-9._/-]+)?"  # [registry[:port]/]repository
-    r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@sha256:[0-9a-f]{64})?$"
-)
-_HEX = re.compile(r"^[0-9a-f]+$")
-_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._-]+)*$")
-QUANTITY_PATTERN, DNS_SUBDOMAIN_PATTERN = _QUANTITY.pattern, _DNS_SUBDOMAIN.pattern
 
 # Keys each kind of existing Secret must hold (documented in `l2kit init` output and README).
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
@@ -67,7 +58,7 @@ SECRET_KEYS: dict[str, tuple[str, ...]] = {
 
 
 def _image(value: str) -> str:
-    match = _IMAGE.match(value)
+    match = IMAGE.match(value)
     if match is None:
         raise ValueError("must be an image reference like [registry/]name:tag[@sha256:<digest>]")
     tag = match.group("tag")
@@ -79,19 +70,19 @@ def _image(value: str) -> str:
 
 
 def _quantity(value: str) -> str:
-    if not _QUANTITY.match(value):
+    if not QUANTITY.match(value):
         raise ValueError("must be a Kubernetes quantity like 500m, 2, 512Mi or 20Gi")
     return value
 
 
 def _label(value: str) -> str:
-    if not _DNS_LABEL.match(value):
+    if not DNS_LABEL.match(value):
         raise ValueError("must be a DNS label: lowercase letters, digits and '-', 1-63 chars")
     return value
 
 
 def _stack_name(value: str) -> str:
-    if not _DNS_LABEL.match(value) or len(value) > STACK_NAME_MAX:
+    if not DNS_LABEL.match(value) or len(value) > STACK_NAME_MAX:
         raise ValueError(
             f"must be a DNS label of at most {STACK_NAME_MAX} chars (lowercase letters, "
             "digits, '-'), as it prefixes every object name"
@@ -100,13 +91,13 @@ def _stack_name(value: str) -> str:
 
 
 def _subdomain(value: str) -> str:
-    if not _DNS_SUBDOMAIN.match(value):
+    if not DNS_SUBDOMAIN.match(value):
         raise ValueError("must be a DNS subdomain name (lowercase letters, digits, '-', '.')")
     return value
 
 
 def _registry(value: str) -> str:
-    if not _REGISTRY.match(value):
+    if not REGISTRY.match(value):
         raise ValueError("must be a registry host[:port][/path], e.g. ghcr.io or "
                          "registry.example:5000/mirror")
     return value
@@ -141,14 +132,12 @@ class _Model(BaseModel):
 
 
 # Label prefixes l2kit and Helm compute (selectors depend on them); no user label may use them.
-RESERVED_LABEL_PATTERN = r"^(app\.kubernetes\.io/|l2kit\.io/|helm\.sh/)"
-_RESERVED_LABEL = re.compile(RESERVED_LABEL_PATTERN)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _labels(value: dict[str, str]) -> dict[str, str]:
     for key in value:
-        if _RESERVED_LABEL.match(key):
+        if RESERVED_LABEL.match(key):
             raise ValueError(f"{key}: app.kubernetes.io/*, l2kit.io/* and helm.sh/* are "
                              "computed by l2kit (selectors depend on them)")
     return value
@@ -368,7 +357,8 @@ class Babylond(PodOptions):
 
     image: Image = Field(default="babylonlabs/babylond:v4.2.7", description="Image.")
     chain_id: str = Field(default="chain-test", pattern=r"^[a-z0-9-]+$", description="Chain id.")
-    btc_network: Network | None = Field(default=None, description="[btc-config] network (stack's).")
+    btc_network: NetworkName | None = Field(
+        default=None, description="[btc-config] network (stack's).")
     epoch_interval: int = Field(default=10, ge=2, description="Blocks per epoch.")
     covenant_pks: list[str] = Field(
         default_factory=lambda: [
@@ -395,7 +385,7 @@ class BabylonChain(_Model):
     rpc_addr: str = Field(pattern=r"^https?://", description="CometBFT RPC URL.")
     grpc_addr: str = Field(pattern=r"^https?://", description="gRPC URL.")
     version: str = Field(description="babylond version of the chain, e.g. v4.2.7.")
-    btc_network: Network | None = Field(
+    btc_network: NetworkName | None = Field(
         default=None, description="The chain's BTC network (stack's)."
     )
 
@@ -561,7 +551,7 @@ class StackSpec(_Model):
 
     name: StackName = Field(description="Stack name: prefix of every object name.")
     namespace: Label = Field(description="Namespace the stack is rendered into.")
-    network: Network = Field(description="Bitcoin network of every component.")
+    network: NetworkName = Field(description="Bitcoin network of every component.")
     registry: Registry | None = Field(
         default=None,
         description="Registry (and optional path) prefixed to every image that names none, "
@@ -595,52 +585,5 @@ class FleetSpec(_Model):
     stacks: list[StackSpec] = Field(min_length=1, description="The stacks of the fleet.")
 
 
-def read_spec(spec: str | Path) -> str:
-    """The text of a spec file (``-``: stdin), size-capped and strictly UTF-8."""
-    if str(spec) == "-":
-        text = sys.stdin.read(SPEC_MAX_BYTES + 1)
-        if len(text) > SPEC_MAX_BYTES:
-            raise InputError(f"larger than {SPEC_MAX_BYTES} bytes", field="spec")
-        return text
-    try:
-        return read_text(Path(spec), SPEC_MAX_BYTES)
-    except OSError as exc:
-        raise InputError(f"cannot read spec: {exc.strerror or exc}", field=str(spec)) from None
-    except BadDocument as exc:
-        raise InputError(str(exc), field=str(spec)) from None
-
-
-def parse_spec(text: str) -> FleetSpec:
-    """Parse and check a spec; raise SpecError listing every problem (``path: rule``)."""
-    try:
-        data: Any = load_yaml(text)
-    except BadDocument as exc:
-        raise SpecError([f"<yaml>: {exc}"]) from None
-    if not isinstance(data, dict):
-        raise SpecError(["<root>: must be a mapping with a 'stacks' list"])
-    try:
-        fleet = FleetSpec.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError(pydantic_problems(exc)) from exc
-    from l2kit.spec_rules import fleet_problems  # rules need the models; kept in their own module
-
-    problems = fleet_problems(fleet)
-    if problems:
-        raise SpecError(problems)
-    return fleet
-
-
-def pydantic_problems(exc: ValidationError) -> list[str]:
-    """One ``path.to.field: rule`` line per pydantic error."""
-    lines = []
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"]) or "<root>"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        lines.append(f"{path}: {msg}")
-    return lines
-
-
 def is_hex(value: str) -> bool:
-    return bool(_HEX.match(value))
+    return bool(HEX.match(value))

@@ -1,4 +1,4 @@
-"""``python -m l2kit.render.contracts [README]``: rewrite the README's contracts table."""
+"""``python -m l2kit.contracts [README]``: rewrite the README's contracts table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import re
 import sys
 from pathlib import Path
 
-from l2kit.render.contracts import README_BEGIN, README_END, load_all, readme_block
+from l2kit.contracts import README_BEGIN, README_END, load_all, readme_block
+from l2kit.fsutil import write_atomic
 
 
 def main() -> None:
@@ -15,7 +16,7 @@ def main() -> None:
     block = re.compile(re.escape(README_BEGIN) + ".*?" + re.escape(README_END), re.S)
     if not block.search(text):
         sys.exit(f"error: {path}: no {README_BEGIN} ... {README_END} block")
-    path.write_text(block.sub(lambda _: readme_block(load_all()), text))
+    write_atomic(path, block.sub(lambda _: readme_block(load_all()), text))
 
 
 if __name__ == "__main__":
