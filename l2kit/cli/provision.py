@@ -7,6 +7,7 @@ written), 1 for anything else that fails.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,29 +62,58 @@ def _warn_experimental(fleet: FleetSpec) -> None:
 @click.option("--summary/--no-summary", default=True, help="Print objects per component.")
 def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) -> None:
     """Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml)."""
+    from l2kit.config import parse_spec
     from l2kit.render import build as pipeline
-    from l2kit.render import manifests
+    from l2kit.render import manifests, stream
+    from l2kit.render.contracts.check import Report
 
-    result = pipeline.build(_read(spec), generate_secrets=generate_secrets)
-    _warn_experimental(result.fleet)
+    fleet = parse_spec(_read(spec))
+    _warn_experimental(fleet)
+    report = Report()
+    counts: Counter[tuple[str, str]] = Counter()
+    objs = _counted(stream.checked_objects(fleet, report, generate_secrets=generate_secrets),
+                    counts)
     if output == "-":
-        click.echo(manifests.to_stream(result.objects), nl=False)
+        _echo_when_complete(objs)
         return
-    written = manifests.write_tree(result.objects, Path(output))
+    written = manifests.write_tree(objs, Path(output))
     if summary:
-        _print_summary(result.objects)
-        click.echo(f"wrote {len(written)} files to {output}")
-        for line in pipeline.contract_lines(result.contracts):
+        _print_summary(counts)
+        click.echo(f"wrote {written} files to {output}")
+        for line in pipeline.contract_lines(report):
             click.echo(line)
 
 
-def _print_summary(objs: list[dict[str, Any]]) -> None:
-    counts: Counter[tuple[str, str]] = Counter()
+def _counted(objs: Iterator[dict[str, Any]],
+             counts: Counter[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+    """Pass the objects on, counting them per stack/component for the summary."""
     for o in objs:
         meta = o["metadata"]
         lab = meta.get("labels", {})
-        stack = lab.get("l2kit.io/stack", meta.get("namespace", ""))
-        counts[(stack, lab.get("app.kubernetes.io/component", "-"))] += 1
+        counts[(lab.get("l2kit.io/stack", meta.get("namespace", "")),
+                lab.get("app.kubernetes.io/component", "-"))] += 1
+        yield o
+
+
+def _echo_when_complete(objs: Iterator[dict[str, Any]]) -> None:
+    """The YAML stream on stdout only once every object rendered and passed its checks: it
+    is spooled to an unlinked temporary file meanwhile (bounded memory, no partial output)."""
+    import shutil
+    import sys
+    import tempfile
+
+    from l2kit.render.manifests import dump_yaml
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for o in objs:
+            spool.write("---\n" + dump_yaml(o))
+        spool.seek(0)
+        sys.stdout.flush()
+        shutil.copyfileobj(spool, sys.stdout)
+        sys.stdout.flush()
+
+
+def _print_summary(counts: Counter[tuple[str, str]]) -> None:
     width = max((len(f"{s}/{c}") for s, c in counts), default=10)
     click.echo(f"{'stack/component':<{width}}  objects")
     for (stack, comp), n in sorted(counts.items()):

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,12 @@ def _remove_stale_temps(out_dir: Path) -> None:
             shutil.rmtree(sibling, ignore_errors=True)
 
 
-def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
-    """Write one file per object under ``out_dir`` atomically (temp dir, then rename).
+def write_tree(objs: Iterable[Obj], out_dir: Path) -> int:
+    """Write one file per object under ``out_dir`` atomically (temp dir, then rename); the
+    number of files.
+
+    ``objs`` may be a generator (``l2kit.render.stream``): each object is written as it comes
+    and may be dropped; if the generator raises, the temp dir is removed and nothing changed.
 
     An existing ``out_dir`` is replaced as a whole, so a failed run never leaves a mix; it
     must be empty or an earlier l2kit output (holding the ``.l2kit-render`` marker), so that
@@ -119,7 +124,7 @@ def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
     try:
         (tmp / MARKER).write_text("written by `l2kit render`; the whole folder is replaced on "
                                   "the next render\n")
-        written = []
+        written = 0
         for obj in objs:
             rel = object_path(obj)
             target = tmp / rel
@@ -132,7 +137,7 @@ def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
                     fh.write(dump_yaml(obj))
             else:
                 target.write_text(dump_yaml(obj))
-            written.append(out_dir / rel)
+            written += 1
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=_temp_prefix(out_dir, "old"), dir=out_dir.parent))
             os.replace(out_dir, old / "tree")
