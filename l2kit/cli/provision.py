@@ -72,7 +72,7 @@ def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) ->
     report = Report()
     counts: Counter[tuple[str, str]] = Counter()
     objs = _counted(stream.checked_objects(fleet, report, generate_secrets=generate_secrets),
-                    counts)
+                    counts, len(fleet.stacks))
     if output == "-":
         _echo_when_complete(objs)
         return
@@ -84,14 +84,24 @@ def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) ->
             click.echo(line)
 
 
-def _counted(objs: Iterator[dict[str, Any]],
-             counts: Counter[tuple[str, str]]) -> Iterator[dict[str, Any]]:
-    """Pass the objects on, counting them per stack/component for the summary."""
+_PROGRESS_EVERY = 1000  # stacks; a 10,000-stack render takes minutes
+
+
+def _counted(objs: Iterator[dict[str, Any]], counts: Counter[tuple[str, str]],
+             stacks: int) -> Iterator[dict[str, Any]]:
+    """Pass the objects on, counting them per stack/component for the summary; on stderr, a
+    progress line every 1,000 stacks of a large fleet."""
+    done, last = 0, None
     for o in objs:
         meta = o["metadata"]
         lab = meta.get("labels", {})
-        counts[(lab.get("l2kit.io/stack", meta.get("namespace", "")),
-                lab.get("app.kubernetes.io/component", "-"))] += 1
+        stack = lab.get("l2kit.io/stack")
+        if stack is not None and stack != last:  # a stack's objects come together
+            done, last = done + 1, stack
+            if done % _PROGRESS_EVERY == 0:
+                click.echo(f"render: {done:,}/{stacks:,} stacks", err=True)
+        component = lab.get("app.kubernetes.io/component", "-")
+        counts[(stack or meta.get("namespace", ""), component)] += 1
         yield o
 
 

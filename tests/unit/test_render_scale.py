@@ -233,3 +233,17 @@ def test_a_broken_stack_mid_fleet_writes_nothing(tmp_path: Path) -> None:
     assert str(streamed.value) == str(whole.value)
     assert "env X looks like a secret literal" in str(whole.value)
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_render_cli_reports_progress_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from l2kit.cli import provision
+
+    monkeypatch.setattr(provision, "_PROGRESS_EVERY", 2)
+    spec = tmp_path / "fleet.yaml"
+    spec.write_text(fleet_text("bitcoin", 5))
+    code, out, err = run(["render", str(spec), "-o", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    assert err.splitlines() == ["render: 2/5 stacks", "render: 4/5 stacks"]
+    assert "wrote 52 files to" in out
+    assert "s0004-btc-regtest/bitcoind" in out and "bitcoind: contract: ok" in out
