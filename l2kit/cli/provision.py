@@ -99,7 +99,7 @@ def _counted(objs: Iterator[dict[str, Any]], counts: Counter[tuple[str, str]],
         if stack is not None and stack != last:  # a stack's objects come together
             done, last = done + 1, stack
             if done % _PROGRESS_EVERY == 0:
-                click.echo(f"render: {done:,}/{stacks:,} stacks", err=True)
+                click.echo(f"{done:,}/{stacks:,} stacks", err=True)
         component = lab.get("app.kubernetes.io/component", "-")
         counts[(stack or meta.get("namespace", ""), component)] += 1
         yield o
@@ -137,28 +137,35 @@ def validate_cmd(spec: str, as_json: bool) -> None:
     """Run every check (spec rules, rendering, invariants, Kubernetes schemas); write nothing.
 
     SPEC is a file or - for stdin. Problems: one `error:` line each on stderr, exit 2."""
+    from l2kit.config import parse_spec
     from l2kit.render import build as pipeline
+    from l2kit.render import stream
+    from l2kit.render.contracts.check import Report
 
-    result = pipeline.build(_read(spec))
-    _warn_experimental(result.fleet)
-    problems = pipeline.schema_problems(result.objects)
+    fleet = parse_spec(_read(spec))
+    _warn_experimental(fleet)
+    report = Report()
+    counts: Counter[tuple[str, str]] = Counter()
+    # streamed as `render` (bounded memory); invariant/contract problems raise first, as build()
+    problems = pipeline.schema_problems(_counted(stream.checked_objects(fleet, report), counts,
+                                                 len(fleet.stacks)))
     if problems:
         # one self-contained line per problem: "schema: Kind/name: path: rule"
         raise RenderError("\n".join(f"schema: {problem}" for problem in problems))
     data = {
         "ok": True,
-        "stacks": len(result.fleet.stacks),
-        "objects": len(result.objects),
+        "stacks": len(fleet.stacks),
+        "objects": sum(counts.values()),
         "kubernetes_schema": pipeline.kubernetes_version(),
-        "contracts": dict(sorted(result.contracts.checked.items())),
-        "contracts_pending": sorted({k.split("/", 1)[0] for k in result.contracts.uncovered}),
+        "contracts": dict(sorted(report.checked.items())),
+        "contracts_pending": sorted({k.split("/", 1)[0] for k in report.uncovered}),
     }
     version = data["kubernetes_schema"] or "skipped (kubernetes-validate not installed)"
 
     def human(d: dict[str, Any]) -> None:
         click.echo(f"ok: {d['stacks']} stack(s), {d['objects']} objects; Kubernetes schema "
                    f"{version}")
-        for line in pipeline.contract_lines(result.contracts):
+        for line in pipeline.contract_lines(report):
             click.echo(line)
 
     emit(data, as_json, human)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,8 +81,9 @@ def kubernetes_version() -> str | None:
     return str(utils.latest_version())
 
 
-def schema_problems(objs: list[Obj]) -> list[str]:
-    """Validate every object against the Kubernetes OpenAPI schemas (CRDs structurally)."""
+def schema_problems(objs: Iterable[Obj]) -> list[str]:
+    """Validate every object against the Kubernetes OpenAPI schemas (CRDs structurally); objs
+    may be a generator (each object is checked and dropped)."""
     out: list[str] = []
     version = kubernetes_version()
     for o in objs:

@@ -244,6 +244,6 @@ def test_render_cli_reports_progress_and_summary(tmp_path: Path, capsys: pytest.
     spec.write_text(fleet_text("bitcoin", 5))
     code, out, err = run(["render", str(spec), "-o", str(tmp_path / "out")], capsys)
     assert code == 0, err
-    assert err.splitlines() == ["render: 2/5 stacks", "render: 4/5 stacks"]
+    assert err.splitlines() == ["2/5 stacks", "4/5 stacks"]
     assert "wrote 52 files to" in out
     assert "s0004-btc-regtest/bitcoind" in out and "bitcoind: contract: ok" in out
