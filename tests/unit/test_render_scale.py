@@ -247,3 +247,15 @@ def test_render_cli_reports_progress_and_summary(tmp_path: Path, capsys: pytest.
     assert err.splitlines() == ["2/5 stacks", "4/5 stacks"]
     assert "wrote 52 files to" in out
     assert "s0004-btc-regtest/bitcoind" in out and "bitcoind: contract: ok" in out
+
+
+def test_a_broken_stack_prints_nothing_on_stdout(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    doc = yaml.safe_load(fleet_text("bitcoin", 3))
+    doc["stacks"][2]["bitcoind"]["extraEnv"] = [{"name": "X", "value": "password=hunter22"}]
+    spec = tmp_path / "fleet.yaml"
+    spec.write_text(yaml.safe_dump(doc))
+    code, out, err = run(["render", str(spec), "-o", "-"], capsys)
+    assert code == 1 and out == ""
+    assert "s0002-btc-regtest-bitcoind: container bitcoind: env X looks like a secret" in err
+    assert list(tmp_path.iterdir()) == [spec]
