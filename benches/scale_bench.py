@@ -2,8 +2,10 @@
 
 Fleets are copies of ``l2kit init --profile bitcoin`` (10 objects per stack), each with its
 own name and namespace. Each measurement runs in a fresh process (``python -m
-benches.scale_bench --child MODE N SPEC``) that reports its CPU time and its peak RSS
-(``ru_maxrss``) twice: after reading and checking the spec, and at the end.
+benches.scale_bench --child MODE SPEC OUT``) that reports its CPU time and its peak RSS
+(``ru_maxrss``) twice: after reading and checking the spec, and at the end. The specs are
+written by other children: Linux keeps a process' peak RSS across ``exec``, so the parent
+stays small.
 
 - **validate N** (``l2kit validate``: spec, plan, objects, invariants, contracts, Kubernetes
   schemas; streamed like render): 1,000 stacks against 100 stacks scaled x10 (baseline: linear);
@@ -84,8 +86,9 @@ def child(mode: str, spec: str, out: str) -> dict[str, float]:
 
 def _run(mode: str, stacks: int, folder: Path) -> dict[str, float]:
     spec = folder / f"fleet-{stacks}.yaml"
-    if not spec.exists():
-        spec.write_text(fleet_text(stacks))
+    if not spec.exists():  # in a child too: Linux carries a process' peak RSS over exec
+        subprocess.run([sys.executable, "-m", "benches.scale_bench", "--write", str(stacks),
+                        str(spec)], check=True)
     out = folder / f"out-{mode}-{stacks}"
     try:
         proc = subprocess.run(
@@ -119,5 +122,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(child(*sys.argv[2:5])))
+    elif sys.argv[1:2] == ["--write"]:
+        Path(sys.argv[3]).write_text(fleet_text(int(sys.argv[2])))
     else:
         main()
