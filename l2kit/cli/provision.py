@@ -7,6 +7,7 @@ written), 1 for anything else that fails.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,29 +62,67 @@ def _warn_experimental(fleet: FleetSpec) -> None:
 @click.option("--summary/--no-summary", default=True, help="Print objects per component.")
 def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) -> None:
     """Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml)."""
+    from l2kit.contracts.check import Report
     from l2kit.render import build as pipeline
-    from l2kit.render import manifests
+    from l2kit.render import manifests, stream
 
-    result = pipeline.build(_load(spec), generate_secrets=generate_secrets)
-    _warn_experimental(result.fleet)
+    fleet = _load(spec)
+    _warn_experimental(fleet)
+    report = Report()
+    counts: Counter[tuple[str, str]] = Counter()
+    objs = _counted(stream.checked_objects(fleet, report, generate_secrets=generate_secrets),
+                    counts, len(fleet.stacks))
     if output == "-":
-        click.echo(manifests.to_stream(result.objects), nl=False)
+        _echo_when_complete(objs)
         return
-    written = manifests.write_tree(result.objects, Path(output))
+    written = manifests.write_tree(objs, Path(output))
     if summary:
-        _print_summary(result.objects)
-        click.echo(f"wrote {len(written)} files to {output}")
-        for line in pipeline.contract_lines(result.contracts):
+        _print_summary(counts)
+        click.echo(f"wrote {written} files to {output}")
+        for line in pipeline.contract_lines(report):
             click.echo(line)
 
 
-def _print_summary(objs: list[dict[str, Any]]) -> None:
-    counts: Counter[tuple[str, str]] = Counter()
+_PROGRESS_EVERY = 1000  # stacks; a 10,000-stack render takes minutes
+
+
+def _counted(objs: Iterator[dict[str, Any]], counts: Counter[tuple[str, str]],
+             stacks: int) -> Iterator[dict[str, Any]]:
+    """Pass the objects on, counting them per stack/component for the summary; on stderr, a
+    progress line every 1,000 stacks of a large fleet."""
+    done, last = 0, None
     for o in objs:
         meta = o["metadata"]
         lab = meta.get("labels", {})
-        stack = lab.get("l2kit.io/stack", meta.get("namespace", ""))
-        counts[(stack, lab.get("app.kubernetes.io/component", "-"))] += 1
+        stack = lab.get("l2kit.io/stack")
+        if stack is not None and stack != last:  # a stack's objects come together
+            done, last = done + 1, stack
+            if done % _PROGRESS_EVERY == 0:
+                click.echo(f"{done:,}/{stacks:,} stacks", err=True)
+        component = lab.get("app.kubernetes.io/component", "-")
+        counts[(stack or meta.get("namespace", ""), component)] += 1
+        yield o
+
+
+def _echo_when_complete(objs: Iterator[dict[str, Any]]) -> None:
+    """The YAML stream on stdout only once every object rendered and passed its checks: it
+    is spooled to an unlinked temporary file meanwhile (bounded memory, no partial output)."""
+    import shutil
+    import sys
+    import tempfile
+
+    from l2kit.render.manifests import dump_yaml
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for o in objs:
+            spool.write("---\n" + dump_yaml(o))
+        spool.seek(0)
+        sys.stdout.flush()
+        shutil.copyfileobj(spool, sys.stdout)
+        sys.stdout.flush()
+
+
+def _print_summary(counts: Counter[tuple[str, str]]) -> None:
     width = max((len(f"{s}/{c}") for s, c in counts), default=10)
     click.echo(f"{'stack/component':<{width}}  objects")
     for (stack, comp), n in sorted(counts.items()):
@@ -97,28 +136,34 @@ def validate_cmd(spec: str, as_json: bool) -> None:
     """Run every check (spec rules, rendering, invariants, Kubernetes schemas); write nothing.
 
     SPEC is a file or - for stdin. Problems: one `error:` line each on stderr, exit 2."""
+    from l2kit.contracts.check import Report
     from l2kit.render import build as pipeline
+    from l2kit.render import stream
 
-    result = pipeline.build(_load(spec))
-    _warn_experimental(result.fleet)
-    problems = pipeline.schema_problems(result.objects)
+    fleet = _load(spec)
+    _warn_experimental(fleet)
+    report = Report()
+    counts: Counter[tuple[str, str]] = Counter()
+    # streamed as `render` (bounded memory); invariant/contract problems raise first, as build()
+    problems = pipeline.schema_problems(_counted(stream.checked_objects(fleet, report), counts,
+                                                 len(fleet.stacks)))
     if problems:
         # one self-contained line per problem: "schema: Kind/name: path: rule"
         raise RenderError("\n".join(f"schema: {problem}" for problem in problems))
     data = {
         "ok": True,
-        "stacks": len(result.fleet.stacks),
-        "objects": len(result.objects),
+        "stacks": len(fleet.stacks),
+        "objects": sum(counts.values()),
         "kubernetes_schema": pipeline.kubernetes_version(),
-        "contracts": dict(sorted(result.contracts.checked.items())),
-        "contracts_pending": sorted({k.split("/", 1)[0] for k in result.contracts.uncovered}),
+        "contracts": dict(sorted(report.checked.items())),
+        "contracts_pending": sorted({k.split("/", 1)[0] for k in report.uncovered}),
     }
     version = data["kubernetes_schema"] or "skipped (kubernetes-validate not installed)"
 
     def human(d: dict[str, Any]) -> None:
         click.echo(f"ok: {d['stacks']} stack(s), {d['objects']} objects; Kubernetes schema "
                    f"{version}")
-        for line in pipeline.contract_lines(result.contracts):
+        for line in pipeline.contract_lines(report):
             click.echo(line)
 
     emit(data, as_json, human)

@@ -32,9 +32,20 @@ def match(pattern: str, path: str) -> bool:
     return len(ps) == len(xs) and all(p in ("*", x) for p, x in zip(ps, xs, strict=True))
 
 
+# id(cf) -> (cf, normalised key -> (key, rule)): built once per contract file, not per key
+# looked up (a 1,000-stack fleet looks up ~100k keys); cf is held so its id is never reused.
+_EXACT: dict[int, tuple[ConfigFile, dict[str, tuple[str, KeyRule]]]] = {}
+
+
+def _exact(cf: ConfigFile) -> dict[str, tuple[str, KeyRule]]:
+    if id(cf) not in _EXACT:
+        _EXACT[id(cf)] = (cf, {_norm(k, cf): (k, r) for k, r in cf.keys.items()})
+    return _EXACT[id(cf)][1]
+
+
 def rule_for(cf: ConfigFile, path: str) -> tuple[str, KeyRule] | None:
     p = _norm(path, cf)
-    exact = {_norm(k, cf): (k, r) for k, r in cf.keys.items()}
+    exact = _exact(cf)
     if p in exact:
         return exact[p]
     for k, r in cf.keys.items():

@@ -24,6 +24,7 @@ merges the user's top-level knobs over them, key by key.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -245,7 +246,9 @@ def apply(entry: Obj, knobs: Obj, glob: Obj) -> Obj:
 
     Mirror of ``l2kit.workload`` in ``charts/l2kit/templates/_knobs.tpl``.
     """
-    out = copy.deepcopy(entry)
+    # entries are JSON data (values after ``assemble.substitute``): a JSON round trip copies
+    # them in C, ~5x faster than deepcopy, which was a tenth of a 1,000-stack validate
+    out: Obj = json.loads(json.dumps(entry))
     if knobs.get("replicas"):
         out["replicas"] = knobs["replicas"]
     pod = out["podSpec"]

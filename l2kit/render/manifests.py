@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,12 @@ def _remove_stale_temps(out_dir: Path) -> None:
             shutil.rmtree(sibling, ignore_errors=True)
 
 
-def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
-    """Write one file per object under ``out_dir`` atomically (temp dir, then rename).
+def write_tree(objs: Iterable[Obj], out_dir: Path) -> int:
+    """Write one file per object under ``out_dir`` atomically (temp dir, then rename); the
+    number of files.
+
+    ``objs`` may be a generator (``l2kit.render.stream``): each object is written as it comes
+    and may be dropped; if the generator raises, the temp dir is removed and nothing changed.
 
     An existing ``out_dir`` is replaced as a whole, so a failed run never leaves a mix; it
     must be empty or an earlier l2kit output (holding the ``.l2kit-render`` marker), so that
@@ -120,7 +125,7 @@ def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
     try:
         write_atomic(tmp / MARKER, "written by `l2kit render`; the whole folder is replaced on "
                                    "the next render\n")
-        written = []
+        written = 0
         for obj in objs:
             rel = object_path(obj)
             target = tmp / rel
@@ -129,7 +134,7 @@ def write_tree(objs: list[Obj], out_dir: Path) -> list[Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             # generated Secret values: readable by the owner only
             write_atomic(target, dump_yaml(obj), 0o600 if obj["kind"] == "Secret" else 0o644)
-            written.append(out_dir / rel)
+            written += 1
         for directory in [tmp, *(d for d in tmp.rglob("*") if d.is_dir())]:
             fsync_dir(directory)  # the entries of the subfolders, before the tree is swapped in
         if out_dir.exists():

@@ -75,6 +75,11 @@ def resolve(fleet: FleetSpec, *, generate_secrets: bool = False,
     """
     stacks = [tokenised(s, generate_secrets=generate_secrets, pin_namespace=pin_namespace)
               for s in fleet.stacks]
+    return ChartValues(stacks=stacks, monitoring=monitoring_values(fleet))
+
+
+def monitoring_values(fleet: FleetSpec) -> list[MonitoringValues]:
+    """One PrometheusRule/dashboard entry per monitoring namespace (the first stack's settings)."""
     monitoring: dict[str, MonitoringValues] = {}
     for s in fleet.stacks:
         m = s.monitoring
@@ -87,7 +92,7 @@ def resolve(fleet: FleetSpec, *, generate_secrets: bool = False,
                 dashboard_labels={**lab, "grafana_dashboard": "1"},
                 prometheus_rule=m.prometheus_rule, dashboard=m.dashboard,
             )
-    return ChartValues(stacks=stacks, monitoring=list(monitoring.values()))
+    return list(monitoring.values())
 
 
 def tokenised(stack: StackSpec, *, generate_secrets: bool = False,
