@@ -168,9 +168,15 @@ def _outpoints(inputs: Sequence[str]) -> list[dict[str, object]]:
     return [{"txid": o.txid_hex, "vout": o.vout} for o in map(btx.OutPoint.parse, inputs)]
 
 
-def lock_coins(wallet: Rpc, inputs: Sequence[str]) -> None:
-    """Lock coins persistently (the lock survives a node restart)."""
-    wallet.call("lockunspent", False, _outpoints(inputs), True)
+def lock_coins(wallet: Rpc, inputs: Sequence[str], *, skip_gone: bool = False) -> None:
+    """Lock coins persistently (the lock survives a node restart). ``skip_gone``: one coin at a
+    time, leaving alone any the wallet refuses with -8 (spent or unknown) — re-taking the locks
+    of a held stake after a crash."""
+    if not skip_gone:
+        wallet.call("lockunspent", False, _outpoints(inputs), True)
+        return
+    for out in _outpoints(inputs):
+        _unless_gone(wallet, False, out)
 
 
 def unlock(wallet: Rpc, inputs: Sequence[str]) -> None:
@@ -179,11 +185,16 @@ def unlock(wallet: Rpc, inputs: Sequence[str]) -> None:
     locked = {(str(o["txid"]), int(o["vout"])) for o in wallet.call("listlockunspent")}
     for out in _outpoints(inputs):
         if (out["txid"], out["vout"]) in locked:
-            try:
-                wallet.call("lockunspent", True, [out])
-            except RpcError as exc:
-                if exc.code != -8:
-                    raise
+            _unless_gone(wallet, True, out)
+
+
+def _unless_gone(wallet: Rpc, unlock_it: bool, out: dict[str, object]) -> None:
+    """``lockunspent`` of one coin; -8 (spent, unknown or already in that state) is not an error."""
+    try:
+        wallet.call("lockunspent", unlock_it, [out], *(() if unlock_it else (True,)))
+    except RpcError as exc:
+        if exc.code != -8:
+            raise
 
 
 def _check_and_sign(

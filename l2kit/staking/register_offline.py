@@ -35,7 +35,7 @@ from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import AddInclusionProof, InclusionProof
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
-from l2kit.errors import InputError, RpcError
+from l2kit.errors import InputError
 from l2kit.staking import chain
 from l2kit.staking.funding import fund_from_wallet, lock_coins, unlock
 from l2kit.staking.inclusion import build_inclusion_proof
@@ -125,12 +125,7 @@ def _relock(wallet: chain.Rpc, stake: Stake) -> None:
     an input that is gone (-8: spent or unknown) is left alone."""
     registration = stake.extra.get("registration")
     inputs = registration.get("locked_inputs", []) if isinstance(registration, dict) else []
-    for outpoint in inputs:
-        try:
-            lock_coins(wallet, [outpoint])
-        except RpcError as exc:
-            if exc.code != -8:
-                raise
+    lock_coins(wallet, inputs, skip_gone=True)
 
 
 def register_offline(
