@@ -159,7 +159,6 @@ class _Base:
             "rpc retry", url=self.url, attempt=state.attempt_number, error=type(exc).__name__
         )
 
-
     def _with_retries(self, fn: Callable[..., _T], *args: object) -> _T:
         """``fn(*args)``, retried on ``Retryable`` errors as ``_retry_args`` says.
 

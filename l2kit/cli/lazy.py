@@ -35,16 +35,17 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As click's, but a command not loaded yet is shown by its registry help (no import);
         a stand-in Command keeps click's own shortening, so the text is the same as loaded."""
-        rows = [
-            (name, self.commands[name] if name in self.commands
-             else click.Command(name, help=self.lazy[name][1]))
-            for name in self.list_commands(ctx)
-        ]
-        rows = [(name, cmd) for name, cmd in rows if not cmd.hidden]
+        shown = [(name, self._listed(name)) for name in self.list_commands(ctx)]
+        rows = [(name, cmd) for name, cmd in shown if not cmd.hidden]
         if rows:
             limit = formatter.width - 6 - max(len(name) for name, _ in rows)
             with formatter.section("Commands"):
                 formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
+
+    def _listed(self, name: str) -> click.Command:
+        if name in self.commands:
+            return self.commands[name]
+        return click.Command(name, help=self.lazy[name][1])
 
 
 def load(module: str, name: str) -> click.Command:
