@@ -37,7 +37,11 @@ from l2kit.cli.regtest_covenant import PARAMS_FILE
 from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
 from l2kit.cli.stake_build import network_opt
 from l2kit.errors import InputError, NodeError
+<<<<<<< HEAD
 from l2kit.fsutil import write_atomic
+=======
+from l2kit.redact import read_secret_file
+>>>>>>> hardening
 from l2kit.regtest.node import WALLET, RegtestNode
 from l2kit.staking.covenant import LocalCommittee
 from l2kit.staking.funding import KeyPathKey, key_path_key
@@ -61,10 +65,7 @@ def default_staker_key() -> Path:
 
 def read_secret(path: Path, field: str) -> bytes:
     """A 32-byte secret from a file holding its hex (never echoed in errors)."""
-    try:
-        text = path.read_text().strip()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
+    text = read_secret_file(path, field, max_bytes=1024)
     try:
         raw = bytes.fromhex(text)
     except ValueError:

@@ -21,6 +21,8 @@ from l2kit.btc.tx import CTransaction, parse, serialize, set_witness, txid_hex
 from l2kit.cli.output import emit, json_option
 from l2kit.errors import BadKey, InputError, TxRejected
 from l2kit.fsutil import write_atomic
+from l2kit.inputfiles import BadDocument, read_text
+from l2kit.redact import read_secret_file
 from l2kit.staking.scripts import ParsedLeaf, parse_leaf
 from l2kit.staking.witness import witness_from_signatures
 
@@ -29,10 +31,7 @@ __all__ = ["COMMANDS", "sign_cmd"]
 
 def read_key_file(path: Path) -> bytes:
     """A 32-byte secret key from a file of 64 hex characters (contents never echoed)."""
-    try:
-        text = path.read_text().strip()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}", field="key-file") from None
+    text = read_secret_file(path, "key-file", max_bytes=1024)
     try:
         raw = bytes.fromhex(text)
     except ValueError:
@@ -43,16 +42,24 @@ def read_key_file(path: Path) -> bytes:
     return raw
 
 
+PSBT_MAX_BYTES = 16 * 1024 * 1024  # base64 of the largest standard transactions, with room
+
+
 def _read_text(value: str, field: str) -> str:
     """``-`` → stdin; an existing file path → its contents; otherwise the value itself."""
     if value == "-":
-        return sys.stdin.read().strip()
+        text = sys.stdin.read(PSBT_MAX_BYTES + 1)
+        if len(text) > PSBT_MAX_BYTES:
+            raise InputError(f"larger than {PSBT_MAX_BYTES} bytes", field=field)
+        return text.strip()
     path = Path(value)
     if len(value) < 4096 and path.is_file():
         try:
-            return path.read_text().strip()
+            return read_text(path, PSBT_MAX_BYTES).strip()
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
+        except BadDocument as exc:
+            raise InputError(f"{path}: {exc}", field=field) from None
     if "/" in value and not value.startswith("cHNidP"):  # a path (base64 PSBTs start cHNidP)
         raise InputError(f"{value}: no such file (nor a base64/hex value)", field=field)
     return value.strip()

@@ -80,7 +80,9 @@ Role = Literal["fpd", "eotsd", "reporter", "submitter", "monitor", "bstracker", 
 
 class _Model(BaseModel):
     # strict: a YAML `true` is not 1 and "5" is not 5; NaN/inf would hang or disable checks
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, allow_inf_nan=False, str_max_length=4096
+    )
 
 
 def _http_url(value: str) -> str:

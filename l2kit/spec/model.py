@@ -128,6 +128,7 @@ class _Model(BaseModel):
         populate_by_name=True,
         strict=True,
         allow_inf_nan=False,
+        str_max_length=4096,  # names, images, URLs, extra config lines: never megabytes
     )
 
 

@@ -180,3 +180,19 @@ def test_an_echoed_input_cannot_forge_error_lines(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ")
     assert "\x1b" not in out.stderr and "\\x0aerror: forged\\x1b[2J" in out.stderr
+
+
+def test_key_files_are_read_as_capped_utf8_and_never_echoed(tmp_path: Path) -> None:
+    key = tmp_path / "k"
+    key.write_bytes(b"\xffSECRETKEY" * 3)
+    out = _cli("stake", "sign", "--key-file", str(key), "00")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "not valid UTF-8" in out.stderr and "SECRETKEY" not in out.stderr
+    key.write_text("ab" * 100_000)
+    out = _cli("stake", "sign", "--key-file", str(key), "00")
+    assert out.returncode == 2 and "larger than 1024 bytes" in out.stderr
+
+
+def test_spec_strings_are_bounded() -> None:
+    with pytest.raises(InputError, match="at most 4096 characters"):
+        parse_spec(_spec(f"    image: bitcoin/bitcoin:{'a' * 5000}\n"))
