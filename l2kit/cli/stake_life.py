@@ -37,11 +37,8 @@ from l2kit.cli.regtest_covenant import PARAMS_FILE
 from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
 from l2kit.cli.stake_build import network_opt
 from l2kit.errors import InputError, NodeError
-<<<<<<< HEAD
 from l2kit.fsutil import write_atomic
-=======
 from l2kit.redact import read_secret_file
->>>>>>> hardening
 from l2kit.regtest.node import WALLET, RegtestNode
 from l2kit.staking.covenant import LocalCommittee
 from l2kit.staking.funding import KeyPathKey, key_path_key
