@@ -158,11 +158,9 @@ def validate_cmd(spec: str, as_json: bool) -> None:
         "contracts": dict(sorted(report.checked.items())),
         "contracts_pending": sorted({k.split("/", 1)[0] for k in report.uncovered}),
     }
-    version = data["kubernetes_schema"] or "skipped (kubernetes-validate not installed)"
-
     def human(d: dict[str, Any]) -> None:
         click.echo(f"ok: {d['stacks']} stack(s), {d['objects']} objects; Kubernetes schema "
-                   f"{version}")
+                   f"{d['kubernetes_schema']}")
         for line in pipeline.contract_lines(report):
             click.echo(line)
 

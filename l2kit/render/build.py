@@ -84,12 +84,10 @@ def contract_lines(report: contracts.Report) -> list[str]:
     return lines
 
 
-def kubernetes_version() -> str | None:
-    """Newest schema version kubernetes-validate ships, or None when it is not installed."""
-    try:
-        from kubernetes_validate import utils
-    except ImportError:
-        return None
+def kubernetes_version() -> str:
+    """Newest Kubernetes schema version kubernetes-validate ships."""
+    from kubernetes_validate import utils
+
     return str(utils.latest_version())
 
 
@@ -103,8 +101,6 @@ def schema_problems(objs: Iterable[Obj]) -> list[str]:
         kind = o.get("kind", "")
         if kind in _CRD_REQUIRED:
             out += [f"{where}: {p}" for p in _crd_problems(o)]
-            continue
-        if version is None:
             continue
         api_version = str(o.get("apiVersion", ""))
         try:
@@ -123,8 +119,6 @@ def schema_problems(objs: Iterable[Obj]) -> list[str]:
 
 def _fast_valid(validator: Any, obj: Obj) -> bool:
     """jsonschema-rs' verdict; anything it cannot take goes to the reference validator."""
-    if validator is None:
-        return False
     try:
         return bool(validator.is_valid(obj))
     except (ValueError, TypeError):  # pragma: no cover - objects are plain JSON data
@@ -140,12 +134,10 @@ def _fast_validator(kind: str, api_version: str, desired: str) -> Any:
     message we print, so messages stay jsonschema's. The Kubernetes schemas use only type,
     properties, additionalProperties, required, enum, items, allOf/anyOf/oneOf and $ref (no
     pattern, no asserted format), where both implement Draft 2020-12 alike; the tests compare
-    both verdicts on planted mistakes. None (Python's verdict alone) without jsonschema-rs.
+    both verdicts on planted mistakes.
     """
-    try:
-        import jsonschema_rs
-    except ImportError:  # pragma: no cover - installed with kubernetes-validate (test extra)
-        return None
+    import jsonschema_rs
+
     schema, definitions = _schemas(kind, api_version, desired)
     registry = jsonschema_rs.Registry([(definitions["$id"], definitions)])
     return jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)

@@ -310,5 +310,5 @@ def test_objects_with_every_kind_of_knob_pass_the_kubernetes_schemas() -> None:
     affinity = {k: _JSON[k] for k in ("nodeAffinity", "podAffinity", "podAntiAffinity")}
     layers.append(helm.parse_set_json(f"babylond.affinity={json.dumps(affinity)}"))
     objs = _render(_base("devnet"), *layers)
-    assert kubernetes_version() is not None  # the test extra installs kubernetes-validate
+    assert kubernetes_version() is not None
     assert schema_problems(objs) == []
