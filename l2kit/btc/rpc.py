@@ -16,7 +16,7 @@ pay twice.
 Credentials never appear in ``repr``, ``str``, logs or error messages; only method names
 are logged, never params (they may hold keys).
 
-Per-call cost (issue #14): the sync client talks plain ``http://`` through one keep-alive
+Per-call cost: the sync client talks plain ``http://`` through one keep-alive
 ``http.client`` connection (``rpc_http.py``; httpx for https or an injected transport), makes
 the first attempt without tenacity (which takes over, with the same schedule and budget, only
 after a ``Retryable`` failure), and builds the per-call debug line only when debug is on.

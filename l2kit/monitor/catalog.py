@@ -2,7 +2,7 @@
 
 Two sources:
 
-* ``EXPORTER_METRICS``: what ``l2kit monitor serve`` exports (the exporter contract of issue #7),
+* ``EXPORTER_METRICS``: what ``l2kit monitor serve`` exports (the exporter contract),
   with ``EXPORTER_CHECKS`` naming the ``check`` label values per ``kind`` and the unit of
   ``l2kit_check_value`` for each.
 * ``COMPONENT_METRICS``: what the components expose on their own ``/metrics`` endpoints, copied

@@ -275,7 +275,7 @@ def _babylon_rules(s: StackSpec) -> list[str]:
 
 
 def _rollup_rules(s: StackSpec) -> list[str]:
-    """What cannot work for the experimental rollup profile (issue #10 section 5)."""
+    """What cannot work for the experimental rollup profile."""
     r = s.rollup
     if r is None:
         return []

@@ -1,7 +1,7 @@
 """The slashing rate rule, shared by the params models and the builders.
 
 Its own module (no pydantic) so that builders and ``l2kit stake conformance`` do not load the
-params models (issue #14: start-up time).
+params models (start-up time of offline commands).
 """
 
 from __future__ import annotations
