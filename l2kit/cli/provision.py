@@ -111,7 +111,7 @@ def _echo_when_complete(objs: Iterator[dict[str, Any]]) -> None:
     import sys
     import tempfile
 
-    from l2kit.render.manifests import dump_yaml
+    from l2kit.yamlout import dump_yaml
 
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         for o in objs:
@@ -180,7 +180,7 @@ def values_cmd(spec: str, generate_secrets: bool, pin_namespace: bool) -> None:
     """
     from l2kit.render import build as pipeline
     from l2kit.render import plan
-    from l2kit.render.manifests import dump_yaml
+    from l2kit.yamlout import dump_yaml
 
     result = pipeline.build(_load(spec), generate_secrets=generate_secrets)
     values = plan.resolve(result.fleet, generate_secrets=generate_secrets,

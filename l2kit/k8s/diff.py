@@ -13,29 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import yaml
-
 from l2kit.errors import ClusterError
 from l2kit.k8s.apply import apply_order, live_stack_objects, namespaces_of, prune_selection
 from l2kit.k8s.client import ClusterApi, Obj, Ref
+from l2kit.yamlout import dump_yaml
 
 State = Literal["new", "changed", "unchanged", "pruned"]
 
-class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (config files) as literal blocks, so diffs read line by line."""
-
-
-def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
 def _dump(obj: Obj) -> list[str]:
-    text = yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=10**9)
-    return text.splitlines(True)
+    return dump_yaml(obj, sort_keys=True).splitlines(True)
 
 
 _SERVER_META = ("managedFields", "resourceVersion", "uid", "generation", "creationTimestamp",

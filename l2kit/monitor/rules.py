@@ -26,6 +26,7 @@ import yaml
 
 from l2kit import resources
 from l2kit.errors import RulesError
+from l2kit.yamlout import dump_yaml
 
 RULES_FILE: Final = "alerts.rules.yaml"
 DASHBOARD_FILE: Final = "dashboard.json"
@@ -256,18 +257,6 @@ def export(fmt: str, *, name: str = "l2kit", namespace: str = "monitoring") -> s
         obj = dashboard_configmap(name, namespace, {"app.kubernetes.io/part-of": "l2kit"})
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
-    text: str = yaml.dump(obj, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=1000)
-    return text
+    return dump_yaml(obj)
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Multi-line strings (the dashboard JSON) as readable ``|`` blocks."""
-
-
-def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar(
-        "tag:yaml.org,2002:str", data, style="|" if "\n" in data else None
-    )
-
-
-_BlockDumper.add_representer(str, _str)

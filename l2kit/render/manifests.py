@@ -11,13 +11,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from l2kit import resources
 from l2kit.errors import InputError, RenderError
 from l2kit.fsutil import fsync_dir, write_atomic
 from l2kit.procs import pid_alive
 from l2kit.render import assemble
+from l2kit.yamlout import dump_yaml
 
 Obj = dict[str, Any]
 
@@ -26,29 +25,6 @@ KIND_ORDER = (
     "Secret", "ConfigMap", "Service", "StatefulSet", "Deployment", "PodDisruptionBudget",
     "NetworkPolicy", "ServiceMonitor", "PrometheusRule", "SnapshotSchedule",
 )
-
-
-# libyaml's emitter when available (about 10x faster; the output is the same YAML).
-_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
-    pass
-
-
-def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def dump_yaml(value: Any) -> str:
-    return yaml.dump(
-        value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1 << 30,
-        allow_unicode=True,
-    )
 
 
 @cache

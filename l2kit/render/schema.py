@@ -264,7 +264,7 @@ def knobs_section() -> str:
 def render_values_file(profile: str, network: str | None = None, *,
                        knobs: bool = False) -> str:
     """A computed values file (``ci/``); with ``knobs``, the chart's values.yaml."""
-    from l2kit.render.manifests import dump_yaml
+    from l2kit.yamlout import dump_yaml
 
     note = f" --network {network}" if network else ""
     head = _VALUES_HEADER.format(profile=profile, network=note)

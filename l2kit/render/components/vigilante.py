@@ -31,10 +31,10 @@ from l2kit.render.common import (
 from l2kit.render.components import babylond, electrs
 from l2kit.render.components.babylon_daemons import UID, keyring_volume
 from l2kit.render.components.bitcoind import rpc_host, rpc_port
-from l2kit.render.manifests import dump_yaml
 from l2kit.render.objects import Ingress, Port, Workload, add_config_map, add_workload
 from l2kit.render.values import StackBuilder
 from l2kit.spec import StackSpec
+from l2kit.yamlout import dump_yaml
 
 CONFIG = "/home/vigilante/config"
 KEYS = "/home/vigilante/keys"
