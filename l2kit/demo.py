@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from l2kit.fsutil import write_atomic
+
 OUT = Path(os.environ.get("L2KIT_DEMO_DIR", "out/demo")).resolve()
 NODE = OUT / "node"
 ENV = {**os.environ, "L2KIT_DATA_DIR": str(OUT / "data")}
@@ -57,8 +59,7 @@ def main() -> None:
     node = ("--datadir", str(NODE))
     key_file = data / "staker.key"
     if not key_file.exists():
-        key_file.write_text(STAKER_SECRET)
-        key_file.chmod(0o600)
+        write_atomic(key_file, STAKER_SECRET, 0o600)
     key = ("--staker-key-file", str(key_file))
 
     banner("1. A local Bitcoin Core regtest node (built from source, bound to 127.0.0.1)")
@@ -127,8 +128,7 @@ def babylon_registration(node: tuple[str, ...], key: tuple[str, ...], data: Path
     log.configure(level="warning")  # the simulated chain runs in this process: keep it quiet
     bbn_key = data / "babylon.key"
     if not bbn_key.exists():
-        bbn_key.write_text(BABYLON_SECRET)
-        bbn_key.chmod(0o600)
+        write_atomic(bbn_key, BABYLON_SECRET, 0o600)
     address = cosmos_tx.account_address(cosmos_tx.public_key(bytes.fromhex(BABYLON_SECRET)))
     regtest = RegtestNode(NODE)
     staking = BtcStaking(
