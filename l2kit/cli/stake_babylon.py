@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from l2kit.btc.keys import read_seckey_file
 from l2kit.btc.network import Network
-from l2kit.cli.stake_life import FeeRate, read_secret
+from l2kit.cli.stake_life import FeeRate
 from l2kit.errors import InputError
 
 if TYPE_CHECKING:  # the chain client (httpx, pydantic models) loads only when a command runs
@@ -85,7 +86,7 @@ def open_babylon(
     from l2kit.babylon.client import BabylonClient
     from l2kit.staking.registration_flow import Babylon
 
-    key = read_secret(key_file, "babylon-key-file")
+    key = read_seckey_file(key_file, "babylon-key-file")
     client = BabylonClient(rest)
     try:
         actual = client.chain_id()
