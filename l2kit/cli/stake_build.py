@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import click
 
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
-from l2kit.btc.network import Network, address_to_script
+from l2kit.btc.network import Network, address_to_script, by_kind
 from l2kit.btc.script import to_asm
 from l2kit.btc.taproot import TaprootOutput, tap_leaf_hash
 from l2kit.btc.tx import CTransaction, OutPoint, parse, serialize, txid_hex, vsize
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 # The params models (pydantic) are imported where a command reads params, so that
 # `stake conformance` and builders given explicit keys start fast (issue #14).
 
-NETWORKS = ["mainnet", "signet", "testnet", "testnet3", "testnet4", "regtest"]
+NETWORK_CHOICES = [name for r in by_kind() for name in r.names]
 
 
 # --- shared options ---------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def _opts(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return wrap
 
 
-network_opt = click.option("--network", type=click.Choice(NETWORKS), default="regtest",
+network_opt = click.option("--network", type=click.Choice(NETWORK_CHOICES), default="regtest",
                            show_default=True, help="Bitcoin network.")  # fmt: skip
 params_opts = _opts(
     click.option("--params", "params_file", type=click.Path(dir_okay=False),
