@@ -30,7 +30,7 @@ import coincurve
 from bitcoin.core import CMutableTransaction, CMutableTxIn, CMutableTxOut, COutPoint, CScript
 from bitcoin.core.script import SIGVERSION_WITNESS_V0, SignatureHash
 
-from l2kit.btc.script import p2tr_script
+from l2kit.btc.script import P2WPKH_PREFIX, p2tr_script
 from l2kit.btc.sign import (
     SIGHASH_ALL,
     SIGHASH_DEFAULT,
@@ -131,7 +131,7 @@ def _hash160(data: bytes) -> bytes:
 
 def p2wpkh_script(compressed_pubkey: bytes) -> bytes:
     """``OP_0 <hash160(key)>`` (22 bytes)."""
-    return b"\x00\x14" + _hash160(compressed_pubkey)
+    return P2WPKH_PREFIX + _hash160(compressed_pubkey)
 
 
 def _p2wpkh_sighash(message: bytes, script_pubkey: bytes) -> bytes:

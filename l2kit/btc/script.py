@@ -28,12 +28,14 @@ __all__ = [
     "OP_PUSHDATA4",
     "OP_RETURN",
     "P2TR_PREFIX",
+    "P2WPKH_PREFIX",
     "Op",
     "Script",
     "decode",
     "decode_num",
     "encode_num",
     "is_p2tr",
+    "is_p2wpkh",
     "p2tr_script",
     "push_bytes",
     "push_int",
@@ -58,6 +60,8 @@ OP_CHECKSIGADD = 0xBA
 
 P2TR_PREFIX = bytes([OP_1, 0x20])
 """A P2TR scriptPubKey is ``OP_1 0x20 <32-byte output key>`` (34 bytes, BIP341)."""
+P2WPKH_PREFIX = bytes([OP_0, 0x14])
+"""A P2WPKH scriptPubKey is ``OP_0 0x14 <20-byte key hash>`` (22 bytes, BIP141)."""
 
 _NAMES = {
     OP_0: "OP_0",
@@ -188,3 +192,8 @@ def p2tr_script(output_key: bytes) -> Script:
 def is_p2tr(script_pubkey: bytes) -> bool:
     """Is this scriptPubKey a P2TR output (witness v1, 32-byte program)?"""
     return len(script_pubkey) == 34 and script_pubkey[:2] == P2TR_PREFIX
+
+
+def is_p2wpkh(script_pubkey: bytes) -> bool:
+    """Is this scriptPubKey a P2WPKH output (witness v0, 20-byte program)?"""
+    return len(script_pubkey) == 22 and script_pubkey[:2] == P2WPKH_PREFIX

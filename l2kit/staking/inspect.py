@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from l2kit.btc.network import Network, script_to_address
-from l2kit.btc.script import is_p2tr, to_asm
+from l2kit.btc.script import is_p2tr, is_p2wpkh, to_asm
 from l2kit.btc.taproot import LEAF_VERSION
 from l2kit.btc.tx import (
     SEQUENCE_FINAL,
@@ -54,7 +54,7 @@ def _output_type(spk: bytes) -> str:
         return "op_return"
     if is_p2tr(spk):
         return "p2tr"
-    if len(spk) == 22 and spk[:2] == b"\x00\x14":
+    if is_p2wpkh(spk):
         return "p2wpkh"
     if len(spk) == 34 and spk[:2] == b"\x00\x20":
         return "p2wsh"

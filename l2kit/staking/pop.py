@@ -41,7 +41,7 @@ from l2kit.btc.keys import XOnlyPubKey, xonly_of
 from l2kit.btc.network import Network, address_to_script, p2tr_address, script_to_address
 from l2kit.btc.psbt import Psbt, PsbtInput, PsbtOutput, from_psbt
 from l2kit.btc.rpc_protocol import Rpc
-from l2kit.btc.script import is_p2tr
+from l2kit.btc.script import is_p2tr, is_p2wpkh
 from l2kit.btc.sign import schnorr_sign, schnorr_verify
 from l2kit.btc.taproot import tagged_hash
 from l2kit.errors import InputError, PopError, PsbtError, RpcError
@@ -205,7 +205,7 @@ def _verify_bip322(btc_sig: bytes, msg: bytes, btc_pk: bytes, net: Network) -> N
         reason = bip322.verify_p2tr(msg, spk, witness)
         if reason is None and spk[2:] != _bip86_output(btc_pk):
             reason = "BIP-322 address is not btc_pk's BIP-86 P2TR address"
-    elif len(spk) == 22 and spk[:2] == b"\x00\x14" and len(witness) == 2:
+    elif is_p2wpkh(spk) and len(witness) == 2:
         reason = bip322.verify_p2wpkh(msg, spk, witness)
         if reason is None and witness[1][1:] != bytes(btc_pk):
             reason = "BIP-322 P2WPKH key is not btc_pk"

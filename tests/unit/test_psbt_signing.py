@@ -14,7 +14,7 @@ from l2kit.btc import psbt as P
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import read_seckey_file, xonly_of
 from l2kit.btc.network import Network
-from l2kit.btc.script import is_p2tr, p2tr_script
+from l2kit.btc.script import is_p2tr, is_p2wpkh, p2tr_script
 from l2kit.btc.sign import schnorr_verify
 from l2kit.errors import BadKey, InputError, TxRejected
 from l2kit.staking import psbt_signing as ps
@@ -93,10 +93,12 @@ def test_bad_prevouts_name_their_index(text: str) -> None:
         ps.parse_prevouts(["5:00"], 2)
 
 
-def test_p2tr_shape() -> None:
+def test_output_shapes() -> None:
     assert is_p2tr(bytes(INFO.script_pubkey))
     assert not is_p2tr(b"\x51\x20" + b"\x01" * 31)
     assert not is_p2tr(b"\x00\x20" + b"\x01" * 32)
+    assert is_p2wpkh(b"\x00\x14" + b"\x01" * 20) and not is_p2wpkh(b"\x00\x14" + b"\x01" * 21)
+    assert not is_p2wpkh(b"\x51\x14" + b"\x01" * 20)
 
 
 def test_one_key_file_reader_names_the_callers_field(tmp_path: Path) -> None:
