@@ -67,7 +67,9 @@ def read_secret_file(path: Path, field: str, *, max_bytes: int = SECRET_FILE_MAX
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or type(exc).__name__}", field=field) from None
+        raise InputError(
+            f"cannot read {path}: {exc.strerror or type(exc).__name__}", field=field
+        ) from None
     if len(raw) > max_bytes:
         raise InputError(f"{path}: larger than {max_bytes} bytes", field=field)
     try:

@@ -38,6 +38,7 @@ from l2kit.babylon.proto import (
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey
 from l2kit.btc.network import Network
+from l2kit.btc.rpc_protocol import Rpc
 from l2kit.btc.sign import schnorr_sign, xonly_pubkey
 from l2kit.errors import InputError
 from l2kit.staking import chain
@@ -80,7 +81,7 @@ class BtcStaking:
     def __init__(
         self,
         *,
-        rpc: chain.Rpc,
+        rpc: Rpc,
         params: ParamsSet,
         net: Network,
         committee: CovenantSigner | None,

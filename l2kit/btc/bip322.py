@@ -30,6 +30,7 @@ import coincurve
 from bitcoin.core import CMutableTransaction, CMutableTxIn, CMutableTxOut, COutPoint, CScript
 from bitcoin.core.script import SIGVERSION_WITNESS_V0, SignatureHash
 
+from l2kit.btc.script import P2WPKH_PREFIX, p2tr_script
 from l2kit.btc.sign import (
     SIGHASH_ALL,
     SIGHASH_DEFAULT,
@@ -130,7 +131,7 @@ def _hash160(data: bytes) -> bytes:
 
 def p2wpkh_script(compressed_pubkey: bytes) -> bytes:
     """``OP_0 <hash160(key)>`` (22 bytes)."""
-    return b"\x00\x14" + _hash160(compressed_pubkey)
+    return P2WPKH_PREFIX + _hash160(compressed_pubkey)
 
 
 def _p2wpkh_sighash(message: bytes, script_pubkey: bytes) -> bytes:
@@ -158,7 +159,7 @@ def sign_p2tr(
     """The witness ``[sig]`` for the P2TR key path; ``tweaked_seckey`` is the BIP-86 output
     key's secret (``staking.funding.key_path_key(seckey).tweaked_secret``)."""
     output = coincurve.PublicKeyXOnly.from_secret(_private(tweaked_seckey).secret).format()
-    digest = _p2tr_sighash(message, b"\x51\x20" + bytes(output), hash_type)
+    digest = _p2tr_sighash(message, p2tr_script(bytes(output)), hash_type)
     return [schnorr_sign(tweaked_seckey, digest, sighash_type=hash_type)]
 
 

@@ -7,11 +7,13 @@ once, on the curve (libsecp256k1 through coincurve), and reduced to the x coordi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import NewType
 
 import coincurve
 
-from l2kit.errors import BadKey
+from l2kit.errors import BadKey, InputError
+from l2kit.redact import read_secret_file
 
 XOnlyPubKey = NewType("XOnlyPubKey", bytes)
 """32-byte x coordinate of a point with (implicitly) even y (BIP340)."""
@@ -26,6 +28,7 @@ __all__ = [
     "is_on_curve",
     "parse_pubkey",
     "parse_pubkeys",
+    "read_seckey_file",
     "xonly_of",
 ]
 
@@ -106,3 +109,17 @@ def xonly_of(seckey32: bytes) -> XOnlyPubKey:
     except ValueError as exc:
         raise BadKey("secret key out of range", field="seckey") from exc
     return XOnlyPubKey(pub[1:])
+
+
+def read_seckey_file(path: Path, field: str) -> bytes:
+    """The 32-byte secret key in a file of 64 hex characters; errors name ``field``, never a
+    byte of the content (the text is registered for scrubbing by ``read_secret_file``)."""
+    text = read_secret_file(path, field, max_bytes=1024)
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise InputError(f"{path} does not hold a hex secret key", field=field) from None
+    if len(raw) != 32:
+        raise InputError(f"{path} must hold a 32-byte hex secret key", field=field)
+    xonly_of(raw)  # range check (BadKey names the field, not the value)
+    return raw

@@ -31,6 +31,7 @@ __all__ = [
     "NetworkName",
     "NetworkRecord",
     "address_to_script",
+    "by_kind",
     "p2tr_address",
     "record",
     "script_to_address",
@@ -40,6 +41,9 @@ __all__ = [
 # members equal to the table below.
 NetworkName = Literal["mainnet", "testnet", "testnet4", "signet", "regtest"]
 ChainName = Literal["main", "test", "testnet4", "signet", "regtest"]  # getblockchaininfo.chain
+# What coins on the network are worth: real (main), nothing but public (test), private (local).
+NetworkKind = Literal["main", "test", "local"]
+_KIND_ORDER: tuple[NetworkKind, ...] = ("main", "test", "local")
 
 
 class Network(StrEnum):
@@ -82,9 +86,6 @@ class Network(StrEnum):
         return self.record.base58_prefixes
 
 
-_ALIASES = {"testnet3": "testnet", "main": "mainnet", "bitcoin": "mainnet", "test": "testnet"}
-
-
 @dataclass(frozen=True)
 class NetworkRecord:
     """Everything l2kit knows about one Bitcoin network.
@@ -92,7 +93,10 @@ class NetworkRecord:
     Chain names: bitcoin/bitcoin@v29.0:src/util/chaintype.cpp (``ChainTypeToString``); RPC
     ports and datadir subdirectories: src/chainparamsbase.cpp (``CreateBaseChainParams``); P2P
     ports, hrp and base58 prefixes: src/kernel/chainparams.cpp; electrs ``--network`` names:
-    mempool/electrs@80758ea:src/chain.rs#L186-L197; Babylon chains: l2kit.babylon_networks.
+    mempool/electrs@80758ea:src/chain.rs#L186-L197; Babylon chains: l2kit.babylon_networks;
+    networks Babylon's ``[btc-config] network`` accepts (testnet means testnet3, no testnet4):
+    babylonlabs-io/babylon:types/btc_config.go (shared/reference/components.md §2.3); testnet3
+    deprecated: bitcoin/bitcoin@5bf9524 ``-testnet`` help (shared/reference/components.md).
     """
 
     name: NetworkName  # l2kit's (the spec's) name
@@ -108,25 +112,49 @@ class NetworkRecord:
     electrs: str  # electrs --network
     babylon_chain_id: str | None  # the public Babylon chain running on it
     babylon: bool  # a Babylon chain can run on it (a public one, or private devnets)
+    babylon_btc_config: bool  # Babylon's [btc-config] network (and its Go vectors) name it
+    kind: NetworkKind
+    aliases: tuple[str, ...] = ()  # other names tools give it (btcd, btc-staking-ts)
+    deprecated: bool = False  # Core will drop it: kept for old specs, not offered to new ones
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The canonical name, then the aliases."""
+        return (self.name, *self.aliases)
 
 
 _TEST_B58 = (0x6F, 0xC4)
 # Ordered as the spec's Literal (the order of the JSON schema enum).
 NETWORKS: dict[str, NetworkRecord] = {r.name: r for r in (
     NetworkRecord("mainnet", "main", "chain=main", "main", 8332, 8333, "", "-chain=main",
-                  "bc", (0x00, 0x05), "mainnet", "bbn-1", True),
+                  "bc", (0x00, 0x05), "mainnet", "bbn-1", True, True, "main"),
     NetworkRecord("testnet", "test", "testnet=1", "test", 18332, 18333, "testnet3", "-testnet",
-                  "tb", _TEST_B58, "testnet", None, False),
+                  "tb", _TEST_B58, "testnet", None, False, True, "test",
+                  aliases=("testnet3",), deprecated=True),
     NetworkRecord("testnet4", "testnet4", "testnet4=1", "testnet4", 48332, 48333, "testnet4",
-                  "-testnet4", "tb", _TEST_B58, "testnet4", None, False),
+                  "-testnet4", "tb", _TEST_B58, "testnet4", None, False, False, "test"),
     NetworkRecord("signet", "signet", "signet=1", "signet", 38332, 38333, "signet", "-signet",
-                  "tb", _TEST_B58, "signet", "bbn-test-6", True),
+                  "tb", _TEST_B58, "signet", "bbn-test-6", True, True, "test"),
     NetworkRecord("regtest", "regtest", "regtest=1", "regtest", 18443, 18444, "regtest",
-                  "-regtest", "bcrt", _TEST_B58, "regtest", None, True),
+                  "-regtest", "bcrt", _TEST_B58, "regtest", None, True, True, "local"),
 )}  # fmt: skip
 # BTC networks a Babylon chain runs on: bbn-1 (mainnet), bbn-test-6 (signet), private regtest
 # devnets; none on testnet3 or testnet4.
 BABYLON_NETWORKS: frozenset[str] = frozenset(n for n, r in NETWORKS.items() if r.babylon)
+# Names Network.parse accepts besides the canonical ones: Core's chain names, the aliases.
+_ALIASES = {"bitcoin": "mainnet"} | {
+    alt: r.name for r in NETWORKS.values() for alt in (r.chain, *r.aliases) if alt != r.name
+}
+
+
+def by_kind(*, safest_first: bool = False) -> list[NetworkRecord]:
+    """The records in choice-list order: mainnet, the public test networks, regtest (or the
+    reverse with ``safest_first``), by name within a kind."""
+    def rank(r: NetworkRecord) -> tuple[int, str]:
+        order = _KIND_ORDER.index(r.kind)
+        return (-order if safest_first else order), r.name
+
+    return sorted(NETWORKS.values(), key=rank)
 
 
 def record(name: str) -> NetworkRecord:

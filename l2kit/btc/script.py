@@ -27,11 +27,16 @@ __all__ = [
     "OP_PUSHDATA2",
     "OP_PUSHDATA4",
     "OP_RETURN",
+    "P2TR_PREFIX",
+    "P2WPKH_PREFIX",
     "Op",
     "Script",
     "decode",
     "decode_num",
     "encode_num",
+    "is_p2tr",
+    "is_p2wpkh",
+    "p2tr_script",
     "push_bytes",
     "push_int",
     "small_int",
@@ -52,6 +57,11 @@ OP_CHECKSIG = 0xAC
 OP_CHECKSIGVERIFY = 0xAD
 OP_CHECKSEQUENCEVERIFY = 0xB2
 OP_CHECKSIGADD = 0xBA
+
+P2TR_PREFIX = bytes([OP_1, 0x20])
+"""A P2TR scriptPubKey is ``OP_1 0x20 <32-byte output key>`` (34 bytes, BIP341)."""
+P2WPKH_PREFIX = bytes([OP_0, 0x14])
+"""A P2WPKH scriptPubKey is ``OP_0 0x14 <20-byte key hash>`` (22 bytes, BIP141)."""
 
 _NAMES = {
     OP_0: "OP_0",
@@ -170,3 +180,20 @@ def to_asm(script: bytes) -> str:
         else:
             parts.append(_NAMES.get(op, f"OP_UNKNOWN_{op:02x}"))
     return " ".join(parts)
+
+
+def p2tr_script(output_key: bytes) -> Script:
+    """``OP_1 0x20 <output_key>`` (34 bytes) for a 32-byte x-only output key."""
+    if len(output_key) != 32:
+        raise ScriptError("taproot output key must be 32 bytes", field="output_key")
+    return Script(P2TR_PREFIX + output_key)
+
+
+def is_p2tr(script_pubkey: bytes) -> bool:
+    """Is this scriptPubKey a P2TR output (witness v1, 32-byte program)?"""
+    return len(script_pubkey) == 34 and script_pubkey[:2] == P2TR_PREFIX
+
+
+def is_p2wpkh(script_pubkey: bytes) -> bool:
+    """Is this scriptPubKey a P2WPKH output (witness v0, 20-byte program)?"""
+    return len(script_pubkey) == 22 and script_pubkey[:2] == P2WPKH_PREFIX

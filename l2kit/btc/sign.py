@@ -23,11 +23,10 @@ from collections.abc import Sequence
 import coincurve
 from bitcoin.core import CTransaction
 
-from l2kit.btc.taproot import compact_size, tagged_hash, tap_leaf_hash
+from l2kit.btc.taproot import LEAF_VERSION, compact_size, tagged_hash, tap_leaf_hash
 from l2kit.errors import BadKey, InputError
 
 __all__ = [
-    "LEAF_VERSION_TAPSCRIPT",
     "SIGHASH_ALL",
     "SIGHASH_ANYONECANPAY",
     "SIGHASH_DEFAULT",
@@ -36,7 +35,6 @@ __all__ = [
     "schnorr_sign",
     "schnorr_verify",
     "tagged_hash",
-    "tapleaf_hash",
     "taproot_script_sighash",
     "taproot_sighash",
     "xonly_pubkey",
@@ -48,16 +46,10 @@ SIGHASH_NONE = 0x02
 SIGHASH_SINGLE = 0x03
 SIGHASH_ANYONECANPAY = 0x80
 VALID_SIGHASH_TYPES = frozenset({0x00, 0x01, 0x02, 0x03, 0x81, 0x82, 0x83})
-LEAF_VERSION_TAPSCRIPT = 0xC0
 
 
 def _ser_script(script: bytes) -> bytes:
     return compact_size(len(script)) + script
-
-
-def tapleaf_hash(script: bytes, leaf_version: int = LEAF_VERSION_TAPSCRIPT) -> bytes:
-    """TapLeaf tagged hash of ``leaf_version ‖ compact_size(len) ‖ script`` (32 bytes)."""
-    return tap_leaf_hash(script, leaf_version)
 
 
 def _sha(data: bytes) -> bytes:
@@ -71,14 +63,14 @@ def taproot_script_sighash(
     leaf_script: bytes,
     sighash_type: int = SIGHASH_DEFAULT,
     *,
-    leaf_version: int = LEAF_VERSION_TAPSCRIPT,
+    leaf_version: int = LEAF_VERSION,
 ) -> bytes:
     """BIP341/342 script-path signature hash (32 bytes) for ``tx.vin[input_index]``.
 
     ``prevouts`` lists ``(amount_sat, scriptPubKey)`` of EVERY input, in input order.
     Raises ``InputError`` for a wrong index, prevout count or hash type.
     """
-    leaf = tapleaf_hash(leaf_script, leaf_version)
+    leaf = tap_leaf_hash(leaf_script, leaf_version)
     return taproot_sighash(tx, input_index, prevouts, sighash_type, leaf_hash=leaf)
 
 

@@ -20,7 +20,7 @@ from typing import Union
 import coincurve
 
 from l2kit.btc.keys import XOnlyPubKey
-from l2kit.btc.script import Script
+from l2kit.btc.script import Script, p2tr_script
 from l2kit.errors import ScriptError
 
 __all__ = [
@@ -105,7 +105,7 @@ class TaprootOutput:
     @property
     def script_pubkey(self) -> Script:
         """``OP_1 0x20 <Q_x>`` (34 bytes, ``5120…``)."""
-        return Script(b"\x51\x20" + self.output_key)
+        return p2tr_script(self.output_key)
 
     def leaf_hash(self, script: bytes) -> bytes:
         self._index(script)

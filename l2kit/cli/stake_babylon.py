@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from l2kit.btc.keys import read_seckey_file
 from l2kit.btc.network import Network
-from l2kit.cli.stake_life import FeeRate, read_secret
+from l2kit.cli.stake_life import FeeRate
 from l2kit.errors import InputError
 
 if TYPE_CHECKING:  # the chain client (httpx, pydantic models) loads only when a command runs
@@ -27,9 +28,6 @@ if TYPE_CHECKING:  # the chain client (httpx, pydantic models) loads only when a
     from l2kit.staking.registration_flow import Babylon
     from l2kit.staking.tracker import Stake
 
-# Which Babylon chain a Bitcoin network stakes with (babylonlabs-io/networks: bbn-1 ↔ mainnet,
-# bbn-test-6 ↔ signet); regtest pairs with any local devnet chain id.
-CHAIN_FOR_NETWORK = {Network.MAINNET: "bbn-1", Network.SIGNET: "bbn-test-6"}
 DEFAULT_GAS_PRICE = Decimal("0.002")  # ubbn; Babylon's documented minimum gas price
 
 
@@ -85,13 +83,13 @@ def open_babylon(
     from l2kit.babylon.client import BabylonClient
     from l2kit.staking.registration_flow import Babylon
 
-    key = read_secret(key_file, "babylon-key-file")
+    key = read_seckey_file(key_file, "babylon-key-file")
     client = BabylonClient(rest)
     try:
         actual = client.chain_id()
         if chain_id is not None and chain_id != actual:
             raise InputError(f"{chain_id} but the node at {rest} runs {actual}", field="chain-id")
-        wanted = CHAIN_FOR_NETWORK.get(net)
+        wanted = net.record.babylon_chain_id  # None (regtest): any local devnet chain id
         if wanted is not None and actual != wanted:
             raise InputError(f"{net.value} stakes with {wanted}, the node runs {actual}",
                              field="chain-id")  # fmt: skip

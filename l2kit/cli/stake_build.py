@@ -20,21 +20,20 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import click
 
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
-from l2kit.btc.network import Network, address_to_script
+from l2kit.btc.network import Network, address_to_script, by_kind
 from l2kit.btc.script import to_asm
 from l2kit.btc.taproot import TaprootOutput, tap_leaf_hash
 from l2kit.btc.tx import CTransaction, OutPoint, parse, serialize, txid_hex, vsize
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.errors import InputError, ParamsError
+from l2kit.staking import build_terms as terms
 from l2kit.staking import conformance as conf
-from l2kit.staking.identifiable import build_v0_op_return
 from l2kit.staking.scripts import (
     slashing_change_info,
     staking_info,
     unbonding_info,
 )
-from l2kit.staking.slashing_rate import parse_slashing_rate
 from l2kit.staking.transactions import (
     Utxo,
     build_slashing_tx,
@@ -49,7 +48,7 @@ if TYPE_CHECKING:
 # The params models (pydantic) are imported where a command reads params, so that
 # `stake conformance` and builders given explicit keys start fast (issue #14).
 
-NETWORKS = ["mainnet", "signet", "testnet", "testnet3", "testnet4", "regtest"]
+NETWORK_CHOICES = [name for r in by_kind() for name in r.names]
 
 
 # --- shared options ---------------------------------------------------------------------------
@@ -64,7 +63,7 @@ def _opts(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return wrap
 
 
-network_opt = click.option("--network", type=click.Choice(NETWORKS), default="regtest",
+network_opt = click.option("--network", type=click.Choice(NETWORK_CHOICES), default="regtest",
                            show_default=True, help="Bitcoin network.")  # fmt: skip
 params_opts = _opts(
     click.option("--params", "params_file", type=click.Path(dir_okay=False),
@@ -122,14 +121,9 @@ def _ctx(
 ) -> Ctx:  # fmt: skip
     net = Network.parse(network)
     params = _params(net, params_file, params_version, height)
-    covs = tuple(parse_pubkey(k, f"--covenant[{i}]") for i, k in enumerate(covenants))
-    if not covs:
-        if params is None:
-            raise InputError("give --covenant keys or --params", field="--covenant")
-        covs = params.covenant_pks
-    q = quorum if quorum is not None else (params.covenant_quorum if params else None)
-    if q is None:
-        raise InputError("give --quorum or --params", field="--quorum")
+    covs, q = terms.committee(
+        params, tuple(parse_pubkey(k, f"--covenant[{i}]") for i, k in enumerate(covenants)), quorum
+    )
     fp_keys = tuple(parse_pubkey(k, f"--fp[{i}]") for i, k in enumerate(fps))
     if need_fps and not fp_keys:
         raise InputError("at least one --fp is needed", field="--fp")
@@ -192,7 +186,8 @@ def scripts_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
             },
         }
     }  # fmt: skip
-    ut = unbonding_time if unbonding_time is not None else _from_params(c.params, "unbonding_time")
+    ut = unbonding_time if unbonding_time is not None else (
+        terms.from_params(c.params, "unbonding_time"))  # fmt: skip
     if ut is not None:  # 0 is refused by the builder, not silently skipped
         ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value, c.net)
         out["unbonding_output"] = {
@@ -265,45 +260,11 @@ def build_staking_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, .
 
         check_stake(c.params, value, staking_time)
     si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, value, c.net)
-    data = None
-    if op_return:
-        try:
-            raw_tag = bytes.fromhex(tag) if tag else (c.params.tag if c.params else None)
-        except ValueError:
-            raise InputError("must be 4 bytes of hex", field="--tag") from None
-        if c.params is not None and c.params.tag is not None and raw_tag != c.params.tag:
-            raise ParamsError(f"--tag {tag} != the params' tag {c.params.tag.hex()} (the "
-                              "indexer would not see this stake)", version=c.params.version,
-                              field="tag")  # fmt: skip
-        if raw_tag is None:
-            raise InputError("give --tag or params with a tag", field="--tag")
-        if len(c.fps) != 1:
-            raise InputError("the V0 OP_RETURN carries exactly one --fp", field="--fp")
-        data = build_v0_op_return(raw_tag, c.staker, c.fps[0], staking_time)
+    data = terms.v0_op_return(c.params, tag, c.staker, c.fps, staking_time) if op_return else None
     change = address_to_script(change_address, c.net, field="--change-address")
     tx = build_staking_tx([_utxo(u, i) for i, u in enumerate(utxos)], si, change, fee_rate, data)
     emit(_tx_json(tx, staking_output_index=0, address=si.address,
                   params_version=c.params.version if c.params else None), as_json)  # fmt: skip
-
-
-def _from_params(params: StakingParams | None, attr: str) -> int | None:
-    """A default from the params version (None without params; 0 stays 0, so it is checked)."""
-    return None if params is None else int(getattr(params, attr))
-
-
-def _unbonding_values(c: Ctx, unbonding_time: int | None, unbonding_fee: int | None
-                      ) -> tuple[int, int]:  # fmt: skip
-    ut = unbonding_time if unbonding_time is not None else _from_params(c.params, "unbonding_time")
-    fee = unbonding_fee if unbonding_fee is not None else _from_params(c.params, "unbonding_fee")
-    if ut is None:
-        raise InputError("give --unbonding-time or --params", field="--unbonding-time")
-    if fee is None:
-        raise InputError("give --unbonding-fee or --params", field="--unbonding-fee")
-    if c.params is not None:
-        from l2kit.staking.params import check_unbonding
-
-        check_unbonding(c.params, ut, fee)
-    return ut, fee
 
 
 unbonding_opts = _opts(
@@ -327,7 +288,7 @@ def build_unbonding_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str,
                         height: int | None, as_json: bool) -> None:  # fmt: skip
     """The unsigned unbonding transaction (v2, seq ffffffff, value = stake - unbonding fee)."""
     c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
-    ut, fee = _unbonding_values(c, unbonding_time, unbonding_fee)
+    ut, fee = terms.unbonding_terms(c.params, unbonding_time, unbonding_fee)
     ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value - fee, c.net)
     tx = build_unbonding_tx(OutPoint.parse(staking_outpoint, "--staking-outpoint"), value, ui)
     emit(_tx_json(tx, unbonding_value=ui.value, address=ui.address), as_json)
@@ -354,27 +315,11 @@ def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, 
                        as_json: bool) -> None:  # fmt: skip
     """An unsigned slashing transaction (out[0] slashed, out[1] timelocked change)."""
     c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
-    p = c.params
-    try:
-        spk = bytes.fromhex(slashing_script) if slashing_script else (p and p.slashing_pk_script)
-    except ValueError:
-        raise InputError("must be hex", field="--slashing-script") from None
-    rate = parse_slashing_rate(slashing_rate) if slashing_rate else (p.slashing_rate if p else None)
-    fee = slashing_fee if slashing_fee is not None else (p and p.min_slashing_tx_fee_sat)
-    ut = unbonding_time if unbonding_time is not None else _from_params(p, "unbonding_time")
-    if not spk or rate is None or not fee or not ut:
-        raise InputError("give --slashing-script/--slashing-rate/--slashing-fee/--unbonding-time"
-                         " or phase-2 --params", field="--params")  # fmt: skip
-    if p is not None and p.has_slashing:
-        from l2kit.staking.params import check_slashing
-
-        check_slashing(p, spk, rate, fee)
-        if ut != p.unbonding_time:  # Babylon rebuilds the change output with the params' time
-            raise ParamsError(f"change timelock {ut} != unbonding_time {p.unbonding_time}",
-                              version=p.version, field="unbonding_time")  # fmt: skip
-    change = slashing_change_info(c.staker, ut, net=c.net)
-    tx = build_slashing_tx(OutPoint.parse(outpoint, "--outpoint"), value, spk, rate, fee, change,
-                           min_fee=p.min_slashing_tx_fee_sat if p else None)  # fmt: skip
+    t = terms.slashing_terms(c.params, slashing_script, slashing_rate, slashing_fee, unbonding_time)
+    change = slashing_change_info(c.staker, t.change_time, net=c.net)
+    min_fee = c.params.min_slashing_tx_fee_sat if c.params else None
+    tx = build_slashing_tx(OutPoint.parse(outpoint, "--outpoint"), value, t.pk_script, t.rate,
+                           t.fee, change, min_fee=min_fee)  # fmt: skip
     emit(_tx_json(tx, source=source, slashed=tx.vout[0].nValue, change=tx.vout[1].nValue,
                   change_address=change.address), as_json)  # fmt: skip
 
@@ -405,9 +350,7 @@ def build_withdrawal_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str
     if source == "slashing":
         net = Network.parse(network)
         p = _params(net, params_file, params_version, height)
-        ut = unbonding_time if unbonding_time is not None else _from_params(p, "unbonding_time")
-        if ut is None:
-            raise InputError("give --unbonding-time or --params", field="--unbonding-time")
+        ut = terms.unbonding_time(p, unbonding_time)
         ch = slashing_change_info(parse_pubkey(staker, "--staker"), ut, net=net)
         output, leaf, seq = ch.output, ch.timelock_script, ut
     else:
@@ -419,10 +362,7 @@ def build_withdrawal_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str
             si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, value, net)
             output, leaf, seq = si.output, si.timelock_script, staking_time
         else:
-            ut = unbonding_time if unbonding_time is not None else (
-                _from_params(c.params, "unbonding_time"))  # fmt: skip
-            if ut is None:
-                raise InputError("give --unbonding-time or --params", field="--unbonding-time")
+            ut = terms.unbonding_time(c.params, unbonding_time)
             ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value, net)
             output, leaf, seq = ui.output, ui.timelock_script, ut
     dest = address_to_script(dest_address, net, field="--dest-address")

@@ -27,7 +27,7 @@ import click
 from rich.console import Console
 
 from l2kit import paths
-from l2kit.btc.keys import check_unique, parse_pubkey, xonly_of
+from l2kit.btc.keys import check_unique, parse_pubkey, read_seckey_file, xonly_of
 from l2kit.btc.network import Network
 from l2kit.btc.rpc import RpcClient
 from l2kit.cli.output import emit, json_option
@@ -38,7 +38,6 @@ from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
 from l2kit.cli.stake_build import network_opt
 from l2kit.errors import InputError, NodeError
 from l2kit.fsutil import write_atomic
-from l2kit.redact import read_secret_file
 from l2kit.regtest.node import WALLET, RegtestNode
 from l2kit.staking.covenant import LocalCommittee
 from l2kit.staking.funding import KeyPathKey, key_path_key
@@ -60,24 +59,11 @@ def default_staker_key() -> Path:
     return paths.data_dir() / "staker.key"
 
 
-def read_secret(path: Path, field: str) -> bytes:
-    """A 32-byte secret from a file holding its hex (never echoed in errors)."""
-    text = read_secret_file(path, field, max_bytes=1024)
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        raise InputError(f"{path} does not hold a hex secret key", field=field) from None
-    if len(raw) != 32:
-        raise InputError(f"{path} must hold a 32-byte hex secret key", field=field)
-    xonly_of(raw)  # range check
-    return raw
-
-
 def staker_key(path: Path | None, create: bool) -> bytes:
     path = path or default_staker_key()
     if not path.exists() and create:
         return _save_new_key(path, secrets.token_bytes(32))
-    return read_secret(path, "staker-key-file")
+    return read_seckey_file(path, "staker-key-file")
 
 
 @dataclass(frozen=True)
@@ -342,7 +328,7 @@ def create(
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
     funding_key: KeyPathKey | None = None
     if key_file is not None:
-        funding_key = key_path_key(read_secret(key_file, "key-file"))
+        funding_key = key_path_key(read_seckey_file(key_file, "key-file"))
         funding = f"key:{funding_key.internal.hex()}"
     else:
         funding = f"wallet:{where.wallet}"
@@ -405,7 +391,7 @@ def _save_new_key(path: Path, seckey: bytes) -> bytes:
         _stderr.print(f"generated a new staker key in {path} (mode 0600): back it up")
     except FileExistsError:
         pass
-    return read_secret(path, "staker-key-file")
+    return read_seckey_file(path, "staker-key-file")
 
 
 babylon_rest_option = click.option(
@@ -590,7 +576,7 @@ def slash(
     source: str,
 ) -> None:
     """Slash with an FP's extracted key: decrypt the covenant adaptor sigs, sign, broadcast."""
-    fp_secret = read_secret(fp_secret_file, "fp-secret-file")
+    fp_secret = read_seckey_file(fp_secret_file, "fp-secret-file")
     with opened(where) as ctx:
         stake = ctx.life.slash(ctx.life.get(txid), fp_secret, source)
         emit(ctx.life.status(stake, sync=False), as_json, _human)
@@ -605,7 +591,7 @@ def slash(
 @json_option
 def funding_address(key_file: Path, network: str, as_json: bool) -> None:
     """The BIP86 P2TR address (and descriptor) that `create --key-file` spends from."""
-    key = key_path_key(read_secret(key_file, "key-file"))
+    key = key_path_key(read_seckey_file(key_file, "key-file"))
     net = Network.parse(network)
     emit({"address": key.address(net), "descriptor": key.descriptor}, as_json)
 

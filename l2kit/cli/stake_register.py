@@ -31,7 +31,7 @@ import click
 
 from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.proto import decode_pop, encode_pop
-from l2kit.btc.keys import parse_pubkey, xonly_of
+from l2kit.btc.keys import parse_pubkey, read_seckey_file, xonly_of
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.stake_build import network_opt
@@ -45,7 +45,6 @@ from l2kit.cli.stake_life import (
     default_staker_key,
     fee_rate_option,
     opened,
-    read_secret,
     staker_key,
     staker_key_option,
 )
@@ -237,7 +236,7 @@ def pop(babylon_address: str, network: str, staker_key_file: Path | None, pop_ty
         emit({"psbt": bip322_psbt(staker, psbt_for, net), "address": psbt_for}, as_json)
         return
     if staker_key_file is not None:
-        seckey = read_secret(staker_key_file, "staker-key-file")
+        seckey = read_seckey_file(staker_key_file, "staker-key-file")
         made = sign_pop(seckey, staker, net, PopType(pop_type),
                         address_type=AddressType(pop_address_type))  # fmt: skip
         key = xonly_of(seckey)

@@ -12,34 +12,22 @@ from typing import Any
 
 import click
 
-from l2kit.btc import adaptor
 from l2kit.btc import psbt as P
-from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
-from l2kit.btc.sign import schnorr_sign, tapleaf_hash, taproot_script_sighash, xonly_pubkey
-from l2kit.btc.taproot import verify_control_block
-from l2kit.btc.tx import CTransaction, parse, serialize, set_witness, txid_hex
+from l2kit.btc.keys import read_seckey_file, xonly_of
+from l2kit.btc.tx import parse, serialize, txid_hex
 from l2kit.cli.output import emit, json_option
-from l2kit.errors import BadKey, InputError, TxRejected
+from l2kit.errors import InputError
 from l2kit.fsutil import write_atomic
 from l2kit.inputfiles import BadDocument, read_text
-from l2kit.redact import read_secret_file
-from l2kit.staking.scripts import ParsedLeaf, parse_leaf
-from l2kit.staking.witness import witness_from_signatures
+from l2kit.staking.psbt_signing import (
+    finalize_psbt,
+    parse_prevouts,
+    sign_psbt,
+    sign_spend,
+    signed_spend_psbt,
+)
 
 __all__ = ["COMMANDS", "sign_cmd"]
-
-
-def read_key_file(path: Path) -> bytes:
-    """A 32-byte secret key from a file of 64 hex characters (contents never echoed)."""
-    text = read_secret_file(path, "key-file", max_bytes=1024)
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        raise InputError(f"{path} does not hold a hex secret key", field="key-file") from None
-    if len(raw) != 32:
-        raise InputError(f"{path} must hold 32 bytes (64 hex characters)", field="key-file")
-    xonly_pubkey(raw)  # range check (BadKey names the field, not the value)
-    return raw
 
 
 PSBT_MAX_BYTES = 16 * 1024 * 1024  # base64 of the largest standard transactions, with room
@@ -70,163 +58,6 @@ def _hex(value: str, field: str) -> bytes:
         return bytes.fromhex(value)
     except ValueError:
         raise InputError("not hex", field=field) from None
-
-
-def _prevout(text: str, i: int) -> tuple[int, bytes]:
-    value, sep, spk = text.partition(":")
-    if not sep or not value.isdigit():
-        raise InputError("must be VALUE_SATS:SCRIPTPUBKEY_HEX", field=f"prevout[{i}]")
-    return int(value), _hex(spk, f"prevout[{i}]")
-
-
-def _role(leaf: ParsedLeaf, key: XOnlyPubKey) -> str:
-    if key == leaf.staker:
-        return "staker"
-    if key in leaf.fps:
-        return "finality-provider"
-    if key in leaf.covenants:
-        return "covenant"
-    raise BadKey(
-        f"key {key.hex()} does not appear in this {leaf.kind.value} leaf", field="key-file"
-    )
-
-
-def _check_leaf(
-    leaf_script: bytes, control_block: bytes | None, spk: bytes, field: str
-) -> ParsedLeaf:
-    leaf = parse_leaf(leaf_script)
-    if leaf is None:
-        raise InputError("not a Babylon staking leaf script", field=field)
-    if control_block is not None:
-        if len(spk) != 34 or spk[:2] != b"\x51\x20":
-            raise TxRejected("the spent output is not P2TR", field="prevout")
-        if not verify_control_block(spk[2:], leaf_script, control_block):
-            raise TxRejected(
-                "control block does not commit this leaf to the spent output", field="control-block"
-            )
-    return leaf
-
-
-def _sign_raw(
-    tx: CTransaction,
-    seckey: bytes,
-    prevouts: list[tuple[int, bytes]],
-    input_index: int,
-    leaf_script: bytes,
-    control_block: bytes | None,
-    encrypt_for: tuple[str, ...],
-) -> dict[str, Any]:
-    if not 0 <= input_index < len(tx.vin):
-        raise InputError(f"tx has {len(tx.vin)} input(s)", field="input-index")
-    leaf = _check_leaf(leaf_script, control_block, prevouts[input_index][1], "leaf")
-    signer = XOnlyPubKey(xonly_pubkey(seckey))
-    role = _role(leaf, signer)
-    sighash = taproot_script_sighash(tx, input_index, prevouts, leaf_script)
-    out: dict[str, Any] = {
-        "input_index": input_index,
-        "leaf_kind": leaf.kind.value,
-        "leaf_hash": tapleaf_hash(leaf_script).hex(),
-        "sighash": sighash.hex(),
-        "signer": signer.hex(),
-        "role": role,
-    }
-    if encrypt_for:
-        if role != "covenant" or leaf.kind.value != "slashing":
-            raise InputError(
-                "adaptor signatures are for covenant keys on the slashing leaf", field="encrypt-for"
-            )
-        sigs = []
-        for i, fp_text in enumerate(encrypt_for):
-            fp = parse_pubkey(fp_text, field=f"encrypt-for[{i}]")
-            if fp not in leaf.fps:
-                raise BadKey("not a finality provider of this leaf", field=f"encrypt-for[{i}]")
-            enc = adaptor.encryption_key_from_xonly(fp)
-            sigs.append(
-                {
-                    "fp": fp.hex(),
-                    "adaptor_sig": adaptor.encrypted_sign(seckey, enc, sighash).serialize().hex(),
-                }
-            )
-        out["adaptor_signatures"] = sigs
-    else:
-        out["signature"] = schnorr_sign(seckey, sighash).hex()
-    return out
-
-
-def _sign_psbt(psbt: P.Psbt, seckey: bytes) -> list[dict[str, Any]]:
-    """Add TAP_SCRIPT_SIG for every input leaf the key appears in; the inputs signed."""
-    prevouts = psbt.prevouts()
-    signer = XOnlyPubKey(xonly_pubkey(seckey))
-    signed = []
-    for i, psbt_in in enumerate(psbt.inputs):
-        for cb, (leaf_script, version) in sorted(psbt_in.tap_leaf_scripts.items()):
-            if version != 0xC0:
-                continue
-            leaf = _check_leaf(leaf_script, cb, prevouts[i][1], f"input[{i}].tap_leaf_script")
-            try:
-                role = _role(leaf, signer)
-            except BadKey:
-                continue
-            if psbt_in.sighash_type not in (None, 0):
-                raise TxRejected(
-                    f"input {i} asks for sighash type {psbt_in.sighash_type:#x}; staking "
-                    "spends are signed with SIGHASH_DEFAULT only",
-                    field="psbt",
-                )
-            sighash = taproot_script_sighash(psbt.tx, i, prevouts, leaf_script)
-            leaf_hash = tapleaf_hash(leaf_script)
-            psbt_in.tap_script_sigs[(signer, leaf_hash)] = schnorr_sign(seckey, sighash)
-            signed.append(
-                {
-                    "input_index": i,
-                    "leaf_kind": leaf.kind.value,
-                    "role": role,
-                    "leaf_hash": leaf_hash.hex(),
-                    "sighash": sighash.hex(),
-                }
-            )
-    if not signed:
-        raise BadKey(
-            f"key {signer.hex()} appears in no tapscript leaf of this PSBT", field="key-file"
-        )
-    return signed
-
-
-def _finalize(psbt: P.Psbt) -> CTransaction:
-    """Turn each input's TAP_SCRIPT_SIGs into a checked witness; the broadcastable tx."""
-    prevouts = psbt.prevouts()
-    tx: CTransaction = psbt.tx
-    for i, psbt_in in enumerate(psbt.inputs):
-        if psbt_in.final_script_witness:
-            tx = set_witness(tx, i, psbt_in.final_script_witness)
-            continue
-        problems = []
-        for cb, (leaf_script, version) in sorted(psbt_in.tap_leaf_scripts.items()):
-            if version != 0xC0:
-                continue
-            _check_leaf(leaf_script, cb, prevouts[i][1], f"input[{i}].tap_leaf_script")
-            leaf_hash = tapleaf_hash(leaf_script)
-            sigs = {
-                XOnlyPubKey(k): s for (k, h), s in psbt_in.tap_script_sigs.items() if h == leaf_hash
-            }
-            sighash = taproot_script_sighash(psbt.tx, i, prevouts, leaf_script)
-            try:
-                stack = witness_from_signatures(leaf_script, cb, sigs, sighash)
-            except TxRejected as exc:
-                problems.append(str(exc))
-                continue
-            psbt_in.final_script_witness = stack
-            tx = set_witness(tx, i, stack)
-            break
-        else:
-            detail = "; ".join(problems) or "no tapscript leaf"
-            raise TxRejected(f"input {i} cannot be finalized: {detail}", field="psbt")
-        # BIP174 finalizer: drop what the final witness replaces
-        psbt_in.tap_script_sigs.clear()
-        psbt_in.tap_leaf_scripts.clear()
-        psbt_in.tap_bip32.clear()
-        psbt_in.tap_internal_key = psbt_in.tap_merkle_root = None
-    return tx
 
 
 @click.command("sign")
@@ -307,7 +138,7 @@ def sign_cmd(
         raise click.UsageError("--finalize works on a --psbt")
     if key_file is None and not finalize:
         raise click.UsageError("--key-file is required (except for --psbt --finalize)")
-    seckey = read_key_file(key_file) if key_file is not None else None
+    seckey = read_seckey_file(key_file, "key-file") if key_file is not None else None
     if psbt_in is not None:
         if tx is not None or prevouts or leaf or control_block or encrypt_for:
             raise click.UsageError(
@@ -316,10 +147,10 @@ def sign_cmd(
         psbt = P.from_psbt(_read_text(psbt_in, "psbt"))
         result: dict[str, Any] = {}
         if seckey is not None:
-            result["signed"] = _sign_psbt(psbt, seckey)
-            result["signer"] = xonly_pubkey(seckey).hex()
+            result["signed"] = [s.as_dict() for s in sign_psbt(psbt, seckey)]
+            result["signer"] = xonly_of(seckey).hex()
         if finalize:
-            final_tx = _finalize(psbt)
+            final_tx = finalize_psbt(psbt)
             result["tx"] = serialize(final_tx).hex()
             result["txid"] = txid_hex(final_tx)
         text = psbt.to_base64()
@@ -334,29 +165,21 @@ def sign_cmd(
     if tx is None or leaf is None or not prevouts:
         raise click.UsageError("raw mode needs TX, --leaf and one --prevout per input (or --psbt)")
     unsigned = parse(_read_text(tx, "tx"))
-    spent = [_prevout(p, i) for i, p in enumerate(prevouts)]
-    if len(spent) != len(unsigned.vin):
-        raise InputError(
-            f"{len(spent)} --prevout for {len(unsigned.vin)} input(s)", field="prevout"
-        )
+    spent = parse_prevouts(prevouts, len(unsigned.vin))
     leaf_script = _hex(leaf, "leaf")
     cb = _hex(control_block, "control-block") if control_block is not None else None
     assert seckey is not None  # checked above: only --psbt --finalize runs without a key
-    result = _sign_raw(unsigned, seckey, spent, input_index, leaf_script, cb, encrypt_for)
+    sig = sign_spend(
+        unsigned, seckey, spent, leaf_script, cb, input_index=input_index, encrypt_for=encrypt_for
+    )
+    result = sig.as_dict()
     if psbt_out is not None:
-        if cb is None or "signature" not in result:
+        if cb is None or sig.signature is None:
             raise click.UsageError(
                 "--psbt-out in raw mode needs --control-block and a plain "
                 "signature (no --encrypt-for)"
             )
-        sigs = {
-            (bytes.fromhex(result["signer"]), tapleaf_hash(leaf_script)): bytes.fromhex(
-                result["signature"]
-            )
-        }
-        text = P.to_psbt(
-            unsigned, spent, leaf_script, cb, input_index=input_index, tap_script_sigs=sigs
-        )
+        text = signed_spend_psbt(unsigned, spent, leaf_script, cb, sig)
         write_atomic(psbt_out, text + "\n", 0o600)
         result["psbt_file"] = str(psbt_out)
     emit(result, as_json)

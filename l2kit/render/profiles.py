@@ -7,11 +7,15 @@ result always parses with :func:`l2kit.spec.parse_spec` (checked by the tests).
 from __future__ import annotations
 
 from l2kit.babylon_networks import BABYLOND_VERSION, DEVNET_CHAIN_ID, PUBLIC
+from l2kit.btc.network import NETWORKS, by_kind, record
 from l2kit.errors import InputError
 
 PROFILES = ("devnet", "bitcoin", "finality-provider", "rollup")
-# Offered by `l2kit init` (testnet3 is deprecated in Core; its record stays for old specs).
-INIT_NETWORKS = ("regtest", "signet", "testnet4", "mainnet")
+# Offered by `l2kit init`, safest first (testnet3 is deprecated in Core; its record stays for
+# old specs).
+INIT_NETWORKS: tuple[str, ...] = tuple(
+    r.name for r in by_kind(safest_first=True) if not r.deprecated
+)
 _DEFAULT_NETWORK = {"devnet": "regtest", "bitcoin": "regtest", "finality-provider": "signet",
                     "rollup": "regtest"}
 # Profiles that include Babylon, whose [btc-config] network has no testnet4.
@@ -28,8 +32,8 @@ def check(profile: str, network: str) -> None:
                          field="--profile")
     if profile == "devnet" and network != "regtest":
         raise InputError("the devnet profile runs on regtest only", field="--network")
-    if profile in _NEEDS_BABYLON and network == "testnet4":
-        raise InputError(f"profile {profile} includes Babylon, which has no testnet4 "
+    if profile in _NEEDS_BABYLON and network in NETWORKS and not record(network).babylon_btc_config:
+        raise InputError(f"profile {profile} includes Babylon, which has no {network} "
                          "(use signet, regtest or mainnet)", field="--network")
     if profile == "rollup" and network != "regtest":
         raise InputError(f"the rollup profile is experimental and Babylon's {network} chain has "

@@ -16,10 +16,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from l2kit import log
 from l2kit.btc import tx as btx
+from l2kit.btc.rpc_protocol import Rpc
 from l2kit.errors import Retryable, RpcError, TxRejected
 
 _log = log.get(__name__)
@@ -27,11 +28,6 @@ _log = log.get(__name__)
 CRASH_ENV = "L2KIT_TEST_CRASH_AT"
 _NOT_FOUND = -5  # RPC_INVALID_ADDRESS_OR_KEY: no such transaction
 _ALREADY_IN_CHAIN = -27
-
-
-class Rpc(Protocol):
-    def call(self, method: str, *params: object) -> Any: ...
-    def batch_results(self, calls: Sequence[tuple[str, Sequence[object]]]) -> list[Any]: ...
 
 
 def crash_point(name: str) -> None:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from l2kit.btc.keys import XOnlyPubKey, check_unique, parse_pubkey
-from l2kit.btc.network import Network
+from l2kit.btc.network import Network, by_kind
 from l2kit.btc.tx import MAX_MONEY, OutPoint, serialize, txid_hex
 from l2kit.errors import InputError
 from l2kit.inputfiles import BadDocument
@@ -61,7 +61,8 @@ _STR_FIELDS = ("staker_public_key", "staking_tx_hash", "tag", "network")
 _LIST_FIELDS = ("covenant_public_keys", "finality_provider_public_keys")
 INPUT_FIELDS = frozenset(_INT_FIELDS + _STR_FIELDS + _LIST_FIELDS)
 SLASHING_FIELDS = ("slashing_pk_script", "slashing_rate", "slashing_fee")
-_NETWORKS = {"mainnet", "signet", "testnet3", "testnet", "regtest"}
+# The networks Babylon's vectors (and [btc-config]) name: no testnet4.
+_NETWORKS = [name for r in by_kind() if r.babylon_btc_config for name in r.names]
 
 # builder field names -> the input field a user must change
 _FIELD_MAP = {
@@ -177,7 +178,7 @@ def parse_input(obj: object) -> ConformanceInput:
     network = _str(obj, "network")
     if network not in _NETWORKS:
         raise InputError(
-            f"must be one of mainnet, signet, testnet3, regtest; got {network!r}", field="network"
+            f"must be one of {', '.join(_NETWORKS)}; got {network!r}", field="network"
         )
     slashing = None
     if given:

@@ -17,23 +17,21 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 import coincurve
 
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network, p2tr_address, script_to_address
+from l2kit.btc.rpc_protocol import Rpc
+from l2kit.btc.script import p2tr_script
 from l2kit.btc.sign import schnorr_sign, taproot_sighash
 from l2kit.btc.taproot import tagged_hash
 from l2kit.errors import InputError, RpcError, TxRejected
 
 SATS = Decimal(100_000_000)
 _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-class Rpc(Protocol):
-    def call(self, method: str, *params: object) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -249,7 +247,7 @@ class KeyPathKey:
 
     @property
     def script_pubkey(self) -> bytes:
-        return b"\x51\x20" + self.output
+        return bytes(p2tr_script(self.output))
 
     def address(self, net: Network) -> str:
         return p2tr_address(self.output, net)  # type: ignore[arg-type]

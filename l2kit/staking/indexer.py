@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
 from l2kit import log
 from l2kit.btc.block import Block, parse_block, prevout_key
 from l2kit.btc.network import Network
+from l2kit.btc.rpc_protocol import Rpc
 from l2kit.errors import RpcError, StoreError
 from l2kit.staking.db import connect, read_schema_version, transaction, write_schema_version
 from l2kit.staking.identifiable import V0_OP_RETURN_SIZE
@@ -56,11 +56,6 @@ CREATE TABLE IF NOT EXISTS alarms (spending_txid TEXT NOT NULL, staking_txid TEX
     height INTEGER NOT NULL, from_output TEXT NOT NULL, reason TEXT NOT NULL,
     PRIMARY KEY (spending_txid, staking_txid))
 """
-
-
-class Rpc(Protocol):
-    def call(self, method: str, *params: object) -> Any: ...
-    def batch(self, calls: Sequence[tuple[str, Sequence[object]]]) -> list[Any]: ...
 
 
 _HASHES_PER_BATCH = 100  # getblockhash answers fetched in one request while catching up

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from l2kit.btc.network import Network, script_to_address
-from l2kit.btc.script import to_asm
+from l2kit.btc.script import is_p2tr, is_p2wpkh, to_asm
+from l2kit.btc.taproot import LEAF_VERSION
 from l2kit.btc.tx import (
     SEQUENCE_FINAL,
     CTransaction,
@@ -42,7 +43,7 @@ def _revealed(tx: CTransaction, index: int) -> tuple[ParsedLeaf, bytes] | None:
     if len(stack) < 2:
         return None
     cb = stack[-1]
-    if len(cb) < 33 or (len(cb) - 33) % 32 or cb[0] & 0xFE != 0xC0:
+    if len(cb) < 33 or (len(cb) - 33) % 32 or cb[0] & 0xFE != LEAF_VERSION:
         return None
     leaf = parse_leaf(stack[-2])
     return (leaf, stack[-2]) if leaf is not None else None
@@ -51,9 +52,9 @@ def _revealed(tx: CTransaction, index: int) -> tuple[ParsedLeaf, bytes] | None:
 def _output_type(spk: bytes) -> str:
     if spk[:1] == b"\x6a":
         return "op_return"
-    if len(spk) == 34 and spk[:2] == b"\x51\x20":
+    if is_p2tr(spk):
         return "p2tr"
-    if len(spk) == 22 and spk[:2] == b"\x00\x14":
+    if is_p2wpkh(spk):
         return "p2wpkh"
     if len(spk) == 34 and spk[:2] == b"\x00\x20":
         return "p2wsh"
@@ -156,7 +157,7 @@ def _classify(
         return "staking", True, None, []
 
     seq = tx.vin[0].nSequence if single_in else None
-    if single_in and seq == SEQUENCE_FINAL and len(outs) == 2 and outs[1][0][:2] == b"\x51\x20":
+    if single_in and seq == SEQUENCE_FINAL and len(outs) == 2 and is_p2tr(outs[1][0]):
         versions = [
             p.version for p in params or ()
             if p.slashing_pk_script is not None and outs[0][0] == p.slashing_pk_script
@@ -164,7 +165,7 @@ def _classify(
         if versions or outs[0][0][:1] == b"\x6a":
             return "slashing", True, None, versions
     if single_in and len(outs) == 1 and tx.nVersion >= 2 and tx.nLockTime == 0:
-        if seq == SEQUENCE_FINAL and outs[0][0][:2] == b"\x51\x20":
+        if seq == SEQUENCE_FINAL and is_p2tr(outs[0][0]):
             versions = []
             if input_value is not None:
                 fee = input_value - outs[0][1]

@@ -24,6 +24,7 @@ from l2kit import log
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
 from l2kit.btc.network import Network, address_to_script
+from l2kit.btc.rpc_protocol import Rpc
 from l2kit.btc.sign import schnorr_verify
 from l2kit.errors import InputError, StoreError, TxRejected
 from l2kit.procs import pid_alive
@@ -98,12 +99,12 @@ class Outputs:
 class Lifecycle:
     def __init__(
         self,
-        rpc: chain.Rpc,
+        rpc: Rpc,
         tracker: Tracker,
         params: ParamsSet,
         net: Network,
         committee: CovenantSigner | None = None,
-        wallet: chain.Rpc | None = None,
+        wallet: Rpc | None = None,
     ) -> None:
         self.rpc, self.tracker, self.params, self.net = rpc, tracker, params, net
         self.committee, self.wallet = committee, wallet

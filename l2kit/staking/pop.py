@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 import coincurve
 
@@ -40,6 +40,8 @@ from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, xonly_of
 from l2kit.btc.network import Network, address_to_script, p2tr_address, script_to_address
 from l2kit.btc.psbt import Psbt, PsbtInput, PsbtOutput, from_psbt
+from l2kit.btc.rpc_protocol import Rpc
+from l2kit.btc.script import is_p2tr, is_p2wpkh
 from l2kit.btc.sign import schnorr_sign, schnorr_verify
 from l2kit.btc.taproot import tagged_hash
 from l2kit.errors import InputError, PopError, PsbtError, RpcError
@@ -199,11 +201,11 @@ def _verify_bip322(btc_sig: bytes, msg: bytes, btc_pk: bytes, net: Network) -> N
         raise
     except InputError as exc:
         raise PopError(f"BIP-322: {exc.message}", field="pop") from None
-    if len(spk) == 34 and spk[:2] == b"\x51\x20" and len(witness) == 1:
+    if is_p2tr(spk) and len(witness) == 1:
         reason = bip322.verify_p2tr(msg, spk, witness)
         if reason is None and spk[2:] != _bip86_output(btc_pk):
             reason = "BIP-322 address is not btc_pk's BIP-86 P2TR address"
-    elif len(spk) == 22 and spk[:2] == b"\x00\x14" and len(witness) == 2:
+    elif is_p2wpkh(spk) and len(witness) == 2:
         reason = bip322.verify_p2wpkh(msg, spk, witness)
         if reason is None and witness[1][1:] != bytes(btc_pk):
             reason = "BIP-322 P2WPKH key is not btc_pk"
@@ -215,10 +217,6 @@ def _verify_bip322(btc_sig: bytes, msg: bytes, btc_pk: bytes, net: Network) -> N
 
 
 # --- bitcoind descriptor wallet and external signers ---------------------------------------
-
-
-class Rpc(Protocol):
-    def call(self, method: str, *params: object) -> Any: ...
 
 
 def _to_sign(msg: bytes, address: str, net: Network) -> tuple[Any, Any, bytes]:

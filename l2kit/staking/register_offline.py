@@ -35,6 +35,7 @@ from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import AddInclusionProof, InclusionProof
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
+from l2kit.btc.rpc_protocol import Rpc
 from l2kit.errors import InputError
 from l2kit.staking import chain
 from l2kit.staking.funding import fund_from_wallet, lock_coins, unlock
@@ -120,7 +121,7 @@ def precheck(
     return _build(life, req, seckey, stand_in, facts)
 
 
-def _relock(wallet: chain.Rpc, stake: Stake) -> None:
+def _relock(wallet: Rpc, stake: Stake) -> None:
     """Take the persistent locks of a held stake again (Core allows re-locking persistently);
     an input that is gone (-8: spent or unknown) is left alone."""
     registration = stake.extra.get("registration")
@@ -217,7 +218,7 @@ def _recorded(life: Lifecycle, stake: Stake) -> Registration:
 
 
 def inclusion_from_node(
-    rpc: chain.Rpc, txid: str, confirmation_depth: int, btc_tip_height: int | None = None
+    rpc: Rpc, txid: str, confirmation_depth: int, btc_tip_height: int | None = None
 ) -> tuple[InclusionProof, ChainFacts]:
     """The inclusion proof of a confirmed ``txid`` from bitcoind's block (``getblock HASH 1``:
     txids in block order, ``merkleroot``), with the facts the chain checks it against.

@@ -8,6 +8,7 @@
 
 Every spend here has one input (index 0) spending a staking-protocol output; its prevouts are
 ``[(value, script_pubkey)]`` of that output. All signatures are BIP340, SIGHASH_DEFAULT.
+Spends given as a raw tx or a PSBT (any input, the role read from the leaf): ``psbt_signing``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from l2kit.btc.script import OP_RETURN
+from l2kit.btc.script import OP_RETURN, is_p2tr, is_p2wpkh
 from l2kit.btc.taproot import compact_size
 from l2kit.btc.tx import (
     MAX_MONEY,
@@ -96,9 +96,9 @@ def fee_for(weight: int, fee_rate: FeeRate) -> int:
 def input_witness_weight(script_pubkey: bytes) -> int:
     """Estimated witness bytes to spend a P2WPKH (108) or P2TR key-path (66) output."""
     spk = bytes(script_pubkey)
-    if len(spk) == 22 and spk[:2] == b"\x00\x14":
+    if is_p2wpkh(spk):
         return _P2WPKH_WITNESS
-    if len(spk) == 34 and spk[:2] == b"\x51\x20":
+    if is_p2tr(spk):
         return _P2TR_KEYPATH_WITNESS
     raise TxRejected("only P2WPKH and P2TR (key path) inputs are supported", field="utxos")
 

@@ -22,7 +22,8 @@ from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, xonly_of
 from l2kit.btc.network import Network, address_to_script
 from l2kit.btc.rpc import RpcClient
-from l2kit.btc.sign import schnorr_sign, tapleaf_hash, taproot_script_sighash
+from l2kit.btc.sign import schnorr_sign, taproot_script_sighash
+from l2kit.btc.taproot import tap_leaf_hash
 from l2kit.errors import TxRejected
 from l2kit.staking import signing
 from l2kit.staking.scripts import (
@@ -327,7 +328,7 @@ def test_psbt_exported_is_decoded_by_bitcoind(env: Env) -> None:
     tx, cov_sigs, _ = _unbond(env, info, outpoint)
     leaf, cb = info.unbonding_script, info.control_block(info.unbonding_script)
 
-    sigs = {(k, tapleaf_hash(leaf)): s for k, s in list(cov_sigs.items())[:3]}
+    sigs = {(k, tap_leaf_hash(leaf)): s for k, s in list(cov_sigs.items())[:3]}
     text = P.to_psbt(tx, [(STAKE, bytes(info.script_pubkey))], leaf, cb, tap_script_sigs=sigs)
     decoded = env.rpc.call("decodepsbt", text)
     d_in = decoded["inputs"][0]

@@ -13,7 +13,8 @@ from l2kit.btc import psbt as P
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network
-from l2kit.btc.sign import schnorr_verify, tapleaf_hash
+from l2kit.btc.sign import schnorr_verify
+from l2kit.btc.taproot import tap_leaf_hash
 from l2kit.cli import main
 from l2kit.staking import signing
 from l2kit.staking.scripts import staking_info
@@ -115,7 +116,8 @@ def test_psbt_round_trip_to_full_witness(
         )
         assert code == 0 and json.loads(out)["signed"][0]["role"] == "covenant"
     psbt = P.from_psbt(psbt_file.read_text())
-    sigs = {k: s for (k, h), s in psbt.inputs[0].tap_script_sigs.items() if h == tapleaf_hash(leaf)}
+    leaf_hash = tap_leaf_hash(leaf)
+    sigs = {k: s for (k, h), s in psbt.inputs[0].tap_script_sigs.items() if h == leaf_hash}
     assert len(sigs) == 3
     stack = [sigs.get(k, b"") for _, k in signature_slots(leaf)] + [leaf, INFO.control_block(leaf)]
     check_witness(stack, signing.leaf_sighash(TX, INFO, leaf), INFO.output, expected_leaf=leaf)
