@@ -14,7 +14,9 @@ the fixture FAILS: a skipped money test is a failed one. Build it with
 Tests that use it (or live in tests/regtest/) get the ``regtest`` marker automatically.
 
 ``own_node``: a second, private node for tests that stop, restart or age their node.
-Every test runs with the logging configuration it started with (``main()`` reconfigures it).
+Every test runs with the logging configuration it started with (``main()`` reconfigures it),
+and with the redaction registry it started with (a secret file one test reads, e.g. a key file
+holding ``not hex``, would otherwise be masked in every later test's error lines).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 import pytest
 import structlog
 
+from l2kit import redact
 from l2kit.btc.rpc import RpcClient
 from l2kit.errors import L2kitError
 from l2kit.regtest import build
@@ -120,6 +123,18 @@ def _restore_logging() -> Iterator[None]:
     saved = structlog.get_config()
     yield
     structlog.configure(**saved)
+
+
+@pytest.fixture(autouse=True)
+def _restore_redaction() -> Iterator[None]:
+    # l2kit.redact keeps one process-wide registry (a CLI run is one process); tests share one.
+    with redact._lock:
+        saved = set(redact._secrets), redact._pattern
+    yield
+    with redact._lock:
+        redact._secrets.clear()
+        redact._secrets.update(saved[0])
+        redact._pattern = saved[1]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

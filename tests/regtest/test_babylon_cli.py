@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babylon_helpers import Chain, start_chain, status_of, stop_chain
-from lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
+from support.babylon_helpers import Chain, start_chain, status_of, stop_chain
+from support.lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
 
 
 @pytest.fixture

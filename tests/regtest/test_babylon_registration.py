@@ -11,8 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babylon_helpers import PRE_STAKING_GAS, Chain, quiet, start_chain, status_of, stop_chain
-from lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
+from support.babylon_helpers import (
+    PRE_STAKING_GAS,
+    Chain,
+    quiet,
+    start_chain,
+    status_of,
+    stop_chain,
+)
+from support.lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
 
 from l2kit.babylon.address import parse_address
 from l2kit.btc.keys import XOnlyPubKey

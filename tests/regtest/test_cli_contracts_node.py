@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifecycle_helpers import Env, make_env
+from support.lifecycle_helpers import Env, make_env
 
 
 @pytest.fixture

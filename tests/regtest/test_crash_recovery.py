@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import RegtestFixture
-from lifecycle_helpers import Env, make_env
+from support.lifecycle_helpers import Env, make_env
 
 from l2kit.btc import tx as btx
 from l2kit.regtest.node import RegtestNode

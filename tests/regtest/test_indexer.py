@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
+from support.lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
 
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, xonly_of

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifecycle_helpers import FP_SECRET, Env, make_env
+from support.lifecycle_helpers import FP_SECRET, Env, make_env
 
 from l2kit.staking.states import State
 

@@ -198,7 +198,7 @@ def test_stopped_node_is_crit_then_recovers(own_node: RegtestNode, tmp_path: Pat
 def test_babylon_light_client_vs_real_bitcoind(
     regtest_node, tmp_path: Path, behind: int, status: Status
 ) -> None:
-    from monitor_server import MonitorServer, babylon_rest, cometbft
+    from support.monitor_server import MonitorServer, babylon_rest, cometbft
 
     regtest_node.mine(1)
     height = regtest_node.rpc.getblockcount()

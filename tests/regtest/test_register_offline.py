@@ -12,7 +12,7 @@ from typing import Any
 import bip322 as rust
 import coincurve
 import pytest
-from lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, make_env
+from support.lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, make_env
 
 from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import decode_bip322_sig, decode_create_delegation

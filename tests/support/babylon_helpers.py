@@ -8,8 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lifecycle_helpers import Env
-
 from l2kit.babylon import cosmos_tx
 from l2kit.babylon.client import BabylonClient
 from l2kit.babylon.devchain import DevChain
@@ -18,6 +16,7 @@ from l2kit.btc.network import Network
 from l2kit.staking.lifecycle import Lifecycle
 from l2kit.staking.params_model import ParamsSet
 from l2kit.staking.registration_flow import Babylon, chain_params
+from support.lifecycle_helpers import Env
 
 CHAIN_ID = "bbn-devnet-1"
 GAS_PRICE = Decimal("0.002")

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-FIXTURES = Path(__file__).parent / "fixtures" / "monitor"  # copy of shared/fixtures
+from support.paths import DATA
+
+FIXTURES = DATA / "monitor"  # copy of shared/fixtures
 JSON = "application/json"
 PROM = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
 TEXT = "text/plain; charset=utf-8"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from support.paths import DATA
 
 from l2kit.babylon import cosmos_tx as ct
 from l2kit.babylon.client import BabylonClient
@@ -142,7 +142,7 @@ def test_unreachable() -> None:
         c.tip()
 
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "monitor" / "babylon-rest"  # shared copy
+FIXTURES = DATA / "monitor" / "babylon-rest"  # shared copy
 
 
 def test_recorded_answers_parse(chain: DevChain, client: BabylonClient) -> None:

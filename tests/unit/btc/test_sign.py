@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from bitcoin.core import COutPoint, CTransaction, CTxIn, CTxOut
@@ -11,11 +10,12 @@ from bitcoinutils.script import Script as BuScript
 from bitcoinutils.transactions import Transaction as BuTransaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import paths
 
 from l2kit.btc import sign
 from l2kit.errors import InputError
 
-VECTORS = Path(__file__).parents[1] / "vectors" / "data" / "bip341-wallet-test-vectors.json"
+VECTORS = paths.VECTORS / "bip341-wallet-test-vectors.json"
 
 
 def _keypath_cases() -> list[tuple[str, list[tuple[int, bytes]], int, int, str]]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from support.paths import VECTORS
 
 from l2kit.btc.keys import XOnlyPubKey, xonly_of
 from l2kit.btc.network import Network, address_to_script, p2tr_address, script_to_address
@@ -30,7 +30,7 @@ from l2kit.btc.taproot import (
 from l2kit.errors import InputError, ScriptError
 
 BIP341 = json.loads(
-    (Path(__file__).parents[1] / "vectors" / "data" / "bip341-wallet-test-vectors.json").read_text()
+    (VECTORS / "bip341-wallet-test-vectors.json").read_text()
 )
 
 

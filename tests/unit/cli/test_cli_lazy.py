@@ -13,11 +13,11 @@ from pathlib import Path
 
 import click
 import pytest
+from support.paths import ROOT
 
 from l2kit.cli import REGTEST, STAKE, TOP, cli
 from l2kit.cli.lazy import LazyGroup, Registry
 
-ROOT = Path(__file__).parents[2]
 VECTOR = json.loads(
     (ROOT / "tests" / "vectors" / "data" / "babylon-btcstaking-testvectors.json").read_text()
 )["vectors"][1]["parameters"]

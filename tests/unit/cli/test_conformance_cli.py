@@ -7,15 +7,15 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support import paths
 
 from l2kit.cli import main
 
 VECTORS = json.loads(
-    (Path(__file__).parents[1] / "vectors" / "data" / "babylon-btcstaking-testvectors.json")
+    (paths.VECTORS / "babylon-btcstaking-testvectors.json")
     .read_text()
 )["vectors"]  # fmt: skip
 BASE: dict[str, Any] = VECTORS[1]["parameters"]  # 1 FP, 3/5 covenants

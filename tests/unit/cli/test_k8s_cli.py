@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from k8s_fake_api import FakeApiServer
+from support.k8s_fake_api import FakeApiServer
 
 from l2kit.cli import cli
 from l2kit.errors import ClusterError, InputError

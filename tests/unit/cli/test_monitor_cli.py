@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import structlog
 import yaml
-from monitor_server import (
+from support.monitor_server import (
     ALPHA,
     MonitorServer,
     babylon_rest,
@@ -201,7 +201,7 @@ def test_watch_live_polls_until_ctrl_c(srv: MonitorServer, tmp_path: Path) -> No
     import subprocess
     import sys
 
-    from monitor_server import wait_until
+    from support.monitor_server import wait_until
 
     counter = MonitorServer()
     with counter:

@@ -2,7 +2,7 @@
 
 Each mistake is one the pinned daemons would crash on (or silently misread), per their sources
 quoted in l2kit/contracts/{vigilante,covd,covenant-signer}.yaml; the unmodified devnet render
-passes (tests/unit/test_contracts.py covers every profile x network).
+passes (tests/unit/contracts/test_contracts.py covers every profile x network).
 """
 
 from __future__ import annotations

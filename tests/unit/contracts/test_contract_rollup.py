@@ -19,11 +19,11 @@ import copy
 import re
 import shlex
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from support.paths import ROOT
 
 from l2kit.contracts.check import check
 from l2kit.render import profiles
@@ -31,7 +31,7 @@ from l2kit.render.build import build
 from l2kit.spec import StackSpec, parse_spec
 
 Obj = dict[str, Any]
-CONTRACTS = Path(__file__).resolve().parents[2] / "l2kit" / "contracts"
+CONTRACTS = ROOT / "l2kit" / "contracts"
 # op-node's start-up requirements, each flag with the variable that sets it too (both are the
 # contract's facts: op-node/flags/flags.go#L49-L72, op-service/flags/flags.go#L75-L92).
 OP_NODE_REQUIRED = {"--l1": "OP_NODE_L1_ETH_RPC", "--l2": "OP_NODE_L2_ENGINE_RPC",

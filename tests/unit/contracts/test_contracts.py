@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.paths import ROOT
 
 from l2kit.contracts import Contract, KeyRule, load_all, parse
 from l2kit.contracts.argv import script_calls
@@ -334,11 +335,10 @@ def test_electrs_runs_on_testnet4_and_dials_a_stable_address() -> None:
 
 
 def test_readme_table_is_generated_from_the_contracts() -> None:
-    from pathlib import Path
 
     from l2kit.contracts import readme_block
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     assert readme_block(load_all()) in readme, "run: python -m l2kit.contracts"
 
 

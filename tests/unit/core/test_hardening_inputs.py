@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.paths import ROOT
 
 from l2kit.errors import InputError
 from l2kit.inputfiles import BadDocument, load_json, load_yaml
@@ -117,7 +118,7 @@ def test_fleet_values_are_not_coerced(target: dict[str, object]) -> None:
 
 
 def _phase1() -> dict[str, object]:
-    bundled = Path(__file__).parents[2] / "l2kit/staking/data/bbn-1-phase1-global-params.json"
+    bundled = ROOT / "l2kit/staking/data/bbn-1-phase1-global-params.json"
     return json.loads(bundled.read_text())  # type: ignore[no-any-return]
 
 

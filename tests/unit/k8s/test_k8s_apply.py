@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from k8s_fake_api import FakeApiServer
+from support.k8s_fake_api import FakeApiServer
 
 from l2kit.errors import ClusterError
 from l2kit.k8s.apply import (

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k8s_fake_api import FakeApiServer, Recorded
+from support.k8s_fake_api import FakeApiServer, Recorded
 
 from l2kit.errors import ClusterError, InputError
 from l2kit.k8s.client import FIELD_MANAGER, KubeClient, Ref, cluster_error, load_config

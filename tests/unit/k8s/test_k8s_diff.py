@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k8s_fake_api import FakeApiServer
+from support.k8s_fake_api import FakeApiServer
 
 from l2kit.k8s.client import KubeClient, Ref
 from l2kit.k8s.diff import classify, diff_stack, normalise, unified

@@ -5,7 +5,7 @@
 * every alert has ``for:``, severity, summary, description and a one-line runbook, and a promtool
   case where it does not fire (``exp_alerts: []``) and one where it fires;
 * every metric a rule or panel selects is in the exporter contract or in the components'
-  fixtures (``tests/fixtures/monitor/metrics`` and, when present, ``../shared/fixtures/metrics``);
+  fixtures (``tests/data/monitor/metrics`` and, when present, ``../shared/fixtures/metrics``);
 * every dashboard expression parses (each is wrapped into a recording rule for promtool).
 """
 
@@ -25,18 +25,17 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
+from support.paths import DATA, ROOT, SHARED
 
 from l2kit.cli import cli
 from l2kit.errors import RulesError
 from l2kit.monitor import catalog, rules
 
-ROOT = Path(__file__).resolve().parents[2]
 RULES_FILE = ROOT / "charts" / "l2kit" / "files" / "alerts.rules.yaml"
 PROMTOOL_TESTS = sorted((ROOT / "tests" / "promtool").glob("*.test.yaml"))
 FIXTURE_DIRS = [
     d
-    for d in (ROOT / "tests" / "fixtures" / "monitor" / "metrics",
-              ROOT.parent / "shared" / "fixtures" / "metrics")
+    for d in (DATA / "monitor" / "metrics", SHARED / "fixtures" / "metrics")
     if d.is_dir()
 ]  # fmt: skip
 RUNTIME_PREFIXES = ("go_", "process_", "python_", "promhttp_")
@@ -196,7 +195,7 @@ def test_promtool_tests_name_only_real_alerts(doc: dict[str, Any]) -> None:
 
 
 def test_catalog_component_metrics_match_the_fixtures() -> None:
-    assert FIXTURE_DIRS, "tests/fixtures/monitor/metrics is missing"
+    assert FIXTURE_DIRS, "tests/data/monitor/metrics is missing"
     families = set(catalog.COMPONENT_METRICS)
     samples = fixture_metric_names()
     histogram_series = {

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile_server import HostileServer
+from support.hostile_server import HostileServer
 
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor import poll

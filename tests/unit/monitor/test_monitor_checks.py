@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.paths import DATA
 
 from l2kit.btc.rpc import BlockchainInfo, MempoolInfo, NetworkInfo
 from l2kit.monitor import babylon, checks, checks_metrics, metrics
@@ -17,7 +17,7 @@ from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.bitcoind import BitcoindSample
 from l2kit.monitor.results import CheckResult, Status, exit_code, worst
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "monitor"
+FIXTURES = DATA / "monitor"
 NOW = 1_800_000_000.0
 
 

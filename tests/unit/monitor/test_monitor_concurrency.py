@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from monitor_server import MonitorServer, dead_url, faulty, metrics, wait_until
+from support.monitor_server import MonitorServer, dead_url, faulty, metrics, wait_until
 
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.poll import poll_once

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from monitor_server import MonitorServer, dead_url, faulty, gadget, metrics
 from prometheus_client.parser import text_string_to_metric_families
+from support.monitor_server import MonitorServer, dead_url, faulty, gadget, metrics
 
 from l2kit.errors import InputError
 from l2kit.monitor import catalog

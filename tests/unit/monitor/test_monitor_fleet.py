@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from support.paths import ROOT
 
 from l2kit.errors import SpecError
 from l2kit.monitor import adhoc
@@ -180,7 +181,7 @@ def test_example_yaml_round_trips() -> None:
 
 
 def test_readme_documents_every_threshold_default() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     defaults = fleet_mod.Thresholds()
     for kind in fleet_mod.Thresholds.model_fields:
         model = getattr(defaults, kind)
@@ -192,7 +193,7 @@ def test_readme_documents_every_threshold_default() -> None:
 
 def test_readme_threshold_table_is_the_generated_one() -> None:
     """Regenerate: replace the README table with ``fleet.thresholds_table()``."""
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     assert fleet_mod.thresholds_table() + "\n\n" in readme
 
 

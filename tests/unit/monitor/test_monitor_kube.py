@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k8s_fake_api import FakeApiServer
+from support.k8s_fake_api import FakeApiServer
 
 from l2kit.k8s.client import KubeClient
 from l2kit.monitor import fleet as fleet_mod
@@ -98,7 +98,7 @@ def test_pods_and_pvcs_from_the_api(server: FakeApiServer, tmp_path: Path) -> No
 
 
 def test_unreachable_api_is_unknown(tmp_path: Path) -> None:
-    from monitor_server import dead_url
+    from support.monitor_server import dead_url
 
     report = _cycle(_loader(dead_url(), tmp_path / "d.json"))
     assert report.checks and {c.status for c in report.checks} == {Status.UNKNOWN}

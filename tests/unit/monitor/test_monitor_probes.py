@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from monitor_server import (
+from support.monitor_server import (
     ALPHA,
     BRAVO,
     CHARLIE,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from monitor_server import (
+from support.monitor_server import (
     ALPHA,
     BRAVO,
     CHARLIE,
@@ -28,13 +28,14 @@ from monitor_server import (
     jroute,
     load,
 )
+from support.paths import DATA
 
 from l2kit.monitor import babylon, babylon_runway, checks_babylon, delegations
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.poll import Poller, poll_once
 from l2kit.monitor.results import CheckResult, CycleReport, Status
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "monitor" / "babylon-rest"
+FIXTURES = DATA / "monitor" / "babylon-rest"
 
 
 # --- pure rules ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from chart_support import as_l2kit, key, spec_doc, values_of
+from support.chart import as_l2kit, key, spec_doc, values_of
 
 from l2kit import resources
 from l2kit.errors import RenderError, SpecError

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from chart_support import as_l2kit, key, spec_doc, values_of
+from support.chart import as_l2kit, key, spec_doc, values_of
 
 from l2kit.render import helm, manifests, profiles
 from l2kit.render.build import build

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from chart_support import key, spec_doc, values_of
+from support.chart import key, spec_doc, values_of
 
 from l2kit import __version__
 from l2kit.errors import RenderError

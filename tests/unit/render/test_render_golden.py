@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import copy
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from support.paths import DATA
 
 from l2kit.errors import InputError
 from l2kit.render import manifests, profiles
 from l2kit.render.build import build
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = DATA / "golden"
 COMBOS = [(p, n) for p in profiles.PROFILES for n in profiles.INIT_NETWORKS]
 SUPPORTED = profiles.supported()
 UNSUPPORTED = [c for c in COMBOS if c not in SUPPORTED]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.paths import DATA
 
 from l2kit.babylon.client import _parse
 from l2kit.babylon.devchain import DevChain
@@ -23,7 +24,7 @@ from l2kit.errors import BabylonBadResponse, InputError
 from l2kit.staking.tracker import _MIGRATIONS, SCHEMA_VERSION, NewStake, Tracker
 from l2kit.staking.tracker_babylon import CosmosTx
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "monitor" / "babylon-rest"  # shared copy
+FIXTURES = DATA / "monitor" / "babylon-rest"  # shared copy
 
 
 def test_mainnet_needs_the_flag() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import paths
 
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network
@@ -25,8 +26,8 @@ from l2kit.staking.params import (
     regtest_params,
 )
 
-DATA = Path(__file__).parents[2] / "l2kit" / "staking" / "data"
-SHARED = Path(__file__).parents[2].parent / "shared" / "vectors"
+DATA = paths.ROOT / "l2kit" / "staking" / "data"
+SHARED = paths.SHARED / "vectors"
 MAINNET_COVENANTS_SORTED = ["23b29f89", "4b15848e", "82426407", "cbdd028c", "d3c79b99",
                             "d45c70d2", "de13fc96", "e36200aa", "f178fcce"]  # fmt: skip
 
