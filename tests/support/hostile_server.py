@@ -22,6 +22,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from support.http import send
+
 BOMB_SIZE = 256 << 20  # 32x the body cap; ~250 KiB on the wire
 
 
@@ -89,16 +91,6 @@ class HostileServer:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # we cut it short
             getattr(self, "_" + mode.replace("-", "_"))(h)
 
-    @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str, **hdr: str) -> None:
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(body)))
-        for key, value in hdr.items():
-            h.send_header(key.replace("_", "-"), value)
-        h.end_headers()
-        h.wfile.write(body)
-
     def _huge(self, h: BaseHTTPRequestHandler) -> None:
         h.send_response(200)
         h.send_header("Content-Type", "application/json")
@@ -119,26 +111,26 @@ class HostileServer:
 
     def _bomb(self, h: BaseHTTPRequestHandler) -> None:
         ctype = "text/plain; version=0.0.4" if "metrics" in h.path else "application/json"
-        self._send(h, 200, self.bomb(), ctype, Content_Encoding="gzip")
+        send(h, 200, self.bomb(), ctype, Content_Encoding="gzip")
 
     def _deep(self, h: BaseHTTPRequestHandler) -> None:
         body = b"[" * 100_000 + b"]" * 100_000
-        self._send(h, 200, body, "application/json")
+        send(h, 200, body, "application/json")
 
     def _nan(self, h: BaseHTTPRequestHandler) -> None:
         if "metrics" in h.path:
-            self._send(h, 200, NAN_METRICS.encode(), "text/plain; version=0.0.4")
+            send(h, 200, NAN_METRICS.encode(), "text/plain; version=0.0.4")
         else:
-            self._send(h, 200, b'{"result": NaN, "error": null, "id": 1}', "application/json")
+            send(h, 200, b'{"result": NaN, "error": null, "id": 1}', "application/json")
 
     def _reflect(self, h: BaseHTTPRequestHandler) -> None:
         echoed = {k: v for k, v in h.headers.items()}
         body = json.dumps({"result": None, "error": {"code": -1, "message": repr(echoed)},
                            "id": 1}).encode()  # fmt: skip
-        self._send(h, 500, body, "application/json")
+        send(h, 500, body, "application/json")
 
     def _redirect(self, h: BaseHTTPRequestHandler) -> None:
-        self._send(h, 302, b"", "text/plain", Location="http://192.0.2.1/")
+        send(h, 302, b"", "text/plain", Location="http://192.0.2.1/")
 
     def _slow(self, h: BaseHTTPRequestHandler) -> None:
         h.send_response(200)

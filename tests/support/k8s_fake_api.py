@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from support.http import send_json
+
 # (group, version, kind, plural, namespaced)
 KINDS: list[tuple[str, str, str, str, bool]] = [
     ("", "v1", "Namespace", "namespaces", False),
@@ -103,14 +105,6 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
 
-        def _send(self, code: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
         def _handle(self, method: str) -> None:
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
@@ -121,30 +115,31 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                                          self.headers.get("Content-Type", ""), body))
             if (method, url.path) in api.fail:
                 code, payload = api.fail[(method, url.path)]
-                return self._send(code, payload)
+                return send_json(self, code, payload)
             if method == "GET" and (doc := api.discovery(url.path)) is not None:
-                return self._send(200, doc)
+                return send_json(self, 200, doc)
             where = api.locate(url.path)
             if where is None:
-                return self._send(404, _status(404, "NotFound", f"no route {url.path}"))
+                return send_json(self, 404, _status(404, "NotFound", f"no route {url.path}"))
             api_version, kind, _, _namespace, name = where
             if name is None and method == "GET":
-                return self._send(200, self._list(api_version, kind, url.path, query))
+                return send_json(self, 200, self._list(api_version, kind, url.path, query))
             assert name is not None
             stored = api.objects.get(url.path)
+            missing = _status(404, "NotFound", f'{kind} "{name}" not found')
             if method == "GET":
                 if stored is None:
-                    return self._send(404, _status(404, "NotFound", f'{kind} "{name}" not found'))
-                return self._send(200, stored)
+                    return send_json(self, 404, missing)
+                return send_json(self, 200, stored)
             if method == "DELETE":
                 if stored is None:
-                    return self._send(404, _status(404, "NotFound", f'{kind} "{name}" not found'))
+                    return send_json(self, 404, missing)
                 if "dryRun" not in query:
                     del api.objects[url.path]
-                return self._send(200, _status(200, "", "deleted") | {"status": "Success"})
+                return send_json(self, 200, _status(200, "", "deleted") | {"status": "Success"})
             if method == "PATCH":
                 return self._apply(url.path, body, stored, dry_run="dryRun" in query)
-            return self._send(405, _status(405, "MethodNotAllowed", method))
+            return send_json(self, 405, _status(405, "MethodNotAllowed", method))
 
         def _list(self, api_version: str, kind: str, prefix: str,
                   query: dict[str, list[str]]) -> dict[str, Any]:
@@ -179,7 +174,7 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             if not dry_run:
                 api.version = max(api.version, int(version))
                 api.objects[path] = new
-            self._send(201 if stored is None else 200, new)
+            send_json(self, 201 if stored is None else 200, new)
 
         def do_GET(self) -> None:
             self._handle("GET")

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.http import send
 
 from l2kit.contracts import load_all
 from l2kit.resources import templates_dir
@@ -317,11 +318,7 @@ def eotsd_metrics() -> Iterator[tuple[Metrics, int]]:
             lines += ['eots_fp_last_generated_randomness_height{fp_btc_pk_hex="aa"} 9.9e+07']
             body = ("\n".join(lines) + "\n").encode()
             state.scrapes += 1
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send(self, 200, body, "text/plain; version=0.0.4")
 
         def log_message(self, *args: object) -> None:
             pass

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support.http import send_json
 
 from l2kit.resources import templates_dir
 
@@ -45,12 +46,7 @@ def comet() -> Iterator[tuple[FakeComet, int]]:
                 body = {"result": {"genesis": {"chain_id": "chain-test"}}}
             else:
                 body = {}
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, 200, body)
 
         def log_message(self, *args: object) -> None:
             pass

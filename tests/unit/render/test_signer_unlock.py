@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support.http import send_json
 
 from l2kit.render.build import build
 from l2kit.render.profiles import init_spec
@@ -53,32 +54,23 @@ class FakeSigner:
     passphrases: list[str] = field(default_factory=list)
 
 
-def _reply(h: BaseHTTPRequestHandler, status: int, doc: object) -> None:
-    data = json.dumps(doc).encode()
-    h.send_response(status)
-    h.send_header("Content-Type", "application/json")
-    h.send_header("Content-Length", str(len(data)))
-    h.end_headers()
-    h.wfile.write(data)
-
-
 def _serve(state: FakeSigner, port: int = 0) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def _auth(self) -> bytes | None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > state.max_content:
-                _reply(self, 413, {"error": "Request Entity Too Large"})
+                send_json(self, 413, {"error": "Request Entity Too Large"})
                 return None
             body = self.rfile.read(length)
             if state.hmac_key:
                 got = self.headers.get("X-Covenant-HMAC", "")
                 if not got:
-                    _reply(self, 401, {"error": {"code": "UNAUTHORIZED",
+                    send_json(self, 401, {"error": {"code": "UNAUTHORIZED",
                                                  "message": "missing HMAC authentication header"}})
                     return None
                 want = hmac.new(state.hmac_key.encode(), body, hashlib.sha256).hexdigest()
                 if not hmac.compare_digest(want.encode(), got.encode()):
-                    _reply(self, 401, {"error": {"code": "UNAUTHORIZED",
+                    send_json(self, 401, {"error": {"code": "UNAUTHORIZED",
                                                  "message": "invalid HMAC authentication"}})
                     return None
             return body
@@ -89,7 +81,7 @@ def _serve(state: FakeSigner, port: int = 0) -> ThreadingHTTPServer:
                 state.seen.append((self.path, 0))
                 return
             if self.path != "/v1/unlock":
-                _reply(self, 404, {})
+                send_json(self, 404, {})
                 return
             try:
                 doc = json.loads(body)
@@ -97,15 +89,15 @@ def _serve(state: FakeSigner, port: int = 0) -> ThreadingHTTPServer:
             except json.JSONDecodeError:
                 pp = None
             if not isinstance(pp, str):
-                _reply(self, 400, {"errorCode": "BAD_REQUEST",
+                send_json(self, 400, {"errorCode": "BAD_REQUEST",
                                    "message": "invalid request payload"})
             elif state.passphrase is not None and pp != state.passphrase:
-                _reply(self, 400, {"errorCode": "BAD_REQUEST",
+                send_json(self, 400, {"errorCode": "BAD_REQUEST",
                                    "message": "failed to unlock the key ring"})
             else:
                 state.unlocked = True
                 state.passphrases.append(pp)
-                _reply(self, 200, {"data": {}})
+                send_json(self, 200, {"data": {}})
             state.seen.append((self.path, 200 if state.unlocked else 400))
 
         def do_GET(self) -> None:
@@ -114,9 +106,9 @@ def _serve(state: FakeSigner, port: int = 0) -> ThreadingHTTPServer:
                 return
             state.seen.append((self.path, 200 if state.unlocked else 500))
             if self.path == "/v1/public-key" and state.unlocked:
-                _reply(self, 200, {"data": {"public_key": "02" + "11" * 32}})
+                send_json(self, 200, {"data": {"public_key": "02" + "11" * 32}})
             else:
-                _reply(self, 500, {"errorCode": "INTERNAL_SERVICE_ERROR",
+                send_json(self, 500, {"errorCode": "INTERNAL_SERVICE_ERROR",
                                    "message": "Internal service error"})
 
         def log_message(self, *args: object) -> None:
