@@ -10,12 +10,12 @@ unbonding_time 5, 1_000_000 sat stake, unbonding fee 2000, slashing rate 0.1, sl
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from support.keys import seckey
 
 from l2kit.btc import psbt as P
 from l2kit.btc import tx as btx
@@ -51,12 +51,8 @@ QUORUM = 3
 AUX = bytes(32)
 
 
-def _sk(label: str) -> bytes:
-    return hashlib.sha256(b"l2kit-acceptance/" + label.encode()).digest()
-
-
-STAKER, FP = _sk("staker"), _sk("fp")
-COVS = [_sk(f"cov{i}") for i in range(5)]
+STAKER, FP = seckey("l2kit-acceptance/staker"), seckey("l2kit-acceptance/fp")
+COVS = [seckey(f"l2kit-acceptance/cov{i}") for i in range(5)]
 COV_PUBS = [xonly_of(k) for k in COVS]
 
 

@@ -4,11 +4,11 @@ hostile (huge declared counts) input rejected."""
 from __future__ import annotations
 
 import base64
-import hashlib
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.keys import seckey
 
 from l2kit.btc import psbt as P
 from l2kit.btc.keys import xonly_of
@@ -91,15 +91,11 @@ def test_round_trip(p: P.Psbt) -> None:
     assert P.from_psbt(raw.hex()).serialize() == raw
 
 
-def _sk(label: str) -> bytes:
-    return hashlib.sha256(label.encode()).digest()
-
-
 def test_staking_export() -> None:
     info = staking_info(
-        xonly_of(_sk("s")),
-        [xonly_of(_sk("f"))],
-        [xonly_of(_sk(f"c{i}")) for i in range(3)],
+        xonly_of(seckey("s")),
+        [xonly_of(seckey("f"))],
+        [xonly_of(seckey(f"c{i}")) for i in range(3)],
         2,
         10,
         50_000,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
+from support.keys import seckey
 
 from l2kit.btc import adaptor
 from l2kit.btc.keys import XOnlyPubKey, xonly_of
@@ -22,14 +21,9 @@ from l2kit.staking.witness import (
     withdrawal_witness,
 )
 
-
-def _sk(label: str) -> bytes:
-    return hashlib.sha256(label.encode()).digest()
-
-
-STAKER = _sk("staker")
-FPS = [_sk("fp0"), _sk("fp1")]
-COVS = [_sk(f"cov{i}") for i in range(5)]
+STAKER = seckey("staker")
+FPS = [seckey("fp0"), seckey("fp1")]
+COVS = [seckey(f"cov{i}") for i in range(5)]
 QUORUM = 3
 AUX = bytes(32)
 
@@ -104,7 +98,7 @@ def test_unbonding_refuses_unknown_and_invalid() -> None:
     sighash = signing.leaf_sighash(tx, info, info.unbonding_script)
     staker_sig = signing.sign_staker(STAKER, tx, info, info.unbonding_script, aux=AUX)
     sigs = _cov_sigs(tx, info, [0, 1])
-    stranger = _sk("stranger")
+    stranger = seckey("stranger")
     sigs[_pub(stranger)] = schnorr_sign(stranger, sighash, AUX)
     with pytest.raises(TxRejected, match="unknown key"):
         unbonding_witness(sigs, staker_sig, info, sighash=sighash)
