@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +16,7 @@ from l2kit.staking.covenant import LocalCommittee
 from l2kit.staking.lifecycle import Lifecycle, StakeRequest
 from l2kit.staking.params import load_global_params
 from l2kit.staking.tracker import Tracker
+from support.cli import run_process
 
 FP_SECRET = bytes.fromhex("07" * 32)
 STAKER_SECRET = bytes.fromhex("0b" * 32)
@@ -59,13 +58,9 @@ class Env:
         return str(self.wallet.call("getnewaddress"))
 
     def cli(self, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ, L2KIT_DATA_DIR=str(self.data_dir))
-        env.pop("L2KIT_TEST_CRASH_AT", None)
-        if crash_at:
-            env["L2KIT_TEST_CRASH_AT"] = crash_at
         common = ["--datadir", str(self.node.datadir), "--wallet", self.wallet_name]
-        argv = [sys.executable, "-m", "l2kit", "stake", *args, *common]
-        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+        env = {"L2KIT_DATA_DIR": str(self.data_dir), "L2KIT_TEST_CRASH_AT": crash_at or None}
+        return run_process("stake", *args, *common, env=env)
 
 
 def make_env(node: Any, tmp: Path, name: str) -> Env:

@@ -11,9 +11,9 @@ from pathlib import Path
 import click
 import pytest
 import structlog
-from click.testing import CliRunner
+from support.cli import click_invoke, run_main
 
-from l2kit.cli import cli, main
+from l2kit.cli import cli
 from l2kit.cli.output import emit, human_value
 
 FP = "989c0b76cb563971fdc9bef31ec06c3560f3249d6ee9e5d83c57625596e05f6f"
@@ -25,13 +25,6 @@ def _keep_logging() -> Iterator[None]:
     saved = structlog.get_config()  # main() points structlog at the captured stderr
     yield
     structlog.configure(**saved)
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def _one_error(err: str, *needles: str) -> str:
@@ -64,7 +57,7 @@ def _one_error(err: str, *needles: str) -> str:
 def test_usage_errors_are_one_line_exit_2(
     capsys: pytest.CaptureFixture[str], argv: list[str], field: str
 ) -> None:
-    code, out, err = _run(capsys, *argv)
+    code, out, err = run_main([*argv], capsys)
     assert code == 2 and out == ""
     _one_error(err, field)
 
@@ -72,7 +65,7 @@ def test_usage_errors_are_one_line_exit_2(
 def test_os_error_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, out, err = _run(capsys, "regtest", "up", "--datadir", str(blocker / "node"))
+    code, out, err = run_main(["regtest", "up", "--datadir", str(blocker / "node")], capsys)
     assert code == 1 and out == ""
     _one_error(err, str(blocker))
     assert blocker.read_text() == "x"
@@ -87,11 +80,11 @@ def test_unexpected_exception_one_line_no_message_traceback_only_with_debug(
 ) -> None:
     cmd = click.Command("boom", callback=_boom)
     monkeypatch.setitem(cli.commands, "boom", cmd)
-    code, out, err = _run(capsys, "boom")
+    code, out, err = run_main(["boom"], capsys)
     assert code == 1 and out == ""
     line = _one_error(err, "internal error", "RuntimeError", "--debug")
     assert "hunter2" not in line
-    code, _, err = _run(capsys, "--debug", "boom")
+    code, _, err = run_main(["--debug", "boom"], capsys)
     assert code == 1 and "Traceback" in err
 
 
@@ -99,8 +92,8 @@ def test_stake_create_without_node_writes_no_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("L2KIT_DATA_DIR", str(tmp_path / "data"))
-    code, _, err = _run(capsys, "stake", "create", "--datadir", str(tmp_path / "nonode"),
-                        "--fp", FP, "--amount", "100000", "--time", "20")  # fmt: skip
+    code, _, err = run_main(["stake", "create", "--datadir", str(tmp_path / "nonode"),
+                        "--fp", FP, "--amount", "100000", "--time", "20"], capsys)  # fmt: skip
     assert code == 1
     _one_error(err, "no node running")
     assert not (tmp_path / "data" / "staker.key").exists()
@@ -135,9 +128,9 @@ def test_emit_human_nested_blocks(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_covenant_show_human_lists_keys(tmp_path: Path) -> None:
     d = tmp_path / "cov"
-    r = CliRunner().invoke(cli, ["regtest", "covenant", "init", "--dir", str(d), "--json"])
+    r = click_invoke(["regtest", "covenant", "init", "--dir", str(d), "--json"])
     keys = json.loads(r.stdout)["public_keys"]
-    r = CliRunner().invoke(cli, ["regtest", "covenant", "show", "--dir", str(d)])
+    r = click_invoke(["regtest", "covenant", "show", "--dir", str(d)])
     assert r.exit_code == 0
     assert "['" not in r.stdout
     for key in keys:
@@ -148,8 +141,8 @@ def test_stake_scripts_human_is_not_json() -> None:
     # mainnet: the bundled params name the covenant committee
     args = ["stake", "scripts", "--staker", STAKER, "--fp", FP, "--staking-time", "64000",
             "--network", "mainnet"]  # fmt: skip
-    human = CliRunner().invoke(cli, args)
-    machine = CliRunner().invoke(cli, [*args, "--json"])
+    human = click_invoke(args)
+    machine = click_invoke([*args, "--json"])
     assert human.exit_code == 0 == machine.exit_code, human.output
     assert not human.stdout.lstrip().startswith("{")
     doc = json.loads(machine.stdout)
@@ -165,7 +158,7 @@ def test_stake_scripts_human_is_not_json() -> None:
     ],
 )
 def test_index_ranges(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    code, out, err = _run(capsys, *argv)
+    code, out, err = run_main([*argv], capsys)
     assert code == 2 and out == ""
     _one_error(err, argv[2])
 
@@ -174,24 +167,24 @@ def test_index_scan_without_node_creates_no_db(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("L2KIT_DATA_DIR", str(tmp_path / "data"))
-    r = CliRunner().invoke(cli, ["regtest", "covenant", "init", "--json"])
+    r = click_invoke(["regtest", "covenant", "init", "--json"])
     assert r.exit_code == 0
     db = tmp_path / "index.db"
-    code, _, err = _run(capsys, "index", "scan", "--datadir", str(tmp_path / "nonode"),
-                        "--db", str(db))  # fmt: skip
+    code, _, err = run_main(["index", "scan", "--datadir", str(tmp_path / "nonode"),
+                        "--db", str(db)], capsys)  # fmt: skip
     assert code == 1
     _one_error(err, "no node running")
     assert not db.exists()
 
 
 def test_index_stats_human_empty_db(tmp_path: Path) -> None:
-    r = CliRunner().invoke(cli, ["index", "stats", "--db", str(tmp_path / "i.db")])
+    r = click_invoke(["index", "stats", "--db", str(tmp_path / "i.db")])
     assert r.exit_code == 0
     assert "None" not in r.stdout and "nothing indexed" in r.stdout
 
 
 def _devnet_spec(tmp_path: Path) -> Path:
-    r = CliRunner().invoke(cli, ["init", "--profile", "devnet"])
+    r = click_invoke(["init", "--profile", "devnet"])
     assert r.exit_code == 0
     spec = tmp_path / "spec.yaml"
     spec.write_text(r.stdout)
@@ -200,17 +193,17 @@ def _devnet_spec(tmp_path: Path) -> Path:
 
 def test_secrets_json(tmp_path: Path) -> None:
     spec = _devnet_spec(tmp_path)
-    r = CliRunner().invoke(cli, ["secrets", str(spec), "--json"])
+    r = click_invoke(["secrets", str(spec), "--json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     rpc = next(row for row in rows if row["slot"] == "rpc")
     assert rpc["kind"] == "Secret" and rpc["keys"] == ["password", "rpcauth"]
-    human = CliRunner().invoke(cli, ["secrets", str(spec)]).stdout
+    human = click_invoke(["secrets", str(spec)]).stdout
     assert f"Secret {rpc['name']}  keys: password, rpcauth  (rpc)" in human
 
 
 def test_validate_json(tmp_path: Path) -> None:
-    r = CliRunner().invoke(cli, ["validate", str(_devnet_spec(tmp_path)), "--json"])
+    r = click_invoke(["validate", str(_devnet_spec(tmp_path)), "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["ok"] is True and doc["stacks"] == 1 and doc["objects"] > 0
@@ -222,7 +215,7 @@ def test_bad_spec_one_line_per_problem_nothing_written(
     spec = tmp_path / "bad.yaml"
     spec.write_text("stacks:\n  - name: x\n    network: foo\n    bogus: 1\n")
     out_dir = tmp_path / "out"
-    code, out, err = _run(capsys, "render", str(spec), "-o", str(out_dir))
+    code, out, err = run_main(["render", str(spec), "-o", str(out_dir)], capsys)
     assert code == 2 and out == ""
     lines = err.splitlines()
     assert len(lines) == 3 and all(line.startswith("error: stacks.0.") for line in lines)
@@ -244,7 +237,7 @@ def test_bad_spec_one_line_per_problem_nothing_written(
     ],
 )  # fmt: skip
 def test_monitor_ranges(capsys: pytest.CaptureFixture[str], argv: list[str], field: str) -> None:
-    code, out, err = _run(capsys, *argv)
+    code, out, err = run_main([*argv], capsys)
     assert code == 2 and out == ""
     _one_error(err, field)
 
@@ -254,15 +247,15 @@ def test_monitor_malformed_fleet_is_one_line(
 ) -> None:
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text("targets: [\n")
-    code, out, err = _run(capsys, "monitor", "check", str(fleet))
+    code, out, err = run_main(["monitor", "check", str(fleet)], capsys)
     assert code == 2 and out == ""
     _one_error(err, str(fleet), "not valid YAML", "line 2")
 
 
 def test_fleet_from_missing_output_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = _devnet_spec(tmp_path)
-    code, out, err = _run(capsys, "monitor", "fleet-from", str(spec),
-                          "-o", str(tmp_path / "nodir" / "fleet.yaml"))  # fmt: skip
+    code, out, err = run_main(["monitor", "fleet-from", str(spec),
+                          "-o", str(tmp_path / "nodir" / "fleet.yaml")], capsys)  # fmt: skip
     assert code == 2 and out == ""
     _one_error(err, "--output", "does not exist")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
@@ -290,7 +283,7 @@ _UTXO = "ab" * 32 + ":1:200000:0014751e76e8199196d454941c45d1b3a323f1433bd6"
 def test_non_finite_floats_refused(
     capsys: pytest.CaptureFixture[str], argv: list[str], field: str
 ) -> None:
-    code, out, err = _run(capsys, *argv)
+    code, out, err = run_main([*argv], capsys)
     assert code == 2 and out == ""
     _one_error(err, field, "finite")
 
@@ -298,9 +291,9 @@ def test_non_finite_floats_refused(
 def test_unbonding_time_zero_is_range_error_not_missing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, err = _run(capsys, "stake", "scripts", "--staker", STAKER, "--fp", FP,
+    code, out, err = run_main(["stake", "scripts", "--staker", STAKER, "--fp", FP,
                           "--staking-time", "64000", "--network", "mainnet",
-                          "--unbonding-time", "0")  # fmt: skip
+                          "--unbonding-time", "0"], capsys)  # fmt: skip
     assert code == 2 and out == ""
     _one_error(err, "unbonding_time", "1..65535")
 
@@ -331,7 +324,9 @@ def test_sign_psbt_missing_file_named(tmp_path: Path, capsys: pytest.CaptureFixt
     key = tmp_path / "k"
     key.write_text("0b" * 32)
     missing = tmp_path / "nope.psbt"
-    code, out, err = _run(capsys, "stake", "sign", "--psbt", str(missing), "--key-file", str(key))
+    code, out, err = run_main(
+        ["stake", "sign", "--psbt", str(missing), "--key-file", str(key)], capsys
+    )
     assert code == 2 and out == ""
     _one_error(err, "psbt", str(missing), "no such file")
 
@@ -340,9 +335,9 @@ def test_sign_psbt_missing_file_named(tmp_path: Path, capsys: pytest.CaptureFixt
                                             ("invalid", "no invalid txs"), ("alarms", "no alarms")])
 def test_index_rows_empty_human_says_so(tmp_path: Path, name: str, text: str) -> None:
     db = str(tmp_path / "i.db")
-    human = CliRunner().invoke(cli, ["index", name, "--db", db])
+    human = click_invoke(["index", name, "--db", db])
     assert human.exit_code == 0 and human.stdout == text + "\n"
-    machine = CliRunner().invoke(cli, ["index", name, "--db", db, "--json"])
+    machine = click_invoke(["index", name, "--db", db, "--json"])
     assert json.loads(machine.stdout) == []
 
 
@@ -354,13 +349,13 @@ def test_validate_schema_problems_one_line_each(
     spec = _devnet_spec(tmp_path)
     monkeypatch.setattr(build, "schema_problems",
                         lambda objs: ["StatefulSet/a: spec.replicas: bad", "Service/b: x: bad"])
-    code, out, err = _run(capsys, "validate", str(spec))
+    code, out, err = run_main(["validate", str(spec)], capsys)
     assert code == 1 and out == ""
     assert err.splitlines() == ["error: schema: StatefulSet/a: spec.replicas: bad",
                                 "error: schema: Service/b: x: bad"]
 
 
 def test_click_messages_read_like_ours(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "regtest", "mine")
+    code, _, err = run_main(["regtest", "mine"], capsys)
     assert code == 2
     assert err == "error: missing argument 'N' (see 'l2kit regtest mine --help')\n"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from support import paths
+from support.cli import run_process
 
 from l2kit.cli import main
 
@@ -25,10 +26,7 @@ EXPECTED_FIELDS = list(VECTORS[0]["expected"])
 
 
 def run(stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "l2kit", "stake", "conformance", *args],
-        input=stdin, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    return run_process("stake", "conformance", *args, input=stdin)
 
 
 def test_valid_input_one_object_expected_fields_in_order() -> None:

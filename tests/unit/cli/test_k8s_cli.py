@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import click_invoke
 from support.k8s_fake_api import FakeApiServer
 
-from l2kit.cli import cli
 from l2kit.errors import ClusterError, InputError
 from l2kit.render import profiles
 
@@ -37,7 +36,7 @@ def _spec(tmp_path: Path, text: str | None = None) -> Path:
 
 
 def run(*args: str) -> tuple[int, str, BaseException | None]:
-    result = CliRunner().invoke(cli, list(args))
+    result = click_invoke(list(args))
     return result.exit_code, result.stdout, result.exception
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 import yaml
+from support.cli import CliResult, run_main
 from support.monitor_server import (
     ALPHA,
     MonitorServer,
@@ -20,8 +19,6 @@ from support.monitor_server import (
     gadget,
     metrics,
 )
-
-from l2kit.cli import main
 
 FIELDS = {"target", "kind", "check", "subject", "status", "value", "reason"}
 
@@ -38,27 +35,10 @@ def srv() -> Iterator[MonitorServer]:
         yield server
 
 
-@dataclass
-class Result:
-    exit_code: int
-    output: str
-    error: str
-
-
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     """``l2kit monitor ARGS`` through ``l2kit.cli.main`` (which maps errors to exit codes)."""
-
-    def invoke(*args: str) -> Result:
-        try:
-            with pytest.raises(SystemExit) as exc:
-                main(["monitor", *args])
-        finally:
-            structlog.reset_defaults()  # main() bound logging to this test's capture stream
-        out, err = capsys.readouterr()
-        return Result(int(exc.value.code or 0), out, err)
-
-    return invoke
+    return lambda *args: run_main(["monitor", *args], capsys)
 
 
 def _fleet_file(tmp_path: Path, targets: list[dict[str, Any]], **extra: Any) -> str:
@@ -77,7 +57,7 @@ def _healthy(srv: MonitorServer) -> list[dict[str, Any]]:
 
 
 def test_all_ok_exit_0_and_json_shape(
-    run: Callable[..., Result], srv: MonitorServer, tmp_path: Path
+    run: Callable[..., CliResult], srv: MonitorServer, tmp_path: Path
 ) -> None:
     result = run("check", _fleet_file(tmp_path, _healthy(srv)), "--json")
     assert result.exit_code == 0, result.output
@@ -95,7 +75,7 @@ def test_all_ok_exit_0_and_json_shape(
     }  # fmt: skip
 
 
-def test_warn_exit_1(run: Callable[..., Result], srv: MonitorServer, tmp_path: Path) -> None:
+def test_warn_exit_1(run: Callable[..., CliResult], srv: MonitorServer, tmp_path: Path) -> None:
     targets = _healthy(srv)
     targets[1]["url"] = srv.url("fg-behind")  # 400 blocks behind: WARN (>= 300, < 900)
     result = run("check", _fleet_file(tmp_path, targets), "--json")
@@ -108,7 +88,7 @@ def test_warn_exit_1(run: Callable[..., Result], srv: MonitorServer, tmp_path: P
 
 
 def test_crit_exit_2_and_table(
-    run: Callable[..., Result], srv: MonitorServer, tmp_path: Path
+    run: Callable[..., CliResult], srv: MonitorServer, tmp_path: Path
 ) -> None:
     targets = _healthy(srv)
     targets[0]["rest_url"] = srv.url("bbn-jailed")
@@ -118,7 +98,7 @@ def test_crit_exit_2_and_table(
 
 
 def test_unknown_counts_as_crit(
-    run: Callable[..., Result], srv: MonitorServer, tmp_path: Path
+    run: Callable[..., CliResult], srv: MonitorServer, tmp_path: Path
 ) -> None:
     targets = [*_healthy(srv), {"name": "down", "kind": "gadget", "url": dead_url()}]
     result = run("check", _fleet_file(tmp_path, targets), "--json")
@@ -129,7 +109,7 @@ def test_unknown_counts_as_crit(
     assert all(c["status"] == "UNKNOWN" and "connection refused" in c["reason"] for c in down)
 
 
-def test_adhoc_flags_and_role_inference(run: Callable[..., Result], srv: MonitorServer) -> None:
+def test_adhoc_flags_and_role_inference(run: Callable[..., CliResult], srv: MonitorServer) -> None:
     result = run(
         "check", "--json",
         "--babylon-rest", srv.url("bbn"), "--cometbft", srv.url("comet"),
@@ -148,7 +128,7 @@ def test_adhoc_flags_and_role_inference(run: Callable[..., Result], srv: Monitor
     assert len({c["target"] for c in data["checks"]}) == 4  # distinct generated names
 
 
-def test_watch_once(run: Callable[..., Result], srv: MonitorServer, tmp_path: Path) -> None:
+def test_watch_once(run: Callable[..., CliResult], srv: MonitorServer, tmp_path: Path) -> None:
     result = run("watch", _fleet_file(tmp_path, _healthy(srv)), "--once")
     assert result.exit_code == 0, result.output
     assert "finality_lag" in result.output
@@ -166,14 +146,16 @@ def test_watch_once(run: Callable[..., Result], srv: MonitorServer, tmp_path: Pa
         (("--bitcoind", "http://127.0.0.1:8332", "--rpc-password-file", "/x"), "user is required"),
     ],
 )
-def test_bad_input_exit_2(run: Callable[..., Result], args: tuple[str, ...], message: str) -> None:
+def test_bad_input_exit_2(
+    run: Callable[..., CliResult], args: tuple[str, ...], message: str
+) -> None:
     result = run("check", *args)
     assert result.exit_code == 2
     assert message in result.error
 
 
 def test_inline_password_in_fleet_file_is_rejected(
-    run: Callable[..., Result], tmp_path: Path
+    run: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     target = {
         "name": "btc", "kind": "bitcoind", "url": "http://127.0.0.1:8332",
@@ -186,7 +168,7 @@ def test_inline_password_in_fleet_file_is_rejected(
     assert "hunter2" not in message
 
 
-def test_help_documents_threshold_defaults(run: Callable[..., Result]) -> None:
+def test_help_documents_threshold_defaults(run: Callable[..., CliResult]) -> None:
     for command in ("check", "watch", "serve"):
         result = run(command, "--help")
         assert result.exit_code == 0

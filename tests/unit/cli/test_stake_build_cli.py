@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from support.cli import click_invoke
 
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network, p2tr_address
 from l2kit.btc.taproot import verify_control_block
 from l2kit.btc.tx import OutPoint, parse, serialize, set_witness
-from l2kit.cli import cli
 from l2kit.errors import InputError, ParamsError
 from l2kit.staking.params import ParamsSet, regtest_params
 from l2kit.staking.scripts import staking_info, unbonding_info
@@ -29,7 +28,7 @@ DEST = p2tr_address(STAKER, Network.REGTEST)
 
 
 def invoke(*args: str, input: str | None = None) -> dict[str, Any]:
-    result = CliRunner().invoke(cli, ["stake", *args, "--json"], input=input)
+    result = click_invoke(["stake", *args, "--json"], input=input)
     assert result.exit_code == 0, (result.output, result.exception)
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
@@ -62,7 +61,7 @@ def test_build_unbonding_checks_params() -> None:
     assert out["unbonding_value"] == 1_000_000 - 64_000
     tx = parse(out["tx_hex"])
     assert tx.vin[0].nSequence == 0xFFFFFFFF and tx.nVersion == 2
-    result = CliRunner().invoke(cli, ["stake", "build-unbonding", "--staker", MAINNET_STAKER,
+    result = click_invoke(["stake", "build-unbonding", "--staker", MAINNET_STAKER,
                                       "--fp", MAINNET_FP, "--network", "mainnet",
                                       "--staking-outpoint", f"{TXID}:0", "--value", "1000000",
                                       "--unbonding-fee", "1000"])  # fmt: skip
@@ -93,12 +92,12 @@ def test_build_staking_slashing_withdrawal() -> None:
 
 
 def test_errors_are_typed() -> None:
-    result = CliRunner().invoke(cli, ["stake", "address", "--staker", "04" + "00" * 32,
+    result = click_invoke(["stake", "address", "--staker", "04" + "00" * 32,
                                       "--fp", FP.hex(), "--covenant", C1.hex(), "--quorum", "1",
                                       "--staking-time", "10"])  # fmt: skip
     assert isinstance(result.exception, InputError)
     assert result.exception.field == "--staker"
-    result = CliRunner().invoke(cli, ["stake", "address", "--staker", STAKER.hex(),
+    result = click_invoke(["stake", "address", "--staker", STAKER.hex(),
                                       "--fp", FP.hex(), "--staking-time", "10"])  # fmt: skip
     assert isinstance(result.exception, InputError)  # regtest: no covenant committee given
 
@@ -146,7 +145,7 @@ def test_inspect_mainnet_phase1_staking_tx_uses_bundled_params() -> None:
 
 @pytest.mark.parametrize("garbage", ["zz", "00", ""])
 def test_inspect_rejects_garbage(garbage: str) -> None:
-    result = CliRunner().invoke(cli, ["stake", "inspect", garbage or "-"], input="")
+    result = click_invoke(["stake", "inspect", garbage or "-"], input="")
     assert isinstance(result.exception, InputError)
 
 
@@ -158,7 +157,7 @@ def test_build_slashing_with_mainnet_phase2_defaults() -> None:
     assert (out["slashed"], out["change"]) == (1_000, 1_000_000 - 1_000 - 100_000)
     tx = parse(out["tx_hex"])
     assert bytes(tx.vout[0].scriptPubKey).hex() == "6a07626162796c6f6e"
-    result = CliRunner().invoke(cli, ["stake", "build-slashing", "--staker", MAINNET_STAKER,
+    result = click_invoke(["stake", "build-slashing", "--staker", MAINNET_STAKER,
                                       "--fp", MAINNET_FP, "--network", "mainnet", "--from",
                                       "staking", "--outpoint", f"{TXID}:0", "--value", "1000000",
                                       "--slashing-fee", "5000"])  # fmt: skip

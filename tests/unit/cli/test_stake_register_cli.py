@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support.cli import CliResult, run_main
 
 from l2kit.babylon.address import BabylonAddress
 from l2kit.btc.keys import xonly_of
@@ -16,15 +17,12 @@ BBN = BabylonAddress.from_account(b"\x11" * 20).text
 FP = xonly_of(b"\x07" * 32).hex()
 
 
-def _run(capsys: pytest.CaptureFixture[str], tmp: Path, *extra: str) -> tuple[int, str, str]:
+def _run(capsys: pytest.CaptureFixture[str], tmp: Path, *extra: str) -> CliResult:
     argv = ["stake", "register", "--datadir", str(tmp / "no-node"), "--db", str(tmp / "s.db"),
             "--staker-key-file", str(tmp / "k"), "--fp", FP, "--amount", "100000",
             "--time", "30", "--babylon-address", BBN, "--params", str(tmp / "p.json"),
             "--json", *extra]  # fmt: skip
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
+    return run_main(argv, capsys)
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
+from support.cli import run_main
+from support.keys import seckey
 
 from l2kit.btc import adaptor
 from l2kit.btc import psbt as P
@@ -14,18 +15,12 @@ from l2kit.btc import tx as btx
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network
 from l2kit.btc.sign import schnorr_verify, tapleaf_hash
-from l2kit.cli import main
 from l2kit.staking import signing
 from l2kit.staking.scripts import staking_info
 from l2kit.staking.witness import check_witness, signature_slots
 
-
-def _sk(label: str) -> bytes:
-    return hashlib.sha256(label.encode()).digest()
-
-
-STAKER, FP = _sk("cli-staker"), _sk("cli-fp")
-COVS = [_sk(f"cli-cov{i}") for i in range(3)]
+STAKER, FP = seckey("cli-staker"), seckey("cli-fp")
+COVS = [seckey(f"cli-cov{i}") for i in range(3)]
 INFO = staking_info(
     xonly_of(STAKER), [xonly_of(FP)], [xonly_of(k) for k in COVS], 2, 10, 50_000, Network.REGTEST
 )
@@ -51,18 +46,11 @@ def _control_block(leaf: bytes) -> tuple[str, str]:
     return "--control-block", INFO.control_block(leaf).hex()
 
 
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
-
-
 def test_raw_sign_staker_and_covenant_adaptor(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     leaf = INFO.unbonding_script
-    code, out, _ = _run(
+    code, out, _ = run_main(
         _sign_args(_key(tmp_path, STAKER), leaf, *_control_block(leaf), "--json"),
         capsys,
     )
@@ -76,7 +64,7 @@ def test_raw_sign_staker_and_covenant_adaptor(
 
     slashing = INFO.slashing_script
     encrypt_for = ("--encrypt-for", xonly_of(FP).hex())
-    code, out, _ = _run(
+    code, out, _ = run_main(
         _sign_args(_key(tmp_path, COVS[1]), slashing, *encrypt_for, "--json"), capsys
     )
     assert code == 0
@@ -96,10 +84,10 @@ def test_psbt_round_trip_to_full_witness(
     leaf = INFO.unbonding_script
     psbt_file = tmp_path / "ub.psbt"
     staker_args = _sign_args(_key(tmp_path, STAKER), leaf, *_control_block(leaf))
-    code, _, _ = _run([*staker_args, "--psbt-out", str(psbt_file)], capsys)
+    code, _, _ = run_main([*staker_args, "--psbt-out", str(psbt_file)], capsys)
     assert code == 0
     for i in (0, 2):  # two covenant members sign the same PSBT in turn
-        code, out, _ = _run(
+        code, out, _ = run_main(
             [
                 "stake",
                 "sign",
@@ -119,7 +107,9 @@ def test_psbt_round_trip_to_full_witness(
     assert len(sigs) == 3
     stack = [sigs.get(k, b"") for _, k in signature_slots(leaf)] + [leaf, INFO.control_block(leaf)]
     check_witness(stack, signing.leaf_sighash(TX, INFO, leaf), INFO.output, expected_leaf=leaf)
-    code, out, _ = _run(["stake", "sign", "--psbt", str(psbt_file), "--finalize", "--json"], capsys)
+    code, out, _ = run_main(
+        ["stake", "sign", "--psbt", str(psbt_file), "--finalize", "--json"], capsys
+    )
     assert code == 0
     final = btx.parse(json.loads(out)["tx"])
     assert btx.witness(final, 0) == stack
@@ -130,9 +120,9 @@ def test_finalize_refuses_too_few(tmp_path: Path, capsys: pytest.CaptureFixture[
     leaf = INFO.unbonding_script
     psbt_file = tmp_path / "few.psbt"
     staker_args = _sign_args(_key(tmp_path, STAKER), leaf, *_control_block(leaf))
-    code, _, _ = _run([*staker_args, "--psbt-out", str(psbt_file)], capsys)
+    code, _, _ = run_main([*staker_args, "--psbt-out", str(psbt_file)], capsys)
     assert code == 0
-    code, _, err = _run(["stake", "sign", "--psbt", str(psbt_file), "--finalize"], capsys)
+    code, _, err = run_main(["stake", "sign", "--psbt", str(psbt_file), "--finalize"], capsys)
     assert code == 2 and "only 0 covenant signature" in err
 
 
@@ -149,12 +139,12 @@ def test_refusals_exit_2(
 ) -> None:  # type: ignore[no-untyped-def]
     leaf = INFO.unbonding_script
     args = _sign_args(_key(tmp_path, FP), leaf, *_control_block(leaf))
-    code, _, err = _run(mutate(args), capsys)
+    code, _, err = run_main(mutate(args), capsys)
     assert code == 2 and match in err
 
 
 def test_bad_key_file_is_not_echoed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad"
     bad.write_text("ab" * 31 + "\n")
-    code, _, err = _run(["stake", "sign", "--psbt", "x", "--key-file", str(bad)], capsys)
+    code, _, err = run_main(["stake", "sign", "--psbt", "x", "--key-file", str(bad)], capsys)
     assert code == 2 and "key-file" in err and "ab" * 31 not in err

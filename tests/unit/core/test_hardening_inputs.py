@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.cli import run_process
 from support.paths import ROOT
 
 from l2kit.errors import InputError
@@ -136,20 +137,15 @@ def test_conformance_refuses_duplicate_keys() -> None:
         conformance_json('{"tag": "01020304", "tag": "01020305"}')
 
 
-def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "l2kit", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
-
-
 def test_bad_spec_file_is_one_line_exit_2(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_bytes(b"stacks:\n- name: \xff\n")
-    out = _cli("validate", str(spec))
+    out = run_process("validate", str(spec))
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ")
     assert "not UTF-8" in out.stderr
     spec.write_text(_spec("    replicas: true\n"))
-    out = _cli("validate", str(spec))
+    out = run_process("validate", str(spec))
     assert out.returncode == 2 and out.stderr.startswith("error: ") and "replicas" in out.stderr
 
 
@@ -177,7 +173,7 @@ def test_render_removes_temp_folders_of_killed_renders(tmp_path: Path) -> None:
 
 def test_an_echoed_input_cannot_forge_error_lines(tmp_path: Path) -> None:
     forged = tmp_path / "a\nerror: forged\x1b[2J"
-    out = _cli("monitor", "check", str(forged))
+    out = run_process("monitor", "check", str(forged))
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ")
     assert "\x1b" not in out.stderr and "\\x0aerror: forged\\x1b[2J" in out.stderr
@@ -186,11 +182,11 @@ def test_an_echoed_input_cannot_forge_error_lines(tmp_path: Path) -> None:
 def test_key_files_are_read_as_capped_utf8_and_never_echoed(tmp_path: Path) -> None:
     key = tmp_path / "k"
     key.write_bytes(b"\xffSECRETKEY" * 3)
-    out = _cli("stake", "sign", "--key-file", str(key), "00")
+    out = run_process("stake", "sign", "--key-file", str(key), "00")
     assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert "not valid UTF-8" in out.stderr and "SECRETKEY" not in out.stderr
     key.write_text("ab" * 100_000)
-    out = _cli("stake", "sign", "--key-file", str(key), "00")
+    out = run_process("stake", "sign", "--key-file", str(key), "00")
     assert out.returncode == 2 and "larger than 1024 bytes" in out.stderr
 
 

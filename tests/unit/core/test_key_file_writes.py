@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from support.cli import click_invoke
 
 from l2kit.fsutil import write_atomic
 
@@ -55,14 +56,12 @@ def test_staker_key_creation_does_not_replace_a_key_made_meanwhile(
 
 
 def test_withdraw_refuses_a_fee_rate_above_the_cap_before_anything(tmp_path: Path) -> None:
-    from click.testing import CliRunner
 
-    from l2kit.cli import cli
     from l2kit.errors import InputError
 
     key = tmp_path / "staker.key"
     key.write_text("11" * 32 + "\n")
-    result = CliRunner().invoke(cli, [
+    result = click_invoke([
         "stake", "withdraw", "ab" * 32, "--staker-key-file", str(key), "--fee-rate", "500",
         "--datadir", str(tmp_path / "no-node"),
     ])  # fmt: skip

@@ -22,12 +22,11 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
+from support.cli import click_invoke
 from support.paths import DATA, ROOT, SHARED
 
-from l2kit.cli import cli
 from l2kit.errors import RulesError
 from l2kit.monitor import catalog, rules
 
@@ -355,15 +354,13 @@ def test_dashboard_configmap() -> None:
 
 
 def test_cli_prints_and_writes_the_rules(tmp_path: Path) -> None:
-    runner = CliRunner()
-    printed = runner.invoke(cli, ["monitor", "rules"])
+    printed = click_invoke(["monitor", "rules"])
     assert printed.exit_code == 0, printed.output
     assert printed.stdout == RULES_FILE.read_text(encoding="utf-8")
 
     out = tmp_path / "prometheusrule.yaml"
-    written = runner.invoke(
-        cli,
-        ["monitor", "rules", "--format", "prometheusrule", "--namespace", "obs", "-o", str(out)],
+    written = click_invoke(
+        ["monitor", "rules", "--format", "prometheusrule", "--namespace", "obs", "-o", str(out)]
     )
     assert written.exit_code == 0, written.output
     obj = yaml.safe_load(out.read_text(encoding="utf-8"))
@@ -371,7 +368,7 @@ def test_cli_prints_and_writes_the_rules(tmp_path: Path) -> None:
     assert [g["name"] for g in obj["spec"]["groups"]] == list(rules.GROUPS)
     assert list(tmp_path.iterdir()) == [out]  # no temp file left behind
 
-    dash = runner.invoke(cli, ["monitor", "rules", "--format", "dashboard"])
+    dash = click_invoke(["monitor", "rules", "--format", "dashboard"])
     assert dash.exit_code == 0, dash.output
     cm = yaml.safe_load(dash.stdout)
     assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"

@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import subprocess
-import sys
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.cli import run_process
 from support.hostile_server import HostileServer
 
 from l2kit.monitor import fleet as fleet_mod
@@ -108,18 +107,12 @@ def test_nan_threshold_is_refused() -> None:
         fleet_mod.parse({"thresholds": {"bitcoind": {"tip_age_warn": float("nan")}}})
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "l2kit", *args], capture_output=True, text=True, timeout=120
-    )
-
-
 @pytest.mark.parametrize("log_json", [False, True])
 def test_non_utf8_password_file_never_printed(tmp_path: Path, log_json: bool) -> None:
     pw = tmp_path / "pw"
     pw.write_bytes(b"Secret-\xff-tail")
     flags = ["--log-json"] if log_json else []
-    out = _cli(*flags, "monitor", "check", "--bitcoind", "http://127.0.0.1:9",
+    out = run_process(*flags, "monitor", "check", "--bitcoind", "http://127.0.0.1:9",
                "--rpc-user", "u", "--rpc-password-file", str(pw), "--json")  # fmt: skip
     assert "Secret" not in out.stdout + out.stderr
     assert "tail" not in out.stdout + out.stderr
@@ -131,7 +124,7 @@ def test_non_utf8_password_file_never_printed(tmp_path: Path, log_json: bool) ->
 def test_reflected_authorization_is_scrubbed_from_cli_output(
     srv: HostileServer, pw: Path
 ) -> None:
-    out = _cli("--log-json", "monitor", "check", "--bitcoind", srv.url("reflect"),
+    out = run_process("--log-json", "monitor", "check", "--bitcoind", srv.url("reflect"),
                "--rpc-user", "mon", "--rpc-password-file", str(pw), "--json")  # fmt: skip
     basic = base64.b64encode(f"mon:{PASSWORD}".encode()).decode()
     assert PASSWORD not in out.stdout + out.stderr

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
+from support.cli import run_main
 
-from l2kit.cli import main
 from l2kit.contracts.check import Report
 from l2kit.errors import RenderError
 from l2kit.render import build, manifests, plan, profiles, stream
@@ -23,13 +23,6 @@ pytest.importorskip("kubernetes_validate")
 pytest.importorskip("jsonschema_rs")
 
 Obj = dict[str, Any]
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def fleet_text(profile: str, count: int, network: str | None = None, *,
@@ -135,7 +128,7 @@ def test_a_thousand_stack_fleet_validates(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "fleet.yaml"
     spec.write_text(fleet_text("bitcoin", 1000))
-    code, out, err = run(["validate", str(spec), "--json"], capsys)
+    code, out, err = run_main(["validate", str(spec), "--json"], capsys)
     assert code == 0, err
     data = yaml.safe_load(out)
     one = len(build.build(profiles.init_spec("bitcoin", None)).objects)
@@ -171,7 +164,7 @@ def test_stdout_stream_equals_build(tmp_path: Path, capsys: pytest.CaptureFixtur
     text = fleet_text("devnet", 3)
     spec = tmp_path / "fleet.yaml"
     spec.write_text(text)
-    code, out, err = run(["render", str(spec), "-o", "-"], capsys)
+    code, out, err = run_main(["render", str(spec), "-o", "-"], capsys)
     assert code == 0, err
     assert out == manifests.to_stream(build.build(text).objects)
 
@@ -242,7 +235,7 @@ def test_render_cli_reports_progress_and_summary(tmp_path: Path, capsys: pytest.
     monkeypatch.setattr(provision, "_PROGRESS_EVERY", 2)
     spec = tmp_path / "fleet.yaml"
     spec.write_text(fleet_text("bitcoin", 5))
-    code, out, err = run(["render", str(spec), "-o", str(tmp_path / "out")], capsys)
+    code, out, err = run_main(["render", str(spec), "-o", str(tmp_path / "out")], capsys)
     assert code == 0, err
     assert err.splitlines() == ["2/5 stacks", "4/5 stacks"]
     assert "wrote 52 files to" in out
@@ -255,7 +248,7 @@ def test_a_broken_stack_prints_nothing_on_stdout(tmp_path: Path,
     doc["stacks"][2]["bitcoind"]["extraEnv"] = [{"name": "X", "value": "password=hunter22"}]
     spec = tmp_path / "fleet.yaml"
     spec.write_text(yaml.safe_dump(doc))
-    code, out, err = run(["render", str(spec), "-o", "-"], capsys)
+    code, out, err = run_main(["render", str(spec), "-o", "-"], capsys)
     assert code == 1 and out == ""
     assert "s0002-btc-regtest-bitcoind: container bitcoind: env X looks like a secret" in err
     assert list(tmp_path.iterdir()) == [spec]

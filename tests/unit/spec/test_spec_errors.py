@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
+from support.cli import run_main
 
-from l2kit.cli import main
 from l2kit.render import profiles
 
 Obj = dict[str, Any]
@@ -22,19 +22,11 @@ def spec(profile: str = "devnet", network: str | None = None) -> Obj:
     return data
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 1), out, err
-
-
 def render_errors(data: Obj | str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
     path = tmp_path / "spec.yaml"
     path.write_text(data if isinstance(data, str) else yaml.safe_dump(data))
     out_dir = tmp_path / "out"
-    code, out, err = run(["render", str(path), "-o", str(out_dir)], capsys)
+    code, out, err = run_main(["render", str(path), "-o", str(out_dir)], capsys)
     assert code == 2, (out, err)
     assert not out_dir.exists()
     lines = err.strip().splitlines()
@@ -246,12 +238,12 @@ def test_invalid_spec_leaves_existing_output(tmp_path: Path,
     good = tmp_path / "good.yaml"
     good.write_text(profiles.init_spec("bitcoin"))
     out_dir = tmp_path / "out"
-    assert run(["render", str(good), "-o", str(out_dir)], capsys)[0] == 0
+    assert run_main(["render", str(good), "-o", str(out_dir)], capsys)[0] == 0
     before = sorted(p.relative_to(out_dir) for p in out_dir.rglob("*"))
     bad = spec("bitcoin")
     _s(bad)["bitcoind"]["prune"] = 3
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
-    code, _, err = run(["render", str(tmp_path / "bad.yaml"), "-o", str(out_dir)], capsys)
+    code, _, err = run_main(["render", str(tmp_path / "bad.yaml"), "-o", str(out_dir)], capsys)
     assert code == 2 and "prune" in err
     assert sorted(p.relative_to(out_dir) for p in out_dir.rglob("*")) == before
 
@@ -262,5 +254,5 @@ def test_validate_and_values_exit_2_too(tmp_path: Path, capsys: pytest.CaptureFi
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(bad))
     for cmd in ("validate", "values", "secrets"):
-        code, out, err = run([cmd, str(path)], capsys)
+        code, out, err = run_main([cmd, str(path)], capsys)
         assert code == 2 and err.startswith("error: stacks.0.bitcoind.prune: ") and out == ""

@@ -8,21 +8,13 @@ from typing import Any
 
 import pytest
 import yaml
+from support.cli import run_main
 
-from l2kit.cli import main
 from l2kit.render import profiles
 from l2kit.spec import parse_spec
 from l2kit.spec.rules import GADGET_BABYLON_BUILDS, NO_BSN_CHAINS, gadget_compatible
 
 Obj = dict[str, Any]
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def rollup_spec(network: str = "regtest") -> Obj:
@@ -38,7 +30,7 @@ def stack(data: Obj) -> Obj:
 def render(data: Obj, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(data))
-    return run(["render", str(path), "-o", str(tmp_path / "out")], capsys)
+    return run_main(["render", str(path), "-o", str(tmp_path / "out")], capsys)
 
 
 def refused(data: Obj, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -51,7 +43,7 @@ def refused(data: Obj, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> st
 
 
 def test_init_marks_the_profile_experimental(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["init", "--profile", "rollup"], capsys)
+    code, out, err = run_main(["init", "--profile", "rollup"], capsys)
     assert code == 0
     assert out.startswith("# EXPERIMENTAL.") and "proof of concept" in out
     assert err.strip() == f"warning: {profiles.EXPERIMENTAL_NOTICE}"
@@ -62,14 +54,14 @@ def test_init_marks_the_profile_experimental(capsys: pytest.CaptureFixture[str])
 @pytest.mark.parametrize("profile", ["devnet", "bitcoin", "finality-provider"])
 def test_other_profiles_carry_no_notice(profile: str,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["init", "--profile", profile], capsys)
+    code, out, err = run_main(["init", "--profile", profile], capsys)
     assert code == 0 and err == "" and "EXPERIMENTAL" not in out
 
 
 @pytest.mark.parametrize("network", ["signet", "mainnet"])
 def test_init_writes_rollup_for_regtest_only(network: str,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["init", "--profile", "rollup", "--network", network], capsys)
+    code, out, err = run_main(["init", "--profile", "rollup", "--network", network], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("error: --network: the rollup profile is "
                                                     "experimental")
@@ -98,7 +90,7 @@ def test_render_warns_but_renders(network: str, tmp_path: Path,
 def test_validate_warns_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text(profiles.init_spec("rollup"))
-    code, _, err = run(["validate", str(path)], capsys)
+    code, _, err = run_main(["validate", str(path)], capsys)
     assert code == 0 and err.startswith("warning: stacks.0.rollup: experimental")
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from bitcoin.core import CMutableTransaction, CTransaction
 from bitcoin.core.script import CScript
-from click.testing import CliRunner, Result
+from click.testing import Result
+from support.cli import click_invoke
 
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network
-from l2kit.cli import cli
 from l2kit.errors import InputError, ParamsError, TxRejected
 from l2kit.staking.inspect import inspect_tx
 from l2kit.staking.params import ParamsSet, regtest_params
@@ -119,7 +119,7 @@ def _build_slashing(tmp_path: Path, *extra: str) -> Result:
     args = ["stake", "build-slashing", "--staker", STAKER.hex(), "--fp", FP.hex(),
             "--from", "staking", "--outpoint", "11" * 32 + ":0", "--value", "100000",
             "--params", str(params), "--network", "regtest", "--json", *extra]  # fmt: skip
-    return CliRunner().invoke(cli, args)
+    return click_invoke(args)
 
 
 def test_build_slashing_change_timelock_must_be_the_params_unbonding_time(
@@ -148,10 +148,10 @@ def test_build_staking_tag_is_hex_and_the_params_tag(tmp_path: Path) -> None:
             "--change-address", "bcrt1pvtq2q3k6en5xmhgrg0rd8378ns3q3wsdnjw0yjndq3kjr5sljrmszv6fk6",
             "--fee-rate", "2", "--params", str(params), "--network", "regtest",
             "--json"]  # fmt: skip
-    ok = CliRunner().invoke(cli, base)
+    ok = click_invoke(base)
     assert ok.exit_code == 0, ok.output
     assert P2.tag is not None and P2.tag.hex() in json.loads(ok.output)["tx_hex"]
-    bad_hex = CliRunner().invoke(cli, [*base, "--tag", "zz"])
+    bad_hex = click_invoke([*base, "--tag", "zz"])
     assert isinstance(bad_hex.exception, InputError) and bad_hex.exception.field == "--tag"
-    other = CliRunner().invoke(cli, [*base, "--tag", "01020304"])
+    other = click_invoke([*base, "--tag", "01020304"])
     assert isinstance(other.exception, ParamsError) and other.exception.field == "tag"
