@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from support.cli import run_main
 from support.keys import seckey
 
 from l2kit.btc import psbt as P
@@ -360,14 +361,10 @@ def test_cli_psbt_flow_unbonding_is_mined(
     """staker exports a PSBT → 3 covenant members sign it → finalize → bitcoind mines it."""
     import json
 
-    from l2kit.cli import main
-
     def run(args: list[str]) -> dict[str, Any]:
         capsys.readouterr()  # drop earlier RPC debug logs
-        with pytest.raises(SystemExit) as exc:
-            main(["stake", "sign", *args, "--json"])
-        out, err = capsys.readouterr()
-        assert exc.value.code == 0, err
+        code, out, err = run_main(["stake", "sign", *args, "--json"], capsys)
+        assert code == 0, err
         result: dict[str, Any] = json.loads(out)
         return result
 

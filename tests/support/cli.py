@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import pytest
-import structlog
 from click.testing import CliRunner, Result
 
 from l2kit.cli import cli, main
@@ -30,12 +29,10 @@ class CliResult(NamedTuple):
 
 
 def run_main(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> CliResult:
-    """``l2kit ARGV`` through ``main()``; unpacks as ``code, out, err``."""
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main(list(argv))
-    finally:
-        structlog.reset_defaults()  # main() bound logging to this test's capture stream
+    """``l2kit ARGV`` through ``main()``; unpacks as ``code, out, err``. (The logging that
+    ``main()`` sets up is restored after the test by the conftest.)"""
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
     out, err = capsys.readouterr()
     return CliResult(int(exc.value.code or 0), out, err)
 
