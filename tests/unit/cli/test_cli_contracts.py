@@ -57,7 +57,7 @@ def _one_error(err: str, *needles: str) -> str:
 def test_usage_errors_are_one_line_exit_2(
     capsys: pytest.CaptureFixture[str], argv: list[str], field: str
 ) -> None:
-    code, out, err = run_main([*argv], capsys)
+    code, out, err = run_main(argv, capsys)
     assert code == 2 and out == ""
     _one_error(err, field)
 
@@ -93,7 +93,7 @@ def test_stake_create_without_node_writes_no_key(
 ) -> None:
     monkeypatch.setenv("L2KIT_DATA_DIR", str(tmp_path / "data"))
     code, _, err = run_main(["stake", "create", "--datadir", str(tmp_path / "nonode"),
-                        "--fp", FP, "--amount", "100000", "--time", "20"], capsys)  # fmt: skip
+                             "--fp", FP, "--amount", "100000", "--time", "20"], capsys)  # fmt: skip
     assert code == 1
     _one_error(err, "no node running")
     assert not (tmp_path / "data" / "staker.key").exists()
@@ -158,7 +158,7 @@ def test_stake_scripts_human_is_not_json() -> None:
     ],
 )
 def test_index_ranges(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    code, out, err = run_main([*argv], capsys)
+    code, out, err = run_main(argv, capsys)
     assert code == 2 and out == ""
     _one_error(err, argv[2])
 
@@ -171,7 +171,7 @@ def test_index_scan_without_node_creates_no_db(
     assert r.exit_code == 0
     db = tmp_path / "index.db"
     code, _, err = run_main(["index", "scan", "--datadir", str(tmp_path / "nonode"),
-                        "--db", str(db)], capsys)  # fmt: skip
+                             "--db", str(db)], capsys)  # fmt: skip
     assert code == 1
     _one_error(err, "no node running")
     assert not db.exists()
@@ -237,7 +237,7 @@ def test_bad_spec_one_line_per_problem_nothing_written(
     ],
 )  # fmt: skip
 def test_monitor_ranges(capsys: pytest.CaptureFixture[str], argv: list[str], field: str) -> None:
-    code, out, err = run_main([*argv], capsys)
+    code, out, err = run_main(argv, capsys)
     assert code == 2 and out == ""
     _one_error(err, field)
 
@@ -255,7 +255,7 @@ def test_monitor_malformed_fleet_is_one_line(
 def test_fleet_from_missing_output_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = _devnet_spec(tmp_path)
     code, out, err = run_main(["monitor", "fleet-from", str(spec),
-                          "-o", str(tmp_path / "nodir" / "fleet.yaml")], capsys)  # fmt: skip
+                               "-o", str(tmp_path / "nodir" / "fleet.yaml")], capsys)  # fmt: skip
     assert code == 2 and out == ""
     _one_error(err, "--output", "does not exist")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
@@ -283,7 +283,7 @@ _UTXO = "ab" * 32 + ":1:200000:0014751e76e8199196d454941c45d1b3a323f1433bd6"
 def test_non_finite_floats_refused(
     capsys: pytest.CaptureFixture[str], argv: list[str], field: str
 ) -> None:
-    code, out, err = run_main([*argv], capsys)
+    code, out, err = run_main(argv, capsys)
     assert code == 2 and out == ""
     _one_error(err, field, "finite")
 
@@ -292,8 +292,8 @@ def test_unbonding_time_zero_is_range_error_not_missing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, err = run_main(["stake", "scripts", "--staker", STAKER, "--fp", FP,
-                          "--staking-time", "64000", "--network", "mainnet",
-                          "--unbonding-time", "0"], capsys)  # fmt: skip
+                               "--staking-time", "64000", "--network", "mainnet",
+                               "--unbonding-time", "0"], capsys)  # fmt: skip
     assert code == 2 and out == ""
     _one_error(err, "unbonding_time", "1..65535")
 

@@ -17,7 +17,7 @@ from l2kit.staking.params import load_global_params
 def test_covenant_init_show_and_params(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "cov"
     code, out, _ = run_main(["regtest", "covenant", "init", "--members", "4", "--quorum", "3",
-                        "--dir", str(d), "--json"], capsys)  # fmt: skip
+                             "--dir", str(d), "--json"], capsys)  # fmt: skip
     assert code == 0
     doc = json.loads(out)
     assert doc["quorum"] == 3 and len(doc["public_keys"]) == 4
@@ -34,7 +34,7 @@ def test_covenant_init_show_and_params(tmp_path: Path, capsys: pytest.CaptureFix
     code, _, err = run_main(["regtest", "covenant", "init", "--dir", str(d)], capsys)
     assert code == 2 and "exists" in err
     code, _, err = run_main(["regtest", "covenant", "init", "--members", "2", "--quorum", "3",
-                        "--dir", str(tmp_path / "other")], capsys)  # fmt: skip
+                             "--dir", str(tmp_path / "other")], capsys)  # fmt: skip
     assert code == 2 and "quorum" in err
 
 
@@ -54,7 +54,7 @@ def test_funding_address_and_bad_key_file(
 def test_index_stats_on_empty_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     prom = tmp_path / "m.prom"
     code, out, _ = run_main(["index", "stats", "--db", str(tmp_path / "i.db"), "--json",
-                        "--textfile", str(prom)], capsys)  # fmt: skip
+                             "--textfile", str(prom)], capsys)  # fmt: skip
     assert code == 0
     assert json.loads(out)["height"] == -1
     assert "l2kit_index_active_tvl_sat 0.0" in prom.read_text()
