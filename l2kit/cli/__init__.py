@@ -9,7 +9,7 @@ rich, structlog) are imported inside the code paths that use them, never at a CL
 To add a command:
   1. define it in a module under ``l2kit/cli/`` and append it to that module's ``COMMANDS`` list;
   2. add one line ``"name": ("module", "Short help."),`` to the registry of its group below
-     (the short help is the docstring's first sentence; tests/unit/test_cli_lazy.py checks it
+     (the short help is the docstring's first sentence; tests/unit/cli/test_cli_lazy.py checks it
      against the command's own and that every ``COMMANDS`` entry is registered).
 
 Groups: ``l2kit`` (TOP), ``l2kit stake`` (STAKE; the group is cli/stake.py), ``l2kit regtest``

@@ -4,11 +4,11 @@
 It is imported lazily (it is an optional dependency); every Helm failure becomes a ``RenderError``
 carrying Helm's own message (``detail``), e.g. the schema path and rule a bad value broke.
 
-``template`` returns parsed objects in the same shape as ``l2kit render`` so the two can be
-compared (``tests/unit/test_chart_parity.py``); ``NOTES.txt``, helpers and the ``helm test`` hook
-pods are left out, as they are not part of the stack. ``release`` and ``namespace`` are Helm's
-(``helm template NAME -n NAMESPACE``): they name and place the objects. ``layered``,
-``parse_set`` and ``parse_set_json`` compose values like ``-f a -f b --set k=v``.
+``template`` returns parsed objects in the same shape as ``l2kit render`` so the two can be compared
+(``tests/unit/render/test_chart_parity.py``); ``NOTES.txt``, helpers and the ``helm test`` hook pods
+are left out, as they are not part of the stack. ``release`` and ``namespace`` are Helm's (``helm
+template NAME -n NAMESPACE``): they name and place the objects. ``layered``, ``parse_set`` and
+``parse_set_json`` compose values like ``-f a -f b --set k=v``.
 """
 
 from __future__ import annotations

@@ -6,29 +6,12 @@ bad chain answers / bad input as one error line."""
 from __future__ import annotations
 
 import json
-import secrets
 import signal
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from babylon_helpers import Chain, start_chain, status_of, stop_chain
-from lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
-
-
-@pytest.fixture
-def env(regtest_node: Any, tmp_path: Path) -> Iterator[Env]:
-    e = make_env(regtest_node, tmp_path, f"bbncli-{secrets.token_hex(4)}")
-    yield e
-    e.tracker.close()
-
-
-@pytest.fixture
-def chain(env: Env, tmp_path: Path) -> Iterator[Chain]:
-    c = start_chain(env, tmp_path)
-    yield c
-    stop_chain(c)
+from support.babylon_helpers import Chain, status_of
+from support.lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env
 
 
 def _ok(result: Any) -> dict[str, Any]:

@@ -5,14 +5,19 @@ post-staking registration of a mined stake."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from babylon_helpers import PRE_STAKING_GAS, Chain, quiet, start_chain, status_of, stop_chain
-from lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
+from support.babylon_helpers import (
+    PRE_STAKING_GAS,
+    Chain,
+    quiet,
+    start_chain,
+    status_of,
+    stop_chain,
+)
+from support.lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env
 
 from l2kit.babylon.address import parse_address
 from l2kit.btc.keys import XOnlyPubKey
@@ -26,20 +31,6 @@ from l2kit.staking.registration_flow import (
     register_tracked,
 )
 from l2kit.staking.states import State
-
-
-@pytest.fixture
-def env(regtest_node: Any, tmp_path: Path) -> Iterator[Env]:
-    e = make_env(regtest_node, tmp_path, f"bbn-{secrets.token_hex(4)}")
-    yield e
-    e.tracker.close()
-
-
-@pytest.fixture
-def chain(env: Env, tmp_path: Path) -> Iterator[Chain]:
-    c = start_chain(env, tmp_path)
-    yield c
-    stop_chain(c)
 
 
 def _request(env: Env, chain: Chain, value: int = 120_000, time: int = 40) -> RegisterRequest:

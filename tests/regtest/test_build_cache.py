@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
+from support.cli import run_process
 
 from l2kit import resources
 from l2kit.errors import L2kitError
@@ -52,13 +52,7 @@ def test_script_reports_cached(complete_install: build.Install) -> None:
 
 
 def test_cli_install_reports_cached(complete_install: build.Install) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "l2kit", "regtest", "install", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = run_process("regtest", "install", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["cached"] is True

@@ -4,24 +4,13 @@ progress on stderr, bad input is one `error:` line with exit 2 and leaves the DB
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import sqlite3
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from lifecycle_helpers import Env, make_env
-
-
-@pytest.fixture
-def env(regtest_node: Any, tmp_path: Path) -> Iterator[Env]:
-    e = make_env(regtest_node, tmp_path, f"uxcli-{secrets.token_hex(4)}")
-    yield e
-    e.tracker.close()
+from support.cli import run_process
+from support.lifecycle_helpers import Env
 
 
 def _db_dump(path: Path) -> list[Any]:
@@ -86,11 +75,8 @@ def test_status_human_watch_and_bad_input(env: Env) -> None:
 
 def _cli_wallet(env: Env, wallet: str, *args: str) -> subprocess.CompletedProcess[str]:
     """env.cli with another --wallet (env.cli appends its own)."""
-    argv = [sys.executable, "-m", "l2kit", "stake", *args,
-            "--datadir", str(env.node.datadir), "--wallet", wallet]  # fmt: skip
-    run_env = dict(os.environ, L2KIT_DATA_DIR=str(env.data_dir))
-    run_env.pop("L2KIT_TEST_CRASH_AT", None)
-    return subprocess.run(argv, capture_output=True, text=True, env=run_env, timeout=120)
+    return run_process("stake", *args, "--datadir", str(env.node.datadir), "--wallet", wallet,
+                       env={"L2KIT_DATA_DIR": str(env.data_dir), "L2KIT_TEST_CRASH_AT": None})
 
 
 def test_rejected_commands_leave_no_db_on_a_fresh_data_dir(env: Env) -> None:

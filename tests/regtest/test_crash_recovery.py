@@ -15,8 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from conftest import RegtestFixture
-from lifecycle_helpers import Env, make_env
+from support.lifecycle_helpers import Env, make_env
+from support.regtest_node import RegtestFixture
 
 from l2kit.btc import tx as btx
 from l2kit.regtest.node import RegtestNode

@@ -8,15 +8,11 @@ Two params versions, activated at heights chosen from the current tip:
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
-import pytest
-from lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env, make_env
+from support.cli import run_process
+from support.lifecycle_helpers import FEE, MAX_FEE, STAKER_SECRET, Env
 
 from l2kit.btc import tx as btx
 from l2kit.btc.keys import XOnlyPubKey, xonly_of
@@ -77,13 +73,6 @@ def _bad_unbonding(env: Env, life: Lifecycle, txid: str) -> str:
     sigs = select_quorum(env.committee.sign_unbonding(ctx), 2)
     signed = signed_unbonding_tx(tx, info, staker_sig, sigs)
     return str(env.node.rpc.call("sendrawtransaction", btx.serialize(signed).hex()))
-
-
-@pytest.fixture
-def env(regtest_node: Any, tmp_path: Path) -> Env:
-    e = make_env(regtest_node, tmp_path, f"index-{secrets.token_hex(4)}")
-    yield e
-    e.tracker.close()
 
 
 def test_classifies_blocks_and_follows_a_reorg(env: Env, tmp_path: Path) -> None:
@@ -168,12 +157,11 @@ def test_classifies_blocks_and_follows_a_reorg(env: Env, tmp_path: Path) -> None
     fresh.close()
 
     # the CLI over the same chain gives the same stats
-    env_vars = dict(os.environ, L2KIT_DATA_DIR=str(tmp_path))
-    argv = [sys.executable, "-m", "l2kit", "index", "scan", "--datadir", str(node.datadir),
+    argv = ["index", "scan", "--datadir", str(node.datadir),
             "--params", str(tmp_path / "params.json"), "--db", str(tmp_path / "cli.db"),
             "--start-height", str(h0 + 1), "--textfile", str(tmp_path / "index.prom"),
             "--json"]  # fmt: skip
-    result = subprocess.run(argv, capture_output=True, text=True, env=env_vars, timeout=120)
+    result = run_process(*argv, env={"L2KIT_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["active_tvl_sat"] == active_tvl
     gauges = dict(

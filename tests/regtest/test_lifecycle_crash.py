@@ -7,22 +7,14 @@ Each test then asserts on the DB (intent recorded) and the chain, and re-runs th
 from __future__ import annotations
 
 import json
-import secrets
 import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lifecycle_helpers import FP_SECRET, Env, make_env
+from support.lifecycle_helpers import FP_SECRET, Env
 
 from l2kit.staking.states import State
-
-
-@pytest.fixture
-def env(regtest_node: Any, tmp_path: Path) -> Env:
-    e = make_env(regtest_node, tmp_path, f"crash-{secrets.token_hex(4)}")
-    yield e
-    e.tracker.close()
 
 
 def _ok(result: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, Env, make_env
+from support.lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, Env, make_env
 
 from l2kit.btc.keys import xonly_of
 from l2kit.errors import InputError, ParamsError, TxRejected

@@ -13,9 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import click_invoke
 
-from l2kit.cli import cli
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.poll import Poller, poll_once
 from l2kit.monitor.results import CheckResult, CycleReport, Status
@@ -88,9 +87,8 @@ def test_wrong_credentials_is_an_auth_error_not_down(regtest_node, tmp_path: Pat
 
 def test_password_env_and_cli_regtest_datadir(regtest_node, monkeypatch) -> None:
     regtest_node.mine(1)
-    runner = CliRunner()
-    result = runner.invoke(
-        cli, ["monitor", "check", "--regtest-datadir", str(regtest_node.datadir), "--json"]
+    result = click_invoke(
+        ["monitor", "check", "--regtest-datadir", str(regtest_node.datadir), "--json"]
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -99,9 +97,7 @@ def test_password_env_and_cli_regtest_datadir(regtest_node, monkeypatch) -> None
     assert all(c["status"] == "OK" for c in data["checks"])
 
     monkeypatch.setenv("L2KIT_TEST_RPC_PASSWORD", regtest_node.rpc_password)
-    result = runner.invoke(
-        cli,
-        [
+    result = click_invoke([
             "monitor", "check", "--bitcoind", regtest_node.rpc_url,
             "--rpc-user", regtest_node.rpc_user, "--rpc-password-env", "L2KIT_TEST_RPC_PASSWORD",
             "--chain", "regtest",
@@ -111,9 +107,7 @@ def test_password_env_and_cli_regtest_datadir(regtest_node, monkeypatch) -> None
     assert regtest_node.rpc_password not in result.output
 
     # no --chain: the node says regtest, so 0 peers is fine there (was exit 2 on "0 peers")
-    result = runner.invoke(
-        cli,
-        [
+    result = click_invoke([
             "monitor", "check", "--bitcoind", regtest_node.rpc_url, "--json",
             "--rpc-user", regtest_node.rpc_user, "--rpc-password-env", "L2KIT_TEST_RPC_PASSWORD",
         ],
@@ -183,8 +177,8 @@ def test_stopped_node_is_crit_then_recovers(own_node: RegtestNode, tmp_path: Pat
 
     # the CLI on the stopped node: exit 2 with the reason in the JSON
     own_node.down()
-    result = CliRunner().invoke(
-        cli, ["monitor", "check", "--regtest-datadir", str(own_node.datadir), "--json"]
+    result = click_invoke(
+        ["monitor", "check", "--regtest-datadir", str(own_node.datadir), "--json"]
     )
     assert result.exit_code == 2, result.output
     data = json.loads(result.output)
@@ -198,7 +192,7 @@ def test_stopped_node_is_crit_then_recovers(own_node: RegtestNode, tmp_path: Pat
 def test_babylon_light_client_vs_real_bitcoind(
     regtest_node, tmp_path: Path, behind: int, status: Status
 ) -> None:
-    from monitor_server import MonitorServer, babylon_rest, cometbft
+    from support.monitor_server import MonitorServer, babylon_rest, cometbft
 
     regtest_node.mine(1)
     height = regtest_node.rpc.getblockcount()

@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 import yaml
-from monitor_server import ALPHA, MonitorServer, babylon_rest, cometbft, wait_until
+from support.monitor_server import ALPHA, MonitorServer, babylon_rest, cometbft, wait_until
+from support.paths import ROOT
 
 from l2kit.monitor import rules
 from l2kit.regtest.conf import NodePorts
@@ -32,7 +33,6 @@ from l2kit.regtest.node import RegtestNode
 
 pytestmark = pytest.mark.regtest
 
-ROOT = Path(__file__).resolve().parents[2]
 FOR = "2s"  # every alert's `for:` in the test's copy of the rules
 LIMIT = 90.0  # bound of each wait (a hang, not a timing, fails the test)
 

@@ -7,11 +7,11 @@ l2kit builds the staking tx (``build_staking_tx``) from wallet UTXOs of both kin
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from support.keys import seckey
 
 from l2kit.btc import psbt as P
 from l2kit.btc import tx as btx
@@ -23,10 +23,6 @@ from l2kit.staking.transactions import Utxo, build_staking_tx
 
 pytestmark = pytest.mark.regtest
 NET = Network.REGTEST
-
-
-def _sk(label: str) -> bytes:
-    return hashlib.sha256(b"l2kit-review-psbt/" + label.encode()).digest()
 
 
 def test_walletprocesspsbt_signs_l2kit_staking_psbt(regtest_node: Any) -> None:
@@ -43,8 +39,9 @@ def test_walletprocesspsbt_signs_l2kit_staking_psbt(regtest_node: Any) -> None:
         if Decimal(str(u["amount"])) == Decimal("0.3")
     ]  # fmt: skip
     assert sorted(u.script_pubkey[:2].hex() for u in utxos) == ["0014", "5120"]
-    staker, fp = xonly_of(_sk("staker")), xonly_of(_sk("fp"))
-    covs = [xonly_of(_sk(f"cov{i}")) for i in range(3)]
+    staker = xonly_of(seckey("l2kit-review-psbt/staker"))
+    fp = xonly_of(seckey("l2kit-review-psbt/fp"))
+    covs = [xonly_of(seckey(f"l2kit-review-psbt/cov{i}")) for i in range(3)]
     info = staking_info(staker, [fp], covs, 2, 100, 50_000_000, NET)
     op = build_v0_op_return(b"l2kt", staker, fp, 100)
     change = bytes(address_to_script(wallet.getnewaddress(), NET))

@@ -12,7 +12,7 @@ from typing import Any
 import bip322 as rust
 import coincurve
 import pytest
-from lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, make_env
+from support.lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET
 
 from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import decode_bip322_sig, decode_create_delegation
@@ -36,11 +36,6 @@ from l2kit.staking.tracker import Tracker
 
 BBN = BabylonAddress.from_account(b"\x5a" * 20)
 NET = Network.REGTEST
-
-
-@pytest.fixture
-def env(regtest_node: Any, tmp_path: Path) -> Any:
-    return make_env(regtest_node, tmp_path, f"reg-{tmp_path.name[-12:]}")
 
 
 def _register(env: Any, *extra: str, key: Path | None = None) -> Any:

@@ -7,14 +7,13 @@ import os
 import signal
 import socket
 import stat
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from support.cli import run_process
 
 from l2kit.btc.rpc import RpcClient
 from l2kit.regtest.conf import NodePorts
@@ -24,22 +23,8 @@ from l2kit.regtest.ports import free_ports
 pytestmark = pytest.mark.regtest
 
 
-def l2kit(*args: str, env_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    if env_dir is not None:
-        env["L2KIT_DATA_DIR"] = str(env_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "l2kit", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        check=False,
-    )
-
-
 def ok_json(*args: str) -> dict[str, object]:
-    proc = l2kit(*args, "--json")
+    proc = run_process(*args, "--json")
     assert proc.returncode == 0, proc.stderr
     data: dict[str, object] = json.loads(proc.stdout)
     return data
@@ -88,7 +73,7 @@ def test_lifecycle(tmp_path: Path, datadirs: list[Path]) -> None:
     assert status["running"] is True and status["headers"] == 101
     assert str(status["rpc_url"]).startswith("http://127.0.0.1:")
     assert set(status["zmq"]) >= {"rawblock", "rawtx", "hashblock"}  # type: ignore[arg-type]
-    human = l2kit("regtest", "status", *dd)
+    human = run_process("regtest", "status", *dd)
     assert human.returncode == 0 and "running" in human.stdout and "blocks" in human.stdout
 
     # secrets: the conf holds only the salted rpcauth hash; rpc.json is owner-only
@@ -97,7 +82,7 @@ def test_lifecycle(tmp_path: Path, datadirs: list[Path]) -> None:
     assert creds["password"] not in conf
     assert "rpcpassword" not in conf and f"rpcauth={creds['user']}:" in conf
     assert stat.S_IMODE((d / "rpc.json").stat().st_mode) == 0o600
-    for proc in (human, l2kit("regtest", "up", *dd)):
+    for proc in (human, run_process("regtest", "up", *dd)):
         assert creds["password"] not in proc.stdout + proc.stderr
 
     mined = ok_json("regtest", "mine", "5", *dd)
@@ -130,17 +115,17 @@ def test_lifecycle(tmp_path: Path, datadirs: list[Path]) -> None:
         (("fund", address, "abc"), "amount"),
         (("fund", address, "0.000000001"), "amount"),
     ]:
-        bad = l2kit("regtest", args[0], *dd, *args[1:])
+        bad = run_process("regtest", args[0], *dd, *args[1:])
         assert bad.returncode == 2, (args, bad.stderr)
         assert bad.stderr.startswith(f"error: {field}:"), bad.stderr
 
     down = ok_json("regtest", "down", *dd)
     assert down["stopped"] is True
-    stopped = l2kit("regtest", "status", "--json", *dd)
+    stopped = run_process("regtest", "status", "--json", *dd)
     assert stopped.returncode == 0
     assert json.loads(stopped.stdout)["running"] is False
-    assert "not running" in l2kit("regtest", "status", *dd).stdout
-    down_mine = l2kit("regtest", "mine", "1", *dd)
+    assert "not running" in run_process("regtest", "status", *dd).stdout
+    down_mine = run_process("regtest", "mine", "1", *dd)
     assert down_mine.returncode == 1 and "l2kit regtest up" in down_mine.stderr
 
     # restart keeps the chain and wallet
@@ -153,7 +138,8 @@ def test_lifecycle(tmp_path: Path, datadirs: list[Path]) -> None:
 
 
 def test_default_datadir_comes_from_data_dir(tmp_path: Path) -> None:
-    proc = l2kit("regtest", "status", "--json", env_dir=tmp_path / "data")
+    env = {"L2KIT_DATA_DIR": str(tmp_path / "data")}
+    proc = run_process("regtest", "status", "--json", env=env)
     assert proc.returncode == 0
     data = json.loads(proc.stdout)
     assert data["running"] is False
@@ -200,12 +186,12 @@ def test_foreign_datadir_is_refused(tmp_path: Path) -> None:
     (d / "wallet.dat").write_bytes(b"\x00" * 16)
     (d / "bitcoin.conf").write_text("rpcpassword=theirs\n")
     before = sorted(p.name for p in d.iterdir())
-    proc = l2kit("regtest", "up", "--datadir", str(d))
+    proc = run_process("regtest", "up", "--datadir", str(d))
     assert proc.returncode == 1
     assert "another program" in proc.stderr
     # down: bad input (exit 2), one line saying why; nothing is purged
     for args in (("down", "--purge"), ("down",)):
-        proc = l2kit("regtest", *args, "--datadir", str(d))
+        proc = run_process("regtest", *args, "--datadir", str(d))
         assert proc.returncode == 2, proc.stderr
         lines = proc.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
@@ -219,12 +205,12 @@ def test_startup_failure_reports_the_nodes_own_error(tmp_path: Path) -> None:
     (d / "regtest").mkdir(parents=True)
     (d / ".l2kit-regtest").touch()
     (d / "regtest" / "settings.json").write_text("{not json")  # bitcoind refuses to start
-    proc = l2kit("regtest", "up", "--datadir", str(d))
+    proc = run_process("regtest", "up", "--datadir", str(d))
     assert proc.returncode == 1
     assert "exited during startup" in proc.stderr
     assert "Settings file" in proc.stderr  # bitcoind's own words
     assert not (d / "l2kit-node.json").exists()
-    assert l2kit("regtest", "status", "--json", "--datadir", str(d)).returncode == 0
+    assert run_process("regtest", "status", "--json", "--datadir", str(d)).returncode == 0
 
 
 def test_crashed_node_is_restarted_and_slow_stop_is_killed(
@@ -265,7 +251,7 @@ def test_down_while_still_starting(tmp_path: Path) -> None:
 
 def test_bad_bitcoind_flag_changes_nothing(tmp_path: Path) -> None:
     d = tmp_path / "never"
-    proc = l2kit("regtest", "up", "--datadir", str(d), "--bitcoind", str(tmp_path / "nope"))
+    proc = run_process("regtest", "up", "--datadir", str(d), "--bitcoind", str(tmp_path / "nope"))
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: --bitcoind:")
     assert not d.exists()

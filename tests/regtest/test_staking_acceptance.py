@@ -10,12 +10,13 @@ unbonding_time 5, 1_000_000 sat stake, unbonding fee 2000, slashing rate 0.1, sl
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from support.cli import run_main
+from support.keys import seckey
 
 from l2kit.btc import psbt as P
 from l2kit.btc import tx as btx
@@ -52,12 +53,8 @@ QUORUM = 3
 AUX = bytes(32)
 
 
-def _sk(label: str) -> bytes:
-    return hashlib.sha256(b"l2kit-acceptance/" + label.encode()).digest()
-
-
-STAKER, FP = _sk("staker"), _sk("fp")
-COVS = [_sk(f"cov{i}") for i in range(5)]
+STAKER, FP = seckey("l2kit-acceptance/staker"), seckey("l2kit-acceptance/fp")
+COVS = [seckey(f"l2kit-acceptance/cov{i}") for i in range(5)]
 COV_PUBS = [xonly_of(k) for k in COVS]
 
 
@@ -365,14 +362,10 @@ def test_cli_psbt_flow_unbonding_is_mined(
     """staker exports a PSBT → 3 covenant members sign it → finalize → bitcoind mines it."""
     import json
 
-    from l2kit.cli import main
-
     def run(args: list[str]) -> dict[str, Any]:
         capsys.readouterr()  # drop earlier RPC debug logs
-        with pytest.raises(SystemExit) as exc:
-            main(["stake", "sign", *args, "--json"])
-        out, err = capsys.readouterr()
-        assert exc.value.code == 0, err
+        code, out, err = run_main(["stake", "sign", *args, "--json"], capsys)
+        assert code == 0, err
         result: dict[str, Any] = json.loads(out)
         return result
 

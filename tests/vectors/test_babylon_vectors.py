@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from support.cli import click_invoke
 
 from l2kit.btc.keys import parse_pubkey, parse_pubkeys
 from l2kit.btc.network import Network
 from l2kit.btc.taproot import NUMS_X, tap_branch_hash, tap_leaf_hash, verify_control_block
 from l2kit.btc.tx import OutPoint, serialize
-from l2kit.cli import cli
 from l2kit.staking.identifiable import build_v0_op_return
 from l2kit.staking.scripts import staking_info, unbonding_info
 from l2kit.staking.transactions import build_unbonding_tx
@@ -82,16 +81,14 @@ def test_library_reproduces_vector(vector: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("vector", VECTORS, ids=IDS)
 def test_conformance_command_reproduces_vector(vector: dict[str, Any]) -> None:
-    result = CliRunner().invoke(
-        cli, ["stake", "conformance"], input=json.dumps(vector["parameters"])
-    )
+    result = click_invoke(["stake", "conformance"], input=json.dumps(vector["parameters"]))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == vector["expected"]
 
 
 def test_conformance_jsonl_all_vectors_in_order() -> None:
     lines = "\n".join(json.dumps(v["parameters"]) for v in VECTORS) + "\n"
-    result = CliRunner().invoke(cli, ["stake", "conformance", "--jsonl"], input=lines)
+    result = click_invoke(["stake", "conformance", "--jsonl"], input=lines)
     assert result.exit_code == 0
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert answers == [v["expected"] for v in VECTORS]

@@ -1,0 +1,130 @@
+"""Lazy command loading (issue #14): the registries in ``l2kit.cli`` match the commands they
+stand for, and ``--help`` and the offline commands do not import the heavy libraries or the
+monitor/render packages (checked in a fresh interpreter through ``sys.modules``, not by time)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from support.paths import ROOT
+
+from l2kit.cli import REGTEST, STAKE, TOP, cli
+from l2kit.cli.lazy import LazyGroup, Registry
+
+VECTOR = json.loads(
+    (ROOT / "tests" / "vectors" / "data" / "babylon-btcstaking-testvectors.json").read_text()
+)["vectors"][1]["parameters"]
+STAKER = "8403289db2a2b917573d1a3118e43c689df51e74e6d0dab742a44c1d3c3ec3e0"
+FP = "989c0b76cb563971fdc9bef31ec06c3560f3249d6ee9e5d83c57625596e05f6f"
+
+GROUPS: list[tuple[str, Registry]] = [("l2kit", TOP), ("stake", STAKE), ("regtest", REGTEST)]
+
+
+def _group(path: str) -> click.Group:
+    group = cli if path == "l2kit" else cli.get_command(click.Context(cli), path)
+    assert isinstance(group, click.Group)
+    return group
+
+
+@pytest.mark.parametrize(("path", "registry"), GROUPS)
+def test_registry_names_module_and_short_help_of_each_command(
+    path: str, registry: Registry
+) -> None:
+    group = _group(path)
+    for name, (module, short_help) in registry.items():
+        command = group.get_command(click.Context(group), name)
+        assert command is not None, f"{path} {name}"
+        assert command.callback is not None
+        assert command.callback.__module__ == f"l2kit.cli.{module}" or isinstance(
+            command, click.Group)  # fmt: skip
+        # what --help prints before the module is loaded is what the command itself says
+        assert command.get_short_help_str(limit=10_000) == short_help, f"{path} {name}"
+
+
+@pytest.mark.parametrize("registry", [TOP, STAKE, REGTEST])
+def test_every_command_of_a_registered_module_is_registered(registry: Registry) -> None:
+    """A command appended to a module's COMMANDS without its registry line would be invisible."""
+    for module in {m for m, _ in registry.values()}:
+        names = {c.name for c in importlib.import_module(f"l2kit.cli.{module}").COMMANDS}
+        assert names <= set(registry), (module, names - set(registry))
+
+
+def test_every_cli_module_with_commands_is_in_a_registry() -> None:
+    """A new module under l2kit/cli with a COMMANDS list but no registry line would never load."""
+    registered = {m for registry in (TOP, STAKE, REGTEST) for m, _ in registry.values()}
+    package = Path(importlib.import_module("l2kit.cli").__file__ or "").parent
+    with_commands = {
+        info.name for info in pkgutil.iter_modules([str(package)])
+        if hasattr(importlib.import_module(f"l2kit.cli.{info.name}"), "COMMANDS")
+    }  # fmt: skip
+    assert with_commands == registered
+
+
+def test_help_lists_a_command_without_loading_it() -> None:
+    group = LazyGroup("fresh", lazy={"init": ("provision", TOP["init"][1])})
+    text = group.get_help(click.Context(group))
+    assert "  init  Print a complete, commented stack spec for PROFILE." in text.splitlines()
+    assert "init" not in group.commands
+    assert group.get_command(click.Context(group), "init") is not None
+    assert "init" in group.commands
+
+
+BASE_FORBIDDEN = ("kubernetes", "prometheus_client", "httpx", "l2kit.monitor", "l2kit.render")
+LIGHT = ("structlog", "rich", "jinja2", "yaml", "tenacity")
+
+_PROBE = """
+import json, sys
+from l2kit.cli import main
+try:
+    main(sys.argv[2:])
+except SystemExit as exc:
+    code = exc.code
+with open(sys.argv[1], "w") as f:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+"""
+
+
+def _modules(tmp_path: Path, argv: list[str], stdin: str = "") -> set[str]:
+    out = tmp_path / "modules.json"
+    res = subprocess.run([sys.executable, "-c", _PROBE, str(out), *argv], input=stdin,
+                         capture_output=True, text=True, timeout=60, check=False,
+                         cwd=tmp_path)  # fmt: skip
+    data = json.loads(out.read_text())
+    assert data["code"] in (0, None), res.stderr
+    return set(data["modules"])
+
+
+def _imported(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "forbidden"),
+    [
+        (["--help"], "", (*BASE_FORBIDDEN, *LIGHT, "pydantic", "l2kit.staking", "l2kit.btc")),
+        (["stake", "--help"], "", (*BASE_FORBIDDEN, *LIGHT, "pydantic", "l2kit.staking")),
+        (["stake", "conformance"], json.dumps(VECTOR), (*BASE_FORBIDDEN, *LIGHT, "pydantic")),
+        (["stake", "address", "--staker", STAKER, "--fp", FP, "--staking-time", "64000",
+          "--network", "mainnet"], "", (*BASE_FORBIDDEN, *LIGHT)),
+    ],
+)  # fmt: skip
+def test_offline_commands_import_no_heavy_library(
+    tmp_path: Path, argv: list[str], stdin: str, forbidden: tuple[str, ...]
+) -> None:
+    assert _imported(_modules(tmp_path, argv, stdin), forbidden) == []
+
+
+def test_init_imports_only_the_profiles_text(tmp_path: Path) -> None:
+    """``init`` prints text from ``l2kit.render.profiles`` (plain strings): that module and its
+    package are the only render modules it loads; nothing of the rendering pipeline."""
+    modules = _modules(tmp_path, ["init", "--profile", "devnet"])
+    assert _imported(modules, ("l2kit.render",)) == ["l2kit.render", "l2kit.render.profiles"]
+    heavy = ("kubernetes", "prometheus_client", "httpx", "l2kit.monitor", *LIGHT, "pydantic")
+    assert _imported(modules, heavy) == []
