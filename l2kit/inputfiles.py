@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import json
 import re
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pathlib costs start-up time; callers hand us a Path
+    from pathlib import Path
 
 MAX_DEPTH = 64
 MAX_ALIASES = 10_000
