@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from bitcoin import base58
 from bitcoinutils import bech32
 
 from l2kit.btc.keys import XOnlyPubKey
@@ -169,6 +168,8 @@ def script_to_address(script: bytes, net: Network) -> str | None:
 
 
 def _b58check(payload: bytes) -> str:
+    from bitcoin import base58  # python-bitcoinlib's package loads bitcoin.core: not at start-up
+
     check = hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
     return str(base58.encode(payload + check))
 
@@ -184,6 +185,8 @@ def address_to_script(addr: str, net: Network, field: str = "address") -> Script
             raise InputError(f"invalid bech32/bech32m address for {net.value}", field=field)
         op = 0 if version == 0 else 0x50 + version
         return Script(bytes([op, len(program)]) + bytes(program))
+    from bitcoin import base58  # see _b58check
+
     try:
         raw = base58.decode(addr)
     except base58.InvalidBase58Error as exc:
