@@ -53,15 +53,15 @@ STAKE: Registry = {
                 "staking output (and the unbonding output when an unbonding time is known)."),
     "address": ("stake_build", "The P2TR address (bech32m) and scriptPubKey of the staking "
                 "output."),
-    "build-staking": ("stake_tx", "An unsigned staking transaction (staking output first, "
+    "build-staking": ("stake_build", "An unsigned staking transaction (staking output first, "
                       "OP_RETURN second, change last)."),
-    "build-unbonding": ("stake_tx", "The unsigned unbonding transaction (v2, seq ffffffff, "
+    "build-unbonding": ("stake_build", "The unsigned unbonding transaction (v2, seq ffffffff, "
                         "value = stake - unbonding fee)."),
-    "build-slashing": ("stake_tx", "An unsigned slashing transaction (out[0] slashed, out[1] "
+    "build-slashing": ("stake_build", "An unsigned slashing transaction (out[0] slashed, out[1] "
                        "timelocked change)."),
-    "build-withdrawal": ("stake_tx", "An unsigned withdrawal via the timelock leaf "
+    "build-withdrawal": ("stake_build", "An unsigned withdrawal via the timelock leaf "
                          "(nSequence = the timelock)."),
-    "inspect": ("stake_tx", "Decode a transaction (hex, or - for stdin) and say what it is and "
+    "inspect": ("stake_build", "Decode a transaction (hex, or - for stdin) and say what it is and "
                 "which params versions it satisfies."),
     "conformance": ("stake_conformance", "Official-vector parameters (JSON on stdin) to the "
                     "expected scripts and transactions (JSON on stdout)."),

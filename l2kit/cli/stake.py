@@ -1,4 +1,4 @@
-"""`l2kit stake`: offline builders and conformance (stake_build, stake_tx, stake_conformance,
+"""`l2kit stake`: offline builders and conformance (stake_build, stake_conformance,
 stake_sign) and the staker lifecycle against a node (stake_life); the commands are named in
 ``l2kit.cli.STAKE``."""
 

@@ -1,19 +1,16 @@
-"""`l2kit stake scripts|address`: the staking output's leaf scripts, control blocks and address,
-offline; and the key and params options (and their resolution into a ``Ctx``) that every
-offline stake command shares (``stake_tx``, ``stake_life`` and ``stake_register`` use them).
+"""`l2kit stake scripts|address|build-*|inspect`: offline builders (no node, no I/O beyond
+reading arguments, files and stdin). ``conformance`` is in ``stake_conformance``.
 
 Keys are 33-byte compressed or 32-byte x-only hex. The covenant committee, quorum, unbonding
 time/fee and slashing fields default to a params version (``--params FILE`` or the bundled
 params of ``--network``; ``--params-version``/``--height`` pick the version, default latest);
 explicit flags override them, and builders then check the values against that version.
-
-Start-up (issue #14): this module imports no transaction code (python-bitcoinlib) and the params
-models (pydantic) only where a command reads params; ``address`` reads the bundled committee
-without them (``l2kit.staking.bundled``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,16 +18,35 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
-from l2kit.btc.network import Network
+from l2kit.btc.network import Network, address_to_script
 from l2kit.btc.script import to_asm
 from l2kit.btc.taproot import TaprootOutput, tap_leaf_hash
+from l2kit.btc.tx import CTransaction, OutPoint, parse, serialize, txid_hex, vsize
 from l2kit.cli.output import emit, json_option
+from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.errors import InputError, ParamsError
 from l2kit.staking.bundled import bundled_committee, bundled_name
-from l2kit.staking.scripts import slashing_change_info, staking_info, unbonding_info
+from l2kit.staking.identifiable import build_v0_op_return
+from l2kit.staking.scripts import (
+    slashing_change_info,
+    staking_info,
+    unbonding_info,
+)
+from l2kit.staking.slashing_rate import parse_slashing_rate
+from l2kit.staking.transactions import (
+    Utxo,
+    build_slashing_tx,
+    build_staking_tx,
+    build_unbonding_tx,
+    build_withdrawal_tx,
+)
 
 if TYPE_CHECKING:
     from l2kit.staking.params import ParamsSet, StakingParams
+
+# The params models (pydantic) are imported where a command reads params, so that builders
+# given explicit keys start fast, and `address` reads the bundled committee without them
+# (issue #14).
 
 NETWORKS = ["mainnet", "signet", "testnet", "testnet3", "testnet4", "regtest"]
 
@@ -38,9 +54,7 @@ NETWORKS = ["mainnet", "signet", "testnet", "testnet3", "testnet4", "regtest"]
 # --- shared options ---------------------------------------------------------------------------
 
 
-def option_group(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Several click decorators applied as one (in the order written)."""
-
+def _opts(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def wrap(f: Any) -> Any:
         for d in reversed(decorators):
             f = d(f)
@@ -51,13 +65,13 @@ def option_group(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 network_opt = click.option("--network", type=click.Choice(NETWORKS), default="regtest",
                            show_default=True, help="Bitcoin network.")  # fmt: skip
-params_opts = option_group(
+params_opts = _opts(
     click.option("--params", "params_file", type=click.Path(dir_okay=False),
                  help="Params file: phase-1 global-params.json or phase-2 btcstaking params."),
     click.option("--params-version", type=int, help="Params version (default: latest)."),
     click.option("--height", type=int, help="Pick the params version in force at this BTC height."),
 )  # fmt: skip
-key_opts = option_group(
+key_opts = _opts(
     click.option("--staker", required=True, help="Staker public key (hex)."),
     click.option("--fp", "fps", multiple=True, help="Finality provider key (repeat)."),
     click.option("--covenant", "covenants", multiple=True,
@@ -76,11 +90,9 @@ class Ctx:
     quorum: int
 
 
-def pick_params(
+def _params(
     net: Network, params_file: str | None, version: int | None, height: int | None
 ) -> StakingParams | None:
-    """The params version of ``--params FILE`` or of the bundled params of ``net`` (None when
-    ``net`` has none and no version or height was asked for)."""
     if not params_file:
         try:
             bundled_name(net)  # none bundled: nothing to read, no params model to import
@@ -90,7 +102,16 @@ def pick_params(
             return None
     from l2kit.staking.params import default_params, load_global_params
 
-    pset: ParamsSet = load_global_params(params_file) if params_file else default_params(net)
+    pset: ParamsSet | None
+    if params_file:
+        pset = load_global_params(params_file)
+    else:
+        try:
+            pset = default_params(net)
+        except ParamsError:
+            if version is not None or height is not None:
+                raise
+            return None
     if version is not None:
         chosen: StakingParams = pset.by_version(version)
         return chosen
@@ -100,25 +121,21 @@ def pick_params(
     return pset.latest
 
 
-def stake_ctx(
+def _ctx(
     network: str, params_file: str | None, params_version: int | None, height: int | None,
     staker: str, fps: tuple[str, ...], covenants: tuple[str, ...], quorum: int | None,
     need_fps: bool = True, committee_only: bool = False,
 ) -> Ctx:  # fmt: skip
-    """Network, params version, keys and quorum of a command's options.
-
-    ``committee_only``: the command uses nothing of the params but the covenant committee, so
-    bundled params are read without the params model (``Ctx.params`` is then None); the model
-    still reads ``--params FILE`` and answers whatever the bundled reading cannot.
-    """
+    """``committee_only``: the command uses nothing of the params but the covenant committee,
+    so bundled params are read without the params model (``Ctx.params`` is then None); the
+    model still reads ``--params FILE`` and answers whatever that reading cannot."""
     net = Network.parse(network)
     params, committee = None, None
     if committee_only and not params_file:
         committee = bundled_committee(net, params_version, height)
     if committee is None:
-        params = pick_params(net, params_file, params_version, height)
-        if params is not None:
-            committee = (params.covenant_pks, params.covenant_quorum)
+        params = _params(net, params_file, params_version, height)
+        committee = None if params is None else (params.covenant_pks, params.covenant_quorum)
     covs = tuple(parse_pubkey(k, f"--covenant[{i}]") for i, k in enumerate(covenants))
     if not covs:
         if committee is None:
@@ -131,11 +148,6 @@ def stake_ctx(
     if need_fps and not fp_keys:
         raise InputError("at least one --fp is needed", field="--fp")
     return Ctx(net, params, parse_pubkey(staker, "--staker"), fp_keys, covs, q)
-
-
-def from_params(params: StakingParams | None, attr: str) -> int | None:
-    """A default from the params version (None without params; 0 stays 0, so it is checked)."""
-    return None if params is None else int(getattr(params, attr))
 
 
 def _tree_json(output: TaprootOutput) -> dict[str, Any]:
@@ -158,6 +170,11 @@ def _leaf_json(output: TaprootOutput, script: bytes) -> dict[str, Any]:
     }
 
 
+def _tx_json(tx: CTransaction, **extra: Any) -> dict[str, Any]:
+    return {"tx_hex": serialize(tx, witness=False).hex(), "txid": txid_hex(tx),
+            "vsize_unsigned": vsize(tx), **extra}  # fmt: skip
+
+
 # --- commands ---------------------------------------------------------------------------------
 
 
@@ -175,7 +192,7 @@ def scripts_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
                 height: int | None, as_json: bool) -> None:  # fmt: skip
     """Leaf scripts, leaf hashes, control blocks and output keys of the staking output (and
     the unbonding output when an unbonding time is known)."""
-    c = stake_ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, value, c.net)
     out: dict[str, Any] = {
         "staking_output": {
@@ -189,7 +206,7 @@ def scripts_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
             },
         }
     }  # fmt: skip
-    ut = unbonding_time if unbonding_time is not None else from_params(c.params, "unbonding_time")
+    ut = unbonding_time if unbonding_time is not None else _from_params(c.params, "unbonding_time")
     if ut is not None:  # 0 is refused by the builder, not silently skipped
         ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value, c.net)
         out["unbonding_output"] = {
@@ -219,11 +236,253 @@ def address_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
                 quorum: int | None, staking_time: int, network: str, params_file: str | None,
                 params_version: int | None, height: int | None, as_json: bool) -> None:  # fmt: skip
     """The P2TR address (bech32m) and scriptPubKey of the staking output."""
-    c = stake_ctx(network, params_file, params_version, height, staker, fps, covenants, quorum,
-                  committee_only=True)
+    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum,
+             committee_only=True)  # fmt: skip
     si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, 1, c.net)
     emit({"address": si.address, "script_pubkey": si.script_pubkey.hex(),
           "output_key": si.output.output_key.hex(), "network": c.net.value}, as_json)  # fmt: skip
 
 
-COMMANDS: list[click.Command] = [scripts_cmd, address_cmd]
+def _utxo(text: str, i: int) -> Utxo:
+    parts = text.split(":")
+    if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise InputError("must be TXID:VOUT:VALUE:SCRIPTPUBKEY_HEX", field=f"--utxo[{i}]")
+    try:
+        spk = bytes.fromhex(parts[3])
+    except ValueError:
+        raise InputError("scriptPubKey must be hex", field=f"--utxo[{i}]") from None
+    return Utxo(OutPoint(parts[0], int(parts[1])), int(parts[2]), spk)
+
+
+@click.command("build-staking")
+@key_opts
+@click.option("--staking-time", type=int, required=True, help="Staking timelock (blocks).")
+@click.option("--value", type=int, required=True, help="Stake (sats).")
+@click.option("--utxo", "utxos", multiple=True, required=True,
+              help="Funding UTXO TXID:VOUT:VALUE:SCRIPTPUBKEY_HEX (P2WPKH/P2TR; repeat).")
+@click.option("--change-address", required=True, help="Where the change goes.")
+@click.option("--fee-rate", type=FiniteFloat(), required=True, help="sat/vB.")
+@click.option("--op-return/--no-op-return", default=False,
+              help="Add the phase-1 V0 OP_RETURN (needs one --fp and a tag).")
+@click.option("--tag", help="4-byte OP_RETURN tag hex (default: the params').")
+@network_opt
+@params_opts
+@json_option
+def build_staking_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
+                      quorum: int | None, staking_time: int, value: int, utxos: tuple[str, ...],
+                      change_address: str, fee_rate: float, op_return: bool, tag: str | None,
+                      network: str, params_file: str | None, params_version: int | None,
+                      height: int | None, as_json: bool) -> None:  # fmt: skip
+    """An unsigned staking transaction (staking output first, OP_RETURN second, change last)."""
+    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+    if c.params is not None:
+        from l2kit.staking.params import check_stake
+
+        check_stake(c.params, value, staking_time)
+    si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, value, c.net)
+    data = None
+    if op_return:
+        try:
+            raw_tag = bytes.fromhex(tag) if tag else (c.params.tag if c.params else None)
+        except ValueError:
+            raise InputError("must be 4 bytes of hex", field="--tag") from None
+        if c.params is not None and c.params.tag is not None and raw_tag != c.params.tag:
+            raise ParamsError(f"--tag {tag} != the params' tag {c.params.tag.hex()} (the "
+                              "indexer would not see this stake)", version=c.params.version,
+                              field="tag")  # fmt: skip
+        if raw_tag is None:
+            raise InputError("give --tag or params with a tag", field="--tag")
+        if len(c.fps) != 1:
+            raise InputError("the V0 OP_RETURN carries exactly one --fp", field="--fp")
+        data = build_v0_op_return(raw_tag, c.staker, c.fps[0], staking_time)
+    change = address_to_script(change_address, c.net, field="--change-address")
+    tx = build_staking_tx([_utxo(u, i) for i, u in enumerate(utxos)], si, change, fee_rate, data)
+    emit(_tx_json(tx, staking_output_index=0, address=si.address,
+                  params_version=c.params.version if c.params else None), as_json)  # fmt: skip
+
+
+def _from_params(params: StakingParams | None, attr: str) -> int | None:
+    """A default from the params version (None without params; 0 stays 0, so it is checked)."""
+    return None if params is None else int(getattr(params, attr))
+
+
+def _unbonding_values(c: Ctx, unbonding_time: int | None, unbonding_fee: int | None
+                      ) -> tuple[int, int]:  # fmt: skip
+    ut = unbonding_time if unbonding_time is not None else _from_params(c.params, "unbonding_time")
+    fee = unbonding_fee if unbonding_fee is not None else _from_params(c.params, "unbonding_fee")
+    if ut is None:
+        raise InputError("give --unbonding-time or --params", field="--unbonding-time")
+    if fee is None:
+        raise InputError("give --unbonding-fee or --params", field="--unbonding-fee")
+    if c.params is not None:
+        from l2kit.staking.params import check_unbonding
+
+        check_unbonding(c.params, ut, fee)
+    return ut, fee
+
+
+unbonding_opts = _opts(
+    click.option("--unbonding-time", type=int, help="Unbonding timelock (default: the params')."),
+    click.option("--unbonding-fee", type=int, help="Unbonding fee (default: the params')."),
+)  # fmt: skip
+
+
+@click.command("build-unbonding")
+@key_opts
+@click.option("--staking-outpoint", required=True, help="TXID:VOUT of the staking output.")
+@click.option("--value", type=int, required=True, help="Stake (sats).")
+@unbonding_opts
+@network_opt
+@params_opts
+@json_option
+def build_unbonding_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
+                        quorum: int | None, staking_outpoint: str, value: int,
+                        unbonding_time: int | None, unbonding_fee: int | None, network: str,
+                        params_file: str | None, params_version: int | None,
+                        height: int | None, as_json: bool) -> None:  # fmt: skip
+    """The unsigned unbonding transaction (v2, seq ffffffff, value = stake - unbonding fee)."""
+    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+    ut, fee = _unbonding_values(c, unbonding_time, unbonding_fee)
+    ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value - fee, c.net)
+    tx = build_unbonding_tx(OutPoint.parse(staking_outpoint, "--staking-outpoint"), value, ui)
+    emit(_tx_json(tx, unbonding_value=ui.value, address=ui.address), as_json)
+
+
+@click.command("build-slashing")
+@key_opts
+@click.option("--from", "source", type=click.Choice(["staking", "unbonding"]), required=True,
+              help="Spend the staking output or unbonding output 0.")
+@click.option("--outpoint", required=True, help="TXID:VOUT of the spent output.")
+@click.option("--value", type=int, required=True, help="Value of the spent output (sats).")
+@click.option("--slashing-script", help="Slashing pkScript hex (default: the params').")
+@click.option("--slashing-rate", help="Slashing rate, e.g. 0.1 (default: the params').")
+@click.option("--slashing-fee", type=int, help="Fee (default: the params' minimum).")
+@click.option("--unbonding-time", type=int, help="Change timelock (default: the params').")
+@network_opt
+@params_opts
+@json_option
+def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
+                       quorum: int | None, source: str, outpoint: str, value: int,
+                       slashing_script: str | None, slashing_rate: str | None,
+                       slashing_fee: int | None, unbonding_time: int | None, network: str,
+                       params_file: str | None, params_version: int | None, height: int | None,
+                       as_json: bool) -> None:  # fmt: skip
+    """An unsigned slashing transaction (out[0] slashed, out[1] timelocked change)."""
+    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+    p = c.params
+    try:
+        spk = bytes.fromhex(slashing_script) if slashing_script else (p and p.slashing_pk_script)
+    except ValueError:
+        raise InputError("must be hex", field="--slashing-script") from None
+    rate = parse_slashing_rate(slashing_rate) if slashing_rate else (p.slashing_rate if p else None)
+    fee = slashing_fee if slashing_fee is not None else (p and p.min_slashing_tx_fee_sat)
+    ut = unbonding_time if unbonding_time is not None else _from_params(p, "unbonding_time")
+    if not spk or rate is None or not fee or not ut:
+        raise InputError("give --slashing-script/--slashing-rate/--slashing-fee/--unbonding-time"
+                         " or phase-2 --params", field="--params")  # fmt: skip
+    if p is not None and p.has_slashing:
+        from l2kit.staking.params import check_slashing
+
+        check_slashing(p, spk, rate, fee)
+        if ut != p.unbonding_time:  # Babylon rebuilds the change output with the params' time
+            raise ParamsError(f"change timelock {ut} != unbonding_time {p.unbonding_time}",
+                              version=p.version, field="unbonding_time")  # fmt: skip
+    change = slashing_change_info(c.staker, ut, net=c.net)
+    tx = build_slashing_tx(OutPoint.parse(outpoint, "--outpoint"), value, spk, rate, fee, change,
+                           min_fee=p.min_slashing_tx_fee_sat if p else None)  # fmt: skip
+    emit(_tx_json(tx, source=source, slashed=tx.vout[0].nValue, change=tx.vout[1].nValue,
+                  change_address=change.address), as_json)  # fmt: skip
+
+
+@click.command("build-withdrawal")
+@click.option("--staker", required=True, help="Staker public key (hex).")
+@click.option("--fp", "fps", multiple=True, help="Finality provider key (staking/unbonding).")
+@click.option("--covenant", "covenants", multiple=True, help="Covenant key (repeat).")
+@click.option("--quorum", type=int, help="Covenant quorum.")
+@click.option("--from", "source", type=click.Choice(["staking", "unbonding", "slashing"]),
+              required=True, help="Which output's timelock leaf is spent.")
+@click.option("--outpoint", required=True, help="TXID:VOUT of the spent output.")
+@click.option("--value", type=int, required=True, help="Value of the spent output (sats).")
+@click.option("--staking-time", type=int, help="Timelock of the staking output.")
+@click.option("--unbonding-time", type=int, help="Timelock of unbonding/slashing-change outputs.")
+@click.option("--dest-address", required=True, help="Where the funds go.")
+@click.option("--fee-rate", type=FiniteFloat(), required=True, help="sat/vB.")
+@network_opt
+@params_opts
+@json_option
+def build_withdrawal_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
+                         quorum: int | None, source: str, outpoint: str, value: int,
+                         staking_time: int | None, unbonding_time: int | None,
+                         dest_address: str, fee_rate: float, network: str,
+                         params_file: str | None, params_version: int | None,
+                         height: int | None, as_json: bool) -> None:  # fmt: skip
+    """An unsigned withdrawal via the timelock leaf (nSequence = the timelock)."""
+    if source == "slashing":
+        net = Network.parse(network)
+        p = _params(net, params_file, params_version, height)
+        ut = unbonding_time if unbonding_time is not None else _from_params(p, "unbonding_time")
+        if ut is None:
+            raise InputError("give --unbonding-time or --params", field="--unbonding-time")
+        ch = slashing_change_info(parse_pubkey(staker, "--staker"), ut, net=net)
+        output, leaf, seq = ch.output, ch.timelock_script, ut
+    else:
+        c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+        net = c.net
+        if source == "staking":
+            if staking_time is None:
+                raise InputError("needed for --from staking", field="--staking-time")
+            si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, value, net)
+            output, leaf, seq = si.output, si.timelock_script, staking_time
+        else:
+            ut = unbonding_time if unbonding_time is not None else (
+                _from_params(c.params, "unbonding_time"))  # fmt: skip
+            if ut is None:
+                raise InputError("give --unbonding-time or --params", field="--unbonding-time")
+            ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value, net)
+            output, leaf, seq = ui.output, ui.timelock_script, ut
+    dest = address_to_script(dest_address, net, field="--dest-address")
+    cb = output.control_block(leaf)
+    tx = build_withdrawal_tx(OutPoint.parse(outpoint, "--outpoint"), value, seq, dest, fee_rate,
+                             leaf_script=leaf, control_block=cb)  # fmt: skip
+    emit(_tx_json(tx, sequence=seq, fee=value - tx.vout[0].nValue, leaf_script=leaf.hex(),
+                  control_block=cb.hex()), as_json)  # fmt: skip
+
+
+@click.command("inspect")
+@click.argument("txhex")
+@click.option("--input-value", type=int, help="Value of the spent output (enables fee checks).")
+@network_opt
+@click.option("--params", "params_file", type=click.Path(dir_okay=False),
+              help="Params file (default: the bundled params of --network, if any).")
+@json_option
+def inspect_cmd(txhex: str, input_value: int | None, network: str, params_file: str | None,
+                as_json: bool) -> None:  # fmt: skip
+    """Decode a transaction (hex, or - for stdin) and say what it is and which params versions
+    it satisfies."""
+    text = sys.stdin.read() if txhex == "-" else txhex
+    tx = parse(text, field="TXHEX")
+    from l2kit.staking.inspect import inspect_tx
+    from l2kit.staking.params import default_params, load_global_params
+
+    net = Network.parse(network)
+    candidates: list[ParamsSet | None] = []
+    if params_file:
+        candidates.append(load_global_params(params_file))
+    else:  # bundled: phase-1 (tagged staking txs) then phase-2 (slashing fields)
+        for phase in (1, 2):
+            with contextlib.suppress(ParamsError):
+                candidates.append(default_params(net, phase=phase))
+    results = [inspect_tx(tx, net, p, input_value) for p in candidates or [None]]
+    best = next((r for r in results if r.get("params_versions")), results[-1])
+    emit(best, as_json)
+
+
+COMMANDS: list[click.Command] = [
+    scripts_cmd,
+    address_cmd,
+    build_staking_cmd,
+    build_unbonding_cmd,
+    build_slashing_cmd,
+    build_withdrawal_cmd,
+    inspect_cmd,
+]

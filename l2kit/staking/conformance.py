@@ -28,7 +28,7 @@ from l2kit.btc.tx import MAX_MONEY, OutPoint, serialize, txid_hex
 from l2kit.errors import InputError
 from l2kit.inputfiles import BadDocument
 from l2kit.inputfiles import load_json as load_strict_json
-from l2kit.staking.op_return import build_v0_op_return
+from l2kit.staking.identifiable import build_v0_op_return
 from l2kit.staking.scripts import (
     MAX_TIMELOCK,
     slashing_change_info,

@@ -1,6 +1,6 @@
-"""Phase-1 "identifiable" staking transactions: recognising the V0 OP_RETURN and the tx.
+"""Phase-1 "identifiable" staking transactions: the V0 OP_RETURN and its recognition.
 
-The V0 OP_RETURN layout and its builder are in ``l2kit.staking.op_return`` (re-exported here)::
+V0 OP_RETURN pkScript (73 bytes; Go ``identifiable_staking.go``, TS ``buildDataEmbedScript``)::
 
     6a 47 | tag (4) | version 0x00 (1) | staker x-only (32) | fp x-only (32) | staking_time BE (2)
 
@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING
 
 from l2kit.btc.keys import XOnlyPubKey, is_on_curve
 from l2kit.btc.network import Network
-from l2kit.btc.script import OP_RETURN
+from l2kit.btc.script import OP_RETURN, Script
 from l2kit.btc.tx import CTransaction, outputs
-from l2kit.errors import L2kitError
-from l2kit.staking.op_return import V0_OP_RETURN_SIZE, V0_VERSION, build_v0_op_return
-from l2kit.staking.scripts import StakingInfo, staking_info
+from l2kit.errors import InputError, L2kitError
+from l2kit.staking.scripts import StakingInfo, check_timelock, staking_info
 
 if TYPE_CHECKING:
     from l2kit.staking.params import StakingParams
@@ -35,6 +34,22 @@ __all__ = [
     "parse_staking_tx",
     "parse_v0_op_return",
 ]
+
+V0_OP_RETURN_SIZE = 73
+_VERSION = 0
+
+
+def build_v0_op_return(
+    tag: bytes, staker: XOnlyPubKey, fp: XOnlyPubKey, staking_time: int
+) -> Script:
+    """``6a 47 ‖ tag ‖ 00 ‖ staker ‖ fp ‖ staking_time (uint16 BE)`` — exactly 73 bytes."""
+    if len(tag) != 4:
+        raise InputError("must be 4 bytes", field="tag")
+    if len(staker) != 32 or len(fp) != 32:
+        raise InputError("keys must be 32-byte x-only", field="staker")
+    check_timelock(staking_time, "staking_time")
+    data = tag + bytes([_VERSION]) + staker + fp + staking_time.to_bytes(2, "big")
+    return Script(bytes([OP_RETURN, len(data)]) + data)
 
 
 @dataclass(frozen=True)
@@ -50,7 +65,7 @@ def parse_v0_op_return(script: bytes, tag: bytes | None = None) -> V0OpReturn | 
     if len(script) != V0_OP_RETURN_SIZE or script[0] != OP_RETURN or script[1] != 0x47:
         return None
     data = script[2:]
-    if data[4] != V0_VERSION or (tag is not None and data[:4] != tag):
+    if data[4] != _VERSION or (tag is not None and data[:4] != tag):
         return None
     staker, fp = data[5:37], data[37:69]
     t = int.from_bytes(data[69:71], "big")
@@ -87,7 +102,7 @@ def parse_staking_tx(
     if len(outs) < 2:
         return None
     # Go IsPossibleV0StakingTx: exactly one V0-shaped output with the tag (keys unchecked)
-    head = b"\x6a\x47" + params.tag + bytes([V0_VERSION])
+    head = b"\x6a\x47" + params.tag + bytes([_VERSION])
     tagged = [spk for spk, _ in outs if len(spk) == V0_OP_RETURN_SIZE and spk[:7] == head]
     if len(tagged) != 1:
         return None
