@@ -18,7 +18,7 @@ from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
 from l2kit.btc.network import Network
 from l2kit.errors import BadKey, ParamsError
 
-__all__ = ["BUNDLED", "bundled_committee", "bundled_json", "bundled_name"]
+__all__ = ["BUNDLED", "bundled_committee", "bundled_json", "bundled_name", "committee"]
 
 BUNDLED = {
     "bbn-1-phase1": "bbn-1-phase1-global-params.json",
@@ -62,21 +62,17 @@ def _versions(data: Any) -> list[tuple[Any, Any, dict[str, Any]]] | None:
     return None
 
 
-def bundled_committee(
-    net: Network, version: int | None = None, height: int | None = None
+def committee(
+    data: Any, version: int | None = None, height: int | None = None
 ) -> tuple[tuple[XOnlyPubKey, ...], int] | None:
-    """(covenant keys, quorum) of the bundled params of ``net`` at ``version``, else at
-    ``height``, else the latest version, as ``ParamsSet.by_version``/``for_height``/``latest``
-    pick them.
+    """(covenant keys, quorum) of a params document's version ``version``, else the one in force
+    at ``height``, else the latest, as ``ParamsSet.by_version``/``for_height``/``latest`` pick
+    them.
 
-    None when this reading cannot answer for certain (no bundled params for ``net``, no such
-    version or height, an entry of an unexpected shape): the caller then asks the params model,
-    which gives the answer or the error.
+    None when this reading cannot answer for certain (no such version or height, an entry of an
+    unexpected shape): the caller then asks the params model, which gives the answer or the error.
     """
-    try:
-        versions = _versions(bundled_json(bundled_name(net)))
-    except ParamsError:
-        return None
+    versions = _versions(data)
     if not versions or any(not isinstance(v, int) or not isinstance(h, int)
                             for v, h, _ in versions):  # fmt: skip
         return None
@@ -97,3 +93,15 @@ def bundled_committee(
         return tuple(parse_pubkey(k) for k in keys), quorum
     except BadKey:
         return None
+
+
+def bundled_committee(
+    net: Network, version: int | None = None, height: int | None = None
+) -> tuple[tuple[XOnlyPubKey, ...], int] | None:
+    """``committee`` of the bundled params of ``net`` (``default_params(net)``'s file); None
+    also when ``net`` has none."""
+    try:
+        data = bundled_json(bundled_name(net))
+    except ParamsError:
+        return None
+    return committee(data, version, height)
