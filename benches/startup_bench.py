@@ -4,6 +4,8 @@ Times, as separate processes (what a script calling l2kit in a loop pays each ti
   - ``l2kit --help``,
   - ``l2kit stake conformance`` on one official Babylon vector (JSON on stdin, checked against
     the vector's expected answer first),
+  - ``l2kit stake address`` on mainnet, its covenant committee from the bundled params (checked
+    first against the address built from the params model's committee),
   - ``l2kit init --profile devnet``,
 against the floor ``python -c pass`` (the same interpreter, the same environment). Each is run
 interleaved ``--rounds`` times; the median is printed with its ratio to the floor and the
@@ -32,6 +34,7 @@ VECTOR = json.loads(
     (ROOT / "tests" / "vectors" / "data" / "babylon-btcstaking-testvectors.json").read_text()
 )["vectors"][1]
 TARGET_S = 0.12
+STAKING_TIME = 64000  # mainnet's params allow exactly this staking time
 _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 _ENV.setdefault("PYTHONPATH", str(ROOT))  # the l2kit of this checkout
 
@@ -58,13 +61,29 @@ def main(argv: list[str] | None = None) -> None:
         _bench(args.rounds)
 
 
+def _expected_address(staker: str, fp: str) -> str:
+    """The mainnet staking address built with the params model's committee (latest version)."""
+    from l2kit.btc.keys import parse_pubkey
+    from l2kit.btc.network import Network
+    from l2kit.staking.params import default_params
+    from l2kit.staking.scripts import staking_info
+
+    p = default_params(Network.MAINNET).latest
+    return staking_info(parse_pubkey(staker), [parse_pubkey(fp)], p.covenant_pks,
+                        p.covenant_quorum, STAKING_TIME, 1, Network.MAINNET).address  # fmt: skip
+
+
 def _bench(rounds: int) -> None:
     l2kit = _l2kit()
-    case = json.dumps(VECTOR["parameters"])
+    params = VECTOR["parameters"]
+    staker, fp = params["staker_public_key"], params["finality_provider_public_keys"][0]
+    address = ["stake", "address", "--staker", staker, "--fp", fp, "--staking-time",
+               str(STAKING_TIME), "--network", "mainnet", "--json"]  # fmt: skip
     runs: dict[str, tuple[list[str], str]] = {
         "python -c pass (floor)": ([sys.executable, "-c", "pass"], ""),
         "l2kit --help": ([*l2kit, "--help"], ""),
-        "l2kit stake conformance (1 case)": ([*l2kit, "stake", "conformance"], case),
+        "l2kit stake conformance (1 case)": ([*l2kit, "stake", "conformance"], json.dumps(params)),
+        "l2kit stake address (mainnet)": ([*l2kit, *address], ""),
         "l2kit init --profile devnet": ([*l2kit, "init", "--profile", "devnet"], ""),
     }
     for cmd, stdin in runs.values():  # warm-up: fills the bytecode cache
@@ -72,6 +91,9 @@ def _bench(rounds: int) -> None:
     _, out = _run(*runs["l2kit stake conformance (1 case)"])
     if json.loads(out) != VECTOR["expected"]:
         raise SystemExit("startup_bench: conformance answer differs from the vector")
+    _, out = _run(*runs["l2kit stake address (mainnet)"])
+    if json.loads(out)["address"] != _expected_address(staker, fp):
+        raise SystemExit("startup_bench: stake address differs from the params model's")
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, (cmd, stdin) in runs.items():

@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import json
 import re
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pathlib costs start-up time; callers hand us a Path
+    from pathlib import Path
 
 MAX_DEPTH = 64
 MAX_ALIASES = 10_000
@@ -39,8 +41,9 @@ def read_text(path: Path, max_bytes: int) -> str:
 
 
 # An alias is "*name" where a value starts. Counting them in the text (an upper bound) lets the
-# fast C parser do the parsing; its composer cannot be hooked to count them as it goes.
-_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s\]},]+", re.MULTILINE)
+# fast C parser do the parsing; its composer cannot be hooked to count them as it goes. (A
+# pattern string: re compiles it on first use, not at the start-up of every command.)
+_ALIAS = r"(?:^|[\s\[{,:-])\*[^\s\]},]+"
 
 
 @functools.cache
@@ -114,7 +117,7 @@ def load_yaml(text: str) -> Any:
     """One YAML document, strictly (see the module docstring)."""
     import yaml
 
-    if len(_ALIAS.findall(text)) > MAX_ALIASES:
+    if len(re.findall(_ALIAS, text, re.MULTILINE)) > MAX_ALIASES:
         raise BadDocument(f"more than {MAX_ALIASES} YAML aliases")
     try:
         data = yaml.load(text, Loader=_strict_loader())  # a SafeLoader subclass

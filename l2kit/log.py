@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import structlog
 
-from l2kit.redact import scrub
-
 
 class _Stderr:
     """Looks up ``sys.stderr`` on every write, so a replaced stream (tests, daemons) is honoured."""
@@ -39,6 +37,8 @@ def _scrub_event(
     _logger: object, _method: str, event: structlog.typing.EventDict
 ) -> structlog.typing.EventDict:
     """Every string that reaches a log line goes through ``l2kit.redact.scrub``."""
+    from l2kit.redact import scrub  # loaded with the first log line, not at start-up
+
     return {key: scrub(value) if isinstance(value, str) else value for key, value in event.items()}
 
 

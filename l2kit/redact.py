@@ -12,9 +12,12 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from l2kit.errors import InputError
+
+if TYPE_CHECKING:  # pathlib costs start-up time; callers hand us a Path
+    from pathlib import Path
 
 MASK = "***"
 SECRET_FILE_MAX = 64 * 1024  # a password, cookie or rpc.json is a few hundred bytes at most

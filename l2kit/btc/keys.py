@@ -7,13 +7,15 @@ once, on the curve (libsecp256k1 through coincurve), and reduced to the x coordi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import NewType
+from typing import TYPE_CHECKING, NewType
 
 import coincurve
 
 from l2kit.errors import BadKey, InputError
 from l2kit.redact import read_secret_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 XOnlyPubKey = NewType("XOnlyPubKey", bytes)
 """32-byte x coordinate of a point with (implicitly) even y (BIP340)."""

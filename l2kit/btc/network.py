@@ -11,17 +11,17 @@ No global state: every function takes the ``Network`` explicitly (python-bitcoin
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bitcoin import base58
 from bitcoinutils import bech32
 
-from l2kit.btc.keys import XOnlyPubKey
 from l2kit.btc.script import Script
 from l2kit.errors import InputError
+
+if TYPE_CHECKING:  # btc.keys loads coincurve: not for commands that only read this table
+    from l2kit.btc.keys import XOnlyPubKey
 
 __all__ = [
     "BABYLON_NETWORKS",
@@ -197,6 +197,10 @@ def script_to_address(script: bytes, net: Network) -> str | None:
 
 
 def _b58check(payload: bytes) -> str:
+    import hashlib  # with base58: OpenSSL and bitcoin.core load only for base58 addresses
+
+    from bitcoin import base58  # python-bitcoinlib's package loads bitcoin.core
+
     check = hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
     return str(base58.encode(payload + check))
 
@@ -212,6 +216,10 @@ def address_to_script(addr: str, net: Network, field: str = "address") -> Script
             raise InputError(f"invalid bech32/bech32m address for {net.value}", field=field)
         op = 0 if version == 0 else 0x50 + version
         return Script(bytes([op, len(program)]) + bytes(program))
+    import hashlib  # see _b58check
+
+    from bitcoin import base58
+
     try:
         raw = base58.decode(addr)
     except base58.InvalidBase58Error as exc:

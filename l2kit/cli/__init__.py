@@ -25,7 +25,6 @@ import click
 from l2kit import __version__, log
 from l2kit.cli.lazy import LazyGroup, Registry
 from l2kit.errors import L2kitError, one_line
-from l2kit.redact import scrub
 
 TOP: Registry = {
     "regtest": ("regtest", "Build and run a local Bitcoin Core regtest node."),
@@ -64,8 +63,8 @@ STAKE: Registry = {
                          "(nSequence = the timelock)."),
     "inspect": ("stake_build", "Decode a transaction (hex, or - for stdin) and say what it is and "
                 "which params versions it satisfies."),
-    "conformance": ("stake_build", "Official-vector parameters (JSON on stdin) to the expected "
-                    "scripts and transactions (JSON on stdout)."),
+    "conformance": ("stake_conformance", "Official-vector parameters (JSON on stdin) to the "
+                    "expected scripts and transactions (JSON on stdout)."),
     "sign": ("stake_sign", "Sign a staking spend: unbonding, slashing or withdrawal (BIP341 "
              "script path, BIP340)."),
     "create": ("stake_life", "Build, fund, check and broadcast a staking tx (idempotent per "
@@ -148,6 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
         sys.exit(exc.exit_code)
     except L2kitError as exc:
+        from l2kit.redact import scrub  # only on the error path: not worth it on every start
+
         if debug:
             _print_traceback()
         for line in str(exc).splitlines() or [type(exc).__name__]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -62,6 +61,8 @@ def _warn_experimental(fleet: FleetSpec) -> None:
 @click.option("--summary/--no-summary", default=True, help="Print objects per component.")
 def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) -> None:
     """Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml)."""
+    from pathlib import Path
+
     from l2kit.contracts.check import Report
     from l2kit.render import build as pipeline
     from l2kit.render import manifests, stream

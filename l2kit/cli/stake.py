@@ -1,5 +1,6 @@
-"""`l2kit stake`: offline builders and conformance (stake_build, stake_sign) and the
-staker lifecycle against a node (stake_life); the commands are named in ``l2kit.cli.STAKE``."""
+"""`l2kit stake`: offline builders and conformance (stake_build, stake_conformance,
+stake_sign) and the staker lifecycle against a node (stake_life); the commands are named in
+``l2kit.cli.STAKE``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""`l2kit stake scripts|address|build-*|inspect|conformance`: offline builders (no node, no I/O
-beyond reading arguments, files and stdin).
+"""`l2kit stake scripts|address|build-*|inspect`: offline builders (no node, no I/O beyond
+reading arguments, files and stdin). ``conformance`` is in ``stake_conformance``.
 
 Keys are 33-byte compressed or 32-byte x-only hex. The covenant committee, quorum, unbonding
 time/fee and slashing fields default to a params version (``--params FILE`` or the bundled
@@ -10,12 +10,10 @@ explicit flags override them, and builders then check the values against that ve
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,7 +26,7 @@ from l2kit.cli.output import emit, json_option
 from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.errors import InputError, ParamsError
 from l2kit.staking import build_terms as terms
-from l2kit.staking import conformance as conf
+from l2kit.staking.bundled import bundled_committee, bundled_name
 from l2kit.staking.scripts import (
     slashing_change_info,
     staking_info,
@@ -45,8 +43,9 @@ from l2kit.staking.transactions import (
 if TYPE_CHECKING:
     from l2kit.staking.params import ParamsSet, StakingParams
 
-# The params models (pydantic) are imported where a command reads params, so that
-# `stake conformance` and builders given explicit keys start fast (issue #14).
+# The params models (pydantic) are imported where a command reads params, so that builders
+# given explicit keys start fast, and `address` reads the bundled committee without them
+# (issue #14).
 
 NETWORK_CHOICES = [name for r in by_kind() for name in r.names]
 
@@ -93,6 +92,13 @@ class Ctx:
 def _params(
     net: Network, params_file: str | None, version: int | None, height: int | None
 ) -> StakingParams | None:
+    if not params_file:
+        try:
+            bundled_name(net)  # none bundled: nothing to read, no params model to import
+        except ParamsError:
+            if version is not None or height is not None:
+                raise
+            return None
     from l2kit.staking.params import default_params, load_global_params
 
     pset: ParamsSet | None
@@ -117,13 +123,21 @@ def _params(
 def _ctx(
     network: str, params_file: str | None, params_version: int | None, height: int | None,
     staker: str, fps: tuple[str, ...], covenants: tuple[str, ...], quorum: int | None,
-    need_fps: bool = True,
+    need_fps: bool = True, committee_only: bool = False,
 ) -> Ctx:  # fmt: skip
+    """``committee_only``: the command uses nothing of the params but the covenant committee,
+    so bundled params are read without the params model (``Ctx.params`` is then None); the
+    model still reads ``--params FILE`` and answers whatever that reading cannot."""
     net = Network.parse(network)
-    params = _params(net, params_file, params_version, height)
-    covs, q = terms.committee(
-        params, tuple(parse_pubkey(k, f"--covenant[{i}]") for i, k in enumerate(covenants)), quorum
-    )
+    given = tuple(parse_pubkey(k, f"--covenant[{i}]") for i, k in enumerate(covenants))
+    light = None
+    if committee_only and not params_file:
+        light = bundled_committee(net, params_version, height)
+    params = None if light else _params(net, params_file, params_version, height)
+    if light:
+        covs, q = given or light[0], (quorum if quorum is not None else light[1])
+    else:
+        covs, q = terms.committee(params, given, quorum)
     fp_keys = tuple(parse_pubkey(k, f"--fp[{i}]") for i, k in enumerate(fps))
     if need_fps and not fp_keys:
         raise InputError("at least one --fp is needed", field="--fp")
@@ -217,7 +231,8 @@ def address_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
                 quorum: int | None, staking_time: int, network: str, params_file: str | None,
                 params_version: int | None, height: int | None, as_json: bool) -> None:  # fmt: skip
     """The P2TR address (bech32m) and scriptPubKey of the staking output."""
-    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum,
+             committee_only=True)  # fmt: skip
     si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, 1, c.net)
     emit({"address": si.address, "script_pubkey": si.script_pubkey.hex(),
           "output_key": si.output.output_key.hex(), "network": c.net.value}, as_json)  # fmt: skip
@@ -402,28 +417,6 @@ def inspect_cmd(txhex: str, input_value: int | None, network: str, params_file: 
     emit(best, as_json)
 
 
-@click.command("conformance")
-@click.option("--jsonl", is_flag=True, help="One JSON object per line in, one answer per line.")
-@json_option
-def conformance_cmd(jsonl: bool, as_json: bool) -> None:
-    """Official-vector parameters (JSON on stdin) to the expected scripts and transactions
-    (JSON on stdout). Invalid input: exit 2 with one line on stderr (with --jsonl: an
-    {"error": ...} line, and the run goes on)."""
-    del as_json  # always JSON
-    stdin: BinaryIO = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode())
-    if jsonl:
-        for raw in stdin:
-            if raw.strip():
-                click.echo(json.dumps(conf.answer_line(raw)))
-        return
-    obj = conf.load_json(stdin.read())
-    try:
-        result = conf.conformance(obj)
-    except InputError as exc:
-        raise InputError(conf.one_line(str(exc))) from None
-    click.echo(json.dumps(result, indent=2))
-
-
 COMMANDS: list[click.Command] = [
     scripts_cmd,
     address_cmd,
@@ -432,5 +425,4 @@ COMMANDS: list[click.Command] = [
     build_slashing_cmd,
     build_withdrawal_cmd,
     inspect_cmd,
-    conformance_cmd,
 ]

@@ -10,7 +10,6 @@ given explicit keys and terms start fast.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from l2kit.btc.keys import XOnlyPubKey
@@ -19,6 +18,8 @@ from l2kit.staking.identifiable import build_v0_op_return
 from l2kit.staking.slashing_rate import parse_slashing_rate
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from l2kit.staking.params import StakingParams
 
 __all__ = [

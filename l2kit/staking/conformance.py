@@ -20,8 +20,7 @@ Invalid input raises an ``InputError`` whose one-line message names the field an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from l2kit.btc.keys import XOnlyPubKey, check_unique, parse_pubkey
 from l2kit.btc.network import Network, by_kind
@@ -38,6 +37,9 @@ from l2kit.staking.scripts import (
 )
 from l2kit.staking.slashing_rate import parse_slashing_rate
 from l2kit.staking.transactions import build_slashing_tx, build_unbonding_tx
+
+if TYPE_CHECKING:  # decimal is imported only when a request has slashing fields (start-up)
+    from decimal import Decimal
 
 __all__ = [
     "INPUT_FIELDS",

@@ -13,9 +13,7 @@ the checks live in ``params_model`` and are re-exported here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +22,7 @@ from l2kit.btc.network import Network
 from l2kit.btc.script import Script
 from l2kit.errors import ParamsError
 from l2kit.inputfiles import BadDocument, load_json, read_text
+from l2kit.staking.bundled import bundled_json, bundled_name
 from l2kit.staking.params_model import (
     ParamsSet,
     Phase1Params,
@@ -55,13 +54,6 @@ __all__ = [
 
 BABYLON_BURN_SCRIPT = Script(bytes.fromhex("6a07626162796c6f6e"))
 """``OP_RETURN "babylon"``: mainnet's slashing pkScript (slashed coins are burnt)."""
-
-_BUNDLED = {
-    "bbn-1-phase1": "bbn-1-phase1-global-params.json",
-    "bbn-test-4-phase1": "bbn-test-4-phase1-global-params.json",
-    "bbn-1-phase2": "bbn-1-phase2-btcstaking-params.v1-upgrade.extracted.json",
-}
-
 
 def params_from_json(data: Any, source: str = "") -> ParamsSet:
     """Parse any supported params document:
@@ -124,22 +116,13 @@ def load_global_params(path: str | Path) -> ParamsSet:
 
 def bundled_params(name: str) -> ParamsSet:
     """A params file shipped in ``l2kit/staking/data`` (``bbn-1-phase1``, ``bbn-1-phase2``,
-    ``bbn-test-4-phase1``)."""
-    if name not in _BUNDLED:
-        raise ParamsError(f"unknown bundled params {name!r} (one of {', '.join(_BUNDLED)})",
-                          field="params")  # fmt: skip
-    text = resources.files("l2kit.staking").joinpath("data", _BUNDLED[name]).read_text()
-    return params_from_json(json.loads(text), source=f"bundled:{name}")
+    ``bbn-test-4-phase1``; the table is in ``l2kit.staking.bundled``)."""
+    return params_from_json(bundled_json(name), source=f"bundled:{name}")
 
 
 def default_params(net: Network, phase: Literal[1, 2] = 2) -> ParamsSet:
     """The bundled params of a public network: mainnet phase 1 or 2, signet phase 1."""
-    if net is Network.MAINNET:
-        return bundled_params("bbn-1-phase2" if phase == 2 else "bbn-1-phase1")
-    if net is Network.SIGNET and phase == 1:
-        return bundled_params("bbn-test-4-phase1")
-    raise ParamsError(f"no bundled phase-{phase} params for {net.value}; pass a params file",
-                      field="params")  # fmt: skip
+    return bundled_params(bundled_name(net, phase))
 
 
 def regtest_params(

@@ -6,9 +6,12 @@ params models (start-up time of offline commands).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from l2kit.errors import InputError
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 
 def parse_slashing_rate(value: str | Decimal | float, field: str = "slashing_rate") -> Decimal:
@@ -16,6 +19,8 @@ def parse_slashing_rate(value: str | Decimal | float, field: str = "slashing_rat
 
     Accepts ``"0.1"`` and the chain's 18-decimal form ``"0.100000000000000000"``.
     """
+    from decimal import Decimal, InvalidOperation  # here: most commands never meet a rate
+
     if isinstance(value, bool) or not isinstance(value, str | Decimal | float | int):
         raise InputError("must be a decimal string like 0.1", field=field)
     try:

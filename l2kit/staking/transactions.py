@@ -16,8 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from l2kit.btc.script import OP_RETURN, is_p2tr, is_p2wpkh
 from l2kit.btc.taproot import compact_size
@@ -40,6 +39,12 @@ from l2kit.staking.scripts import (
 )
 from l2kit.staking.slashing_rate import parse_slashing_rate
 
+if TYPE_CHECKING:  # imported where a fee rate is used: an unbonding tx needs neither (start-up)
+    from decimal import Decimal
+    from fractions import Fraction
+
+    FeeRate = int | float | Decimal | Fraction
+
 __all__ = [
     "TX_VERSION",
     "Utxo",
@@ -56,7 +61,6 @@ __all__ = [
 ]
 
 TX_VERSION = 2
-FeeRate = int | float | Decimal | Fraction
 
 # Non-witness bytes of a tx: version 4 + locktime 4 (+ compact sizes of vin/vout counts).
 _TX_OVERHEAD = 8
@@ -80,6 +84,9 @@ class Utxo:
 
 
 def _rate(fee_rate: FeeRate) -> Fraction:
+    from decimal import Decimal
+    from fractions import Fraction
+
     if isinstance(fee_rate, bool) or not isinstance(fee_rate, int | float | Decimal | Fraction):
         raise InputError("must be a number (sat/vB)", field="fee_rate")
     rate = Fraction(str(fee_rate)) if isinstance(fee_rate, float) else Fraction(fee_rate)
