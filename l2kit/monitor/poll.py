@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from l2kit import log
 from l2kit.errors import L2kitError, ProbeError, TargetUnreachable
@@ -76,7 +76,7 @@ class Poller:
         self.errors: Counter[str] = Counter()
         self.last_success: dict[str, float] = {}
         self.cycles = 0
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._rpc_clients = bitcoind.Clients()
 
     @property
@@ -89,7 +89,7 @@ class Poller:
     async def aclose(self) -> None:
         await self._rpc_clients.aclose()
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     async def cycle(self) -> CycleReport:
