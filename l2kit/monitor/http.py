@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import errno
 import json
+import resource
 import socket
 import ssl
 import zlib
@@ -43,13 +44,27 @@ _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "x-gzip": 1
 # Idle connections live longer than the exporter's poll interval (15 s by default), so steady
 # polls reuse them; a server that closed one meanwhile costs aiohttp one retry (GET).
 KEEPALIVE = 60.0
+# File descriptors left for everything but the idle pool (RPC clients, logs, the exporter).
+FD_RESERVE = 256
 
 
-def new_client(concurrency: int, request_timeout: float) -> aiohttp.ClientSession:
-    """One client per poller, kept across its polls; at most ``concurrency`` requests at once."""
+def keepalive_fits(origins: int, concurrency: int) -> bool:
+    """Whether an idle connection per origin fits under the soft ``ulimit -n``: aiohttp's limit
+    counts busy connections only, so a fleet of thousands would otherwise run out of file
+    descriptors (and report healthy targets as unreachable)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft == resource.RLIM_INFINITY or origins + concurrency + FD_RESERVE <= soft
+
+
+def new_client(
+    concurrency: int, request_timeout: float, *, keep_alive: bool = True
+) -> aiohttp.ClientSession:
+    """One client per poller, kept across its polls; at most ``concurrency`` requests at once.
+    ``keep_alive``: connections stay open between polls (see ``keepalive_fits``)."""
     connector = aiohttp.TCPConnector(
         limit=concurrency,
-        keepalive_timeout=KEEPALIVE,
+        force_close=not keep_alive,
+        keepalive_timeout=KEEPALIVE if keep_alive else None,
         # the trust store httpx used (and the RPC client still uses): same verdicts on TLS
         ssl=ssl.create_default_context(cafile=certifi.where()),
     )

@@ -29,7 +29,7 @@ from l2kit.monitor.fleet import (
     MetricsTarget,
     effective,
 )
-from l2kit.monitor.http import Session, new_client
+from l2kit.monitor.http import Session, keepalive_fits, new_client
 from l2kit.monitor.results import CheckResult, CycleReport, TargetReport
 
 _log = log.get(__name__)
@@ -96,7 +96,14 @@ class Poller:
         """Poll every target once and judge the results."""
         settings = self.fleet.settings
         if self._client is None:
-            self._client = new_client(settings.concurrency, settings.request_timeout)
+            # a target has at most two HTTP origins (Babylon: REST and CometBFT)
+            keep = keepalive_fits(2 * len(self.targets), settings.concurrency)
+            if not keep:
+                _log.info("connections not kept alive between polls: ulimit -n too low",
+                          targets=len(self.targets))  # fmt: skip
+            self._client = new_client(
+                settings.concurrency, settings.request_timeout, keep_alive=keep
+            )
         started_wall, started = self.clock(), time.monotonic()
         slots = asyncio.Semaphore(settings.concurrency)
         runs = [self._run(t, slots) for t in self.targets]

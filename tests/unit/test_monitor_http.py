@@ -123,3 +123,48 @@ def test_a_kept_connection_never_carries_a_hostile_reply_into_the_next_poll(
         (c.check, c.status, c.reason) for c in first.checks
     ]
     assert first.targets[0].up is (mode == "nan")  # only the NaN page is a page (judged CRIT)
+
+
+POLL_TWICE = """
+import asyncio, resource, sys
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[2]), hard))
+from l2kit.monitor import fleet as fleet_mod
+from l2kit.monitor.poll import Poller
+
+async def main():
+    target = {"name": "f", "kind": "metrics", "url": sys.argv[1]}
+    poller = Poller(fleet_mod.parse({"targets": [target]}))
+    try:
+        for _ in range(2):
+            assert (await poller.cycle()).targets[0].up
+    finally:
+        await poller.aclose()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(("nofile", "connections"), [(300, 2), (4096, 1)])
+def test_connections_are_kept_only_while_the_fd_limit_allows(nofile: int, connections: int) -> None:
+    """Idle connections hold a file descriptor each: under a low ``ulimit -n`` every poll
+    opens (and closes) its own, as a fleet of thousands would otherwise run out of them."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < nofile:
+        pytest.fail(f"hard ulimit -n {hard} < {nofile}: cannot run this case here")
+    server = _Fpd(drop=False)
+    try:
+        subprocess.run(
+            [sys.executable, "-c", POLL_TWICE, server.url, str(nofile)],
+            check=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+            timeout=60,
+        )
+    finally:
+        server.close()
+    assert server.connections == connections
