@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import resource
 import socket
 import statistics
 import time
@@ -126,9 +127,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--targets", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--delay", type=float, default=0.005, help="server delay per reply (s)")
-    parser.add_argument("--steady", type=int, default=3, help="steady cycles measured")
+    parser.add_argument("--steady", type=int, default=5, help="steady cycles measured")
     args = parser.parse_args(argv if argv is not None else [])
 
+    # A listening socket and a connection per target in the server, a kept connection per target
+    # in the client: raise the soft ``ulimit -n`` as an operator of a large fleet would (the
+    # server child inherits it).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 3 * args.targets + 1024
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
     ctx = multiprocessing.get_context("spawn")
     ports_q = ctx.Queue()
     server = ctx.Process(target=_serve, args=(ports_q, args.targets, args.delay), daemon=True)
