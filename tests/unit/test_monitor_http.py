@@ -4,6 +4,7 @@ connections kept alive across polls, a server that drops an idle one, charsets."
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +27,7 @@ class _Fpd:
     every connection after its reply without saying so (as servers with a short idle timeout
     do), so the client's next request meets a connection the server already closed."""
 
-    def __init__(self, drop: bool) -> None:
+    def __init__(self, drop: bool, tls: ssl.SSLContext | None = None) -> None:
         self.drop, self.connections = drop, 0
         server = self
 
@@ -52,7 +53,10 @@ class _Fpd:
                 super().process_request(request, client_address)
 
         self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/metrics"
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/metrics"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -168,3 +172,30 @@ def test_connections_are_kept_only_while_the_fd_limit_allows(nofile: int, connec
     finally:
         server.close()
     assert server.connections == connections
+
+
+def test_tls_is_verified(tmp_path: Path) -> None:
+    """An https target whose certificate no trusted CA signed is not polled as healthy: the
+    client verifies certificates (certifi's store, as httpx did)."""
+    import shutil
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("openssl is needed to make the test's self-signed certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = _Fpd(drop=False, tls=context)
+    try:
+        (report,) = _cycles(server.url, 1)
+    finally:
+        server.close()
+    target = report.targets[0]
+    assert not target.up and target.error is not None and "certificate" in target.error, target
