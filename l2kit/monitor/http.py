@@ -127,7 +127,7 @@ def transport_reason(exc: BaseException, timeout: float | None = None) -> str:
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return f"truncated or malformed HTTP response ({_one_line(exc) or 'disconnected'})"
     if isinstance(exc, aiohttp.ClientResponseError):  # the parser refused the status/headers
-        return f"truncated or malformed HTTP response ({exc.message})"
+        return f"truncated or malformed HTTP response ({' '.join(str(exc.message).split())})"
     if isinstance(exc, aiohttp.ClientOSError):
         return f"connection dropped ({_one_line(exc) or 'read error'})"
     return f"{type(exc).__name__}: {_one_line(exc)}"
