@@ -114,8 +114,9 @@ def _where(url: str) -> str:
     return parts.path or "/"
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+def _one_line(exc: object) -> str:
+    """An exception's message as one bounded line (it may quote what a target sent)."""
+    return " ".join(str(exc).split())[:200]
 
 
 def transport_reason(exc: BaseException, timeout: float | None = None) -> str:
@@ -127,7 +128,7 @@ def transport_reason(exc: BaseException, timeout: float | None = None) -> str:
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return f"truncated or malformed HTTP response ({_one_line(exc) or 'disconnected'})"
     if isinstance(exc, aiohttp.ClientResponseError):  # the parser refused the status/headers
-        return f"truncated or malformed HTTP response ({' '.join(str(exc.message).split())})"
+        return f"truncated or malformed HTTP response ({_one_line(exc.message)})"
     if isinstance(exc, aiohttp.ClientOSError):
         return f"connection dropped ({_one_line(exc) or 'read error'})"
     return f"{type(exc).__name__}: {_one_line(exc)}"
