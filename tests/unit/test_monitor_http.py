@@ -199,3 +199,44 @@ def test_tls_is_verified(tmp_path: Path) -> None:
         server.close()
     target = report.targets[0]
     assert not target.up and target.error is not None and "certificate" in target.error, target
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"garbage\r\n\r\n", b"HTTP/1.1 200 OK\r\nX: " + b"a" * 20000 + b"\r\n\r\n",
+     b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", b""],
+    ids=["bad-status-line", "huge-header", "short-body", "nothing"],
+)  # fmt: skip
+def test_broken_http_is_one_bounded_line(reply: bytes) -> None:
+    """Whatever bytes come back, the reason is one line of bounded length and the target is
+    not up (aiohttp's parser errors quote what the server sent). A GET whose connection drops
+    is retried once on a new one (aiohttp): the server answers every connection alike."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                conn.recv(65536)
+                conn.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        (report,) = _cycles(f"http://127.0.0.1:{listener.getsockname()[1]}/metrics", 1)
+    finally:
+        stop.set()
+        thread.join(10)
+        listener.close()
+    target = report.targets[0]
+    assert not target.up and target.error is not None
+    assert "malformed" in target.error and "\n" not in target.error
+    assert len(target.error) < 300, target.error
