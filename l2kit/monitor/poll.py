@@ -96,14 +96,7 @@ class Poller:
         """Poll every target once and judge the results."""
         settings = self.fleet.settings
         if self._client is None:
-            # a target has at most two HTTP origins (Babylon: REST and CometBFT)
-            keep = keepalive_fits(2 * len(self.targets), settings.concurrency)
-            if not keep:
-                _log.info("connections not kept alive between polls: ulimit -n too low",
-                          targets=len(self.targets))  # fmt: skip
-            self._client = new_client(
-                settings.concurrency, settings.request_timeout, keep_alive=keep
-            )
+            self._client = self._new_client()
         started_wall, started = self.clock(), time.monotonic()
         slots = asyncio.Semaphore(settings.concurrency)
         runs = [self._run(t, slots) for t in self.targets]
@@ -121,6 +114,16 @@ class Poller:
             duration=time.monotonic() - started,
             errors=dict(self.errors),
         )
+
+    def _new_client(self) -> aiohttp.ClientSession:
+        settings, targets = self.fleet.settings, self.targets
+        # a target has at most two HTTP origins (Babylon: REST and CometBFT)
+        keep = keepalive_fits(2 * len(targets), settings.concurrency)
+        if not keep:
+            _log.info("connections not kept alive between polls: ulimit -n too low",
+                      targets=len(targets))  # fmt: skip
+        tls = any(str(v).startswith("https:") for t in targets for v in vars(t).values())
+        return new_client(settings.concurrency, settings.request_timeout, keep_alive=keep, tls=tls)
 
     async def _run(self, target: AnyTarget, slots: asyncio.Semaphore) -> tuple[Sample, float]:
         settings = self.fleet.settings
