@@ -1,15 +1,18 @@
-"""``python -m benches.monitor_bench``: one poll cycle over 1,000 loopback targets.
+"""``python -m benches.monitor_bench``: one poll cycle over 1,000 loopback fpd targets.
 
 l2kit's poll engine (asyncio, bounded concurrency, per-target timeouts) against a sequential
 baseline in the same run: one ``httpx.Client`` asking the same targets one after another and
-judging them with the same parser and checks. The targets are fpd ``/metrics`` pages served by
-a threaded HTTP server in a *separate process* (with a small per-response delay standing in
-for network and exporter latency), so ``time.process_time`` counts only the client's CPU.
+judging them with the same checks, parsing the whole page. The targets are fpd ``/metrics``
+pages (``tests/fixtures/monitor/metrics/fpd.prom``) served by a real HTTP server (aiohttp.web)
+in a *separate process*, one port per target so that every target is its own origin as in a real
+fleet (no connection is shared between targets), with a small per-reply delay standing in for
+network and exporter latency. ``time.process_time`` counts only the client's CPU; the server's
+is read from /proc, as both share the machine's cores.
 
-Prints the cycle time, targets/s and CPU per target for each, and the ratios. The engine's probe
-parses only the families its checks read; the baseline is shown both as it was first measured
-(whole page) and with the same selective parse, which isolates the HTTP/asyncio overhead (a new
-connection per target, see ``l2kit/monitor/http.py``, vs one keep-alive connection).
+Two l2kit figures: the *first* cycle of a fresh poller (``l2kit monitor check``: a new
+connection per target) and the *steady* cycle of a poller that keeps polling (``l2kit monitor
+serve``: connections kept alive between polls), the median of a few. The issue's target (#14) is
+absolute: a cycle <= 1 s for 1,000 targets on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -17,8 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
+import resource
+import socket
+import statistics
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,47 +33,50 @@ import httpx
 
 from l2kit.monitor import checks_metrics, metrics
 from l2kit.monitor import fleet as fleet_mod
-from l2kit.monitor.poll import poll_once
-from l2kit.monitor.results import Status
+from l2kit.monitor.poll import Poller, poll_once
+from l2kit.monitor.results import CycleReport, Status
 
 PAGE = Path(__file__).parent.parent / "tests" / "fixtures" / "monitor" / "metrics" / "fpd.prom"
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what promhttp sends
+GOAL = 1.0  # seconds per cycle (#14)
 
 
-def _serve(port_out: Any, delay: float) -> None:
+def _serve(ports_out: Any, targets: int, delay: float) -> None:
+    """The fleet: ``targets`` listening ports, each answering ``/metrics`` with the fpd page."""
+    from aiohttp import web
+
     body = PAGE.read_bytes()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
+    async def handler(request: web.Request) -> web.Response:
+        if delay:
+            await asyncio.sleep(delay)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/metrics", handler)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        ports = []
+        for _ in range(targets):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            await web.SockSite(runner, sock, backlog=128).start()
+            ports.append(sock.getsockname()[1])
+        ports_out.put(ports)
+        await asyncio.Event().wait()
 
-        def do_GET(self) -> None:
-            if delay:
-                time.sleep(delay)
-            self.send_response(200)
-            self.send_header("Content-Type", CONTENT_TYPE)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 2048
-
-        def handle_error(self, request: Any, client_address: Any) -> None:
-            pass
-
-    server = Server(("127.0.0.1", 0), Handler)
-    port_out.put(server.server_address[1])
-    server.serve_forever(0.05)
+    asyncio.run(main())
 
 
-def _sequential(urls: list[str], timeout: float, keep: tuple[str, ...] | None = None) -> int:
-    """The baseline: ask and judge each target in turn (one keep-alive connection). ``keep``:
-    parse only those families, as the engine's probe does; None: the whole page."""
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of another process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _sequential(urls: list[str], timeout: float) -> int:
+    """The baseline: ask and judge each target in turn, parsing the whole page."""
     ok = 0
     th = fleet_mod.MetricsThresholds()
     with httpx.Client(timeout=timeout, trust_env=False) as client:
@@ -74,7 +84,7 @@ def _sequential(urls: list[str], timeout: float, keep: tuple[str, ...] | None = 
             try:
                 response = client.get(url, headers={"Accept": metrics.ACCEPT})
                 ctype = response.headers.get("content-type", "")
-                scrape = metrics.parse(response.text, ctype, keep)
+                scrape = metrics.parse(response.text, ctype)
             except (httpx.HTTPError, ValueError):
                 continue
             results, _ = checks_metrics.metrics(f"t{i}", "fpd", False, th, scrape, {})
@@ -82,15 +92,34 @@ def _sequential(urls: list[str], timeout: float, keep: tuple[str, ...] | None = 
     return ok
 
 
-def _measure(label: str, run: Any, n: int) -> tuple[float, float, int]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    ok = run()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(
-        f"{label:<44} cycle {wall:6.2f}s  {n / wall:6.0f} targets/s  "
-        f"{cpu / n * 1e3:6.3f} ms CPU/target  ({ok}/{n} OK)"
-    )
-    return n / wall, cpu / n, ok
+def _healthy(report: CycleReport) -> int:
+    return sum(t.up and all(c.status is Status.OK for c in t.checks) for t in report.targets)
+
+
+class Meter:
+    """Wall time, client CPU and server CPU of one measured run."""
+
+    def __init__(self, server_pid: int, n: int) -> None:
+        self.pid, self.n = server_pid, n
+
+    def start(self) -> tuple[float, float, float]:
+        return time.perf_counter(), time.process_time(), _cpu_of(self.pid)
+
+    def stop(
+        self, began: tuple[float, float, float], label: str, ok: int
+    ) -> tuple[float, float, float]:
+        """Print and return wall seconds, client and server CPU seconds per target."""
+        wall, cpu, server = (b - a for a, b in zip(began, self.start(), strict=True))
+        n = self.n
+        print(
+            f"{label:<40} cycle {wall:6.2f}s  {n / wall:6.0f} targets/s  CPU/target: client "
+            f"{cpu / n * 1e3:5.3f} ms, server {server / n * 1e3:5.3f} ms  ({ok}/{n} OK)"
+        )
+        return wall, cpu / n, server / n
+
+    def run(self, label: str, run: Callable[[], int]) -> tuple[float, float, float]:
+        began = self.start()
+        return self.stop(began, label, run())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,52 +127,80 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--targets", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--delay", type=float, default=0.005, help="server delay per reply (s)")
+    parser.add_argument("--steady", type=int, default=5, help="steady cycles measured")
     args = parser.parse_args(argv if argv is not None else [])
 
+    # A listening socket and a connection per target in the server, a kept connection per target
+    # in the client: raise the soft ``ulimit -n`` as an operator of a large fleet would (the
+    # server child inherits it).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 3 * args.targets + 1024
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
     ctx = multiprocessing.get_context("spawn")
-    port_q = ctx.Queue()
-    server = ctx.Process(target=_serve, args=(port_q, args.delay), daemon=True)
+    ports_q = ctx.Queue()
+    server = ctx.Process(target=_serve, args=(ports_q, args.targets, args.delay), daemon=True)
     server.start()
     try:
-        port = port_q.get(timeout=30)
-        urls = [f"http://127.0.0.1:{port}/t{i}/metrics" for i in range(args.targets)]
+        ports = ports_q.get(timeout=120)
+        assert server.pid is not None
+        urls = [f"http://127.0.0.1:{port}/metrics" for port in ports]
         fleet = fleet_mod.parse({
             "settings": {"concurrency": args.concurrency, "target_timeout": 30},
             "targets": [{"name": f"t{i}", "kind": "metrics", "role": "fpd", "url": u}
                         for i, u in enumerate(urls)],
         })  # fmt: skip
         print(
-            f"{args.targets} fpd /metrics targets on 127.0.0.1, {args.delay * 1e3:g} ms reply "
-            f"delay, server in another process"
+            f"{args.targets} fpd /metrics targets on 127.0.0.1 (one port each), "
+            f"{args.delay * 1e3:g} ms reply delay, server in another process; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
-        asyncio.run(poll_once(fleet))  # warm-up (imports, connections)
-
-        def engine() -> int:
-            report = asyncio.run(poll_once(fleet))
-            return sum(
-                t.up and all(c.status is Status.OK for c in t.checks) for t in report.targets
-            )
-
-        seq_rate, seq_cpu, _ = _measure(
-            "baseline: sequential httpx.Client", lambda: _sequential(urls, 30), args.targets
+        asyncio.run(poll_once(fleet))  # warm-up (imports)
+        meter = Meter(server.pid, args.targets)
+        base_wall, base_cpu, _ = meter.run(
+            "baseline: sequential httpx.Client", lambda: _sequential(urls, 30)
         )
-        keep = checks_metrics.READS["fpd"]
-        _, sel_cpu, _ = _measure(
-            "  same, parsing only the checked families",
-            lambda: _sequential(urls, 30, keep),
-            args.targets,
+        first_wall, first_cpu, _ = meter.run(
+            "l2kit first cycle (fresh connections)",
+            lambda: _healthy(asyncio.run(poll_once(fleet))),
         )
-        rate, cpu, _ = _measure(
-            f"l2kit poll (concurrency {args.concurrency})", engine, args.targets
-        )
+        steady = asyncio.run(_steady(fleet, meter, args.steady))
+        wall, cpu, server_cpu = (statistics.median(s) for s in zip(*steady, strict=True))
+        floor = args.targets / args.concurrency * args.delay
         print(
-            f"ratio: {rate / seq_rate:.1f}x targets/s, {cpu / seq_cpu:.2f}x CPU per target vs "
-            f"the baseline ({cpu / sel_cpu:.2f}x vs the selective one: the HTTP/asyncio part); "
-            f"goal: cycle <= 1 s, CPU/target <= baseline"
+            f"ratio: first cycle {base_wall / first_wall:.1f}x, steady {base_wall / wall:.1f}x "
+            f"the baseline's targets/s; client CPU/target {first_cpu / base_cpu:.2f}x (first), "
+            f"{cpu / base_cpu:.2f}x (steady) the baseline's"
+        )
+        # On an idle machine the two processes overlap on two cores: the cycle is bounded by the
+        # busier one (or the latency floor).
+        idle = max(cpu * args.targets, server_cpu * args.targets, floor)
+        verdict = "MET" if wall <= GOAL else "NOT MET"
+        print(
+            f"goal (#14): steady cycle <= {GOAL:g} s for {args.targets} targets: {wall:.2f} s "
+            f"-> {verdict} (first cycle {first_wall:.2f} s); projected on an idle 2-core "
+            f"machine: ~{idle:.2f} s (max of client CPU, server CPU, latency floor {floor:.2f} s)"
         )
     finally:
         server.terminate()
         server.join(10)
+
+
+async def _steady(
+    fleet: fleet_mod.Fleet, meter: Meter, cycles: int
+) -> list[tuple[float, float, float]]:
+    """Cycles of one long-lived poller after its first (which opens the connections)."""
+    poller = Poller(fleet)
+    try:
+        await poller.cycle()
+        out: list[tuple[float, float, float]] = []
+        for i in range(cycles):
+            began = meter.start()
+            healthy = _healthy(await poller.cycle())
+            out.append(meter.stop(began, f"l2kit steady cycle {i + 1} (kept alive)", healthy))
+        return out
+    finally:
+        await poller.aclose()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""HTTP for probes: one shared ``httpx.AsyncClient``, every failure turned into one clear line.
+"""HTTP for probes: one shared ``aiohttp.ClientSession``, every failure turned into one clear line.
+
+aiohttp rather than httpx: its C HTTP parser and per-origin connection pool cost a fraction of
+httpx's pure-Python stack per request (benches/monitor_bench.py), and a fleet poll makes
+thousands of them. Connections are kept alive across polls (the poller polls continuously), one
+pool slot per origin: no scan over idle connections. Bodies arrive undecoded and are decoded
+here, bounded (``_read_capped``).
 
 A ``Session`` belongs to one target for one poll. Once a base URL fails at the transport level
 (refused, timed out, truncated), the session stops asking it, so a dead endpoint costs one
@@ -7,17 +13,22 @@ timeout, not one per request.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import json
+import resource
 import socket
+import ssl
 import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
+import certifi
 from pydantic import BaseModel, ValidationError
 
-from l2kit.btc.rpc import raw_chunks
 from l2kit.errors import ProbeError, TargetUnreachable
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,23 +41,74 @@ JSON_TYPES = ("application/json", "text/json")
 MAX_BODY = 8 * 1024 * 1024
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS}
 
+# Idle connections live longer than the exporter's poll interval (15 s by default), so steady
+# polls reuse them; a server that closed one meanwhile costs aiohttp one retry (GET).
+KEEPALIVE = 60.0
+# File descriptors left for everything but the idle pool (RPC clients, logs, the exporter).
+FD_RESERVE = 256
 
-def new_client(concurrency: int, request_timeout: float) -> httpx.AsyncClient:
-    """One client per poll loop; its pool is as wide as the concurrency bound.
 
-    No keep-alive: targets are mostly distinct hosts polled every few seconds, and httpcore
-    scans every idle connection on every request (measured: 4x the CPU per target at 1,000
-    targets with 64 idle connections, see benches/monitor_bench.py).
-    """
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=0)
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(request_timeout),
-        limits=limits,
-        follow_redirects=False,
+def keepalive_fits(origins: int, concurrency: int) -> bool:
+    """Whether an idle connection per origin fits under the soft ``ulimit -n``: aiohttp's limit
+    counts busy connections only, so a fleet of thousands would otherwise run out of file
+    descriptors (and report healthy targets as unreachable)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft == resource.RLIM_INFINITY or origins + concurrency + FD_RESERVE <= soft
+
+
+def new_client(
+    concurrency: int, request_timeout: float, *, keep_alive: bool = True, tls: bool = True
+) -> aiohttp.ClientSession:
+    """One client per poller, kept across its polls; at most ``concurrency`` requests at once.
+    ``keep_alive``: connections stay open between polls (see ``keepalive_fits``). ``tls``: some
+    target is https; its certificates are verified against certifi's store, the one httpx used
+    (and the RPC client still uses). Loading it costs ~50 ms of CPU, so a fleet without https
+    keeps aiohttp's default context (which verifies too, against the system's store)."""
+    connector = aiohttp.TCPConnector(
+        limit=concurrency,
+        force_close=not keep_alive,
+        keepalive_timeout=KEEPALIVE if keep_alive else None,
+        ssl=ssl.create_default_context(cafile=certifi.where()) if tls else True,
+    )
+    timeout = aiohttp.ClientTimeout(
+        total=None, connect=request_timeout, sock_connect=request_timeout,
+        sock_read=request_timeout,
+    )  # fmt: skip
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
         # identity: a compressed body is still accepted, but decoded by _read_capped (bounded)
         headers={"User-Agent": "l2kit-monitor", "Accept-Encoding": "identity"},
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),  # no state carried from one target to another
         trust_env=False,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A whole, decoded answer; ``headers`` look up case-insensitively."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: str
+
+    @property
+    def text(self) -> str:
+        """The body as text: the declared charset, else UTF-8; bad bytes replaced."""
+        return self.content.decode(_charset(self.headers.get("content-type", "")), "replace")
+
+
+def _charset(content_type: str) -> str:
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            try:
+                return codecs.lookup(value.strip().strip('"')).name
+            except LookupError:
+                break
+    return "utf-8"
 
 
 def _where(url: str) -> str:
@@ -54,34 +116,44 @@ def _where(url: str) -> str:
     return parts.path or "/"
 
 
-def transport_reason(exc: httpx.TransportError, timeout: float | None = None) -> str:
+def _one_line(exc: object) -> str:
+    """An exception's message as one bounded line (it may quote what a target sent)."""
+    return " ".join(str(exc).split())[:200]
+
+
+def transport_reason(exc: BaseException, timeout: float | None = None) -> str:
     """Short human reason for a transport failure."""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimeoutError):  # aiohttp's connect/read timeouts are TimeoutErrors
         return f"timed out after {timeout:g}s" if timeout else "timed out"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, aiohttp.ClientConnectorError):
         return _connect_reason(exc)
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"truncated or malformed HTTP response ({exc})"
-    if isinstance(exc, httpx.ReadError):
-        return f"connection dropped ({exc or 'read error'})"
-    return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return f"truncated or malformed HTTP response ({_one_line(exc) or 'disconnected'})"
+    if isinstance(exc, aiohttp.ClientResponseError):  # the parser refused the status/headers
+        return f"truncated or malformed HTTP response ({_one_line(exc.message)})"
+    if isinstance(exc, aiohttp.ClientOSError):
+        return f"connection dropped ({_one_line(exc) or 'read error'})"
+    return f"{type(exc).__name__}: {_one_line(exc)}"
 
 
 def _connect_reason(exc: BaseException) -> str:
-    """httpx hides the errno ("All connection attempts failed"): find it in the cause chain."""
+    """The errno behind a failed connect, found in the cause chain (aiohttp wraps it)."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, socket.gaierror):
             return "host name not found"
         if isinstance(seen, ConnectionRefusedError):
             return "connection refused"
+        if isinstance(seen, OSError) and seen.errno == errno.ECONNREFUSED:
+            return "connection refused"
         if isinstance(seen, OSError) and seen.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
             return "host unreachable"
-        seen = seen.__cause__ or seen.__context__
-    return f"cannot connect ({exc})"
+        inner = getattr(seen, "os_error", None)
+        seen = inner if isinstance(inner, BaseException) else seen.__cause__ or seen.__context__
+    return f"cannot connect ({_one_line(exc)})"
 
 
-def _error_detail(response: httpx.Response) -> str:
+def _error_detail(response: Reply) -> str:
     """The message of a Cosmos/gRPC-gateway error body, or the start of a plain-text one."""
     text = response.text.strip()
     try:
@@ -96,7 +168,7 @@ def _error_detail(response: httpx.Response) -> str:
 class Session:
     """HTTP calls of one target in one poll."""
 
-    def __init__(self, client: httpx.AsyncClient, request_timeout: float) -> None:
+    def __init__(self, client: aiohttp.ClientSession, request_timeout: float) -> None:
         self.client = client
         self.timeout = request_timeout
         self._dead: dict[str, str] = {}
@@ -107,10 +179,10 @@ class Session:
 
     async def get(
         self, url: str, params: dict[str, str] | None = None, *, accept: str | None = None
-    ) -> httpx.Response:
+    ) -> Reply:
         return await self._send("GET", url, params=params, accept=accept)
 
-    async def post_json(self, url: str, payload: object) -> httpx.Response:
+    async def post_json(self, url: str, payload: object) -> Reply:
         return await self._send("POST", url, payload=payload)
 
     async def _send(
@@ -121,29 +193,30 @@ class Session:
         params: dict[str, str] | None = None,
         payload: object = None,
         accept: str | None = None,
-    ) -> httpx.Response:
+    ) -> Reply:
         base = self._base(url)
         if base in self._dead:
             raise TargetUnreachable(url, self._dead[base])
-        headers = {"Accept": accept} if accept else {}
-        if method == "GET":
-            request = self.client.build_request("GET", url, params=params, headers=headers)
-        else:
-            request = self.client.build_request("POST", url, json=payload, headers=headers)
+        headers = {"Accept": accept} if accept else None
+        data = None if method == "GET" else json.dumps(payload).encode()
+        if data is not None:
+            headers = {"Content-Type": "application/json"}
         try:
-            raw = await self.client.send(request, stream=True)
-            try:
-                body = await _read_capped(raw, method, url)
-            finally:
-                await raw.aclose()
-        except httpx.TransportError as exc:
+            async with self.client.request(
+                method, url, params=params, data=data, headers=headers, allow_redirects=False
+            ) as raw:
+                try:
+                    body = await _read_capped(raw, method, url)
+                except ProbeError:
+                    raw.close()  # never hand a half-read connection back to the pool
+                    raise
+                return Reply(raw.status, _plain_headers(raw), body, str(raw.url))
+        except (aiohttp.ClientError, TimeoutError) as exc:
             reason = f"{method} {_where(url)}: {transport_reason(exc, self.timeout)}"
-            if isinstance(exc, httpx.ConnectError | httpx.TimeoutException):
+            if isinstance(exc, aiohttp.ClientConnectorError | TimeoutError):
                 self._dead[base] = reason  # no point asking this host again in this poll
                 raise TargetUnreachable(url, reason) from exc
             raise ProbeError(url, reason) from exc  # it answered, but brokenly (truncated, reset)
-        plain = [(k, v) for k, v in raw.headers.multi_items() if k.lower() != "content-encoding"]
-        return httpx.Response(raw.status_code, headers=plain, content=body, request=request)
 
     async def get_json(self, url: str, params: dict[str, str] | None = None) -> Any:
         """GET, insist on HTTP 200 and a JSON body; any deviation is a ``ProbeError``."""
@@ -154,7 +227,16 @@ class Session:
         return parse_model(model, await self.get_json(url, params), url)
 
 
-async def _read_capped(response: httpx.Response, method: str, url: str) -> bytes:
+def _plain_headers(raw: aiohttp.ClientResponse) -> Mapping[str, str]:
+    """The headers, without Content-Encoding once the body is decoded."""
+    if "content-encoding" not in raw.headers:
+        return raw.headers
+    headers = raw.headers.copy()
+    del headers["content-encoding"]
+    return headers
+
+
+async def _read_capped(response: aiohttp.ClientResponse, method: str, url: str) -> bytes:
     """The body, decoded, refusing more than ``MAX_BODY`` bytes before or after decompression."""
     where = f"{method} {_where(url)}"
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
@@ -165,7 +247,8 @@ async def _read_capped(response: httpx.Response, method: str, url: str) -> bytes
         raise ProbeError(url, f"{where}: response larger than {MAX_BODY} bytes")
     inflate = zlib.decompressobj(_DECODERS[encoding]) if encoding in _DECODERS else None
     body = bytearray()
-    async for chunk in raw_chunks(response):
+    stream = response.content
+    while chunk := await stream.readany():
         if inflate is not None:
             try:
                 chunk = inflate.decompress(chunk, MAX_BODY + 1 - len(body))
@@ -193,19 +276,19 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def check_status(response: httpx.Response) -> None:
+def check_status(response: Reply) -> None:
     if response.status_code != 200:
-        where = _where(str(response.request.url))
+        where = _where(response.url)
         detail = _error_detail(response)
         raise ProbeError(
-            str(response.request.url),
+            response.url,
             f"GET {where}: HTTP {response.status_code}" + (f": {detail}" if detail else ""),
         )
 
 
-def decode_json(response: httpx.Response) -> Any:
+def decode_json(response: Reply) -> Any:
     check_status(response)
-    url = str(response.request.url)
+    url = response.url
     where = _where(url)
     ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype and ctype not in JSON_TYPES and not ctype.endswith("+json"):

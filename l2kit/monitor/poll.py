@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from l2kit import log
 from l2kit.errors import L2kitError, ProbeError, TargetUnreachable
@@ -29,7 +29,7 @@ from l2kit.monitor.fleet import (
     MetricsTarget,
     effective,
 )
-from l2kit.monitor.http import Session, new_client
+from l2kit.monitor.http import Session, keepalive_fits, new_client
 from l2kit.monitor.results import CheckResult, CycleReport, TargetReport
 
 _log = log.get(__name__)
@@ -76,7 +76,7 @@ class Poller:
         self.errors: Counter[str] = Counter()
         self.last_success: dict[str, float] = {}
         self.cycles = 0
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._rpc_clients = bitcoind.Clients()
 
     @property
@@ -89,14 +89,14 @@ class Poller:
     async def aclose(self) -> None:
         await self._rpc_clients.aclose()
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     async def cycle(self) -> CycleReport:
         """Poll every target once and judge the results."""
         settings = self.fleet.settings
         if self._client is None:
-            self._client = new_client(settings.concurrency, settings.request_timeout)
+            self._client = self._new_client()
         started_wall, started = self.clock(), time.monotonic()
         slots = asyncio.Semaphore(settings.concurrency)
         runs = [self._run(t, slots) for t in self.targets]
@@ -114,6 +114,16 @@ class Poller:
             duration=time.monotonic() - started,
             errors=dict(self.errors),
         )
+
+    def _new_client(self) -> aiohttp.ClientSession:
+        settings, targets = self.fleet.settings, self.targets
+        # a target has at most two HTTP origins (Babylon: REST and CometBFT)
+        keep = keepalive_fits(2 * len(targets), settings.concurrency)
+        if not keep:
+            _log.info("connections not kept alive between polls: ulimit -n too low",
+                      targets=len(targets))  # fmt: skip
+        tls = any(str(v).startswith("https:") for t in targets for v in vars(t).values())
+        return new_client(settings.concurrency, settings.request_timeout, keep_alive=keep, tls=tls)
 
     async def _run(self, target: AnyTarget, slots: asyncio.Semaphore) -> tuple[Sample, float]:
         settings = self.fleet.settings

@@ -73,7 +73,7 @@ class TargetReport:
             object.__setattr__(self, "error", scrub(self.error))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CycleReport:
     """One poll of the whole fleet."""
 
@@ -81,6 +81,11 @@ class CycleReport:
     started_at: float
     duration: float
     errors: dict[str, int] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # Short: asyncio.run() reprs its finished main task, result included, on the way out
+        # (CPython 3.11 signal.getsignal); a full repr of 1,000 targets costs ~0.1 s of CPU.
+        return f"CycleReport({len(self.targets)} targets, {self.duration:.3f}s)"
 
     @property
     def checks(self) -> list[CheckResult]:

@@ -372,3 +372,52 @@ def test_selective_parse_property(
     part = metrics.parse(text, "", keep)
     assert part.samples == {k: v for k, v in full.samples.items() if k.startswith(keep)}
     assert part.series == len(seen)
+
+
+FAMILIES = ["fp_seconds_since_last_vote", "fp_total_failed_votes", "fp_status", "go_gc_x",
+            "ce_sign_delegation_lag_seconds"]  # fmt: skip
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(FAMILIES),
+            st.sampled_from(["gauge", "counter", "untyped", None]),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["", '{fp_btc_pk_hex="ab"}', '{fp_btc_pk_hex="cd",b="x y"}']),
+                    st.floats(allow_nan=False, width=32),
+                ),
+                min_size=1,
+                max_size=3,
+                unique_by=lambda s: s[0],
+            ),
+            st.sampled_from(["", " ", "\t"]),
+            st.booleans(),
+        ),
+        max_size=6,
+        unique_by=lambda f: f[0],
+    ),
+    st.sampled_from([*checks_metrics.READS.values(), ("fp_",), ()]),
+)
+def test_selective_parse_with_metadata_equals_the_full_parse(
+    families: list[tuple[str, str | None, list[tuple[str, float]], str, bool]],
+    keep: tuple[str, ...],
+) -> None:
+    """Pages as exporters write them (HELP and TYPE lines, comments, blank lines, leading
+    blanks): the selective parse, which drops HELP lines, keeps exactly the full parse's
+    samples of the kept families, and counts every sample line."""
+    lines = ["# a comment", ""]
+    for name, kind, samples, lead, helped in families:
+        if helped:
+            lines.append(f"{lead}# HELP {name} Some help, with \\\\ and \\n escapes.")
+        if kind:
+            lines.append(f"{lead}# TYPE {name} {kind}")
+        for labels, value in samples:
+            lines.append(f"{lead}{name}{labels} {value!r}")
+        lines.append("")
+    text = "\n".join(lines) + "\n"
+    full = metrics.parse(text)
+    part = metrics.parse(text, "", keep)
+    assert part.samples == {k: v for k, v in full.samples.items() if k.startswith(keep)}
+    assert part.series == sum(len(f[2]) for f in families)
