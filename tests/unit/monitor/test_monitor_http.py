@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from multidict import CIMultiDict
+from support.paths import DATA
 
 from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.http import Reply
 from l2kit.monitor.poll import Poller
 from l2kit.monitor.results import CycleReport, Status
 
-PAGE = (Path(__file__).parent.parent / "fixtures" / "monitor" / "metrics" / "fpd.prom").read_bytes()
+PAGE = (DATA / "monitor" / "metrics" / "fpd.prom").read_bytes()
 
 
 class _Fpd:
@@ -110,7 +111,7 @@ def test_reply_text_follows_the_declared_charset(content_type: str, body: bytes,
 
 @pytest.fixture(scope="module")
 def hostile() -> Iterator[Any]:
-    from hostile_server import HostileServer
+    from support.hostile_server import HostileServer
 
     with HostileServer() as server:
         yield server
