@@ -27,37 +27,29 @@ import click
 from rich.console import Console
 
 from l2kit import paths
-from l2kit.btc.keys import check_unique, parse_pubkey, xonly_of
+from l2kit.btc.keys import parse_pubkey, xonly_of
 from l2kit.btc.network import Network
-from l2kit.btc.rpc import RpcClient
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.paramtypes import FiniteFloat
-from l2kit.cli.regtest import datadir_option, default_datadir
-from l2kit.cli.regtest_covenant import PARAMS_FILE
-from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
+from l2kit.cli.regtest import datadir_option
 from l2kit.cli.stake_build import network_opt
-from l2kit.errors import InputError, NodeError
+from l2kit.errors import InputError
 from l2kit.fsutil import write_atomic
 from l2kit.redact import read_secret_file
 from l2kit.regtest.node import WALLET, RegtestNode
-from l2kit.staking.covenant import LocalCommittee
 from l2kit.staking.funding import KeyPathKey, key_path_key
-from l2kit.staking.lifecycle import Lifecycle, StakeRequest
-from l2kit.staking.params import ParamsSet, check_stake, load_global_params
+from l2kit.staking.lifecycle import Lifecycle
+from l2kit.staking.params import ParamsSet
+from l2kit.staking.request import (
+    DEFAULT_FEE_RATE,
+    DEFAULT_MAX_FEE_RATE,
+    StakeRequest,
+    check_fee_rate,
+)
 from l2kit.staking.states import State
-from l2kit.staking.tracker import Tracker
 
-DB_ENV = "L2KIT_STAKE_DB"
 RPC_PASSWORD_ENV = "L2KIT_RPC_PASSWORD"
 _stderr = Console(stderr=True)
-
-
-def default_db() -> Path:
-    return Path(os.environ.get(DB_ENV) or paths.data_dir() / "stakes.db")
-
-
-def default_staker_key() -> Path:
-    return paths.data_dir() / "staker.key"
 
 
 def read_secret(path: Path, field: str) -> bytes:
@@ -74,7 +66,7 @@ def read_secret(path: Path, field: str) -> bytes:
 
 
 def staker_key(path: Path | None, create: bool) -> bytes:
-    path = path or default_staker_key()
+    path = path or paths.staker_key()
     if not path.exists() and create:
         return _save_new_key(path, secrets.token_bytes(32))
     return read_secret(path, "staker-key-file")
@@ -94,75 +86,27 @@ class Where:
     rpc_user: str | None = None  # the password comes from $L2KIT_RPC_PASSWORD only
 
 
-@dataclass
-class Ctx:
-    life: Lifecycle
-    tracker: Tracker
-    node: RegtestNode | None
-
-
-def _rpc(where: Where) -> tuple[RpcClient, RegtestNode | None, str]:
-    """The managed regtest node's RPC, or any bitcoind by URL (cookie or user + password)."""
-    if where.rpc_url is None:
-        node = RegtestNode(where.datadir or default_datadir())
-        return node.rpc(), node, str(node.datadir)
-    password = os.environ.get(RPC_PASSWORD_ENV)
-    if where.rpc_user is not None and password is None:
-        raise InputError(f"--rpc-user needs ${RPC_PASSWORD_ENV}", field="rpc-user")
-    rpc = RpcClient(where.rpc_url, user=where.rpc_user, password=password,
-                    cookie_file=where.rpc_cookie_file)  # fmt: skip
-    return rpc, None, rpc.url
-
-
 @contextmanager
 def opened(
     where: Where, chain_params: Callable[[Network], ParamsSet] | None = None
-) -> Iterator[Ctx]:
-    """``chain_params``: the params come from the Babylon chain (online registration); a
-    ``--params`` file must then say the same."""
-    rpc, node, name = _rpc(where)
+) -> Iterator[Lifecycle]:
+    """``Lifecycle.open`` on the managed regtest node, or on any bitcoind by URL (cookie, or
+    user + $L2KIT_RPC_PASSWORD). ``chain_params``: the params come from the Babylon chain."""
+    password = os.environ.get(RPC_PASSWORD_ENV)
+    if where.rpc_url is not None and where.rpc_user is not None and password is None:
+        raise InputError(f"--rpc-user needs ${RPC_PASSWORD_ENV}", field="rpc-user")
+    node = None if where.rpc_url else RegtestNode(where.datadir or paths.regtest_datadir())
     try:
-        net = Network.parse(rpc.getblockchaininfo().chain)
-        if "txindex" not in rpc.call("getindexinfo"):
-            # sync finds confirmed unbonding/slashing/withdrawal txs with getrawtransaction
-            raise NodeError(f"{name}: the node runs without -txindex, which l2kit needs")
-        cov_dir = where.covenant_dir or default_covenant_dir()
-        committee = LocalCommittee.load(cov_dir) if (cov_dir / "committee.json").exists() else None
-        params = _params(where, cov_dir, net, chain_params)
-        tracker = Tracker(where.db or default_db())
-        try:
-            life = Lifecycle(rpc, tracker, params, net, committee, rpc.wallet(where.wallet))
-            yield Ctx(life, tracker, node)
-        finally:
-            tracker.close()
+        with Lifecycle.open(
+            node.rpc() if node else str(where.rpc_url), cookie_file=where.rpc_cookie_file,
+            user=where.rpc_user, password=password, label=str(node.datadir) if node else None,
+            wallet=where.wallet, db=where.db, covenant_dir=where.covenant_dir,
+            params_file=where.params_file, chain_params=chain_params,
+        ) as life:  # fmt: skip
+            yield life
     finally:
         if node is not None:
             node.close()
-        else:
-            rpc.close()
-
-
-def _params(
-    where: Where, cov_dir: Path, net: Network, chain: Callable[[Network], ParamsSet] | None
-) -> ParamsSet:
-    local: ParamsSet | None = None
-    if where.params_file is not None:
-        local = load_global_params(where.params_file)
-    elif (cov_dir / PARAMS_FILE).exists() and chain is None:
-        local = load_global_params(cov_dir / PARAMS_FILE)
-    if chain is not None:
-        remote = chain(net)
-        if local is not None:
-            from l2kit.staking.registration_flow import check_params_match  # heavy: online only
-
-            check_params_match(local.latest, remote.latest)
-        return remote
-    if local is None:
-        raise InputError(
-            f"no params: pass --params or run `l2kit regtest covenant init` ({cov_dir})",
-            field="params",
-        )
-    return local
 
 
 def common(f: Any) -> Any:
@@ -192,7 +136,7 @@ def common(f: Any) -> Any:
                 "--db",
                 type=click.Path(dir_okay=False, path_type=Path),
                 default=None,
-                help=f"Stake DB [default: ${DB_ENV} or <data dir>/stakes.db].",
+                help=f"Stake DB [default: ${paths.STAKE_DB_ENV} or <data dir>/stakes.db].",
             ),
             click.option(
                 "--covenant-dir",
@@ -267,7 +211,7 @@ staker_key_option = click.option(
     help="Hex secret of the staker key [default: <data dir>/staker.key].",
 )
 fee_rate_option = click.option(
-    "--fee-rate", type=FeeRate(), default=Decimal(2), show_default=True, help="sat/vB."
+    "--fee-rate", type=FeeRate(), default=DEFAULT_FEE_RATE, show_default=True, help="sat/vB."
 )
 
 
@@ -317,7 +261,7 @@ def _human(data: dict[str, Any]) -> None:
 )
 @fee_rate_option
 @click.option(
-    "--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
+    "--max-fee-rate", type=FeeRate(), default=DEFAULT_MAX_FEE_RATE, show_default=True,
     help="Refuse a funded tx paying more (sat/vB).",
 )  # fmt: skip
 @click.option("--nonce", default="", help="Make an otherwise identical request a new stake.")
@@ -335,7 +279,7 @@ def create(
     nonce: str,
 ) -> None:
     """Build, fund, check and broadcast a staking tx (idempotent per request)."""
-    key_path = staker_key_file or default_staker_key()
+    key_path = staker_key_file or paths.staker_key()
     new_key = not key_path.exists()
     # a missing key is generated in memory and written only after every check passed
     seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
@@ -347,34 +291,22 @@ def create(
     else:
         funding = f"wallet:{where.wallet}"
     req = StakeRequest(xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce)
-    with opened(where) as ctx:
+    with opened(where) as life:
         if funding_key is None:
-            _need_wallet(ctx, where.wallet)
+            life.need_wallet()
         # bad input fails here, before the progress line and before a new key is written
-        # (a request already recorded is returned as it is, as Lifecycle.create does)
-        if new_key or ctx.tracker.find_by_fingerprint(req.fingerprint(ctx.life.net)) is None:
-            _precheck(ctx, req, fee_rate, max_fee_rate)
+        life.precheck(req, fee_rate, max_fee_rate)
         if new_key:
             seckey = _save_new_key(key_path, seckey)
             req = StakeRequest(
                 xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce
             )
         with _working("funding, checking and broadcasting the staking tx"):
-            stake, existed = ctx.life.create(req, seckey, fee_rate, max_fee_rate, funding_key)
-        data = ctx.life.status(stake, sync=False)
+            stake, existed = life.create(req, seckey, fee_rate, max_fee_rate, funding_key)
+        data = life.status(stake, sync=False)
         data["existing"] = existed
         data["fee"] = stake.extra.get("fee")
         emit(data, as_json, _human)
-
-
-def _need_wallet(ctx: Ctx, wallet: str) -> None:
-    """The --wallet must be loaded in the node (else bitcoind's -18 comes mid-way, exit 1)."""
-    loaded = [str(w) for w in ctx.life.rpc.call("listwallets")]
-    if wallet not in loaded:
-        raise InputError(
-            f"{wallet!r} is not loaded in the node (loaded: {', '.join(loaded) or 'none'})",
-            field="wallet",
-        )
 
 
 @contextmanager
@@ -386,15 +318,6 @@ def _working(what: str) -> Iterator[None]:
     else:
         click.echo(f"{what}…", err=True)
         yield
-
-
-def _precheck(ctx: Ctx, req: StakeRequest, fee_rate: Decimal, max_fee_rate: Decimal) -> None:
-    """The request checks `Lifecycle.create` makes first, run before a new key is written."""
-    if fee_rate > max_fee_rate:
-        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
-    params = ctx.life.params.for_height(int(ctx.life.rpc.call("getblockcount")) + 1)
-    check_stake(params, req.value, req.staking_time)
-    check_unique(req.staker_pk, req.fp_pks, tuple(params.covenant_pks))
 
 
 def _save_new_key(path: Path, seckey: bytes) -> bytes:
@@ -413,11 +336,11 @@ babylon_rest_option = click.option(
 )
 
 
-def _refresh(ctx: Ctx, rest: str | None, stakes: list[Any]) -> None:
+def _refresh(life: Lifecycle, rest: str | None, stakes: list[Any]) -> None:
     if rest is not None:
         from l2kit.cli.stake_babylon import refresh  # heavy: only with --babylon-rest
 
-        refresh(ctx.life, rest, stakes)
+        refresh(life, rest, stakes)
 
 
 @click.command("list")
@@ -430,10 +353,10 @@ def list_(
 ) -> None:
     """Every tracked stake with its Bitcoin state (synced with the chain) and Babylon state
     (asked now with --babylon-rest, else as last seen)."""
-    with opened(where) as ctx:
-        stakes = ctx.life.sync()
-        _refresh(ctx, babylon_rest, stakes)
-        rows = [ctx.life.status(s, sync=False) for s in stakes]
+    with opened(where) as life:
+        stakes = life.sync()
+        _refresh(life, babylon_rest, stakes)
+        rows = [life.status(s, sync=False) for s in stakes]
 
         def human(data: list[dict[str, Any]]) -> None:
             if not data:
@@ -477,17 +400,17 @@ def status(
 ) -> None:
     """State, confirmations and blocks until withdrawable of one stake, and its Babylon
     state (asked now with --babylon-rest, else as last seen)."""
-    with opened(where) as ctx:
-        stake = ctx.life.get(txid)
-        _refresh(ctx, babylon_rest, [stake])
-        data = ctx.life.status(stake)
+    with opened(where) as life:
+        stake = life.get(txid)
+        _refresh(life, babylon_rest, [stake])
+        data = life.status(stake)
         if watch:
-            data = _watch(ctx, txid, data, interval, timeout)
+            data = _watch(life, txid, data, interval, timeout)
         emit(data, as_json, _human)
 
 
 def _watch(
-    ctx: Ctx, txid: str, data: dict[str, Any], interval: float, timeout: float
+    life: Lifecycle, txid: str, data: dict[str, Any], interval: float, timeout: float
 ) -> dict[str, Any]:
     """Sync until the stake settles; progress on stderr (a spinner, or a line per change)."""
     start = time.monotonic()
@@ -503,7 +426,7 @@ def _watch(
             if timeout and time.monotonic() - start > timeout:
                 break
             time.sleep(interval)
-            data = ctx.life.status(ctx.life.get(txid))
+            data = life.status(life.get(txid))
     return data
 
 
@@ -522,16 +445,16 @@ def unbond(
     """Unbond early: covenant quorum signatures (from the Babylon chain for a registered
     stake, else the local committee) + staker signature, checked, broadcast."""
     seckey = staker_key(staker_key_file, create=False)
-    with opened(where) as ctx:
-        stake = ctx.life.get(txid)  # an unknown txid: one error line, no progress line
+    with opened(where) as life:
+        stake = life.get(txid)  # an unknown txid: one error line, no progress line
         chain_sigs = None
-        if ctx.tracker.babylon(stake.id) is not None:
+        if life.tracker.babylon(stake.id) is not None:
             from l2kit.cli.stake_babylon import chain_sigs_for  # heavy: registered stakes only
 
             chain_sigs = chain_sigs_for(babylon_rest, txid)
         with _working("collecting covenant signatures and broadcasting the unbonding tx"):
-            stake = ctx.life.unbond(stake, seckey, chain_sigs)
-        emit(ctx.life.status(stake, sync=False), as_json, _human)
+            stake = life.unbond(stake, seckey, chain_sigs)
+        emit(life.status(stake, sync=False), as_json, _human)
 
 
 @click.command("withdraw")
@@ -543,7 +466,7 @@ def unbond(
 )
 @fee_rate_option
 @click.option(
-    "--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
+    "--max-fee-rate", type=FeeRate(), default=DEFAULT_MAX_FEE_RATE, show_default=True,
     help="Refuse a --fee-rate above this (sat/vB).",
 )  # fmt: skip
 def withdraw(
@@ -556,17 +479,14 @@ def withdraw(
     max_fee_rate: Decimal,
 ) -> None:
     """Withdraw after the timelock (staking expiry, unbonding or slashing change)."""
-    if fee_rate > max_fee_rate:  # the same cap as `create`; bitcoind's own is 10000 sat/vB
-        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+    check_fee_rate(fee_rate, max_fee_rate)  # before the key is read or the node asked
     seckey = staker_key(staker_key_file, create=False)
-    with opened(where) as ctx:
-        stake = ctx.life.get(txid)
+    with opened(where) as life:
+        stake = life.get(txid)
         if to is None:
-            _need_wallet(ctx, where.wallet)
-            assert ctx.life.wallet is not None  # opened() always passes one
-            to = str(ctx.life.wallet.call("getnewaddress"))
-        stake = ctx.life.withdraw(stake, to, seckey, fee_rate)
-        emit({**ctx.life.status(stake, sync=False), "to": to}, as_json, _human)
+            to = str(life.need_wallet().call("getnewaddress"))
+        stake = life.withdraw(stake, to, seckey, fee_rate, max_fee_rate)
+        emit({**life.status(stake, sync=False), "to": to}, as_json, _human)
 
 
 @click.command("slash")
@@ -591,9 +511,9 @@ def slash(
 ) -> None:
     """Slash with an FP's extracted key: decrypt the covenant adaptor sigs, sign, broadcast."""
     fp_secret = read_secret(fp_secret_file, "fp-secret-file")
-    with opened(where) as ctx:
-        stake = ctx.life.slash(ctx.life.get(txid), fp_secret, source)
-        emit(ctx.life.status(stake, sync=False), as_json, _human)
+    with opened(where) as life:
+        stake = life.slash(life.get(txid), fp_secret, source)
+        emit(life.status(stake, sync=False), as_json, _human)
 
 
 @click.command("funding-address")

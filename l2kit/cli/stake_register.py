@@ -29,6 +29,7 @@ from typing import Any
 
 import click
 
+from l2kit import paths
 from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.proto import decode_pop, encode_pop
 from l2kit.btc.keys import parse_pubkey, xonly_of
@@ -38,11 +39,9 @@ from l2kit.cli.stake_build import network_opt
 from l2kit.cli.stake_life import (
     FeeRate,
     Where,
-    _need_wallet,
     _save_new_key,
     _working,
     common,
-    default_staker_key,
     fee_rate_option,
     opened,
     read_secret,
@@ -66,6 +65,7 @@ from l2kit.staking.register_offline import (
     register_offline,
     register_post_staking,
 )
+from l2kit.staking.request import DEFAULT_MAX_FEE_RATE, check_fee_rate
 
 __all__ = ["COMMANDS"]
 
@@ -103,7 +103,7 @@ def _human(data: dict[str, Any]) -> None:
 @click.option("--offline", is_flag=True,
               help="Build, fund (not broadcast), record; print the msg; send nothing.")  # fmt: skip
 @fee_rate_option
-@click.option("--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
+@click.option("--max-fee-rate", type=FeeRate(), default=DEFAULT_MAX_FEE_RATE, show_default=True,
               help="Refuse a funded tx paying more (sat/vB).")  # fmt: skip
 @online_options
 def register(
@@ -148,27 +148,26 @@ def register(
     if len(fp_keys) != 1:
         raise InputError(f"Babylon accepts exactly one finality provider, got {len(fp_keys)}",
                          field="fp")  # fmt: skip
-    key_path = staker_key_file or default_staker_key()
+    key_path = staker_key_file or paths.staker_key()
     new_key = not key_path.exists()
     # a missing key is generated in memory and written only after every check passed
     seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
     req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address, *kinds,
                           wallet=where.wallet)  # fmt: skip
-    with opened(where) as ctx:
-        _need_wallet(ctx, where.wallet)
+    with opened(where) as life:
+        life.need_wallet()
         # bad input fails here: before the progress line, the key file and any coin
-        if fee_rate > max_fee_rate:
-            raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
-        if new_key or ctx.tracker.find_by_fingerprint(
-            req.stake_request().fingerprint(ctx.life.net)
+        check_fee_rate(fee_rate, max_fee_rate)
+        if new_key or life.tracker.find_by_fingerprint(
+            req.stake_request().fingerprint(life.net)
         ) is None:
-            precheck(ctx.life, req, seckey)
+            precheck(life, req, seckey)
         if new_key:
             seckey = _save_new_key(key_path, seckey)
             req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address,
                                   *kinds, wallet=where.wallet)  # fmt: skip
         with _working("checking, funding (not broadcasting) and recording the registration"):
-            reg, stake, existed = register_offline(ctx.life, req, seckey, fee_rate, max_fee_rate)
+            reg, stake, existed = register_offline(life, req, seckey, fee_rate, max_fee_rate)
         stored = stake.extra.get("registration")
         stored = stored if isinstance(stored, dict) else {}
         data = {
@@ -186,9 +185,9 @@ def _post_staking(where: Where, as_json: bool, key_file: Path | None, txid: str,
                   address: BabylonAddress, depth: int, pop_type: PopType,
                   address_type: AddressType) -> None:  # fmt: skip
     seckey = staker_key(key_file, create=False)
-    with opened(where) as ctx:
-        stake = ctx.life.get(txid)
-        reg = register_post_staking(ctx.life, stake, seckey, address, depth, pop_type=pop_type,
+    with opened(where) as life:
+        stake = life.get(txid)
+        reg = register_post_staking(life, stake, seckey, address, depth, pop_type=pop_type,
                                     address_type=address_type)  # fmt: skip
         emit({**reg.to_json(), "state": stake.state.value}, as_json, _human)
 
@@ -198,8 +197,8 @@ def _post_staking(where: Where, as_json: bool, key_file: Path | None, txid: str,
 @click.argument("txid")
 def abandon(where: Where, as_json: bool, txid: str) -> None:
     """Give up a REGISTRATION_PENDING stake: unlock its inputs; its staking tx is never sent."""
-    with opened(where) as ctx:
-        stake = abandon_held(ctx.life, ctx.life.get(txid))
+    with opened(where) as life:
+        stake = abandon_held(life, life.get(txid))
         emit({"staking_txid": stake.staking_txid, "state": stake.state.value}, as_json)
 
 

@@ -34,13 +34,12 @@ from l2kit import log
 from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import AddInclusionProof, InclusionProof
 from l2kit.btc import tx as btx
-from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
+from l2kit.btc.keys import XOnlyPubKey, xonly_of
 from l2kit.errors import InputError
 from l2kit.staking import chain
 from l2kit.staking.funding import fund_from_wallet, lock_coins, unlock
 from l2kit.staking.inclusion import build_inclusion_proof
-from l2kit.staking.lifecycle import Lifecycle, StakeRequest
-from l2kit.staking.params import check_stake
+from l2kit.staking.lifecycle import Lifecycle
 from l2kit.staking.pop import AddressType, PopType
 from l2kit.staking.registration import (
     ChainFacts,
@@ -51,6 +50,7 @@ from l2kit.staking.registration import (
     check_registration,
     params_for,
 )
+from l2kit.staking.request import StakeRequest, check_fee_rate, check_stake_request
 from l2kit.staking.scripts import staking_info
 from l2kit.staking.states import State
 from l2kit.staking.tracker import NewStake, Stake
@@ -111,8 +111,7 @@ def precheck(
         raise InputError("the staker key does not match the request", field="staker-key-file")
     facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height))
     p = params_for(life.params, Flow.PRE_STAKING, facts)
-    check_stake(p, req.value, req.staking_time)
-    check_unique(req.staker_pk, req.fp_pks, tuple(p.covenant_pks))
+    check_stake_request(p, req.staker_pk, req.fp_pks, req.value, req.staking_time)
     info = staking_info(req.staker_pk, req.fp_pks, tuple(p.covenant_pks), p.covenant_quorum,
                         req.staking_time, req.value, life.net)  # fmt: skip
     stand_in = btx.new_tx(2, [(btx.OutPoint("11" * 32, 0), 0xFFFFFFFD)],
@@ -144,8 +143,7 @@ def register_offline(
         if existing.state is State.REGISTRATION_PENDING and life.wallet is not None:
             _relock(life.wallet, existing)  # a crash may have come before the locks
         return _recorded(life, existing), existing, True
-    if fee_rate > max_fee_rate:
-        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+    check_fee_rate(fee_rate, max_fee_rate)
     pre = precheck(life, req, seckey, btc_tip_height)
     if life.wallet is None:
         raise InputError("no wallet to fund the stake", field="wallet")

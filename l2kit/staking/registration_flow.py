@@ -59,10 +59,6 @@ _WRONG_SEQUENCE = 32  # sdk ErrWrongSequence: the account moved on, sign again
 _OUT_OF_GAS = 11  # sdk ErrOutOfGas: the tx took its sequence and fee; sign again
 _DONE = {DelegationStatus.ACTIVE, DelegationStatus.UNBONDED, DelegationStatus.EXPIRED,
          DelegationStatus.SLASHED}  # fmt: skip
-# what the params used to build must agree on with the chain's version (fields we build with)
-_BUILD_FIELDS = ("covenant_pks", "covenant_quorum", "min_staking_amount", "max_staking_amount",
-                 "min_staking_time", "max_staking_time", "unbonding_time", "unbonding_fee",
-                 "slashing_pk_script", "slashing_rate", "min_slashing_tx_fee_sat")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -91,15 +87,6 @@ class Babylon:
 
 def chain_params(bbn: Babylon) -> ParamsSet:
     return ParamsSet(bbn.client.params_versions(), source=f"{bbn.client.url} params_versions")
-
-
-def check_params_match(local: StakingParams, remote: StakingParams) -> None:
-    """``--params`` must say what the chain says for the version in force."""
-    for name in _BUILD_FIELDS:
-        if getattr(local, name) != getattr(remote, name):
-            raise InputError(
-                f"{name} differs from the chain's params v{remote.version}", field="params"
-            )
 
 
 def preflight(bbn: Babylon, fp_pks: Sequence[XOnlyPubKey], extra_gas: int) -> None:

@@ -1,0 +1,79 @@
+"""A staking request and the checks every path makes before a coin or a file moves.
+
+``Lifecycle.create``, ``Lifecycle.withdraw``, the offline/online registration and the CLI all
+check through here, so a library caller gets the same protection as ``l2kit stake``:
+
+- the fee cap: a tx never pays more than ``max_fee_rate`` sat/vB (bitcoind's own cap is
+  10000 sat/vB, far above what a staker means to pay);
+- the params bounds (``check_stake``: amount and staking time of the version in force) and
+  distinct keys (staker, finality providers, covenant committee);
+- the duplicate request: a request whose fingerprint is recorded is the stake made before
+  (``create`` returns it instead of staking twice), see ``StakeRequest.fingerprint``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from l2kit.btc.keys import XOnlyPubKey, check_unique
+from l2kit.btc.network import Network
+from l2kit.errors import InputError
+from l2kit.staking.params import StakingParams, check_stake
+
+__all__ = [
+    "DEFAULT_FEE_RATE",
+    "DEFAULT_MAX_FEE_RATE",
+    "StakeRequest",
+    "check_fee_rate",
+    "check_stake_request",
+]
+
+DEFAULT_FEE_RATE = Decimal(2)
+DEFAULT_MAX_FEE_RATE = Decimal(50)
+
+
+@dataclass(frozen=True)
+class StakeRequest:
+    staker_pk: XOnlyPubKey
+    fp_pks: tuple[XOnlyPubKey, ...]
+    value: int
+    staking_time: int
+    op_return: bool
+    funding: str  # "wallet:<name>" or "key:<internal key hex>"
+    nonce: str = ""
+
+    def fingerprint(self, net: Network) -> str:
+        """What makes two requests the same stake (``create`` is idempotent by it)."""
+        doc = {
+            "network": net.value,
+            "staker": self.staker_pk.hex(),
+            "fps": sorted(k.hex() for k in self.fp_pks),
+            "value": self.value,
+            "staking_time": self.staking_time,
+            "op_return": self.op_return,
+            "funding": self.funding,
+            "nonce": self.nonce,
+        }
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def check_fee_rate(fee_rate: Decimal, max_fee_rate: Decimal = DEFAULT_MAX_FEE_RATE) -> None:
+    """The fee cap every tx l2kit funds or builds for the staker is held to."""
+    if fee_rate > max_fee_rate:
+        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+
+
+def check_stake_request(
+    params: StakingParams,
+    staker_pk: XOnlyPubKey,
+    fp_pks: tuple[XOnlyPubKey, ...],
+    value: int,
+    staking_time: int,
+) -> None:
+    """Amount and time within the params version's bounds; staker, FP and covenant keys all
+    distinct."""
+    check_stake(params, value, staking_time)
+    check_unique(staker_pk, fp_pks, tuple(params.covenant_pks))
