@@ -27,7 +27,7 @@ from l2kit.cli.output import emit, json_option
 from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.errors import InputError, ParamsError
 from l2kit.staking import conformance as conf
-from l2kit.staking.identifiable import build_v0_op_return
+from l2kit.staking.identifiable import v0_op_return_for
 from l2kit.staking.scripts import (
     slashing_change_info,
     staking_info,
@@ -255,18 +255,12 @@ def build_staking_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, .
     data = None
     if op_return:
         try:
-            raw_tag = bytes.fromhex(tag) if tag else (c.params.tag if c.params else None)
+            raw_tag = bytes.fromhex(tag) if tag else None
         except ValueError:
             raise InputError("must be 4 bytes of hex", field="--tag") from None
-        if c.params is not None and c.params.tag is not None and raw_tag != c.params.tag:
-            raise ParamsError(f"--tag {tag} != the params' tag {c.params.tag.hex()} (the "
-                              "indexer would not see this stake)", version=c.params.version,
-                              field="tag")  # fmt: skip
-        if raw_tag is None:
-            raise InputError("give --tag or params with a tag", field="--tag")
-        if len(c.fps) != 1:
-            raise InputError("the V0 OP_RETURN carries exactly one --fp", field="--fp")
-        data = build_v0_op_return(raw_tag, c.staker, c.fps[0], staking_time)
+        data = v0_op_return_for(c.params.tag if c.params else None, c.staker, c.fps, staking_time,
+                                tag=raw_tag, version=c.params.version if c.params else None,
+                                tag_field="--tag", fp_field="--fp")  # fmt: skip
     change = address_to_script(change_address, c.net, field="--change-address")
     tx = build_staking_tx([_utxo(u, i) for i, u in enumerate(utxos)], si, change, fee_rate, data)
     emit(_tx_json(tx, staking_output_index=0, address=si.address,

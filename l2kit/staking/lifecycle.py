@@ -30,7 +30,7 @@ from l2kit.procs import pid_alive
 from l2kit.staking import chain
 from l2kit.staking.covenant import CovenantSigner, LocalCommittee, SpendContext
 from l2kit.staking.funding import Funded, KeyPathKey, fund_from_key, fund_from_wallet, unlock
-from l2kit.staking.identifiable import build_v0_op_return
+from l2kit.staking.identifiable import v0_op_return_for
 from l2kit.staking.params import ParamsSet, StakingParams, resolve
 from l2kit.staking.presign import Outputs, presign_slashing, stake_outputs
 from l2kit.staking.request import (
@@ -185,11 +185,8 @@ class Lifecycle:
         )  # fmt: skip
         wanted: list[tuple[bytes, int]] = [(bytes(info.script_pubkey), req.value)]
         if req.op_return:
-            if params.tag is None:
-                raise InputError(f"params v{params.version} have no tag", field="op-return")
-            if len(req.fp_pks) != 1:
-                raise InputError("a V0 OP_RETURN names exactly one FP", field="op-return")
-            op = build_v0_op_return(params.tag, req.staker_pk, req.fp_pks[0], req.staking_time)
+            op = v0_op_return_for(params.tag, req.staker_pk, req.fp_pks, req.staking_time,
+                                  version=params.version)  # fmt: skip
             wanted.append((bytes(op), 0))
         try:
             funded = self._fund(wanted, fee_rate, max_fee_rate, funding_key, fingerprint)
