@@ -12,16 +12,11 @@ re-running any command after a crash resumes where it stopped.
 
 from __future__ import annotations
 
-import functools
-import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.console import Console
@@ -31,24 +26,26 @@ from l2kit.btc.keys import parse_pubkey, xonly_of
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.paramtypes import FiniteFloat
-from l2kit.cli.regtest import datadir_option
 from l2kit.cli.stake_build import network_opt
+from l2kit.cli.stake_common import FeeRate as FeeRate  # re-exported: stake_babylon uses it
+from l2kit.cli.stake_common import (
+    Where,
+    babylon_rest_option,
+    common,
+    fee_rate_option,
+    max_fee_rate_option,
+    opened,
+    staker_key_option,
+    working,
+)
 from l2kit.errors import InputError
 from l2kit.fsutil import write_atomic
 from l2kit.redact import read_secret_file
-from l2kit.regtest.node import WALLET, RegtestNode
 from l2kit.staking.funding import KeyPathKey, key_path_key
 from l2kit.staking.lifecycle import Lifecycle
-from l2kit.staking.params import ParamsSet
-from l2kit.staking.request import (
-    DEFAULT_FEE_RATE,
-    DEFAULT_MAX_FEE_RATE,
-    StakeRequest,
-    check_fee_rate,
-)
+from l2kit.staking.request import StakeRequest, check_fee_rate
 from l2kit.staking.states import State
 
-RPC_PASSWORD_ENV = "L2KIT_RPC_PASSWORD"
 _stderr = Console(stderr=True)
 
 
@@ -70,149 +67,6 @@ def staker_key(path: Path | None, create: bool) -> bytes:
     if not path.exists() and create:
         return _save_new_key(path, secrets.token_bytes(32))
     return read_secret(path, "staker-key-file")
-
-
-@dataclass(frozen=True)
-class Where:
-    """The node, wallet, stake DB, committee and params a lifecycle command works against."""
-
-    datadir: Path | None
-    wallet: str
-    db: Path | None
-    covenant_dir: Path | None
-    params_file: Path | None
-    rpc_url: str | None = None  # any bitcoind instead of the managed regtest node
-    rpc_cookie_file: Path | None = None
-    rpc_user: str | None = None  # the password comes from $L2KIT_RPC_PASSWORD only
-
-
-@contextmanager
-def opened(
-    where: Where, chain_params: Callable[[Network], ParamsSet] | None = None
-) -> Iterator[Lifecycle]:
-    """``Lifecycle.open`` on the managed regtest node, or on any bitcoind by URL (cookie, or
-    user + $L2KIT_RPC_PASSWORD). ``chain_params``: the params come from the Babylon chain."""
-    password = os.environ.get(RPC_PASSWORD_ENV)
-    if where.rpc_url is not None and where.rpc_user is not None and password is None:
-        raise InputError(f"--rpc-user needs ${RPC_PASSWORD_ENV}", field="rpc-user")
-    node = None if where.rpc_url else RegtestNode(where.datadir or paths.regtest_datadir())
-    try:
-        with Lifecycle.open(
-            node.rpc() if node else str(where.rpc_url), cookie_file=where.rpc_cookie_file,
-            user=where.rpc_user, password=password, label=str(node.datadir) if node else None,
-            wallet=where.wallet, db=where.db, covenant_dir=where.covenant_dir,
-            params_file=where.params_file, chain_params=chain_params,
-        ) as life:  # fmt: skip
-            yield life
-    finally:
-        if node is not None:
-            node.close()
-
-
-def common(f: Any) -> Any:
-    """Options every lifecycle command takes; the first five arrive as one ``where: Where``."""
-    f = _bundled(f)
-    for option in reversed(
-        [
-            datadir_option,
-            click.option(
-                "--rpc-url",
-                default=None,
-                help="Any bitcoind (http://host:port) instead of the managed node.",
-            ),
-            click.option(
-                "--rpc-cookie-file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                default=None,
-                help="bitcoind .cookie for --rpc-url.",
-            ),
-            click.option(
-                "--rpc-user",
-                default=None,
-                help=f"RPC user for --rpc-url (password: ${RPC_PASSWORD_ENV}).",
-            ),
-            click.option("--wallet", default=WALLET, show_default=True, help="bitcoind wallet."),
-            click.option(
-                "--db",
-                type=click.Path(dir_okay=False, path_type=Path),
-                default=None,
-                help=f"Stake DB [default: ${paths.STAKE_DB_ENV} or <data dir>/stakes.db].",
-            ),
-            click.option(
-                "--covenant-dir",
-                type=click.Path(file_okay=False, path_type=Path),
-                default=None,
-                help="Local covenant committee [default: <data dir>/covenant].",
-            ),
-            click.option(
-                "--params",
-                "params_file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                default=None,
-                help="Staking params file [default: the committee's regtest params].",
-            ),
-            json_option,
-        ]
-    ):
-        f = option(f)
-    return f
-
-
-def _bundled(command: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(command)
-    def run(**kwargs: Any) -> None:
-        where = Where(
-            *(
-                kwargs.pop(k)
-                for k in (
-                    "datadir",
-                    "wallet",
-                    "db",
-                    "covenant_dir",
-                    "params_file",
-                    "rpc_url",
-                    "rpc_cookie_file",
-                    "rpc_user",
-                )
-            )
-        )
-        command(where=where, **kwargs)
-
-    return run
-
-
-if TYPE_CHECKING:  # click >= 8.2 types ParamType as generic; older versions are not subscriptable
-    _DecimalParam = click.ParamType[Decimal, Any]
-else:
-    _DecimalParam = click.ParamType
-
-
-class FeeRate(_DecimalParam):
-    """A positive decimal number of sat/vB (click's own Decimal handling crashes on junk)."""
-
-    name = "SAT/VB"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            rate = Decimal(str(value))
-        except InvalidOperation:
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not rate.is_finite() or rate <= 0:
-            self.fail(f"{value!r} must be a positive number", param, ctx)
-        return rate
-
-
-staker_key_option = click.option(
-    "--staker-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Hex secret of the staker key [default: <data dir>/staker.key].",
-)
-fee_rate_option = click.option(
-    "--fee-rate", type=FeeRate(), default=DEFAULT_FEE_RATE, show_default=True, help="sat/vB."
-)
 
 
 def _left(data: dict[str, Any]) -> str:
@@ -254,16 +108,11 @@ def _human(data: dict[str, Any]) -> None:
 @click.option("--time", "staking_time", type=int, required=True, help="Staking time in blocks.")
 @click.option("--op-return", is_flag=True, help="Add the phase-1 V0 OP_RETURN (params tag).")
 @click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
+    "--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Fund from this hex secret's BIP86 P2TR address instead of the wallet.",
-)
-@fee_rate_option
-@click.option(
-    "--max-fee-rate", type=FeeRate(), default=DEFAULT_MAX_FEE_RATE, show_default=True,
-    help="Refuse a funded tx paying more (sat/vB).",
 )  # fmt: skip
+@fee_rate_option
+@max_fee_rate_option("Refuse a funded tx paying more (sat/vB).")
 @click.option("--nonce", default="", help="Make an otherwise identical request a new stake.")
 def create(
     where: Where,
@@ -301,23 +150,12 @@ def create(
             req = StakeRequest(
                 xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce
             )
-        with _working("funding, checking and broadcasting the staking tx"):
+        with working("funding, checking and broadcasting the staking tx"):
             stake, existed = life.create(req, seckey, fee_rate, max_fee_rate, funding_key)
         data = life.status(stake, sync=False)
         data["existing"] = existed
         data["fee"] = stake.extra.get("fee")
         emit(data, as_json, _human)
-
-
-@contextmanager
-def _working(what: str) -> Iterator[None]:
-    """A spinner on a terminal; otherwise one ``what…`` line on stderr (logs, CI)."""
-    if _stderr.is_terminal:
-        with _stderr.status(what):
-            yield
-    else:
-        click.echo(f"{what}…", err=True)
-        yield
 
 
 def _save_new_key(path: Path, seckey: bytes) -> bytes:
@@ -329,11 +167,6 @@ def _save_new_key(path: Path, seckey: bytes) -> bytes:
     except FileExistsError:
         pass
     return read_secret(path, "staker-key-file")
-
-
-babylon_rest_option = click.option(
-    "--babylon-rest", default=None, help="Babylon REST URL (registered stakes: the chain's state)."
-)
 
 
 def _refresh(life: Lifecycle, rest: str | None, stakes: list[Any]) -> None:
@@ -452,7 +285,7 @@ def unbond(
             from l2kit.cli.stake_babylon import chain_sigs_for  # heavy: registered stakes only
 
             chain_sigs = chain_sigs_for(babylon_rest, txid)
-        with _working("collecting covenant signatures and broadcasting the unbonding tx"):
+        with working("collecting covenant signatures and broadcasting the unbonding tx"):
             stake = life.unbond(stake, seckey, chain_sigs)
         emit(life.status(stake, sync=False), as_json, _human)
 
@@ -465,10 +298,7 @@ def unbond(
     "--to", "to", default=None, help="Destination address [default: a new address of --wallet]."
 )
 @fee_rate_option
-@click.option(
-    "--max-fee-rate", type=FeeRate(), default=DEFAULT_MAX_FEE_RATE, show_default=True,
-    help="Refuse a --fee-rate above this (sat/vB).",
-)  # fmt: skip
+@max_fee_rate_option("Refuse a --fee-rate above this (sat/vB).")
 def withdraw(
     where: Where,
     as_json: bool,

@@ -36,18 +36,16 @@ from l2kit.btc.keys import parse_pubkey, xonly_of
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.stake_build import network_opt
-from l2kit.cli.stake_life import (
-    FeeRate,
+from l2kit.cli.stake_common import (
     Where,
-    _save_new_key,
-    _working,
     common,
     fee_rate_option,
+    max_fee_rate_option,
     opened,
-    read_secret,
-    staker_key,
     staker_key_option,
+    working,
 )
+from l2kit.cli.stake_life import _save_new_key, read_secret, staker_key
 from l2kit.cli.stake_register_online import Online, online_options, run_online
 from l2kit.errors import InputError
 from l2kit.staking.pop import (
@@ -65,7 +63,7 @@ from l2kit.staking.register_offline import (
     register_offline,
     register_post_staking,
 )
-from l2kit.staking.request import DEFAULT_MAX_FEE_RATE, check_fee_rate
+from l2kit.staking.request import check_fee_rate
 
 __all__ = ["COMMANDS"]
 
@@ -103,8 +101,7 @@ def _human(data: dict[str, Any]) -> None:
 @click.option("--offline", is_flag=True,
               help="Build, fund (not broadcast), record; print the msg; send nothing.")  # fmt: skip
 @fee_rate_option
-@click.option("--max-fee-rate", type=FeeRate(), default=DEFAULT_MAX_FEE_RATE, show_default=True,
-              help="Refuse a funded tx paying more (sat/vB).")  # fmt: skip
+@max_fee_rate_option("Refuse a funded tx paying more (sat/vB).")
 @online_options
 def register(
     where: Where,
@@ -166,7 +163,7 @@ def register(
             seckey = _save_new_key(key_path, seckey)
             req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address,
                                   *kinds, wallet=where.wallet)  # fmt: skip
-        with _working("checking, funding (not broadcasting) and recording the registration"):
+        with working("checking, funding (not broadcasting) and recording the registration"):
             reg, stake, existed = register_offline(life, req, seckey, fee_rate, max_fee_rate)
         stored = stake.extra.get("registration")
         stored = stored if isinstance(stored, dict) else {}

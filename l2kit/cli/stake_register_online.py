@@ -29,7 +29,8 @@ from l2kit.cli.stake_babylon import (
     open_babylon,
     yes_mainnet_option,
 )
-from l2kit.cli.stake_life import Where, _human, _save_new_key, opened, staker_key
+from l2kit.cli.stake_common import Where, opened
+from l2kit.cli.stake_life import _human, _save_new_key, staker_key
 from l2kit.errors import InputError
 from l2kit.staking.params_model import ParamsSet
 from l2kit.staking.pop import AddressType, PopType

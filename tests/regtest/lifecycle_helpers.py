@@ -16,8 +16,8 @@ from l2kit.btc.rpc import RpcClient
 from l2kit.cli.regtest_covenant import write_params
 from l2kit.staking.covenant import LocalCommittee
 from l2kit.staking.lifecycle import Lifecycle
-from l2kit.staking.request import StakeRequest
 from l2kit.staking.params import load_global_params
+from l2kit.staking.request import StakeRequest
 from l2kit.staking.tracker import Tracker
 
 FP_SECRET = bytes.fromhex("07" * 32)
