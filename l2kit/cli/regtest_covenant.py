@@ -11,16 +11,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from l2kit import paths
 from l2kit.cli.output import emit, json_option
-from l2kit.fsutil import write_atomic
 from l2kit.staking.covenant import LocalCommittee, load_public
-from l2kit.staking.params import regtest_params
+from l2kit.staking.params import write_regtest_params
 
 dir_option = click.option(
     "--dir",
@@ -32,11 +30,7 @@ dir_option = click.option(
 
 
 def write_params(directory: Path, committee: LocalCommittee) -> Path:
-    doc = regtest_params(committee.public_keys(), committee.quorum).to_json()
-    doc.pop("phase", None)
-    path = directory / paths.PARAMS_FILE
-    write_atomic(path, json.dumps({"versions": [doc]}, indent=2))
-    return path
+    return write_regtest_params(directory, committee.public_keys(), committee.quorum)
 
 
 @click.group("covenant")

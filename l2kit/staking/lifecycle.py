@@ -32,7 +32,6 @@ from l2kit.staking.covenant import CovenantSigner, LocalCommittee, SpendContext
 from l2kit.staking.funding import Funded, KeyPathKey, fund_from_key, fund_from_wallet, unlock
 from l2kit.staking.identifiable import v0_op_return_for
 from l2kit.staking.params import ParamsSet, StakingParams, resolve
-from l2kit.staking.presign import Outputs, presign_slashing, stake_outputs
 from l2kit.staking.request import (
     DEFAULT_MAX_FEE_RATE,
     StakeRequest,
@@ -40,9 +39,7 @@ from l2kit.staking.request import (
     check_stake_request,
 )
 from l2kit.staking.scripts import (
-    SlashingChangeInfo,
     StakingInfo,
-    UnbondingInfo,
     staking_info,
 )
 from l2kit.staking.signing import (
@@ -53,6 +50,7 @@ from l2kit.staking.signing import (
     signed_unbonding_tx,
     signed_withdrawal_tx,
 )
+from l2kit.staking.spends import Outputs, presign_slashing, stake_outputs, timelock_spend
 from l2kit.staking.states import ChainView, State, TxSeen, blocks_until_withdrawable, derive
 from l2kit.staking.tracker import NewStake, Stake, Tracker
 from l2kit.staking.transactions import (
@@ -233,26 +231,12 @@ class Lifecycle:
         height = int(self.rpc.call("getblockcount"))
         tx = btx.parse(funded.raw_hex)
         vout = [bytes(spk) for spk, _ in btx.outputs(tx)].index(bytes(info.script_pubkey))
-        new = NewStake(
-            fingerprint=req.fingerprint(self.net),
-            network=self.net.value,
-            params_version=params.version,
-            staker_pk=req.staker_pk.hex(),
-            fp_pks=tuple(k.hex() for k in req.fp_pks),
-            covenant_pks=tuple(k.hex() for k in params.covenant_pks),
-            covenant_quorum=params.covenant_quorum,
-            staking_time=req.staking_time,
-            unbonding_time=params.unbonding_time,
-            unbonding_fee=params.unbonding_fee,
-            value=req.value,
-            staking_vout=vout,
-            start_height=height,
-            extra={"fee": funded.fee, "vsize": funded.vsize, "funding": req.funding},
-        )
-        extra, sigs = presign_slashing(
+        extra = {"fee": funded.fee, "vsize": funded.vsize, "funding": req.funding}
+        new = req.new_stake(self.net, params, vout, height, extra)
+        slashing, sigs = presign_slashing(
             new, funded.txid, params, staker_seckey, committee, self.net
         )
-        new = NewStake(**{**new.__dict__, "extra": {**new.extra, **extra}})
+        new = NewStake(**{**new.__dict__, "extra": {**new.extra, **slashing}})
         chain.check_accept(self.rpc, funded.raw_hex)
         stake = self.tracker.add_stake(new, funded.txid, funded.raw_hex, sigs)
         chain.crash_point("before-broadcast")
@@ -386,19 +370,8 @@ class Lifecycle:
             "staker_pk": stake.staker_pk,
             "fp_pks": list(stake.fp_pks),
             "txs": {k: {"txid": t.txid, "confirmations": t.confirmations} for k, t in txs.items()},
-            "babylon": self._babylon_status(stake),
+            "babylon": self.tracker.babylon_status(stake.id),
         }
-
-    def _babylon_status(self, stake: Stake) -> dict[str, Any] | None:
-        """The Babylon side (status as last seen on the chain), or None when unregistered."""
-        link = self.tracker.babylon(stake.id)
-        if link is None:
-            return None
-        txs = {
-            p: c.txhash for p in ("create", "proof") if (c := self.tracker.cosmos_tx(stake.id, p))
-        }
-        return {"state": link.state, "flow": link.flow, "chain_id": link.chain_id,
-                "cosmos_txs": txs}  # fmt: skip
 
     # --- unbond ---------------------------------------------------------------------------------
 
@@ -468,42 +441,13 @@ class Lifecycle:
         stake = self.sync_one(stake)
         if stake.state == State.WITHDRAWN:
             return stake
-        txs = self.tracker.txs(stake.id)
-        outs = self.outputs(stake)
-        spent: StakingInfo | UnbondingInfo | SlashingChangeInfo
-        slashed = [k for k in ("slashing", "unbonding_slashing") if k in txs
-                   and txs[k].confirmations >= 0]  # fmt: skip
-        if slashed:
-            src = txs[slashed[0]]
-            _, value = btx.output(btx.parse(src.raw_hex), 1)
-            spent, vout, lock = outs.change, 1, stake.unbonding_time
-        elif "unbonding" in txs and txs["unbonding"].confirmations >= 0:
-            src, spent, vout, lock = txs["unbonding"], outs.unbonding, 0, stake.unbonding_time
-            value = outs.unbonding.value
-        elif txs["staking"].confirmations >= 0:
-            src, spent, vout, lock = (
-                txs["staking"],
-                outs.staking,
-                stake.staking_vout,
-                stake.staking_time,
-            )
-            value = stake.value
-        else:
-            raise TxRejected("the staking tx is not on the node yet", field="state")
-        confs = src.confirmations
-        if confs < lock:
-            remaining = lock - max(confs, 0)
-            raise TxRejected(
-                f"{remaining} blocks remaining before the {lock}-block timelock of the "
-                f"{src.kind} output ends (it has {max(confs, 0)} confirmations)",
-                field="timelock",
-            )
-        leaf = spent.timelock_script
+        spend = timelock_spend(stake, self.tracker.txs(stake.id), self.outputs(stake))
+        leaf = spend.info.timelock_script
         tx = build_withdrawal_tx(
-            btx.OutPoint(src.txid, vout), value, lock, dest, fee_rate,
-            leaf_script=leaf, control_block=spent.control_block(leaf),
+            btx.OutPoint(spend.src.txid, spend.vout), spend.value, spend.lock, dest, fee_rate,
+            leaf_script=leaf, control_block=spend.info.control_block(leaf),
         )  # fmt: skip
-        signed = signed_withdrawal_tx(tx, spent, staker_seckey, value=value)
+        signed = signed_withdrawal_tx(tx, spend.info, staker_seckey, value=spend.value)
         return self._record_and_send(stake, "withdrawal", signed, "withdraw")
 
     # --- slash ----------------------------------------------------------------------------------

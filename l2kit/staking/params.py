@@ -26,6 +26,7 @@ from l2kit.btc.keys import XOnlyPubKey
 from l2kit.btc.network import Network
 from l2kit.btc.script import Script
 from l2kit.errors import InputError, ParamsError
+from l2kit.fsutil import write_atomic
 from l2kit.inputfiles import BadDocument, load_json, read_text
 from l2kit.staking.params_model import (
     ParamsSet,
@@ -58,6 +59,7 @@ __all__ = [
     "pick",
     "regtest_params",
     "resolve",
+    "write_regtest_params",
 ]
 
 BABYLON_BURN_SCRIPT = Script(bytes.fromhex("6a07626162796c6f6e"))
@@ -188,6 +190,18 @@ def regtest_params(
         "confirmation_depth": confirmation_depth,
     }
     return build_params(Phase2Params, data, 0)
+
+
+def write_regtest_params(
+    directory: Path, covenant_pks: Sequence[XOnlyPubKey], quorum: int
+) -> Path:
+    """``<directory>/params.json``: the ``regtest_params`` of a local committee, in the
+    global-params format, where ``resolve(committee_dir=directory)`` finds them."""
+    doc = regtest_params(covenant_pks, quorum).to_json()
+    doc.pop("phase", None)
+    path = directory / paths.PARAMS_FILE
+    write_atomic(path, json.dumps({"versions": [doc]}, indent=2))
+    return path
 
 
 # what the params used to build must agree on with the chain's version (fields we build with)

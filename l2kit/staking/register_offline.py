@@ -53,7 +53,7 @@ from l2kit.staking.registration import (
 from l2kit.staking.request import StakeRequest, check_fee_rate, check_stake_request
 from l2kit.staking.scripts import staking_info
 from l2kit.staking.states import State
-from l2kit.staking.tracker import NewStake, Stake
+from l2kit.staking.tracker import Stake
 
 __all__ = [
     "RegisterRequest",
@@ -171,31 +171,17 @@ def _record(life: Lifecycle, req: RegisterRequest, reg: Registration, raw_hex: s
         "pop_type": reg.pop_type.value, "babylon_address": req.babylon_address.text,
         "btc_tip_height": facts.btc_tip_height, "locked_inputs": list(inputs),
     }  # fmt: skip
-    new = NewStake(
-        fingerprint=req.stake_request().fingerprint(life.net),
-        network=life.net.value,
-        params_version=p.version,
-        staker_pk=req.staker_pk.hex(),
-        fp_pks=tuple(k.hex() for k in req.fp_pks),
-        covenant_pks=tuple(k.hex() for k in p.covenant_pks),
-        covenant_quorum=p.covenant_quorum,
-        staking_time=req.staking_time,
-        unbonding_time=p.unbonding_time,
-        unbonding_fee=p.unbonding_fee,
-        value=req.value,
-        staking_vout=c.staking_vout,
-        start_height=facts.btc_tip_height,
-        extra={
-            "fee": fee,
-            "funding": f"wallet:{req.wallet}",
-            "slashing_fee": p.min_slashing_tx_fee_sat,
-            "slashing_tx": btx.serialize(c.slashing_tx).hex(),
-            "slashing_staker_sig": reg.msg.delegator_slashing_sig.hex(),
-            "unbonding_slashing_tx": btx.serialize(c.unbonding_slashing_tx).hex(),
-            "unbonding_slashing_staker_sig": reg.msg.delegator_unbonding_slashing_sig.hex(),
-            "registration": registration,
-        },
-    )
+    extra: dict[str, object] = {
+        "fee": fee,
+        "funding": f"wallet:{req.wallet}",
+        "slashing_fee": p.min_slashing_tx_fee_sat,
+        "slashing_tx": btx.serialize(c.slashing_tx).hex(),
+        "slashing_staker_sig": reg.msg.delegator_slashing_sig.hex(),
+        "unbonding_slashing_tx": btx.serialize(c.unbonding_slashing_tx).hex(),
+        "unbonding_slashing_staker_sig": reg.msg.delegator_unbonding_slashing_sig.hex(),
+        "registration": registration,
+    }
+    new = req.stake_request().new_stake(life.net, p, c.staking_vout, facts.btc_tip_height, extra)
     return life.tracker.add_stake(new, reg.staking_txid, raw_hex,
                                   state=State.REGISTRATION_PENDING)  # fmt: skip
 

@@ -22,6 +22,7 @@ from l2kit.btc.keys import XOnlyPubKey, check_unique
 from l2kit.btc.network import Network
 from l2kit.errors import InputError
 from l2kit.staking.params import StakingParams, check_stake
+from l2kit.staking.tracker import NewStake
 
 __all__ = [
     "DEFAULT_FEE_RATE",
@@ -58,6 +59,33 @@ class StakeRequest:
             "nonce": self.nonce,
         }
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+    def new_stake(
+        self,
+        net: Network,
+        params: StakingParams,
+        staking_vout: int,
+        start_height: int,
+        extra: dict[str, object],
+    ) -> NewStake:
+        """The tracker row of this request staked under ``params`` (what every later spend is
+        rebuilt from)."""
+        return NewStake(
+            fingerprint=self.fingerprint(net),
+            network=net.value,
+            params_version=params.version,
+            staker_pk=self.staker_pk.hex(),
+            fp_pks=tuple(k.hex() for k in self.fp_pks),
+            covenant_pks=tuple(k.hex() for k in params.covenant_pks),
+            covenant_quorum=params.covenant_quorum,
+            staking_time=self.staking_time,
+            unbonding_time=params.unbonding_time,
+            unbonding_fee=params.unbonding_fee,
+            value=self.value,
+            staking_vout=staking_vout,
+            start_height=start_height,
+            extra=extra,
+        )
 
 
 def check_fee_rate(fee_rate: Decimal, max_fee_rate: Decimal = DEFAULT_MAX_FEE_RATE) -> None:

@@ -1,13 +1,15 @@
-"""What a stake's spends are built from, and the slashing txs signed before staking.
+"""What a stake's spends are built from (pure: no node, no DB).
 
 ``stake_outputs`` rebuilds a tracked stake's three output scripts from its public data (the
-tracker stores keys and times, not scripts). ``presign_slashing`` makes both slashing txs,
-the staker's signatures on them and the covenant adaptor signatures before the staking tx is
-sent, so that a slasher holding an extracted FP key can act later.
+tracker stores keys and times, not scripts). ``timelock_spend`` picks the output a withdrawal
+spends and checks its timelock. ``presign_slashing`` makes both slashing txs, the staker's
+signatures on them and the covenant adaptor signatures before the staking tx is sent, so that
+a slasher holding an extracted FP key can act later.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from l2kit.btc import tx as btx
@@ -26,10 +28,10 @@ from l2kit.staking.scripts import (
 )
 from l2kit.staking.signing import sign_staker, verify_covenant_adaptor_sigs
 from l2kit.staking.states import State
-from l2kit.staking.tracker import NewStake, Stake
+from l2kit.staking.tracker import NewStake, Stake, StoredTx
 from l2kit.staking.transactions import build_slashing_tx, build_unbonding_tx
 
-__all__ = ["Outputs", "presign_slashing", "stake_outputs"]
+__all__ = ["Outputs", "TimelockSpend", "presign_slashing", "stake_outputs", "timelock_spend"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,46 @@ def stake_outputs(stake: Stake, net: Network) -> Outputs:
     unb = unbonding_info(staker, fps, covs, q, stake.unbonding_time, unb_value, net)
     change = slashing_change_info(staker, stake.unbonding_time, 0, net)
     return Outputs(info, unb, change)
+
+
+@dataclass(frozen=True)
+class TimelockSpend:
+    """The output a withdrawal spends through its timelock leaf."""
+
+    src: StoredTx  # the tx holding it
+    vout: int
+    value: int
+    lock: int  # blocks (the withdrawal's nSequence)
+    info: StakingInfo | UnbondingInfo | SlashingChangeInfo
+
+
+def timelock_spend(stake: Stake, txs: Mapping[str, StoredTx], outs: Outputs) -> TimelockSpend:
+    """Where the stake's coins are now: the slashing change, else the unbonding output, else
+    the staking output (the first tx of these the node has). ``TxRejected`` while its
+    timelock still runs, or when the staking tx is not on the node."""
+    spend: TimelockSpend
+    slashed = [k for k in ("slashing", "unbonding_slashing") if k in txs
+               and txs[k].confirmations >= 0]  # fmt: skip
+    if slashed:
+        src = txs[slashed[0]]
+        _, value = btx.output(btx.parse(src.raw_hex), 1)
+        spend = TimelockSpend(src, 1, value, stake.unbonding_time, outs.change)
+    elif "unbonding" in txs and txs["unbonding"].confirmations >= 0:
+        spend = TimelockSpend(txs["unbonding"], 0, outs.unbonding.value, stake.unbonding_time,
+                              outs.unbonding)  # fmt: skip
+    elif txs["staking"].confirmations >= 0:
+        spend = TimelockSpend(txs["staking"], stake.staking_vout, stake.value,
+                              stake.staking_time, outs.staking)  # fmt: skip
+    else:
+        raise TxRejected("the staking tx is not on the node yet", field="state")
+    confs, lock = spend.src.confirmations, spend.lock
+    if confs < lock:
+        raise TxRejected(
+            f"{lock - max(confs, 0)} blocks remaining before the {lock}-block timelock of the "
+            f"{spend.src.kind} output ends (it has {max(confs, 0)} confirmations)",
+            field="timelock",
+        )
+    return spend
 
 
 def presign_slashing(
