@@ -38,6 +38,7 @@ from l2kit.cli.stake_common import (
     staker_key_option,
     working,
 )
+from l2kit.cli.stake_show import human, human_list, left
 from l2kit.errors import InputError
 from l2kit.fsutil import write_atomic
 from l2kit.redact import read_secret_file
@@ -67,37 +68,6 @@ def staker_key(path: Path | None, create: bool) -> bytes:
     if not path.exists() and create:
         return _save_new_key(path, secrets.token_bytes(32))
     return read_secret(path, "staker-key-file")
-
-
-def _left(data: dict[str, Any]) -> str:
-    """blocks_until_withdrawable for people (None: withdrawn, or not broadcast yet)."""
-    left = data.get("blocks_until_withdrawable")
-    if left is None:
-        return "- (withdrawn)" if data.get("state") == State.WITHDRAWN.value else "-"
-    return "now" if left == 0 else f"{left} blocks"
-
-
-def _human(data: dict[str, Any]) -> None:
-    rows = [
-        ("staking_txid", data.get("staking_txid")),
-        ("state", data.get("state")),
-        ("confirmations", data.get("confirmations")),
-        ("withdrawable in", _left(data)),
-        ("value", f"{data.get('value')} sat"),
-    ]
-    if data.get("fee") is not None:
-        rows.append(("fee", f"{data['fee']} sat"))
-    if data.get("to"):
-        rows.append(("to", data["to"]))
-    if data.get("existing"):
-        rows.append(("existing", "yes (this request was already staked)"))
-    if data.get("babylon"):
-        b = data["babylon"]
-        rows.append(("babylon", f"{b['state']} ({b['flow']}, {b['chain_id']})"))
-    for key, value in rows:
-        click.echo(f"{key:<26} {value}")
-    for kind, tx in data.get("txs", {}).items():
-        click.echo(f"  {kind:<24} {tx['txid']}  ({tx['confirmations']} conf)")
 
 
 @click.command("create")
@@ -155,7 +125,7 @@ def create(
         data = life.status(stake, sync=False)
         data["existing"] = existed
         data["fee"] = stake.extra.get("fee")
-        emit(data, as_json, _human)
+        emit(data, as_json, human)
 
 
 def _save_new_key(path: Path, seckey: bytes) -> bytes:
@@ -191,19 +161,7 @@ def list_(
         _refresh(life, babylon_rest, stakes)
         rows = [life.status(s, sync=False) for s in stakes]
 
-        def human(data: list[dict[str, Any]]) -> None:
-            if not data:
-                click.echo("no tracked stakes (`l2kit stake create` adds one)")
-            for row in data:
-                left = _left(row)
-                babylon = (row.get("babylon") or {}).get("state", "-")
-                click.echo(
-                    f"{row['staking_txid']}  {row['state']:<12} {babylon:<12} "
-                    f"{row['value']:>12} sat  {row['confirmations']:>5} conf  "
-                    f"withdrawable in {left}"
-                )
-
-        emit(rows, as_json, human)
+        emit(rows, as_json, human_list)
 
 
 _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED, State.ABANDONED}
@@ -239,7 +197,7 @@ def status(
         data = life.status(stake)
         if watch:
             data = _watch(life, txid, data, interval, timeout)
-        emit(data, as_json, _human)
+        emit(data, as_json, human)
 
 
 def _watch(
@@ -250,7 +208,7 @@ def _watch(
     last = ""
     with _stderr.status("") as spinner:
         while State(data["state"]) not in _SETTLED:
-            line = f"{data['state']}: {data['confirmations']} conf, withdrawable in {_left(data)}"
+            line = f"{data['state']}: {data['confirmations']} conf, withdrawable in {left(data)}"
             if _stderr.is_terminal:
                 spinner.update(line)
             elif line != last:
@@ -287,7 +245,7 @@ def unbond(
             chain_sigs = chain_sigs_for(babylon_rest, txid)
         with working("collecting covenant signatures and broadcasting the unbonding tx"):
             stake = life.unbond(stake, seckey, chain_sigs)
-        emit(life.status(stake, sync=False), as_json, _human)
+        emit(life.status(stake, sync=False), as_json, human)
 
 
 @click.command("withdraw")
@@ -316,7 +274,7 @@ def withdraw(
         if to is None:
             to = str(life.need_wallet().call("getnewaddress"))
         stake = life.withdraw(stake, to, seckey, fee_rate, max_fee_rate)
-        emit({**life.status(stake, sync=False), "to": to}, as_json, _human)
+        emit({**life.status(stake, sync=False), "to": to}, as_json, human)
 
 
 @click.command("slash")
@@ -343,7 +301,7 @@ def slash(
     fp_secret = read_secret(fp_secret_file, "fp-secret-file")
     with opened(where) as life:
         stake = life.slash(life.get(txid), fp_secret, source)
-        emit(life.status(stake, sync=False), as_json, _human)
+        emit(life.status(stake, sync=False), as_json, human)
 
 
 @click.command("funding-address")

@@ -46,7 +46,12 @@ from l2kit.cli.stake_common import (
     working,
 )
 from l2kit.cli.stake_life import _save_new_key, read_secret, staker_key
-from l2kit.cli.stake_register_online import Online, online_options, run_online
+from l2kit.cli.stake_register_online import (
+    Online,
+    need_new_stake_options,
+    online_options,
+    run_online,
+)
 from l2kit.errors import InputError
 from l2kit.staking.pop import (
     AddressType,
@@ -59,6 +64,7 @@ from l2kit.staking.pop import (
 from l2kit.staking.register_offline import (
     RegisterRequest,
     abandon_held,
+    check_one_fp,
     precheck,
     register_offline,
     register_post_staking,
@@ -137,14 +143,10 @@ def register(
         _post_staking(where, as_json, staker_key_file, stake_txid, address, confirmation_depth,
                       *kinds)  # fmt: skip
         return
-    for name, value in (("fp", fps), ("amount", amount), ("time", staking_time)):
-        if not value and value != 0:
-            raise InputError("required for a new stake (or --stake TXID)", field=name)
+    need_new_stake_options(fps, amount, staking_time)
     assert amount is not None and staking_time is not None  # checked just above
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
-    if len(fp_keys) != 1:
-        raise InputError(f"Babylon accepts exactly one finality provider, got {len(fp_keys)}",
-                         field="fp")  # fmt: skip
+    check_one_fp(fp_keys)
     key_path = staker_key_file or paths.staker_key()
     new_key = not key_path.exists()
     # a missing key is generated in memory and written only after every check passed

@@ -30,7 +30,8 @@ from l2kit.cli.stake_babylon import (
     yes_mainnet_option,
 )
 from l2kit.cli.stake_common import Where, opened
-from l2kit.cli.stake_life import _human, _save_new_key, staker_key
+from l2kit.cli.stake_life import _save_new_key, staker_key
+from l2kit.cli.stake_show import human as status_human
 from l2kit.errors import InputError
 from l2kit.staking.params_model import ParamsSet
 from l2kit.staking.pop import AddressType, PopType
@@ -169,7 +170,7 @@ def run_online(
 
 
 def human(data: dict[str, Any]) -> None:
-    _human(data)
+    status_human(data)
     b = data.get("babylon")
     if b:
         for purpose, txhash in b.get("cosmos_txs", {}).items():

@@ -28,7 +28,7 @@ from l2kit.btc.sign import schnorr_verify
 from l2kit.errors import InputError, NodeError, StoreError, TxRejected
 from l2kit.procs import pid_alive
 from l2kit.staking import chain
-from l2kit.staking.covenant import CovenantSigner, LocalCommittee, SpendContext
+from l2kit.staking.covenant import COMMITTEE_FILE, CovenantSigner, LocalCommittee, SpendContext
 from l2kit.staking.funding import Funded, KeyPathKey, fund_from_key, fund_from_wallet, unlock
 from l2kit.staking.identifiable import v0_op_return_for
 from l2kit.staking.params import ParamsSet, StakingParams, resolve
@@ -113,7 +113,7 @@ class Lifecycle:
                 name = label or client.url
                 raise NodeError(f"{name}: the node runs without -txindex, which l2kit needs")
             cov_dir = covenant_dir or paths.covenant_dir()
-            has_committee = (cov_dir / "committee.json").exists()
+            has_committee = (cov_dir / COMMITTEE_FILE).exists()
             committee = LocalCommittee.load(cov_dir) if has_committee else None
             params = resolve(net, params_file=params_file, committee_dir=cov_dir,
                              chain=chain_params)  # fmt: skip

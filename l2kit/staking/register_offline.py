@@ -59,6 +59,7 @@ __all__ = [
     "RegisterRequest",
     "abandon_held",
     "add_inclusion_proof",
+    "check_one_fp",
     "inclusion_from_node",
     "precheck",
     "register_offline",
@@ -85,6 +86,14 @@ class RegisterRequest:
         funding = f"register:{self.wallet}:{self.babylon_address.text}"
         return StakeRequest(self.staker_pk, self.fp_pks, self.value, self.staking_time, False,
                             funding)  # fmt: skip
+
+
+def check_one_fp(fp_pks: tuple[XOnlyPubKey, ...]) -> None:
+    """Babylon takes exactly one finality provider per delegation (the chain's
+    ``parse.fp_count`` rule, said up front, before a key or a coin is touched)."""
+    if len(fp_pks) != 1:
+        raise InputError(f"Babylon accepts exactly one finality provider, got {len(fp_pks)}",
+                         field="fp")  # fmt: skip
 
 
 def _tip(life: Lifecycle, btc_tip_height: int | None) -> int:

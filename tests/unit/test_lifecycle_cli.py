@@ -53,7 +53,7 @@ def test_funding_address_and_bad_key_file(
     code, out, _ = _run(capsys, "stake", "funding-address", "--key-file", str(key), "--json")
     doc = json.loads(out)
     assert code == 0 and doc["address"].startswith("bcrt1p") and doc["descriptor"].startswith("tr(")
-    key.write_text("not hex")
+    key.write_text("zz" * 32)  # not hex (and not words that error lines use: it is scrubbed)
     code, _, err = _run(capsys, "stake", "funding-address", "--key-file", str(key))
     assert code == 2 and "key-file" in err
 
