@@ -133,9 +133,7 @@ def run_online(
             existed: bool | None = None  # a new-stake request recorded before (rerun)
             if stake_txid is not None:
                 stake = life.get(stake_txid)
-                if parse_address(bbn.address).account != address.account:
-                    raise InputError("is not the address of --babylon-key-file",
-                                     field="babylon-address")  # fmt: skip
+                bbn.check_signer(address)
                 seckey = staker_key(staker_key_file, create=False)
                 stake = register_tracked(life, bbn, stake, seckey, _progress)
             else:

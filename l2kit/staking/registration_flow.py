@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from l2kit import log
 from l2kit.babylon import cosmos_tx
-from l2kit.babylon.address import parse_address
+from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.client import BabylonClient
 from l2kit.babylon.models import Delegation, DelegationStatus, TxResponse
 from l2kit.babylon.proto import TYPE_URL_ADD_INCLUSION_PROOF, TYPE_URL_CREATE_DELEGATION
@@ -80,6 +80,11 @@ class Babylon:
 
     def fee_for(self, gas: int) -> int:
         return math.ceil(Decimal(gas) * self.gas_price)
+
+    def check_signer(self, staker: BabylonAddress) -> None:
+        """The staker's Babylon address must be the account that signs (its key file)."""
+        if parse_address(self.address).account != staker.account:
+            raise InputError("is not the address of --babylon-key-file", field="babylon-address")
 
 
 # --- pre-flight ---------------------------------------------------------------------------------
@@ -175,8 +180,7 @@ def register_new(
     max_fee_rate: Decimal, progress: Progress,
 ) -> tuple[Stake, bool]:  # fmt: skip
     """Pre-staking: pre-flight, fund and record (held), send MsgCreateBTCDelegation."""
-    if parse_address(bbn.address).account != req.babylon_address.account:
-        raise InputError("is not the address of --babylon-key-file", field="babylon-address")
+    bbn.check_signer(req.babylon_address)
     existing = life.tracker.find_by_fingerprint(req.stake_request().fingerprint(life.net))
     if existing is None:
         tip = bbn.client.tip().height
