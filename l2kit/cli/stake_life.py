@@ -42,9 +42,9 @@ from l2kit.cli.stake_show import human, human_list, left
 from l2kit.errors import InputError
 from l2kit.fsutil import write_atomic
 from l2kit.redact import read_secret_file
-from l2kit.staking.funding import KeyPathKey, key_path_key
+from l2kit.staking.funding import key_path_key
 from l2kit.staking.lifecycle import Lifecycle
-from l2kit.staking.request import StakeRequest, check_fee_rate
+from l2kit.staking.request import StakeRequest, check_fee_rate, funding_source
 from l2kit.staking.states import State
 
 _stderr = Console(stderr=True)
@@ -103,12 +103,8 @@ def create(
     # a missing key is generated in memory and written only after every check passed
     seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
-    funding_key: KeyPathKey | None = None
-    if key_file is not None:
-        funding_key = key_path_key(read_secret(key_file, "key-file"))
-        funding = f"key:{funding_key.internal.hex()}"
-    else:
-        funding = f"wallet:{where.wallet}"
+    funding_key = None if key_file is None else key_path_key(read_secret(key_file, "key-file"))
+    funding = funding_source(where.wallet, funding_key)
     req = StakeRequest(xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce)
     with opened(where) as life:
         if funding_key is None:

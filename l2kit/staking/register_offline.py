@@ -50,7 +50,12 @@ from l2kit.staking.registration import (
     check_registration,
     params_for,
 )
-from l2kit.staking.request import StakeRequest, check_fee_rate, check_stake_request
+from l2kit.staking.request import (
+    StakeRequest,
+    check_fee_rate,
+    check_stake_request,
+    funding_source,
+)
 from l2kit.staking.scripts import staking_info
 from l2kit.staking.states import State
 from l2kit.staking.tracker import Stake
@@ -182,7 +187,7 @@ def _record(life: Lifecycle, req: RegisterRequest, reg: Registration, raw_hex: s
     }  # fmt: skip
     extra: dict[str, object] = {
         "fee": fee,
-        "funding": f"wallet:{req.wallet}",
+        "funding": funding_source(req.wallet),
         "slashing_fee": p.min_slashing_tx_fee_sat,
         "slashing_tx": btx.serialize(c.slashing_tx).hex(),
         "slashing_staker_sig": reg.msg.delegator_slashing_sig.hex(),

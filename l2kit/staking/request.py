@@ -21,6 +21,7 @@ from decimal import Decimal
 from l2kit.btc.keys import XOnlyPubKey, check_unique
 from l2kit.btc.network import Network
 from l2kit.errors import InputError
+from l2kit.staking.funding import KeyPathKey
 from l2kit.staking.params import StakingParams, check_stake
 from l2kit.staking.tracker import NewStake
 
@@ -30,6 +31,7 @@ __all__ = [
     "StakeRequest",
     "check_fee_rate",
     "check_stake_request",
+    "funding_source",
 ]
 
 DEFAULT_FEE_RATE = Decimal(2)
@@ -43,7 +45,7 @@ class StakeRequest:
     value: int
     staking_time: int
     op_return: bool
-    funding: str  # "wallet:<name>" or "key:<internal key hex>"
+    funding: str  # ``funding_source``: "wallet:<name>" or "key:<internal key hex>"
     nonce: str = ""
 
     def fingerprint(self, net: Network) -> str:
@@ -86,6 +88,16 @@ class StakeRequest:
             start_height=start_height,
             extra=extra,
         )
+
+
+def funding_source(wallet: str | None = None, key: KeyPathKey | None = None) -> str:
+    """What pays for a stake, as its request (and so its fingerprint) names it: a bitcoind
+    wallet by name, or a BIP86 key by its internal key."""
+    if key is not None:
+        return f"key:{key.internal.hex()}"
+    if wallet is None:
+        raise InputError("no wallet and no key to fund the stake", field="wallet")
+    return f"wallet:{wallet}"
 
 
 def check_fee_rate(fee_rate: Decimal, max_fee_rate: Decimal = DEFAULT_MAX_FEE_RATE) -> None:

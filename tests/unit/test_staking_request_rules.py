@@ -17,6 +17,7 @@ from l2kit import paths
 from l2kit.btc.keys import xonly_of
 from l2kit.btc.network import Network
 from l2kit.errors import InputError, L2kitError, ParamsError
+from l2kit.staking.funding import key_path_key
 from l2kit.staking.identifiable import (
     build_v0_op_return,
     parse_v0_op_return,
@@ -29,6 +30,7 @@ from l2kit.staking.request import (
     StakeRequest,
     check_fee_rate,
     check_stake_request,
+    funding_source,
 )
 
 COVS = [xonly_of(bytes([i]) * 32) for i in (1, 2, 3)]
@@ -134,6 +136,15 @@ def test_fingerprint_names_the_request() -> None:
     assert req.fingerprint(Network.REGTEST) != req.fingerprint(Network.SIGNET)
     other = StakeRequest(STAKER, (FP, FP2), 100_000, 20, False, "wallet:w", nonce="2")
     assert other.fingerprint(Network.REGTEST) != req.fingerprint(Network.REGTEST)
+
+
+def test_funding_source_names_what_pays() -> None:
+    key = key_path_key(bytes.fromhex("2a" * 32))
+    assert funding_source("w") == "wallet:w"
+    assert funding_source("w", key) == f"key:{key.internal.hex()}"  # the key wins
+    with pytest.raises(InputError) as exc:
+        funding_source()
+    assert exc.value.field == "wallet"
 
 
 # --- identifiable.v0_op_return_for ------------------------------------------------------------
