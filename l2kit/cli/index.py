@@ -11,7 +11,6 @@ regtest params. DB: ``--db`` / ``$L2KIT_INDEX_DB`` / ``<data dir>/index.db``.
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -26,40 +25,25 @@ from l2kit import paths
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, human_value, json_option
 from l2kit.cli.paramtypes import FiniteFloat
-from l2kit.cli.regtest import datadir_option, default_datadir
-from l2kit.cli.regtest_covenant import PARAMS_FILE
-from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
-from l2kit.errors import InputError
+from l2kit.cli.regtest import datadir_option
 from l2kit.regtest.node import RegtestNode
 from l2kit.staking.follow import follow as follow_loop
 from l2kit.staking.follow import write_textfile
 from l2kit.staking.indexer import Indexer, IndexStore, Stats
-from l2kit.staking.params import ParamsSet, load_global_params
+from l2kit.staking.params import ParamsSet, resolve
 
-DB_ENV = "L2KIT_INDEX_DB"
 _stderr = Console(stderr=True)
 
 
-def default_db() -> Path:
-    return Path(os.environ.get(DB_ENV) or paths.data_dir() / "index.db")
-
-
 def _params(params_file: Path | None) -> ParamsSet:
-    if params_file is not None:
-        return load_global_params(params_file)
-    default = default_covenant_dir() / PARAMS_FILE
-    if default.exists():
-        return load_global_params(default)
-    raise InputError(
-        "no params: pass --params or run `l2kit regtest covenant init`", field="params"
-    )
+    return resolve(params_file=params_file, committee_dir=paths.covenant_dir())
 
 
 db_option = click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"Index DB [default: ${DB_ENV} or <data dir>/index.db].",
+    help=f"Index DB [default: ${paths.INDEX_DB_ENV} or <data dir>/index.db].",
 )
 params_option = click.option(
     "--params",
@@ -78,7 +62,7 @@ start_option = click.option(
 
 @contextmanager
 def _store(db: Path | None, *, create: bool = True) -> Iterator[IndexStore]:
-    store = IndexStore(db or default_db(), create=create)
+    store = IndexStore(db or paths.index_db(), create=create)
     try:
         yield store
     finally:
@@ -88,7 +72,7 @@ def _store(db: Path | None, *, create: bool = True) -> Iterator[IndexStore]:
 def _make_indexer(
     store: IndexStore, datadir: Path | None, params: ParamsSet, start: int | None
 ) -> Indexer:
-    rpc = RegtestNode(datadir or default_datadir()).rpc()
+    rpc = RegtestNode(datadir or paths.regtest_datadir()).rpc()
     net = Network.parse(rpc.getblockchaininfo().chain)
     first = store.first_height()
     if first is None:
@@ -113,7 +97,7 @@ textfile_option = click.option(
 
 def _check_node(datadir: Path | None) -> None:
     """Fail on a missing/stopped node before the index DB is created."""
-    node = RegtestNode(datadir or default_datadir())
+    node = RegtestNode(datadir or paths.regtest_datadir())
     try:
         node.rpc()
     finally:
@@ -198,7 +182,7 @@ def follow(
 ) -> None:
     """Follow the tip (ZMQ hashblock, polling fallback); survives node restarts and reorgs."""
     params = _params(params_file)
-    node = RegtestNode(datadir or default_datadir())
+    node = RegtestNode(datadir or paths.regtest_datadir())
     if zmq_endpoint is None and not no_zmq:
         state = node.state()
         zmq_endpoint = state.zmq.get("hashblock") if state else None

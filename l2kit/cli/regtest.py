@@ -29,10 +29,6 @@ def regtest() -> None:
     """Build and run a local Bitcoin Core regtest node."""
 
 
-def default_datadir() -> Path:
-    return paths.data_dir() / "regtest"
-
-
 datadir_option = click.option(
     "--datadir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -51,7 +47,7 @@ bitcoind_option = click.option(
 def _node(datadir: Path | None, bitcoind: Path | None = None) -> RegtestNode:
     from l2kit.regtest.node import RegtestNode  # httpx, tenacity: only for commands that use a node
 
-    return RegtestNode(datadir or default_datadir(), bitcoind=bitcoind)
+    return RegtestNode(datadir or paths.regtest_datadir(), bitcoind=bitcoind)
 
 
 def _show_status(data: dict[str, Any]) -> None:

@@ -11,23 +11,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from l2kit import paths
 from l2kit.cli.output import emit, json_option
-from l2kit.fsutil import write_atomic
 from l2kit.staking.covenant import LocalCommittee, load_public
-from l2kit.staking.params import regtest_params
-
-PARAMS_FILE = "params.json"
-
-
-def default_dir() -> Path:
-    return paths.data_dir() / "covenant"
-
+from l2kit.staking.params import write_regtest_params
 
 dir_option = click.option(
     "--dir",
@@ -39,11 +30,7 @@ dir_option = click.option(
 
 
 def write_params(directory: Path, committee: LocalCommittee) -> Path:
-    doc = regtest_params(committee.public_keys(), committee.quorum).to_json()
-    doc.pop("phase", None)
-    path = directory / PARAMS_FILE
-    write_atomic(path, json.dumps({"versions": [doc]}, indent=2))
-    return path
+    return write_regtest_params(directory, committee.public_keys(), committee.quorum)
 
 
 @click.group("covenant")
@@ -59,7 +46,7 @@ def covenant() -> None:
 @json_option
 def init(members: int, quorum: int, directory: Path | None, force: bool, as_json: bool) -> None:
     """Create an N-member, K-quorum committee with fresh keys."""
-    directory = directory or default_dir()
+    directory = directory or paths.covenant_dir()
     committee = LocalCommittee.create(directory, members, quorum, force=force)
     params = write_params(directory, committee)
     emit(
@@ -78,7 +65,7 @@ def init(members: int, quorum: int, directory: Path | None, force: bool, as_json
 @json_option
 def show(directory: Path | None, as_json: bool) -> None:
     """Print the committee's public keys and quorum."""
-    directory = directory or default_dir()
+    directory = directory or paths.covenant_dir()
     keys, quorum = load_public(directory)
     emit({"dir": str(directory), "quorum": quorum, "public_keys": [k.hex() for k in keys]}, as_json)
 

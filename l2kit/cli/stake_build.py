@@ -9,7 +9,6 @@ explicit flags override them, and builders then check the values against that ve
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,32 +91,18 @@ class Ctx:
 def _params(
     net: Network, params_file: str | None, version: int | None, height: int | None
 ) -> StakingParams | None:
-    if not params_file:
+    """The version picked from ``--params`` or the bundled params of the network; builders
+    given every value explicitly need none (unless a version or height is asked for)."""
+    required = version is not None or height is not None
+    if not params_file and not required:
         try:
             bundled_name(net)  # none bundled: nothing to read, no params model to import
         except ParamsError:
-            if version is not None or height is not None:
-                raise
             return None
-    from l2kit.staking.params import default_params, load_global_params
+    from l2kit.staking.params import pick, resolve
 
-    pset: ParamsSet | None
-    if params_file:
-        pset = load_global_params(params_file)
-    else:
-        try:
-            pset = default_params(net)
-        except ParamsError:
-            if version is not None or height is not None:
-                raise
-            return None
-    if version is not None:
-        chosen: StakingParams = pset.by_version(version)
-        return chosen
-    if height is not None:
-        chosen = pset.for_height(height)
-        return chosen
-    return pset.latest
+    pset = resolve(net, params_file=params_file or None, bundled=True, required=required)
+    return None if pset is None else pick(pset, version, height)
 
 
 def _ctx(
@@ -402,17 +387,11 @@ def inspect_cmd(txhex: str, input_value: int | None, network: str, params_file: 
     text = sys.stdin.read() if txhex == "-" else txhex
     tx = parse(text, field="TXHEX")
     from l2kit.staking.inspect import inspect_tx
-    from l2kit.staking.params import default_params, load_global_params
+    from l2kit.staking.params import candidates
 
     net = Network.parse(network)
-    candidates: list[ParamsSet | None] = []
-    if params_file:
-        candidates.append(load_global_params(params_file))
-    else:  # bundled: phase-1 (tagged staking txs) then phase-2 (slashing fields)
-        for phase in (1, 2):
-            with contextlib.suppress(ParamsError):
-                candidates.append(default_params(net, phase=phase))
-    results = [inspect_tx(tx, net, p, input_value) for p in candidates or [None]]
+    found: list[ParamsSet | None] = [*candidates(net, params_file or None)]
+    results = [inspect_tx(tx, net, p, input_value) for p in found or [None]]
     best = next((r for r in results if r.get("params_versions")), results[-1])
     emit(best, as_json)
 

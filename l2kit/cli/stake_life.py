@@ -12,280 +12,49 @@ re-running any command after a crash resumes where it stopped.
 
 from __future__ import annotations
 
-import functools
-import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.console import Console
 
 from l2kit import paths
-from l2kit.btc.keys import check_unique, parse_pubkey, read_seckey_file, xonly_of
+from l2kit.btc.keys import parse_pubkey, read_seckey_file, xonly_of
 from l2kit.btc.network import Network
-from l2kit.btc.rpc import RpcClient
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.paramtypes import FiniteFloat
-from l2kit.cli.regtest import datadir_option, default_datadir
-from l2kit.cli.regtest_covenant import PARAMS_FILE
-from l2kit.cli.regtest_covenant import default_dir as default_covenant_dir
 from l2kit.cli.stake_build import network_opt
-from l2kit.errors import InputError, NodeError
+from l2kit.cli.stake_common import FeeRate as FeeRate  # re-exported: stake_babylon uses it
+from l2kit.cli.stake_common import (
+    Where,
+    babylon_rest_option,
+    common,
+    fee_rate_option,
+    max_fee_rate_option,
+    opened,
+    staker_key_option,
+    working,
+)
+from l2kit.cli.stake_show import human, human_list, left
 from l2kit.fsutil import write_atomic
-from l2kit.regtest.node import WALLET, RegtestNode
-from l2kit.staking.covenant import LocalCommittee
-from l2kit.staking.funding import KeyPathKey, key_path_key
-from l2kit.staking.lifecycle import Lifecycle, StakeRequest
-from l2kit.staking.params import ParamsSet, check_stake, load_global_params
+from l2kit.staking.funding import key_path_key
+from l2kit.staking.lifecycle import Lifecycle
+from l2kit.staking.request import StakeRequest, check_fee_rate, funding_source
 from l2kit.staking.states import State
-from l2kit.staking.tracker import Tracker
 
-DB_ENV = "L2KIT_STAKE_DB"
-RPC_PASSWORD_ENV = "L2KIT_RPC_PASSWORD"
 _stderr = Console(stderr=True)
 
 
-def default_db() -> Path:
-    return Path(os.environ.get(DB_ENV) or paths.data_dir() / "stakes.db")
-
-
-def default_staker_key() -> Path:
-    return paths.data_dir() / "staker.key"
 
 
 def staker_key(path: Path | None, create: bool) -> bytes:
-    path = path or default_staker_key()
+    path = path or paths.staker_key()
     if not path.exists() and create:
         return _save_new_key(path, secrets.token_bytes(32))
     return read_seckey_file(path, "staker-key-file")
-
-
-@dataclass(frozen=True)
-class Where:
-    """The node, wallet, stake DB, committee and params a lifecycle command works against."""
-
-    datadir: Path | None
-    wallet: str
-    db: Path | None
-    covenant_dir: Path | None
-    params_file: Path | None
-    rpc_url: str | None = None  # any bitcoind instead of the managed regtest node
-    rpc_cookie_file: Path | None = None
-    rpc_user: str | None = None  # the password comes from $L2KIT_RPC_PASSWORD only
-
-
-@dataclass
-class Ctx:
-    life: Lifecycle
-    tracker: Tracker
-    node: RegtestNode | None
-
-
-def _rpc(where: Where) -> tuple[RpcClient, RegtestNode | None, str]:
-    """The managed regtest node's RPC, or any bitcoind by URL (cookie or user + password)."""
-    if where.rpc_url is None:
-        node = RegtestNode(where.datadir or default_datadir())
-        return node.rpc(), node, str(node.datadir)
-    password = os.environ.get(RPC_PASSWORD_ENV)
-    if where.rpc_user is not None and password is None:
-        raise InputError(f"--rpc-user needs ${RPC_PASSWORD_ENV}", field="rpc-user")
-    rpc = RpcClient(where.rpc_url, user=where.rpc_user, password=password,
-                    cookie_file=where.rpc_cookie_file)  # fmt: skip
-    return rpc, None, rpc.url
-
-
-@contextmanager
-def opened(
-    where: Where, chain_params: Callable[[Network], ParamsSet] | None = None
-) -> Iterator[Ctx]:
-    """``chain_params``: the params come from the Babylon chain (online registration); a
-    ``--params`` file must then say the same."""
-    rpc, node, name = _rpc(where)
-    try:
-        net = Network.parse(rpc.getblockchaininfo().chain)
-        if "txindex" not in rpc.call("getindexinfo"):
-            # sync finds confirmed unbonding/slashing/withdrawal txs with getrawtransaction
-            raise NodeError(f"{name}: the node runs without -txindex, which l2kit needs")
-        cov_dir = where.covenant_dir or default_covenant_dir()
-        committee = LocalCommittee.load(cov_dir) if (cov_dir / "committee.json").exists() else None
-        params = _params(where, cov_dir, net, chain_params)
-        tracker = Tracker(where.db or default_db())
-        try:
-            life = Lifecycle(rpc, tracker, params, net, committee, rpc.wallet(where.wallet))
-            yield Ctx(life, tracker, node)
-        finally:
-            tracker.close()
-    finally:
-        if node is not None:
-            node.close()
-        else:
-            rpc.close()
-
-
-def _params(
-    where: Where, cov_dir: Path, net: Network, chain: Callable[[Network], ParamsSet] | None
-) -> ParamsSet:
-    local: ParamsSet | None = None
-    if where.params_file is not None:
-        local = load_global_params(where.params_file)
-    elif (cov_dir / PARAMS_FILE).exists() and chain is None:
-        local = load_global_params(cov_dir / PARAMS_FILE)
-    if chain is not None:
-        remote = chain(net)
-        if local is not None:
-            from l2kit.staking.registration_flow import check_params_match  # heavy: online only
-
-            check_params_match(local.latest, remote.latest)
-        return remote
-    if local is None:
-        raise InputError(
-            f"no params: pass --params or run `l2kit regtest covenant init` ({cov_dir})",
-            field="params",
-        )
-    return local
-
-
-def common(f: Any) -> Any:
-    """Options every lifecycle command takes; the first five arrive as one ``where: Where``."""
-    f = _bundled(f)
-    for option in reversed(
-        [
-            datadir_option,
-            click.option(
-                "--rpc-url",
-                default=None,
-                help="Any bitcoind (http://host:port) instead of the managed node.",
-            ),
-            click.option(
-                "--rpc-cookie-file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                default=None,
-                help="bitcoind .cookie for --rpc-url.",
-            ),
-            click.option(
-                "--rpc-user",
-                default=None,
-                help=f"RPC user for --rpc-url (password: ${RPC_PASSWORD_ENV}).",
-            ),
-            click.option("--wallet", default=WALLET, show_default=True, help="bitcoind wallet."),
-            click.option(
-                "--db",
-                type=click.Path(dir_okay=False, path_type=Path),
-                default=None,
-                help=f"Stake DB [default: ${DB_ENV} or <data dir>/stakes.db].",
-            ),
-            click.option(
-                "--covenant-dir",
-                type=click.Path(file_okay=False, path_type=Path),
-                default=None,
-                help="Local covenant committee [default: <data dir>/covenant].",
-            ),
-            click.option(
-                "--params",
-                "params_file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                default=None,
-                help="Staking params file [default: the committee's regtest params].",
-            ),
-            json_option,
-        ]
-    ):
-        f = option(f)
-    return f
-
-
-def _bundled(command: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(command)
-    def run(**kwargs: Any) -> None:
-        where = Where(
-            *(
-                kwargs.pop(k)
-                for k in (
-                    "datadir",
-                    "wallet",
-                    "db",
-                    "covenant_dir",
-                    "params_file",
-                    "rpc_url",
-                    "rpc_cookie_file",
-                    "rpc_user",
-                )
-            )
-        )
-        command(where=where, **kwargs)
-
-    return run
-
-
-if TYPE_CHECKING:  # click >= 8.2 types ParamType as generic; older versions are not subscriptable
-    _DecimalParam = click.ParamType[Decimal, Any]
-else:
-    _DecimalParam = click.ParamType
-
-
-class FeeRate(_DecimalParam):
-    """A positive decimal number of sat/vB (click's own Decimal handling crashes on junk)."""
-
-    name = "SAT/VB"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            rate = Decimal(str(value))
-        except InvalidOperation:
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not rate.is_finite() or rate <= 0:
-            self.fail(f"{value!r} must be a positive number", param, ctx)
-        return rate
-
-
-staker_key_option = click.option(
-    "--staker-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Hex secret of the staker key [default: <data dir>/staker.key].",
-)
-fee_rate_option = click.option(
-    "--fee-rate", type=FeeRate(), default=Decimal(2), show_default=True, help="sat/vB."
-)
-
-
-def _left(data: dict[str, Any]) -> str:
-    """blocks_until_withdrawable for people (None: withdrawn, or not broadcast yet)."""
-    left = data.get("blocks_until_withdrawable")
-    if left is None:
-        return "- (withdrawn)" if data.get("state") == State.WITHDRAWN.value else "-"
-    return "now" if left == 0 else f"{left} blocks"
-
-
-def _human(data: dict[str, Any]) -> None:
-    rows = [
-        ("staking_txid", data.get("staking_txid")),
-        ("state", data.get("state")),
-        ("confirmations", data.get("confirmations")),
-        ("withdrawable in", _left(data)),
-        ("value", f"{data.get('value')} sat"),
-    ]
-    if data.get("fee") is not None:
-        rows.append(("fee", f"{data['fee']} sat"))
-    if data.get("to"):
-        rows.append(("to", data["to"]))
-    if data.get("existing"):
-        rows.append(("existing", "yes (this request was already staked)"))
-    if data.get("babylon"):
-        b = data["babylon"]
-        rows.append(("babylon", f"{b['state']} ({b['flow']}, {b['chain_id']})"))
-    for key, value in rows:
-        click.echo(f"{key:<26} {value}")
-    for kind, tx in data.get("txs", {}).items():
-        click.echo(f"  {kind:<24} {tx['txid']}  ({tx['confirmations']} conf)")
 
 
 @click.command("create")
@@ -296,16 +65,11 @@ def _human(data: dict[str, Any]) -> None:
 @click.option("--time", "staking_time", type=int, required=True, help="Staking time in blocks.")
 @click.option("--op-return", is_flag=True, help="Add the phase-1 V0 OP_RETURN (params tag).")
 @click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
+    "--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Fund from this hex secret's BIP86 P2TR address instead of the wallet.",
-)
-@fee_rate_option
-@click.option(
-    "--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
-    help="Refuse a funded tx paying more (sat/vB).",
 )  # fmt: skip
+@fee_rate_option
+@max_fee_rate_option("Refuse a funded tx paying more (sat/vB).")
 @click.option("--nonce", default="", help="Make an otherwise identical request a new stake.")
 def create(
     where: Where,
@@ -321,66 +85,30 @@ def create(
     nonce: str,
 ) -> None:
     """Build, fund, check and broadcast a staking tx (idempotent per request)."""
-    key_path = staker_key_file or default_staker_key()
+    key_path = staker_key_file or paths.staker_key()
     new_key = not key_path.exists()
     # a missing key is generated in memory and written only after every check passed
     seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
-    funding_key: KeyPathKey | None = None
-    if key_file is not None:
-        funding_key = key_path_key(read_seckey_file(key_file, "key-file"))
-        funding = f"key:{funding_key.internal.hex()}"
-    else:
-        funding = f"wallet:{where.wallet}"
+    funding_key = None if key_file is None else key_path_key(read_seckey_file(key_file, "key-file"))
+    funding = funding_source(where.wallet, funding_key)
     req = StakeRequest(xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce)
-    with opened(where) as ctx:
+    with opened(where) as life:
         if funding_key is None:
-            _need_wallet(ctx, where.wallet)
+            life.need_wallet()
         # bad input fails here, before the progress line and before a new key is written
-        # (a request already recorded is returned as it is, as Lifecycle.create does)
-        if new_key or ctx.tracker.find_by_fingerprint(req.fingerprint(ctx.life.net)) is None:
-            _precheck(ctx, req, fee_rate, max_fee_rate)
+        life.precheck(req, fee_rate, max_fee_rate)
         if new_key:
             seckey = _save_new_key(key_path, seckey)
             req = StakeRequest(
                 xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce
             )
-        with _working("funding, checking and broadcasting the staking tx"):
-            stake, existed = ctx.life.create(req, seckey, fee_rate, max_fee_rate, funding_key)
-        data = ctx.life.status(stake, sync=False)
+        with working("funding, checking and broadcasting the staking tx"):
+            stake, existed = life.create(req, seckey, fee_rate, max_fee_rate, funding_key)
+        data = life.status(stake, sync=False)
         data["existing"] = existed
         data["fee"] = stake.extra.get("fee")
-        emit(data, as_json, _human)
-
-
-def _need_wallet(ctx: Ctx, wallet: str) -> None:
-    """The --wallet must be loaded in the node (else bitcoind's -18 comes mid-way, exit 1)."""
-    loaded = [str(w) for w in ctx.life.rpc.call("listwallets")]
-    if wallet not in loaded:
-        raise InputError(
-            f"{wallet!r} is not loaded in the node (loaded: {', '.join(loaded) or 'none'})",
-            field="wallet",
-        )
-
-
-@contextmanager
-def _working(what: str) -> Iterator[None]:
-    """A spinner on a terminal; otherwise one ``what…`` line on stderr (logs, CI)."""
-    if _stderr.is_terminal:
-        with _stderr.status(what):
-            yield
-    else:
-        click.echo(f"{what}…", err=True)
-        yield
-
-
-def _precheck(ctx: Ctx, req: StakeRequest, fee_rate: Decimal, max_fee_rate: Decimal) -> None:
-    """The request checks `Lifecycle.create` makes first, run before a new key is written."""
-    if fee_rate > max_fee_rate:
-        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
-    params = ctx.life.params.for_height(int(ctx.life.rpc.call("getblockcount")) + 1)
-    check_stake(params, req.value, req.staking_time)
-    check_unique(req.staker_pk, req.fp_pks, tuple(params.covenant_pks))
+        emit(data, as_json, human)
 
 
 def _save_new_key(path: Path, seckey: bytes) -> bytes:
@@ -394,16 +122,11 @@ def _save_new_key(path: Path, seckey: bytes) -> bytes:
     return read_seckey_file(path, "staker-key-file")
 
 
-babylon_rest_option = click.option(
-    "--babylon-rest", default=None, help="Babylon REST URL (registered stakes: the chain's state)."
-)
-
-
-def _refresh(ctx: Ctx, rest: str | None, stakes: list[Any]) -> None:
+def _refresh(life: Lifecycle, rest: str | None, stakes: list[Any]) -> None:
     if rest is not None:
         from l2kit.cli.stake_babylon import refresh  # heavy: only with --babylon-rest
 
-        refresh(ctx.life, rest, stakes)
+        refresh(life, rest, stakes)
 
 
 @click.command("list")
@@ -416,24 +139,12 @@ def list_(
 ) -> None:
     """Every tracked stake with its Bitcoin state (synced with the chain) and Babylon state
     (asked now with --babylon-rest, else as last seen)."""
-    with opened(where) as ctx:
-        stakes = ctx.life.sync()
-        _refresh(ctx, babylon_rest, stakes)
-        rows = [ctx.life.status(s, sync=False) for s in stakes]
+    with opened(where) as life:
+        stakes = life.sync()
+        _refresh(life, babylon_rest, stakes)
+        rows = [life.status(s, sync=False) for s in stakes]
 
-        def human(data: list[dict[str, Any]]) -> None:
-            if not data:
-                click.echo("no tracked stakes (`l2kit stake create` adds one)")
-            for row in data:
-                left = _left(row)
-                babylon = (row.get("babylon") or {}).get("state", "-")
-                click.echo(
-                    f"{row['staking_txid']}  {row['state']:<12} {babylon:<12} "
-                    f"{row['value']:>12} sat  {row['confirmations']:>5} conf  "
-                    f"withdrawable in {left}"
-                )
-
-        emit(rows, as_json, human)
+        emit(rows, as_json, human_list)
 
 
 _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED, State.ABANDONED}
@@ -463,24 +174,24 @@ def status(
 ) -> None:
     """State, confirmations and blocks until withdrawable of one stake, and its Babylon
     state (asked now with --babylon-rest, else as last seen)."""
-    with opened(where) as ctx:
-        stake = ctx.life.get(txid)
-        _refresh(ctx, babylon_rest, [stake])
-        data = ctx.life.status(stake)
+    with opened(where) as life:
+        stake = life.get(txid)
+        _refresh(life, babylon_rest, [stake])
+        data = life.status(stake)
         if watch:
-            data = _watch(ctx, txid, data, interval, timeout)
-        emit(data, as_json, _human)
+            data = _watch(life, txid, data, interval, timeout)
+        emit(data, as_json, human)
 
 
 def _watch(
-    ctx: Ctx, txid: str, data: dict[str, Any], interval: float, timeout: float
+    life: Lifecycle, txid: str, data: dict[str, Any], interval: float, timeout: float
 ) -> dict[str, Any]:
     """Sync until the stake settles; progress on stderr (a spinner, or a line per change)."""
     start = time.monotonic()
     last = ""
     with _stderr.status("") as spinner:
         while State(data["state"]) not in _SETTLED:
-            line = f"{data['state']}: {data['confirmations']} conf, withdrawable in {_left(data)}"
+            line = f"{data['state']}: {data['confirmations']} conf, withdrawable in {left(data)}"
             if _stderr.is_terminal:
                 spinner.update(line)
             elif line != last:
@@ -489,7 +200,7 @@ def _watch(
             if timeout and time.monotonic() - start > timeout:
                 break
             time.sleep(interval)
-            data = ctx.life.status(ctx.life.get(txid))
+            data = life.status(life.get(txid))
     return data
 
 
@@ -508,16 +219,16 @@ def unbond(
     """Unbond early: covenant quorum signatures (from the Babylon chain for a registered
     stake, else the local committee) + staker signature, checked, broadcast."""
     seckey = staker_key(staker_key_file, create=False)
-    with opened(where) as ctx:
-        stake = ctx.life.get(txid)  # an unknown txid: one error line, no progress line
+    with opened(where) as life:
+        stake = life.get(txid)  # an unknown txid: one error line, no progress line
         chain_sigs = None
-        if ctx.tracker.babylon(stake.id) is not None:
+        if life.tracker.babylon(stake.id) is not None:
             from l2kit.cli.stake_babylon import chain_sigs_for  # heavy: registered stakes only
 
             chain_sigs = chain_sigs_for(babylon_rest, txid)
-        with _working("collecting covenant signatures and broadcasting the unbonding tx"):
-            stake = ctx.life.unbond(stake, seckey, chain_sigs)
-        emit(ctx.life.status(stake, sync=False), as_json, _human)
+        with working("collecting covenant signatures and broadcasting the unbonding tx"):
+            stake = life.unbond(stake, seckey, chain_sigs)
+        emit(life.status(stake, sync=False), as_json, human)
 
 
 @click.command("withdraw")
@@ -528,10 +239,7 @@ def unbond(
     "--to", "to", default=None, help="Destination address [default: a new address of --wallet]."
 )
 @fee_rate_option
-@click.option(
-    "--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
-    help="Refuse a --fee-rate above this (sat/vB).",
-)  # fmt: skip
+@max_fee_rate_option("Refuse a --fee-rate above this (sat/vB).")
 def withdraw(
     where: Where,
     as_json: bool,
@@ -542,17 +250,14 @@ def withdraw(
     max_fee_rate: Decimal,
 ) -> None:
     """Withdraw after the timelock (staking expiry, unbonding or slashing change)."""
-    if fee_rate > max_fee_rate:  # the same cap as `create`; bitcoind's own is 10000 sat/vB
-        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+    check_fee_rate(fee_rate, max_fee_rate)  # before the key is read or the node asked
     seckey = staker_key(staker_key_file, create=False)
-    with opened(where) as ctx:
-        stake = ctx.life.get(txid)
+    with opened(where) as life:
+        stake = life.get(txid)
         if to is None:
-            _need_wallet(ctx, where.wallet)
-            assert ctx.life.wallet is not None  # opened() always passes one
-            to = str(ctx.life.wallet.call("getnewaddress"))
-        stake = ctx.life.withdraw(stake, to, seckey, fee_rate)
-        emit({**ctx.life.status(stake, sync=False), "to": to}, as_json, _human)
+            to = str(life.need_wallet().call("getnewaddress"))
+        stake = life.withdraw(stake, to, seckey, fee_rate, max_fee_rate)
+        emit({**life.status(stake, sync=False), "to": to}, as_json, human)
 
 
 @click.command("slash")
@@ -577,9 +282,9 @@ def slash(
 ) -> None:
     """Slash with an FP's extracted key: decrypt the covenant adaptor sigs, sign, broadcast."""
     fp_secret = read_seckey_file(fp_secret_file, "fp-secret-file")
-    with opened(where) as ctx:
-        stake = ctx.life.slash(ctx.life.get(txid), fp_secret, source)
-        emit(ctx.life.status(stake, sync=False), as_json, _human)
+    with opened(where) as life:
+        stake = life.slash(life.get(txid), fp_secret, source)
+        emit(life.status(stake, sync=False), as_json, human)
 
 
 @click.command("funding-address")

@@ -29,26 +29,29 @@ from typing import Any
 
 import click
 
+from l2kit import paths
 from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.proto import decode_pop, encode_pop
 from l2kit.btc.keys import parse_pubkey, read_seckey_file, xonly_of
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.stake_build import network_opt
-from l2kit.cli.stake_life import (
-    FeeRate,
+from l2kit.cli.stake_common import (
     Where,
-    _need_wallet,
-    _save_new_key,
-    _working,
     common,
-    default_staker_key,
     fee_rate_option,
+    max_fee_rate_option,
     opened,
-    staker_key,
     staker_key_option,
+    working,
 )
-from l2kit.cli.stake_register_online import Online, online_options, run_online
+from l2kit.cli.stake_life import _save_new_key, staker_key
+from l2kit.cli.stake_register_online import (
+    Online,
+    need_new_stake_options,
+    online_options,
+    run_online,
+)
 from l2kit.errors import InputError
 from l2kit.staking.pop import (
     AddressType,
@@ -61,10 +64,12 @@ from l2kit.staking.pop import (
 from l2kit.staking.register_offline import (
     RegisterRequest,
     abandon_held,
+    check_one_fp,
     precheck,
     register_offline,
     register_post_staking,
 )
+from l2kit.staking.request import check_fee_rate
 
 __all__ = ["COMMANDS"]
 
@@ -102,8 +107,7 @@ def _human(data: dict[str, Any]) -> None:
 @click.option("--offline", is_flag=True,
               help="Build, fund (not broadcast), record; print the msg; send nothing.")  # fmt: skip
 @fee_rate_option
-@click.option("--max-fee-rate", type=FeeRate(), default=Decimal(50), show_default=True,
-              help="Refuse a funded tx paying more (sat/vB).")  # fmt: skip
+@max_fee_rate_option("Refuse a funded tx paying more (sat/vB).")
 @online_options
 def register(
     where: Where,
@@ -139,35 +143,30 @@ def register(
         _post_staking(where, as_json, staker_key_file, stake_txid, address, confirmation_depth,
                       *kinds)  # fmt: skip
         return
-    for name, value in (("fp", fps), ("amount", amount), ("time", staking_time)):
-        if not value and value != 0:
-            raise InputError("required for a new stake (or --stake TXID)", field=name)
+    need_new_stake_options(fps, amount, staking_time)
     assert amount is not None and staking_time is not None  # checked just above
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
-    if len(fp_keys) != 1:
-        raise InputError(f"Babylon accepts exactly one finality provider, got {len(fp_keys)}",
-                         field="fp")  # fmt: skip
-    key_path = staker_key_file or default_staker_key()
+    check_one_fp(fp_keys)
+    key_path = staker_key_file or paths.staker_key()
     new_key = not key_path.exists()
     # a missing key is generated in memory and written only after every check passed
     seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
     req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address, *kinds,
                           wallet=where.wallet)  # fmt: skip
-    with opened(where) as ctx:
-        _need_wallet(ctx, where.wallet)
+    with opened(where) as life:
+        life.need_wallet()
         # bad input fails here: before the progress line, the key file and any coin
-        if fee_rate > max_fee_rate:
-            raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
-        if new_key or ctx.tracker.find_by_fingerprint(
-            req.stake_request().fingerprint(ctx.life.net)
+        check_fee_rate(fee_rate, max_fee_rate)
+        if new_key or life.tracker.find_by_fingerprint(
+            req.stake_request().fingerprint(life.net)
         ) is None:
-            precheck(ctx.life, req, seckey)
+            precheck(life, req, seckey)
         if new_key:
             seckey = _save_new_key(key_path, seckey)
             req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address,
                                   *kinds, wallet=where.wallet)  # fmt: skip
-        with _working("checking, funding (not broadcasting) and recording the registration"):
-            reg, stake, existed = register_offline(ctx.life, req, seckey, fee_rate, max_fee_rate)
+        with working("checking, funding (not broadcasting) and recording the registration"):
+            reg, stake, existed = register_offline(life, req, seckey, fee_rate, max_fee_rate)
         stored = stake.extra.get("registration")
         stored = stored if isinstance(stored, dict) else {}
         data = {
@@ -185,9 +184,9 @@ def _post_staking(where: Where, as_json: bool, key_file: Path | None, txid: str,
                   address: BabylonAddress, depth: int, pop_type: PopType,
                   address_type: AddressType) -> None:  # fmt: skip
     seckey = staker_key(key_file, create=False)
-    with opened(where) as ctx:
-        stake = ctx.life.get(txid)
-        reg = register_post_staking(ctx.life, stake, seckey, address, depth, pop_type=pop_type,
+    with opened(where) as life:
+        stake = life.get(txid)
+        reg = register_post_staking(life, stake, seckey, address, depth, pop_type=pop_type,
                                     address_type=address_type)  # fmt: skip
         emit({**reg.to_json(), "state": stake.state.value}, as_json, _human)
 
@@ -197,8 +196,8 @@ def _post_staking(where: Where, as_json: bool, key_file: Path | None, txid: str,
 @click.argument("txid")
 def abandon(where: Where, as_json: bool, txid: str) -> None:
     """Give up a REGISTRATION_PENDING stake: unlock its inputs; its staking tx is never sent."""
-    with opened(where) as ctx:
-        stake = abandon_held(ctx.life, ctx.life.get(txid))
+    with opened(where) as life:
+        stake = abandon_held(life, life.get(txid))
         emit({"staking_txid": stake.staking_txid, "state": stake.state.value}, as_json)
 
 

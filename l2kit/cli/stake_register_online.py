@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from l2kit import paths
 from l2kit.babylon.address import parse_address
 from l2kit.btc.keys import parse_pubkey, xonly_of
 from l2kit.btc.network import Network
@@ -28,15 +29,9 @@ from l2kit.cli.stake_babylon import (
     open_babylon,
     yes_mainnet_option,
 )
-from l2kit.cli.stake_life import (
-    Where,
-    _human,
-    _need_wallet,
-    _save_new_key,
-    default_staker_key,
-    opened,
-    staker_key,
-)
+from l2kit.cli.stake_common import Where, opened
+from l2kit.cli.stake_life import _save_new_key, staker_key
+from l2kit.cli.stake_show import human as status_human
 from l2kit.errors import InputError
 from l2kit.staking.params_model import ParamsSet
 from l2kit.staking.pop import AddressType, PopType
@@ -133,20 +128,18 @@ def run_online(
         return chain_params(bbn)
 
     try:
-        with opened(where, from_chain) as ctx:
-            bbn, life = opened_bbn[0], ctx.life
+        with opened(where, from_chain) as life:
+            bbn = opened_bbn[0]
             existed: bool | None = None  # a new-stake request recorded before (rerun)
             if stake_txid is not None:
                 stake = life.get(stake_txid)
-                if parse_address(bbn.address).account != address.account:
-                    raise InputError("is not the address of --babylon-key-file",
-                                     field="babylon-address")  # fmt: skip
+                bbn.check_signer(address)
                 seckey = staker_key(staker_key_file, create=False)
                 stake = register_tracked(life, bbn, stake, seckey, _progress)
             else:
                 assert amount is not None and staking_time is not None
-                _need_wallet(ctx, where.wallet)
-                key_path = staker_key_file or default_staker_key()
+                life.need_wallet()
+                key_path = staker_key_file or paths.staker_key()
                 new_key = not key_path.exists()
                 seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, False)
                 kinds = PopType(pop_type), AddressType(pop_address_type)
@@ -175,7 +168,7 @@ def run_online(
 
 
 def human(data: dict[str, Any]) -> None:
-    _human(data)
+    status_human(data)
     b = data.get("babylon")
     if b:
         for purpose, txhash in b.get("cosmos_txs", {}).items():

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from l2kit.btc.keys import XOnlyPubKey
 from l2kit.errors import InputError, ParamsError
-from l2kit.staking.identifiable import build_v0_op_return
+from l2kit.staking.identifiable import v0_op_return_for
 from l2kit.staking.slashing_rate import parse_slashing_rate
 
 if TYPE_CHECKING:
@@ -127,18 +127,13 @@ def v0_op_return(
     fps: tuple[XOnlyPubKey, ...],
     staking_time: int,
 ) -> bytes:
-    """The phase-1 V0 OP_RETURN output script: the given tag (hex) or the params', which must
-    agree (else the indexer would not see the stake), and exactly one finality provider."""
+    """The phase-1 V0 OP_RETURN output script for ``--tag`` (hex) and ``--fp`` (the rule:
+    :func:`l2kit.staking.identifiable.v0_op_return_for`)."""
     try:
-        raw_tag = bytes.fromhex(tag) if tag else (params.tag if params else None)
+        raw_tag = bytes.fromhex(tag) if tag else None
     except ValueError:
         raise InputError("must be 4 bytes of hex", field="--tag") from None
-    if params is not None and params.tag is not None and raw_tag != params.tag:
-        raise ParamsError(f"--tag {tag} != the params' tag {params.tag.hex()} (the "
-                          "indexer would not see this stake)", version=params.version,
-                          field="tag")  # fmt: skip
-    if raw_tag is None:
-        raise InputError("give --tag or params with a tag", field="--tag")
-    if len(fps) != 1:
-        raise InputError("the V0 OP_RETURN carries exactly one --fp", field="--fp")
-    return build_v0_op_return(raw_tag, staker, fps[0], staking_time)
+    return v0_op_return_for(
+        params.tag if params else None, staker, fps, staking_time, tag=raw_tag,
+        version=params.version if params else None, tag_field="--tag", fp_field="--fp",
+    )

@@ -1,4 +1,8 @@
-"""Phase-1 "identifiable" staking transactions: the V0 OP_RETURN and its recognition.
+"""Phase-1 "identifiable" staking transactions: the V0 OP_RETURN, when a stake carries one,
+and its recognition (every rule about the V0 OP_RETURN lives here).
+
+Eligibility (``v0_op_return_for``): exactly one finality provider, and the params' 4-byte tag
+(an explicit tag must equal it, or the indexer would not see the stake).
 
 V0 OP_RETURN pkScript (73 bytes; Go ``identifiable_staking.go``, TS ``buildDataEmbedScript``)::
 
@@ -13,6 +17,7 @@ params covenants and quorum, staking_time). Outputs may be in any order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +25,7 @@ from l2kit.btc.keys import XOnlyPubKey, is_on_curve
 from l2kit.btc.network import Network
 from l2kit.btc.script import OP_RETURN, Script
 from l2kit.btc.tx import CTransaction, outputs
-from l2kit.errors import InputError, L2kitError
+from l2kit.errors import InputError, L2kitError, ParamsError
 from l2kit.staking.scripts import StakingInfo, check_timelock, staking_info
 
 if TYPE_CHECKING:
@@ -31,12 +36,16 @@ __all__ = [
     "ParsedStakingTx",
     "V0OpReturn",
     "build_v0_op_return",
+    "has_tagged_v0_op_return",
     "parse_staking_tx",
     "parse_v0_op_return",
+    "v0_op_return_for",
+    "v0_op_return_head",
 ]
 
 V0_OP_RETURN_SIZE = 73
 _VERSION = 0
+_PUSH = bytes([OP_RETURN, V0_OP_RETURN_SIZE - 2])  # OP_RETURN OP_PUSHBYTES_71
 
 
 def build_v0_op_return(
@@ -49,7 +58,48 @@ def build_v0_op_return(
         raise InputError("keys must be 32-byte x-only", field="staker")
     check_timelock(staking_time, "staking_time")
     data = tag + bytes([_VERSION]) + staker + fp + staking_time.to_bytes(2, "big")
-    return Script(bytes([OP_RETURN, len(data)]) + data)
+    return Script(_PUSH + data)
+
+
+def v0_op_return_for(
+    params_tag: bytes | None,
+    staker: XOnlyPubKey,
+    fp_pks: Sequence[XOnlyPubKey],
+    staking_time: int,
+    *,
+    tag: bytes | None = None,
+    version: int | None = None,
+    tag_field: str = "op-return",
+    fp_field: str = "op-return",
+) -> Script:
+    """The V0 OP_RETURN of a stake that asks for one, if it may carry one: exactly one FP and
+    the params' tag (params v``version``); an explicit ``tag`` must equal the params' tag, and
+    stands alone only without params. ``*_field``: the caller's names for the error lines."""
+    if tag is not None and params_tag is not None and tag != params_tag:
+        raise ParamsError(f"tag {tag.hex()} != the params' tag {params_tag.hex()} (the indexer "
+                          "would not see this stake)", version=version, field="tag")  # fmt: skip
+    chosen = params_tag if tag is None else tag
+    if chosen is None:
+        no_tag = "give a tag or params with a tag"
+        raise InputError(no_tag if version is None else f"params v{version} have no tag",
+                         field=tag_field)  # fmt: skip
+    if len(fp_pks) != 1:
+        raise InputError("a V0 OP_RETURN names exactly one FP", field=fp_field)
+    return build_v0_op_return(chosen, staker, fp_pks[0], staking_time)
+
+
+def v0_op_return_head(params: StakingParams) -> bytes | None:
+    """The first 7 bytes of a 73-byte V0 OP_RETURN script carrying the params tag (None: the
+    params have no tag, so no transaction is recognised as a stake)."""
+    return _PUSH + params.tag + bytes([_VERSION]) if params.tag else None
+
+
+def has_tagged_v0_op_return(tx: CTransaction, head: bytes) -> bool:
+    """Some output is V0-sized and starts with ``head`` (``v0_op_return_head``)."""
+    return any(
+        len(out.scriptPubKey) == V0_OP_RETURN_SIZE and out.scriptPubKey[: len(head)] == head
+        for out in tx.vout
+    )
 
 
 @dataclass(frozen=True)
@@ -62,7 +112,7 @@ class V0OpReturn:
 
 def parse_v0_op_return(script: bytes, tag: bytes | None = None) -> V0OpReturn | None:
     """The fields of a V0 OP_RETURN (matching ``tag`` if given), or None if it is not one."""
-    if len(script) != V0_OP_RETURN_SIZE or script[0] != OP_RETURN or script[1] != 0x47:
+    if len(script) != V0_OP_RETURN_SIZE or script[:2] != _PUSH:
         return None
     data = script[2:]
     if data[4] != _VERSION or (tag is not None and data[:4] != tag):
@@ -96,13 +146,13 @@ def parse_staking_tx(
     Does not check amount/time bounds (``check_stake`` does); the indexer treats a tagged tx
     that fails here as invalid.
     """
-    if params.tag is None:
+    head = v0_op_return_head(params)
+    if head is None:
         return None
     outs = outputs(tx)
     if len(outs) < 2:
         return None
     # Go IsPossibleV0StakingTx: exactly one V0-shaped output with the tag (keys unchecked)
-    head = b"\x6a\x47" + params.tag + bytes([_VERSION])
     tagged = [spk for spk, _ in outs if len(spk) == V0_OP_RETURN_SIZE and spk[:7] == head]
     if len(tagged) != 1:
         return None

@@ -33,12 +33,15 @@ from bitcoin.core import CTransaction
 from l2kit.btc.block import IndexedTx, witness_stack
 from l2kit.btc.keys import XOnlyPubKey, parse_pubkeys
 from l2kit.btc.network import Network
-from l2kit.staking.identifiable import V0_OP_RETURN_SIZE, parse_staking_tx
+from l2kit.staking.identifiable import (
+    has_tagged_v0_op_return,
+    parse_staking_tx,
+    v0_op_return_head,
+)
 from l2kit.staking.params import StakingParams
 from l2kit.staking.scripts import staking_info, unbonding_info
 
 Outpoint = tuple[bytes, int]
-OP_RETURN_V0_PREFIX = b"\x6a\x47"
 
 
 @dataclass(frozen=True)
@@ -106,14 +109,6 @@ def _leaves(
     )
 
 
-def _has_tagged_op_return(tx: CTransaction, head: bytes) -> bool:
-    for out in tx.vout:
-        spk = out.scriptPubKey
-        if len(spk) == V0_OP_RETURN_SIZE and spk[: len(head)] == head:
-            return True
-    return False
-
-
 def _check_bounds(params: StakingParams, value: int, staking_time: int) -> str | None:
     if not params.min_staking_amount <= value <= params.max_staking_amount:
         return (
@@ -132,12 +127,6 @@ def _is_overflow(params: StakingParams, height: int, tvl_before: int) -> bool:
     if params.cap_height:
         return height > params.cap_height
     return params.staking_cap is not None and tvl_before >= params.staking_cap
-
-
-def v0_op_return_head(params: StakingParams) -> bytes | None:
-    """The first 7 bytes of a 73-byte V0 OP_RETURN script carrying the params tag (None: the
-    params have no tag, so no transaction is recognised as a stake)."""
-    return OP_RETURN_V0_PREFIX + params.tag + b"\x00" if params.tag else None
 
 
 def classify_block(
@@ -193,7 +182,7 @@ def classify_txs(
                     spent.staking_txid, "unbonding", spent.staker_pk, spent.fp_pk,
                     spent.staking_time, tx.vout[0].nValue, spent.params_version, spent.active,
                 )  # fmt: skip
-        if head is None or not _has_tagged_op_return(tx, head):
+        if head is None or not has_tagged_v0_op_return(tx, head):
             continue
         parsed = parse_staking_tx(tx, params, net)
         if parsed is None:

@@ -25,14 +25,8 @@ from l2kit.btc.network import Network
 from l2kit.btc.rpc_protocol import Rpc
 from l2kit.errors import RpcError, StoreError
 from l2kit.staking.db import connect, read_schema_version, transaction, write_schema_version
-from l2kit.staking.identifiable import V0_OP_RETURN_SIZE
-from l2kit.staking.index_rules import (
-    BlockResult,
-    Outpoint,
-    Tracked,
-    classify_txs,
-    v0_op_return_head,
-)
+from l2kit.staking.identifiable import V0_OP_RETURN_SIZE, v0_op_return_head
+from l2kit.staking.index_rules import BlockResult, Outpoint, Tracked, classify_txs
 from l2kit.staking.params import ParamsSet, StakingParams
 
 _log = log.get(__name__)

@@ -12,34 +12,36 @@ check) and walks the state machine to what the chain shows, reorgs included.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from l2kit import log
+from l2kit import log, paths
 from l2kit.btc import tx as btx
-from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
+from l2kit.btc.keys import XOnlyPubKey, xonly_of
 from l2kit.btc.network import Network, address_to_script
+from l2kit.btc.rpc import RpcClient
 from l2kit.btc.rpc_protocol import Rpc
 from l2kit.btc.sign import schnorr_verify
-from l2kit.errors import InputError, StoreError, TxRejected
+from l2kit.errors import InputError, NodeError, StoreError, TxRejected
 from l2kit.procs import pid_alive
 from l2kit.staking import chain
-from l2kit.staking.covenant import CovenantSigner, SpendContext
+from l2kit.staking.covenant import COMMITTEE_FILE, CovenantSigner, LocalCommittee, SpendContext
 from l2kit.staking.funding import Funded, KeyPathKey, fund_from_key, fund_from_wallet, unlock
-from l2kit.staking.identifiable import build_v0_op_return
-from l2kit.staking.params import ParamsSet, StakingParams, check_stake
+from l2kit.staking.identifiable import v0_op_return_for
+from l2kit.staking.params import ParamsSet, StakingParams, resolve
+from l2kit.staking.request import (
+    DEFAULT_MAX_FEE_RATE,
+    StakeRequest,
+    check_fee_rate,
+    check_stake_request,
+)
 from l2kit.staking.scripts import (
-    SlashingChangeInfo,
     StakingInfo,
-    UnbondingInfo,
-    slashing_change_info,
     staking_info,
-    unbonding_info,
 )
 from l2kit.staking.signing import (
     leaf_sighash,
@@ -48,12 +50,11 @@ from l2kit.staking.signing import (
     signed_slashing_tx,
     signed_unbonding_tx,
     signed_withdrawal_tx,
-    verify_covenant_adaptor_sigs,
 )
+from l2kit.staking.spends import Outputs, presign_slashing, stake_outputs, timelock_spend
 from l2kit.staking.states import ChainView, State, TxSeen, blocks_until_withdrawable, derive
 from l2kit.staking.tracker import NewStake, Stake, Tracker
 from l2kit.staking.transactions import (
-    build_slashing_tx,
     build_unbonding_tx,
     build_withdrawal_tx,
 )
@@ -61,39 +62,6 @@ from l2kit.staking.transactions import (
 _log = log.get(__name__)
 
 HELD = frozenset({State.REGISTRATION_PENDING, State.ABANDONED})  # staking tx never (re)sent by sync
-
-
-@dataclass(frozen=True)
-class StakeRequest:
-    staker_pk: XOnlyPubKey
-    fp_pks: tuple[XOnlyPubKey, ...]
-    value: int
-    staking_time: int
-    op_return: bool
-    funding: str  # "wallet:<name>" or "key:<internal key hex>"
-    nonce: str = ""
-
-    def fingerprint(self, net: Network) -> str:
-        doc = {
-            "network": net.value,
-            "staker": self.staker_pk.hex(),
-            "fps": sorted(k.hex() for k in self.fp_pks),
-            "value": self.value,
-            "staking_time": self.staking_time,
-            "op_return": self.op_return,
-            "funding": self.funding,
-            "nonce": self.nonce,
-        }
-        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """The scripts of a stake, rebuilt from its public data."""
-
-    staking: StakingInfo
-    unbonding: UnbondingInfo
-    change: SlashingChangeInfo
 
 
 class Lifecycle:
@@ -105,9 +73,70 @@ class Lifecycle:
         net: Network,
         committee: CovenantSigner | None = None,
         wallet: Rpc | None = None,
+        wallet_name: str | None = None,
     ) -> None:
         self.rpc, self.tracker, self.params, self.net = rpc, tracker, params, net
-        self.committee, self.wallet = committee, wallet
+        self.committee, self.wallet, self.wallet_name = committee, wallet, wallet_name
+
+    @classmethod
+    @contextmanager
+    def open(
+        cls,
+        rpc: RpcClient | str,
+        *,
+        wallet: str,
+        db: Path | None = None,
+        covenant_dir: Path | None = None,
+        params_file: Path | None = None,
+        chain_params: Callable[[Network], ParamsSet] | None = None,
+        cookie_file: Path | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        label: str | None = None,
+    ) -> Iterator[Lifecycle]:
+        """A lifecycle wired node → network → committee → params → tracker (closed on exit).
+
+        ``rpc``: a bitcoind URL (``cookie_file`` or ``user`` + ``password``), or a client the
+        caller keeps (``label`` names it in errors). ``db``: the stake tracker (default
+        ``paths.stake_db()``). ``covenant_dir`` (default ``paths.covenant_dir()``): its local
+        committee, when it has one. Params: ``params.resolve`` with ``chain_params`` (online
+        registration), ``params_file`` and the committee's regtest params, in that order.
+        """
+        client = (
+            RpcClient(rpc, user=user, password=password, cookie_file=cookie_file)
+            if isinstance(rpc, str)
+            else rpc
+        )
+        try:
+            net = Network.parse(client.getblockchaininfo().chain)
+            if "txindex" not in client.call("getindexinfo"):
+                # sync finds confirmed unbonding/slashing/withdrawal txs with getrawtransaction
+                name = label or client.url
+                raise NodeError(f"{name}: the node runs without -txindex, which l2kit needs")
+            cov_dir = covenant_dir or paths.covenant_dir()
+            has_committee = (cov_dir / COMMITTEE_FILE).exists()
+            committee = LocalCommittee.load(cov_dir) if has_committee else None
+            params = resolve(net, params_file=params_file, committee_dir=cov_dir,
+                             chain=chain_params)  # fmt: skip
+            tracker = Tracker(db or paths.stake_db())
+            try:
+                yield cls(client, tracker, params, net, committee, client.wallet(wallet), wallet)
+            finally:
+                tracker.close()
+        finally:
+            if isinstance(rpc, str):
+                client.close()
+
+    def need_wallet(self) -> Rpc:
+        """The wallet, loaded in the node (else bitcoind's -18 would come mid-way, exit 1)."""
+        loaded = [str(w) for w in self.rpc.call("listwallets")]
+        if self.wallet is None or self.wallet_name not in loaded:
+            raise InputError(
+                f"{self.wallet_name!r} is not loaded in the node "
+                f"(loaded: {', '.join(loaded) or 'none'})",
+                field="wallet",
+            )
+        return self.wallet
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -116,15 +145,7 @@ class Lifecycle:
         return p
 
     def outputs(self, stake: Stake) -> Outputs:
-        staker = XOnlyPubKey(bytes.fromhex(stake.staker_pk))
-        fps = [XOnlyPubKey(bytes.fromhex(k)) for k in stake.fp_pks]
-        covs = [XOnlyPubKey(bytes.fromhex(k)) for k in stake.covenant_pks]
-        q = stake.covenant_quorum
-        info = staking_info(staker, fps, covs, q, stake.staking_time, stake.value, self.net)
-        unb_value = stake.value - stake.unbonding_fee
-        unb = unbonding_info(staker, fps, covs, q, stake.unbonding_time, unb_value, self.net)
-        change = slashing_change_info(staker, stake.unbonding_time, 0, self.net)
-        return Outputs(info, unb, change)
+        return stake_outputs(stake, self.net)
 
     def get(self, txid: str) -> Stake:
         stake = self.tracker.find(txid)
@@ -154,13 +175,8 @@ class Lifecycle:
             if synced.state is not State.ABANDONED:
                 return synced, True
             _log.warning("recorded stake was abandoned: staking anew", txid=synced.staking_txid)
-        if fee_rate > max_fee_rate:
-            raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
-        height = int(self.rpc.call("getblockcount"))
-        params: StakingParams = self.params.for_height(height + 1)
-        check_stake(params, req.value, req.staking_time)
+        params = self._check_new(req, fee_rate, max_fee_rate)
         covs = tuple(params.covenant_pks)
-        check_unique(req.staker_pk, req.fp_pks, covs)
         committee = self._committee_for(params)
         info = staking_info(
             req.staker_pk, req.fp_pks, covs, params.covenant_quorum, req.staking_time,
@@ -168,11 +184,8 @@ class Lifecycle:
         )  # fmt: skip
         wanted: list[tuple[bytes, int]] = [(bytes(info.script_pubkey), req.value)]
         if req.op_return:
-            if params.tag is None:
-                raise InputError(f"params v{params.version} have no tag", field="op-return")
-            if len(req.fp_pks) != 1:
-                raise InputError("a V0 OP_RETURN names exactly one FP", field="op-return")
-            op = build_v0_op_return(params.tag, req.staker_pk, req.fp_pks[0], req.staking_time)
+            op = v0_op_return_for(params.tag, req.staker_pk, req.fp_pks, req.staking_time,
+                                  version=params.version)  # fmt: skip
             wanted.append((bytes(op), 0))
         try:
             funded = self._fund(wanted, fee_rate, max_fee_rate, funding_key, fingerprint)
@@ -187,6 +200,22 @@ class Lifecycle:
                 unlock(self.wallet, funded.inputs)
                 self.tracker.drop_locks(fingerprint)
             raise
+
+    def precheck(self, req: StakeRequest, fee_rate: Decimal, max_fee_rate: Decimal) -> None:
+        """The checks ``create`` makes before funding, for a caller with something to do
+        first once they pass (write a new staker key). A recorded request passes: ``create``
+        returns its stake."""
+        if self.tracker.find_by_fingerprint(req.fingerprint(self.net)) is None:
+            self._check_new(req, fee_rate, max_fee_rate)
+
+    def _check_new(
+        self, req: StakeRequest, fee_rate: Decimal, max_fee_rate: Decimal
+    ) -> StakingParams:
+        """Fee cap, params bounds and distinct keys, against the version of the next block."""
+        check_fee_rate(fee_rate, max_fee_rate)
+        params: StakingParams = self.params.for_height(int(self.rpc.call("getblockcount")) + 1)
+        check_stake_request(params, req.staker_pk, req.fp_pks, req.value, req.staking_time)
+        return params
 
     def _recorded(self, funded: Funded) -> bool:
         return self.tracker.find(funded.txid) is not None
@@ -203,24 +232,12 @@ class Lifecycle:
         height = int(self.rpc.call("getblockcount"))
         tx = btx.parse(funded.raw_hex)
         vout = [bytes(spk) for spk, _ in btx.outputs(tx)].index(bytes(info.script_pubkey))
-        new = NewStake(
-            fingerprint=req.fingerprint(self.net),
-            network=self.net.value,
-            params_version=params.version,
-            staker_pk=req.staker_pk.hex(),
-            fp_pks=tuple(k.hex() for k in req.fp_pks),
-            covenant_pks=tuple(k.hex() for k in params.covenant_pks),
-            covenant_quorum=params.covenant_quorum,
-            staking_time=req.staking_time,
-            unbonding_time=params.unbonding_time,
-            unbonding_fee=params.unbonding_fee,
-            value=req.value,
-            staking_vout=vout,
-            start_height=height,
-            extra={"fee": funded.fee, "vsize": funded.vsize, "funding": req.funding},
+        extra = {"fee": funded.fee, "vsize": funded.vsize, "funding": req.funding}
+        new = req.new_stake(self.net, params, vout, height, extra)
+        slashing, sigs = presign_slashing(
+            new, funded.txid, params, staker_seckey, committee, self.net
         )
-        extra, sigs = self._presign_slashing(new, funded.txid, params, staker_seckey, committee)
-        new = NewStake(**{**new.__dict__, "extra": {**new.extra, **extra}})
+        new = NewStake(**{**new.__dict__, "extra": {**new.extra, **slashing}})
         chain.check_accept(self.rpc, funded.raw_hex)
         stake = self.tracker.add_stake(new, funded.txid, funded.raw_hex, sigs)
         chain.crash_point("before-broadcast")
@@ -272,50 +289,6 @@ class Lifecycle:
             self.wallet, wanted, self.net, fee_rate, max_fee_rate,
             before_lock=lambda ops: self.tracker.add_locks(fingerprint, ops, os.getpid()),
         )  # fmt: skip
-
-    def _presign_slashing(
-        self,
-        new: NewStake,
-        txid: str,
-        params: StakingParams,
-        staker_seckey: bytes,
-        committee: CovenantSigner,
-    ) -> tuple[dict[str, object], dict[str, dict[tuple[str, str], str]]]:
-        """Both slashing txs, the staker's signatures on them and the covenant adaptor sigs
-        (public data, stored so that a slasher holding an FP key can act later)."""
-        if not params.has_slashing:
-            return {}, {}
-        stake_like = Stake(id=0, staking_txid=txid, state=State.CREATED, confirmations=-1,
-                           **new.__dict__)  # fmt: skip
-        outs = self.outputs(stake_like)
-        fee = int(params.min_slashing_tx_fee_sat or 0)
-        rate = params.slashing_rate
-        pk_script = bytes(params.slashing_pk_script or b"")
-        assert rate is not None
-        staking_op = btx.OutPoint(txid, new.staking_vout)
-        unbonding = build_unbonding_tx(staking_op, new.value, outs.unbonding)
-        unb_op = btx.OutPoint(btx.txid_hex(unbonding), 0)
-        extra: dict[str, object] = {"slashing_fee": fee}
-        sigs: dict[str, dict[tuple[str, str], str]] = {}
-        for kind, outpoint, value, info in (
-            ("slashing", staking_op, new.value, outs.staking),
-            ("unbonding_slashing", unb_op, outs.unbonding.value, outs.unbonding),
-        ):
-            slash_tx = build_slashing_tx(outpoint, value, pk_script, rate, fee, outs.change)
-            staker_sig = sign_staker(staker_seckey, slash_tx, info, info.slashing_script)
-            ctx = SpendContext(slash_tx, value, bytes(info.script_pubkey), info.slashing_script)
-            adaptor = committee.adaptor_sign_slashing(ctx, info.fps)
-            by_cov: dict[XOnlyPubKey, list[bytes]] = {}
-            for (cov, fp), sig in adaptor.items():
-                by_cov.setdefault(cov, [b""] * len(info.fps))[info.fps.index(fp)] = sig
-            for cov, fp_sigs in by_cov.items():
-                verify_covenant_adaptor_sigs(cov, fp_sigs, slash_tx, info)
-            if len(by_cov) < info.quorum:
-                raise TxRejected(f"only {len(by_cov)} covenant members adaptor-signed {kind}")
-            extra[f"{kind}_tx"] = btx.serialize(slash_tx).hex()
-            extra[f"{kind}_staker_sig"] = staker_sig.hex()
-            sigs[kind] = {(c.hex(), f.hex()): s.hex() for (c, f), s in adaptor.items()}
-        return extra, sigs
 
     # --- chain sync -----------------------------------------------------------------------------
 
@@ -398,19 +371,8 @@ class Lifecycle:
             "staker_pk": stake.staker_pk,
             "fp_pks": list(stake.fp_pks),
             "txs": {k: {"txid": t.txid, "confirmations": t.confirmations} for k, t in txs.items()},
-            "babylon": self._babylon_status(stake),
+            "babylon": self.tracker.babylon_status(stake.id),
         }
-
-    def _babylon_status(self, stake: Stake) -> dict[str, Any] | None:
-        """The Babylon side (status as last seen on the chain), or None when unregistered."""
-        link = self.tracker.babylon(stake.id)
-        if link is None:
-            return None
-        txs = {
-            p: c.txhash for p in ("create", "proof") if (c := self.tracker.cosmos_tx(stake.id, p))
-        }
-        return {"state": link.state, "flow": link.flow, "chain_id": link.chain_id,
-                "cosmos_txs": txs}  # fmt: skip
 
     # --- unbond ---------------------------------------------------------------------------------
 
@@ -466,48 +428,27 @@ class Lifecycle:
     # --- withdraw -------------------------------------------------------------------------------
 
     def withdraw(
-        self, stake: Stake, dest_address: str, staker_seckey: bytes, fee_rate: Decimal
+        self,
+        stake: Stake,
+        dest_address: str,
+        staker_seckey: bytes,
+        fee_rate: Decimal,
+        max_fee_rate: Decimal = DEFAULT_MAX_FEE_RATE,
     ) -> Stake:
+        """Spend the timelock leaf of whatever output the stake ended in (staking expiry,
+        unbonding, or slashing change) to ``dest_address``, paying at most ``max_fee_rate``."""
+        check_fee_rate(fee_rate, max_fee_rate)
         dest = address_to_script(dest_address, self.net, field="to")
         stake = self.sync_one(stake)
         if stake.state == State.WITHDRAWN:
             return stake
-        txs = self.tracker.txs(stake.id)
-        outs = self.outputs(stake)
-        spent: StakingInfo | UnbondingInfo | SlashingChangeInfo
-        slashed = [k for k in ("slashing", "unbonding_slashing") if k in txs
-                   and txs[k].confirmations >= 0]  # fmt: skip
-        if slashed:
-            src = txs[slashed[0]]
-            _, value = btx.output(btx.parse(src.raw_hex), 1)
-            spent, vout, lock = outs.change, 1, stake.unbonding_time
-        elif "unbonding" in txs and txs["unbonding"].confirmations >= 0:
-            src, spent, vout, lock = txs["unbonding"], outs.unbonding, 0, stake.unbonding_time
-            value = outs.unbonding.value
-        elif txs["staking"].confirmations >= 0:
-            src, spent, vout, lock = (
-                txs["staking"],
-                outs.staking,
-                stake.staking_vout,
-                stake.staking_time,
-            )
-            value = stake.value
-        else:
-            raise TxRejected("the staking tx is not on the node yet", field="state")
-        confs = src.confirmations
-        if confs < lock:
-            remaining = lock - max(confs, 0)
-            raise TxRejected(
-                f"{remaining} blocks remaining before the {lock}-block timelock of the "
-                f"{src.kind} output ends (it has {max(confs, 0)} confirmations)",
-                field="timelock",
-            )
-        leaf = spent.timelock_script
+        spend = timelock_spend(stake, self.tracker.txs(stake.id), self.outputs(stake))
+        leaf = spend.info.timelock_script
         tx = build_withdrawal_tx(
-            btx.OutPoint(src.txid, vout), value, lock, dest, fee_rate,
-            leaf_script=leaf, control_block=spent.control_block(leaf),
+            btx.OutPoint(spend.src.txid, spend.vout), spend.value, spend.lock, dest, fee_rate,
+            leaf_script=leaf, control_block=spend.info.control_block(leaf),
         )  # fmt: skip
-        signed = signed_withdrawal_tx(tx, spent, staker_seckey, value=value)
+        signed = signed_withdrawal_tx(tx, spend.info, staker_seckey, value=spend.value)
         return self._record_and_send(stake, "withdrawal", signed, "withdraw")
 
     # --- slash ----------------------------------------------------------------------------------

@@ -7,20 +7,25 @@ no tag/cap. A version is chosen by BTC height: the last one with ``activation_he
 
 Every violated bound raises ``ParamsError(version=…, field=…)`` naming the version and field.
 
-This module reads params documents (files, bundled, regtest); the model, the version set and
-the checks live in ``params_model`` and are re-exported here.
+This module reads params documents (files, bundled, regtest) and holds the one resolver of
+where a command's params come from (``resolve``); the model, the version set and the checks
+live in ``params_model`` and are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
+from l2kit import paths
 from l2kit.btc.keys import XOnlyPubKey
 from l2kit.btc.network import Network
 from l2kit.btc.script import Script
-from l2kit.errors import ParamsError
+from l2kit.errors import InputError, ParamsError
+from l2kit.fsutil import write_atomic
 from l2kit.inputfiles import BadDocument, load_json, read_text
 from l2kit.staking.bundled import bundled_json, bundled_name
 from l2kit.staking.params_model import (
@@ -42,6 +47,8 @@ __all__ = [
     "Phase2Params",
     "StakingParams",
     "bundled_params",
+    "candidates",
+    "check_params_match",
     "check_slashing",
     "check_stake",
     "check_unbonding",
@@ -49,7 +56,10 @@ __all__ = [
     "load_global_params",
     "params_from_json",
     "parse_slashing_rate",
+    "pick",
     "regtest_params",
+    "resolve",
+    "write_regtest_params",
 ]
 
 BABYLON_BURN_SCRIPT = Script(bytes.fromhex("6a07626162796c6f6e"))
@@ -164,3 +174,130 @@ def regtest_params(
         "confirmation_depth": confirmation_depth,
     }
     return build_params(Phase2Params, data, 0)
+
+
+def write_regtest_params(
+    directory: Path, covenant_pks: Sequence[XOnlyPubKey], quorum: int
+) -> Path:
+    """``<directory>/params.json``: the ``regtest_params`` of a local committee, in the
+    global-params format, where ``resolve(committee_dir=directory)`` finds them."""
+    doc = regtest_params(covenant_pks, quorum).to_json()
+    doc.pop("phase", None)
+    path = directory / paths.PARAMS_FILE
+    write_atomic(path, json.dumps({"versions": [doc]}, indent=2))
+    return path
+
+
+# what the params used to build must agree on with the chain's version (fields we build with)
+_BUILD_FIELDS = ("covenant_pks", "covenant_quorum", "min_staking_amount", "max_staking_amount",
+                 "min_staking_time", "max_staking_time", "unbonding_time", "unbonding_fee",
+                 "slashing_pk_script", "slashing_rate", "min_slashing_tx_fee_sat")  # fmt: skip
+
+
+def check_params_match(local: StakingParams, remote: StakingParams) -> None:
+    """``--params`` must say what the chain says for the version in force."""
+    for name in _BUILD_FIELDS:
+        if getattr(local, name) != getattr(remote, name):
+            raise InputError(
+                f"{name} differs from the chain's params v{remote.version}", field="params"
+            )
+
+
+@overload
+def resolve(
+    net: Network | None = ...,
+    *,
+    params_file: str | Path | None = ...,
+    committee_dir: Path | None = ...,
+    chain: Callable[[Network], ParamsSet] | None = ...,
+    bundled: bool = ...,
+    required: Literal[True] = ...,
+) -> ParamsSet: ...
+
+
+@overload
+def resolve(
+    net: Network | None = ...,
+    *,
+    params_file: str | Path | None = ...,
+    committee_dir: Path | None = ...,
+    chain: Callable[[Network], ParamsSet] | None = ...,
+    bundled: bool = ...,
+    required: bool,
+) -> ParamsSet | None: ...
+
+
+def resolve(
+    net: Network | None = None,
+    *,
+    params_file: str | Path | None = None,
+    committee_dir: Path | None = None,
+    chain: Callable[[Network], ParamsSet] | None = None,
+    bundled: bool = False,
+    required: bool = True,
+) -> ParamsSet | None:
+    """Where a command's staking params come from; the first that applies wins:
+
+    1. ``chain`` (online registration): the Babylon chain's params; a ``params_file`` given
+       must say the same for the version in force (``check_params_match``);
+    2. ``params_file``;
+    3. ``committee_dir``: the regtest params ``covenant init`` wrote there (``params.json``);
+    4. ``bundled``: the bundled params of a public ``net`` (``default_params``).
+
+    Nothing found: ``InputError``/``ParamsError`` (field ``params``), or None when not
+    ``required``.
+    """
+    if chain is not None:
+        if net is None:
+            raise ValueError("the chain's params need the network")
+        local = None if params_file is None else load_global_params(params_file)
+        remote = chain(net)
+        if local is not None:
+            check_params_match(local.latest, remote.latest)
+        return remote
+    if params_file is not None:
+        return load_global_params(params_file)
+    if committee_dir is not None:
+        if (committee_dir / paths.PARAMS_FILE).exists():
+            return load_global_params(committee_dir / paths.PARAMS_FILE)
+        if required:
+            raise InputError(
+                f"no params: pass --params or run `l2kit regtest covenant init` ({committee_dir})",
+                field="params",
+            )
+        return None
+    if bundled and net is not None:
+        try:
+            return default_params(net)
+        except ParamsError:
+            if required:
+                raise
+            return None
+    if required:
+        raise InputError("no params: pass --params", field="params")
+    return None
+
+
+def candidates(net: Network, params_file: str | Path | None = None) -> list[ParamsSet]:
+    """The params a tx found in the wild may be checked against: ``params_file``, else the
+    bundled ones of ``net``, phase 1 (tagged staking txs) then phase 2 (slashing fields)."""
+    if params_file is not None:
+        return [load_global_params(params_file)]
+    found = []
+    for phase in (1, 2):
+        with contextlib.suppress(ParamsError):
+            found.append(default_params(net, phase=phase))
+    return found
+
+
+def pick(pset: ParamsSet, version: int | None = None, height: int | None = None) -> StakingParams:
+    """One version of ``pset``: by number, else the one in force at BTC ``height``, else the
+    latest."""
+    if version is not None:
+        chosen: StakingParams = pset.by_version(version)
+        return chosen
+    if height is not None:
+        chosen = pset.for_height(height)
+        return chosen
+    latest: StakingParams = pset.latest
+    return latest

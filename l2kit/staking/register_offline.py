@@ -34,14 +34,13 @@ from l2kit import log
 from l2kit.babylon.address import BabylonAddress
 from l2kit.babylon.proto import AddInclusionProof, InclusionProof
 from l2kit.btc import tx as btx
-from l2kit.btc.keys import XOnlyPubKey, check_unique, xonly_of
+from l2kit.btc.keys import XOnlyPubKey, xonly_of
 from l2kit.btc.rpc_protocol import Rpc
 from l2kit.errors import InputError
 from l2kit.staking import chain
 from l2kit.staking.funding import fund_from_wallet, lock_coins, unlock
 from l2kit.staking.inclusion import build_inclusion_proof
-from l2kit.staking.lifecycle import Lifecycle, StakeRequest
-from l2kit.staking.params import check_stake
+from l2kit.staking.lifecycle import Lifecycle
 from l2kit.staking.pop import AddressType, PopType
 from l2kit.staking.registration import (
     ChainFacts,
@@ -52,14 +51,21 @@ from l2kit.staking.registration import (
     check_registration,
     params_for,
 )
+from l2kit.staking.request import (
+    StakeRequest,
+    check_fee_rate,
+    check_stake_request,
+    funding_source,
+)
 from l2kit.staking.scripts import staking_info
 from l2kit.staking.states import State
-from l2kit.staking.tracker import NewStake, Stake
+from l2kit.staking.tracker import Stake
 
 __all__ = [
     "RegisterRequest",
     "abandon_held",
     "add_inclusion_proof",
+    "check_one_fp",
     "inclusion_from_node",
     "precheck",
     "register_offline",
@@ -88,6 +94,14 @@ class RegisterRequest:
                             funding)  # fmt: skip
 
 
+def check_one_fp(fp_pks: tuple[XOnlyPubKey, ...]) -> None:
+    """Babylon takes exactly one finality provider per delegation (the chain's
+    ``parse.fp_count`` rule, said up front, before a key or a coin is touched)."""
+    if len(fp_pks) != 1:
+        raise InputError(f"Babylon accepts exactly one finality provider, got {len(fp_pks)}",
+                         field="fp")  # fmt: skip
+
+
 def _tip(life: Lifecycle, btc_tip_height: int | None) -> int:
     """Babylon's BTC light-client tip when the caller has it, else the node's tip (offline)."""
     return int(life.rpc.call("getblockcount")) if btc_tip_height is None else btc_tip_height
@@ -112,8 +126,7 @@ def precheck(
         raise InputError("the staker key does not match the request", field="staker-key-file")
     facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height))
     p = params_for(life.params, Flow.PRE_STAKING, facts)
-    check_stake(p, req.value, req.staking_time)
-    check_unique(req.staker_pk, req.fp_pks, tuple(p.covenant_pks))
+    check_stake_request(p, req.staker_pk, req.fp_pks, req.value, req.staking_time)
     info = staking_info(req.staker_pk, req.fp_pks, tuple(p.covenant_pks), p.covenant_quorum,
                         req.staking_time, req.value, life.net)  # fmt: skip
     stand_in = btx.new_tx(2, [(btx.OutPoint("11" * 32, 0), 0xFFFFFFFD)],
@@ -145,8 +158,7 @@ def register_offline(
         if existing.state is State.REGISTRATION_PENDING and life.wallet is not None:
             _relock(life.wallet, existing)  # a crash may have come before the locks
         return _recorded(life, existing), existing, True
-    if fee_rate > max_fee_rate:
-        raise InputError(f"{fee_rate} > --max-fee-rate {max_fee_rate}", field="fee-rate")
+    check_fee_rate(fee_rate, max_fee_rate)
     pre = precheck(life, req, seckey, btc_tip_height)
     if life.wallet is None:
         raise InputError("no wallet to fund the stake", field="wallet")
@@ -174,31 +186,17 @@ def _record(life: Lifecycle, req: RegisterRequest, reg: Registration, raw_hex: s
         "pop_type": reg.pop_type.value, "babylon_address": req.babylon_address.text,
         "btc_tip_height": facts.btc_tip_height, "locked_inputs": list(inputs),
     }  # fmt: skip
-    new = NewStake(
-        fingerprint=req.stake_request().fingerprint(life.net),
-        network=life.net.value,
-        params_version=p.version,
-        staker_pk=req.staker_pk.hex(),
-        fp_pks=tuple(k.hex() for k in req.fp_pks),
-        covenant_pks=tuple(k.hex() for k in p.covenant_pks),
-        covenant_quorum=p.covenant_quorum,
-        staking_time=req.staking_time,
-        unbonding_time=p.unbonding_time,
-        unbonding_fee=p.unbonding_fee,
-        value=req.value,
-        staking_vout=c.staking_vout,
-        start_height=facts.btc_tip_height,
-        extra={
-            "fee": fee,
-            "funding": f"wallet:{req.wallet}",
-            "slashing_fee": p.min_slashing_tx_fee_sat,
-            "slashing_tx": btx.serialize(c.slashing_tx).hex(),
-            "slashing_staker_sig": reg.msg.delegator_slashing_sig.hex(),
-            "unbonding_slashing_tx": btx.serialize(c.unbonding_slashing_tx).hex(),
-            "unbonding_slashing_staker_sig": reg.msg.delegator_unbonding_slashing_sig.hex(),
-            "registration": registration,
-        },
-    )
+    extra: dict[str, object] = {
+        "fee": fee,
+        "funding": funding_source(req.wallet),
+        "slashing_fee": p.min_slashing_tx_fee_sat,
+        "slashing_tx": btx.serialize(c.slashing_tx).hex(),
+        "slashing_staker_sig": reg.msg.delegator_slashing_sig.hex(),
+        "unbonding_slashing_tx": btx.serialize(c.unbonding_slashing_tx).hex(),
+        "unbonding_slashing_staker_sig": reg.msg.delegator_unbonding_slashing_sig.hex(),
+        "registration": registration,
+    }
+    new = req.stake_request().new_stake(life.net, p, c.staking_vout, facts.btc_tip_height, extra)
     return life.tracker.add_stake(new, reg.staking_txid, raw_hex,
                                   state=State.REGISTRATION_PENDING)  # fmt: skip
 

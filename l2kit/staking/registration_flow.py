@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from l2kit import log
 from l2kit.babylon import cosmos_tx
-from l2kit.babylon.address import parse_address
+from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.client import BabylonClient
 from l2kit.babylon.models import Delegation, DelegationStatus, TxResponse
 from l2kit.babylon.proto import TYPE_URL_ADD_INCLUSION_PROOF, TYPE_URL_CREATE_DELEGATION
@@ -59,10 +59,6 @@ _WRONG_SEQUENCE = 32  # sdk ErrWrongSequence: the account moved on, sign again
 _OUT_OF_GAS = 11  # sdk ErrOutOfGas: the tx took its sequence and fee; sign again
 _DONE = {DelegationStatus.ACTIVE, DelegationStatus.UNBONDED, DelegationStatus.EXPIRED,
          DelegationStatus.SLASHED}  # fmt: skip
-# what the params used to build must agree on with the chain's version (fields we build with)
-_BUILD_FIELDS = ("covenant_pks", "covenant_quorum", "min_staking_amount", "max_staking_amount",
-                 "min_staking_time", "max_staking_time", "unbonding_time", "unbonding_fee",
-                 "slashing_pk_script", "slashing_rate", "min_slashing_tx_fee_sat")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -85,21 +81,17 @@ class Babylon:
     def fee_for(self, gas: int) -> int:
         return math.ceil(Decimal(gas) * self.gas_price)
 
+    def check_signer(self, staker: BabylonAddress) -> None:
+        """The staker's Babylon address must be the account that signs (its key file)."""
+        if parse_address(self.address).account != staker.account:
+            raise InputError("is not the address of --babylon-key-file", field="babylon-address")
+
 
 # --- pre-flight ---------------------------------------------------------------------------------
 
 
 def chain_params(bbn: Babylon) -> ParamsSet:
     return ParamsSet(bbn.client.params_versions(), source=f"{bbn.client.url} params_versions")
-
-
-def check_params_match(local: StakingParams, remote: StakingParams) -> None:
-    """``--params`` must say what the chain says for the version in force."""
-    for name in _BUILD_FIELDS:
-        if getattr(local, name) != getattr(remote, name):
-            raise InputError(
-                f"{name} differs from the chain's params v{remote.version}", field="params"
-            )
 
 
 def preflight(bbn: Babylon, fp_pks: Sequence[XOnlyPubKey], extra_gas: int) -> None:
@@ -188,8 +180,7 @@ def register_new(
     max_fee_rate: Decimal, progress: Progress,
 ) -> tuple[Stake, bool]:  # fmt: skip
     """Pre-staking: pre-flight, fund and record (held), send MsgCreateBTCDelegation."""
-    if parse_address(bbn.address).account != req.babylon_address.account:
-        raise InputError("is not the address of --babylon-key-file", field="babylon-address")
+    bbn.check_signer(req.babylon_address)
     existing = life.tracker.find_by_fingerprint(req.stake_request().fingerprint(life.net))
     if existing is None:
         tip = bbn.client.tip().height

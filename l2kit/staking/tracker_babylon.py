@@ -17,6 +17,7 @@ import sqlite3
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 UNREGISTERED = "UNREGISTERED"  # the chain has no delegation for this stake (yet)
 PURPOSES = ("create", "proof")
@@ -92,6 +93,16 @@ class BabylonRecords:
                    sequence=excluded.sequence""",
                 (stake_id, tx.purpose, tx.txhash, tx.raw_hex, tx.sequence, _now()),
             )
+
+    def babylon_status(self, stake_id: int) -> dict[str, Any] | None:
+        """The Babylon side for ``stake status`` (as last seen on the chain), or None when the
+        stake is not registered."""
+        link = self.babylon(stake_id)
+        if link is None:
+            return None
+        txs = {p: c.txhash for p in PURPOSES if (c := self.cosmos_tx(stake_id, p))}
+        return {"state": link.state, "flow": link.flow, "chain_id": link.chain_id,
+                "cosmos_txs": txs}  # fmt: skip
 
     def cosmos_tx(self, stake_id: int, purpose: str) -> CosmosTx | None:
         row = self._rdb.execute(

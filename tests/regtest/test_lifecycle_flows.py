@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import pytest
 from support.lifecycle_helpers import FEE, FP_SECRET, MAX_FEE, STAKER_SECRET, Env, make_env
 
 from l2kit.btc.keys import xonly_of
+from l2kit.btc.network import Network
 from l2kit.errors import InputError, ParamsError, TxRejected
 from l2kit.staking.funding import key_path_key
+from l2kit.staking.lifecycle import Lifecycle
 from l2kit.staking.states import State
 
 
@@ -89,6 +92,41 @@ def test_refuses_out_of_params_and_fees(env: Env) -> None:
     with pytest.raises(InputError, match="max-fee-rate"):
         env.life.create(env.request(), STAKER_SECRET, FEE * 100, MAX_FEE)
     assert env.tracker.all() == []
+
+
+def test_library_withdraw_has_the_fee_cap(env: Env) -> None:
+    stake, _ = env.life.create(env.request(), STAKER_SECRET, FEE, MAX_FEE)
+    with pytest.raises(InputError, match="max-fee-rate") as exc:
+        env.life.withdraw(stake, env.new_address(), STAKER_SECRET, FEE * 100)
+    assert exc.value.field == "fee-rate"
+    with pytest.raises(InputError, match="max-fee-rate"):  # an explicit, lower cap
+        env.life.withdraw(stake, env.new_address(), STAKER_SECRET, FEE, Decimal(1))
+    assert "withdrawal" not in env.tracker.txs(stake.id)
+    env.node.mine(1)
+
+
+def test_lifecycle_open_wires_node_committee_params_and_tracker(env: Env, tmp_path: Path) -> None:
+    url = env.node.rpc_url  # by URL, with the node's user and password
+    user, password = env.node.rpc_user, env.node.rpc_password
+    where = {"db": tmp_path / "open.db", "covenant_dir": tmp_path / "covenant"}
+    with Lifecycle.open(url, user=user, password=password, wallet=env.wallet_name,
+                        **where) as life:  # fmt: skip
+        assert life.net is Network.REGTEST
+        assert life.committee is not None and life.committee.quorum == 2
+        assert life.params.latest.covenant_pks == env.life.params.latest.covenant_pks
+        assert life.need_wallet() is life.wallet
+        stake, existed = life.create(env.request(), STAKER_SECRET, FEE, MAX_FEE)
+        assert not existed and life.tracker.find(stake.staking_txid) is not None
+    env.node.mine(1)
+    opened = Lifecycle.open(env.node.rpc, wallet="no-such-wallet", **where)
+    with pytest.raises(InputError, match="not loaded") as exc, opened as life:
+        life.need_wallet()
+    assert exc.value.field == "wallet"
+    empty = Lifecycle.open(env.node.rpc, wallet=env.wallet_name, db=tmp_path / "none.db",
+                           covenant_dir=tmp_path / "empty")  # fmt: skip
+    with pytest.raises(InputError, match="no params") as exc, empty:
+        pass
+    assert exc.value.field == "params" and not (tmp_path / "none.db").exists()
 
 
 def test_key_file_stake_expires_then_withdraws(env: Env) -> None:

@@ -13,8 +13,9 @@ from l2kit.btc.network import Network
 from l2kit.btc.rpc import RpcClient
 from l2kit.cli.regtest_covenant import write_params
 from l2kit.staking.covenant import LocalCommittee
-from l2kit.staking.lifecycle import Lifecycle, StakeRequest
+from l2kit.staking.lifecycle import Lifecycle
 from l2kit.staking.params import load_global_params
+from l2kit.staking.request import StakeRequest
 from l2kit.staking.tracker import Tracker
 from support.cli import run_process
 

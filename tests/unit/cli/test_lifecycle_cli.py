@@ -46,7 +46,7 @@ def test_funding_address_and_bad_key_file(
     code, out, _ = run_main(["stake", "funding-address", "--key-file", str(key), "--json"], capsys)
     doc = json.loads(out)
     assert code == 0 and doc["address"].startswith("bcrt1p") and doc["descriptor"].startswith("tr(")
-    key.write_text("not hex")
+    key.write_text("zz" * 32)  # not hex (and not words that error lines use: it is scrubbed)
     code, _, err = run_main(["stake", "funding-address", "--key-file", str(key)], capsys)
     assert code == 2 and "key-file" in err
 

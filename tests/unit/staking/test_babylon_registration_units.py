@@ -128,8 +128,7 @@ def test_any_json_is_a_model_or_one_bad_response_line(data: Any) -> None:
 
 def test_params_file_must_match_the_chain() -> None:
     from l2kit.btc.keys import xonly_of
-    from l2kit.staking.params import regtest_params
-    from l2kit.staking.registration_flow import check_params_match
+    from l2kit.staking.params import check_params_match, regtest_params
 
     covs = [xonly_of(bytes([i]) * 32) for i in (1, 2, 3)]
     chain = regtest_params(covs, 2)

@@ -141,5 +141,5 @@ def test_builder_terms_follow_the_params_version() -> None:
     assert p1.tag is not None and p1.tag in terms.v0_op_return(p1, None, staker, (fp,), 64)
     with pytest.raises(ParamsError, match="indexer would not see"):
         terms.v0_op_return(p1, "00000000", staker, (fp,), 64)
-    with pytest.raises(InputError, match="exactly one --fp"):
+    with pytest.raises(InputError, match="names exactly one FP"):
         terms.v0_op_return(None, "01020304", staker, (fp, xonly_of(COVS[0])), 64)
