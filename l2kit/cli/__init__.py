@@ -1,6 +1,6 @@
 """The ``l2kit`` command: one click group; ``main()`` is the only place that prints errors.
 
-Commands load lazily, so ``l2kit --help`` and offline commands start fast (issue #14): the
+Commands load lazily, so ``l2kit --help`` and offline commands start fast: the
 registries below name every command, the module that defines it and its short help (what
 ``--help`` lists), and a command's module is imported only when that command runs or shows its
 own ``--help``. Heavy libraries (httpx, kubernetes, prometheus_client, jinja2, pydantic models,

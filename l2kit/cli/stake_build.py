@@ -43,8 +43,7 @@ if TYPE_CHECKING:
     from l2kit.staking.params import ParamsSet, StakingParams
 
 # The params models (pydantic) are imported where a command reads params, so that builders
-# given explicit keys start fast, and `address` reads the bundled committee without them
-# (issue #14).
+# given explicit keys start fast, and `address` reads the bundled committee without them.
 
 NETWORK_CHOICES = [name for r in by_kind() for name in r.names]
 

@@ -2,7 +2,7 @@
 stdin and stdout.
 
 Its own module so that a conformance run, called once per case by test harnesses, imports only
-the builders it needs (issue #14: whole-process start-up).
+the builders it needs (whole-process start-up).
 """
 
 from __future__ import annotations

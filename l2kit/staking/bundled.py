@@ -4,7 +4,7 @@ of their versions read straight from the JSON.
 ``l2kit.staking.params`` validates these files into a ``ParamsSet`` (pydantic models). A command
 that needs only the committee of the bundled params (``stake address``) reads it here instead:
 importing pydantic and building the params models costs more than an offline command's whole
-start-up budget (issue #14). The files are l2kit's own; a test checks that this reading and the
+start-up budget (0.12 s). The files are l2kit's own; a test checks that this reading and the
 model agree on every bundled version and at every activation height.
 """
 
