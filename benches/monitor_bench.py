@@ -3,7 +3,7 @@
 l2kit's poll engine (asyncio, bounded concurrency, per-target timeouts) against a sequential
 baseline in the same run: one ``httpx.Client`` asking the same targets one after another and
 judging them with the same checks, parsing the whole page. The targets are fpd ``/metrics``
-pages (``tests/fixtures/monitor/metrics/fpd.prom``) served by a real HTTP server (aiohttp.web)
+pages (``tests/data/monitor/metrics/fpd.prom``) served by a real HTTP server (aiohttp.web)
 in a *separate process*, one port per target so that every target is its own origin as in a real
 fleet (no connection is shared between targets), with a small per-reply delay standing in for
 network and exporter latency. ``time.process_time`` counts only the client's CPU; the server's
@@ -36,7 +36,7 @@ from l2kit.monitor import fleet as fleet_mod
 from l2kit.monitor.poll import Poller, poll_once
 from l2kit.monitor.results import CycleReport, Status
 
-PAGE = Path(__file__).parent.parent / "tests" / "fixtures" / "monitor" / "metrics" / "fpd.prom"
+PAGE = Path(__file__).parent.parent / "tests" / "data" / "monitor" / "metrics" / "fpd.prom"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what promhttp sends
 GOAL = 1.0  # seconds per cycle (#14)
 
