@@ -34,7 +34,7 @@ def _timed(fn: Callable[[], list[str]]) -> tuple[float, list[str]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="benches.rpc_bench")
     parser.add_argument("--blocks", type=int, default=BLOCKS)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=7)  # interleaved; best of: load spikes
     args = parser.parse_args(argv)
     log.configure(level="warning")  # as the CLI runs it: per-call debug lines filtered
     with tempfile.TemporaryDirectory(prefix="l2kit-rpc-bench-") as tmp:
