@@ -23,7 +23,6 @@ from l2kit.cli.stake_life import FeeRate
 from l2kit.errors import InputError
 
 if TYPE_CHECKING:  # the chain client (httpx, pydantic models) loads only when a command runs
-    from l2kit.btc.keys import XOnlyPubKey
     from l2kit.staking.lifecycle import Lifecycle
     from l2kit.staking.registration_flow import Babylon
     from l2kit.staking.tracker import Stake
@@ -97,18 +96,6 @@ def open_babylon(
         client.close()
         raise
     return Babylon(client, actual, key, gas_price, gas_adjustment)
-
-
-def chain_sigs_for(rest: str | None, txid: str) -> dict[XOnlyPubKey, bytes]:
-    """A registered stake unbonds with the covenant signatures the chain holds."""
-    if rest is None:
-        raise InputError("the stake is registered on Babylon: its covenant signatures come "
-                         "from the chain", field="babylon-rest")  # fmt: skip
-    from l2kit.babylon.client import BabylonClient
-    from l2kit.staking.registration_flow import chain_unbonding_sigs
-
-    with BabylonClient(rest) as client:
-        return chain_unbonding_sigs(client, txid)
 
 
 def refresh(life: Lifecycle, rest: str | None, stakes: list[Stake]) -> None:

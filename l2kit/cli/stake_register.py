@@ -22,14 +22,12 @@ the checked ``MsgCreateBTCDelegation`` (``type_url``, ``msg_hex``) for any Babyl
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 
-from l2kit import paths
 from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.proto import decode_pop, encode_pop
 from l2kit.btc.keys import parse_pubkey, read_seckey_file, xonly_of
@@ -45,7 +43,7 @@ from l2kit.cli.stake_common import (
     staker_key_option,
     working,
 )
-from l2kit.cli.stake_life import _save_new_key, staker_key
+from l2kit.cli.stake_life import notice_new_key
 from l2kit.cli.stake_register_online import (
     Online,
     need_new_stake_options,
@@ -53,6 +51,7 @@ from l2kit.cli.stake_register_online import (
     run_online,
 )
 from l2kit.errors import InputError
+from l2kit.staking import staker_key
 from l2kit.staking.pop import (
     AddressType,
     PopType,
@@ -147,22 +146,20 @@ def register(
     assert amount is not None and staking_time is not None  # checked just above
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
     check_one_fp(fp_keys)
-    key_path = staker_key_file or paths.staker_key()
-    new_key = not key_path.exists()
-    # a missing key is generated in memory and written only after every check passed
-    seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
+    key = staker_key.load_or_generate(staker_key_file)  # a new key is written after the checks
+    seckey = key.seckey
     req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address, *kinds,
                           wallet=where.wallet)  # fmt: skip
     with opened(where) as life:
         life.need_wallet()
         # bad input fails here: before the progress line, the key file and any coin
         check_fee_rate(fee_rate, max_fee_rate)
-        if new_key or life.tracker.find_by_fingerprint(
+        if key.new or life.tracker.find_by_fingerprint(
             req.stake_request().fingerprint(life.net)
         ) is None:
             precheck(life, req, seckey)
-        if new_key:
-            seckey = _save_new_key(key_path, seckey)
+        if key.new:
+            seckey = key.keep(notice_new_key)
             req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address,
                                   *kinds, wallet=where.wallet)  # fmt: skip
         with working("checking, funding (not broadcasting) and recording the registration"):
@@ -183,7 +180,7 @@ def register(
 def _post_staking(where: Where, as_json: bool, key_file: Path | None, txid: str,
                   address: BabylonAddress, depth: int, pop_type: PopType,
                   address_type: AddressType) -> None:  # fmt: skip
-    seckey = staker_key(key_file, create=False)
+    seckey = staker_key.read(key_file)
     with opened(where) as life:
         stake = life.get(txid)
         reg = register_post_staking(life, stake, seckey, address, depth, pop_type=pop_type,
