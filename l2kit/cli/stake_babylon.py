@@ -2,7 +2,8 @@
 
     --babylon-rest URL          Babylon REST (LCD) endpoint, e.g. http://127.0.0.1:1317
     --babylon-key-file FILE     hex secp256k1 secret of the staker's Babylon account (0600)
-    --chain-id ID               must be the node's; bbn-1 with mainnet, bbn-test-6 with signet
+    --chain-id ID               must be the node's; bbn-1 with mainnet, bbn-test-6 with signet,
+                                a private devnet (not those) with regtest
     --gas-price DEC             ubbn per gas unit       --gas-adjustment DEC  x simulated gas
 
 Money-moving commands on mainnet also need ``--yes-mainnet`` (refused in one line otherwise).
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from l2kit.babylon_networks import chain_id_problem
 from l2kit.btc.keys import read_seckey_file
 from l2kit.btc.network import Network
 from l2kit.cli.stake_life import FeeRate
@@ -88,10 +90,8 @@ def open_babylon(
         actual = client.chain_id()
         if chain_id is not None and chain_id != actual:
             raise InputError(f"{chain_id} but the node at {rest} runs {actual}", field="chain-id")
-        wanted = net.record.babylon_chain_id  # None (regtest): any local devnet chain id
-        if wanted is not None and actual != wanted:
-            raise InputError(f"{net.value} stakes with {wanted}, the node runs {actual}",
-                             field="chain-id")  # fmt: skip
+        if (problem := chain_id_problem(net.value, actual)) is not None:
+            raise InputError(problem.on_node(), field="chain-id")
     except BaseException:
         client.close()
         raise
