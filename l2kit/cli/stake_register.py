@@ -22,6 +22,7 @@ the checked ``MsgCreateBTCDelegation`` (``type_url``, ``msg_hex``) for any Babyl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ import click
 
 from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.proto import decode_pop, encode_pop
-from l2kit.btc.keys import parse_pubkey, read_seckey_file, xonly_of
+from l2kit.btc.keys import parse_pubkey, xonly_of
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.stake_build import network_opt
@@ -83,6 +84,19 @@ def _human(data: dict[str, Any]) -> None:
     click.echo(f"{'msg_hex':<18} {data['msg_hex']}")
 
 
+def pop_options(type_flag: str, type_help: str, key: str) -> Callable[[Any], Any]:
+    """The PoP signature type (``pop_type``) and BIP-322 address type options."""
+    def add(f: Any) -> Any:
+        f = click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
+                         default=AddressType.P2TR.value, show_default=True,
+                         help=f"BIP-322 address of {key} (BIP-86 P2TR or P2WPKH).")(f)  # fmt: skip
+        return click.option(type_flag, "pop_type", type=click.Choice([p.value for p in PopType]),
+                            default=PopType.BIP322.value, show_default=True,
+                            help=type_help)(f)  # fmt: skip
+
+    return add
+
+
 @click.command("register")
 @common
 @staker_key_option
@@ -97,12 +111,7 @@ def _human(data: dict[str, Any]) -> None:
               help="Babylon's btc_confirmation_depth (post-staking; mainnet: 30).")  # fmt: skip
 @click.option("--babylon-address", required=True,
               help="The staker's Babylon account (bbn1…): signer, gets rewards.")  # fmt: skip
-@click.option("--pop", "pop_type", type=click.Choice([p.value for p in PopType]),
-              default=PopType.BIP322.value, show_default=True,
-              help="Proof-of-possession signature type.")  # fmt: skip
-@click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
-              default=AddressType.P2TR.value, show_default=True,
-              help="BIP-322 address of the staker key (BIP-86 P2TR or P2WPKH).")  # fmt: skip
+@pop_options("--pop", "Proof-of-possession signature type.", "the staker key")
 @click.option("--offline", is_flag=True,
               help="Build, fund (not broadcast), record; print the msg; send nothing.")  # fmt: skip
 @fee_rate_option
@@ -203,12 +212,7 @@ def abandon(where: Where, as_json: bool, txid: str) -> None:
 @network_opt
 @click.option("--staker-key-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Sign with this hex secret key.")  # fmt: skip
-@click.option("--type", "pop_type", type=click.Choice([p.value for p in PopType]),
-              default=PopType.BIP322.value, show_default=True,
-              help="PoP signature type.")  # fmt: skip
-@click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
-              default=AddressType.P2TR.value, show_default=True,
-              help="BIP-322 address of the key (BIP-86 P2TR or P2WPKH).")  # fmt: skip
+@pop_options("--type", "PoP signature type.", "the key")
 @click.option("--psbt-for", metavar="ADDRESS",
               help="Print a BIP-322 PSBT for ADDRESS's external signer.")  # fmt: skip
 @click.option("--from-psbt", metavar="SIGNED", help="Finish a PoP from a signed PSBT or tx hex.")
@@ -232,7 +236,7 @@ def pop(babylon_address: str, network: str, staker_key_file: Path | None, pop_ty
         emit({"psbt": bip322_psbt(staker, psbt_for, net), "address": psbt_for}, as_json)
         return
     if staker_key_file is not None:
-        seckey = read_seckey_file(staker_key_file, "staker-key-file")
+        seckey = staker_key.read(staker_key_file)
         made = sign_pop(seckey, staker, net, PopType(pop_type),
                         address_type=AddressType(pop_address_type))  # fmt: skip
         key = xonly_of(seckey)
