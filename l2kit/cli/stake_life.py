@@ -47,6 +47,7 @@ _stderr = Console(stderr=True)
 
 
 def notice_new_key(path: Path) -> None:
+    """What `staker_key.StakerKey.keep` tells the user when it wrote a new key."""
     _stderr.print(f"generated a new staker key in {path} (mode 0600): back it up")
 
 
