@@ -51,13 +51,39 @@ DEVNET_CHAIN_ID = "chain-test"  # `babylond testnet` default chain id for a priv
 BABYLOND_VERSION = "v4.2.7"
 
 
-def chain_id_problem(network: str, chain_id: str) -> str | None:
-    """Why ``chain_id`` is wrong for a Babylon chain on BTC ``network`` (None: fine)."""
+@dataclass(frozen=True)
+class ChainIdProblem:
+    """``chain_id`` is wrong for a Babylon chain on BTC ``network``: it is not the network's
+    public chain (``public``), or it is another network's public chain (``of``)."""
+
+    network: str
+    chain_id: str
+    public: BabylonChainInfo | None  # the network's public chain (None: private devnets only)
+    of: str | None  # the network whose public chain ``chain_id`` is
+
+    def __str__(self) -> str:  # a configured chain id (the stack spec)
+        if self.public is not None:
+            return (f"Babylon's {self.network} chain is {self.public.chain_id} "
+                    f"({self.public.provenance}), got {self.chain_id}")  # fmt: skip
+        return f"{self.chain_id} is Babylon's {self.of} chain, not a {self.network} one"
+
+    def on_node(self) -> str:
+        """The same problem with the chain id a node reports (stake commands)."""
+        node = f"the node runs {self.chain_id}"
+        if self.public is not None:
+            return f"{self.network} stakes with {self.public.chain_id}, {node}"
+        return f"{self.network} stakes on a private devnet, {node} (Babylon's {self.of} chain)"
+
+
+def chain_id_problem(network: str, chain_id: str) -> ChainIdProblem | None:
+    """Why ``chain_id`` is wrong for a Babylon chain on BTC ``network`` (None: fine): a network
+    with a public chain needs that chain; any other network (regtest) takes private devnets
+    only, never a public chain's id."""
     public = PUBLIC.get(network)
-    if public is not None and chain_id != public.chain_id:
-        return (f"Babylon's {network} chain is {public.chain_id} ({public.provenance}), "
-                f"got {chain_id}")
-    others = {p.chain_id: n for n, p in PUBLIC.items() if n != network}
+    if public is not None:
+        return None if chain_id == public.chain_id else ChainIdProblem(
+            network, chain_id, public, None)  # fmt: skip
+    others = {p.chain_id: n for n, p in PUBLIC.items()}
     if chain_id in others:
-        return f"{chain_id} is Babylon's {others[chain_id]} chain, not a {network} one"
+        return ChainIdProblem(network, chain_id, None, others[chain_id])
     return None

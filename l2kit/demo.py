@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from l2kit import paths
 from l2kit.fsutil import write_atomic
 
 OUT = Path(os.environ.get("L2KIT_DEMO_DIR", "out/demo")).resolve()
 NODE = OUT / "node"
-ENV = {**os.environ, "L2KIT_DATA_DIR": str(OUT / "data")}
+ENV = {**os.environ, paths.DATA_DIR_ENV: str(OUT / "data")}
 
 # Fixed demo keys (secret keys 1 and 2: public, NOT for real funds) so that every printed
 # script and address can be reproduced by anyone.
@@ -54,10 +55,12 @@ def l2kit_json(*args: str) -> Any:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    data = Path(ENV["L2KIT_DATA_DIR"])
-    data.mkdir(parents=True, exist_ok=True)
+    from l2kit.staking.covenant import COMMITTEE_FILE
+
+    os.environ[paths.DATA_DIR_ENV] = ENV[paths.DATA_DIR_ENV]  # in-process steps: same files
+    paths.data_dir().mkdir(parents=True, exist_ok=True)
     node = ("--datadir", str(NODE))
-    key_file = data / "staker.key"
+    key_file = paths.staker_key()
     if not key_file.exists():
         write_atomic(key_file, STAKER_SECRET, 0o600)
     key = ("--staker-key-file", str(key_file))
@@ -70,9 +73,9 @@ def main() -> None:
     l2kit("regtest", "status", *node)
 
     banner("2. A local covenant committee and the staking output of the demo's keys")
-    if not (data / "covenant" / "committee.json").exists():
+    if not (paths.covenant_dir() / COMMITTEE_FILE).exists():
         l2kit("regtest", "covenant", "init", "--members", "3", "--quorum", "2")
-    params = ("--params", str(data / "covenant" / "params.json"))
+    params = ("--params", str(paths.covenant_dir() / paths.PARAMS_FILE))
     staker_pub = funding["descriptor"].removeprefix("tr(").removesuffix(")")  # BIP86 x-only key
     shape = ("--staker", staker_pub, "--fp", FP_PUBKEY, "--staking-time", "20", *params)
     l2kit("stake", "address", *shape)
@@ -95,7 +98,7 @@ def main() -> None:
     l2kit("stake", "list", *node)
     l2kit("index", "scan", *node, "--textfile", str(OUT / "index.prom"))
 
-    babylon_registration(node, key, data)
+    babylon_registration(node, key)
 
     banner("4. A Babylon devnet stack rendered to Kubernetes manifests")
     spec = OUT / "devnet.yaml"
@@ -112,7 +115,7 @@ def main() -> None:
     print(f"  l2kit regtest down --datadir {NODE}")
 
 
-def babylon_registration(node: tuple[str, ...], key: tuple[str, ...], data: Path) -> None:
+def babylon_registration(node: tuple[str, ...], key: tuple[str, ...]) -> None:
     """Phase-2: register a stake with a simulated Babylon chain (a real HTTP server on
     127.0.0.1 that checks every Cosmos tx and follows this node) and show both states."""
     from l2kit import log
@@ -126,14 +129,15 @@ def babylon_registration(node: tuple[str, ...], key: tuple[str, ...], data: Path
 
     banner("3b. Register a stake on (simulated) Babylon: VERIFIED -> broadcast -> proof -> ACTIVE")
     log.configure(level="warning")  # the simulated chain runs in this process: keep it quiet
-    bbn_key = data / "babylon.key"
+    bbn_key = paths.data_dir() / "babylon.key"
     if not bbn_key.exists():
         write_atomic(bbn_key, BABYLON_SECRET, 0o600)
     address = cosmos_tx.account_address(cosmos_tx.public_key(bytes.fromhex(BABYLON_SECRET)))
     regtest = RegtestNode(NODE)
+    covenant = paths.covenant_dir()
     staking = BtcStaking(
-        rpc=regtest.rpc(), params=load_global_params(data / "covenant" / "params.json"),
-        net=Network.REGTEST, committee=LocalCommittee.load(data / "covenant"),
+        rpc=regtest.rpc(), params=load_global_params(covenant / paths.PARAMS_FILE),
+        net=Network.REGTEST, committee=LocalCommittee.load(covenant),
         fps=[FinalityProviderState(bytes.fromhex(FP_PUBKEY), address)],
     )  # fmt: skip
     with DevChain(chain_id="bbn-devnet-1", staking=staking) as chain:

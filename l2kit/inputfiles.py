@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pathlib costs start-up time; callers hand us a Path
@@ -22,6 +24,7 @@ MAX_DEPTH = 64
 MAX_ALIASES = 10_000
 MAX_NODES = 5_000_000  # a 10,000-stack spec is about 1M values
 SPEC_MAX_BYTES = 16 * 1024 * 1024  # a 10,000-stack fleet spec is a few MiB
+TX_MAX_BYTES = 16 * 1024 * 1024  # base64 of the largest standard transactions, with room
 
 
 class BadDocument(ValueError):
@@ -38,6 +41,32 @@ def read_text(path: Path, max_bytes: int) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadDocument(f"not UTF-8 text (byte {exc.start})") from None
+
+
+def tx_text(value: str, field: str) -> str:
+    """A transaction or PSBT given on the command line, stripped: ``-`` → stdin, an existing
+    file → its contents, anything else → the value itself; at most ``TX_MAX_BYTES``. Refusals
+    are one ``InputError`` naming ``field``."""
+    from l2kit.errors import InputError
+
+    if value == "-":
+        text = sys.stdin.read(TX_MAX_BYTES + 1)
+        if len(text) > TX_MAX_BYTES:
+            raise InputError(f"larger than {TX_MAX_BYTES} bytes", field=field)
+        return text.strip()
+    from pathlib import Path
+
+    path = Path(value)
+    if len(value) < 4096 and os.path.isfile(value):  # (False, not OSError, on a long name)
+        try:
+            return read_text(path, TX_MAX_BYTES).strip()
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
+        except BadDocument as exc:
+            raise InputError(f"{path}: {exc}", field=field) from None
+    if "/" in value and not value.startswith("cHNidP"):  # a path (base64 PSBTs start cHNidP)
+        raise InputError(f"{value}: no such file (nor a base64/hex value)", field=field)
+    return value.strip()
 
 
 # An alias is "*name" where a value starts. Counting them in the text (an upper bound) lets the

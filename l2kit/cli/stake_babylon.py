@@ -2,7 +2,8 @@
 
     --babylon-rest URL          Babylon REST (LCD) endpoint, e.g. http://127.0.0.1:1317
     --babylon-key-file FILE     hex secp256k1 secret of the staker's Babylon account (0600)
-    --chain-id ID               must be the node's; bbn-1 with mainnet, bbn-test-6 with signet
+    --chain-id ID               must be the node's; bbn-1 with mainnet, bbn-test-6 with signet,
+                                a private devnet (not those) with regtest
     --gas-price DEC             ubbn per gas unit       --gas-adjustment DEC  x simulated gas
 
 Money-moving commands on mainnet also need ``--yes-mainnet`` (refused in one line otherwise).
@@ -17,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from l2kit.babylon_networks import chain_id_problem
 from l2kit.btc.keys import read_seckey_file
 from l2kit.btc.network import Network
 from l2kit.cli.stake_life import FeeRate
 from l2kit.errors import InputError
 
 if TYPE_CHECKING:  # the chain client (httpx, pydantic models) loads only when a command runs
-    from l2kit.btc.keys import XOnlyPubKey
     from l2kit.staking.lifecycle import Lifecycle
     from l2kit.staking.registration_flow import Babylon
     from l2kit.staking.tracker import Stake
@@ -89,26 +90,12 @@ def open_babylon(
         actual = client.chain_id()
         if chain_id is not None and chain_id != actual:
             raise InputError(f"{chain_id} but the node at {rest} runs {actual}", field="chain-id")
-        wanted = net.record.babylon_chain_id  # None (regtest): any local devnet chain id
-        if wanted is not None and actual != wanted:
-            raise InputError(f"{net.value} stakes with {wanted}, the node runs {actual}",
-                             field="chain-id")  # fmt: skip
+        if (problem := chain_id_problem(net.value, actual)) is not None:
+            raise InputError(problem.on_node(), field="chain-id")
     except BaseException:
         client.close()
         raise
     return Babylon(client, actual, key, gas_price, gas_adjustment)
-
-
-def chain_sigs_for(rest: str | None, txid: str) -> dict[XOnlyPubKey, bytes]:
-    """A registered stake unbonds with the covenant signatures the chain holds."""
-    if rest is None:
-        raise InputError("the stake is registered on Babylon: its covenant signatures come "
-                         "from the chain", field="babylon-rest")  # fmt: skip
-    from l2kit.babylon.client import BabylonClient
-    from l2kit.staking.registration_flow import chain_unbonding_sigs
-
-    with BabylonClient(rest) as client:
-        return chain_unbonding_sigs(client, txid)
 
 
 def refresh(life: Lifecycle, rest: str | None, stakes: list[Stake]) -> None:

@@ -9,7 +9,6 @@ explicit flags override them, and builders then check the values against that ve
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from l2kit.btc.tx import CTransaction, OutPoint, parse, serialize, txid_hex, vsi
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.errors import InputError, ParamsError
+from l2kit.inputfiles import tx_text
 from l2kit.staking import build_terms as terms
 from l2kit.staking.bundled import bundled_committee, bundled_name
 from l2kit.staking.scripts import (
@@ -383,8 +383,7 @@ def inspect_cmd(txhex: str, input_value: int | None, network: str, params_file: 
                 as_json: bool) -> None:  # fmt: skip
     """Decode a transaction (hex, or - for stdin) and say what it is and which params versions
     it satisfies."""
-    text = sys.stdin.read() if txhex == "-" else txhex
-    tx = parse(text, field="TXHEX")
+    tx = parse(tx_text(txhex, "TXHEX"), field="TXHEX")
     from l2kit.staking.inspect import inspect_tx
     from l2kit.staking.params import candidates
 

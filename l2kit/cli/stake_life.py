@@ -12,7 +12,6 @@ re-running any command after a crash resumes where it stopped.
 
 from __future__ import annotations
 
-import secrets
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import Any
 import click
 from rich.console import Console
 
-from l2kit import paths
 from l2kit.btc.keys import parse_pubkey, read_seckey_file, xonly_of
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, json_option
@@ -39,7 +37,7 @@ from l2kit.cli.stake_common import (
     working,
 )
 from l2kit.cli.stake_show import human, human_list, left
-from l2kit.fsutil import write_atomic
+from l2kit.staking import staker_key, unbonding_sigs
 from l2kit.staking.funding import key_path_key
 from l2kit.staking.lifecycle import Lifecycle
 from l2kit.staking.request import StakeRequest, check_fee_rate, funding_source
@@ -48,13 +46,9 @@ from l2kit.staking.states import State
 _stderr = Console(stderr=True)
 
 
-
-
-def staker_key(path: Path | None, create: bool) -> bytes:
-    path = path or paths.staker_key()
-    if not path.exists() and create:
-        return _save_new_key(path, secrets.token_bytes(32))
-    return read_seckey_file(path, "staker-key-file")
+def notice_new_key(path: Path) -> None:
+    """What `staker_key.StakerKey.keep` tells the user when it wrote a new key."""
+    _stderr.print(f"generated a new staker key in {path} (mode 0600): back it up")
 
 
 @click.command("create")
@@ -85,10 +79,8 @@ def create(
     nonce: str,
 ) -> None:
     """Build, fund, check and broadcast a staking tx (idempotent per request)."""
-    key_path = staker_key_file or paths.staker_key()
-    new_key = not key_path.exists()
-    # a missing key is generated in memory and written only after every check passed
-    seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
+    key = staker_key.load_or_generate(staker_key_file)  # a new key is written after the checks
+    seckey = key.seckey
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
     funding_key = None if key_file is None else key_path_key(read_seckey_file(key_file, "key-file"))
     funding = funding_source(where.wallet, funding_key)
@@ -98,8 +90,8 @@ def create(
             life.need_wallet()
         # bad input fails here, before the progress line and before a new key is written
         life.precheck(req, fee_rate, max_fee_rate)
-        if new_key:
-            seckey = _save_new_key(key_path, seckey)
+        if key.new:
+            seckey = key.keep(notice_new_key)
             req = StakeRequest(
                 xonly_of(seckey), fp_keys, amount, staking_time, op_return, funding, nonce
             )
@@ -109,17 +101,6 @@ def create(
         data["existing"] = existed
         data["fee"] = stake.extra.get("fee")
         emit(data, as_json, human)
-
-
-def _save_new_key(path: Path, seckey: bytes) -> bytes:
-    """Write a generated staker key (exclusive: a key another process wrote meanwhile wins)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        write_atomic(path, seckey.hex() + "\n", mode=0o600, exclusive=True)
-        _stderr.print(f"generated a new staker key in {path} (mode 0600): back it up")
-    except FileExistsError:
-        pass
-    return read_seckey_file(path, "staker-key-file")
 
 
 def _refresh(life: Lifecycle, rest: str | None, stakes: list[Any]) -> None:
@@ -218,14 +199,10 @@ def unbond(
 ) -> None:
     """Unbond early: covenant quorum signatures (from the Babylon chain for a registered
     stake, else the local committee) + staker signature, checked, broadcast."""
-    seckey = staker_key(staker_key_file, create=False)
+    seckey = staker_key.read(staker_key_file)
     with opened(where) as life:
         stake = life.get(txid)  # an unknown txid: one error line, no progress line
-        chain_sigs = None
-        if life.tracker.babylon(stake.id) is not None:
-            from l2kit.cli.stake_babylon import chain_sigs_for  # heavy: registered stakes only
-
-            chain_sigs = chain_sigs_for(babylon_rest, txid)
+        chain_sigs = unbonding_sigs.for_unbond(life.tracker, stake, babylon_rest)
         with working("collecting covenant signatures and broadcasting the unbonding tx"):
             stake = life.unbond(stake, seckey, chain_sigs)
         emit(life.status(stake, sync=False), as_json, human)
@@ -251,7 +228,7 @@ def withdraw(
 ) -> None:
     """Withdraw after the timelock (staking expiry, unbonding or slashing change)."""
     check_fee_rate(fee_rate, max_fee_rate)  # before the key is read or the node asked
-    seckey = staker_key(staker_key_file, create=False)
+    seckey = staker_key.read(staker_key_file)
     with opened(where) as life:
         stake = life.get(txid)
         if to is None:

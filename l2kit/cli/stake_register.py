@@ -22,17 +22,16 @@ the checked ``MsgCreateBTCDelegation`` (``type_url``, ``msg_hex``) for any Babyl
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 
-from l2kit import paths
 from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.proto import decode_pop, encode_pop
-from l2kit.btc.keys import parse_pubkey, read_seckey_file, xonly_of
+from l2kit.btc.keys import parse_pubkey, xonly_of
 from l2kit.btc.network import Network
 from l2kit.cli.output import emit, json_option
 from l2kit.cli.stake_build import network_opt
@@ -45,7 +44,7 @@ from l2kit.cli.stake_common import (
     staker_key_option,
     working,
 )
-from l2kit.cli.stake_life import _save_new_key, staker_key
+from l2kit.cli.stake_life import notice_new_key
 from l2kit.cli.stake_register_online import (
     Online,
     need_new_stake_options,
@@ -53,6 +52,7 @@ from l2kit.cli.stake_register_online import (
     run_online,
 )
 from l2kit.errors import InputError
+from l2kit.staking import staker_key
 from l2kit.staking.pop import (
     AddressType,
     PopType,
@@ -84,6 +84,19 @@ def _human(data: dict[str, Any]) -> None:
     click.echo(f"{'msg_hex':<18} {data['msg_hex']}")
 
 
+def pop_options(type_flag: str, type_help: str, key: str) -> Callable[[Any], Any]:
+    """The PoP signature type (``pop_type``) and BIP-322 address type options."""
+    def add(f: Any) -> Any:
+        f = click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
+                         default=AddressType.P2TR.value, show_default=True,
+                         help=f"BIP-322 address of {key} (BIP-86 P2TR or P2WPKH).")(f)  # fmt: skip
+        return click.option(type_flag, "pop_type", type=click.Choice([p.value for p in PopType]),
+                            default=PopType.BIP322.value, show_default=True,
+                            help=type_help)(f)  # fmt: skip
+
+    return add
+
+
 @click.command("register")
 @common
 @staker_key_option
@@ -98,12 +111,7 @@ def _human(data: dict[str, Any]) -> None:
               help="Babylon's btc_confirmation_depth (post-staking; mainnet: 30).")  # fmt: skip
 @click.option("--babylon-address", required=True,
               help="The staker's Babylon account (bbn1…): signer, gets rewards.")  # fmt: skip
-@click.option("--pop", "pop_type", type=click.Choice([p.value for p in PopType]),
-              default=PopType.BIP322.value, show_default=True,
-              help="Proof-of-possession signature type.")  # fmt: skip
-@click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
-              default=AddressType.P2TR.value, show_default=True,
-              help="BIP-322 address of the staker key (BIP-86 P2TR or P2WPKH).")  # fmt: skip
+@pop_options("--pop", "Proof-of-possession signature type.", "the staker key")
 @click.option("--offline", is_flag=True,
               help="Build, fund (not broadcast), record; print the msg; send nothing.")  # fmt: skip
 @fee_rate_option
@@ -147,22 +155,20 @@ def register(
     assert amount is not None and staking_time is not None  # checked just above
     fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
     check_one_fp(fp_keys)
-    key_path = staker_key_file or paths.staker_key()
-    new_key = not key_path.exists()
-    # a missing key is generated in memory and written only after every check passed
-    seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, create=False)
+    key = staker_key.load_or_generate(staker_key_file)  # a new key is written after the checks
+    seckey = key.seckey
     req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address, *kinds,
                           wallet=where.wallet)  # fmt: skip
     with opened(where) as life:
         life.need_wallet()
         # bad input fails here: before the progress line, the key file and any coin
         check_fee_rate(fee_rate, max_fee_rate)
-        if new_key or life.tracker.find_by_fingerprint(
+        if key.new or life.tracker.find_by_fingerprint(
             req.stake_request().fingerprint(life.net)
         ) is None:
             precheck(life, req, seckey)
-        if new_key:
-            seckey = _save_new_key(key_path, seckey)
+        if key.new:
+            seckey = key.keep(notice_new_key)
             req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address,
                                   *kinds, wallet=where.wallet)  # fmt: skip
         with working("checking, funding (not broadcasting) and recording the registration"):
@@ -183,7 +189,7 @@ def register(
 def _post_staking(where: Where, as_json: bool, key_file: Path | None, txid: str,
                   address: BabylonAddress, depth: int, pop_type: PopType,
                   address_type: AddressType) -> None:  # fmt: skip
-    seckey = staker_key(key_file, create=False)
+    seckey = staker_key.read(key_file)
     with opened(where) as life:
         stake = life.get(txid)
         reg = register_post_staking(life, stake, seckey, address, depth, pop_type=pop_type,
@@ -206,12 +212,7 @@ def abandon(where: Where, as_json: bool, txid: str) -> None:
 @network_opt
 @click.option("--staker-key-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Sign with this hex secret key.")  # fmt: skip
-@click.option("--type", "pop_type", type=click.Choice([p.value for p in PopType]),
-              default=PopType.BIP322.value, show_default=True,
-              help="PoP signature type.")  # fmt: skip
-@click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
-              default=AddressType.P2TR.value, show_default=True,
-              help="BIP-322 address of the key (BIP-86 P2TR or P2WPKH).")  # fmt: skip
+@pop_options("--type", "PoP signature type.", "the key")
 @click.option("--psbt-for", metavar="ADDRESS",
               help="Print a BIP-322 PSBT for ADDRESS's external signer.")  # fmt: skip
 @click.option("--from-psbt", metavar="SIGNED", help="Finish a PoP from a signed PSBT or tx hex.")
@@ -235,7 +236,7 @@ def pop(babylon_address: str, network: str, staker_key_file: Path | None, pop_ty
         emit({"psbt": bip322_psbt(staker, psbt_for, net), "address": psbt_for}, as_json)
         return
     if staker_key_file is not None:
-        seckey = read_seckey_file(staker_key_file, "staker-key-file")
+        seckey = staker_key.read(staker_key_file)
         made = sign_pop(seckey, staker, net, PopType(pop_type),
                         address_type=AddressType(pop_address_type))  # fmt: skip
         key = xonly_of(seckey)

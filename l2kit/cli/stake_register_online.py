@@ -8,7 +8,6 @@ stake stays recorded; rerun with ``--stake TXID`` to resume); 0 follows until AC
 from __future__ import annotations
 
 import functools
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from l2kit import paths
 from l2kit.babylon.address import parse_address
 from l2kit.btc.keys import parse_pubkey, xonly_of
 from l2kit.btc.network import Network
@@ -30,9 +28,10 @@ from l2kit.cli.stake_babylon import (
     yes_mainnet_option,
 )
 from l2kit.cli.stake_common import Where, opened
-from l2kit.cli.stake_life import _save_new_key, staker_key
+from l2kit.cli.stake_life import notice_new_key
 from l2kit.cli.stake_show import human as status_human
 from l2kit.errors import InputError
+from l2kit.staking import staker_key
 from l2kit.staking.params_model import ParamsSet
 from l2kit.staking.pop import AddressType, PopType
 from l2kit.staking.register_offline import RegisterRequest, precheck
@@ -134,14 +133,13 @@ def run_online(
             if stake_txid is not None:
                 stake = life.get(stake_txid)
                 bbn.check_signer(address)
-                seckey = staker_key(staker_key_file, create=False)
+                seckey = staker_key.read(staker_key_file)
                 stake = register_tracked(life, bbn, stake, seckey, _progress)
             else:
                 assert amount is not None and staking_time is not None
                 life.need_wallet()
-                key_path = staker_key_file or paths.staker_key()
-                new_key = not key_path.exists()
-                seckey = secrets.token_bytes(32) if new_key else staker_key(key_path, False)
+                key = staker_key.load_or_generate(staker_key_file)
+                seckey = key.seckey
                 kinds = PopType(pop_type), AddressType(pop_address_type)
                 fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
 
@@ -149,9 +147,9 @@ def run_online(
                     return RegisterRequest(xonly_of(sk), fp_keys, amount, staking_time, address,
                                            *kinds, wallet=where.wallet)  # fmt: skip
 
-                if new_key:  # bad input fails before the key is written
+                if key.new:  # bad input fails before the key is written
                     precheck(life, request(seckey), seckey, bbn.client.tip().height)
-                    seckey = _save_new_key(key_path, seckey)
+                    seckey = key.keep(notice_new_key)
                 _progress("pre-flight checks, funding (not broadcasting) and registering")
                 stake, existed = register_new(life, bbn, request(seckey), seckey, fee_rate,
                                               max_fee_rate, _progress)  # fmt: skip

@@ -6,7 +6,6 @@ characters), never from the command line or the environment, and is never printe
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from l2kit.btc.tx import parse, serialize, txid_hex
 from l2kit.cli.output import emit, json_option
 from l2kit.errors import InputError
 from l2kit.fsutil import write_atomic
-from l2kit.inputfiles import BadDocument, read_text
+from l2kit.inputfiles import tx_text
 from l2kit.staking.psbt_signing import (
     finalize_psbt,
     parse_prevouts,
@@ -28,29 +27,6 @@ from l2kit.staking.psbt_signing import (
 )
 
 __all__ = ["COMMANDS", "sign_cmd"]
-
-
-PSBT_MAX_BYTES = 16 * 1024 * 1024  # base64 of the largest standard transactions, with room
-
-
-def _read_text(value: str, field: str) -> str:
-    """``-`` → stdin; an existing file path → its contents; otherwise the value itself."""
-    if value == "-":
-        text = sys.stdin.read(PSBT_MAX_BYTES + 1)
-        if len(text) > PSBT_MAX_BYTES:
-            raise InputError(f"larger than {PSBT_MAX_BYTES} bytes", field=field)
-        return text.strip()
-    path = Path(value)
-    if len(value) < 4096 and path.is_file():
-        try:
-            return read_text(path, PSBT_MAX_BYTES).strip()
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
-        except BadDocument as exc:
-            raise InputError(f"{path}: {exc}", field=field) from None
-    if "/" in value and not value.startswith("cHNidP"):  # a path (base64 PSBTs start cHNidP)
-        raise InputError(f"{value}: no such file (nor a base64/hex value)", field=field)
-    return value.strip()
 
 
 def _hex(value: str, field: str) -> bytes:
@@ -144,7 +120,7 @@ def sign_cmd(
             raise click.UsageError(
                 "--psbt takes no TX, --prevout, --leaf, --control-block or --encrypt-for"
             )
-        psbt = P.from_psbt(_read_text(psbt_in, "psbt"))
+        psbt = P.from_psbt(tx_text(psbt_in, "psbt"))
         result: dict[str, Any] = {}
         if seckey is not None:
             result["signed"] = [s.as_dict() for s in sign_psbt(psbt, seckey)]
@@ -164,7 +140,7 @@ def sign_cmd(
         return
     if tx is None or leaf is None or not prevouts:
         raise click.UsageError("raw mode needs TX, --leaf and one --prevout per input (or --psbt)")
-    unsigned = parse(_read_text(tx, "tx"))
+    unsigned = parse(tx_text(tx, "tx"))
     spent = parse_prevouts(prevouts, len(unsigned.vin))
     leaf_script = _hex(leaf, "leaf")
     cb = _hex(control_block, "control-block") if control_block is not None else None

@@ -36,25 +36,6 @@ def test_exclusive_write_keeps_an_existing_key(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["staker.key"]  # no temp file left
 
 
-def test_staker_key_creation_does_not_replace_a_key_made_meanwhile(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from l2kit.cli import stake_life
-
-    path = tmp_path / "staker.key"
-    real_exists = Path.exists
-
-    def racing_exists(self: Path) -> bool:  # another process creates the key after our check
-        if self == path and not real_exists(self):
-            path.write_text("aa" * 32 + "\n")
-            return False
-        return real_exists(self)
-
-    monkeypatch.setattr(Path, "exists", racing_exists)
-    assert stake_life.staker_key(path, create=True) == bytes.fromhex("aa" * 32)
-    assert path.read_text() == "aa" * 32 + "\n"
-
-
 def test_withdraw_refuses_a_fee_rate_above_the_cap_before_anything(tmp_path: Path) -> None:
 
     from l2kit.errors import InputError
