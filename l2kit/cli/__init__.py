@@ -61,8 +61,8 @@ STAKE: Registry = {
                        "timelocked change)."),
     "build-withdrawal": ("stake_build", "An unsigned withdrawal via the timelock leaf "
                          "(nSequence = the timelock)."),
-    "inspect": ("stake_build", "Decode a transaction (hex, or - for stdin) and say what it is and "
-                "which params versions it satisfies."),
+    "inspect": ("stake_build", "Decode a transaction (hex, a file holding it, or - for stdin) and "
+                "say what it is and which params versions it satisfies."),
     "conformance": ("stake_conformance", "Official-vector parameters (JSON on stdin) to the "
                     "expected scripts and transactions (JSON on stdout)."),
     "sign": ("stake_sign", "Sign a staking spend: unbonding, slashing or withdrawal (BIP341 "

@@ -381,8 +381,8 @@ def build_withdrawal_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str
 @json_option
 def inspect_cmd(txhex: str, input_value: int | None, network: str, params_file: str | None,
                 as_json: bool) -> None:  # fmt: skip
-    """Decode a transaction (hex, or - for stdin) and say what it is and which params versions
-    it satisfies."""
+    """Decode a transaction (hex, a file holding it, or - for stdin) and say what it is and
+    which params versions it satisfies."""
     tx = parse(tx_text(txhex, "TXHEX"), field="TXHEX")
     from l2kit.staking.inspect import inspect_tx
     from l2kit.staking.params import candidates
