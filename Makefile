@@ -35,6 +35,7 @@ promtool:
 
 lint: venv
 	$(BIN)/ruff check l2kit tests benches
+	$(BIN)/ruff format --check l2kit tests benches
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m l2kit.render.schema --check

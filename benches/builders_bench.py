@@ -28,9 +28,14 @@ from l2kit.btc.taproot import NUMS_X
 from l2kit.staking.conformance import conformance
 
 VECTORS = json.loads(
-    (Path(__file__).parents[1] / "tests" / "vectors" / "data"
-     / "babylon-btcstaking-testvectors.json").read_text()
-)["vectors"]  # fmt: skip
+    (
+        Path(__file__).parents[1]
+        / "tests"
+        / "vectors"
+        / "data"
+        / "babylon-btcstaking-testvectors.json"
+    ).read_text()
+)["vectors"]
 NUMS = PublicKey("02" + NUMS_X.hex())
 
 
@@ -100,8 +105,10 @@ def main() -> None:
         assert conformance(v["parameters"]) == v["expected"], v["name"]
         assert baseline(v["parameters"]) == v["expected"], v["name"]
     ours, theirs = _rate(conformance), _rate(baseline)
-    print(f"conformance answers/s: l2kit {ours:,.0f}  bitcoin-utils {theirs:,.0f}  "
-          f"ratio {ours / theirs:.2f}x")  # fmt: skip
+    print(
+        f"conformance answers/s: l2kit {ours:,.0f}  bitcoin-utils {theirs:,.0f}  "
+        f"ratio {ours / theirs:.2f}x"
+    )
 
 
 if __name__ == "__main__":

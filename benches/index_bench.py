@@ -74,8 +74,14 @@ def generate(seed: int = 7) -> tuple[ParamsSet, list[bytes], int]:
                 value = 50_000 if rng.random() < 0.9 else 1_000  # 10% below the minimum
                 op = build_v0_op_return(p.tag, staker, fp, t)
                 ins = [(rng.randbytes(32), 0, [rng.randbytes(64)])]
-                tx = _tx(ins, [(bytes(info.script_pubkey), value), (bytes(op), 0),
-                               (b"\x00\x14" + rng.randbytes(20), 10_000)])  # fmt: skip
+                tx = _tx(
+                    ins,
+                    [
+                        (bytes(info.script_pubkey), value),
+                        (bytes(op), 0),
+                        (b"\x00\x14" + rng.randbytes(20), 10_000),
+                    ],
+                )
                 pending.append((tx.GetTxid(), 0, t, staker))
             elif roll < 0.03 and pending:
                 txid, vout, t, staker = pending.pop(rng.randrange(len(pending)))
@@ -88,10 +94,13 @@ def generate(seed: int = 7) -> tuple[ParamsSet, list[bytes], int]:
                 stack = [rng.randbytes(64), rng.randbytes(64), bytes(leaf), b"\xc0" + bytes(32)]
                 tx = _tx([(txid, vout, stack)], outs)
             else:
-                ins = [(rng.randbytes(32), rng.randrange(4), [rng.randbytes(71), rng.randbytes(33)])
-                       for _ in range(rng.choice((1, 1, 2)))]  # fmt: skip
-                outs = [(b"\x00\x14" + rng.randbytes(20), rng.randrange(1_000, 10**8))
-                        for _ in range(2)]  # fmt: skip
+                ins = [
+                    (rng.randbytes(32), rng.randrange(4), [rng.randbytes(71), rng.randbytes(33)])
+                    for _ in range(rng.choice((1, 1, 2)))
+                ]
+                outs = [
+                    (b"\x00\x14" + rng.randbytes(20), rng.randrange(1_000, 10**8)) for _ in range(2)
+                ]
                 tx = _tx(ins, outs)
             txs.append(tx)
         block = CBlock(nVersion=0x20000000, hashPrevBlock=prev, nBits=0x207FFFFF, vtx=txs)
@@ -141,19 +150,23 @@ def main(rounds: int = 3) -> None:
         elapsed, baseline = min(elapsed, took), min(baseline, base)
     assert stats is not None
     print(f"blocks: {len(blocks)} x ~{TXS_PER_BLOCK} txs ({count} txs)")
-    print(f"indexed: {stats.stakes_active} active, {stats.invalid} invalid, "
-          f"{stats.stakes_unbonded} unbonded, {stats.stakes_withdrawn} withdrawn")  # fmt: skip
+    print(
+        f"indexed: {stats.stakes_active} active, {stats.invalid} invalid, "
+        f"{stats.stakes_unbonded} unbonded, {stats.stakes_withdrawn} withdrawn"
+    )
     rate = count / elapsed
     print(f"l2kit index:                 {rate:10.0f} tx/s")
     print(f"baseline CBlock.deserialize: {count / baseline:10.0f} tx/s")
     print(f"ratio l2kit/baseline: {baseline / elapsed:.2f} (1.00 = indexing is free; target 5)")
     blocks_left, txs_left = catch_up()
     hours, base_hours = txs_left / rate / 3600, txs_left / (count / baseline) / 3600
-    print(f"mainnet catch-up implied: {blocks_left:,} blocks from Babylon's activation height "
-          f"{ACTIVATION_HEIGHT:,} to ~{ACTIVATION_HEIGHT + blocks_left:,} today x "
-          f"{MAINNET_TXS_PER_BLOCK:,} tx = {txs_left / 1e6:.0f}M txs: "
-          f"{hours:.1f} h here (baseline alone {base_hours:.1f} h)"
-          ", plus fetching the blocks from the node")  # fmt: skip
+    print(
+        f"mainnet catch-up implied: {blocks_left:,} blocks from Babylon's activation height "
+        f"{ACTIVATION_HEIGHT:,} to ~{ACTIVATION_HEIGHT + blocks_left:,} today x "
+        f"{MAINNET_TXS_PER_BLOCK:,} tx = {txs_left / 1e6:.0f}M txs: "
+        f"{hours:.1f} h here (baseline alone {base_hours:.1f} h)"
+        ", plus fetching the blocks from the node"
+    )
 
 
 ACTIVATION_HEIGHT = 857_910  # phase-1 cap-1 block, 2024-08-22 (bbn-1 global params)
@@ -166,6 +179,7 @@ def catch_up(today: datetime.date | None = None) -> tuple[int, int]:
     days = ((today or datetime.date.today()) - ACTIVATION_DATE).days
     blocks = days * 144
     return blocks, blocks * MAINNET_TXS_PER_BLOCK
+
 
 if __name__ == "__main__":
     main()

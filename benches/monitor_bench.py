@@ -145,11 +145,15 @@ def main(argv: list[str] | None = None) -> None:
         ports = ports_q.get(timeout=120)
         assert server.pid is not None
         urls = [f"http://127.0.0.1:{port}/metrics" for port in ports]
-        fleet = fleet_mod.parse({
-            "settings": {"concurrency": args.concurrency, "target_timeout": 30},
-            "targets": [{"name": f"t{i}", "kind": "metrics", "role": "fpd", "url": u}
-                        for i, u in enumerate(urls)],
-        })  # fmt: skip
+        fleet = fleet_mod.parse(
+            {
+                "settings": {"concurrency": args.concurrency, "target_timeout": 30},
+                "targets": [
+                    {"name": f"t{i}", "kind": "metrics", "role": "fpd", "url": u}
+                    for i, u in enumerate(urls)
+                ],
+            }
+        )
         print(
             f"{args.targets} fpd /metrics targets on 127.0.0.1 (one port each), "
             f"{args.delay * 1e3:g} ms reply delay, server in another process; "

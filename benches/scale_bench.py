@@ -40,8 +40,10 @@ def fleet_text(count: int) -> str:
     doc = yaml.safe_load(profiles.init_spec("bitcoin", None))
     stack = doc["stacks"][0]
     text = yaml.safe_dump(stack)
-    stacks = [yaml.safe_load(text.replace(stack["name"], f"s{i:05d}-{stack['name']}"))
-              for i in range(count)]
+    stacks = [
+        yaml.safe_load(text.replace(stack["name"], f"s{i:05d}-{stack['name']}"))
+        for i in range(count)
+    ]
     return yaml.safe_dump({**doc, "stacks": stacks})
 
 
@@ -80,20 +82,29 @@ def child(mode: str, spec: str, out: str) -> dict[str, float]:
         spec_mib = _mib()
         result = build.build(text)
         count = manifests.write_tree(result.objects, Path(out))
-    return {"cpu": time.process_time() - start, "spec_mib": spec_mib, "peak_mib": _mib(),
-            "objects": count}
+    return {
+        "cpu": time.process_time() - start,
+        "spec_mib": spec_mib,
+        "peak_mib": _mib(),
+        "objects": count,
+    }
 
 
 def _run(mode: str, stacks: int, folder: Path) -> dict[str, float]:
     spec = folder / f"fleet-{stacks}.yaml"
     if not spec.exists():  # in a child too: Linux carries a process' peak RSS over exec
-        subprocess.run([sys.executable, "-m", "benches.scale_bench", "--write", str(stacks),
-                        str(spec)], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "benches.scale_bench", "--write", str(stacks), str(spec)],
+            check=True,
+        )
     out = folder / f"out-{mode}-{stacks}"
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "benches.scale_bench", "--child", mode, str(spec), str(out)],
-            check=True, capture_output=True, text=True)
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     finally:
         shutil.rmtree(out, ignore_errors=True)
     row: dict[str, float] = json.loads(proc.stdout)
@@ -106,17 +117,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         v100, v1000 = _run("validate", 100, folder), _run("validate", 1000, folder)
-        print("validate (CPU s, peak RSS MiB; 10 objects per stack, Kubernetes schemas "
-              "included)")
+        print("validate (CPU s, peak RSS MiB; 10 objects per stack, Kubernetes schemas included)")
         print(f"  100 stacks:   {v100['cpu']:7.2f} s  {v100['peak_mib']:7.0f} MiB")
-        print(f"  1,000 stacks: {v1000['cpu']:7.2f} s  {v1000['peak_mib']:7.0f} MiB   "
-              f"(100 stacks x10: {10 * v100['cpu']:.2f} s)")
+        print(
+            f"  1,000 stacks: {v1000['cpu']:7.2f} s  {v1000['peak_mib']:7.0f} MiB   "
+            f"(100 stacks x10: {10 * v100['cpu']:.2f} s)"
+        )
         print("render -o DIR (CPU s; peak RSS after reading the spec -> at the end, MiB)")
         rows = [("streamed", small), ("streamed", large), ("all at once", small)]
         for label, stacks in rows:
             r = _run("stream" if label == "streamed" else "whole", stacks, folder)
-            print(f"  {label:<11} {stacks:>6,} stacks: {r['cpu']:8.2f} s  "
-                  f"{r['spec_mib']:6.0f} -> {r['peak_mib']:6.0f} MiB  ({r['objects']:,} files)")
+            print(
+                f"  {label:<11} {stacks:>6,} stacks: {r['cpu']:8.2f} s  "
+                f"{r['spec_mib']:6.0f} -> {r['peak_mib']:6.0f} MiB  ({r['objects']:,} files)"
+            )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,7 @@ def _l2kit() -> list[str]:
 
 def _run(argv: list[str], stdin: str) -> tuple[float, str]:
     start = time.perf_counter()
-    res = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=True,
-                         env=_ENV)  # fmt: skip
+    res = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=True, env=_ENV)
     return time.perf_counter() - start, res.stdout
 
 
@@ -69,16 +68,34 @@ def _expected_address(staker: str, fp: str) -> str:
     from l2kit.staking.scripts import staking_info
 
     p = default_params(Network.MAINNET).latest
-    return staking_info(parse_pubkey(staker), [parse_pubkey(fp)], p.covenant_pks,
-                        p.covenant_quorum, STAKING_TIME, 1, Network.MAINNET).address  # fmt: skip
+    return staking_info(
+        parse_pubkey(staker),
+        [parse_pubkey(fp)],
+        p.covenant_pks,
+        p.covenant_quorum,
+        STAKING_TIME,
+        1,
+        Network.MAINNET,
+    ).address
 
 
 def _bench(rounds: int) -> None:
     l2kit = _l2kit()
     params = VECTOR["parameters"]
     staker, fp = params["staker_public_key"], params["finality_provider_public_keys"][0]
-    address = ["stake", "address", "--staker", staker, "--fp", fp, "--staking-time",
-               str(STAKING_TIME), "--network", "mainnet", "--json"]  # fmt: skip
+    address = [
+        "stake",
+        "address",
+        "--staker",
+        staker,
+        "--fp",
+        fp,
+        "--staking-time",
+        str(STAKING_TIME),
+        "--network",
+        "mainnet",
+        "--json",
+    ]
     runs: dict[str, tuple[list[str], str]] = {
         "python -c pass (floor)": ([sys.executable, "-c", "pass"], ""),
         "l2kit --help": ([*l2kit, "--help"], ""),
@@ -100,11 +117,16 @@ def _bench(rounds: int) -> None:
             times[name].append(_run(cmd, stdin)[0])
     median = {name: statistics.median(t) for name, t in times.items()}
     floor = median["python -c pass (floor)"]
-    print(f"whole-process start-up, median of {rounds} interleaved runs "
-          f"({' '.join(l2kit)}); target <= {TARGET_S:.2f} s")  # fmt: skip
+    print(
+        f"whole-process start-up, median of {rounds} interleaved runs "
+        f"({' '.join(l2kit)}); target <= {TARGET_S:.2f} s"
+    )
     for name, seconds in median.items():
-        verdict = "" if name.startswith("python") else (
-            "  ok" if seconds <= TARGET_S else "  OVER TARGET")
+        verdict = (
+            ""
+            if name.startswith("python")
+            else ("  ok" if seconds <= TARGET_S else "  OVER TARGET")
+        )
         print(f"  {name:<34} {seconds:6.3f} s   x{seconds / floor:5.1f} the floor{verdict}")
 
 

@@ -39,13 +39,21 @@ def _chain_id(network: str) -> str:
 
 PUBLIC: dict[str, BabylonChainInfo] = {
     "mainnet": BabylonChainInfo(
-        _chain_id("mainnet"), "mainnet", "v4.2.7", "",
+        _chain_id("mainnet"),
+        "mainnet",
+        "v4.2.7",
+        "",
         f"{_RAW}/bbn-1/network-artifacts/genesis.json",
-        "babylonlabs-io/networks@05db270:bbn-1/README.md"),
+        "babylonlabs-io/networks@05db270:bbn-1/README.md",
+    ),
     "signet": BabylonChainInfo(
-        _chain_id("signet"), "signet", "v4.2.7", "-testnet",
+        _chain_id("signet"),
+        "signet",
+        "v4.2.7",
+        "-testnet",
         f"{_RAW}/bbn-test-6/network-artifacts/genesis.json",
-        "babylonlabs-io/networks@05db270:bbn-test-6/README.md"),
+        "babylonlabs-io/networks@05db270:bbn-test-6/README.md",
+    ),
 }
 DEVNET_CHAIN_ID = "chain-test"  # `babylond testnet` default chain id for a private devnet
 BABYLOND_VERSION = "v4.2.7"
@@ -63,8 +71,10 @@ class ChainIdProblem:
 
     def __str__(self) -> str:  # a configured chain id (the stack spec)
         if self.public is not None:
-            return (f"Babylon's {self.network} chain is {self.public.chain_id} "
-                    f"({self.public.provenance}), got {self.chain_id}")  # fmt: skip
+            return (
+                f"Babylon's {self.network} chain is {self.public.chain_id} "
+                f"({self.public.provenance}), got {self.chain_id}"
+            )
         return f"{self.chain_id} is Babylon's {self.of} chain, not a {self.network} one"
 
     def on_node(self) -> str:
@@ -81,8 +91,9 @@ def chain_id_problem(network: str, chain_id: str) -> ChainIdProblem | None:
     only, never a public chain's id."""
     public = PUBLIC.get(network)
     if public is not None:
-        return None if chain_id == public.chain_id else ChainIdProblem(
-            network, chain_id, public, None)  # fmt: skip
+        return (
+            None if chain_id == public.chain_id else ChainIdProblem(network, chain_id, public, None)
+        )
     others = {p.chain_id: n for n, p in PUBLIC.items()}
     if chain_id in others:
         return ChainIdProblem(network, chain_id, None, others[chain_id])

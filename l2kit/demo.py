@@ -41,7 +41,10 @@ def l2kit(*args: str, capture: bool = False, check: bool = True) -> str:
     argv = [sys.executable, "-m", "l2kit", *args]
     print(f"$ l2kit {shlex.join(args)}", flush=True)
     result = subprocess.run(
-        argv, env=ENV, text=True, check=False,
+        argv,
+        env=ENV,
+        text=True,
+        check=False,
         stdout=subprocess.PIPE if capture else None,
     )
     if check and result.returncode != 0:
@@ -81,9 +84,21 @@ def main() -> None:
     l2kit("stake", "address", *shape)
 
     banner("3. Stake -> confirm -> unbond -> withdraw, every transaction checked by bitcoind first")
-    created = l2kit_json("stake", "create", *node, *key, "--fp", FP_PUBKEY,
-                         "--amount", "100000", "--time", "20", "--op-return",
-                         "--nonce", f"demo-{time.time_ns()}")
+    created = l2kit_json(
+        "stake",
+        "create",
+        *node,
+        *key,
+        "--fp",
+        FP_PUBKEY,
+        "--amount",
+        "100000",
+        "--time",
+        "20",
+        "--op-return",
+        "--nonce",
+        f"demo-{time.time_ns()}",
+    )
     txid = created["staking_txid"]
     l2kit("regtest", "mine", "1", *node)
     l2kit("stake", "status", txid, *node)
@@ -136,21 +151,47 @@ def babylon_registration(node: tuple[str, ...], key: tuple[str, ...]) -> None:
     regtest = RegtestNode(NODE)
     covenant = paths.covenant_dir()
     staking = BtcStaking(
-        rpc=regtest.rpc(), params=load_global_params(covenant / paths.PARAMS_FILE),
-        net=Network.REGTEST, committee=LocalCommittee.load(covenant),
+        rpc=regtest.rpc(),
+        params=load_global_params(covenant / paths.PARAMS_FILE),
+        net=Network.REGTEST,
+        committee=LocalCommittee.load(covenant),
         fps=[FinalityProviderState(bytes.fromhex(FP_PUBKEY), address)],
-    )  # fmt: skip
+    )
     with DevChain(chain_id="bbn-devnet-1", staking=staking) as chain:
         chain.fund(address, 10_000_000)
         bbn = ("--babylon-rest", chain.url, "--babylon-key-file", str(bbn_key))
         follow = ("--timeout", "3", "--interval", "0.3")
         amount = str(120_000 + time.time_ns() % 1000)  # a new request on every demo run
-        reg = l2kit_json("stake", "register", *node, *key, "--fp", FP_PUBKEY, "--amount",
-                         amount, "--time", "40", "--babylon-address", address, *bbn, *follow)
+        reg = l2kit_json(
+            "stake",
+            "register",
+            *node,
+            *key,
+            "--fp",
+            FP_PUBKEY,
+            "--amount",
+            amount,
+            "--time",
+            "40",
+            "--babylon-address",
+            address,
+            *bbn,
+            *follow,
+        )
         txid = reg["staking_txid"]
         l2kit("regtest", "mine", "3", *node)
-        l2kit("stake", "register", "--stake", txid, "--babylon-address", address, *node, *key,
-              *bbn, *follow)
+        l2kit(
+            "stake",
+            "register",
+            "--stake",
+            txid,
+            "--babylon-address",
+            address,
+            *node,
+            *key,
+            *bbn,
+            *follow,
+        )
         l2kit("stake", "list", *node, "--babylon-rest", chain.url)
     regtest.close()
 

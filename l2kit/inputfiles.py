@@ -113,9 +113,12 @@ def _too_big(value: Any) -> str | None:
     while stack:
         item, done = stack.pop()
         children = (
-            list(item.values()) if isinstance(item, dict)
-            else item if isinstance(item, list) else []
-        )  # fmt: skip
+            list(item.values())
+            if isinstance(item, dict)
+            else item
+            if isinstance(item, list)
+            else []
+        )
         if id(item) in sizes and children:
             continue
         if not done and children:

@@ -29,7 +29,11 @@ _Dumper.add_representer(str, _str)
 def dump_yaml(value: Any, *, sort_keys: bool = False) -> str:
     """One YAML document (no ``---``), keys in insertion order unless ``sort_keys``."""
     text: str = yaml.dump(
-        value, Dumper=_Dumper, sort_keys=sort_keys, default_flow_style=False, width=1 << 30,
+        value,
+        Dumper=_Dumper,
+        sort_keys=sort_keys,
+        default_flow_style=False,
+        width=1 << 30,
         allow_unicode=True,
     )
     return text

@@ -120,12 +120,14 @@ class BabylonClient:
         try:
             err = ErrorBody.model_validate(data)
         except ValidationError as exc:
-            raise BabylonBadResponse(f"{where}: HTTP {status} without an error body",
-                                     status=status) from exc  # fmt: skip
+            raise BabylonBadResponse(
+                f"{where}: HTTP {status} without an error body", status=status
+            ) from exc
         message = " ".join(err.message.split())[:300]
         kind = BabylonNotFound if status == 404 or "not found" in message else BabylonError
-        raise kind(f"{where}: {message} (HTTP {status}, code {err.code})",
-                   status=status, code=err.code)  # fmt: skip
+        raise kind(
+            f"{where}: {message} (HTTP {status}, code {err.code})", status=status, code=err.code
+        )
 
     def _get(self, path: str, model: type[M]) -> M:
         return _parse(f"GET {self.url}{path}", self._request("GET", path), model)
@@ -144,8 +146,9 @@ class BabylonClient:
 
     def params_versions(self) -> list[Phase2Params]:
         path = "/babylon/btcstaking/v1/params_versions"
-        return [self._params(path, p.params, p.version)
-                for p in self._get(path, ParamsVersions).params]  # fmt: skip
+        return [
+            self._params(path, p.params, p.version) for p in self._get(path, ParamsVersions).params
+        ]
 
     def _params(self, path: str, data: dict[str, Any], version: int) -> Phase2Params:
         try:

@@ -51,45 +51,89 @@ PUBKEY_TYPE_URL = "/cosmos.crypto.secp256k1.PubKey"
 SIGN_MODE_DIRECT = 1
 
 _F = descriptor_pb2.FieldDescriptorProto
-_T = {"string": _F.TYPE_STRING, "bytes": _F.TYPE_BYTES, "uint64": _F.TYPE_UINT64,
-      "uint32": _F.TYPE_UINT32}  # fmt: skip
+_T = {
+    "string": _F.TYPE_STRING,
+    "bytes": _F.TYPE_BYTES,
+    "uint64": _F.TYPE_UINT64,
+    "uint32": _F.TYPE_UINT32,
+}
 
 # (message, [(field, number, type, repeated)]) where a type starting with "." is a message
 # and "enum:." an enum; field numbers from the cosmos-sdk v0.53.4 protos named above.
 _MESSAGES: list[tuple[str, str, list[tuple[str, int, str, bool]]]] = [
-    ("cosmos.base.v1beta1", "Coin", [
-        ("denom", 1, "string", False), ("amount", 2, "string", False),
-    ]),
+    (
+        "cosmos.base.v1beta1",
+        "Coin",
+        [
+            ("denom", 1, "string", False),
+            ("amount", 2, "string", False),
+        ],
+    ),
     ("cosmos.crypto.secp256k1", "PubKey", [("key", 1, "bytes", False)]),
-    ("cosmos.tx.v1beta1", "TxBody", [
-        ("messages", 1, ".google.protobuf.Any", True), ("memo", 2, "string", False),
-        ("timeout_height", 3, "uint64", False),
-    ]),
-    ("cosmos.tx.v1beta1", "ModeInfoSingle", [
-        ("mode", 1, "enum:.cosmos.tx.v1beta1.SignMode", False),
-    ]),
+    (
+        "cosmos.tx.v1beta1",
+        "TxBody",
+        [
+            ("messages", 1, ".google.protobuf.Any", True),
+            ("memo", 2, "string", False),
+            ("timeout_height", 3, "uint64", False),
+        ],
+    ),
+    (
+        "cosmos.tx.v1beta1",
+        "ModeInfoSingle",
+        [
+            ("mode", 1, "enum:.cosmos.tx.v1beta1.SignMode", False),
+        ],
+    ),
     ("cosmos.tx.v1beta1", "ModeInfo", [("single", 1, ".cosmos.tx.v1beta1.ModeInfoSingle", False)]),
-    ("cosmos.tx.v1beta1", "SignerInfo", [
-        ("public_key", 1, ".google.protobuf.Any", False),
-        ("mode_info", 2, ".cosmos.tx.v1beta1.ModeInfo", False), ("sequence", 3, "uint64", False),
-    ]),
-    ("cosmos.tx.v1beta1", "Fee", [
-        ("amount", 1, ".cosmos.base.v1beta1.Coin", True), ("gas_limit", 2, "uint64", False),
-        ("payer", 3, "string", False), ("granter", 4, "string", False),
-    ]),
-    ("cosmos.tx.v1beta1", "AuthInfo", [
-        ("signer_infos", 1, ".cosmos.tx.v1beta1.SignerInfo", True),
-        ("fee", 2, ".cosmos.tx.v1beta1.Fee", False),
-    ]),
-    ("cosmos.tx.v1beta1", "SignDoc", [
-        ("body_bytes", 1, "bytes", False), ("auth_info_bytes", 2, "bytes", False),
-        ("chain_id", 3, "string", False), ("account_number", 4, "uint64", False),
-    ]),
-    ("cosmos.tx.v1beta1", "TxRaw", [
-        ("body_bytes", 1, "bytes", False), ("auth_info_bytes", 2, "bytes", False),
-        ("signatures", 3, "bytes", True),
-    ]),
-]  # fmt: skip
+    (
+        "cosmos.tx.v1beta1",
+        "SignerInfo",
+        [
+            ("public_key", 1, ".google.protobuf.Any", False),
+            ("mode_info", 2, ".cosmos.tx.v1beta1.ModeInfo", False),
+            ("sequence", 3, "uint64", False),
+        ],
+    ),
+    (
+        "cosmos.tx.v1beta1",
+        "Fee",
+        [
+            ("amount", 1, ".cosmos.base.v1beta1.Coin", True),
+            ("gas_limit", 2, "uint64", False),
+            ("payer", 3, "string", False),
+            ("granter", 4, "string", False),
+        ],
+    ),
+    (
+        "cosmos.tx.v1beta1",
+        "AuthInfo",
+        [
+            ("signer_infos", 1, ".cosmos.tx.v1beta1.SignerInfo", True),
+            ("fee", 2, ".cosmos.tx.v1beta1.Fee", False),
+        ],
+    ),
+    (
+        "cosmos.tx.v1beta1",
+        "SignDoc",
+        [
+            ("body_bytes", 1, "bytes", False),
+            ("auth_info_bytes", 2, "bytes", False),
+            ("chain_id", 3, "string", False),
+            ("account_number", 4, "uint64", False),
+        ],
+    ),
+    (
+        "cosmos.tx.v1beta1",
+        "TxRaw",
+        [
+            ("body_bytes", 1, "bytes", False),
+            ("auth_info_bytes", 2, "bytes", False),
+            ("signatures", 3, "bytes", True),
+        ],
+    ),
+]
 
 
 def _build_pool() -> dict[str, Any]:

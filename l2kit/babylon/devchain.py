@@ -140,22 +140,35 @@ class DevChain:
                 raise NotFound(f"account {m['addr']} not found")
             pub = None
             if acc.pubkey:
-                pub = {"@type": "/cosmos.crypto.secp256k1.PubKey",
-                       "key": base64.b64encode(acc.pubkey).decode()}  # fmt: skip
-            return {"account": {
-                "@type": "/cosmos.auth.v1beta1.BaseAccount", "address": acc.address,
-                "pub_key": pub, "account_number": str(acc.account_number),
-                "sequence": str(acc.sequence),
-            }}  # fmt: skip
+                pub = {
+                    "@type": "/cosmos.crypto.secp256k1.PubKey",
+                    "key": base64.b64encode(acc.pubkey).decode(),
+                }
+            return {
+                "account": {
+                    "@type": "/cosmos.auth.v1beta1.BaseAccount",
+                    "address": acc.address,
+                    "pub_key": pub,
+                    "account_number": str(acc.account_number),
+                    "sequence": str(acc.sequence),
+                }
+            }
 
         @get(r"/cosmos/base/tendermint/v1beta1/node_info")
         def node_info(m: re.Match[str], q: dict[str, list[str]], body: Any) -> Any:
-            return {"default_node_info": {
-                "protocol_version": {"p2p": "8", "block": "11", "app": "0"},
-                "default_node_id": "00" * 20, "listen_addr": "tcp://127.0.0.1:26656",
-                "network": st.chain_id, "version": "0.38.22", "channels": "QCAhIiMwOGBhAA==",
-                "moniker": "l2kit-devchain", "other": {"tx_index": "on", "rpc_address": ""},
-            }, "application_version": None}  # fmt: skip
+            return {
+                "default_node_info": {
+                    "protocol_version": {"p2p": "8", "block": "11", "app": "0"},
+                    "default_node_id": "00" * 20,
+                    "listen_addr": "tcp://127.0.0.1:26656",
+                    "network": st.chain_id,
+                    "version": "0.38.22",
+                    "channels": "QCAhIiMwOGBhAA==",
+                    "moniker": "l2kit-devchain",
+                    "other": {"tx_index": "on", "rpc_address": ""},
+                },
+                "application_version": None,
+            }
 
         @get(r"/cosmos/bank/v1beta1/balances/(?P<addr>[^/]+)/by_denom")
         def balance(m: re.Match[str], q: dict[str, list[str]], body: Any) -> Any:
@@ -171,8 +184,10 @@ class DevChain:
             except MsgError as exc:
                 raise NotFound(f"{exc.log}: {exc.codespace} code {exc.code}", 500, 2) from exc
             result = {"data": "", "log": "", "events": [], "msg_responses": []}
-            return {"gas_info": {"gas_wanted": str(wanted), "gas_used": str(used)},
-                    "result": result}  # fmt: skip
+            return {
+                "gas_info": {"gas_wanted": str(wanted), "gas_used": str(used)},
+                "result": result,
+            }
 
         @post(r"/cosmos/tx/v1beta1/txs")
         def broadcast(m: re.Match[str], q: dict[str, list[str]], body: Any) -> Any:

@@ -118,9 +118,11 @@ class BtcStaking:
         except Exception:  # unknown header: the light client has not seen it
             return ChainFacts(btc_tip_height=tip, confirmation_depth=self.k)
         return ChainFacts(
-            btc_tip_height=tip, confirmation_depth=self.k, inclusion_height=int(header["height"]),
+            btc_tip_height=tip,
+            confirmation_depth=self.k,
+            inclusion_height=int(header["height"]),
             inclusion_merkle_root=bytes.fromhex(header["merkleroot"])[::-1],
-        )  # fmt: skip
+        )
 
     # --- messages -------------------------------------------------------------------------------
 
@@ -171,10 +173,13 @@ class BtcStaking:
         facts = self._facts(proof)
         try:
             check_add_inclusion_proof(
-                d.reg.checked.staking_tx, proof, staking_time=d.reg.msg.staking_time,
-                unbonding_time=d.reg.msg.unbonding_time, facts=facts,
+                d.reg.checked.staking_tx,
+                proof,
+                staking_time=d.reg.msg.staking_time,
+                unbonding_time=d.reg.msg.unbonding_time,
+                facts=facts,
                 registered_tip_height=d.btc_tip_at_creation,
-            )  # fmt: skip
+            )
         except InputError as exc:
             code = 1124 if "too_early" in str(exc) else 1108
             raise MsgError(CODESPACE, code, str(exc)) from exc
@@ -199,15 +204,22 @@ class BtcStaking:
         fps = [XOnlyPubKey(bytes(k)) for k in msg.fp_btc_pk_list]
         covs, q = tuple(p.covenant_pks), p.covenant_quorum
         info = staking_info(staker, fps, covs, q, msg.staking_time, msg.staking_value, self.net)
-        unb = unbonding_info(staker, fps, covs, q, msg.unbonding_time, msg.unbonding_value,
-                             self.net)  # fmt: skip
+        unb = unbonding_info(
+            staker, fps, covs, q, msg.unbonding_time, msg.unbonding_value, self.net
+        )
         spk = bytes(info.script_pubkey)
         slash = self.committee.adaptor_sign_slashing(
             SpendContext(c.slashing_tx, msg.staking_value, spk, info.slashing_script), fps
         )
         unb_slash = self.committee.adaptor_sign_slashing(
-            SpendContext(c.unbonding_slashing_tx, msg.unbonding_value, bytes(unb.script_pubkey),
-                         unb.slashing_script), fps)  # fmt: skip
+            SpendContext(
+                c.unbonding_slashing_tx,
+                msg.unbonding_value,
+                bytes(unb.script_pubkey),
+                unb.slashing_script,
+            ),
+            fps,
+        )
         unbonding = self.committee.sign_unbonding(
             SpendContext(c.unbonding_tx, msg.staking_value, spk, info.unbonding_script)
         )
@@ -258,13 +270,23 @@ class BtcStaking:
         header = self.rpc.call("getblockheader", best, True)
         raw = str(self.rpc.call("getblockheader", best, False))
         work = int(str(header["chainwork"]), 16)
-        return {"header": {"header_hex": raw, "hash_hex": best, "height": int(header["height"]),
-                           "work": str(work)}}  # fmt: skip
+        return {
+            "header": {
+                "header_hex": raw,
+                "hash_hex": best,
+                "height": int(header["height"]),
+                "work": str(work),
+            }
+        }
 
     def _checkpoint_params(self, m: re.Match[str], q: Any, body: Any) -> Any:
-        return {"params": {"btc_confirmation_depth": self.k,
-                           "checkpoint_finalization_timeout": self.k * 2,
-                           "checkpoint_tag": "01020304"}}  # fmt: skip
+        return {
+            "params": {
+                "btc_confirmation_depth": self.k,
+                "checkpoint_finalization_timeout": self.k * 2,
+                "checkpoint_tag": "01020304",
+            }
+        }
 
     def _params_current(self, m: re.Match[str], q: Any, body: Any) -> Any:
         return {"params": params_json(self.params.latest)}
@@ -285,19 +307,35 @@ class BtcStaking:
         if fp is None:
             raise NotFound("the finality provider is not found", 500, 2)
         assert self._state is not None
-        return {"finality_provider": {
-            "description": {"moniker": fp.addr[-6:], "identity": "", "website": "",
-                            "security_contact": "", "details": ""},
-            "commission": "0.050000000000000000", "addr": fp.addr, "btc_pk": fp.btc_pk.hex(),
-            "pop": {"btc_sig_type": "BIP340", "btc_sig": base64.b64encode(b"\x01" * 64).decode()},
-            "slashed_babylon_height": str(fp.slashed_babylon_height),
-            "slashed_btc_height": fp.slashed_btc_height, "height": str(self._state.height),
-            "jailed": fp.jailed, "highest_voted_height": 0,
-            "commission_info": {"max_rate": "0.200000000000000000",
-                                "max_change_rate": "0.010000000000000000",
-                                "update_time": "2026-11-24T08:45:05.413219284Z"},
-            "soft_deleted": False,
-        }}  # fmt: skip
+        return {
+            "finality_provider": {
+                "description": {
+                    "moniker": fp.addr[-6:],
+                    "identity": "",
+                    "website": "",
+                    "security_contact": "",
+                    "details": "",
+                },
+                "commission": "0.050000000000000000",
+                "addr": fp.addr,
+                "btc_pk": fp.btc_pk.hex(),
+                "pop": {
+                    "btc_sig_type": "BIP340",
+                    "btc_sig": base64.b64encode(b"\x01" * 64).decode(),
+                },
+                "slashed_babylon_height": str(fp.slashed_babylon_height),
+                "slashed_btc_height": fp.slashed_btc_height,
+                "height": str(self._state.height),
+                "jailed": fp.jailed,
+                "highest_voted_height": 0,
+                "commission_info": {
+                    "max_rate": "0.200000000000000000",
+                    "max_change_rate": "0.010000000000000000",
+                    "update_time": "2026-11-24T08:45:05.413219284Z",
+                },
+                "soft_deleted": False,
+            }
+        }
 
     def _del(self, m: re.Match[str], q: Any, body: Any) -> Any:
         d = self.dels.get(m["txid"].lower())
@@ -332,8 +370,10 @@ def _b64(raw: bytes) -> str:
 
 
 def _adaptor(sigs: dict[bytes, list[bytes]]) -> list[dict[str, Any]]:
-    return [{"cov_pk": cov.hex(), "adaptor_sigs": [_b64(s) for s in per_fp]}
-            for cov, per_fp in sigs.items()]  # fmt: skip
+    return [
+        {"cov_pk": cov.hex(), "adaptor_sigs": [_b64(s) for s in per_fp]}
+        for cov, per_fp in sigs.items()
+    ]
 
 
 def delegation_json(d: _Delegation, status: str, foreign: bytes | None) -> dict[str, Any]:
@@ -341,19 +381,25 @@ def delegation_json(d: _Delegation, status: str, foreign: bytes | None) -> dict[
     msg, c = d.reg.msg, d.reg.checked
     unbonding = [{"pk": cov.hex(), "sig": _b64(sig)} for cov, sig in d.unbonding_sigs.items()]
     if foreign is not None and unbonding:
-        unbonding.append({"pk": xonly_pubkey(foreign).hex(),
-                          "sig": _b64(schnorr_sign(foreign, b"\x00" * 32))})  # fmt: skip
+        unbonding.append(
+            {"pk": xonly_pubkey(foreign).hex(), "sig": _b64(schnorr_sign(foreign, b"\x00" * 32))}
+        )
     start = d.inclusion_height or 0
     return {
-        "staker_addr": msg.staker_addr, "btc_pk": msg.btc_pk.hex(),
+        "staker_addr": msg.staker_addr,
+        "btc_pk": msg.btc_pk.hex(),
         "fp_btc_pk_list": [bytes(k).hex() for k in msg.fp_btc_pk_list],
-        "staking_time": msg.staking_time, "start_height": start,
+        "staking_time": msg.staking_time,
+        "start_height": start,
         "end_height": start + msg.staking_time if start else 0,
-        "total_sat": str(msg.staking_value), "staking_tx_hex": msg.staking_tx.hex(),
+        "total_sat": str(msg.staking_value),
+        "staking_tx_hex": msg.staking_tx.hex(),
         "slashing_tx_hex": msg.slashing_tx.hex(),
         "delegator_slash_sig_hex": msg.delegator_slashing_sig.hex(),
-        "covenant_sigs": _adaptor(d.slashing_sigs), "staking_output_idx": c.staking_vout,
-        "active": status == "ACTIVE", "status_desc": status,
+        "covenant_sigs": _adaptor(d.slashing_sigs),
+        "staking_output_idx": c.staking_vout,
+        "active": status == "ACTIVE",
+        "status_desc": status,
         "unbonding_time": msg.unbonding_time,
         "undelegation_response": {
             "unbonding_tx_hex": msg.unbonding_tx.hex(),
@@ -363,5 +409,6 @@ def delegation_json(d: _Delegation, status: str, foreign: bytes | None) -> dict[
             "covenant_slashing_sigs": _adaptor(d.unbonding_slashing_sigs),
             "delegator_unbonding_info_response": None,
         },
-        "params_version": d.reg.params.version, "stk_exp": None,
-    }  # fmt: skip
+        "params_version": d.reg.params.version,
+        "stk_exp": None,
+    }

@@ -63,11 +63,20 @@ class TxResult:
     def json(self) -> dict[str, Any]:
         """``cosmos.base.abci.v1beta1.TxResponse`` as the gateway writes it."""
         return {
-            "height": str(self.height), "txhash": self.txhash, "codespace": self.codespace,
-            "code": self.code, "data": "", "raw_log": self.log, "logs": [], "info": "",
-            "gas_wanted": str(self.gas_wanted), "gas_used": str(self.gas_used), "tx": None,
-            "timestamp": "", "events": [],
-        }  # fmt: skip
+            "height": str(self.height),
+            "txhash": self.txhash,
+            "codespace": self.codespace,
+            "code": self.code,
+            "data": "",
+            "raw_log": self.log,
+            "logs": [],
+            "info": "",
+            "gas_wanted": str(self.gas_wanted),
+            "gas_used": str(self.gas_used),
+            "tx": None,
+            "timestamp": "",
+            "events": [],
+        }
 
 
 @dataclass
@@ -104,30 +113,35 @@ class ChainState:
             raise MsgError("sdk", 8, "pubkey does not match signer address: invalid pubkey")
         if tx.sequence != acc.sequence:
             raise MsgError(
-                "sdk", 32,
+                "sdk",
+                32,
                 f"account sequence mismatch, expected {acc.sequence}, got {tx.sequence}: "
                 "incorrect account sequence",
-            )  # fmt: skip
+            )
         if not simulate and not cosmos_tx.verify_tx(tx, self.chain_id, acc.account_number):
             raise MsgError(
-                "sdk", 4,
+                "sdk",
+                4,
                 f"signature verification failed; please verify account number "
                 f"({acc.account_number}), sequence ({acc.sequence}) and chain-id "
                 f"({self.chain_id}): unauthorized",
-            )  # fmt: skip
+            )
         fee = sum(c.amount for c in tx.fee if c.denom == DENOM)
         if not simulate:
             required = int((self.min_gas_price * tx.gas_limit).to_integral_value("ROUND_CEILING"))
             if fee < required:
                 raise MsgError(
-                    "sdk", 13, f"insufficient fees; got: {fee}{DENOM} required: "
+                    "sdk",
+                    13,
+                    f"insufficient fees; got: {fee}{DENOM} required: "
                     f"{required}{DENOM}: insufficient fee",
-                )  # fmt: skip
+                )
             if acc.balance < fee:
                 raise MsgError(
-                    "sdk", 5, f"{acc.balance}{DENOM} is smaller than {fee}{DENOM}: "
-                    "insufficient funds",
-                )  # fmt: skip
+                    "sdk",
+                    5,
+                    f"{acc.balance}{DENOM} is smaller than {fee}{DENOM}: insufficient funds",
+                )
         return tx, acc, fee
 
     def _run(self, tx: cosmos_tx.DecodedTx, raw_len: int, deliver: bool) -> int:
@@ -168,6 +182,7 @@ class ChainState:
                 raise MsgError("sdk", 11, f"out of gas: limit {tx.gas_limit}, used {used}")
             self._run(tx, size, deliver=True)
         except MsgError as exc:
-            return TxResult(txhash, self.height, exc.code, exc.codespace, exc.log,
-                            tx.gas_limit, tx.gas_limit)  # fmt: skip
+            return TxResult(
+                txhash, self.height, exc.code, exc.codespace, exc.log, tx.gas_limit, tx.gas_limit
+            )
         return TxResult(txhash, self.height, 0, "", "", tx.gas_limit, used)

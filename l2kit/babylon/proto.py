@@ -89,11 +89,15 @@ class BtcSigType(IntEnum):
 _Field = tuple[str, int, str, str, str]
 _FILES: list[tuple[str, str, list[str], dict[str, list[_Field]]]] = [
     (
-        "babylon/btccheckpoint/v1/btccheckpoint.proto", CHECKPOINT_PKG, [],
+        "babylon/btccheckpoint/v1/btccheckpoint.proto",
+        CHECKPOINT_PKG,
+        [],
         {"TransactionKey": [("index", 1, "uint32", "", ""), ("hash", 2, "bytes", "", "")]},
     ),
     (
-        "babylon/btcstaking/v1/pop.proto", STAKING_PKG, [],
+        "babylon/btcstaking/v1/pop.proto",
+        STAKING_PKG,
+        [],
         {
             "ProofOfPossessionBTC": [
                 ("btc_sig_type", 1, "enum", "", f".{STAKING_PKG}.BTCSigType"),
@@ -103,7 +107,8 @@ _FILES: list[tuple[str, str, list[str], dict[str, list[_Field]]]] = [
         },
     ),
     (
-        "babylon/btcstaking/v1/btcstaking.proto", STAKING_PKG,
+        "babylon/btcstaking/v1/btcstaking.proto",
+        STAKING_PKG,
         ["babylon/btccheckpoint/v1/btccheckpoint.proto"],
         {
             "InclusionProof": [
@@ -113,7 +118,8 @@ _FILES: list[tuple[str, str, list[str], dict[str, list[_Field]]]] = [
         },
     ),
     (
-        "babylon/btcstaking/v1/tx.proto", STAKING_PKG,
+        "babylon/btcstaking/v1/tx.proto",
+        STAKING_PKG,
         ["babylon/btcstaking/v1/pop.proto", "babylon/btcstaking/v1/btcstaking.proto"],
         {
             "MsgCreateBTCDelegation": [
@@ -150,9 +156,13 @@ def _pool() -> Any:
 
     fdp = descriptor_pb2.FieldDescriptorProto
     types = {
-        "uint32": fdp.TYPE_UINT32, "int64": fdp.TYPE_INT64, "bytes": fdp.TYPE_BYTES,
-        "string": fdp.TYPE_STRING, "enum": fdp.TYPE_ENUM, "message": fdp.TYPE_MESSAGE,
-    }  # fmt: skip
+        "uint32": fdp.TYPE_UINT32,
+        "int64": fdp.TYPE_INT64,
+        "bytes": fdp.TYPE_BYTES,
+        "string": fdp.TYPE_STRING,
+        "enum": fdp.TYPE_ENUM,
+        "message": fdp.TYPE_MESSAGE,
+    }
     pool = descriptor_pool.DescriptorPool()
     for name, package, deps, messages in _FILES:
         file = descriptor_pb2.FileDescriptorProto(
@@ -357,8 +367,11 @@ def decode_bip322_sig(data: bytes) -> Bip322Sig:
 
 def decode_create_delegation(data: bytes) -> CreateDelegation:
     pb = _parse(f"{STAKING_PKG}.MsgCreateBTCDelegation", data, "msg")
-    proof = _proof_of(pb.staking_tx_inclusion_proof) if pb.HasField(
-        "staking_tx_inclusion_proof") else None  # fmt: skip
+    proof = (
+        _proof_of(pb.staking_tx_inclusion_proof)
+        if pb.HasField("staking_tx_inclusion_proof")
+        else None
+    )
     return CreateDelegation(
         staker_addr=str(pb.staker_addr),
         pop=_pop_of(pb.pop),

@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 
-
 class IndexedTx(NamedTuple):
     position: int  # in the block
     tx: CTransaction
@@ -47,8 +46,9 @@ class Block:
     txs: Sequence[CTransaction]
     raw: bytes | None = field(default=None, repr=False)  # the serialized block, when known
 
-    def select(self, script_head: bytes | None, script_len: int,
-               spends: Container[bytes]) -> list[IndexedTx]:  # fmt: skip
+    def select(
+        self, script_head: bytes | None, script_len: int, spends: Container[bytes]
+    ) -> list[IndexedTx]:
         """The transactions that may matter (see ``select_txs``); every one without ``raw``."""
         if self.raw is None:
             return [IndexedTx(i, tx, tx.GetTxid()) for i, tx in enumerate(self.txs)]
@@ -61,8 +61,9 @@ def parse_block(raw: bytes) -> Block:
     if len(raw) < 81:
         raise SerializationTruncationError(f"block of {len(raw)} bytes")
     block_hash = sha256(sha256(raw[:80]).digest()).digest()
-    return Block(hash=block_hash[::-1].hex(), prev_hash=raw[4:36][::-1].hex(), txs=RawTxs(raw),
-                 raw=raw)  # fmt: skip
+    return Block(
+        hash=block_hash[::-1].hex(), prev_hash=raw[4:36][::-1].hex(), txs=RawTxs(raw), raw=raw
+    )
 
 
 class RawTxs(Sequence[CTransaction]):
@@ -161,16 +162,20 @@ def select_txs(
                 raise IndexError(p)
             if hit:
                 # txid = hash of the serialization without marker, flag and witnesses
-                stripped = (raw[start:p] if not segwit
-                            else raw[start : start + 4] + mv[body:body_end] + raw[p - 4 : p])
+                stripped = (
+                    raw[start:p]
+                    if not segwit
+                    else raw[start : start + 4] + mv[body:body_end] + raw[p - 4 : p]
+                )
                 txid = sha256(sha256(stripped).digest()).digest()
                 selected.append(IndexedTx(index, CTransaction.deserialize(mv[start:p]), txid))
                 chosen.add(txid)
     except IndexError:
         raise SerializationTruncationError("block truncated") from None
     if p != end:
-        raise DeserializationExtraDataError("Not all bytes consumed during deserialization",
-                                            None, raw[p:])  # fmt: skip
+        raise DeserializationExtraDataError(
+            "Not all bytes consumed during deserialization", None, raw[p:]
+        )
     return selected
 
 

@@ -125,19 +125,98 @@ class NetworkRecord:
 
 _TEST_B58 = (0x6F, 0xC4)
 # Ordered as the spec's Literal (the order of the JSON schema enum).
-NETWORKS: dict[str, NetworkRecord] = {r.name: r for r in (
-    NetworkRecord("mainnet", "main", "chain=main", "main", 8332, 8333, "", "-chain=main",
-                  "bc", (0x00, 0x05), "mainnet", "bbn-1", True, True, "main"),
-    NetworkRecord("testnet", "test", "testnet=1", "test", 18332, 18333, "testnet3", "-testnet",
-                  "tb", _TEST_B58, "testnet", None, False, True, "test",
-                  aliases=("testnet3",), deprecated=True),
-    NetworkRecord("testnet4", "testnet4", "testnet4=1", "testnet4", 48332, 48333, "testnet4",
-                  "-testnet4", "tb", _TEST_B58, "testnet4", None, False, False, "test"),
-    NetworkRecord("signet", "signet", "signet=1", "signet", 38332, 38333, "signet", "-signet",
-                  "tb", _TEST_B58, "signet", "bbn-test-6", True, True, "test"),
-    NetworkRecord("regtest", "regtest", "regtest=1", "regtest", 18443, 18444, "regtest",
-                  "-regtest", "bcrt", _TEST_B58, "regtest", None, True, True, "local"),
-)}  # fmt: skip
+NETWORKS: dict[str, NetworkRecord] = {
+    r.name: r
+    for r in (
+        NetworkRecord(
+            "mainnet",
+            "main",
+            "chain=main",
+            "main",
+            8332,
+            8333,
+            "",
+            "-chain=main",
+            "bc",
+            (0x00, 0x05),
+            "mainnet",
+            "bbn-1",
+            True,
+            True,
+            "main",
+        ),
+        NetworkRecord(
+            "testnet",
+            "test",
+            "testnet=1",
+            "test",
+            18332,
+            18333,
+            "testnet3",
+            "-testnet",
+            "tb",
+            _TEST_B58,
+            "testnet",
+            None,
+            False,
+            True,
+            "test",
+            aliases=("testnet3",),
+            deprecated=True,
+        ),
+        NetworkRecord(
+            "testnet4",
+            "testnet4",
+            "testnet4=1",
+            "testnet4",
+            48332,
+            48333,
+            "testnet4",
+            "-testnet4",
+            "tb",
+            _TEST_B58,
+            "testnet4",
+            None,
+            False,
+            False,
+            "test",
+        ),
+        NetworkRecord(
+            "signet",
+            "signet",
+            "signet=1",
+            "signet",
+            38332,
+            38333,
+            "signet",
+            "-signet",
+            "tb",
+            _TEST_B58,
+            "signet",
+            "bbn-test-6",
+            True,
+            True,
+            "test",
+        ),
+        NetworkRecord(
+            "regtest",
+            "regtest",
+            "regtest=1",
+            "regtest",
+            18443,
+            18444,
+            "regtest",
+            "-regtest",
+            "bcrt",
+            _TEST_B58,
+            "regtest",
+            None,
+            True,
+            True,
+            "local",
+        ),
+    )
+}
 # BTC networks a Babylon chain runs on: bbn-1 (mainnet), bbn-test-6 (signet), private regtest
 # devnets; none on testnet3 or testnet4.
 BABYLON_NETWORKS: frozenset[str] = frozenset(n for n, r in NETWORKS.items() if r.babylon)
@@ -150,6 +229,7 @@ _ALIASES = {"bitcoin": "mainnet"} | {
 def by_kind(*, safest_first: bool = False) -> list[NetworkRecord]:
     """The records in choice-list order: mainnet, the public test networks, regtest (or the
     reverse with ``safest_first``), by name within a kind."""
+
     def rank(r: NetworkRecord) -> tuple[int, str]:
         order = _KIND_ORDER.index(r.kind)
         return (-order if safest_first else order), r.name

@@ -143,8 +143,11 @@ class _Base:
 
     def _retry_args(self, spent: float = 0.0) -> dict[str, Any]:
         """tenacity's settings; ``spent``: seconds of the budget already used."""
-        stop = (stop_before_delay(self.retry_for - spent) if self.retry_for > 0
-                else stop_after_attempt(1))  # fmt: skip
+        stop = (
+            stop_before_delay(self.retry_for - spent)
+            if self.retry_for > 0
+            else stop_after_attempt(1)
+        )
         return {
             "retry": retry_if_exception_type(Retryable),
             "stop": stop,
@@ -378,15 +381,19 @@ class AsyncRpcClient(_Base):
                 async for chunk in raw_chunks(response):
                     body += chunk
                     if len(body) > ASYNC_MAX_REPLY:  # a hostile or broken target: stop reading
-                        raise RpcError(methods[0], response.status_code,
-                                       f"reply larger than {ASYNC_MAX_REPLY} bytes")  # fmt: skip
+                        raise RpcError(
+                            methods[0],
+                            response.status_code,
+                            f"reply larger than {ASYNC_MAX_REPLY} bytes",
+                        )
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
             raise transport_error(exc, self.url, methods) from exc
         headers = [(k, v) for k, v in response.headers.multi_items() if k != "content-encoding"]
-        return httpx.Response(response.status_code, headers=headers, content=bytes(body),
-                              request=request)  # fmt: skip
+        return httpx.Response(
+            response.status_code, headers=headers, content=bytes(body), request=request
+        )
 
     async def _once(self, method: str, params: Sequence[object] | Mapping[str, object]) -> object:
         response = await self._post(envelope(next(self._ids), method, params), [method])

@@ -86,9 +86,14 @@ class KeepAlive:
         return sock
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> Reply:
-        lines = [f"POST {path} HTTP/1.1", f"Host: {self._host_header}",
-                 *(f"{k}: {v}" for k, v in headers.items()), f"Content-Length: {len(body)}",
-                 "", ""]  # fmt: skip
+        lines = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {self._host_header}",
+            *(f"{k}: {v}" for k, v in headers.items()),
+            f"Content-Length: {len(body)}",
+            "",
+            "",
+        ]
         request = "\r\n".join(lines).encode("latin-1") + body
         with self._lock:
             sock = self._connection()

@@ -167,9 +167,7 @@ def witness(tx: CTransaction, index: int) -> list[bytes]:
 def set_witness(tx: CTransaction, index: int, items: Sequence[bytes]) -> CMutableTransaction:
     """A copy of ``tx`` with the witness stack of input ``index`` replaced by ``items``."""
     out = CMutableTransaction.from_tx(tx)
-    wits = [
-        CTxInWitness(CScriptWitness(witness(tx, i))) for i in range(len(tx.vin))
-    ]
+    wits = [CTxInWitness(CScriptWitness(witness(tx, i))) for i in range(len(tx.vin))]
     wits[index] = CTxInWitness(CScriptWitness([bytes(b) for b in items]))
     out.wit = CTxWitness(wits)
     return out
@@ -177,9 +175,7 @@ def set_witness(tx: CTransaction, index: int, items: Sequence[bytes]) -> CMutabl
 
 def _is_witness_program(spk: bytes) -> bool:
     return (
-        4 <= len(spk) <= 42
-        and (spk[0] == 0 or 0x51 <= spk[0] <= 0x60)
-        and spk[1] == len(spk) - 2
+        4 <= len(spk) <= 42 and (spk[0] == 0 or 0x51 <= spk[0] <= 0x60) and spk[1] == len(spk) - 2
     )
 
 
@@ -201,5 +197,3 @@ def dust_threshold(script_pubkey: bytes, dust_relay_fee: int = DUST_RELAY_FEE) -
 def is_dust(script_pubkey: bytes, value: int, dust_relay_fee: int = DUST_RELAY_FEE) -> bool:
     """True iff Bitcoin Core's relay policy would call this output dust."""
     return value < dust_threshold(script_pubkey, dust_relay_fee)
-
-

@@ -30,70 +30,133 @@ TOP: Registry = {
     "regtest": ("regtest", "Build and run a local Bitcoin Core regtest node."),
     "stake": ("stake", "Build, sign, inspect and track Babylon staking transactions."),
     "index": ("index", "Phase-1 staking indexer over the node's blocks."),
-    "monitor": ("monitor", "Fleet health: bitcoind, Babylon, the finality gadget, component "
-                "metrics, Kubernetes."),
+    "monitor": (
+        "monitor",
+        "Fleet health: bitcoind, Babylon, the finality gadget, component metrics, Kubernetes.",
+    ),
     "init": ("provision", "Print a complete, commented stack spec for PROFILE."),
-    "render": ("provision", "Render SPEC into one YAML file per object "
-               "(DIR/<stack>/<kind>-<name>.yaml)."),
-    "validate": ("provision", "Run every check (spec rules, rendering, invariants, Kubernetes "
-                 "schemas); write nothing."),
-    "values": ("provision", "Print the computed Helm values for charts/l2kit (add your knobs in a "
-             "second -f file)."),
-    "secrets": ("provision", "List the existing Secrets/ConfigMaps SPEC refers to, the keys each "
-                "must hold, and how to make the keyrings."),
-    "diff": ("cluster", "Show what `apply` would change: new, changed, unchanged and pruned "
-             "objects."),
-    "apply": ("cluster", "Server-side apply the rendered stacks (field manager l2kit), in "
-              "dependency order."),
+    "render": (
+        "provision",
+        "Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml).",
+    ),
+    "validate": (
+        "provision",
+        "Run every check (spec rules, rendering, invariants, Kubernetes schemas); write nothing.",
+    ),
+    "values": (
+        "provision",
+        "Print the computed Helm values for charts/l2kit (add your knobs in a second -f file).",
+    ),
+    "secrets": (
+        "provision",
+        "List the existing Secrets/ConfigMaps SPEC refers to, the keys each "
+        "must hold, and how to make the keyrings.",
+    ),
+    "diff": (
+        "cluster",
+        "Show what `apply` would change: new, changed, unchanged and pruned objects.",
+    ),
+    "apply": (
+        "cluster",
+        "Server-side apply the rendered stacks (field manager l2kit), in dependency order.",
+    ),
     "status": ("cluster", "Rollout and readiness of the stacks; exit 1 when one is not ready."),
 }
 
 STAKE: Registry = {
-    "scripts": ("stake_build", "Leaf scripts, leaf hashes, control blocks and output keys of the "
-                "staking output (and the unbonding output when an unbonding time is known)."),
-    "address": ("stake_build", "The P2TR address (bech32m) and scriptPubKey of the staking "
-                "output."),
-    "build-staking": ("stake_build", "An unsigned staking transaction (staking output first, "
-                      "OP_RETURN second, change last)."),
-    "build-unbonding": ("stake_build", "The unsigned unbonding transaction (v2, seq ffffffff, "
-                        "value = stake - unbonding fee)."),
-    "build-slashing": ("stake_build", "An unsigned slashing transaction (out[0] slashed, out[1] "
-                       "timelocked change)."),
-    "build-withdrawal": ("stake_build", "An unsigned withdrawal via the timelock leaf "
-                         "(nSequence = the timelock)."),
-    "inspect": ("stake_build", "Decode a transaction (hex, a file holding it, or - for stdin) and "
-                "say what it is and which params versions it satisfies."),
-    "conformance": ("stake_conformance", "Official-vector parameters (JSON on stdin) to the "
-                    "expected scripts and transactions (JSON on stdout)."),
-    "sign": ("stake_sign", "Sign a staking spend: unbonding, slashing or withdrawal (BIP341 "
-             "script path, BIP340)."),
-    "create": ("stake_life", "Build, fund, check and broadcast a staking tx (idempotent per "
-               "request)."),
-    "list": ("stake_life", "Every tracked stake with its Bitcoin state (synced with the chain) and "
-           "Babylon state (asked now with --babylon-rest, else as last seen)."),
-    "status": ("stake_life", "State, confirmations and blocks until withdrawable of one stake, and "
-             "its Babylon state (asked now with --babylon-rest, else as last seen)."),
-    "unbond": ("stake_life", "Unbond early: covenant quorum signatures (from the Babylon "
-               "chain for a registered stake, else the local committee) + staker signature, "
-               "checked, broadcast."),
-    "withdraw": ("stake_life", "Withdraw after the timelock (staking expiry, unbonding or "
-                 "slashing change)."),
-    "slash": ("stake_life", "Slash with an FP's extracted key: decrypt the covenant adaptor "
-              "sigs, sign, broadcast."),
-    "funding-address": ("stake_life", "The BIP86 P2TR address (and descriptor) that `create "
-                        "--key-file` spends from."),
-    "register": ("stake_register", "Register a stake with Babylon: a new one (pre-staking "
-                 "flow) or, with --stake, a tracked, k-deep one (post-staking flow)."),
-    "abandon": ("stake_register", "Give up a REGISTRATION_PENDING stake: unlock its inputs; its "
-                "staking tx is never sent."),
-    "pop": ("stake_register", "Proof of possession of a BTC key for a Babylon account: sign (key "
-            "file), export a BIP-322 PSBT for an external signer and finish from it, or verify "
-            "as the chain does."),
+    "scripts": (
+        "stake_build",
+        "Leaf scripts, leaf hashes, control blocks and output keys of the "
+        "staking output (and the unbonding output when an unbonding time is known).",
+    ),
+    "address": (
+        "stake_build",
+        "The P2TR address (bech32m) and scriptPubKey of the staking output.",
+    ),
+    "build-staking": (
+        "stake_build",
+        "An unsigned staking transaction (staking output first, OP_RETURN second, change last).",
+    ),
+    "build-unbonding": (
+        "stake_build",
+        "The unsigned unbonding transaction (v2, seq ffffffff, value = stake - unbonding fee).",
+    ),
+    "build-slashing": (
+        "stake_build",
+        "An unsigned slashing transaction (out[0] slashed, out[1] timelocked change).",
+    ),
+    "build-withdrawal": (
+        "stake_build",
+        "An unsigned withdrawal via the timelock leaf (nSequence = the timelock).",
+    ),
+    "inspect": (
+        "stake_build",
+        "Decode a transaction (hex, a file holding it, or - for stdin) and "
+        "say what it is and which params versions it satisfies.",
+    ),
+    "conformance": (
+        "stake_conformance",
+        "Official-vector parameters (JSON on stdin) to the "
+        "expected scripts and transactions (JSON on stdout).",
+    ),
+    "sign": (
+        "stake_sign",
+        "Sign a staking spend: unbonding, slashing or withdrawal (BIP341 script path, BIP340).",
+    ),
+    "create": (
+        "stake_life",
+        "Build, fund, check and broadcast a staking tx (idempotent per request).",
+    ),
+    "list": (
+        "stake_life",
+        "Every tracked stake with its Bitcoin state (synced with the chain) and "
+        "Babylon state (asked now with --babylon-rest, else as last seen).",
+    ),
+    "status": (
+        "stake_life",
+        "State, confirmations and blocks until withdrawable of one stake, and "
+        "its Babylon state (asked now with --babylon-rest, else as last seen).",
+    ),
+    "unbond": (
+        "stake_life",
+        "Unbond early: covenant quorum signatures (from the Babylon "
+        "chain for a registered stake, else the local committee) + staker signature, "
+        "checked, broadcast.",
+    ),
+    "withdraw": (
+        "stake_life",
+        "Withdraw after the timelock (staking expiry, unbonding or slashing change).",
+    ),
+    "slash": (
+        "stake_life",
+        "Slash with an FP's extracted key: decrypt the covenant adaptor sigs, sign, broadcast.",
+    ),
+    "funding-address": (
+        "stake_life",
+        "The BIP86 P2TR address (and descriptor) that `create --key-file` spends from.",
+    ),
+    "register": (
+        "stake_register",
+        "Register a stake with Babylon: a new one (pre-staking "
+        "flow) or, with --stake, a tracked, k-deep one (post-staking flow).",
+    ),
+    "abandon": (
+        "stake_register",
+        "Give up a REGISTRATION_PENDING stake: unlock its inputs; its staking tx is never sent.",
+    ),
+    "pop": (
+        "stake_register",
+        "Proof of possession of a BTC key for a Babylon account: sign (key "
+        "file), export a BIP-322 PSBT for an external signer and finish from it, or verify "
+        "as the chain does.",
+    ),
 }
 
 REGTEST: Registry = {
-    "covenant": ("regtest_covenant", "Local covenant committee (signs unbonding, adaptor-signs "
-                 "slashing)."),
+    "covenant": (
+        "regtest_covenant",
+        "Local covenant committee (signs unbonding, adaptor-signs slashing).",
+    ),
 }
 
 

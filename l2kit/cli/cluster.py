@@ -50,8 +50,11 @@ def render_spec(spec: Path, stack: str | None = None) -> Rendered:
     names = [s.name for s in result.fleet.stacks]
     if stack is not None and stack not in names:
         raise InputError(f"no stack named {stack!r} (have: {', '.join(names)})", field="--stack")
-    out = Rendered(namespaces={s.name: s.namespace for s in result.fleet.stacks
-                               if stack is None or s.name == stack})
+    out = Rendered(
+        namespaces={
+            s.name: s.namespace for s in result.fleet.stacks if stack is None or s.name == stack
+        }
+    )
     for obj in result.objects:
         owner = ((obj.get("metadata") or {}).get("labels") or {}).get(STACK_LABEL, FLEET)
         if stack is None or owner == stack:
@@ -63,9 +66,17 @@ def render_spec(spec: Path, stack: str | None = None) -> Rendered:
 
 def namespace_object(name: str) -> Obj:
     """A Namespace for a stack (like ``helm install --create-namespace``); never pruned."""
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "l2kit",
-                                                  "app.kubernetes.io/managed-by": "l2kit"}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "app.kubernetes.io/part-of": "l2kit",
+                "app.kubernetes.io/managed-by": "l2kit",
+            },
+        },
+    }
 
 
 def _with_namespaces(rendered: Rendered, stack: str, objects: list[Obj]) -> list[Obj]:
@@ -81,8 +92,11 @@ def _with_namespaces(rendered: Rendered, stack: str, objects: list[Obj]) -> list
 _cluster_options = [
     click.argument("spec", type=click.Path(dir_okay=False, path_type=Path)),
     click.option("--stack", help="Only this stack of the fleet."),
-    click.option("--kubeconfig", type=click.Path(dir_okay=False),
-                 help="kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)."),
+    click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False),
+        help="kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config).",
+    ),
     click.option("--context", "kube_context", help="kubeconfig context."),
 ]
 
@@ -123,8 +137,14 @@ def _print_diff(entries: list[dict[str, Any]]) -> None:
 @cluster_options
 @click.option("--force-conflicts", is_flag=True, help="Dry-run with force (take over fields).")
 @json_option
-def diff_cmd(spec: Path, stack: str | None, kubeconfig: str | None, kube_context: str | None,
-             force_conflicts: bool, as_json: bool) -> None:
+def diff_cmd(
+    spec: Path,
+    stack: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    force_conflicts: bool,
+    as_json: bool,
+) -> None:
     """Show what `apply` would change: new, changed, unchanged and pruned objects."""
     rendered = render_spec(spec, stack)
     entries: list[DiffEntry] = []
@@ -150,8 +170,10 @@ def _print_status(status: StackStatus) -> None:
     for p in status.pods:
         if not p.ready or p.restarts or p.reasons:
             reasons = f" [{'; '.join(p.reasons)}]" if p.reasons else ""
-            click.echo(f"  pod {p.name}: {p.phase}, ready={str(p.ready).lower()}, "
-                       f"restarts={p.restarts}{reasons}")
+            click.echo(
+                f"  pod {p.name}: {p.phase}, ready={str(p.ready).lower()}, "
+                f"restarts={p.restarts}{reasons}"
+            )
 
 
 def _progress(status: StackStatus) -> None:
@@ -165,12 +187,26 @@ def _progress(status: StackStatus) -> None:
 @click.option("--dry-run", is_flag=True, help="Server-side dry run: nothing is changed.")
 @click.option("--force-conflicts", is_flag=True, help="Take over fields other managers own.")
 @click.option("--wait", is_flag=True, help="Wait until every workload is ready.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
-              help="Seconds --wait waits.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=600.0,
+    show_default=True,
+    help="Seconds --wait waits.",
+)
 @json_option
-def apply_cmd(spec: Path, stack: str | None, kubeconfig: str | None, kube_context: str | None,
-              prune: bool, dry_run: bool, force_conflicts: bool, wait: bool, timeout: float,
-              as_json: bool) -> None:
+def apply_cmd(
+    spec: Path,
+    stack: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    prune: bool,
+    dry_run: bool,
+    force_conflicts: bool,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
     """Server-side apply the rendered stacks (field manager l2kit), in dependency order."""
     rendered = render_spec(spec, stack)
     outcomes: list[Outcome] = []
@@ -179,18 +215,28 @@ def apply_cmd(spec: Path, stack: str | None, kubeconfig: str | None, kube_contex
     with _cluster(kubeconfig, kube_context) as cluster:
         for name, objects in _stack_items(rendered):
             placed = _with_namespaces(rendered, name, objects)
-            outcomes += apply_stack(cluster, placed, force=force_conflicts, dry_run=dry_run,
-                                    progress=progress)
+            outcomes += apply_stack(
+                cluster, placed, force=force_conflicts, dry_run=dry_run, progress=progress
+            )
             if prune and name != FLEET:
-                outcomes += prune_stack(cluster, name, placed, dry_run=dry_run,
-                                        progress=progress)
+                outcomes += prune_stack(cluster, name, placed, dry_run=dry_run, progress=progress)
         if wait and not dry_run:
             for name, objects in _stack_items(rendered):
                 if name != FLEET:
-                    statuses.append(wait_ready(cluster, name, objects, timeout=timeout,
-                                               progress=None if as_json else _progress))
-    result = {"dryRun": dry_run, "objects": [o.as_dict() for o in outcomes],
-              "stacks": [s.as_dict() for s in statuses]}
+                    statuses.append(
+                        wait_ready(
+                            cluster,
+                            name,
+                            objects,
+                            timeout=timeout,
+                            progress=None if as_json else _progress,
+                        )
+                    )
+    result = {
+        "dryRun": dry_run,
+        "objects": [o.as_dict() for o in outcomes],
+        "stacks": [s.as_dict() for s in statuses],
+    }
 
     def human(_: Any) -> None:
         counts: dict[str, int] = {}
@@ -207,11 +253,23 @@ def apply_cmd(spec: Path, stack: str | None, kubeconfig: str | None, kube_contex
 @click.command("status")
 @cluster_options
 @click.option("--wait", is_flag=True, help="Wait until every workload is ready.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
-              help="Seconds --wait waits.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=600.0,
+    show_default=True,
+    help="Seconds --wait waits.",
+)
 @json_option
-def status_cmd(spec: Path, stack: str | None, kubeconfig: str | None, kube_context: str | None,
-               wait: bool, timeout: float, as_json: bool) -> None:
+def status_cmd(
+    spec: Path,
+    stack: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
     """Rollout and readiness of the stacks; exit 1 when one is not ready."""
     rendered = render_spec(spec, stack)
     statuses: list[StackStatus] = []
@@ -221,8 +279,15 @@ def status_cmd(spec: Path, stack: str | None, kubeconfig: str | None, kube_conte
                 continue
             placed = with_namespace(objects, rendered.namespaces[name])
             if wait:
-                statuses.append(wait_ready(cluster, name, placed, timeout=timeout,
-                                           progress=None if as_json else _progress))
+                statuses.append(
+                    wait_ready(
+                        cluster,
+                        name,
+                        placed,
+                        timeout=timeout,
+                        progress=None if as_json else _progress,
+                    )
+                )
             else:
                 statuses.append(stack_status(cluster, name, placed))
 
@@ -230,11 +295,15 @@ def status_cmd(spec: Path, stack: str | None, kubeconfig: str | None, kube_conte
         for s in statuses:
             _print_status(s)
 
-    emit({"ready": all(s.ready for s in statuses), "stacks": [s.as_dict() for s in statuses]},
-         as_json, human)
+    emit(
+        {"ready": all(s.ready for s in statuses), "stacks": [s.as_dict() for s in statuses]},
+        as_json,
+        human,
+    )
     if not all(s.ready for s in statuses):
-        raise ClusterError("not ready: " + ", ".join(s.stack for s in statuses if not s.ready),
-                           reason="NotReady")
+        raise ClusterError(
+            "not ready: " + ", ".join(s.stack for s in statuses if not s.ready), reason="NotReady"
+        )
 
 
 COMMANDS: list[click.Command] = [diff_cmd, apply_cmd, status_cmd]

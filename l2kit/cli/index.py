@@ -159,14 +159,19 @@ def _progress(spinner: Any) -> Callable[[int, object], None]:
 @click.option("--zmq", "zmq_endpoint", default=None, help="ZMQ endpoint [default: the node's].")
 @click.option("--no-zmq", is_flag=True, help="Poll instead of listening to ZMQ.")
 @click.option(
-    "--poll-interval", type=FiniteFloat(min=0.1), default=5.0, show_default=True,
+    "--poll-interval",
+    type=FiniteFloat(min=0.1),
+    default=5.0,
+    show_default=True,
     help="Seconds between polls without ZMQ (and the reconnect pace).",
-)  # fmt: skip
+)
 @textfile_option
 @click.option(
-    "--max-updates", type=click.IntRange(min=0), default=0,
+    "--max-updates",
+    type=click.IntRange(min=0),
+    default=0,
     help="Exit after N updates (0: never).",
-)  # fmt: skip
+)
 @json_option
 def follow(
     datadir: Path | None,

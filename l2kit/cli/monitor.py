@@ -150,9 +150,12 @@ def check(fleet: Path | None, problems: bool, as_json: bool, **flags: Any) -> No
 @click.argument("fleet", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @_adhoc_options
 @click.option(
-    "--interval", type=positive_float(), default=15.0, show_default=True,
+    "--interval",
+    type=positive_float(),
+    default=15.0,
+    show_default=True,
     help="Seconds per poll.",
-)  # fmt: skip
+)
 @click.option("--once", is_flag=True, help="One poll, print, exit with check's exit code.")
 @click.option("--problems", is_flag=True, help="Show only checks that are not OK.")
 def watch(fleet: Path | None, interval: float, once: bool, problems: bool, **flags: Any) -> None:
@@ -198,9 +201,12 @@ async def _watch(poller: Any, interval: float, problems: bool) -> None:
     "--listen", default="127.0.0.1:9464", show_default=True, help="HOST:PORT of /metrics."
 )
 @click.option(
-    "--interval", type=positive_float(), default=15.0, show_default=True,
+    "--interval",
+    type=positive_float(),
+    default=15.0,
+    show_default=True,
     help="Seconds per poll.",
-)  # fmt: skip
+)
 def serve(fleet: Path | None, listen: str, interval: float, **flags: Any) -> None:
     """Prometheus exporter: polls in the background; scrapes read the last completed poll.
 

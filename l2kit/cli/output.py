@@ -31,8 +31,10 @@ def echo_fields(data: dict[str, Any], indent: str = "") -> None:
         if isinstance(value, dict) and value:
             click.echo(f"{indent}{key}")
             echo_fields(value, indent + "  ")
-        elif isinstance(value, list | tuple) and value and (
-            any(isinstance(v, dict) for v in value) or len(human_value(value)) > 80
+        elif (
+            isinstance(value, list | tuple)
+            and value
+            and (any(isinstance(v, dict) for v in value) or len(human_value(value)) > 80)
         ):
             click.echo(f"{indent}{key}")
             for i, item in enumerate(value):

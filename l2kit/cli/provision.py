@@ -30,10 +30,20 @@ def _load(spec: str) -> FleetSpec:
 
 
 @click.command("init")
-@click.option("--profile", "-p", required=True, type=click.Choice(profiles.PROFILES),
-              help="Which stack to start from.")
-@click.option("--network", "-n", type=click.Choice(profiles.INIT_NETWORKS), default=None,
-              help="Bitcoin network (default: regtest; finality-provider: signet).")
+@click.option(
+    "--profile",
+    "-p",
+    required=True,
+    type=click.Choice(profiles.PROFILES),
+    help="Which stack to start from.",
+)
+@click.option(
+    "--network",
+    "-n",
+    type=click.Choice(profiles.INIT_NETWORKS),
+    default=None,
+    help="Bitcoin network (default: regtest; finality-provider: signet).",
+)
 def init_cmd(profile: str, network: str | None) -> None:
     """Print a complete, commented stack spec for PROFILE.
 
@@ -56,8 +66,11 @@ def _warn_experimental(fleet: FleetSpec) -> None:
 @click.command("render")
 @click.argument("spec")
 @click.option("-o", "--output", required=True, help="Output directory, or - for stdout.")
-@click.option("--generate-secrets", is_flag=True,
-              help="Also emit Secrets with fresh random RPC/wallet/HMAC/JWT values.")
+@click.option(
+    "--generate-secrets",
+    is_flag=True,
+    help="Also emit Secrets with fresh random RPC/wallet/HMAC/JWT values.",
+)
 @click.option("--summary/--no-summary", default=True, help="Print objects per component.")
 def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) -> None:
     """Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml)."""
@@ -71,8 +84,11 @@ def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) ->
     _warn_experimental(fleet)
     report = Report()
     counts: Counter[tuple[str, str]] = Counter()
-    objs = _counted(stream.checked_objects(fleet, report, generate_secrets=generate_secrets),
-                    counts, len(fleet.stacks))
+    objs = _counted(
+        stream.checked_objects(fleet, report, generate_secrets=generate_secrets),
+        counts,
+        len(fleet.stacks),
+    )
     if output == "-":
         _echo_when_complete(objs)
         return
@@ -87,8 +103,9 @@ def render_cmd(spec: str, output: str, generate_secrets: bool, summary: bool) ->
 _PROGRESS_EVERY = 1000  # stacks; a 10,000-stack render takes minutes
 
 
-def _counted(objs: Iterator[dict[str, Any]], counts: Counter[tuple[str, str]],
-             stacks: int) -> Iterator[dict[str, Any]]:
+def _counted(
+    objs: Iterator[dict[str, Any]], counts: Counter[tuple[str, str]], stacks: int
+) -> Iterator[dict[str, Any]]:
     """Pass the objects on, counting them per stack/component for the summary; on stderr, a
     progress line every 1,000 stacks of a large fleet."""
     done, last = 0, None
@@ -146,8 +163,9 @@ def validate_cmd(spec: str, as_json: bool) -> None:
     report = Report()
     counts: Counter[tuple[str, str]] = Counter()
     # streamed as `render` (bounded memory); invariant/contract problems raise first, as build()
-    problems = pipeline.schema_problems(_counted(stream.checked_objects(fleet, report), counts,
-                                                 len(fleet.stacks)))
+    problems = pipeline.schema_problems(
+        _counted(stream.checked_objects(fleet, report), counts, len(fleet.stacks))
+    )
     if problems:
         # one self-contained line per problem: "schema: Kind/name: path: rule"
         raise RenderError("\n".join(f"schema: {problem}" for problem in problems))
@@ -159,9 +177,12 @@ def validate_cmd(spec: str, as_json: bool) -> None:
         "contracts": dict(sorted(report.checked.items())),
         "contracts_pending": sorted({k.split("/", 1)[0] for k in report.uncovered}),
     }
+
     def human(d: dict[str, Any]) -> None:
-        click.echo(f"ok: {d['stacks']} stack(s), {d['objects']} objects; Kubernetes schema "
-                   f"{d['kubernetes_schema']}")
+        click.echo(
+            f"ok: {d['stacks']} stack(s), {d['objects']} objects; Kubernetes schema "
+            f"{d['kubernetes_schema']}"
+        )
         for line in pipeline.contract_lines(report):
             click.echo(line)
 
@@ -171,8 +192,11 @@ def validate_cmd(spec: str, as_json: bool) -> None:
 @click.command("values")
 @click.argument("spec")
 @click.option("--generate-secrets", is_flag=True, help="Include generated Secrets.")
-@click.option("--pin-namespace", is_flag=True,
-              help="Keep the spec's namespaces (default: the Helm release's namespace).")
+@click.option(
+    "--pin-namespace",
+    is_flag=True,
+    help="Keep the spec's namespaces (default: the Helm release's namespace).",
+)
 def values_cmd(spec: str, generate_secrets: bool, pin_namespace: bool) -> None:
     """Print the computed Helm values for charts/l2kit (add your knobs in a second -f file).
 
@@ -184,8 +208,9 @@ def values_cmd(spec: str, generate_secrets: bool, pin_namespace: bool) -> None:
     from l2kit.yamlout import dump_yaml
 
     result = pipeline.build(_load(spec), generate_secrets=generate_secrets)
-    values = plan.resolve(result.fleet, generate_secrets=generate_secrets,
-                          pin_namespace=pin_namespace)
+    values = plan.resolve(
+        result.fleet, generate_secrets=generate_secrets, pin_namespace=pin_namespace
+    )
     click.echo(dump_yaml(values.dump()), nl=False)
 
 
@@ -208,17 +233,29 @@ def secrets_cmd(spec: str, as_json: bool) -> None:
         for key in SECRET_KEYS:
             ref = getattr(s.secrets, "".join("_" + c.lower() if c.isupper() else c for c in key))
             if ref is not None:
-                rows.append({"namespace": s.namespace, "kind": "Secret",
-                             "name": ref.existing_secret, "keys": list(SECRET_KEYS[key]),
-                             "slot": key})  # fmt: skip
+                rows.append(
+                    {
+                        "namespace": s.namespace,
+                        "kind": "Secret",
+                        "name": ref.existing_secret,
+                        "keys": list(SECRET_KEYS[key]),
+                        "slot": key,
+                    }
+                )
         for comp in ("covenant", "finality_provider", "vigilante"):
             c = getattr(s, comp)
             for attr in ("keyring", "signer_keyring"):
                 ref = getattr(c, attr, None) if c is not None else None
                 if ref is not None:
-                    rows.append({"namespace": s.namespace, "kind": "Secret",
-                                 "name": ref.existing_secret, "keys": ["keyring-test/*"],
-                                 "slot": f"{to_camel(comp)}.{to_camel(attr)}"})  # fmt: skip
+                    rows.append(
+                        {
+                            "namespace": s.namespace,
+                            "kind": "Secret",
+                            "name": ref.existing_secret,
+                            "keys": ["keyring-test/*"],
+                            "slot": f"{to_camel(comp)}.{to_camel(attr)}",
+                        }
+                    )
     for ns, cm in sorted(refs["ConfigMap"]):
         rows.append({"namespace": ns, "kind": "ConfigMap", "name": cm, "keys": [], "slot": None})
     emit(rows, as_json, _print_secrets)

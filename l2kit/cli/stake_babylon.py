@@ -38,19 +38,42 @@ class PositiveDecimal(FeeRate):
 
 def babylon_options(required: bool) -> Callable[[Any], Any]:
     def add(f: Any) -> Any:
-        for option in reversed([
-            click.option("--babylon-rest", default=None, required=False,
-                         help="Babylon REST (LCD) URL" + ("" if required else
-                                                          " (refresh the Babylon state)")),
-            click.option("--babylon-key-file", type=click.Path(dir_okay=False, path_type=Path),
-                         default=None, help="Hex secret of the Babylon account key (0600)."),
-            click.option("--chain-id", default=None,
-                         help="Babylon chain id [default: the node's; checked]."),
-            click.option("--gas-price", type=PositiveDecimal(), default=DEFAULT_GAS_PRICE,
-                         show_default=True, help="ubbn per gas unit."),
-            click.option("--gas-adjustment", type=PositiveDecimal(), default=Decimal("1.5"),
-                         show_default=True, help="Gas limit = simulated gas x this."),
-        ]):  # fmt: skip
+        for option in reversed(
+            [
+                click.option(
+                    "--babylon-rest",
+                    default=None,
+                    required=False,
+                    help="Babylon REST (LCD) URL"
+                    + ("" if required else " (refresh the Babylon state)"),
+                ),
+                click.option(
+                    "--babylon-key-file",
+                    type=click.Path(dir_okay=False, path_type=Path),
+                    default=None,
+                    help="Hex secret of the Babylon account key (0600).",
+                ),
+                click.option(
+                    "--chain-id",
+                    default=None,
+                    help="Babylon chain id [default: the node's; checked].",
+                ),
+                click.option(
+                    "--gas-price",
+                    type=PositiveDecimal(),
+                    default=DEFAULT_GAS_PRICE,
+                    show_default=True,
+                    help="ubbn per gas unit.",
+                ),
+                click.option(
+                    "--gas-adjustment",
+                    type=PositiveDecimal(),
+                    default=Decimal("1.5"),
+                    show_default=True,
+                    help="Gas limit = simulated gas x this.",
+                ),
+            ]
+        ):
             f = option(f)
         return f
 

@@ -60,21 +60,34 @@ def _opts(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return wrap
 
 
-network_opt = click.option("--network", type=click.Choice(NETWORK_CHOICES), default="regtest",
-                           show_default=True, help="Bitcoin network.")  # fmt: skip
+network_opt = click.option(
+    "--network",
+    type=click.Choice(NETWORK_CHOICES),
+    default="regtest",
+    show_default=True,
+    help="Bitcoin network.",
+)
 params_opts = _opts(
-    click.option("--params", "params_file", type=click.Path(dir_okay=False),
-                 help="Params file: phase-1 global-params.json or phase-2 btcstaking params."),
+    click.option(
+        "--params",
+        "params_file",
+        type=click.Path(dir_okay=False),
+        help="Params file: phase-1 global-params.json or phase-2 btcstaking params.",
+    ),
     click.option("--params-version", type=int, help="Params version (default: latest)."),
     click.option("--height", type=int, help="Pick the params version in force at this BTC height."),
-)  # fmt: skip
+)
 key_opts = _opts(
     click.option("--staker", required=True, help="Staker public key (hex)."),
     click.option("--fp", "fps", multiple=True, help="Finality provider key (repeat)."),
-    click.option("--covenant", "covenants", multiple=True,
-                 help="Covenant key (repeat; default: the params' committee)."),
+    click.option(
+        "--covenant",
+        "covenants",
+        multiple=True,
+        help="Covenant key (repeat; default: the params' committee).",
+    ),
     click.option("--quorum", type=int, help="Covenant quorum (default: the params')."),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -105,10 +118,17 @@ def _params(
 
 
 def _ctx(
-    network: str, params_file: str | None, params_version: int | None, height: int | None,
-    staker: str, fps: tuple[str, ...], covenants: tuple[str, ...], quorum: int | None,
-    need_fps: bool = True, committee_only: bool = False,
-) -> Ctx:  # fmt: skip
+    network: str,
+    params_file: str | None,
+    params_version: int | None,
+    height: int | None,
+    staker: str,
+    fps: tuple[str, ...],
+    covenants: tuple[str, ...],
+    quorum: int | None,
+    need_fps: bool = True,
+    committee_only: bool = False,
+) -> Ctx:
     """``committee_only``: the command uses nothing of the params but the covenant committee,
     so bundled params are read without the params model (``Ctx.params`` is then None); the
     model still reads ``--params FILE`` and answers whatever that reading cannot."""
@@ -149,8 +169,12 @@ def _leaf_json(output: TaprootOutput, script: bytes) -> dict[str, Any]:
 
 
 def _tx_json(tx: CTransaction, **extra: Any) -> dict[str, Any]:
-    return {"tx_hex": serialize(tx, witness=False).hex(), "txid": txid_hex(tx),
-            "vsize_unsigned": vsize(tx), **extra}  # fmt: skip
+    return {
+        "tx_hex": serialize(tx, witness=False).hex(),
+        "txid": txid_hex(tx),
+        "vsize_unsigned": vsize(tx),
+        **extra,
+    }
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -164,10 +188,20 @@ def _tx_json(tx: CTransaction, **extra: Any) -> dict[str, Any]:
 @network_opt
 @params_opts
 @json_option
-def scripts_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
-                quorum: int | None, staking_time: int, unbonding_time: int | None, value: int,
-                network: str, params_file: str | None, params_version: int | None,
-                height: int | None, as_json: bool) -> None:  # fmt: skip
+def scripts_cmd(
+    staker: str,
+    fps: tuple[str, ...],
+    covenants: tuple[str, ...],
+    quorum: int | None,
+    staking_time: int,
+    unbonding_time: int | None,
+    value: int,
+    network: str,
+    params_file: str | None,
+    params_version: int | None,
+    height: int | None,
+    as_json: bool,
+) -> None:
     """Leaf scripts, leaf hashes, control blocks and output keys of the staking output (and
     the unbonding output when an unbonding time is known)."""
     c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
@@ -178,14 +212,19 @@ def scripts_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
             "address": si.address,
             "leaves": {
                 name: _leaf_json(si.output, s)
-                for name, s in (("timelock", si.timelock_script),
-                                ("unbonding", si.unbonding_script),
-                                ("slashing", si.slashing_script))
+                for name, s in (
+                    ("timelock", si.timelock_script),
+                    ("unbonding", si.unbonding_script),
+                    ("slashing", si.slashing_script),
+                )
             },
         }
-    }  # fmt: skip
-    ut = unbonding_time if unbonding_time is not None else (
-        terms.from_params(c.params, "unbonding_time"))  # fmt: skip
+    }
+    ut = (
+        unbonding_time
+        if unbonding_time is not None
+        else (terms.from_params(c.params, "unbonding_time"))
+    )
     if ut is not None:  # 0 is refused by the builder, not silently skipped
         ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value, c.net)
         out["unbonding_output"] = {
@@ -211,15 +250,40 @@ def scripts_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
 @network_opt
 @params_opts
 @json_option
-def address_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
-                quorum: int | None, staking_time: int, network: str, params_file: str | None,
-                params_version: int | None, height: int | None, as_json: bool) -> None:  # fmt: skip
+def address_cmd(
+    staker: str,
+    fps: tuple[str, ...],
+    covenants: tuple[str, ...],
+    quorum: int | None,
+    staking_time: int,
+    network: str,
+    params_file: str | None,
+    params_version: int | None,
+    height: int | None,
+    as_json: bool,
+) -> None:
     """The P2TR address (bech32m) and scriptPubKey of the staking output."""
-    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum,
-             committee_only=True)  # fmt: skip
+    c = _ctx(
+        network,
+        params_file,
+        params_version,
+        height,
+        staker,
+        fps,
+        covenants,
+        quorum,
+        committee_only=True,
+    )
     si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, 1, c.net)
-    emit({"address": si.address, "script_pubkey": si.script_pubkey.hex(),
-          "output_key": si.output.output_key.hex(), "network": c.net.value}, as_json)  # fmt: skip
+    emit(
+        {
+            "address": si.address,
+            "script_pubkey": si.script_pubkey.hex(),
+            "output_key": si.output.output_key.hex(),
+            "network": c.net.value,
+        },
+        as_json,
+    )
 
 
 def _utxo(text: str, i: int) -> Utxo:
@@ -237,21 +301,42 @@ def _utxo(text: str, i: int) -> Utxo:
 @key_opts
 @click.option("--staking-time", type=int, required=True, help="Staking timelock (blocks).")
 @click.option("--value", type=int, required=True, help="Stake (sats).")
-@click.option("--utxo", "utxos", multiple=True, required=True,
-              help="Funding UTXO TXID:VOUT:VALUE:SCRIPTPUBKEY_HEX (P2WPKH/P2TR; repeat).")
+@click.option(
+    "--utxo",
+    "utxos",
+    multiple=True,
+    required=True,
+    help="Funding UTXO TXID:VOUT:VALUE:SCRIPTPUBKEY_HEX (P2WPKH/P2TR; repeat).",
+)
 @click.option("--change-address", required=True, help="Where the change goes.")
 @click.option("--fee-rate", type=FiniteFloat(), required=True, help="sat/vB.")
-@click.option("--op-return/--no-op-return", default=False,
-              help="Add the phase-1 V0 OP_RETURN (needs one --fp and a tag).")
+@click.option(
+    "--op-return/--no-op-return",
+    default=False,
+    help="Add the phase-1 V0 OP_RETURN (needs one --fp and a tag).",
+)
 @click.option("--tag", help="4-byte OP_RETURN tag hex (default: the params').")
 @network_opt
 @params_opts
 @json_option
-def build_staking_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
-                      quorum: int | None, staking_time: int, value: int, utxos: tuple[str, ...],
-                      change_address: str, fee_rate: float, op_return: bool, tag: str | None,
-                      network: str, params_file: str | None, params_version: int | None,
-                      height: int | None, as_json: bool) -> None:  # fmt: skip
+def build_staking_cmd(
+    staker: str,
+    fps: tuple[str, ...],
+    covenants: tuple[str, ...],
+    quorum: int | None,
+    staking_time: int,
+    value: int,
+    utxos: tuple[str, ...],
+    change_address: str,
+    fee_rate: float,
+    op_return: bool,
+    tag: str | None,
+    network: str,
+    params_file: str | None,
+    params_version: int | None,
+    height: int | None,
+    as_json: bool,
+) -> None:
     """An unsigned staking transaction (staking output first, OP_RETURN second, change last)."""
     c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     if c.params is not None:
@@ -262,14 +347,21 @@ def build_staking_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, .
     data = terms.v0_op_return(c.params, tag, c.staker, c.fps, staking_time) if op_return else None
     change = address_to_script(change_address, c.net, field="--change-address")
     tx = build_staking_tx([_utxo(u, i) for i, u in enumerate(utxos)], si, change, fee_rate, data)
-    emit(_tx_json(tx, staking_output_index=0, address=si.address,
-                  params_version=c.params.version if c.params else None), as_json)  # fmt: skip
+    emit(
+        _tx_json(
+            tx,
+            staking_output_index=0,
+            address=si.address,
+            params_version=c.params.version if c.params else None,
+        ),
+        as_json,
+    )
 
 
 unbonding_opts = _opts(
     click.option("--unbonding-time", type=int, help="Unbonding timelock (default: the params')."),
     click.option("--unbonding-fee", type=int, help="Unbonding fee (default: the params')."),
-)  # fmt: skip
+)
 
 
 @click.command("build-unbonding")
@@ -280,11 +372,21 @@ unbonding_opts = _opts(
 @network_opt
 @params_opts
 @json_option
-def build_unbonding_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
-                        quorum: int | None, staking_outpoint: str, value: int,
-                        unbonding_time: int | None, unbonding_fee: int | None, network: str,
-                        params_file: str | None, params_version: int | None,
-                        height: int | None, as_json: bool) -> None:  # fmt: skip
+def build_unbonding_cmd(
+    staker: str,
+    fps: tuple[str, ...],
+    covenants: tuple[str, ...],
+    quorum: int | None,
+    staking_outpoint: str,
+    value: int,
+    unbonding_time: int | None,
+    unbonding_fee: int | None,
+    network: str,
+    params_file: str | None,
+    params_version: int | None,
+    height: int | None,
+    as_json: bool,
+) -> None:
     """The unsigned unbonding transaction (v2, seq ffffffff, value = stake - unbonding fee)."""
     c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     ut, fee = terms.unbonding_terms(c.params, unbonding_time, unbonding_fee)
@@ -295,8 +397,13 @@ def build_unbonding_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str,
 
 @click.command("build-slashing")
 @key_opts
-@click.option("--from", "source", type=click.Choice(["staking", "unbonding"]), required=True,
-              help="Spend the staking output or unbonding output 0.")
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["staking", "unbonding"]),
+    required=True,
+    help="Spend the staking output or unbonding output 0.",
+)
 @click.option("--outpoint", required=True, help="TXID:VOUT of the spent output.")
 @click.option("--value", type=int, required=True, help="Value of the spent output (sats).")
 @click.option("--slashing-script", help="Slashing pkScript hex (default: the params').")
@@ -306,21 +413,48 @@ def build_unbonding_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str,
 @network_opt
 @params_opts
 @json_option
-def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
-                       quorum: int | None, source: str, outpoint: str, value: int,
-                       slashing_script: str | None, slashing_rate: str | None,
-                       slashing_fee: int | None, unbonding_time: int | None, network: str,
-                       params_file: str | None, params_version: int | None, height: int | None,
-                       as_json: bool) -> None:  # fmt: skip
+def build_slashing_cmd(
+    staker: str,
+    fps: tuple[str, ...],
+    covenants: tuple[str, ...],
+    quorum: int | None,
+    source: str,
+    outpoint: str,
+    value: int,
+    slashing_script: str | None,
+    slashing_rate: str | None,
+    slashing_fee: int | None,
+    unbonding_time: int | None,
+    network: str,
+    params_file: str | None,
+    params_version: int | None,
+    height: int | None,
+    as_json: bool,
+) -> None:
     """An unsigned slashing transaction (out[0] slashed, out[1] timelocked change)."""
     c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     t = terms.slashing_terms(c.params, slashing_script, slashing_rate, slashing_fee, unbonding_time)
     change = slashing_change_info(c.staker, t.change_time, net=c.net)
     min_fee = c.params.min_slashing_tx_fee_sat if c.params else None
-    tx = build_slashing_tx(OutPoint.parse(outpoint, "--outpoint"), value, t.pk_script, t.rate,
-                           t.fee, change, min_fee=min_fee)  # fmt: skip
-    emit(_tx_json(tx, source=source, slashed=tx.vout[0].nValue, change=tx.vout[1].nValue,
-                  change_address=change.address), as_json)  # fmt: skip
+    tx = build_slashing_tx(
+        OutPoint.parse(outpoint, "--outpoint"),
+        value,
+        t.pk_script,
+        t.rate,
+        t.fee,
+        change,
+        min_fee=min_fee,
+    )
+    emit(
+        _tx_json(
+            tx,
+            source=source,
+            slashed=tx.vout[0].nValue,
+            change=tx.vout[1].nValue,
+            change_address=change.address,
+        ),
+        as_json,
+    )
 
 
 @click.command("build-withdrawal")
@@ -328,8 +462,13 @@ def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, 
 @click.option("--fp", "fps", multiple=True, help="Finality provider key (staking/unbonding).")
 @click.option("--covenant", "covenants", multiple=True, help="Covenant key (repeat).")
 @click.option("--quorum", type=int, help="Covenant quorum.")
-@click.option("--from", "source", type=click.Choice(["staking", "unbonding", "slashing"]),
-              required=True, help="Which output's timelock leaf is spent.")
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["staking", "unbonding", "slashing"]),
+    required=True,
+    help="Which output's timelock leaf is spent.",
+)
 @click.option("--outpoint", required=True, help="TXID:VOUT of the spent output.")
 @click.option("--value", type=int, required=True, help="Value of the spent output (sats).")
 @click.option("--staking-time", type=int, help="Timelock of the staking output.")
@@ -339,12 +478,24 @@ def build_slashing_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, 
 @network_opt
 @params_opts
 @json_option
-def build_withdrawal_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str, ...],
-                         quorum: int | None, source: str, outpoint: str, value: int,
-                         staking_time: int | None, unbonding_time: int | None,
-                         dest_address: str, fee_rate: float, network: str,
-                         params_file: str | None, params_version: int | None,
-                         height: int | None, as_json: bool) -> None:  # fmt: skip
+def build_withdrawal_cmd(
+    staker: str,
+    fps: tuple[str, ...],
+    covenants: tuple[str, ...],
+    quorum: int | None,
+    source: str,
+    outpoint: str,
+    value: int,
+    staking_time: int | None,
+    unbonding_time: int | None,
+    dest_address: str,
+    fee_rate: float,
+    network: str,
+    params_file: str | None,
+    params_version: int | None,
+    height: int | None,
+    as_json: bool,
+) -> None:
     """An unsigned withdrawal via the timelock leaf (nSequence = the timelock)."""
     if source == "slashing":
         net = Network.parse(network)
@@ -366,21 +517,41 @@ def build_withdrawal_cmd(staker: str, fps: tuple[str, ...], covenants: tuple[str
             output, leaf, seq = ui.output, ui.timelock_script, ut
     dest = address_to_script(dest_address, net, field="--dest-address")
     cb = output.control_block(leaf)
-    tx = build_withdrawal_tx(OutPoint.parse(outpoint, "--outpoint"), value, seq, dest, fee_rate,
-                             leaf_script=leaf, control_block=cb)  # fmt: skip
-    emit(_tx_json(tx, sequence=seq, fee=value - tx.vout[0].nValue, leaf_script=leaf.hex(),
-                  control_block=cb.hex()), as_json)  # fmt: skip
+    tx = build_withdrawal_tx(
+        OutPoint.parse(outpoint, "--outpoint"),
+        value,
+        seq,
+        dest,
+        fee_rate,
+        leaf_script=leaf,
+        control_block=cb,
+    )
+    emit(
+        _tx_json(
+            tx,
+            sequence=seq,
+            fee=value - tx.vout[0].nValue,
+            leaf_script=leaf.hex(),
+            control_block=cb.hex(),
+        ),
+        as_json,
+    )
 
 
 @click.command("inspect")
 @click.argument("txhex")
 @click.option("--input-value", type=int, help="Value of the spent output (enables fee checks).")
 @network_opt
-@click.option("--params", "params_file", type=click.Path(dir_okay=False),
-              help="Params file (default: the bundled params of --network, if any).")
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(dir_okay=False),
+    help="Params file (default: the bundled params of --network, if any).",
+)
 @json_option
-def inspect_cmd(txhex: str, input_value: int | None, network: str, params_file: str | None,
-                as_json: bool) -> None:  # fmt: skip
+def inspect_cmd(
+    txhex: str, input_value: int | None, network: str, params_file: str | None, as_json: bool
+) -> None:
     """Decode a transaction (hex, a file holding it, or - for stdin) and say what it is and
     which params versions it satisfies."""
     tx = parse(tx_text(txhex, "TXHEX"), field="TXHEX")

@@ -71,11 +71,17 @@ def opened(
     node = None if where.rpc_url else RegtestNode(where.datadir or paths.regtest_datadir())
     try:
         with Lifecycle.open(
-            node.rpc() if node else str(where.rpc_url), cookie_file=where.rpc_cookie_file,
-            user=where.rpc_user, password=password, label=str(node.datadir) if node else None,
-            wallet=where.wallet, db=where.db, covenant_dir=where.covenant_dir,
-            params_file=where.params_file, chain_params=chain_params,
-        ) as life:  # fmt: skip
+            node.rpc() if node else str(where.rpc_url),
+            cookie_file=where.rpc_cookie_file,
+            user=where.rpc_user,
+            password=password,
+            label=str(node.datadir) if node else None,
+            wallet=where.wallet,
+            db=where.db,
+            covenant_dir=where.covenant_dir,
+            params_file=where.params_file,
+            chain_params=chain_params,
+        ) as life:
             yield life
     finally:
         if node is not None:
@@ -89,19 +95,28 @@ def _path(kind: str, name: str, *decls: str, help: str) -> Callable[[Any], Any]:
 
 _WHERE_OPTIONS = [
     datadir_option,
-    click.option("--rpc-url", default=None,
-                 help="Any bitcoind (http://host:port) instead of the managed node."),
+    click.option(
+        "--rpc-url",
+        default=None,
+        help="Any bitcoind (http://host:port) instead of the managed node.",
+    ),
     _path("file", "--rpc-cookie-file", help="bitcoind .cookie for --rpc-url."),
-    click.option("--rpc-user", default=None,
-                 help=f"RPC user for --rpc-url (password: ${RPC_PASSWORD_ENV})."),
+    click.option(
+        "--rpc-user", default=None, help=f"RPC user for --rpc-url (password: ${RPC_PASSWORD_ENV})."
+    ),
     click.option("--wallet", default=WALLET, show_default=True, help="bitcoind wallet."),
-    _path("file", "--db",
-          help=f"Stake DB [default: ${paths.STAKE_DB_ENV} or <data dir>/stakes.db]."),
+    _path(
+        "file", "--db", help=f"Stake DB [default: ${paths.STAKE_DB_ENV} or <data dir>/stakes.db]."
+    ),
     _path("dir", "--covenant-dir", help="Local covenant committee [default: <data dir>/covenant]."),
-    _path("file", "--params", "params_file",
-          help="Staking params file [default: the committee's regtest params]."),
+    _path(
+        "file",
+        "--params",
+        "params_file",
+        help="Staking params file [default: the committee's regtest params].",
+    ),
     json_option,
-]  # fmt: skip
+]
 
 
 def common(command: Callable[..., None]) -> Any:
@@ -143,9 +158,10 @@ class FeeRate(_DecimalParam):
 
 
 staker_key_option = _path(
-    "file", "--staker-key-file",
+    "file",
+    "--staker-key-file",
     help="Hex secret of the staker key [default: <data dir>/staker.key].",
-)  # fmt: skip
+)
 fee_rate_option = click.option(
     "--fee-rate", type=FeeRate(), default=DEFAULT_FEE_RATE, show_default=True, help="sat/vB."
 )
@@ -156,8 +172,9 @@ babylon_rest_option = click.option(
 
 def max_fee_rate_option(help: str) -> Callable[[Any], Any]:
     """``--max-fee-rate``: the cap ``staking.request.check_fee_rate`` holds the tx to."""
-    return click.option("--max-fee-rate", type=FeeRate(), default=DEFAULT_MAX_FEE_RATE,
-                        show_default=True, help=help)  # fmt: skip
+    return click.option(
+        "--max-fee-rate", type=FeeRate(), default=DEFAULT_MAX_FEE_RATE, show_default=True, help=help
+    )
 
 
 @contextmanager

@@ -59,9 +59,11 @@ def notice_new_key(path: Path) -> None:
 @click.option("--time", "staking_time", type=int, required=True, help="Staking time in blocks.")
 @click.option("--op-return", is_flag=True, help="Add the phase-1 V0 OP_RETURN (params tag).")
 @click.option(
-    "--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Fund from this hex secret's BIP86 P2TR address instead of the wallet.",
-)  # fmt: skip
+)
 @fee_rate_option
 @max_fee_rate_option("Refuse a funded tx paying more (sat/vB).")
 @click.option("--nonce", default="", help="Make an otherwise identical request a new stake.")
@@ -137,13 +139,18 @@ _SETTLED = {State.WITHDRAWABLE, State.WITHDRAWN, State.EXPIRED, State.ABANDONED}
 @click.argument("txid")
 @click.option("--watch", is_flag=True, help="Keep syncing until the stake can be withdrawn.")
 @click.option(
-    "--interval", type=FiniteFloat(min=0.1), default=2.0, show_default=True,
+    "--interval",
+    type=FiniteFloat(min=0.1),
+    default=2.0,
+    show_default=True,
     help="Seconds between syncs while watching.",
-)  # fmt: skip
+)
 @click.option(
-    "--timeout", type=FiniteFloat(min=0), default=0.0,
+    "--timeout",
+    type=FiniteFloat(min=0),
+    default=0.0,
     help="Stop watching after N s (0: never).",
-)  # fmt: skip
+)
 def status(
     where: Where,
     as_json: bool,
@@ -247,9 +254,13 @@ def withdraw(
     help="The finality provider's extracted secret key (hex).",
 )
 @click.option(
-    "--from", "source", type=click.Choice(["staking", "unbonding"]), default="staking",
-    show_default=True, help="Slash the staking output or the unbonding output.",
-)  # fmt: skip
+    "--from",
+    "source",
+    type=click.Choice(["staking", "unbonding"]),
+    default="staking",
+    show_default=True,
+    help="Slash the staking output or the unbonding output.",
+)
 def slash(
     where: Where,
     as_json: bool,
@@ -266,9 +277,11 @@ def slash(
 
 @click.command("funding-address")
 @click.option(
-    "--key-file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
     help="Hex secret key whose BIP86 address funds `create --key-file`.",
-)  # fmt: skip
+)
 @network_opt
 @json_option
 def funding_address(key_file: Path, network: str, as_json: bool) -> None:

@@ -75,8 +75,17 @@ __all__ = ["COMMANDS"]
 
 
 def _human(data: dict[str, Any]) -> None:
-    for key in ("staking_txid", "state", "flow", "pop_type", "staker_addr", "params_version",
-                "staking_value", "fee", "type_url"):  # fmt: skip
+    for key in (
+        "staking_txid",
+        "state",
+        "flow",
+        "pop_type",
+        "staker_addr",
+        "params_version",
+        "staking_value",
+        "fee",
+        "type_url",
+    ):
         if data.get(key) is not None:
             click.echo(f"{key:<18} {data[key]}")
     if data.get("locked_inputs"):
@@ -86,13 +95,23 @@ def _human(data: dict[str, Any]) -> None:
 
 def pop_options(type_flag: str, type_help: str, key: str) -> Callable[[Any], Any]:
     """The PoP signature type (``pop_type``) and BIP-322 address type options."""
+
     def add(f: Any) -> Any:
-        f = click.option("--pop-address-type", type=click.Choice([a.value for a in AddressType]),
-                         default=AddressType.P2TR.value, show_default=True,
-                         help=f"BIP-322 address of {key} (BIP-86 P2TR or P2WPKH).")(f)  # fmt: skip
-        return click.option(type_flag, "pop_type", type=click.Choice([p.value for p in PopType]),
-                            default=PopType.BIP322.value, show_default=True,
-                            help=type_help)(f)  # fmt: skip
+        f = click.option(
+            "--pop-address-type",
+            type=click.Choice([a.value for a in AddressType]),
+            default=AddressType.P2TR.value,
+            show_default=True,
+            help=f"BIP-322 address of {key} (BIP-86 P2TR or P2WPKH).",
+        )(f)
+        return click.option(
+            type_flag,
+            "pop_type",
+            type=click.Choice([p.value for p in PopType]),
+            default=PopType.BIP322.value,
+            show_default=True,
+            help=type_help,
+        )(f)
 
     return add
 
@@ -100,20 +119,39 @@ def pop_options(type_flag: str, type_help: str, key: str) -> Callable[[Any], Any
 @click.command("register")
 @common
 @staker_key_option
-@click.option("--fp", "fps", multiple=True,
-              help="Finality provider BTC public key (Babylon accepts exactly one).")  # fmt: skip
+@click.option(
+    "--fp",
+    "fps",
+    multiple=True,
+    help="Finality provider BTC public key (Babylon accepts exactly one).",
+)
 @click.option("--amount", type=int, help="Stake in sats (a new stake).")
 @click.option("--time", "staking_time", type=int, help="Staking time in blocks (a new stake).")
-@click.option("--stake", "stake_txid", metavar="TXID",
-              help="Post-staking flow: register this tracked, k-deep stake (with its inclusion "
-                   "proof) instead of a new one.")  # fmt: skip
-@click.option("--confirmation-depth", type=click.IntRange(min=0), default=30, show_default=True,
-              help="Babylon's btc_confirmation_depth (post-staking; mainnet: 30).")  # fmt: skip
-@click.option("--babylon-address", required=True,
-              help="The staker's Babylon account (bbn1…): signer, gets rewards.")  # fmt: skip
+@click.option(
+    "--stake",
+    "stake_txid",
+    metavar="TXID",
+    help="Post-staking flow: register this tracked, k-deep stake (with its inclusion "
+    "proof) instead of a new one.",
+)
+@click.option(
+    "--confirmation-depth",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Babylon's btc_confirmation_depth (post-staking; mainnet: 30).",
+)
+@click.option(
+    "--babylon-address",
+    required=True,
+    help="The staker's Babylon account (bbn1…): signer, gets rewards.",
+)
 @pop_options("--pop", "Proof-of-possession signature type.", "the staker key")
-@click.option("--offline", is_flag=True,
-              help="Build, fund (not broadcast), record; print the msg; send nothing.")  # fmt: skip
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Build, fund (not broadcast), record; print the msg; send nothing.",
+)
 @fee_rate_option
 @max_fee_rate_option("Refuse a funded tx paying more (sat/vB).")
 @online_options
@@ -138,18 +176,32 @@ def register(
     k-deep one (post-staking flow). Online: send it and follow it (VERIFIED → broadcast →
     inclusion proof → ACTIVE). --offline: build, check, fund, hold and print the message."""
     if not offline:
-        run_online(where, as_json, staker_key_file, fps, amount, staking_time, babylon_address,
-                   stake_txid, pop_type, pop_address_type, fee_rate, max_fee_rate,
-                   online)  # fmt: skip
+        run_online(
+            where,
+            as_json,
+            staker_key_file,
+            fps,
+            amount,
+            staking_time,
+            babylon_address,
+            stake_txid,
+            pop_type,
+            pop_address_type,
+            fee_rate,
+            max_fee_rate,
+            online,
+        )
         return
     address = parse_address(babylon_address)
     kinds = PopType(pop_type), AddressType(pop_address_type)
     if stake_txid is not None:
         if fps or amount is not None or staking_time is not None:
-            raise InputError("--stake takes the FP, amount and time from the tracked stake",
-                             field="stake")  # fmt: skip
-        _post_staking(where, as_json, staker_key_file, stake_txid, address, confirmation_depth,
-                      *kinds)  # fmt: skip
+            raise InputError(
+                "--stake takes the FP, amount and time from the tracked stake", field="stake"
+            )
+        _post_staking(
+            where, as_json, staker_key_file, stake_txid, address, confirmation_depth, *kinds
+        )
         return
     need_new_stake_options(fps, amount, staking_time)
     assert amount is not None and staking_time is not None  # checked just above
@@ -157,20 +209,29 @@ def register(
     check_one_fp(fp_keys)
     key = staker_key.load_or_generate(staker_key_file)  # a new key is written after the checks
     seckey = key.seckey
-    req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address, *kinds,
-                          wallet=where.wallet)  # fmt: skip
+    req = RegisterRequest(
+        xonly_of(seckey), fp_keys, amount, staking_time, address, *kinds, wallet=where.wallet
+    )
     with opened(where) as life:
         life.need_wallet()
         # bad input fails here: before the progress line, the key file and any coin
         check_fee_rate(fee_rate, max_fee_rate)
-        if key.new or life.tracker.find_by_fingerprint(
-            req.stake_request().fingerprint(life.net)
-        ) is None:
+        if (
+            key.new
+            or life.tracker.find_by_fingerprint(req.stake_request().fingerprint(life.net)) is None
+        ):
             precheck(life, req, seckey)
         if key.new:
             seckey = key.keep(notice_new_key)
-            req = RegisterRequest(xonly_of(seckey), fp_keys, amount, staking_time, address,
-                                  *kinds, wallet=where.wallet)  # fmt: skip
+            req = RegisterRequest(
+                xonly_of(seckey),
+                fp_keys,
+                amount,
+                staking_time,
+                address,
+                *kinds,
+                wallet=where.wallet,
+            )
         with working("checking, funding (not broadcasting) and recording the registration"):
             reg, stake, existed = register_offline(life, req, seckey, fee_rate, max_fee_rate)
         stored = stake.extra.get("registration")
@@ -186,14 +247,22 @@ def register(
         emit(data, as_json, _human)
 
 
-def _post_staking(where: Where, as_json: bool, key_file: Path | None, txid: str,
-                  address: BabylonAddress, depth: int, pop_type: PopType,
-                  address_type: AddressType) -> None:  # fmt: skip
+def _post_staking(
+    where: Where,
+    as_json: bool,
+    key_file: Path | None,
+    txid: str,
+    address: BabylonAddress,
+    depth: int,
+    pop_type: PopType,
+    address_type: AddressType,
+) -> None:
     seckey = staker_key.read(key_file)
     with opened(where) as life:
         stake = life.get(txid)
-        reg = register_post_staking(life, stake, seckey, address, depth, pop_type=pop_type,
-                                    address_type=address_type)  # fmt: skip
+        reg = register_post_staking(
+            life, stake, seckey, address, depth, pop_type=pop_type, address_type=address_type
+        )
         emit({**reg.to_json(), "state": stake.state.value}, as_json, _human)
 
 
@@ -210,35 +279,54 @@ def abandon(where: Where, as_json: bool, txid: str) -> None:
 @click.command("pop")
 @click.option("--babylon-address", required=True, help="The Babylon account (bbn1…) to prove.")
 @network_opt
-@click.option("--staker-key-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Sign with this hex secret key.")  # fmt: skip
+@click.option(
+    "--staker-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sign with this hex secret key.",
+)
 @pop_options("--type", "PoP signature type.", "the key")
-@click.option("--psbt-for", metavar="ADDRESS",
-              help="Print a BIP-322 PSBT for ADDRESS's external signer.")  # fmt: skip
+@click.option(
+    "--psbt-for", metavar="ADDRESS", help="Print a BIP-322 PSBT for ADDRESS's external signer."
+)
 @click.option("--from-psbt", metavar="SIGNED", help="Finish a PoP from a signed PSBT or tx hex.")
 @click.option("--address", help="The BIP-322 address of --from-psbt.")
 @click.option("--btc-pk", help="The staker's BTC key (x-only or compressed hex) to verify with.")
-@click.option("--verify", "pop_hex", metavar="POP_HEX",
-              help="Check an encoded ProofOfPossessionBTC as the chain would.")  # fmt: skip
+@click.option(
+    "--verify",
+    "pop_hex",
+    metavar="POP_HEX",
+    help="Check an encoded ProofOfPossessionBTC as the chain would.",
+)
 @json_option
-def pop(babylon_address: str, network: str, staker_key_file: Path | None, pop_type: str,
-        pop_address_type: str, psbt_for: str | None, from_psbt: str | None,
-        address: str | None, btc_pk: str | None, pop_hex: str | None,
-        as_json: bool) -> None:  # fmt: skip
+def pop(
+    babylon_address: str,
+    network: str,
+    staker_key_file: Path | None,
+    pop_type: str,
+    pop_address_type: str,
+    psbt_for: str | None,
+    from_psbt: str | None,
+    address: str | None,
+    btc_pk: str | None,
+    pop_hex: str | None,
+    as_json: bool,
+) -> None:
     """Proof of possession of a BTC key for a Babylon account: sign (key file), export a
     BIP-322 PSBT for an external signer and finish from it, or verify as the chain does."""
     staker, net = parse_address(babylon_address), Network.parse(network)
     modes = [m for m in (staker_key_file, psbt_for, from_psbt, pop_hex) if m is not None]
     if len(modes) != 1:
-        raise InputError("give exactly one of --staker-key-file, --psbt-for, --from-psbt, "
-                         "--verify", field="pop")  # fmt: skip
+        raise InputError(
+            "give exactly one of --staker-key-file, --psbt-for, --from-psbt, --verify", field="pop"
+        )
     if psbt_for is not None:
         emit({"psbt": bip322_psbt(staker, psbt_for, net), "address": psbt_for}, as_json)
         return
     if staker_key_file is not None:
         seckey = staker_key.read(staker_key_file)
-        made = sign_pop(seckey, staker, net, PopType(pop_type),
-                        address_type=AddressType(pop_address_type))  # fmt: skip
+        made = sign_pop(
+            seckey, staker, net, PopType(pop_type), address_type=AddressType(pop_address_type)
+        )
         key = xonly_of(seckey)
     else:
         if btc_pk is None:
@@ -255,9 +343,17 @@ def pop(babylon_address: str, network: str, staker_key_file: Path | None, pop_ty
             except ValueError:
                 raise InputError("not hex", field="verify") from None
             verify_pop(made, staker, key, net)
-    emit({"babylon_address": staker.text, "btc_pk": key.hex(), "pop_type": made.btc_sig_type.name
-          .lower(), "btc_sig": made.btc_sig.hex(), "pop_hex": encode_pop(made).hex(),
-          "valid": True}, as_json)  # fmt: skip
+    emit(
+        {
+            "babylon_address": staker.text,
+            "btc_pk": key.hex(),
+            "pop_type": made.btc_sig_type.name.lower(),
+            "btc_sig": made.btc_sig.hex(),
+            "pop_hex": encode_pop(made).hex(),
+            "valid": True,
+        },
+        as_json,
+    )
 
 
 COMMANDS: list[click.Command] = [register, abandon, pop]

@@ -41,8 +41,17 @@ if TYPE_CHECKING:  # the chain client loads only when the command runs
 
 __all__ = ["Online", "need_new_stake_options", "online_options", "run_online"]
 
-_KEYS = ("babylon_rest", "babylon_key_file", "chain_id", "gas_price", "gas_adjustment",
-         "no_inclusion_proof", "timeout", "interval", "yes_mainnet")  # fmt: skip
+_KEYS = (
+    "babylon_rest",
+    "babylon_key_file",
+    "chain_id",
+    "gas_price",
+    "gas_adjustment",
+    "no_inclusion_proof",
+    "timeout",
+    "interval",
+    "yes_mainnet",
+)
 
 
 @dataclass(frozen=True)
@@ -66,16 +75,30 @@ def online_options(f: Callable[..., None]) -> Callable[..., None]:
         f(online=Online(*(kwargs.pop(k) for k in _KEYS)), **kwargs)
 
     wrapped: Any = run
-    for option in reversed([
-        babylon_options(required=True),
-        click.option("--no-inclusion-proof", is_flag=True,
-                     help="Someone else (e.g. vigilante) submits the inclusion proof."),
-        click.option("--timeout", type=FiniteFloat(min=0), default=0.0,
-                     help="Stop following after N s (0: until ACTIVE); rerun to resume."),
-        click.option("--interval", type=FiniteFloat(min=0.05), default=2.0, show_default=True,
-                     help="Seconds between polls while following."),
-        yes_mainnet_option,
-    ]):  # fmt: skip
+    for option in reversed(
+        [
+            babylon_options(required=True),
+            click.option(
+                "--no-inclusion-proof",
+                is_flag=True,
+                help="Someone else (e.g. vigilante) submits the inclusion proof.",
+            ),
+            click.option(
+                "--timeout",
+                type=FiniteFloat(min=0),
+                default=0.0,
+                help="Stop following after N s (0: until ACTIVE); rerun to resume.",
+            ),
+            click.option(
+                "--interval",
+                type=FiniteFloat(min=0.05),
+                default=2.0,
+                show_default=True,
+                help="Seconds between polls while following.",
+            ),
+            yes_mainnet_option,
+        ]
+    ):
         wrapped = option(wrapped)
     return wrapped  # type: ignore[no-any-return]
 
@@ -94,22 +117,33 @@ def _progress(line: str) -> None:
 
 
 def run_online(
-    where: Where, as_json: bool, staker_key_file: Path | None, fps: tuple[str, ...],
-    amount: int | None, staking_time: int | None, babylon_address: str, stake_txid: str | None,
-    pop_type: str, pop_address_type: str, fee_rate: Decimal, max_fee_rate: Decimal,
+    where: Where,
+    as_json: bool,
+    staker_key_file: Path | None,
+    fps: tuple[str, ...],
+    amount: int | None,
+    staking_time: int | None,
+    babylon_address: str,
+    stake_txid: str | None,
+    pop_type: str,
+    pop_address_type: str,
+    fee_rate: Decimal,
+    max_fee_rate: Decimal,
     online: Online,
-) -> None:  # fmt: skip
+) -> None:
     if online.babylon_rest is None:
-        raise InputError("needed to register online (or --offline: build and record only)",
-                         field="babylon-rest")  # fmt: skip
+        raise InputError(
+            "needed to register online (or --offline: build and record only)", field="babylon-rest"
+        )
     if online.babylon_key_file is None:
         raise InputError("needed to sign the Babylon txs", field="babylon-key-file")
     address = parse_address(babylon_address)
     if stake_txid is None:
         need_new_stake_options(fps, amount, staking_time)
     elif fps or amount is not None or staking_time is not None:
-        raise InputError("--stake takes the FP, amount and time from the tracked stake",
-                         field="stake")  # fmt: skip
+        raise InputError(
+            "--stake takes the FP, amount and time from the tracked stake", field="stake"
+        )
     from l2kit.staking.registration_flow import (
         chain_params,
         follow,
@@ -121,8 +155,14 @@ def run_online(
 
     def from_chain(net: Network) -> ParamsSet:
         confirm_mainnet(net, online.yes_mainnet)  # before anything is asked or moved
-        bbn = open_babylon(net, online.babylon_rest, online.babylon_key_file, online.chain_id,
-                           online.gas_price, online.gas_adjustment)  # fmt: skip
+        bbn = open_babylon(
+            net,
+            online.babylon_rest,
+            online.babylon_key_file,
+            online.chain_id,
+            online.gas_price,
+            online.gas_adjustment,
+        )
         opened_bbn.append(bbn)
         return chain_params(bbn)
 
@@ -144,18 +184,32 @@ def run_online(
                 fp_keys = tuple(parse_pubkey(k, f"fp[{i}]") for i, k in enumerate(fps))
 
                 def request(sk: bytes) -> RegisterRequest:
-                    return RegisterRequest(xonly_of(sk), fp_keys, amount, staking_time, address,
-                                           *kinds, wallet=where.wallet)  # fmt: skip
+                    return RegisterRequest(
+                        xonly_of(sk),
+                        fp_keys,
+                        amount,
+                        staking_time,
+                        address,
+                        *kinds,
+                        wallet=where.wallet,
+                    )
 
                 if key.new:  # bad input fails before the key is written
                     precheck(life, request(seckey), seckey, bbn.client.tip().height)
                     seckey = key.keep(notice_new_key)
                 _progress("pre-flight checks, funding (not broadcasting) and registering")
-                stake, existed = register_new(life, bbn, request(seckey), seckey, fee_rate,
-                                              max_fee_rate, _progress)  # fmt: skip
-            stake = follow(life, bbn, stake, submit_proof=not online.no_inclusion_proof,
-                           timeout=online.timeout, interval=online.interval,
-                           progress=_progress)  # fmt: skip
+                stake, existed = register_new(
+                    life, bbn, request(seckey), seckey, fee_rate, max_fee_rate, _progress
+                )
+            stake = follow(
+                life,
+                bbn,
+                stake,
+                submit_proof=not online.no_inclusion_proof,
+                timeout=online.timeout,
+                interval=online.interval,
+                progress=_progress,
+            )
             data = life.status(stake, sync=False)
             if existed is not None:
                 data["existing"] = existed

@@ -180,29 +180,39 @@ README_END = "<!-- contracts:end -->"
 
 def _sources(c: Contract) -> list[str]:
     """Distinct ``repo@ref:path`` the contract's facts were read from (line numbers dropped)."""
-    provs = [c.image.provenance, *(x.provenance for x in c.commands.values()),
-             *(s.provenance for x in c.commands.values() for s in (x.subcommands or {}).values()
-               if s.provenance), *(e.provenance for e in c.env),
-             *(f.provenance for f in c.config_files),
-             *(k.provenance for f in c.config_files for k in f.keys.values() if k.provenance),
-             *(ls.provenance for ls in c.listens)]
+    provs = [
+        c.image.provenance,
+        *(x.provenance for x in c.commands.values()),
+        *(
+            s.provenance
+            for x in c.commands.values()
+            for s in (x.subcommands or {}).values()
+            if s.provenance
+        ),
+        *(e.provenance for e in c.env),
+        *(f.provenance for f in c.config_files),
+        *(k.provenance for f in c.config_files for k in f.keys.values() if k.provenance),
+        *(ls.provenance for ls in c.listens),
+    ]
     return list(dict.fromkeys(p.split("#", 1)[0] for p in provs if p))
 
 
 def markdown_table(contracts: tuple[Contract, ...]) -> str:
     """The README table: component, pinned image, source release, files the facts came from."""
-    rows = ["| component | pinned image | contract source | facts read from |",
-            "|---|---|---|---|"]
+    rows = ["| component | pinned image | contract source | facts read from |", "|---|---|---|---|"]
     for c in sorted(contracts, key=lambda c: c.component):
         commit = f" ({c.source.commit[:7]})" if c.source.commit else ""
         by_ref: dict[str, list[str]] = {}
         for src in _sources(c):
             ref, _, path = src.partition(":")
             by_ref.setdefault(ref, []).append(path)
-        files = "; ".join(f"{ref}: " + ", ".join(f"`{p}`" for p in paths)
-                          for ref, paths in by_ref.items())
-        rows.append(f"| {c.component} | `{c.image.repository}:{c.image.tag}` | "
-                    f"{c.origin}{commit} | {files} |")
+        files = "; ".join(
+            f"{ref}: " + ", ".join(f"`{p}`" for p in paths) for ref, paths in by_ref.items()
+        )
+        rows.append(
+            f"| {c.component} | `{c.image.repository}:{c.image.tag}` | "
+            f"{c.origin}{commit} | {files} |"
+        )
     return "\n".join(rows) + "\n"
 
 

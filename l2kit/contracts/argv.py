@@ -51,11 +51,15 @@ def _script_calls(text: str, commands: frozenset[str]) -> tuple[tuple[str, tuple
             name = posixpath.basename(tok)
             if name not in commands and name not in aliases:
                 continue
-            if not (i == 0 or tokens[i - 1] in _PUNCT or tokens[i - 1] in _CALL_AFTER
-                    or re.fullmatch(r"\d+", tokens[i - 1])):
+            if not (
+                i == 0
+                or tokens[i - 1] in _PUNCT
+                or tokens[i - 1] in _CALL_AFTER
+                or re.fullmatch(r"\d+", tokens[i - 1])
+            ):
                 continue
             rest = []
-            for t in tokens[i + 1:]:
+            for t in tokens[i + 1 :]:
                 if t in _PUNCT or set(t) <= set(";&|()<>"):
                     break
                 rest.append(t)
@@ -105,8 +109,9 @@ def parse_call(cmd: str, spec: Command, tokens: list[str], opaque: bool = False)
             called = f"{cmd} {_subcommand_name(spec, words)}"
             prov = sub.provenance or prov
         elif not (opaque and words[-1].startswith("$")):
-            call.problems.append((f"{cmd} {' '.join(words)}", "unknown subcommand",
-                                  spec.provenance))
+            call.problems.append(
+                (f"{cmd} {' '.join(words)}", "unknown subcommand", spec.provenance)
+            )
 
     i = 0
     while i < len(tokens):

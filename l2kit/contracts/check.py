@@ -88,14 +88,21 @@ class _Pod:
     namespace: str
 
 
-def check(objs: list[Obj], contracts: Iterable[Contract] | None = None, *,
-          operator_env: frozenset[str] = frozenset()) -> Report:
+def check(
+    objs: list[Obj],
+    contracts: Iterable[Contract] | None = None,
+    *,
+    operator_env: frozenset[str] = frozenset(),
+) -> Report:
     """``operator_env``: env names the operator set on purpose (the spec's ``extraEnv``, e.g.
     a proxy for a sidecar); a daemon ignores names it does not read, so these are not ours to
     refuse. Everything l2kit itself sets is still checked."""
     cs = tuple(load_all() if contracts is None else contracts)
-    cms = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
-           for o in objs if o.get("kind") == "ConfigMap"}
+    cms = {
+        (o["metadata"].get("namespace"), o["metadata"]["name"]): o.get("data") or {}
+        for o in objs
+        if o.get("kind") == "ConfigMap"
+    }
     # Services by namespace, ServiceMonitors by the namespaces they select: a fleet of many
     # stacks stays linear.
     services: dict[str, list[Obj]] = {}
@@ -109,8 +116,14 @@ def check(objs: list[Obj], contracts: Iterable[Contract] | None = None, *,
                 monitors.setdefault(ns, []).append(o)
     report = Report()
     for pod in _pods(objs):
-        _check_pod(pod, (services.get(pod.namespace, []), monitors.get(pod.namespace, [])),
-                   cms, cs, report, operator_env)
+        _check_pod(
+            pod,
+            (services.get(pod.namespace, []), monitors.get(pod.namespace, [])),
+            cms,
+            cs,
+            report,
+            operator_env,
+        )
     return report
 
 
@@ -119,8 +132,12 @@ def _pods(objs: list[Obj]) -> Iterator[_Pod]:
         if o.get("kind") in ("StatefulSet", "Deployment"):
             tmpl = o["spec"]["template"]
             labels = tmpl["metadata"].get("labels", {})
-            yield _Pod(labels.get("app.kubernetes.io/component", o["metadata"]["name"]),
-                       tmpl["spec"], labels, o["metadata"].get("namespace", ""))
+            yield _Pod(
+                labels.get("app.kubernetes.io/component", o["metadata"]["name"]),
+                tmpl["spec"],
+                labels,
+                o["metadata"].get("namespace", ""),
+            )
 
 
 def contract_for(cs: tuple[Contract, ...], image: str, workload: str) -> Contract | None:
@@ -136,8 +153,9 @@ def contract_for(cs: tuple[Contract, ...], image: str, workload: str) -> Contrac
 class _Ctx:
     """One container under check: where files and ports come from, and where problems go."""
 
-    def __init__(self, pod: _Pod, c: Obj, contract: Contract, cms: dict[Any, Obj],
-                 report: Report) -> None:
+    def __init__(
+        self, pod: _Pod, c: Obj, contract: Contract, cms: dict[Any, Obj], report: Report
+    ) -> None:
         self.pod, self.c, self.contract, self.cms, self.report = pod, c, contract, cms, report
         self.served: list[tuple[int, Listen]] = []
         self.operator_env: frozenset[str] = frozenset()
@@ -145,8 +163,7 @@ class _Ctx:
         self.ref = f"contract {contract.component}.yaml from {contract.origin}"
 
     def add(self, where: str, key: str, rule: str, provenance: str) -> None:
-        self.report.problems.append(
-            Problem(self.contract.component, where, key, rule, provenance))
+        self.report.problems.append(Problem(self.contract.component, where, key, rule, provenance))
 
     def file_at(self, path: str, container: Obj | None = None) -> str | None:
         """Text of a file from a ConfigMap volume mounted into the container."""
@@ -157,15 +174,21 @@ class _Ctx:
             if not path.startswith(mount) or "configMap" not in vol:
                 continue
             data = self.cms.get((self.pod.namespace, vol["configMap"]["name"]), {})
-            rel = path[len(mount):]
+            rel = path[len(mount) :]
             items = {i["path"]: i["key"] for i in vol["configMap"].get("items", [])}
             text = data.get(items.get(rel, rel))
             return text if isinstance(text, str) else None
         return None
 
 
-def _check_pod(pod: _Pod, near: tuple[list[Obj], list[Obj]], cms: dict[Any, Obj],
-               cs: tuple[Contract, ...], report: Report, operator_env: frozenset[str]) -> None:
+def _check_pod(
+    pod: _Pod,
+    near: tuple[list[Obj], list[Obj]],
+    cms: dict[Any, Obj],
+    cs: tuple[Contract, ...],
+    report: Report,
+    operator_env: frozenset[str],
+) -> None:
     containers = pod.spec.get("initContainers", []) + pod.spec["containers"]
     rendered = _rendered_files(pod, cms)
     by_name: dict[str, _Ctx] = {}
@@ -195,16 +218,24 @@ def _check_image(ctx: _Ctx) -> None:
     img = ctx.contract.image
     _, _, tag, _ = split_image(ctx.c["image"])
     if tag != img.tag:
-        ctx.add("image", ctx.c["image"],
-                f"pinned tag {tag} but the contract is for {img.tag} "
-                "(write the contract for the new tag)", img.provenance)
+        ctx.add(
+            "image",
+            ctx.c["image"],
+            f"pinned tag {tag} but the contract is for {img.tag} "
+            "(write the contract for the new tag)",
+            img.provenance,
+        )
     if img.user is not None:
         uid = (ctx.c.get("securityContext") or {}).get("runAsUser")
         if uid is None:
             uid = (ctx.pod.spec.get("securityContext") or {}).get("runAsUser")
         if uid is not None and uid != img.user.uid:
-            ctx.add("securityContext", f"{ctx.c['name']}.runAsUser",
-                    f"runs as {uid}, the image's user is {img.user.uid}", img.provenance)
+            ctx.add(
+                "securityContext",
+                f"{ctx.c['name']}.runAsUser",
+                f"runs as {uid}, the image's user is {img.user.uid}",
+                img.provenance,
+            )
 
 
 # --- argv -------------------------------------------------------------------------------------
@@ -215,8 +246,12 @@ def _argv(ctx: _Ctx) -> list[str]:
     if ctx.c.get("command"):
         return [str(a) for a in ctx.c["command"]] + args
     if ctx.contract.entrypoint is None:
-        ctx.add("argv", ctx.c["name"], "no command and the contract states no image entrypoint",
-                ctx.contract.image.provenance)
+        ctx.add(
+            "argv",
+            ctx.c["name"],
+            "no command and the contract states no image entrypoint",
+            ctx.contract.image.provenance,
+        )
         return []
     return [ctx.contract.entrypoint, *args]
 
@@ -232,15 +267,20 @@ def _check_argv(ctx: _Ctx) -> dict[str, str]:
     cmd = posixpath.basename(argv[0])
     spec = ctx.contract.commands.get(cmd)
     if spec is None:
-        ctx.add("argv", argv[0], f"not a command of the image (known: "
-                f"{', '.join(sorted(ctx.contract.commands)) or 'none'})",
-                ctx.contract.image.provenance)
+        ctx.add(
+            "argv",
+            argv[0],
+            f"not a command of the image (known: "
+            f"{', '.join(sorted(ctx.contract.commands)) or 'none'})",
+            ctx.contract.image.provenance,
+        )
         return {}
     return _check_call(ctx, cmd, spec, argv[1:], "argv")
 
 
-def _check_call(ctx: _Ctx, cmd: str, spec: Command, tokens: list[str], where: str,
-                opaque: bool = False) -> dict[str, str]:
+def _check_call(
+    ctx: _Ctx, cmd: str, spec: Command, tokens: list[str], where: str, opaque: bool = False
+) -> dict[str, str]:
     call = parse_call(cmd, spec, tokens, opaque)
     for what, rule, prov in call.problems:
         ctx.add(where, what, rule, prov)
@@ -254,8 +294,7 @@ def _scripts_run(ctx: _Ctx) -> list[str]:
         argvs.append((ctx.c.get(kind) or {}).get("exec", {}).get("command", []))
     for hook in (ctx.c.get("lifecycle") or {}).values():
         argvs.append(hook.get("exec", {}).get("command", []))
-    return [a[1] for a in argvs
-            if len(a) > 1 and a[0] in SHELLS and a[1].startswith(SCRIPT_DIR)]
+    return [a[1] for a in argvs if len(a) > 1 and a[0] in SHELLS and a[1].startswith(SCRIPT_DIR)]
 
 
 def _check_scripts(ctx: _Ctx, argv: list[str]) -> None:
@@ -270,14 +309,15 @@ def _check_scripts(ctx: _Ctx, argv: list[str]) -> None:
             ctx.add("argv", path, "script not found in a mounted ConfigMap", ctx.ref)
             continue
         for cmd, tokens in script_calls(text, set(ctx.contract.commands)):
-            _check_call(ctx, cmd, ctx.contract.commands[cmd], tokens, f"script {script}",
-                        opaque=True)
+            _check_call(
+                ctx, cmd, ctx.contract.commands[cmd], tokens, f"script {script}", opaque=True
+            )
     script = posixpath.basename(argv[1]) if len(argv) > 1 else ""
     if argv and argv[0] in SHELLS and script in SCRIPT_ARGS:
         cmd, sub, skip = SCRIPT_ARGS[script]
         spec = ctx.contract.commands.get(cmd)
         if spec is not None:
-            _check_call(ctx, cmd, spec, [*sub.split(), *argv[2 + skip:]], f"argv ({script})")
+            _check_call(ctx, cmd, spec, [*sub.split(), *argv[2 + skip :]], f"argv ({script})")
 
 
 # --- env --------------------------------------------------------------------------------------
@@ -293,8 +333,12 @@ def _check_env(ctx: _Ctx) -> None:
         if e["name"] not in known:
             ctx.add("env", e["name"], "not read by the component or our script", ctx.ref)
         elif e["name"] in secret and "secretKeyRef" not in (e.get("valueFrom") or {}):
-            ctx.add("env", e["name"], "a credential: must come from a Secret (secretKeyRef), "
-                    "not a literal", secret[e["name"]])
+            ctx.add(
+                "env",
+                e["name"],
+                "a credential: must come from a Secret (secretKeyRef), not a literal",
+                secret[e["name"]],
+            )
 
 
 # --- config files -----------------------------------------------------------------------------
@@ -325,7 +369,7 @@ def _rendered_files(pod: _Pod, cms: dict[Any, Obj]) -> list[_File]:
         for m in c.get("volumeMounts", []):
             mount = m["mountPath"].rstrip("/") + "/"
             if target.startswith(mount) and "configMap" not in vols.get(m["name"], {}):
-                out.append(_File(target[len(mount):], text, m["name"]))
+                out.append(_File(target[len(mount) :], text, m["name"]))
     return out
 
 
@@ -335,7 +379,7 @@ def _cm_file(pod: _Pod, cms: dict[Any, Obj], c: Obj, path: str) -> str | None:
         mount = m["mountPath"].rstrip("/") + "/"
         vol = vols.get(m["name"], {})
         if path.startswith(mount) and "configMap" in vol:
-            text = cms.get((pod.namespace, vol["configMap"]["name"]), {}).get(path[len(mount):])
+            text = cms.get((pod.namespace, vol["configMap"]["name"]), {}).get(path[len(mount) :])
             return text if isinstance(text, str) else None
     return None
 
@@ -353,10 +397,10 @@ def _container_files(ctx: _Ctx, rendered: list[_File]) -> list[tuple[str, str]]:
         if "configMap" in vol:
             data = ctx.cms.get((ctx.pod.namespace, vol["configMap"]["name"]), {})
             items = vol["configMap"].get("items")
-            pairs = ([(i["key"], i["path"]) for i in items] if items
-                     else [(k, k) for k in data])
-            out += [(f"{mount}/{p}", data[k]) for k, p in pairs
-                    if k in data and not k.endswith(".sh")]
+            pairs = [(i["key"], i["path"]) for i in items] if items else [(k, k) for k in data]
+            out += [
+                (f"{mount}/{p}", data[k]) for k, p in pairs if k in data and not k.endswith(".sh")
+            ]
         out += [(f"{mount}/{f.path}", f.text) for f in rendered if f.volume == m["name"]]
     return out
 
@@ -374,8 +418,9 @@ def _check_files(ctx: _Ctx, rendered: list[_File]) -> dict[str, Any]:
     for path, text in _container_files(ctx, rendered):
         cf = _file_contract(ctx, path)
         if cf is None:
-            ctx.add(path, "-", "a file the contract does not describe",
-                    ctx.contract.image.provenance)
+            ctx.add(
+                path, "-", "a file the contract does not describe", ctx.contract.image.provenance
+            )
             continue
         for key, rule, prov in key_rules.problems(cf, text):
             ctx.add(cf.path_suffix, key, rule, prov)
@@ -430,8 +475,12 @@ def _check_container_ports(ctx: _Ctx) -> None:
     ports = {p for p, _ in ctx.served}
     for p in ctx.c.get("ports", []):
         if p["containerPort"] not in ports:
-            ctx.add("ports", f"{p.get('name')}={p['containerPort']}",
-                    f"not served (serves {_describe(ctx.served)})", ctx.ref)
+            ctx.add(
+                "ports",
+                f"{p.get('name')}={p['containerPort']}",
+                f"not served (serves {_describe(ctx.served)})",
+                ctx.ref,
+            )
 
 
 def _check_probes(ctx: _Ctx) -> None:
@@ -453,8 +502,7 @@ def _check_script_urls(ctx: _Ctx) -> None:
     """Probe/lifecycle scripts calling the daemon over HTTP on loopback: port and path."""
     for path in _scripts_run(ctx):
         for port, url_path in _LOCAL_URL.findall(ctx.file_at(path) or ""):
-            _check_target(ctx, f"script {posixpath.basename(path)}", int(port),
-                          url_path or None)
+            _check_target(ctx, f"script {posixpath.basename(path)}", int(port), url_path or None)
 
 
 def _check_target(ctx: _Ctx, where: str, port: int | None, path: str | None) -> None:
@@ -467,24 +515,30 @@ def _check_target(ctx: _Ctx, where: str, port: int | None, path: str | None) -> 
     ok = [ls for ls in hits if ls.protocol == "http" and (not ls.paths or path in ls.paths)]
     if not ok:
         ls = hits[0]
-        ctx.add(where, f"{path} on port {port}",
-                f"not an HTTP path served there ({ls.protocol} {', '.join(ls.paths) or '-'})",
-                ls.provenance)
+        ctx.add(
+            where,
+            f"{path} on port {port}",
+            f"not an HTTP path served there ({ls.protocol} {', '.join(ls.paths) or '-'})",
+            ls.provenance,
+        )
 
 
-def _check_services(pod: _Pod, services: list[Obj], monitors: list[Obj],
-                    by_name: dict[str, _Ctx]) -> None:
+def _check_services(
+    pod: _Pod, services: list[Obj], monitors: list[Obj], by_name: dict[str, _Ctx]
+) -> None:
     """Services (of the pod's namespace) selecting the pod, ServiceMonitors selecting those."""
     for svc in services:
         sel = dict(svc["spec"].get("selector") or {})
         sel.pop(POD_NAME_LABEL, None)  # set on each pod by the StatefulSet controller
         if not sel or any(pod.labels.get(k) != v for k, v in sel.items()):
             continue
-        endpoints = [ep for sm in monitors if _selects(sm, svc)
-                     for ep in sm["spec"].get("endpoints", [])]
+        endpoints = [
+            ep for sm in monitors if _selects(sm, svc) for ep in sm["spec"].get("endpoints", [])
+        ]
         for sp in svc["spec"].get("ports", []):
-            path_list = [ep.get("path", "/metrics") for ep in endpoints
-                         if ep.get("port") == sp.get("name")]
+            path_list = [
+                ep.get("path", "/metrics") for ep in endpoints if ep.get("port") == sp.get("name")
+            ]
             for ctx in by_name.values():
                 port = _container_port(ctx.c, sp.get("targetPort", sp["port"]))
                 if port is None:

@@ -89,8 +89,11 @@ def problems(cf: ConfigFile, text: str) -> Iterator[tuple[str, str, str]]:
             yield path, problem, prov
     for key, rule in cf.keys.items():
         if rule.required and key not in seen and "*" not in key:
-            yield key, "missing required key (the loader applies no default)", (
-                rule.provenance or cf.provenance)
+            yield (
+                key,
+                "missing required key (the loader applies no default)",
+                (rule.provenance or cf.provenance),
+            )
 
 
 def _is_secret(value: Any) -> bool:

@@ -26,21 +26,40 @@ STACK_LABEL = "l2kit.io/stack"
 _RANK: dict[str, int] = {
     "Namespace": 0,
     "CustomResourceDefinition": 1,
-    "ServiceAccount": 2, "Role": 3, "ClusterRole": 3, "RoleBinding": 4, "ClusterRoleBinding": 4,
-    "Secret": 5, "ConfigMap": 5,
+    "ServiceAccount": 2,
+    "Role": 3,
+    "ClusterRole": 3,
+    "RoleBinding": 4,
+    "ClusterRoleBinding": 4,
+    "Secret": 5,
+    "ConfigMap": 5,
     "PersistentVolumeClaim": 6,
     "Service": 7,
-    "StatefulSet": 8, "Deployment": 8, "DaemonSet": 8, "Job": 8, "CronJob": 8,
+    "StatefulSet": 8,
+    "Deployment": 8,
+    "DaemonSet": 8,
+    "Job": 8,
+    "CronJob": 8,
     "PodDisruptionBudget": 9,
     "NetworkPolicy": 10,
-    "ServiceMonitor": 12, "PodMonitor": 12, "PrometheusRule": 12, "SnapshotSchedule": 12,
+    "ServiceMonitor": 12,
+    "PodMonitor": 12,
+    "PrometheusRule": 12,
+    "SnapshotSchedule": 12,
 }
 _UNKNOWN_RANK = 11  # after everything built-in, before monitoring objects
 
-CLUSTER_SCOPED = frozenset({
-    "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
-    "PersistentVolume", "StorageClass", "PriorityClass",
-})
+CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+    }
+)
 
 PRUNABLE_KINDS: tuple[tuple[str, str], ...] = (
     ("v1", "ServiceAccount"),
@@ -74,8 +93,11 @@ class Outcome:
 
     def as_dict(self) -> dict[str, str]:
         return {
-            "kind": self.ref.kind, "namespace": self.ref.namespace, "name": self.ref.name,
-            "action": self.action, "note": self.note,
+            "kind": self.ref.kind,
+            "namespace": self.ref.namespace,
+            "name": self.ref.name,
+            "action": self.action,
+            "note": self.note,
         }
 
 
@@ -86,6 +108,7 @@ def rank(kind: str) -> int:
 
 def apply_order(objects: Iterable[Obj]) -> list[Obj]:
     """Objects sorted for apply: by kind rank, then kind, namespace and name (deterministic)."""
+
     def key(o: Obj) -> tuple[int, str, str, str]:
         ref = Ref.of(o)
         return rank(ref.kind), ref.kind, ref.namespace, ref.name
@@ -147,8 +170,9 @@ def live_stack_objects(cluster: ClusterApi, stack: str, namespaces: Iterable[str
         if not cluster.served(api_version, kind):
             continue
         for namespace in sorted(set(namespaces)):
-            found.extend(cluster.list(api_version, kind, label_selector=selector,
-                                      namespace=namespace))
+            found.extend(
+                cluster.list(api_version, kind, label_selector=selector, namespace=namespace)
+            )
     return found
 
 
@@ -201,8 +225,11 @@ def _action(before: Obj | None, after: Obj) -> Action:
     if before is None:
         return "created"
     version = (before.get("metadata") or {}).get("resourceVersion")
-    return "unchanged" if version == (after.get("metadata") or {}).get("resourceVersion") \
+    return (
+        "unchanged"
+        if version == (after.get("metadata") or {}).get("resourceVersion")
         else "configured"
+    )
 
 
 def prune_stack(

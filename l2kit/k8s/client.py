@@ -68,8 +68,9 @@ class ClusterApi(Protocol):
         """The live object, or None when it does not exist."""
         ...
 
-    def list(self, api_version: str, kind: str, *, label_selector: str,
-             namespace: str | None = None) -> list[Obj]:
+    def list(
+        self, api_version: str, kind: str, *, label_selector: str, namespace: str | None = None
+    ) -> list[Obj]:
         """Objects of one kind carrying the labels (all namespaces when ``namespace`` is None)."""
         ...
 
@@ -119,8 +120,10 @@ def cluster_error(action: str, target: str, exc: BaseException) -> ClusterError:
         text = f"{action} {target}: HTTP {status} {reason}" + (f": {detail}" if detail else "")
         return ClusterError(text, status=status, reason=reason)
     if isinstance(exc, HTTPError | OSError):
-        return ClusterError(f"{action} {target}: API server unreachable ({type(exc).__name__})",
-                            reason="Unreachable")
+        return ClusterError(
+            f"{action} {target}: API server unreachable ({type(exc).__name__})",
+            reason="Unreachable",
+        )
     return ClusterError(f"{action} {target}: {type(exc).__name__}", reason=type(exc).__name__)
 
 
@@ -164,8 +167,11 @@ class KubeClient:
             try:
                 return self.dynamic.resources.get(api_version=api_version, kind=kind)
             except ResourceNotFoundError as exc:
-                raise ClusterError(f"the API server does not serve {kind} ({api_version})",
-                                   status=404, reason="NotServed") from exc
+                raise ClusterError(
+                    f"the API server does not serve {kind} ({api_version})",
+                    status=404,
+                    reason="NotServed",
+                ) from exc
 
     def served(self, api_version: str, kind: str) -> bool:
         # remembered: a miss makes the discoverer re-read every API group
@@ -209,8 +215,9 @@ class KubeClient:
             raise cluster_error("get", str(ref), exc) from exc
         return dict(result.to_dict())
 
-    def list(self, api_version: str, kind: str, *, label_selector: str,
-             namespace: str | None = None) -> list[Obj]:
+    def list(
+        self, api_version: str, kind: str, *, label_selector: str, namespace: str | None = None
+    ) -> list[Obj]:
         resource = self._resource(api_version, kind)
         with _mapped("list", kind):
             result = self.dynamic.get(resource, namespace=namespace, label_selector=label_selector)
@@ -262,8 +269,9 @@ def load_config(kubeconfig: str | None = None, context: str | None = None) -> An
     try:
         if source:
             # $KUBECONFIG may list several files (path-separated): the loader merges them
-            config.load_kube_config(config_file=source, context=context,
-                                    client_configuration=configuration)
+            config.load_kube_config(
+                config_file=source, context=context, client_configuration=configuration
+            )
         elif os.environ.get("KUBERNETES_SERVICE_HOST"):
             config.load_incluster_config(client_configuration=configuration)
         else:
@@ -271,12 +279,16 @@ def load_config(kubeconfig: str | None = None, context: str | None = None) -> An
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ClusterError(f"cannot load Kubernetes credentials from {source}: not valid YAML{at}",
-                           reason="NoConfig") from exc
+        raise ClusterError(
+            f"cannot load Kubernetes credentials from {source}: not valid YAML{at}",
+            reason="NoConfig",
+        ) from exc
     except (ConfigException, OSError, TypeError, ValueError) as exc:
         where = source or "in-cluster/~/.kube/config"
-        raise ClusterError(f"cannot load Kubernetes credentials from {where}: "
-                           f"{_first_line(exc)}", reason="NoConfig") from exc
+        raise ClusterError(
+            f"cannot load Kubernetes credentials from {where}: {_first_line(exc)}",
+            reason="NoConfig",
+        ) from exc
     return configuration
 
 

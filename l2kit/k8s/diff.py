@@ -20,12 +20,21 @@ from l2kit.yamlout import dump_yaml
 
 State = Literal["new", "changed", "unchanged", "pruned"]
 
+
 def _dump(obj: Obj) -> list[str]:
     return dump_yaml(obj, sort_keys=True).splitlines(True)
 
 
-_SERVER_META = ("managedFields", "resourceVersion", "uid", "generation", "creationTimestamp",
-                "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds")
+_SERVER_META = (
+    "managedFields",
+    "resourceVersion",
+    "uid",
+    "generation",
+    "creationTimestamp",
+    "selfLink",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,13 @@ class DiffEntry:
     diff: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"kind": self.ref.kind, "namespace": self.ref.namespace, "name": self.ref.name,
-                "state": self.state, "diff": self.diff}
+        return {
+            "kind": self.ref.kind,
+            "namespace": self.ref.namespace,
+            "name": self.ref.name,
+            "state": self.state,
+            "diff": self.diff,
+        }
 
 
 def normalise(obj: Obj) -> Obj:
@@ -65,11 +79,13 @@ def mask_secrets(live: Obj | None, would: Obj) -> tuple[Obj | None, Obj]:
         before: dict[str, Any] = (live or {}).get(field) or {}
         after: dict[str, Any] = would.get(field) or {}
         if live_out is not None and before:
-            live_out[field] = {k: "***" if after.get(k) == v else "*** (before)"
-                               for k, v in before.items()}
+            live_out[field] = {
+                k: "***" if after.get(k) == v else "*** (before)" for k, v in before.items()
+            }
         if after:
-            would_out[field] = {k: "***" if before.get(k) == v else "*** (after)"
-                                for k, v in after.items()}
+            would_out[field] = {
+                k: "***" if before.get(k) == v else "*** (after)" for k, v in after.items()
+            }
     return live_out, would_out
 
 
@@ -89,8 +105,9 @@ def classify(ref: Ref, live: Obj | None, would: Obj) -> DiffEntry:
     return DiffEntry(ref, "changed" if text else "unchanged", text)
 
 
-def diff_stack(cluster: ClusterApi, stack: str, objects: Iterable[Obj], *,
-               force: bool = False) -> list[DiffEntry]:
+def diff_stack(
+    cluster: ClusterApi, stack: str, objects: Iterable[Obj], *, force: bool = False
+) -> list[DiffEntry]:
     """One entry per rendered object (in apply order), then one per object prune would delete."""
     rendered = apply_order(objects)
     entries: list[DiffEntry] = []

@@ -18,9 +18,15 @@ from l2kit.k8s.client import ClusterApi, Obj, Ref
 WORKLOAD_KINDS = ("StatefulSet", "Deployment", "Job")
 State = Literal["ready", "progressing", "failed", "missing"]
 
-_BAD_WAITING = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull",
-                "CreateContainerConfigError", "CreateContainerError", "InvalidImageName",
-                "RunContainerError"}
+_BAD_WAITING = {
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "InvalidImageName",
+    "RunContainerError",
+}
 
 
 @dataclass(frozen=True)
@@ -104,8 +110,9 @@ def assess_statefulset(obj: Obj) -> WorkloadStatus:
         state = "progressing"
         rolling = f", rolling to revision {update}" if update and not rolled else ""
         message = f"{ready}/{replicas} ready{rolling}"
-    return WorkloadStatus(ref.kind, ref.namespace, ref.name, state, replicas, ready, updated,
-                          current, update, message)
+    return WorkloadStatus(
+        ref.kind, ref.namespace, ref.name, state, replicas, ready, updated, current, update, message
+    )
 
 
 def assess_deployment(obj: Obj) -> WorkloadStatus:
@@ -120,8 +127,9 @@ def assess_deployment(obj: Obj) -> WorkloadStatus:
         state, message = "ready", ""
     else:
         state, message = "progressing", f"{ready}/{replicas} ready, {updated} updated"
-    return WorkloadStatus(ref.kind, ref.namespace, ref.name, state, replicas, ready, updated,
-                          message=message)
+    return WorkloadStatus(
+        ref.kind, ref.namespace, ref.name, state, replicas, ready, updated, message=message
+    )
 
 
 def assess_job(obj: Obj) -> WorkloadStatus:
@@ -136,12 +144,15 @@ def assess_job(obj: Obj) -> WorkloadStatus:
         state, message = "ready", "complete"
     else:
         state, message = "progressing", f"{succeeded}/{completions} succeeded"
-    return WorkloadStatus(ref.kind, ref.namespace, ref.name, state, completions, succeeded,
-                          message=message)
+    return WorkloadStatus(
+        ref.kind, ref.namespace, ref.name, state, completions, succeeded, message=message
+    )
 
 
 _ASSESS: dict[str, Callable[[Obj], WorkloadStatus]] = {
-    "StatefulSet": assess_statefulset, "Deployment": assess_deployment, "Job": assess_job,
+    "StatefulSet": assess_statefulset,
+    "Deployment": assess_deployment,
+    "Job": assess_job,
 }
 
 
@@ -155,8 +166,10 @@ def assess_pod(obj: Obj) -> PodStatus:
     ref, status = Ref.of(obj), obj.get("status") or {}
     ready = (_conditions(status).get("Ready") or {}).get("status") == "True"
     restarts, reasons = 0, []
-    containers = [*(status.get("initContainerStatuses") or []),
-                  *(status.get("containerStatuses") or [])]
+    containers = [
+        *(status.get("initContainerStatuses") or []),
+        *(status.get("containerStatuses") or []),
+    ]
     for cs in containers:
         restarts += _int(cs.get("restartCount"))
         state = cs.get("state") or {}
@@ -179,8 +192,9 @@ def assess_pod(obj: Obj) -> PodStatus:
 
 def failing_waits(pods: Iterable[PodStatus]) -> list[str]:
     """Reasons that will not heal by waiting (bad image, crash loop, config error)."""
-    return [f"{p.name}: {r}" for p in pods for r in p.reasons
-            if r.split(": ", 1)[-1] in _BAD_WAITING]
+    return [
+        f"{p.name}: {r}" for p in pods for r in p.reasons if r.split(": ", 1)[-1] in _BAD_WAITING
+    ]
 
 
 def stack_status(cluster: ClusterApi, stack: str, rendered: Iterable[Obj]) -> StackStatus:
@@ -193,12 +207,16 @@ def stack_status(cluster: ClusterApi, stack: str, rendered: Iterable[Obj]) -> St
             continue
         namespaces.add(ref.namespace)
         live = cluster.get(ref)
-        workloads.append(assess(live) if live is not None else WorkloadStatus(
-            ref.kind, ref.namespace, ref.name, "missing", message="not found"))
+        workloads.append(
+            assess(live)
+            if live is not None
+            else WorkloadStatus(ref.kind, ref.namespace, ref.name, "missing", message="not found")
+        )
     pods: list[PodStatus] = []
     for namespace in sorted(namespaces):
-        for pod in cluster.list("v1", "Pod", label_selector=stack_selector(stack),
-                                namespace=namespace):
+        for pod in cluster.list(
+            "v1", "Pod", label_selector=stack_selector(stack), namespace=namespace
+        ):
             pods.append(assess_pod(pod))
     workloads.sort(key=lambda w: (w.kind, w.namespace, w.name))
     pods.sort(key=lambda p: (p.namespace, p.name))
@@ -228,10 +246,14 @@ def wait_ready(
             names = ", ".join(f"{w.kind}/{w.name}: {w.message}" for w in current.failed)
             raise ClusterError(f"stack {stack}: rollout failed: {names}", reason="Failed")
         if clock() >= deadline:
-            waiting = [f"{w.kind}/{w.name} ({w.message})" for w in current.workloads
-                       if w.state != "ready"]
+            waiting = [
+                f"{w.kind}/{w.name} ({w.message})" for w in current.workloads if w.state != "ready"
+            ]
             hints = failing_waits(current.pods)
             raise ClusterError(
-                f"stack {stack}: not ready after {timeout:g}s: " + ", ".join(waiting)
-                + (f"; {'; '.join(hints)}" if hints else ""), reason="Timeout")
+                f"stack {stack}: not ready after {timeout:g}s: "
+                + ", ".join(waiting)
+                + (f"; {'; '.join(hints)}" if hints else ""),
+                reason="Timeout",
+            )
         sleep(interval)

@@ -109,9 +109,13 @@ def targets(
         )
     for rest, rpc in zip(babylon_rest, cometbft, strict=True):
         out.append(
-            {"name": _name("babylon", rest, taken), "kind": "babylon",
-             "rest_url": rest, "cometbft_url": rpc}
-        )  # fmt: skip
+            {
+                "name": _name("babylon", rest, taken),
+                "kind": "babylon",
+                "rest_url": rest,
+                "cometbft_url": rpc,
+            }
+        )
     for url in gadget:
         out.append({"name": _name("gadget", url, taken), "kind": "gadget", "url": url})
     for spec in metrics:

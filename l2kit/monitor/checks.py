@@ -6,7 +6,6 @@ for "rose since the last poll"). The runway and delegation checks of Babylon liv
 ``checks_babylon``; the shared helpers in ``judge``.
 """
 
-
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,32 +24,64 @@ from l2kit.monitor.gadget import GadgetSample
 from l2kit.monitor.judge import Memory, Out, age, below, level, named
 from l2kit.monitor.results import CheckResult, Status
 
-__all__ = ["CHECKS", "OPTIONAL_CHECKS", "REACHABILITY", "ROLE_CHECKS", "Memory", "Out", "age",
-           "babylon", "bitcoind", "failed", "gadget", "level", "named"]  # fmt: skip
+__all__ = [
+    "CHECKS",
+    "OPTIONAL_CHECKS",
+    "REACHABILITY",
+    "ROLE_CHECKS",
+    "Memory",
+    "Out",
+    "age",
+    "babylon",
+    "bitcoind",
+    "failed",
+    "gadget",
+    "level",
+    "named",
+]
 
 CHECKS: dict[str, tuple[str, ...]] = {
     "bitcoind": (
-        "rpc", "chain", "ibd", "header_lag", "tip_age", "peers", "mempool_usage", "warnings",
+        "rpc",
+        "chain",
+        "ibd",
+        "header_lag",
+        "tip_age",
+        "peers",
+        "mempool_usage",
+        "warnings",
         "pruned",
     ),
     "babylon": (
-        "cometbft_sync", "height_advancing", "finality_lag", "fp_status", "fp_missed_blocks",
-        "fp_jail_runway", "fp_randomness_runway", "fp_voting", "checkpoint_lag", "checkpoint_age",
+        "cometbft_sync",
+        "height_advancing",
+        "finality_lag",
+        "fp_status",
+        "fp_missed_blocks",
+        "fp_jail_runway",
+        "fp_randomness_runway",
+        "fp_voting",
+        "checkpoint_lag",
+        "checkpoint_age",
         "btc_lightclient_lag",
     ),
     "gadget": ("gadget_health", "rollup_finality_lag", "rollup_finality_lag_seconds"),
     "metrics": ("scrape",),
     "kubernetes": ("pod_ready", "pod_restarts", "pvc_usage"),
-}  # fmt: skip
+}
 # Checks that exist only when the target asks for them (wallets, delegation scope) or that
 # count things (voting power): an unreachable target does not report them as UNKNOWN.
 OPTIONAL_CHECKS: dict[str, tuple[str, ...]] = {
     "bitcoind": ("wallet_balance",),
     "babylon": (
-        "block_time", "fp_voting_power", "delegations", "delegation_stuck", "unbonding_unseen",
+        "block_time",
+        "fp_voting_power",
+        "delegations",
+        "delegation_stuck",
+        "unbonding_unseen",
         "covenant_unsigned",
     ),
-}  # fmt: skip
+}
 ROLE_CHECKS: dict[str, tuple[str, ...]] = {
     "fpd": ("fp_vote_age", "fp_randomness_age", "fp_failed_votes"),
     "reporter": ("reporter_staleness", "reporter_failures"),
@@ -262,12 +293,19 @@ def babylon(
     seconds_per_block = default_block_time
     if comet is not None:
         seconds_per_block, measured = checks_babylon.block_time(
-            comet.latest_block_height, _unix(comet.latest_block_time), memory, mem,
+            comet.latest_block_height,
+            _unix(comet.latest_block_time),
+            memory,
+            mem,
             default_block_time,
-        )  # fmt: skip
+        )
         how = "measured between polls" if measured else "the target's block_time (not measured)"
-        out.add("block_time", Status.OK, f"{seconds_per_block:.2f} s per block, {how}",
-                round(seconds_per_block, 3))  # fmt: skip
+        out.add(
+            "block_time",
+            Status.OK,
+            f"{seconds_per_block:.2f} s per block, {how}",
+            round(seconds_per_block, 3),
+        )
     checks_babylon.runways(out, th, s, watch, seconds_per_block)
     checks_babylon.checkpoint_ages(out, th, s, now)
 

@@ -224,4 +224,3 @@ def lifecycle(
         if unsigned:
             text += f", oldest seen {oldest} BTC blocks ago"
         out.add("covenant_unsigned", verdict, text, len(unsigned), pk)
-

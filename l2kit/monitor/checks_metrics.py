@@ -14,13 +14,18 @@ from l2kit.monitor.results import CheckResult, Status
 
 # The metric families each role's checks read (prefixes): all a probe parses of a page.
 READS: dict[Role, tuple[str, ...]] = {
-    "fpd": ("fp_seconds_since_last_vote", "fp_seconds_since_last_randomness",
-            "fp_total_failed_votes"),
+    "fpd": (
+        "fp_seconds_since_last_vote",
+        "fp_seconds_since_last_randomness",
+        "fp_total_failed_votes",
+    ),
     "reporter": ("vigilante_reporter_since_last_header_seconds", "vigilante_reporter_failed_"),
-    "submitter": ("vigilante_submitter_since_last_checkpoint_seconds",
-                  "vigilante_submitter_failed_"),
+    "submitter": (
+        "vigilante_submitter_since_last_checkpoint_seconds",
+        "vigilante_submitter_failed_",
+    ),
     "covd": ("ce_sign_delegation_lag_seconds",),
-}  # fmt: skip
+}
 
 
 def metrics(
@@ -84,7 +89,7 @@ def metrics(
         )
     elif role == "covd":
         _covd(out, th, scrape, memory, mem)
-    return out.items, mem  # fmt: skip
+    return out.items, mem
 
 
 def _gauge(
@@ -161,6 +166,11 @@ def _covd(out: Out, th: MetricsThresholds, scrape: Scrape, memory: Memory, mem: 
         )
         return
     _gauge(
-        out, "covenant_signing_lag", scrape, metric,
-        th.covenant_signing_lag_warn, th.covenant_signing_lag_crit, "signing lag",
-    )  # fmt: skip
+        out,
+        "covenant_signing_lag",
+        scrape,
+        metric,
+        th.covenant_signing_lag_warn,
+        th.covenant_signing_lag_crit,
+        "signing lag",
+    )

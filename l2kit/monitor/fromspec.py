@@ -54,11 +54,15 @@ def stack_targets(stack: StackSpec, secrets_dir: str) -> list[dict[str, Any]]:
             out.append(target)
             btc_names.append(target["name"])
             if b.exporter.enabled:
-                out.append({
-                    "name": f"{prefix}-bitcoind-exporter-{i}", "kind": "metrics",
-                    "role": "exporter",
-                    "url": f"http://{_pod(stack, bitcoind.COMPONENT, i)}:{b.exporter.port}/metrics",
-                })  # fmt: skip
+                pod = _pod(stack, bitcoind.COMPONENT, i)
+                out.append(
+                    {
+                        "name": f"{prefix}-bitcoind-exporter-{i}",
+                        "kind": "metrics",
+                        "role": "exporter",
+                        "url": f"http://{pod}:{b.exporter.port}/metrics",
+                    }
+                )
     if stack.babylond is not None:
         bbn = {
             "name": f"{prefix}-babylond",
@@ -70,30 +74,47 @@ def stack_targets(stack: StackSpec, secrets_dir: str) -> list[dict[str, Any]]:
             bbn["bitcoind"] = btc_names[0]
         out.append(bbn)
     if stack.finality_provider is not None:
-        for comp, role, port in (("fpd", "fpd", finality.FPD_METRICS),
-                                 ("eotsd", "eotsd", finality.EOTS_METRICS)):  # fmt: skip
-            out.append({
-                "name": f"{prefix}-{comp}", "kind": "metrics", "role": role,
-                "url": f"http://{_svc(stack, comp)}:{port}/metrics",
-            })  # fmt: skip
+        for comp, role, port in (
+            ("fpd", "fpd", finality.FPD_METRICS),
+            ("eotsd", "eotsd", finality.EOTS_METRICS),
+        ):
+            out.append(
+                {
+                    "name": f"{prefix}-{comp}",
+                    "kind": "metrics",
+                    "role": role,
+                    "url": f"http://{_svc(stack, comp)}:{port}/metrics",
+                }
+            )
     if stack.vigilante is not None:
         for role in stack.vigilante.roles:
             comp = f"vigilante-{role}"
-            out.append({
-                "name": f"{prefix}-{comp}", "kind": "metrics", "role": role,
-                "url": f"http://{_svc(stack, comp)}:{vigilante.METRICS}/metrics",
-            })  # fmt: skip
+            out.append(
+                {
+                    "name": f"{prefix}-{comp}",
+                    "kind": "metrics",
+                    "role": role,
+                    "url": f"http://{_svc(stack, comp)}:{vigilante.METRICS}/metrics",
+                }
+            )
     if stack.covenant is not None:
-        out.append({
-            "name": f"{prefix}-covd", "kind": "metrics", "role": "covd",
-            "url": f"http://{_svc(stack, 'covd')}:{covenant.METRICS}/metrics",
-        })  # fmt: skip
+        out.append(
+            {
+                "name": f"{prefix}-covd",
+                "kind": "metrics",
+                "role": "covd",
+                "url": f"http://{_svc(stack, 'covd')}:{covenant.METRICS}/metrics",
+            }
+        )
     if stack.rollup is not None:
-        out.append({
-            "name": f"{prefix}-finality-gadget", "kind": "gadget",
-            "url": f"http://{_svc(stack, 'finality-gadget')}:{rollup.GADGET_HTTP}",
-            "l2_rpc_url": f"http://{_svc(stack, 'op-geth')}:{rollup.GETH_HTTP}",
-        })  # fmt: skip
+        out.append(
+            {
+                "name": f"{prefix}-finality-gadget",
+                "kind": "gadget",
+                "url": f"http://{_svc(stack, 'finality-gadget')}:{rollup.GADGET_HTTP}",
+                "l2_rpc_url": f"http://{_svc(stack, 'op-geth')}:{rollup.GETH_HTTP}",
+            }
+        )
     return out
 
 

@@ -71,9 +71,11 @@ def new_client(
         ssl=ssl.create_default_context(cafile=certifi.where()) if tls else True,
     )
     timeout = aiohttp.ClientTimeout(
-        total=None, connect=request_timeout, sock_connect=request_timeout,
+        total=None,
+        connect=request_timeout,
+        sock_connect=request_timeout,
         sock_read=request_timeout,
-    )  # fmt: skip
+    )
     return aiohttp.ClientSession(
         connector=connector,
         timeout=timeout,

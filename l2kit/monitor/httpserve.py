@@ -82,8 +82,12 @@ class MetricsServer:
                 wait = HEADER_TIMEOUT if served == 0 else IDLE_TIMEOUT
                 try:
                     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), wait)
-                except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                        ConnectionError):  # fmt: skip
+                except (
+                    TimeoutError,
+                    asyncio.IncompleteReadError,
+                    asyncio.LimitOverrunError,
+                    ConnectionError,
+                ):
                     return
                 keep = await self._answer(head, writer)
                 if not keep:
@@ -130,9 +134,17 @@ class MetricsServer:
         head_only: bool = False,
     ) -> None:
         reason = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed"}
-        head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: %s\r\n" % (
-            status, reason[status], ctype, len(body), b"keep-alive" if keep else b"close",
-        ) + b"\r\n"  # fmt: skip
+        head = (
+            b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: %s\r\n"
+            % (
+                status,
+                reason[status],
+                ctype,
+                len(body),
+                b"keep-alive" if keep else b"close",
+            )
+            + b"\r\n"
+        )
         writer.write(head if head_only else head + body)
         try:
             await asyncio.wait_for(writer.drain(), HEADER_TIMEOUT)  # a reader that never reads

@@ -184,20 +184,24 @@ def evaluate(name: str, th: KubernetesThresholds, s: KubeSample) -> list[CheckRe
             add("pod_ready", Status[th.pod_not_ready], f"not ready ({pod.phase})", 0, pod.name)
         n = pod.restarts
         status = (
-            Status.CRIT if n >= th.pod_restarts_crit
-            else Status.WARN if n >= th.pod_restarts_warn
+            Status.CRIT
+            if n >= th.pod_restarts_crit
+            else Status.WARN
+            if n >= th.pod_restarts_warn
             else Status.OK
-        )  # fmt: skip
+        )
         add("pod_restarts", status, f"{n} container restarts", n, pod.name)
     for pvc in s.pvcs:
         if pvc in s.usage:
             used, cap = s.usage[pvc]
             ratio = used / cap
             status = (
-                Status.CRIT if ratio >= th.pvc_usage_crit
-                else Status.WARN if ratio >= th.pvc_usage_warn
+                Status.CRIT
+                if ratio >= th.pvc_usage_crit
+                else Status.WARN
+                if ratio >= th.pvc_usage_warn
                 else Status.OK
-            )  # fmt: skip
+            )
             reason = f"{used / 2**30:.1f} of {cap / 2**30:.1f} GiB used"
             add("pvc_usage", status, reason, round(ratio, 6), pvc)
         else:

@@ -120,8 +120,9 @@ class Poller:
         # a target has at most two HTTP origins (Babylon: REST and CometBFT)
         keep = keepalive_fits(2 * len(targets), settings.concurrency)
         if not keep:
-            _log.info("connections not kept alive between polls: ulimit -n too low",
-                      targets=len(targets))  # fmt: skip
+            _log.info(
+                "connections not kept alive between polls: ulimit -n too low", targets=len(targets)
+            )
         tls = any(str(v).startswith("https:") for t in targets for v in vars(t).values())
         return new_client(settings.concurrency, settings.request_timeout, keep_alive=keep, tls=tls)
 

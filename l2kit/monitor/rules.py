@@ -123,9 +123,22 @@ def alerts(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 # PromQL words that look like identifiers but are not metric names.
 _KEYWORDS: Final = frozenset(
-    {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
-     "offset", "bool", "inf", "nan"}
-)  # fmt: skip
+    {
+        "and",
+        "or",
+        "unless",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "offset",
+        "bool",
+        "inf",
+        "nan",
+    }
+)
 
 
 def referenced_metrics(expr: str) -> set[str]:
@@ -258,5 +271,3 @@ def export(fmt: str, *, name: str = "l2kit", namespace: str = "monitoring") -> s
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     return dump_yaml(obj)
-
-

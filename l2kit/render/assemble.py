@@ -27,17 +27,27 @@ from l2kit.spec import STACK_NAME_MAX
 Obj = dict[str, Any]
 CHART_NAME = "l2kit"
 _API = {
-    "Secret": "v1", "ConfigMap": "v1", "Service": "v1", "StatefulSet": "apps/v1",
-    "Deployment": "apps/v1", "PodDisruptionBudget": "policy/v1",
-    "NetworkPolicy": "networking.k8s.io/v1", "ServiceMonitor": "monitoring.coreos.com/v1",
+    "Secret": "v1",
+    "ConfigMap": "v1",
+    "Service": "v1",
+    "StatefulSet": "apps/v1",
+    "Deployment": "apps/v1",
+    "PodDisruptionBudget": "policy/v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
+    "ServiceMonitor": "monitoring.coreos.com/v1",
     "SnapshotSchedule": "snapscheduler.backube/v1",
 }
 # Values list -> kind, in the order the chart's templates (and l2kit render) emit them.
 KINDS = (
-    ("secrets", "Secret"), ("configMaps", "ConfigMap"), ("services", "Service"),
-    ("statefulSets", "StatefulSet"), ("deployments", "Deployment"),
-    ("podDisruptionBudgets", "PodDisruptionBudget"), ("networkPolicies", "NetworkPolicy"),
-    ("serviceMonitors", "ServiceMonitor"), ("snapshotSchedules", "SnapshotSchedule"),
+    ("secrets", "Secret"),
+    ("configMaps", "ConfigMap"),
+    ("services", "Service"),
+    ("statefulSets", "StatefulSet"),
+    ("deployments", "Deployment"),
+    ("podDisruptionBudgets", "PodDisruptionBudget"),
+    ("networkPolicies", "NetworkPolicy"),
+    ("serviceMonitors", "ServiceMonitor"),
+    ("snapshotSchedules", "SnapshotSchedule"),
 )
 
 
@@ -45,8 +55,10 @@ def check_version(values: Obj) -> None:
     """Values computed by another l2kit would silently mismatch this chart: refuse them."""
     made_by = values.get("l2kitVersion")
     if made_by != __version__:
-        raise RenderError(f"l2kitVersion: these values were computed by l2kit {made_by}, this "
-                          f"chart is l2kit {__version__}; regenerate them with `l2kit values SPEC`")
+        raise RenderError(
+            f"l2kitVersion: these values were computed by l2kit {made_by}, this "
+            f"chart is l2kit {__version__}; regenerate them with `l2kit values SPEC`"
+        )
 
 
 def stack_prefix(release: str, stacks: list[Obj]) -> str:
@@ -60,8 +72,10 @@ def stack_prefix(release: str, stacks: list[Obj]) -> str:
 def fullname(prefix: str, stack: Obj) -> str:
     full = f"{prefix}{stack['name']}"
     if len(full) > STACK_NAME_MAX:
-        raise RenderError(f"release name + stack name {full!r} is longer than {STACK_NAME_MAX} "
-                          "characters; name the release like the stack, or shorter")
+        raise RenderError(
+            f"release name + stack name {full!r} is longer than {STACK_NAME_MAX} "
+            "characters; name the release like the stack, or shorter"
+        )
     return full
 
 
@@ -76,8 +90,11 @@ def config_checksum(pod: Obj, config_maps: list[Obj]) -> str | None:
     """sha256 over the data of the stack's ConfigMaps the pod mounts (key NUL value NUL, keys
     sorted, in volume order): any change of a mounted file rolls the pods, nothing else."""
     by_name = {cm["name"]: cm for cm in config_maps}
-    mounted = [by_name[v["configMap"]["name"]] for v in pod.get("volumes", [])
-               if "configMap" in v and v["configMap"]["name"] in by_name]
+    mounted = [
+        by_name[v["configMap"]["name"]]
+        for v in pod.get("volumes", [])
+        if "configMap" in v and v["configMap"]["name"] in by_name
+    ]
     if not mounted:
         return None
     digest = hashlib.sha256()
@@ -94,8 +111,9 @@ def _meta(o: Obj, namespace: str, annotations: bool = True) -> Obj:
     return meta
 
 
-def _workload(kind: str, o: Obj, namespace: str, config_maps: list[Obj], knobs: Obj,
-              glob: Obj) -> Obj:
+def _workload(
+    kind: str, o: Obj, namespace: str, config_maps: list[Obj], knobs: Obj, glob: Obj
+) -> Obj:
     w = knob_rules.apply(o, knobs, glob)
     annotations = dict(w["podAnnotations"])
     digest = config_checksum(w["podSpec"], config_maps)
@@ -106,24 +124,35 @@ def _workload(kind: str, o: Obj, namespace: str, config_maps: list[Obj], knobs: 
         template["metadata"]["annotations"] = annotations
     spec: Obj
     if kind == "StatefulSet":
-        spec = {"serviceName": w["serviceName"], "replicas": w["replicas"],
-                "podManagementPolicy": w["podManagementPolicy"],
-                "updateStrategy": w["updateStrategy"], "selector": w["selector"],
-                "template": template}
+        spec = {
+            "serviceName": w["serviceName"],
+            "replicas": w["replicas"],
+            "podManagementPolicy": w["podManagementPolicy"],
+            "updateStrategy": w["updateStrategy"],
+            "selector": w["selector"],
+            "template": template,
+        }
         if w["volumeClaimTemplates"]:
             spec["volumeClaimTemplates"] = w["volumeClaimTemplates"]
     else:
-        spec = {"replicas": w["replicas"], "strategy": w["strategy"],
-                "selector": w["selector"], "template": template}
-    return {"apiVersion": _API[kind], "kind": kind, "metadata": _meta(w, namespace),
-            "spec": spec}
+        spec = {
+            "replicas": w["replicas"],
+            "strategy": w["strategy"],
+            "selector": w["selector"],
+            "template": template,
+        }
+    return {"apiVersion": _API[kind], "kind": kind, "metadata": _meta(w, namespace), "spec": spec}
 
 
 def _object(kind: str, o: Obj, namespace: str) -> Obj:
     obj: Obj = {"apiVersion": _API[kind], "kind": kind}
     if kind == "Secret":
-        return {**obj, "metadata": _meta(o, namespace), "type": "Opaque",
-                "stringData": o["stringData"]}
+        return {
+            **obj,
+            "metadata": _meta(o, namespace),
+            "type": "Opaque",
+            "stringData": o["stringData"],
+        }
     if kind == "ConfigMap":
         return {**obj, "metadata": _meta(o, namespace), "data": o["data"]}
     annotated = kind == "Service"
@@ -140,8 +169,9 @@ def stack_objects(stack: Obj, user: Obj, *, prefix: str, release_namespace: str)
     for key, kind in KINDS:
         for o in s[key]:
             if kind in ("StatefulSet", "Deployment"):
-                out.append(_workload(kind, o, ns, s["configMaps"], knobs.get(o["knobs"]) or {},
-                                     glob))
+                out.append(
+                    _workload(kind, o, ns, s["configMaps"], knobs.get(o["knobs"]) or {}, glob)
+                )
             else:
                 out.append(_object(kind, o, ns))
     return out
@@ -152,20 +182,33 @@ def monitoring_objects(m: Obj, prefix: str, files: dict[str, str]) -> list[Obj]:
     name = f"{prefix}{m['name']}"
     out: list[Obj] = []
     if m["prometheusRule"]:
-        out.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-                    "metadata": {"name": name, "namespace": m["namespace"],
-                                 "labels": m["labels"]},
-                    "spec": yaml.safe_load(files["files/alerts.rules.yaml"])})
+        out.append(
+            {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "PrometheusRule",
+                "metadata": {"name": name, "namespace": m["namespace"], "labels": m["labels"]},
+                "spec": yaml.safe_load(files["files/alerts.rules.yaml"]),
+            }
+        )
     if m["dashboard"]:
-        out.append({"apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": f"{name}-dashboard", "namespace": m["namespace"],
-                                 "labels": m["dashboardLabels"]},
-                    "data": {"l2kit.json": files["files/dashboard.json"]}})
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": f"{name}-dashboard",
+                    "namespace": m["namespace"],
+                    "labels": m["dashboardLabels"],
+                },
+                "data": {"l2kit.json": files["files/dashboard.json"]},
+            }
+        )
     return out
 
 
-def objects(values: Obj, files: dict[str, str], *, release: str = CHART_NAME,
-            namespace: str = "default") -> list[Obj]:
+def objects(
+    values: Obj, files: dict[str, str], *, release: str = CHART_NAME, namespace: str = "default"
+) -> list[Obj]:
     """All objects of ``values`` (the chart's, knobs included) for a release."""
     check_version(values)
     prefix = stack_prefix(release, values["stacks"])

@@ -72,8 +72,10 @@ def invariants_error(problems: list[str]) -> RenderError:
 
 
 def contracts_error(problems: list[contracts.Problem]) -> RenderError:
-    return RenderError("rendered objects break component contracts (the daemon would not "
-                       "start):\n" + "\n".join(map(str, problems)))
+    return RenderError(
+        "rendered objects break component contracts (the daemon would not "
+        "start):\n" + "\n".join(map(str, problems))
+    )
 
 
 def contract_lines(report: contracts.Report) -> list[str]:

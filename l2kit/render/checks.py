@@ -36,15 +36,25 @@ def _secret_refs(s: StackSpec) -> Iterator[str]:
         ref = getattr(s.secrets, _snake(key))
         if ref is not None:
             yield ref.existing_secret
-    for comp, attrs in (("covenant", ("keyring", "signer_keyring")),
-                        ("finality_provider", ("keyring",)),
-                        ("vigilante", ("keyring",))):
+    for comp, attrs in (
+        ("covenant", ("keyring", "signer_keyring")),
+        ("finality_provider", ("keyring",)),
+        ("vigilante", ("keyring",)),
+    ):
         spec = getattr(s, comp)
         if spec is not None:
             for a in attrs:
                 yield getattr(spec, a).existing_secret
-    for comp in ("bitcoind", "miner", "electrs", "babylond", "covenant", "finality_provider",
-                 "vigilante", "rollup"):
+    for comp in (
+        "bitcoind",
+        "miner",
+        "electrs",
+        "babylond",
+        "covenant",
+        "finality_provider",
+        "vigilante",
+        "rollup",
+    ):
         for env in getattr(getattr(s, comp), "extra_env", ()):
             if env.value_from is not None and env.value_from.secret_key_ref is not None:
                 yield env.value_from.secret_key_ref.name
@@ -68,8 +78,9 @@ def containers(pod_template: Obj) -> list[Obj]:
 
 def problems(objs: list[Obj], declared: dict[str, set[tuple[str, str]]]) -> list[str]:
     out: list[str] = []
-    index = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o
-             for o in objs}
+    index = {
+        (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in objs
+    }
     if len(index) != len(objs):
         out.append("fleet: two objects share kind/namespace/name")
     by_ns: dict[str, list[Obj]] = {}
@@ -83,8 +94,12 @@ def problems(objs: list[Obj], declared: dict[str, set[tuple[str, str]]]) -> list
     return out
 
 
-def _object_problems(o: Obj, objs: list[Obj], index: dict[tuple[str, str, str], Obj],
-                     declared: dict[str, set[tuple[str, str]]]) -> Iterator[str]:
+def _object_problems(
+    o: Obj,
+    objs: list[Obj],
+    index: dict[tuple[str, str, str], Obj],
+    declared: dict[str, set[tuple[str, str]]],
+) -> Iterator[str]:
     ns = o["metadata"].get("namespace", "")
     tpl = pods(o)
     if tpl is not None:
@@ -104,8 +119,13 @@ def _object_problems(o: Obj, objs: list[Obj], index: dict[tuple[str, str, str], 
             yield "label/annotation looks like secret material"
 
 
-def _pod_problems(o: Obj, tpl: Obj, ns: str, index: dict[tuple[str, str, str], Obj],
-                  declared: dict[str, set[tuple[str, str]]]) -> Iterator[str]:
+def _pod_problems(
+    o: Obj,
+    tpl: Obj,
+    ns: str,
+    index: dict[tuple[str, str, str], Obj],
+    declared: dict[str, set[tuple[str, str]]],
+) -> Iterator[str]:
     sel = o["spec"]["selector"]["matchLabels"]
     pod_labels = tpl["metadata"]["labels"]
     if any(pod_labels.get(k) != v for k, v in sel.items()):
@@ -116,9 +136,11 @@ def _pod_problems(o: Obj, tpl: Obj, ns: str, index: dict[tuple[str, str, str], O
         yield "pod securityContext is not restricted"
     for c in containers(tpl):
         sc = c.get("securityContext", {})
-        if (sc.get("allowPrivilegeEscalation") is not False
-                or sc.get("readOnlyRootFilesystem") is not True
-                or sc.get("capabilities", {}).get("drop") != ["ALL"]):
+        if (
+            sc.get("allowPrivilegeEscalation") is not False
+            or sc.get("readOnlyRootFilesystem") is not True
+            or sc.get("capabilities", {}).get("drop") != ["ALL"]
+        ):
             yield f"container {c['name']}: securityContext is not restricted"
         if not pinned(c["image"]):
             yield f"container {c['name']}: image {c['image']} is not pinned by tag"
@@ -140,11 +162,11 @@ def _pod_problems(o: Obj, tpl: Obj, ns: str, index: dict[tuple[str, str, str], O
             if m["name"] not in vol_names | claim_names:
                 yield f"container {c['name']}: mounts unknown volume {m['name']}"
     for v in spec.get("volumes", []):
-        if "configMap" in v and not _exists("ConfigMap", ns, v["configMap"]["name"], index,
-                                            declared):
+        if "configMap" in v and not _exists(
+            "ConfigMap", ns, v["configMap"]["name"], index, declared
+        ):
             yield f"volume {v['name']}: unknown ConfigMap {v['configMap']['name']}"
-        if "secret" in v and not _exists("Secret", ns, v["secret"]["secretName"], index,
-                                         declared):
+        if "secret" in v and not _exists("Secret", ns, v["secret"]["secretName"], index, declared):
             yield f"volume {v['name']}: unknown Secret {v['secret']['secretName']}"
 
 
@@ -158,24 +180,35 @@ def _service_problems(o: Obj, workloads: list[Obj]) -> Iterator[str]:
         tpl = pods(w)
         if tpl is None:
             continue
-        if all(tpl["metadata"]["labels"].get(k) == v for k, v in sel.items()
-               if k != POD_NAME_LABEL):  # the StatefulSet controller sets it on each pod
+        if all(
+            tpl["metadata"]["labels"].get(k) == v for k, v in sel.items() if k != POD_NAME_LABEL
+        ):  # the StatefulSet controller sets it on each pod
             targets.append(tpl)
     if not targets:
         yield "selector matches no pods"
         return
-    named = {p.get("name") for t in targets for c in t["spec"]["containers"]
-             for p in c.get("ports", [])}
-    numbers = {p["containerPort"] for t in targets for c in t["spec"]["containers"]
-               for p in c.get("ports", [])}
+    named = {
+        p.get("name") for t in targets for c in t["spec"]["containers"] for p in c.get("ports", [])
+    }
+    numbers = {
+        p["containerPort"]
+        for t in targets
+        for c in t["spec"]["containers"]
+        for p in c.get("ports", [])
+    }
     for p in o["spec"]["ports"]:
         tp = p.get("targetPort", p["port"])
         if (isinstance(tp, str) and tp not in named) or (isinstance(tp, int) and tp not in numbers):
             yield f"port {p['name']} targets {tp}, which no container exposes"
 
 
-def _exists(kind: str, ns: str, name: str, index: dict[tuple[str, str, str], Obj],
-            declared: dict[str, set[tuple[str, str]]]) -> bool:
+def _exists(
+    kind: str,
+    ns: str,
+    name: str,
+    index: dict[tuple[str, str, str], Obj],
+    declared: dict[str, set[tuple[str, str]]],
+) -> bool:
     return (kind, ns, name) in index or (ns, name) in declared.get(kind, set())
 
 

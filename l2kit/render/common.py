@@ -175,15 +175,24 @@ def spread(stack: StackSpec, component: str, replicas: int) -> Obj:
     sel = {"matchLabels": selector_labels(stack, component)}
     return {
         "topologySpreadConstraints": [
-            {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
-             "labelSelector": sel}
+            {
+                "maxSkew": 1,
+                "topologyKey": key,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": sel,
+            }
             for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
         ],
         "affinity": {
             "podAntiAffinity": {
                 "preferredDuringSchedulingIgnoredDuringExecution": [
-                    {"weight": 100, "podAffinityTerm": {
-                        "topologyKey": "kubernetes.io/hostname", "labelSelector": sel}}
+                    {
+                        "weight": 100,
+                        "podAffinityTerm": {
+                            "topologyKey": "kubernetes.io/hostname",
+                            "labelSelector": sel,
+                        },
+                    }
                 ]
             }
         },

@@ -117,20 +117,29 @@ class LintReport:
     def problems(self, *, strict: bool = False) -> list[str]:
         """Errors (and warnings when ``strict``) as ``severity path: message`` lines."""
         bad = {"error", "warning"} if strict else {"error"}
-        return [*self.errors,
-                *(f"{m.severity} {m.path}: {m.message}" for m in self.messages
-                  if m.severity in bad)]
+        return [
+            *self.errors,
+            *(f"{m.severity} {m.path}: {m.message}" for m in self.messages if m.severity in bad),
+        ]
 
 
-def lint(values: Obj | None = None, *, chart: Path | None = None, strict: bool = False,
-         namespace: str | None = None) -> LintReport:
+def lint(
+    values: Obj | None = None,
+    *,
+    chart: Path | None = None,
+    strict: bool = False,
+    namespace: str | None = None,
+) -> LintReport:
     """``helm lint`` of the chart with ``values`` (findings are data, not exceptions)."""
     path = chart or resources.chart_dir()
     with _mapped("lint"):
         report = _helm().lint(str(path), values, strict=strict, namespace=namespace)
     messages = tuple(
-        LintMessage(SEVERITY.get(int(m.get("severity", 0)), "unknown"), str(m.get("path", "")),
-                    str(m.get("error", "")))
+        LintMessage(
+            SEVERITY.get(int(m.get("severity", 0)), "unknown"),
+            str(m.get("path", "")),
+            str(m.get("error", "")),
+        )
         for m in report.get("messages") or []
     )
     return LintReport(messages, tuple(str(e) for e in report.get("errors") or []))
@@ -142,19 +151,24 @@ def validate_values(values: Obj, *, chart: Path | None = None) -> None:
         loaded.validate_schema(values)
 
 
-def render_files(values: Obj, *, chart: Path | None = None, release: str = "l2kit",
-                 namespace: str = "default") -> dict[str, str]:
+def render_files(
+    values: Obj, *, chart: Path | None = None, release: str = "l2kit", namespace: str = "default"
+) -> dict[str, str]:
     """``helm template``: template path -> rendered text (Helm validates the schema first)."""
     with load_chart(chart) as loaded, _mapped("template"):
-        rendered: dict[str, str] = loaded.render(values, name=release, namespace=namespace,
-                                                 is_install=True)
+        rendered: dict[str, str] = loaded.render(
+            values, name=release, namespace=namespace, is_install=True
+        )
     return rendered
 
 
 def _is_stack_file(path: str) -> bool:
     name = path.split("/", 1)[-1]  # drop the chart name
-    return name.startswith("templates/") and not name.startswith("templates/tests/") \
+    return (
+        name.startswith("templates/")
+        and not name.startswith("templates/tests/")
         and name.endswith((".yaml", ".yml"))
+    )
 
 
 def parse_manifests(files: dict[str, str], *, include_tests: bool = False) -> list[Obj]:
@@ -176,8 +190,14 @@ def parse_manifests(files: dict[str, str], *, include_tests: bool = False) -> li
     return objects
 
 
-def template(values: Obj, *, chart: Path | None = None, release: str = "l2kit",
-             namespace: str = "default", include_tests: bool = False) -> list[Obj]:
+def template(
+    values: Obj,
+    *,
+    chart: Path | None = None,
+    release: str = "l2kit",
+    namespace: str = "default",
+    include_tests: bool = False,
+) -> list[Obj]:
     """``helm template`` of the chart as parsed objects (without the helm test hook)."""
     files = render_files(values, chart=chart, release=release, namespace=namespace)
     return parse_manifests(files, include_tests=include_tests)

@@ -46,12 +46,24 @@ ObjectName = Annotated[str, Field(pattern=DNS_SUBDOMAIN_PATTERN)]
 
 # Workload component (app.kubernetes.io/component) -> knob key (the spec's component key).
 _KNOB_OF = {
-    "covd": "covenant", "covenant-signer": "covenant", "fpd": "finalityProvider",
-    "eotsd": "finalityProvider", "op-geth": "rollup", "op-node": "rollup",
+    "covd": "covenant",
+    "covenant-signer": "covenant",
+    "fpd": "finalityProvider",
+    "eotsd": "finalityProvider",
+    "op-geth": "rollup",
+    "op-node": "rollup",
     "finality-gadget": "rollup",
 }
-COMPONENT_KEYS = ("bitcoind", "miner", "electrs", "babylond", "covenant", "finalityProvider",
-                  "vigilante", "rollup")
+COMPONENT_KEYS = (
+    "bitcoind",
+    "miner",
+    "electrs",
+    "babylond",
+    "covenant",
+    "finalityProvider",
+    "vigilante",
+    "rollup",
+)
 _SPEC_ATTR = {"finalityProvider": "finality_provider"}
 TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?$"
 
@@ -64,15 +76,19 @@ def knob_key(component: str) -> str:
 
 
 class _Knob(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True,
-                              extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
+    )
 
 
 class ImageKnob(_Knob):
     """The component's own image."""
 
-    tag: str | None = Field(default=None, pattern=TAG_PATTERN,
-                            description="Image tag (never 'latest'; the spec pins a tested one).")
+    tag: str | None = Field(
+        default=None,
+        pattern=TAG_PATTERN,
+        description="Image tag (never 'latest'; the spec pins a tested one).",
+    )
 
 
 class ResourceList(_Knob):
@@ -106,7 +122,8 @@ class PodKnobs(_Knob):
     priority_class_name: ObjectName | None = Field(default=None, description="PriorityClass.")
     pod_annotations: dict[str, str] | None = Field(default=None, description="Pod annotations.")
     pod_labels: dict[str, str] | None = Field(
-        default=None, description="Pod labels (app.kubernetes.io/*, l2kit.io/* are computed).")
+        default=None, description="Pod labels (app.kubernetes.io/*, l2kit.io/* are computed)."
+    )
     extra_env: list[EnvVar] | None = Field(default=None, description="Extra env (main container).")
 
 
@@ -120,13 +137,15 @@ class StatefulKnobs(PodKnobs):
 class SingleWriterKnobs(StatefulKnobs):
     """A component that must run exactly one pod (it signs or writes a chain state)."""
 
-    replicas: int | None = Field(default=None, ge=1, le=1,
-                                 description="Always 1: a second pod would double-sign or fork.")
+    replicas: int | None = Field(
+        default=None, ge=1, le=1, description="Always 1: a second pod would double-sign or fork."
+    )
 
 
 class ElectrsKnobs(StatefulKnobs):
-    replicas: int | None = Field(default=None, ge=1, le=10,
-                                 description="Indexers behind the Service (each its own index).")
+    replicas: int | None = Field(
+        default=None, ge=1, le=10, description="Indexers behind the Service (each its own index)."
+    )
 
 
 class MinerKnobs(PodKnobs):
@@ -135,10 +154,12 @@ class MinerKnobs(PodKnobs):
 
 
 class CovenantKnobs(PodKnobs):
-    image: ImageKnob | None = Field(default=None,
-                                    description="Image tag of covd and covenant-signer.")
-    replicas: int | None = Field(default=None, ge=1, le=1,
-                                 description="Always 1: covd signs with one key.")
+    image: ImageKnob | None = Field(
+        default=None, description="Image tag of covd and covenant-signer."
+    )
+    replicas: int | None = Field(
+        default=None, ge=1, le=1, description="Always 1: covd signs with one key."
+    )
 
 
 class RollupKnobs(PodKnobs):
@@ -152,10 +173,13 @@ class GlobalKnobs(_Knob):
     """Knobs of every pod."""
 
     image_registry: str | None = Field(
-        default=None, pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*)?$",
-        description="Registry replacing every image's registry (a mirror), e.g. reg.local:5000.")
+        default=None,
+        pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*)?$",
+        description="Registry replacing every image's registry (a mirror), e.g. reg.local:5000.",
+    )
     image_pull_secrets: list[ObjectName] | None = Field(
-        default=None, description="Names of Secrets for pulling images.")
+        default=None, description="Names of Secrets for pulling images."
+    )
 
 
 class Knobs(_Knob):
@@ -163,13 +187,13 @@ class Knobs(_Knob):
 
     global_: GlobalKnobs | None = Field(default=None, alias="global", description="Every pod.")
     bitcoind: StatefulKnobs | None = Field(
-        default=None, description="bitcoind (replicas: set in the spec, peers are computed).")
+        default=None, description="bitcoind (replicas: set in the spec, peers are computed)."
+    )
     miner: MinerKnobs | None = Field(default=None, description="Regtest miner.")
     electrs: ElectrsKnobs | None = Field(default=None, description="electrs.")
     babylond: SingleWriterKnobs | None = Field(default=None, description="babylond devnet.")
     covenant: CovenantKnobs | None = Field(default=None, description="covd + covenant-signer.")
-    finality_provider: SingleWriterKnobs | None = Field(default=None,
-                                                        description="fpd + eotsd.")
+    finality_provider: SingleWriterKnobs | None = Field(default=None, description="fpd + eotsd.")
     vigilante: SingleWriterKnobs | None = Field(default=None, description="Every role.")
     rollup: RollupKnobs | None = Field(default=None, description="op-geth, op-node, gadget.")
 
@@ -181,8 +205,14 @@ def _dump(model: BaseModel) -> Obj:
 def from_spec(stack: StackSpec) -> Obj:
     """The spec's knobs of one stack (empty fields left out)."""
     out: Obj = {}
-    glob = {k: v for k, v in (("imageRegistry", stack.image_registry),
-                              ("imagePullSecrets", stack.image_pull_secrets)) if v}
+    glob = {
+        k: v
+        for k, v in (
+            ("imageRegistry", stack.image_registry),
+            ("imagePullSecrets", stack.image_pull_secrets),
+        )
+        if v
+    }
     if glob:
         out["global"] = glob
     for key in COMPONENT_KEYS:
@@ -190,10 +220,17 @@ def from_spec(stack: StackSpec) -> Obj:
         if spec is None:
             continue
         fields = {to_camel(f): getattr(spec, f) for f in PodOptions.model_fields}
-        knob = {k: (_dump(v) if isinstance(v, BaseModel) else
-                    [_dump(i) if isinstance(i, BaseModel) else i for i in v]
-                    if isinstance(v, list) else v)
-                for k, v in fields.items() if v}
+        knob = {
+            k: (
+                _dump(v)
+                if isinstance(v, BaseModel)
+                else [_dump(i) if isinstance(i, BaseModel) else i for i in v]
+                if isinstance(v, list)
+                else v
+            )
+            for k, v in fields.items()
+            if v
+        }
         if key == "electrs" and getattr(spec, "replicas", 1) != 1:
             knob["replicas"] = spec.replicas
         if knob:

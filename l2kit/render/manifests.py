@@ -22,8 +22,16 @@ Obj = dict[str, Any]
 
 CHART_FILES = ("files/alerts.rules.yaml", "files/dashboard.json")
 KIND_ORDER = (
-    "Secret", "ConfigMap", "Service", "StatefulSet", "Deployment", "PodDisruptionBudget",
-    "NetworkPolicy", "ServiceMonitor", "PrometheusRule", "SnapshotSchedule",
+    "Secret",
+    "ConfigMap",
+    "Service",
+    "StatefulSet",
+    "Deployment",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "ServiceMonitor",
+    "PrometheusRule",
+    "SnapshotSchedule",
 )
 
 
@@ -36,12 +44,14 @@ def files_get(path: str) -> str:
     return full.read_text()
 
 
-def render_objects(values: Obj, *, release: str = assemble.CHART_NAME,
-                   namespace: str = "default") -> list[Obj]:
+def render_objects(
+    values: Obj, *, release: str = assemble.CHART_NAME, namespace: str = "default"
+) -> list[Obj]:
     """The objects of chart ``values`` for a release, sorted (as ``helm template`` renders)."""
     files = {p: files_get(p) for p in CHART_FILES}
-    return sorted(assemble.objects(values, files, release=release, namespace=namespace),
-                  key=sort_key)
+    return sorted(
+        assemble.objects(values, files, release=release, namespace=namespace), key=sort_key
+    )
 
 
 def sort_key(obj: Obj) -> tuple[str, int, str, str]:
@@ -91,16 +101,21 @@ def write_tree(objs: Iterable[Obj], out_dir: Path) -> int:
     ``-o .`` or ``-o ~`` can never remove unrelated files.
     """
     out_dir = out_dir.resolve()
-    if out_dir.exists() and (not out_dir.is_dir() or (
-            any(out_dir.iterdir()) and not (out_dir / MARKER).is_file())):
-        raise InputError(f"{out_dir} exists and is not an l2kit render output; "
-                         "choose a new or empty directory", field="--output")
+    if out_dir.exists() and (
+        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).is_file())
+    ):
+        raise InputError(
+            f"{out_dir} exists and is not an l2kit render output; choose a new or empty directory",
+            field="--output",
+        )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(out_dir, "tmp"), dir=out_dir.parent))
     try:
-        write_atomic(tmp / MARKER, "written by `l2kit render`; the whole folder is replaced on "
-                                   "the next render\n")
+        write_atomic(
+            tmp / MARKER,
+            "written by `l2kit render`; the whole folder is replaced on the next render\n",
+        )
         written = 0
         for obj in objs:
             rel = object_path(obj)

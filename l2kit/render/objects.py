@@ -66,8 +66,10 @@ def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: 
     sel = selector_labels(stack, w.component)
     pod = w.pod_spec
     main_image = pod["containers"][0]["image"]
-    images = {c["name"]: {**image_parts(c["image"]), "own": c["image"] == main_image}
-              for c in [*pod.get("initContainers", []), *pod["containers"]]}
+    images = {
+        c["name"]: {**image_parts(c["image"]), "own": c["image"] == main_image}
+        for c in [*pod.get("initContainers", []), *pod["containers"]]
+    }
     common = {
         "name": n,
         "labels": lab,
@@ -128,8 +130,11 @@ def add_workload(b: StackBuilder, stack: StackSpec, w: Workload, monitoring_ns: 
         pdb["unhealthyPodEvictionPolicy"] = "AlwaysAllow"
     b.pdbs.append({"name": n, "labels": lab, "spec": pdb})
     rules = [_ingress_rule(stack, i, monitoring_ns) for i in w.ingress]
-    policy: Obj = {"podSelector": {"matchLabels": sel}, "policyTypes": ["Ingress"],
-                   "ingress": rules}
+    policy: Obj = {
+        "podSelector": {"matchLabels": sel},
+        "policyTypes": ["Ingress"],
+        "ingress": rules,
+    }
     if w.egress_external:
         policy["policyTypes"] = ["Ingress", "Egress"]
         policy["egress"] = [{}]  # any destination; the stack default denies the rest
@@ -172,11 +177,7 @@ def _ingress_rule(stack: StackSpec, i: Ingress, monitoring_ns: str) -> Obj:
         )
     if i.from_monitoring:
         peers.append(
-            {
-                "namespaceSelector": {
-                    "matchLabels": {"kubernetes.io/metadata.name": monitoring_ns}
-                }
-            }
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": monitoring_ns}}}
         )
     rule["from"] = peers
     return rule
@@ -200,10 +201,13 @@ def add_default_deny(b: StackBuilder, stack: StackSpec) -> None:
                 "egress": [
                     {"to": [in_stack]},
                     {
-                        "to": [{"namespaceSelector": {}, "podSelector": {
-                            "matchLabels": {"k8s-app": "kube-dns"}}}],
-                        "ports": [{"protocol": "UDP", "port": 53},
-                                  {"protocol": "TCP", "port": 53}],
+                        "to": [
+                            {
+                                "namespaceSelector": {},
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                            }
+                        ],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
                     },
                 ],
             },

@@ -67,14 +67,17 @@ def shipped_scripts() -> dict[str, str]:
 _SENTINEL_NAME, _SENTINEL_NS = "zzl2kitstackzz", "zzl2kitnamespacezz"
 
 
-def resolve(fleet: FleetSpec, *, generate_secrets: bool = False,
-            pin_namespace: bool = False) -> ChartValues:
+def resolve(
+    fleet: FleetSpec, *, generate_secrets: bool = False, pin_namespace: bool = False
+) -> ChartValues:
     """The values of every stack; with ``generate_secrets``, random Secrets are included.
 
     Without ``pin_namespace`` the stacks' namespaces are left to the Helm release (``''``).
     """
-    stacks = [tokenised(s, generate_secrets=generate_secrets, pin_namespace=pin_namespace)
-              for s in fleet.stacks]
+    stacks = [
+        tokenised(s, generate_secrets=generate_secrets, pin_namespace=pin_namespace)
+        for s in fleet.stacks
+    ]
     return ChartValues(stacks=stacks, monitoring=monitoring_values(fleet))
 
 
@@ -88,24 +91,33 @@ def monitoring_values(fleet: FleetSpec) -> list[MonitoringValues]:
             lab.pop("l2kit.io/stack")
             lab["app.kubernetes.io/instance"] = "l2kit"
             monitoring[m.namespace] = MonitoringValues(
-                name="l2kit", namespace=m.namespace, labels=lab,
+                name="l2kit",
+                namespace=m.namespace,
+                labels=lab,
                 dashboard_labels={**lab, "grafana_dashboard": "1"},
-                prometheus_rule=m.prometheus_rule, dashboard=m.dashboard,
+                prometheus_rule=m.prometheus_rule,
+                dashboard=m.dashboard,
             )
     return list(monitoring.values())
 
 
-def tokenised(stack: StackSpec, *, generate_secrets: bool = False,
-              pin_namespace: bool = False) -> StackValues:
+def tokenised(
+    stack: StackSpec, *, generate_secrets: bool = False, pin_namespace: bool = False
+) -> StackValues:
     """The stack's values with its name and namespace as ``${stack}`` / ``${namespace}``."""
     probe = stack.model_copy(update={"name": _SENTINEL_NAME, "namespace": _SENTINEL_NS})
-    text = json.dumps(resolve_stack(probe, generate_secrets=generate_secrets).model_dump(
-        by_alias=True, mode="json"))
+    text = json.dumps(
+        resolve_stack(probe, generate_secrets=generate_secrets).model_dump(
+            by_alias=True, mode="json"
+        )
+    )
     if STACK_TOKEN in text or NAMESPACE_TOKEN in text:
-        raise RenderError(f"stack {stack.name}: a computed text already holds "
-                          f"{STACK_TOKEN} or {NAMESPACE_TOKEN}")
-    data = json.loads(text.replace(_SENTINEL_NAME, STACK_TOKEN)
-                      .replace(_SENTINEL_NS, NAMESPACE_TOKEN))
+        raise RenderError(
+            f"stack {stack.name}: a computed text already holds {STACK_TOKEN} or {NAMESPACE_TOKEN}"
+        )
+    data = json.loads(
+        text.replace(_SENTINEL_NAME, STACK_TOKEN).replace(_SENTINEL_NS, NAMESPACE_TOKEN)
+    )
     data.update(name=stack.name, namespace=stack.namespace if pin_namespace else "")
     return StackValues.model_validate(data)
 

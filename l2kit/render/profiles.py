@@ -16,8 +16,12 @@ PROFILES = ("devnet", "bitcoin", "finality-provider", "rollup")
 INIT_NETWORKS: tuple[str, ...] = tuple(
     r.name for r in by_kind(safest_first=True) if not r.deprecated
 )
-_DEFAULT_NETWORK = {"devnet": "regtest", "bitcoin": "regtest", "finality-provider": "signet",
-                    "rollup": "regtest"}
+_DEFAULT_NETWORK = {
+    "devnet": "regtest",
+    "bitcoin": "regtest",
+    "finality-provider": "signet",
+    "rollup": "regtest",
+}
 # Profiles that include Babylon, whose [btc-config] network has no testnet4.
 _NEEDS_BABYLON = {"devnet", "finality-provider", "rollup"}
 
@@ -28,39 +32,57 @@ def default_network(profile: str) -> str:
 
 def check(profile: str, network: str) -> None:
     if profile not in PROFILES:
-        raise InputError(f"unknown profile {profile!r} (one of {', '.join(PROFILES)})",
-                         field="--profile")
+        raise InputError(
+            f"unknown profile {profile!r} (one of {', '.join(PROFILES)})", field="--profile"
+        )
     if profile == "devnet" and network != "regtest":
         raise InputError("the devnet profile runs on regtest only", field="--network")
     if profile in _NEEDS_BABYLON and network in NETWORKS and not record(network).babylon_btc_config:
-        raise InputError(f"profile {profile} includes Babylon, which has no {network} "
-                         "(use signet, regtest or mainnet)", field="--network")
+        raise InputError(
+            f"profile {profile} includes Babylon, which has no {network} "
+            "(use signet, regtest or mainnet)",
+            field="--network",
+        )
     if profile == "rollup" and network != "regtest":
-        raise InputError(f"the rollup profile is experimental and Babylon's {network} chain has "
-                         "no BSN registration; start from regtest (a private BSN-era chain on "
-                         f"{network} needs rollup.acknowledgeExperimental: true, set by hand)",
-                         field="--network")
+        raise InputError(
+            f"the rollup profile is experimental and Babylon's {network} chain has "
+            "no BSN registration; start from regtest (a private BSN-era chain on "
+            f"{network} needs rollup.acknowledgeExperimental: true, set by hand)",
+            field="--network",
+        )
 
 
 def init_spec(profile: str, network: str | None = None) -> str:
     net = network or default_network(profile)
     check(profile, net)
-    stack = {"devnet": "devnet", "bitcoin": "btc", "finality-provider": "fp",
-             "rollup": "rollup"}[profile]
+    stack = {"devnet": "devnet", "bitcoin": "btc", "finality-provider": "fp", "rollup": "rollup"}[
+        profile
+    ]
     name = f"{stack}-{net}" if profile != "devnet" else "devnet"
     parts = [_HEADER.format(profile=profile, network=net), _stack(name, net)]
     if profile == "devnet":
-        parts += [_secrets(name, rpc=True, wallet=True, eots=True, cov=True, bls=True),
-                  _bitcoind(1, net), _MINER, _ELECTRS, _BABYLOND, _covenant(name),
-                  _fp(name), _vigilante(name)]
+        parts += [
+            _secrets(name, rpc=True, wallet=True, eots=True, cov=True, bls=True),
+            _bitcoind(1, net),
+            _MINER,
+            _ELECTRS,
+            _BABYLOND,
+            _covenant(name),
+            _fp(name),
+            _vigilante(name),
+        ]
     elif profile == "bitcoin":
         parts += [_secrets(name, rpc=True), _bitcoind(3, net)]
     elif profile == "finality-provider":
         parts += [_secrets(name, eots=True), _chain(net, BABYLOND_VERSION), _fp(name)]
     else:
         parts[0] = _EXPERIMENTAL + parts[0]
-        parts += [_secrets(name, rpc=True, rollup=True), _bitcoind(1, net), _BSN_CHAIN,
-                  _ROLLUP.format(stack=name)]
+        parts += [
+            _secrets(name, rpc=True, rollup=True),
+            _bitcoind(1, net),
+            _BSN_CHAIN,
+            _ROLLUP.format(stack=name),
+        ]
     return "".join(parts)
 
 
@@ -111,8 +133,16 @@ def _stack(name: str, net: str) -> str:
 """
 
 
-def _secrets(name: str, *, rpc: bool = False, wallet: bool = False, eots: bool = False,
-             cov: bool = False, rollup: bool = False, bls: bool = False) -> str:
+def _secrets(
+    name: str,
+    *,
+    rpc: bool = False,
+    wallet: bool = False,
+    eots: bool = False,
+    cov: bool = False,
+    rollup: bool = False,
+    bls: bool = False,
+) -> str:
     out = "    secrets:\n"
     if rpc:
         out += f"""\

@@ -44,8 +44,10 @@ _CONTAINERS: Schema = {
     "items": {
         "type": "object",
         "required": ["name", "image"],
-        "properties": {"name": {"type": "string", "minLength": 1, "description": "Name."},
-                       "image": IMAGE},
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "description": "Name."},
+            "image": IMAGE,
+        },
     },
 }
 
@@ -59,29 +61,45 @@ POD_SPEC: Schema = {
     },
 }
 
-_NAME = {"type": "string", "minLength": 1,
-         "pattern": r"^(\$\{stack\})?[-a-z0-9.]{0,253}$",
-         "description": "Object name, ${stack}-<component>[-suffix] (${stack}: filled in by the "
-                        "chart from the release and stack names)."}
+_NAME = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": r"^(\$\{stack\})?[-a-z0-9.]{0,253}$",
+    "description": "Object name, ${stack}-<component>[-suffix] (${stack}: filled in by the "
+    "chart from the release and stack names).",
+}
 _STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
 _OBJECT = {"type": "object", "description": "Kubernetes-shaped, computed by l2kit."}
 _IMAGE_PARTS: Schema = {
-    "type": "object", "description": "Each container's image, split for the image knobs.",
+    "type": "object",
+    "description": "Each container's image, split for the image knobs.",
     "additionalProperties": {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "required": ["registry", "repository", "tag", "own"],
-        "properties": {"registry": {"type": "string"}, "repository": {"type": "string"},
-                       "tag": {"type": "string"},
-                       "own": {"type": "boolean",
-                               "description": "Runs the component's own image (image.tag)."}},
+        "properties": {
+            "registry": {"type": "string"},
+            "repository": {"type": "string"},
+            "tag": {"type": "string"},
+            "own": {
+                "type": "boolean",
+                "description": "Runs the component's own image (image.tag).",
+            },
+        },
     },
 }
-_COMMON = {"name": _NAME,
-           "labels": {**_STRINGS, "description": "app.kubernetes.io/* and l2kit.io/stack."},
-           "annotations": {**_STRINGS, "description": "Annotations."}}
+_COMMON = {
+    "name": _NAME,
+    "labels": {**_STRINGS, "description": "app.kubernetes.io/* and l2kit.io/stack."},
+    "annotations": {**_STRINGS, "description": "Annotations."},
+}
 _WORKLOAD = {
-    **_COMMON, "replicas": {"type": "integer", "minimum": 1}, "selector": _OBJECT,
-    "podLabels": _STRINGS, "podAnnotations": _STRINGS, "podSpec": POD_SPEC,
+    **_COMMON,
+    "replicas": {"type": "integer", "minimum": 1},
+    "selector": _OBJECT,
+    "podLabels": _STRINGS,
+    "podAnnotations": _STRINGS,
+    "podSpec": POD_SPEC,
     "knobs": {"type": "string", "description": "Knob key of the component (bitcoind, ...)."},
     "images": _IMAGE_PARTS,
 }
@@ -89,9 +107,13 @@ ENTRIES: dict[str, Schema] = {
     "configMaps": {**_COMMON, "data": _STRINGS},
     "secrets": {**_COMMON, "stringData": _STRINGS},
     "services": {**_COMMON, "spec": _OBJECT},
-    "statefulSets": {**_WORKLOAD, "serviceName": {"type": "string"},
-                     "podManagementPolicy": {"type": "string"}, "updateStrategy": _OBJECT,
-                     "volumeClaimTemplates": {"type": "array", "items": _OBJECT}},
+    "statefulSets": {
+        **_WORKLOAD,
+        "serviceName": {"type": "string"},
+        "podManagementPolicy": {"type": "string"},
+        "updateStrategy": _OBJECT,
+        "volumeClaimTemplates": {"type": "array", "items": _OBJECT},
+    },
     "deployments": {**_WORKLOAD, "strategy": _OBJECT},
     "podDisruptionBudgets": {"name": _NAME, "labels": _COMMON["labels"], "spec": _OBJECT},
     "networkPolicies": {"name": _NAME, "labels": _COMMON["labels"], "spec": _OBJECT},
@@ -105,8 +127,10 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, dict):
         if "$ref" in node:
             target = node["$ref"].rsplit("/", 1)[-1]
-            merged = {**_inline(defs[target], defs),
-                      **{k: _inline(v, defs) for k, v in node.items() if k != "$ref"}}
+            merged = {
+                **_inline(defs[target], defs),
+                **{k: _inline(v, defs) for k, v in node.items() if k != "$ref"},
+            }
             return merged
         return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
     if isinstance(node, list):
@@ -115,15 +139,21 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 
 
 def _is_model(node: Schema) -> bool:
-    return node.get("type") == "object" and isinstance(node.get("properties"), dict) \
+    return (
+        node.get("type") == "object"
+        and isinstance(node.get("properties"), dict)
         and node.get("additionalProperties") is not True
+    )
 
 
 def _strict(node: Any, *, in_properties: bool = False) -> Any:
     """Every model property required, no unknown keys, no pydantic titles (recursively)."""
     if isinstance(node, dict):
-        out = {k: _strict(v, in_properties=k == "properties" and not in_properties)
-               for k, v in node.items() if in_properties or k != "title"}
+        out = {
+            k: _strict(v, in_properties=k == "properties" and not in_properties)
+            for k, v in node.items()
+            if in_properties or k != "title"
+        }
         if _is_model(out):
             out["required"] = list(out["properties"])
             out["additionalProperties"] = False
@@ -148,8 +178,11 @@ def _optional(node: Any, *, in_properties: bool = False) -> Any:
         if len(real) == 1:
             rest = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
             return _optional({**real[0], **rest})
-    out = {k: _optional(v, in_properties=k == "properties")
-           for k, v in node.items() if k not in ("title", "default")}
+    out = {
+        k: _optional(v, in_properties=k == "properties")
+        for k, v in node.items()
+        if k not in ("title", "default")
+    }
     if out.get("additionalProperties") is True:
         out.pop("additionalProperties")
     if out.get("type") == "string" and "pattern" in out:
@@ -179,8 +212,12 @@ def _refine_stack(stack: Schema, knobs: Schema) -> None:
     """Exact entry schemas for the per-kind lists, the knob schema for ``knobs``."""
     props = stack["properties"]
     for key, entry in ENTRIES.items():
-        props[key]["items"] = {"type": "object", "additionalProperties": False,
-                               "required": list(entry), "properties": copy.deepcopy(entry)}
+        props[key]["items"] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": list(entry),
+            "properties": copy.deepcopy(entry),
+        }
     props["knobs"] = {**knobs, "description": props["knobs"].get("description", "")}
 
 
@@ -193,12 +230,17 @@ def build_schema() -> Schema:
     knobs = knob_schema()
     _refine_stack(schema["properties"]["stacks"]["items"], knobs)
     schema["properties"]["l2kitVersion"]["description"] += (
-        " The chart refuses values of another version.")
+        " The chart refuses values of another version."
+    )
     schema["properties"].update(knobs["properties"])
     schema.pop("title", None)
-    return {"$schema": DRAFT, "title": "l2kit chart values (generated: python -m "
-            "l2kit.render.schema; source: l2kit.render.values.ChartValues and "
-            "l2kit.render.knobs.Knobs)", **schema}
+    return {
+        "$schema": DRAFT,
+        "title": "l2kit chart values (generated: python -m "
+        "l2kit.render.schema; source: l2kit.render.values.ChartValues and "
+        "l2kit.render.knobs.Knobs)",
+        **schema,
+    }
 
 
 def render_schema() -> str:
@@ -255,14 +297,14 @@ def knobs_section() -> str:
     out: list[str] = []
     for top in knob_schema()["properties"]:
         out.append(f"## @section {top}")
-        out += [f"## @param {path} {desc}" for path, _, desc in params
-                if path.split(".", 1)[0] == top]
+        out += [
+            f"## @param {path} {desc}" for path, _, desc in params if path.split(".", 1)[0] == top
+        ]
         out.append(f"{top}: {{}}")
     return "\n".join(out) + "\n"
 
 
-def render_values_file(profile: str, network: str | None = None, *,
-                       knobs: bool = False) -> str:
+def render_values_file(profile: str, network: str | None = None, *, knobs: bool = False) -> str:
     """A computed values file (``ci/``); with ``knobs``, the chart's values.yaml."""
     from l2kit.yamlout import dump_yaml
 
@@ -280,8 +322,13 @@ def values_table(schema: Schema) -> str:
     """Markdown tables: the knobs, then the computed values (path, type, description)."""
     rows = ["### Knobs", "", "| Key | Type | Description |", "|---|---|---|"]
     rows += [f"| `{p}` | {t} | {_cell(d)} |" for p, t, d in knob_params()]
-    rows += ["", "### Computed by `l2kit values`", "", "| Key | Type | Description |",
-             "|---|---|---|"]
+    rows += [
+        "",
+        "### Computed by `l2kit values`",
+        "",
+        "| Key | Type | Description |",
+        "|---|---|---|",
+    ]
     knob_keys = set(knob_schema()["properties"])
 
     def walk(node: Schema, path: str) -> None:
@@ -323,8 +370,10 @@ CI_PROFILES = ("devnet", "bitcoin", "finality-provider", "rollup")
 def generated_files() -> dict[Path, str]:
     """Every derived chart file and its expected content."""
     chart = resources.chart_dir()
-    files = {schema_path(): render_schema(),
-             chart / "values.yaml": render_values_file("devnet", knobs=True)}
+    files = {
+        schema_path(): render_schema(),
+        chart / "values.yaml": render_values_file("devnet", knobs=True),
+    }
     for profile in CI_PROFILES:
         files[chart / "ci" / f"{profile}-values.yaml"] = render_values_file(profile)
     readme = chart / "README.md"
@@ -336,7 +385,8 @@ def generated_files() -> dict[Path, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m l2kit.render.schema",
-        description="Regenerate values.schema.json, values.yaml, ci/*-values.yaml, README table.")
+        description="Regenerate values.schema.json, values.yaml, ci/*-values.yaml, README table.",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale")
     args = parser.parse_args(argv)
     stale = 0

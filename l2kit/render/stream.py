@@ -39,8 +39,7 @@ def batches(fleet: FleetSpec, *, generate_secrets: bool = False) -> Iterator[lis
         groups.setdefault(s.namespace, []).append(s)
     monitoring: dict[str, list[Obj]] = {}
     for m in top["monitoring"]:
-        monitoring.setdefault(m["namespace"], []).extend(
-            assemble.monitoring_objects(m, "", files))
+        monitoring.setdefault(m["namespace"], []).extend(assemble.monitoring_objects(m, "", files))
     alone = [o for ns, objs in monitoring.items() if ns not in groups for o in objs]
     if alone:
         yield sorted(alone, key=manifests.sort_key)
@@ -49,13 +48,18 @@ def batches(fleet: FleetSpec, *, generate_secrets: bool = False) -> Iterator[lis
         for s in stacks:
             # as plan.resolve + render_objects: release "l2kit" (no prefix), pinned namespace
             values = plan.tokenised(s, generate_secrets=generate_secrets, pin_namespace=True)
-            objs += assemble.stack_objects(values.model_dump(by_alias=True, mode="json"), top,
-                                           prefix="", release_namespace="default")
+            objs += assemble.stack_objects(
+                values.model_dump(by_alias=True, mode="json"),
+                top,
+                prefix="",
+                release_namespace="default",
+            )
         yield sorted(objs, key=manifests.sort_key)
 
 
-def checked_objects(fleet: FleetSpec, report: contracts.Report, *,
-                    generate_secrets: bool = False) -> Iterator[Obj]:
+def checked_objects(
+    fleet: FleetSpec, report: contracts.Report, *, generate_secrets: bool = False
+) -> Iterator[Obj]:
     """Every object of :func:`batches` whose namespace passed the invariants and contracts.
 
     After the first failing namespace nothing more is yielded, but the rest is still checked;

@@ -36,8 +36,9 @@ class StackValues(_Camel):
 
     name: str = Field(description="Stack name (the spec's; the release may prefix it).")
     namespace: str = Field(description="Namespace of every object ('': the release's).")
-    knobs: dict[str, Any] = Field(default_factory=dict,
-                                  description="The spec's knobs (same shape as the top level).")
+    knobs: dict[str, Any] = Field(
+        default_factory=dict, description="The spec's knobs (same shape as the top level)."
+    )
     config_maps: list[Obj] = Field(default_factory=list, description="ConfigMaps.")
     secrets: list[Obj] = Field(default_factory=list, description="Generated Secrets (opt-in).")
     services: list[Obj] = Field(default_factory=list, description="Services.")
@@ -65,8 +66,9 @@ class MonitoringValues(_Camel):
 class ChartValues(_Camel):
     """Everything ``charts/l2kit`` needs; ``helm template`` renders the same objects."""
 
-    l2kit_version: str = Field(default=__version__,
-                               description="l2kit version that computed these values.")
+    l2kit_version: str = Field(
+        default=__version__, description="l2kit version that computed these values."
+    )
     stacks: list[StackValues] = Field(default_factory=list, description="The stacks.")
     monitoring: list[MonitoringValues] = Field(default_factory=list, description="Monitoring.")
 

@@ -37,7 +37,6 @@ def to_camel(snake: str) -> str:
     return first + "".join(w[:1].upper() + w[1:] for w in rest)
 
 
-
 # Stack names prefix every object: "<stack>-vigilante-bstracker-headless" must stay a
 # 63-char DNS label and StatefulSet names leave room for the controller-revision hash.
 STACK_NAME_MAX = 30
@@ -98,8 +97,9 @@ def _subdomain(value: str) -> str:
 
 def _registry(value: str) -> str:
     if not REGISTRY.match(value):
-        raise ValueError("must be a registry host[:port][/path], e.g. ghcr.io or "
-                         "registry.example:5000/mirror")
+        raise ValueError(
+            "must be a registry host[:port][/path], e.g. ghcr.io or registry.example:5000/mirror"
+        )
     return value
 
 
@@ -139,8 +139,10 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def _labels(value: dict[str, str]) -> dict[str, str]:
     for key in value:
         if RESERVED_LABEL.match(key):
-            raise ValueError(f"{key}: app.kubernetes.io/*, l2kit.io/* and helm.sh/* are "
-                             "computed by l2kit (selectors depend on them)")
+            raise ValueError(
+                f"{key}: app.kubernetes.io/*, l2kit.io/* and helm.sh/* are "
+                "computed by l2kit (selectors depend on them)"
+            )
     return value
 
 
@@ -151,9 +153,11 @@ class Toleration(_Model):
     operator: Literal["Exists", "Equal"] | None = Field(default=None, description="Operator.")
     value: str | None = Field(default=None, description="Taint value (operator Equal).")
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
-        default=None, description="Taint effect (none: every effect).")
+        default=None, description="Taint effect (none: every effect)."
+    )
     toleration_seconds: int | None = Field(
-        default=None, ge=0, description="How long a NoExecute taint is tolerated.")
+        default=None, ge=0, description="How long a NoExecute taint is tolerated."
+    )
 
 
 class SecretKeyRef(_Model):
@@ -183,8 +187,7 @@ class Affinity(_Model):
 
     node_affinity: dict[str, Any] | None = Field(default=None, description="nodeAffinity.")
     pod_affinity: dict[str, Any] | None = Field(default=None, description="podAffinity.")
-    pod_anti_affinity: dict[str, Any] | None = Field(default=None,
-                                                     description="podAntiAffinity.")
+    pod_anti_affinity: dict[str, Any] | None = Field(default=None, description="podAntiAffinity.")
 
 
 class PodOptions(_Model):
@@ -193,14 +196,18 @@ class PodOptions(_Model):
     node_selector: dict[str, str] = Field(default_factory=dict, description="Node labels.")
     tolerations: list[Toleration] = Field(default_factory=list, description="Tolerations.")
     affinity: Affinity | None = Field(default=None, description="Affinity (merged).")
-    priority_class_name: ObjectName | None = Field(default=None,
-                                                   description="PriorityClass of the pods.")
-    pod_annotations: dict[str, str] = Field(default_factory=dict,
-                                            description="Extra pod annotations.")
+    priority_class_name: ObjectName | None = Field(
+        default=None, description="PriorityClass of the pods."
+    )
+    pod_annotations: dict[str, str] = Field(
+        default_factory=dict, description="Extra pod annotations."
+    )
     pod_labels: Annotated[dict[str, str], AfterValidator(_labels)] = Field(
-        default_factory=dict, description="Extra pod labels (not app.kubernetes.io/*).")
-    extra_env: list[EnvVar] = Field(default_factory=list,
-                                    description="Extra env vars of the main container.")
+        default_factory=dict, description="Extra pod labels (not app.kubernetes.io/*)."
+    )
+    extra_env: list[EnvVar] = Field(
+        default_factory=list, description="Extra env vars of the main container."
+    )
 
 
 class Resources(_Model):
@@ -347,8 +354,12 @@ class Electrs(PodOptions):
     """Esplora indexer (mempool/electrs), needed by vigilante bstracker."""
 
     image: Image = Field(default="mempool/electrs:v3.1.0", description="Image.")
-    replicas: int = Field(default=1, ge=1, le=10,
-                          description="Indexers behind the Service (each keeps its own index).")
+    replicas: int = Field(
+        default=1,
+        ge=1,
+        le=10,
+        description="Indexers behind the Service (each keeps its own index).",
+    )
     storage: Storage = Field(default_factory=Storage, description="Index volume.")
     resources: Resources = Field(default_factory=Resources, description="Resources.")
 
@@ -359,7 +370,8 @@ class Babylond(PodOptions):
     image: Image = Field(default="babylonlabs/babylond:v4.2.7", description="Image.")
     chain_id: str = Field(default="chain-test", pattern=r"^[a-z0-9-]+$", description="Chain id.")
     btc_network: NetworkName | None = Field(
-        default=None, description="[btc-config] network (stack's).")
+        default=None, description="[btc-config] network (stack's)."
+    )
     epoch_interval: int = Field(default=10, ge=2, description="Blocks per epoch.")
     covenant_pks: list[str] = Field(
         default_factory=lambda: [
@@ -423,7 +435,8 @@ class FpBackup(_Model):
     """
 
     schedule: str | None = Field(
-        default="0 */6 * * *", pattern=SNAPSHOT_SCHEDULE,
+        default="0 */6 * * *",
+        pattern=SNAPSHOT_SCHEDULE,
         description="Cron schedule of the snapshots (5 fields or @daily...); null: no backups.",
     )
     max_count: int = Field(default=28, ge=1, description="Snapshots kept per volume.")
@@ -442,7 +455,8 @@ class RestoreGuard(_Model):
     """
 
     accept_rollback: str | None = Field(
-        default=None, pattern=r"^[0-9]+:[0-9]+$",
+        default=None,
+        pattern=r"^[0-9]+:[0-9]+$",
         description="GUARD:DATA heights printed by a refusing guard: start once on that older "
         "volume anyway (only while the guard still holds GUARD). Leave null otherwise.",
     )
@@ -457,7 +471,8 @@ class FinalityProvider(PodOptions):
     image: Image = Field(default="babylonlabs/finality-provider:v2.0.2", description="Image.")
     keyring: KeyringRef = Field(description="fpd's funded Babylon account keyring.")
     eots_key_name: str = Field(
-        default="eots", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        default="eots",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
         description="Name of the EOTS key in eotsd's file keyring (imported from secrets.eotsKey).",
     )
     allow_eviction: bool = Field(
@@ -562,10 +577,13 @@ class StackSpec(_Model):
     )
     monitoring: Monitoring = Field(default_factory=Monitoring, description="Monitoring.")
     image_registry: str | None = Field(
-        default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$",
-        description="Registry replacing every image's registry (a mirror), e.g. reg.local:5000.")
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$",
+        description="Registry replacing every image's registry (a mirror), e.g. reg.local:5000.",
+    )
     image_pull_secrets: list[ObjectName] = Field(
-        default_factory=list, description="Secrets for pulling images (every pod).")
+        default_factory=list, description="Secrets for pulling images (every pod)."
+    )
     secrets: Secrets = Field(default_factory=Secrets, description="Existing Secrets.")
     bitcoind: Bitcoind | None = Field(default=None, description="bitcoind nodes.")
     miner: Miner | None = Field(default=None, description="Regtest block producer.")

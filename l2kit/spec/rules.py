@@ -22,15 +22,33 @@ from l2kit.spec.model import Bitcoind, FleetSpec, StackSpec, is_hex
 # v4.0.0-snapshot.250925 and v4.0.0-rc.0 on, and no release that bbn-1 or bbn-test-6 ever ran
 # (v1.0.1 ... v4.3.1) has the module at all. 076f27d is the commit babylon-rollup-integration-
 # deployment pins.
-GADGET_BABYLON_BUILDS = frozenset({
-    "euphrates-0.1.0-rc.0", "euphrates-0.1.0-rc.1", "euphrates-0.1.0-rc.2", "euphrates-0.1.0-rc.3",
-    "euphrates-0.1.0", "euphrates-0.2.0-rc.0", "euphrates-0.3.0-rc.0", "euphrates-0.4.0-rc.0",
-    "euphrates-0.4.0-rc.1", "euphrates-0.4.0.rc.1", "euphrates-0.5.0-rc.0",
-    "v1.99.0-devnet.6", "v1.99.0-devnet.6-2", "v1.99.0-devnet.6-3", "v1.99.0-devnet.6-4",
-    "v1.99.0-snapshot.250131", "v1.99.0-snapshot.250211", "v1.99.0-snapshot.250319",
-    "v1.99.0-snapshot.250326", "v1.99.0-snapshot.250505",
-    "v3.0.0-snapshot.250701", "v4.0.0-snapshot.250522", "076f27d",
-})
+GADGET_BABYLON_BUILDS = frozenset(
+    {
+        "euphrates-0.1.0-rc.0",
+        "euphrates-0.1.0-rc.1",
+        "euphrates-0.1.0-rc.2",
+        "euphrates-0.1.0-rc.3",
+        "euphrates-0.1.0",
+        "euphrates-0.2.0-rc.0",
+        "euphrates-0.3.0-rc.0",
+        "euphrates-0.4.0-rc.0",
+        "euphrates-0.4.0-rc.1",
+        "euphrates-0.4.0.rc.1",
+        "euphrates-0.5.0-rc.0",
+        "v1.99.0-devnet.6",
+        "v1.99.0-devnet.6-2",
+        "v1.99.0-devnet.6-3",
+        "v1.99.0-devnet.6-4",
+        "v1.99.0-snapshot.250131",
+        "v1.99.0-snapshot.250211",
+        "v1.99.0-snapshot.250319",
+        "v1.99.0-snapshot.250326",
+        "v1.99.0-snapshot.250505",
+        "v3.0.0-snapshot.250701",
+        "v4.0.0-snapshot.250522",
+        "076f27d",
+    }
+)
 # Public Babylon chains without BSN registration, so without rollup BTC finality: Genesis mainnet
 # (v1 -> v4.2 upgrades) and the current testnet (v2.3.1 -> v4.x), babylonlabs-io/networks@05db270:
 # bbn-1/network-artifacts/upgrades/README.md, bbn-test-6/README.md.
@@ -103,14 +121,18 @@ def stack_problems(s: StackSpec) -> list[str]:
         if "bstracker" in v.roles and s.electrs is None:
             out.append("vigilante.roles: bstracker needs electrs (indexer-addr) in the stack")
         if "submitter" in v.roles and v.submitter_address is None:
-            out.append("vigilante.submitterAddress: required by the submitter role "
-                       "(babylon.submitter-address, the bbn1 address its checkpoints credit)")
+            out.append(
+                "vigilante.submitterAddress: required by the submitter role "
+                "(babylon.submitter-address, the bbn1 address its checkpoints credit)"
+            )
         if "monitor" in v.roles and v.genesis_config_map is None and s.babylond is None:
             out.append("vigilante.genesisConfigMap: monitor needs genesis.json of babylonChain")
     for field, comp in (("finalityProvider", s.finality_provider), ("vigilante", s.vigilante)):
         if comp is not None and comp.storage.snapshot is not None:
-            out.append(f"{field}.storage.snapshot: one snapshot cannot seed several volumes "
-                       "(each daemon has its own); restore those PVCs by hand")
+            out.append(
+                f"{field}.storage.snapshot: one snapshot cannot seed several volumes "
+                "(each daemon has its own); restore those PVCs by hand"
+            )
     out += _rollup_rules(s)
     return out
 
@@ -122,8 +144,11 @@ def bitcoind_problems(b: Bitcoind) -> list[str]:
     if b.prune != 0 and b.txindex:
         out.append("prune: pruning is incompatible with txindex=true")
     ports = {
-        "rpcPort": b.rpc_port, "p2pPort": b.p2p_port, "zmqSequencePort": b.zmq_sequence_port,
-        "zmqRawBlockPort": b.zmq_raw_block_port, "zmqRawTxPort": b.zmq_raw_tx_port,
+        "rpcPort": b.rpc_port,
+        "p2pPort": b.p2p_port,
+        "zmqSequencePort": b.zmq_sequence_port,
+        "zmqRawBlockPort": b.zmq_raw_block_port,
+        "zmqRawTxPort": b.zmq_raw_tx_port,
     }
     if b.exporter.enabled:
         ports["exporter.port"] = b.exporter.port
@@ -139,8 +164,10 @@ def bitcoind_problems(b: Bitcoind) -> list[str]:
         if not _CONF_KEY.match(key):
             out.append(f"extraConfig.{key}: not a bitcoin.conf option name")
         elif key not in known:
-            out.append(f"extraConfig.{key}: not an option of the pinned bitcoind "
-                       "(l2kit/contracts/bitcoind.yaml)")
+            out.append(
+                f"extraConfig.{key}: not an option of the pinned bitcoind "
+                "(l2kit/contracts/bitcoind.yaml)"
+            )
         elif key in managed_conf_keys() or key.startswith("zmqpub"):
             out.append(f"extraConfig.{key}: set by l2kit; use the dedicated field")
         if isinstance(value, str) and any(c in value for c in "\r\n\0"):
@@ -176,9 +203,11 @@ def _image_contracts(s: StackSpec) -> list[str]:
         _, repo, tag, _ = split_image(image)
         known = next((r for r in tags if repo == r or repo.endswith("/" + r)), None)
         if known is not None and tag not in tags[known]:
-            out.append(f"{path}: no config contract for {known}:{tag} (written for "
-                       f"{', '.join(sorted(tags[known]))}): pin that tag, or write the "
-                       f"contract for {tag} (l2kit/contracts)")
+            out.append(
+                f"{path}: no config contract for {known}:{tag} (written for "
+                f"{', '.join(sorted(tags[known]))}): pin that tag, or write the "
+                f"contract for {tag} (l2kit/contracts)"
+            )
     return out
 
 
@@ -186,8 +215,9 @@ def _bitcoind_options() -> set[str]:
     """bitcoin.conf option names from the bitcoind contract (facts read from Core's source)."""
     from l2kit.contracts import load_all  # data only; loaded once (cached)
 
-    return {k for c in load_all() if c.component == "bitcoind"
-            for f in c.config_files for k in f.keys}
+    return {
+        k for c in load_all() if c.component == "bitcoind" for f in c.config_files for k in f.keys
+    }
 
 
 def _needs_unpruned_txindex(s: StackSpec, who: str) -> list[str]:
@@ -202,8 +232,15 @@ def _secret_needs(s: StackSpec) -> list[str]:
     out = []
     sec = s.secrets
     rpc_users = [
-        n for n, c in (("bitcoind", s.bitcoind), ("electrs", s.electrs), ("miner", s.miner),
-                       ("vigilante", s.vigilante), ("rollup", s.rollup)) if c is not None
+        n
+        for n, c in (
+            ("bitcoind", s.bitcoind),
+            ("electrs", s.electrs),
+            ("miner", s.miner),
+            ("vigilante", s.vigilante),
+            ("rollup", s.rollup),
+        )
+        if c is not None
     ]
     if rpc_users and sec.rpc is None:
         out.append(f"secrets.rpc: required by {', '.join(rpc_users)}")
@@ -233,8 +270,14 @@ def _babylon_rules(s: StackSpec) -> list[str]:
     if s.babylond is not None and s.babylon_chain is not None:
         out.append("babylonChain: set either babylond (local devnet) or babylonChain, not both")
     users = [
-        n for n, c in (("covenant", s.covenant), ("finalityProvider", s.finality_provider),
-                       ("vigilante", s.vigilante), ("rollup", s.rollup)) if c is not None
+        n
+        for n, c in (
+            ("covenant", s.covenant),
+            ("finalityProvider", s.finality_provider),
+            ("vigilante", s.vigilante),
+            ("rollup", s.rollup),
+        )
+        if c is not None
     ]
     has_babylon = s.babylond is not None or s.babylon_chain is not None
     if users and not has_babylon:
@@ -245,12 +288,13 @@ def _babylon_rules(s: StackSpec) -> list[str]:
         btc = spec.btc_network or s.network
         if btc != s.network:
             out.append(
-                f"{field}.btcNetwork: must equal the stack's bitcoin network "
-                f"({btc} != {s.network})"
+                f"{field}.btcNetwork: must equal the stack's bitcoin network ({btc} != {s.network})"
             )
         elif btc not in BABYLON_NETWORKS:
-            out.append(f"network: Babylon runs no chain on {btc} (supported: mainnet (bbn-1), "
-                       "signet (bbn-test-6), regtest (private devnets))")
+            out.append(
+                f"network: Babylon runs no chain on {btc} (supported: mainnet (bbn-1), "
+                "signet (bbn-test-6), regtest (private devnets))"
+            )
         elif (why := chain_id_problem(btc, spec.chain_id)) is not None and not (
             s.rollup is not None and spec.chain_id not in NO_BSN_CHAINS
         ):  # a rollup needs a private BSN-era chain: _rollup_rules judges it
@@ -267,8 +311,10 @@ def _babylon_rules(s: StackSpec) -> list[str]:
         elif s.babylond.covenant_quorum * 2 <= len(pks):
             # x/btcstaking Params.Validate (babylonlabs-io/babylon@v4.2.7:
             # x/btcstaking/types/params.go#L206): genesis with a smaller quorum fails.
-            out.append("babylond.covenantQuorum: must be more than half of the covenantPks "
-                       f"({len(pks)} keys need a quorum of at least {len(pks) // 2 + 1})")
+            out.append(
+                "babylond.covenantQuorum: must be more than half of the covenantPks "
+                f"({len(pks)} keys need a quorum of at least {len(pks) // 2 + 1})"
+            )
         if len(set(pks)) != len(pks):  # validateCovenantPks: "duplicate covenant key"
             out.append("babylond.covenantPks: must not repeat a key")
     return out
@@ -313,5 +359,6 @@ def experimental_notices(fleet: FleetSpec) -> list[str]:
         f"stacks.{i}.rollup: experimental: Babylon's OP-stack finality gadget is a proof of "
         "concept upstream and BSN registration, which rollup BTC finality needs, is not on "
         "Babylon mainnet (bbn-1)"
-        for i, stack in enumerate(fleet.stacks) if stack.rollup is not None
+        for i, stack in enumerate(fleet.stacks)
+        if stack.rollup is not None
     ]

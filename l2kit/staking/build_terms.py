@@ -108,15 +108,21 @@ def slashing_terms(
     fee = fee if fee is not None else (p.min_slashing_tx_fee_sat if p else None)
     ut = change_time if change_time is not None else from_params(p, "unbonding_time")
     if not spk or rate_d is None or not fee or not ut:
-        raise InputError("give --slashing-script/--slashing-rate/--slashing-fee/--unbonding-time"
-                         " or phase-2 --params", field="--params")  # fmt: skip
+        raise InputError(
+            "give --slashing-script/--slashing-rate/--slashing-fee/--unbonding-time"
+            " or phase-2 --params",
+            field="--params",
+        )
     if p is not None and p.has_slashing:
         from l2kit.staking.params import check_slashing
 
         check_slashing(p, spk, rate_d, fee)
         if ut != p.unbonding_time:
-            raise ParamsError(f"change timelock {ut} != unbonding_time {p.unbonding_time}",
-                              version=p.version, field="unbonding_time")  # fmt: skip
+            raise ParamsError(
+                f"change timelock {ut} != unbonding_time {p.unbonding_time}",
+                version=p.version,
+                field="unbonding_time",
+            )
     return SlashingTerms(spk, rate_d, fee, ut)
 
 
@@ -134,6 +140,12 @@ def v0_op_return(
     except ValueError:
         raise InputError("must be 4 bytes of hex", field="--tag") from None
     return v0_op_return_for(
-        params.tag if params else None, staker, fps, staking_time, tag=raw_tag,
-        version=params.version if params else None, tag_field="--tag", fp_field="--fp",
+        params.tag if params else None,
+        staker,
+        fps,
+        staking_time,
+        tag=raw_tag,
+        version=params.version if params else None,
+        tag_field="--tag",
+        fp_field="--fp",
     )

@@ -35,16 +35,18 @@ def bundled_name(net: Network, phase: Literal[1, 2] = 2) -> str:
         return "bbn-1-phase2" if phase == 2 else "bbn-1-phase1"
     if net is Network.SIGNET and phase == 1:
         return "bbn-test-4-phase1"
-    raise ParamsError(f"no bundled phase-{phase} params for {net.value}; pass a params file",
-                      field="params")  # fmt: skip
+    raise ParamsError(
+        f"no bundled phase-{phase} params for {net.value}; pass a params file", field="params"
+    )
 
 
 def bundled_json(name: str) -> Any:
     """The parsed JSON of a bundled params file (``bbn-1-phase1``, ``bbn-1-phase2``,
     ``bbn-test-4-phase1``)."""
     if name not in BUNDLED:
-        raise ParamsError(f"unknown bundled params {name!r} (one of {', '.join(BUNDLED)})",
-                          field="params")  # fmt: skip
+        raise ParamsError(
+            f"unknown bundled params {name!r} (one of {', '.join(BUNDLED)})", field="params"
+        )
     with open(os.path.join(_DATA, BUNDLED[name]), encoding="utf-8") as handle:
         return json.load(handle)
 
@@ -54,11 +56,17 @@ def _versions(data: Any) -> list[tuple[Any, Any, dict[str, Any]]] | None:
     them: a phase-1 ``{"versions": [...]}`` carries them; a phase-2 list counts from 0."""
     if isinstance(data, dict) and isinstance(data.get("versions"), list):
         entries = data["versions"]
-        return [(e.get("version"), e.get("activation_height"), e) for e in entries
-                if isinstance(e, dict)]  # fmt: skip
+        return [
+            (e.get("version"), e.get("activation_height"), e)
+            for e in entries
+            if isinstance(e, dict)
+        ]
     if isinstance(data, list):
-        return [(i, e.get("btc_activation_height"), e) for i, e in enumerate(data)
-                if isinstance(e, dict)]  # fmt: skip
+        return [
+            (i, e.get("btc_activation_height"), e)
+            for i, e in enumerate(data)
+            if isinstance(e, dict)
+        ]
     return None
 
 
@@ -73,8 +81,9 @@ def committee(
     unexpected shape): the caller then asks the params model, which gives the answer or the error.
     """
     versions = _versions(data)
-    if not versions or any(not isinstance(v, int) or not isinstance(h, int)
-                            for v, h, _ in versions):  # fmt: skip
+    if not versions or any(
+        not isinstance(v, int) or not isinstance(h, int) for v, h, _ in versions
+    ):
         return None
     if version is not None:
         chosen = [e for v, _, e in versions if v == version]

@@ -61,8 +61,13 @@ def observe_many(rpc: Rpc, txids: Sequence[str]) -> list[Seen]:
     for info in infos:
         if isinstance(info, RpcError) and info.code != _NOT_FOUND:
             raise info
-    confirmed = [i for i in infos if not isinstance(i, RpcError) and i.get("blockhash")
-                 and int(i.get("confirmations") or 0) > 0]  # fmt: skip
+    confirmed = [
+        i
+        for i in infos
+        if not isinstance(i, RpcError)
+        and i.get("blockhash")
+        and int(i.get("confirmations") or 0) > 0
+    ]
     hashes = sorted({str(i["blockhash"]) for i in confirmed})
     headers = rpc.batch_results([("getblockheader", [h, True]) for h in hashes])
     for header in headers:

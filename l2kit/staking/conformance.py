@@ -179,9 +179,7 @@ def parse_input(obj: object) -> ConformanceInput:
     tag = _hex(obj, "tag", 4)
     network = _str(obj, "network")
     if network not in _NETWORKS:
-        raise InputError(
-            f"must be one of {', '.join(_NETWORKS)}; got {network!r}", field="network"
-        )
+        raise InputError(f"must be one of {', '.join(_NETWORKS)}; got {network!r}", field="network")
     slashing = None
     if given:
         pk_script = _hex(obj, "slashing_pk_script", None)
@@ -214,13 +212,23 @@ def parse_input(obj: object) -> ConformanceInput:
 def build(req: ConformanceInput) -> dict[str, Any]:
     """The ``expected`` fields for a validated request."""
     si = staking_info(
-        req.staker, req.fps, req.covenants, req.quorum, req.staking_time, req.staking_value,
+        req.staker,
+        req.fps,
+        req.covenants,
+        req.quorum,
+        req.staking_time,
+        req.staking_value,
         req.net,
-    )  # fmt: skip
+    )
     ui = unbonding_info(
-        req.staker, req.fps, req.covenants, req.quorum, req.unbonding_time,
-        req.staking_value - req.unbonding_fee, req.net,
-    )  # fmt: skip
+        req.staker,
+        req.fps,
+        req.covenants,
+        req.quorum,
+        req.unbonding_time,
+        req.staking_value - req.unbonding_fee,
+        req.net,
+    )
     unbonding_tx = build_unbonding_tx(req.staking_outpoint, req.staking_value, ui)
     op_return = (
         build_v0_op_return(req.tag, req.staker, req.fps[0], req.staking_time).hex()

@@ -76,13 +76,18 @@ def v0_op_return_for(
     the params' tag (params v``version``); an explicit ``tag`` must equal the params' tag, and
     stands alone only without params. ``*_field``: the caller's names for the error lines."""
     if tag is not None and params_tag is not None and tag != params_tag:
-        raise ParamsError(f"tag {tag.hex()} != the params' tag {params_tag.hex()} (the indexer "
-                          "would not see this stake)", version=version, field="tag")  # fmt: skip
+        raise ParamsError(
+            f"tag {tag.hex()} != the params' tag {params_tag.hex()} (the indexer "
+            "would not see this stake)",
+            version=version,
+            field="tag",
+        )
     chosen = params_tag if tag is None else tag
     if chosen is None:
         no_tag = "give a tag or params with a tag"
-        raise InputError(no_tag if version is None else f"params v{version} have no tag",
-                         field=tag_field)  # fmt: skip
+        raise InputError(
+            no_tag if version is None else f"params v{version} have no tag", field=tag_field
+        )
     if len(fp_pks) != 1:
         raise InputError("a V0 OP_RETURN names exactly one FP", field=fp_field)
     return build_v0_op_return(chosen, staker, fp_pks[0], staking_time)
@@ -170,9 +175,14 @@ def parse_staking_tx(
         return None
     try:
         info = staking_info(
-            data.staker_pk, [data.fp_pk], params.covenant_pks, params.covenant_quorum,
-            data.staking_time, 1, net,
-        )  # fmt: skip
+            data.staker_pk,
+            [data.fp_pk],
+            params.covenant_pks,
+            params.covenant_quorum,
+            data.staking_time,
+            1,
+            net,
+        )
     except L2kitError:  # duplicate keys etc.: cannot be a valid staking tx
         return None
     matches = [i for i, (spk, _) in enumerate(outs) if spk == info.script_pubkey]

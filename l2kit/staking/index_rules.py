@@ -91,9 +91,16 @@ class BlockResult:
 
 @lru_cache(maxsize=4096)
 def _leaves(
-    staker: str, fp: str, cov: tuple[str, ...], quorum: int, t: int, ut: int, value: int,
-    fee: int, net: Network,
-) -> tuple[bytes, bytes, bytes, bytes]:  # fmt: skip
+    staker: str,
+    fp: str,
+    cov: tuple[str, ...],
+    quorum: int,
+    t: int,
+    ut: int,
+    value: int,
+    fee: int,
+    net: Network,
+) -> tuple[bytes, bytes, bytes, bytes]:
     """(staking timelock leaf, staking unbonding leaf, unbonding-output timelock leaf,
     expected unbonding output pkScript)."""
     s = XOnlyPubKey(bytes.fromhex(staker))
@@ -179,9 +186,15 @@ def classify_txs(
                 if spent.active:  # the indexer's confirmed TVL drops only here
                     tvl -= spent.value
                 changes[(raw_txid, 0)] = Tracked(
-                    spent.staking_txid, "unbonding", spent.staker_pk, spent.fp_pk,
-                    spent.staking_time, tx.vout[0].nValue, spent.params_version, spent.active,
-                )  # fmt: skip
+                    spent.staking_txid,
+                    "unbonding",
+                    spent.staker_pk,
+                    spent.fp_pk,
+                    spent.staking_time,
+                    tx.vout[0].nValue,
+                    spent.params_version,
+                    spent.active,
+                )
         if head is None or not has_tagged_v0_op_return(tx, head):
             continue
         parsed = parse_staking_tx(tx, params, net)
@@ -232,9 +245,16 @@ def _classify_spend(
         # the unbonding output's value is already stake - fee; rebuild from the stake's value
         value = spent.value + p.unbonding_fee
     timelock, unbond_leaf, unb_timelock, unb_spk = _leaves(
-        spent.staker_pk, spent.fp_pk, tuple(p.covenant_pks), p.covenant_quorum,
-        spent.staking_time, p.unbonding_time, value, p.unbonding_fee, net,
-    )  # fmt: skip
+        spent.staker_pk,
+        spent.fp_pk,
+        tuple(p.covenant_pks),
+        p.covenant_quorum,
+        spent.staking_time,
+        p.unbonding_time,
+        value,
+        p.unbonding_fee,
+        net,
+    )
     stack = witness_stack(tx, vin_index)
     revealed = stack[-2] if len(stack) >= 2 else b""
 

@@ -172,15 +172,16 @@ class IndexStore:
         return Stats(
             height=tip[0] if tip else -1,
             tip_hash=tip[1] if tip else None,
-            stakes_active=count("status='active' AND unbonding_txid IS NULL"
-                                " AND withdrawal_txid IS NULL"),
+            stakes_active=count(
+                "status='active' AND unbonding_txid IS NULL AND withdrawal_txid IS NULL"
+            ),
             stakes_overflow=count("status='overflow'"),
             stakes_unbonded=count("unbonding_txid IS NOT NULL"),
             stakes_withdrawn=count("withdrawal_txid IS NOT NULL"),
             invalid=int(self._db.execute("SELECT count(*) FROM invalid").fetchone()[0]),
             alarms=int(self._db.execute("SELECT count(*) FROM alarms").fetchone()[0]),
             active_tvl_sat=self.tvl(),
-        )  # fmt: skip
+        )
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -190,9 +191,19 @@ class IndexStore:
                 db.execute(
                     "INSERT OR REPLACE INTO stakes (txid, height, tx_index, vout, value, staker_pk,"
                     " fp_pk, staking_time, params_version, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (s.txid, height, s.tx_index, s.vout, s.value, s.staker_pk, s.fp_pk,
-                     s.staking_time, s.params_version, s.status),
-                )  # fmt: skip
+                    (
+                        s.txid,
+                        height,
+                        s.tx_index,
+                        s.vout,
+                        s.value,
+                        s.staker_pk,
+                        s.fp_pk,
+                        s.staking_time,
+                        s.params_version,
+                        s.status,
+                    ),
+                )
             for txid, reason in result.invalid:
                 db.execute("INSERT OR REPLACE INTO invalid VALUES (?,?,?)", (txid, height, reason))
             for sp in result.spends:

@@ -62,8 +62,12 @@ def _output_type(spk: bytes) -> str:
 
 
 def _leaf_json(leaf: ParsedLeaf, script: bytes) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": leaf.kind.value, "staker": leaf.staker.hex(),
-                           "script_hex": script.hex(), "asm": to_asm(script)}  # fmt: skip
+    out: dict[str, Any] = {
+        "kind": leaf.kind.value,
+        "staker": leaf.staker.hex(),
+        "script_hex": script.hex(),
+        "asm": to_asm(script),
+    }
     if leaf.timelock is not None:
         out["timelock"] = leaf.timelock
     if leaf.fps:
@@ -134,8 +138,11 @@ def _classify(
     revealed = _revealed(tx, 0) if single_in else None
     if revealed is not None:
         leaf, script = revealed
-        kind = {LeafKind.UNBONDING: "unbonding", LeafKind.SLASHING: "slashing",
-                LeafKind.TIMELOCK: "withdrawal"}[leaf.kind]  # fmt: skip
+        kind = {
+            LeafKind.UNBONDING: "unbonding",
+            LeafKind.SLASHING: "slashing",
+            LeafKind.TIMELOCK: "withdrawal",
+        }[leaf.kind]
         versions = [p.version for p in params or () if _fits(kind, leaf, tx, outs, p, input_value)]
         return kind, False, _leaf_json(leaf, script), versions
 
@@ -159,9 +166,10 @@ def _classify(
     seq = tx.vin[0].nSequence if single_in else None
     if single_in and seq == SEQUENCE_FINAL and len(outs) == 2 and is_p2tr(outs[1][0]):
         versions = [
-            p.version for p in params or ()
+            p.version
+            for p in params or ()
             if p.slashing_pk_script is not None and outs[0][0] == p.slashing_pk_script
-        ]  # fmt: skip
+        ]
         if versions or outs[0][0][:1] == b"\x6a":
             return "slashing", True, None, versions
     if single_in and len(outs) == 1 and tx.nVersion >= 2 and tx.nLockTime == 0:
@@ -173,9 +181,10 @@ def _classify(
             return "unbonding", True, None, versions
         if seq is not None and 0 < seq <= 0xFFFF:
             versions = [
-                p.version for p in params or ()
+                p.version
+                for p in params or ()
                 if seq == p.unbonding_time or p.min_staking_time <= seq <= p.max_staking_time
-            ]  # fmt: skip
+            ]
             return "withdrawal", True, None, versions
     return "unknown", True, None, []
 

@@ -116,8 +116,9 @@ class Lifecycle:
             cov_dir = covenant_dir or paths.covenant_dir()
             has_committee = (cov_dir / COMMITTEE_FILE).exists()
             committee = LocalCommittee.load(cov_dir) if has_committee else None
-            params = resolve(net, params_file=params_file, committee_dir=cov_dir,
-                             chain=chain_params)  # fmt: skip
+            params = resolve(
+                net, params_file=params_file, committee_dir=cov_dir, chain=chain_params
+            )
             tracker = Tracker(db or paths.stake_db())
             try:
                 yield cls(client, tracker, params, net, committee, client.wallet(wallet), wallet)
@@ -179,13 +180,19 @@ class Lifecycle:
         covs = tuple(params.covenant_pks)
         committee = self._committee_for(params)
         info = staking_info(
-            req.staker_pk, req.fp_pks, covs, params.covenant_quorum, req.staking_time,
-            req.value, self.net,
-        )  # fmt: skip
+            req.staker_pk,
+            req.fp_pks,
+            covs,
+            params.covenant_quorum,
+            req.staking_time,
+            req.value,
+            self.net,
+        )
         wanted: list[tuple[bytes, int]] = [(bytes(info.script_pubkey), req.value)]
         if req.op_return:
-            op = v0_op_return_for(params.tag, req.staker_pk, req.fp_pks, req.staking_time,
-                                  version=params.version)  # fmt: skip
+            op = v0_op_return_for(
+                params.tag, req.staker_pk, req.fp_pks, req.staking_time, version=params.version
+            )
             wanted.append((bytes(op), 0))
         try:
             funded = self._fund(wanted, fee_rate, max_fee_rate, funding_key, fingerprint)
@@ -286,9 +293,13 @@ class Lifecycle:
         if self.wallet is None:
             raise InputError("no wallet and no --key-file to fund the stake", field="wallet")
         return fund_from_wallet(
-            self.wallet, wanted, self.net, fee_rate, max_fee_rate,
+            self.wallet,
+            wanted,
+            self.net,
+            fee_rate,
+            max_fee_rate,
             before_lock=lambda ops: self.tracker.add_locks(fingerprint, ops, os.getpid()),
-        )  # fmt: skip
+        )
 
     # --- chain sync -----------------------------------------------------------------------------
 
@@ -314,9 +325,10 @@ class Lifecycle:
             seen[kind] = TxSeen(where.confirmations)
         unseen = TxSeen(-1)
         slashing = max(
-            seen.get("slashing", unseen), seen.get("unbonding_slashing", unseen),
+            seen.get("slashing", unseen),
+            seen.get("unbonding_slashing", unseen),
             key=lambda s: s.confirmations,
-        )  # fmt: skip
+        )
         staking = seen.get("staking", unseen)
         conflict = None
         if not staking.accepted:
@@ -387,8 +399,11 @@ class Lifecycle:
         only valid signatures of committee keys count, exactly ``quorum`` of them."""
         stake = self.sync_one(stake)
         if "unbonding" in self.tracker.txs(stake.id) and stake.state in (
-            State.UNBONDING, State.UNBONDED, State.WITHDRAWABLE, State.WITHDRAWN,
-        ):  # fmt: skip
+            State.UNBONDING,
+            State.UNBONDED,
+            State.WITHDRAWABLE,
+            State.WITHDRAWN,
+        ):
             return stake  # already done: idempotent
         if stake.state not in (State.CONFIRMED, State.EXPIRED):
             raise TxRejected(
@@ -445,9 +460,14 @@ class Lifecycle:
         spend = timelock_spend(stake, self.tracker.txs(stake.id), self.outputs(stake))
         leaf = spend.info.timelock_script
         tx = build_withdrawal_tx(
-            btx.OutPoint(spend.src.txid, spend.vout), spend.value, spend.lock, dest, fee_rate,
-            leaf_script=leaf, control_block=spend.info.control_block(leaf),
-        )  # fmt: skip
+            btx.OutPoint(spend.src.txid, spend.vout),
+            spend.value,
+            spend.lock,
+            dest,
+            fee_rate,
+            leaf_script=leaf,
+            control_block=spend.info.control_block(leaf),
+        )
         signed = signed_withdrawal_tx(tx, spend.info, staker_seckey, value=spend.value)
         return self._record_and_send(stake, "withdrawal", signed, "withdraw")
 

@@ -65,6 +65,7 @@ __all__ = [
 BABYLON_BURN_SCRIPT = Script(bytes.fromhex("6a07626162796c6f6e"))
 """``OP_RETURN "babylon"``: mainnet's slashing pkScript (slashed coins are burnt)."""
 
+
 def params_from_json(data: Any, source: str = "") -> ParamsSet:
     """Parse any supported params document:
 
@@ -94,13 +95,15 @@ def params_from_json(data: Any, source: str = "") -> ParamsSet:
         out = []
         for i, item in enumerate(data["params"]):
             item = _obj(item, i)
-            out.append(Phase2Params.from_chain(_obj(item.get("params"), i),
-                                               int(item.get("version", i))))  # fmt: skip
+            out.append(
+                Phase2Params.from_chain(_obj(item.get("params"), i), int(item.get("version", i)))
+            )
         return ParamsSet(out, source)
     if isinstance(data, dict) and isinstance(data.get("params"), dict):
         return ParamsSet([Phase2Params.from_chain(data["params"], int(data.get("version", 0)))])
-    raise ParamsError("not a phase-1 global-params or phase-2 btcstaking params document",
-                      field="params")  # fmt: skip
+    raise ParamsError(
+        "not a phase-1 global-params or phase-2 btcstaking params document", field="params"
+    )
 
 
 def _obj(value: object, index: int) -> dict[str, Any]:
@@ -176,9 +179,7 @@ def regtest_params(
     return build_params(Phase2Params, data, 0)
 
 
-def write_regtest_params(
-    directory: Path, covenant_pks: Sequence[XOnlyPubKey], quorum: int
-) -> Path:
+def write_regtest_params(directory: Path, covenant_pks: Sequence[XOnlyPubKey], quorum: int) -> Path:
     """``<directory>/params.json``: the ``regtest_params`` of a local committee, in the
     global-params format, where ``resolve(committee_dir=directory)`` finds them."""
     doc = regtest_params(covenant_pks, quorum).to_json()
@@ -189,9 +190,19 @@ def write_regtest_params(
 
 
 # what the params used to build must agree on with the chain's version (fields we build with)
-_BUILD_FIELDS = ("covenant_pks", "covenant_quorum", "min_staking_amount", "max_staking_amount",
-                 "min_staking_time", "max_staking_time", "unbonding_time", "unbonding_fee",
-                 "slashing_pk_script", "slashing_rate", "min_slashing_tx_fee_sat")  # fmt: skip
+_BUILD_FIELDS = (
+    "covenant_pks",
+    "covenant_quorum",
+    "min_staking_amount",
+    "max_staking_amount",
+    "min_staking_time",
+    "max_staking_time",
+    "unbonding_time",
+    "unbonding_fee",
+    "slashing_pk_script",
+    "slashing_rate",
+    "min_slashing_tx_fee_sat",
+)
 
 
 def check_params_match(local: StakingParams, remote: StakingParams) -> None:

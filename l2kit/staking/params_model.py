@@ -45,11 +45,22 @@ def _hex_bytes(value: object) -> object:
     return value
 
 
-_PHASE1_NUMBERS = frozenset({
-    "version", "activation_height", "covenant_quorum", "min_staking_amount",
-    "max_staking_amount", "min_staking_time", "max_staking_time", "unbonding_time",
-    "unbonding_fee", "staking_cap", "cap_height", "confirmation_depth",
-})  # fmt: skip
+_PHASE1_NUMBERS = frozenset(
+    {
+        "version",
+        "activation_height",
+        "covenant_quorum",
+        "min_staking_amount",
+        "max_staking_amount",
+        "min_staking_time",
+        "max_staking_time",
+        "unbonding_time",
+        "unbonding_fee",
+        "staking_cap",
+        "cap_height",
+        "confirmation_depth",
+    }
+)
 
 
 class StakingParams(BaseModel):
@@ -94,8 +105,7 @@ class StakingParams(BaseModel):
             if isinstance(value, bool) or bad_float:
                 raise ParamsError(f"must be a number, got {value!r}", version=version, field=key)
             if cls.phase == 1 and isinstance(value, str) and key in _PHASE1_NUMBERS:
-                raise ParamsError("must be a JSON number, got a string", version=version,
-                                  field=key)  # fmt: skip
+                raise ParamsError("must be a JSON number, got a string", version=version, field=key)
         return data
 
     @field_validator("covenant_pks", mode="before")
@@ -259,8 +269,10 @@ def _check_version(p: StakingParams) -> None:
         raise bad("confirmation_depth", "must be in 2..65535")
     slashing = (p.slashing_pk_script, p.slashing_rate, p.min_slashing_tx_fee_sat)
     if any(v is not None for v in slashing) and any(v is None for v in slashing):
-        raise bad("slashing_pk_script", "slashing_pk_script, slashing_rate and "
-                  "min_slashing_tx_fee_sat go together")  # fmt: skip
+        raise bad(
+            "slashing_pk_script",
+            "slashing_pk_script, slashing_rate and min_slashing_tx_fee_sat go together",
+        )
     if p.min_slashing_tx_fee_sat is not None and p.min_slashing_tx_fee_sat <= 0:
         raise bad("min_slashing_tx_fee_sat", "must be > 0")
     if p.slashing_pk_script is not None and not p.slashing_pk_script:
@@ -277,18 +289,23 @@ class ParamsSet:
         self.source = source
         for prev, cur in zip(self.versions, self.versions[1:], strict=False):
             if cur.version != prev.version + 1:
-                raise ParamsError("versions must increase by 1", version=cur.version,
-                                  field="version")  # fmt: skip
+                raise ParamsError(
+                    "versions must increase by 1", version=cur.version, field="version"
+                )
             if cur.activation_height <= prev.activation_height:
-                raise ParamsError("activation_height must increase strictly",
-                                  version=cur.version, field="activation_height")  # fmt: skip
+                raise ParamsError(
+                    "activation_height must increase strictly",
+                    version=cur.version,
+                    field="activation_height",
+                )
             if (
                 prev.staking_cap is not None
                 and cur.staking_cap is not None
                 and cur.staking_cap < prev.staking_cap
             ):
-                raise ParamsError("staking_cap must not decrease", version=cur.version,
-                                  field="staking_cap")  # fmt: skip
+                raise ParamsError(
+                    "staking_cap must not decrease", version=cur.version, field="staking_cap"
+                )
 
     def to_json(self) -> dict[str, Any]:
         """``{"versions": [...]}``; ``params_from_json`` reads it back."""
@@ -368,16 +385,26 @@ def check_slashing(
 ) -> None:
     """A slashing tx's pkScript and rate must be the version's; its fee at least the minimum."""
     if not params.has_slashing:
-        raise ParamsError("this params version has no slashing fields (phase 1)",
-                          version=params.version, field="slashing_pk_script")  # fmt: skip
+        raise ParamsError(
+            "this params version has no slashing fields (phase 1)",
+            version=params.version,
+            field="slashing_pk_script",
+        )
     if bytes(slashing_pk_script) != params.slashing_pk_script:
-        raise ParamsError("slashing pkScript differs from slashing_pk_script",
-                          version=params.version, field="slashing_pk_script")  # fmt: skip
+        raise ParamsError(
+            "slashing pkScript differs from slashing_pk_script",
+            version=params.version,
+            field="slashing_pk_script",
+        )
     if slashing_rate != params.slashing_rate:
-        raise ParamsError(f"slashing rate {slashing_rate} != slashing_rate "
-                          f"{params.slashing_rate}", version=params.version,
-                          field="slashing_rate")  # fmt: skip
+        raise ParamsError(
+            f"slashing rate {slashing_rate} != slashing_rate {params.slashing_rate}",
+            version=params.version,
+            field="slashing_rate",
+        )
     if fee < (params.min_slashing_tx_fee_sat or 0):
-        raise ParamsError(f"slashing fee {fee} < min_slashing_tx_fee_sat "
-                          f"{params.min_slashing_tx_fee_sat}", version=params.version,
-                          field="slashing_fee")  # fmt: skip
+        raise ParamsError(
+            f"slashing fee {fee} < min_slashing_tx_fee_sat {params.min_slashing_tx_fee_sat}",
+            version=params.version,
+            field="slashing_fee",
+        )

@@ -68,8 +68,11 @@ class PopType(StrEnum):
 
     @property
     def sig_type(self) -> BtcSigType:
-        return {"bip340": BtcSigType.BIP340, "bip322": BtcSigType.BIP322,
-                "ecdsa": BtcSigType.ECDSA}[self.value]  # fmt: skip
+        return {
+            "bip340": BtcSigType.BIP340,
+            "bip322": BtcSigType.BIP322,
+            "ecdsa": BtcSigType.ECDSA,
+        }[self.value]
 
 
 class AddressType(StrEnum):
@@ -170,8 +173,11 @@ def verify_pop(
         raise bad("empty BTC signature")
     if len(btc_pk) != 32:
         raise bad("btc_pk must be a 32-byte x-only key")
-    kind = {BtcSigType.BIP340: PopType.BIP340, BtcSigType.BIP322: PopType.BIP322,
-            BtcSigType.ECDSA: PopType.ECDSA}.get(pop.btc_sig_type)  # fmt: skip
+    kind = {
+        BtcSigType.BIP340: PopType.BIP340,
+        BtcSigType.BIP322: PopType.BIP322,
+        BtcSigType.ECDSA: PopType.ECDSA,
+    }.get(pop.btc_sig_type)
     if kind is None:
         raise bad(f"invalid BTC signature type {pop.btc_sig_type}")
     msg = pop_message(kind, staker, context)
@@ -210,8 +216,10 @@ def _verify_bip322(btc_sig: bytes, msg: bytes, btc_pk: bytes, net: Network) -> N
         if reason is None and witness[1][1:] != bytes(btc_pk):
             reason = "BIP-322 P2WPKH key is not btc_pk"
     else:
-        reason = ("unsupported BIP-322 address/witness: only P2WPKH (2 items) and BIP-86 P2TR "
-                  "key path (1 item)")  # fmt: skip
+        reason = (
+            "unsupported BIP-322 address/witness: only P2WPKH (2 items) and BIP-86 P2TR "
+            "key path (1 item)"
+        )
     if reason is not None:
         raise PopError(reason, field="pop")
 
@@ -246,8 +254,9 @@ def sign_pop_with_wallet(
             "signrawtransactionwithwallet", btx.serialize(to_sign).hex(), [prevtx], "DEFAULT"
         )
     except RpcError as exc:
-        raise InputError(f"the wallet cannot sign for {address}: {exc.message}",
-                         field="pop-address") from None  # fmt: skip
+        raise InputError(
+            f"the wallet cannot sign for {address}: {exc.message}", field="pop-address"
+        ) from None
     if not done.get("complete"):
         raise InputError(f"the wallet does not hold the key of {address}", field="pop-address")
     witness = btx.witness(btx.parse(done["hex"]), 0)
@@ -268,8 +277,9 @@ def bip322_psbt(
     signers that insist on the full previous tx need; feed the signed PSBT to ``pop_from_psbt``."""
     staker = staker if isinstance(staker, BabylonAddress) else parse_address(staker)
     to_spend, to_sign, spk = _to_sign(pop_message(PopType.BIP322, staker, context), address, net)
-    psbt_in = PsbtInput(non_witness_utxo=btx.serialize(to_spend, witness=False),
-                        witness_utxo=(0, spk))  # fmt: skip
+    psbt_in = PsbtInput(
+        non_witness_utxo=btx.serialize(to_spend, witness=False), witness_utxo=(0, spk)
+    )
     return Psbt(to_sign, [psbt_in], [PsbtOutput()]).to_base64()
 
 

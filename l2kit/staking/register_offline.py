@@ -90,16 +90,18 @@ class RegisterRequest:
     def stake_request(self) -> StakeRequest:
         """The lifecycle request whose fingerprint makes ``register`` idempotent."""
         funding = f"register:{self.wallet}:{self.babylon_address.text}"
-        return StakeRequest(self.staker_pk, self.fp_pks, self.value, self.staking_time, False,
-                            funding)  # fmt: skip
+        return StakeRequest(
+            self.staker_pk, self.fp_pks, self.value, self.staking_time, False, funding
+        )
 
 
 def check_one_fp(fp_pks: tuple[XOnlyPubKey, ...]) -> None:
     """Babylon takes exactly one finality provider per delegation (the chain's
     ``parse.fp_count`` rule, said up front, before a key or a coin is touched)."""
     if len(fp_pks) != 1:
-        raise InputError(f"Babylon accepts exactly one finality provider, got {len(fp_pks)}",
-                         field="fp")  # fmt: skip
+        raise InputError(
+            f"Babylon accepts exactly one finality provider, got {len(fp_pks)}", field="fp"
+        )
 
 
 def _tip(life: Lifecycle, btc_tip_height: int | None) -> int:
@@ -107,14 +109,22 @@ def _tip(life: Lifecycle, btc_tip_height: int | None) -> int:
     return int(life.rpc.call("getblockcount")) if btc_tip_height is None else btc_tip_height
 
 
-def _build(life: Lifecycle, req: RegisterRequest, seckey: bytes, staking_tx: Any,
-           facts: ChainFacts) -> Registration:  # fmt: skip
+def _build(
+    life: Lifecycle, req: RegisterRequest, seckey: bytes, staking_tx: Any, facts: ChainFacts
+) -> Registration:
     return build_registration(
-        staker_seckey=seckey, staker=req.babylon_address, fp_pks=req.fp_pks,
-        staking_tx=staking_tx, staking_time=req.staking_time, staking_value=req.value,
-        params=life.params, net=life.net, facts=facts, pop_type=req.pop_type,
+        staker_seckey=seckey,
+        staker=req.babylon_address,
+        fp_pks=req.fp_pks,
+        staking_tx=staking_tx,
+        staking_time=req.staking_time,
+        staking_value=req.value,
+        params=life.params,
+        net=life.net,
+        facts=facts,
+        pop_type=req.pop_type,
         address_type=req.address_type,
-    )  # fmt: skip
+    )
 
 
 def precheck(
@@ -127,10 +137,18 @@ def precheck(
     facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height))
     p = params_for(life.params, Flow.PRE_STAKING, facts)
     check_stake_request(p, req.staker_pk, req.fp_pks, req.value, req.staking_time)
-    info = staking_info(req.staker_pk, req.fp_pks, tuple(p.covenant_pks), p.covenant_quorum,
-                        req.staking_time, req.value, life.net)  # fmt: skip
-    stand_in = btx.new_tx(2, [(btx.OutPoint("11" * 32, 0), 0xFFFFFFFD)],
-                          [(bytes(info.script_pubkey), req.value)])  # fmt: skip
+    info = staking_info(
+        req.staker_pk,
+        req.fp_pks,
+        tuple(p.covenant_pks),
+        p.covenant_quorum,
+        req.staking_time,
+        req.value,
+        life.net,
+    )
+    stand_in = btx.new_tx(
+        2, [(btx.OutPoint("11" * 32, 0), 0xFFFFFFFD)], [(bytes(info.script_pubkey), req.value)]
+    )
     return _build(life, req, seckey, stand_in, facts)
 
 
@@ -163,12 +181,14 @@ def register_offline(
     if life.wallet is None:
         raise InputError("no wallet to fund the stake", field="wallet")
     spk = bytes(pre.checked.staking_tx.vout[pre.checked.staking_vout].scriptPubKey)
-    funded = fund_from_wallet(life.wallet, [(spk, req.value)], life.net, fee_rate, max_fee_rate,
-                              lock=False)  # fmt: skip
+    funded = fund_from_wallet(
+        life.wallet, [(spk, req.value)], life.net, fee_rate, max_fee_rate, lock=False
+    )
     chain.crash_point("register-after-fund")
-    facts = ChainFacts(btc_tip_height=_tip(life, btc_tip_height),
-                       staking_tx_confirmations=chain.observe(life.rpc, funded.txid)
-                       .confirmations)  # fmt: skip
+    facts = ChainFacts(
+        btc_tip_height=_tip(life, btc_tip_height),
+        staking_tx_confirmations=chain.observe(life.rpc, funded.txid).confirmations,
+    )
     reg = _build(life, req, seckey, btx.parse(funded.raw_hex), facts)
     chain.check_accept(life.rpc, funded.raw_hex)
     stake = _record(life, req, reg, funded.raw_hex, funded.inputs, funded.fee, facts)
@@ -178,14 +198,25 @@ def register_offline(
     return reg, stake, False
 
 
-def _record(life: Lifecycle, req: RegisterRequest, reg: Registration, raw_hex: str,
-            inputs: tuple[str, ...], fee: int, facts: ChainFacts) -> Stake:  # fmt: skip
+def _record(
+    life: Lifecycle,
+    req: RegisterRequest,
+    reg: Registration,
+    raw_hex: str,
+    inputs: tuple[str, ...],
+    fee: int,
+    facts: ChainFacts,
+) -> Stake:
     p, c = reg.params, reg.checked
     registration = {
-        "flow": reg.flow.value, "type_url": reg.type_url, "msg_hex": reg.msg_bytes.hex(),
-        "pop_type": reg.pop_type.value, "babylon_address": req.babylon_address.text,
-        "btc_tip_height": facts.btc_tip_height, "locked_inputs": list(inputs),
-    }  # fmt: skip
+        "flow": reg.flow.value,
+        "type_url": reg.type_url,
+        "msg_hex": reg.msg_bytes.hex(),
+        "pop_type": reg.pop_type.value,
+        "babylon_address": req.babylon_address.text,
+        "btc_tip_height": facts.btc_tip_height,
+        "locked_inputs": list(inputs),
+    }
     extra: dict[str, object] = {
         "fee": fee,
         "funding": funding_source(req.wallet),
@@ -197,19 +228,21 @@ def _record(life: Lifecycle, req: RegisterRequest, reg: Registration, raw_hex: s
         "registration": registration,
     }
     new = req.stake_request().new_stake(life.net, p, c.staking_vout, facts.btc_tip_height, extra)
-    return life.tracker.add_stake(new, reg.staking_txid, raw_hex,
-                                  state=State.REGISTRATION_PENDING)  # fmt: skip
+    return life.tracker.add_stake(new, reg.staking_txid, raw_hex, state=State.REGISTRATION_PENDING)
 
 
 def _recorded(life: Lifecycle, stake: Stake) -> Registration:
     """The registration a previous run recorded (re-checked against the chain's rules)."""
     stored = stake.extra.get("registration")
     if not isinstance(stored, dict):
-        raise InputError("this request was already staked without registration "
-                         f"(txid {stake.staking_txid})", field="babylon-address")  # fmt: skip
+        raise InputError(
+            f"this request was already staked without registration (txid {stake.staking_txid})",
+            field="babylon-address",
+        )
     facts = ChainFacts(btc_tip_height=int(stored["btc_tip_height"]))
-    return check_registration(bytes.fromhex(stored["msg_hex"]), life.params, life.net, facts,
-                              PopType(stored["pop_type"]))  # fmt: skip
+    return check_registration(
+        bytes.fromhex(stored["msg_hex"]), life.params, life.net, facts, PopType(stored["pop_type"])
+    )
 
 
 # --- post-staking: the staking tx is already in a block ---------------------------------------
@@ -251,16 +284,24 @@ def register_post_staking(
     """The post-staking registration of a tracked stake whose staking tx is k-deep."""
     if xonly_of(seckey).hex() != stake.staker_pk:
         raise InputError("the staker key is not this stake's staker key", field="staker-key-file")
-    proof, facts = inclusion_from_node(life.rpc, stake.staking_txid, confirmation_depth,
-                                       btc_tip_height)  # fmt: skip
+    proof, facts = inclusion_from_node(
+        life.rpc, stake.staking_txid, confirmation_depth, btc_tip_height
+    )
     raw = life.rpc.call("getrawtransaction", stake.staking_txid)
     return build_registration(
-        staker_seckey=seckey, staker=staker,
+        staker_seckey=seckey,
+        staker=staker,
         fp_pks=[XOnlyPubKey(bytes.fromhex(k)) for k in stake.fp_pks],
-        staking_tx=btx.parse(raw), staking_time=stake.staking_time, staking_value=stake.value,
-        params=life.params, net=life.net, facts=facts, inclusion=proof, pop_type=pop_type,
+        staking_tx=btx.parse(raw),
+        staking_time=stake.staking_time,
+        staking_value=stake.value,
+        params=life.params,
+        net=life.net,
+        facts=facts,
+        inclusion=proof,
+        pop_type=pop_type,
         address_type=address_type,
-    )  # fmt: skip
+    )
 
 
 def add_inclusion_proof(
@@ -273,15 +314,21 @@ def add_inclusion_proof(
 ) -> tuple[AddInclusionProof, bytes]:
     """``MsgAddBTCDelegationInclusionProof`` for a pre-registered stake once it is k-deep,
     checked against the BTC tip recorded at registration (``extra["registration"]``)."""
-    proof, facts = inclusion_from_node(life.rpc, stake.staking_txid, confirmation_depth,
-                                       btc_tip_height)  # fmt: skip
+    proof, facts = inclusion_from_node(
+        life.rpc, stake.staking_txid, confirmation_depth, btc_tip_height
+    )
     stored = stake.extra.get("registration")
     registered_tip = int(stored["btc_tip_height"]) if isinstance(stored, dict) else None
     tx = btx.parse(life.rpc.call("getrawtransaction", stake.staking_txid))
     return build_add_inclusion_proof(
-        signer, tx, proof, staking_time=stake.staking_time, unbonding_time=stake.unbonding_time,
-        facts=facts, registered_tip_height=registered_tip,
-    )  # fmt: skip
+        signer,
+        tx,
+        proof,
+        staking_time=stake.staking_time,
+        unbonding_time=stake.unbonding_time,
+        facts=facts,
+        registered_tip_height=registered_tip,
+    )
 
 
 def release_held(life: Lifecycle, stake: Stake) -> Stake:
@@ -305,11 +352,14 @@ def abandon_held(life: Lifecycle, stake: Stake) -> Stake:
     if stake.state is State.ABANDONED:
         return stake
     if stake.state is not State.REGISTRATION_PENDING:
-        raise InputError(f"stake is {stake.state.value}; only a REGISTRATION_PENDING stake can "
-                         "be abandoned", field="txid")  # fmt: skip
+        raise InputError(
+            f"stake is {stake.state.value}; only a REGISTRATION_PENDING stake can be abandoned",
+            field="txid",
+        )
     if chain.observe(life.rpc, stake.staking_txid).confirmations >= 0:
-        raise InputError("the node already has this staking tx; it cannot be abandoned",
-                         field="txid")  # fmt: skip
+        raise InputError(
+            "the node already has this staking tx; it cannot be abandoned", field="txid"
+        )
     registration = stake.extra.get("registration")
     if life.wallet is not None and isinstance(registration, dict):
         unlock(life.wallet, registration.get("locked_inputs", []))

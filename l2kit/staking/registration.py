@@ -83,13 +83,17 @@ def params_for(params: ParamsSet, flow: Flow, facts: ChainFacts) -> StakingParam
     pre-staking, by the inclusion height for post-staking."""
     height = facts.btc_tip_height if flow is Flow.PRE_STAKING else facts.inclusion_height
     if height is None:
-        raise ChainRuleError("post-staking needs the inclusion height", rule="params.version",
-                             field="block")  # fmt: skip
+        raise ChainRuleError(
+            "post-staking needs the inclusion height", rule="params.version", field="block"
+        )
     try:
         p: StakingParams = params.for_height(height)
     except InputError as exc:
-        raise ChainRuleError(f"no params version for BTC height {height}: {exc.message}",
-                             rule="params.version", field="params") from None  # fmt: skip
+        raise ChainRuleError(
+            f"no params version for BTC height {height}: {exc.message}",
+            rule="params.version",
+            field="params",
+        ) from None
     return p
 
 
@@ -160,30 +164,41 @@ def build_registration(
     flow = Flow.PRE_STAKING if inclusion is None else Flow.POST_STAKING
     p = params_for(params, flow, facts)
     if p.slashing_rate is None or p.slashing_pk_script is None or not p.min_slashing_tx_fee_sat:
-        raise ChainRuleError(f"params v{p.version} have no slashing fields", rule="slashing_tx",
-                             field="params")  # fmt: skip
+        raise ChainRuleError(
+            f"params v{p.version} have no slashing fields", rule="slashing_tx", field="params"
+        )
     staker_pk = xonly_of(staker_seckey)
     covs, q = tuple(p.covenant_pks), p.covenant_quorum
     info = staking_info(staker_pk, fp_pks, covs, q, staking_time, staking_value, net)
-    vouts = [i for i, (spk, v) in enumerate(btx.outputs(staking_tx))
-             if bytes(spk) == bytes(info.script_pubkey) and v == staking_value]  # fmt: skip
+    vouts = [
+        i
+        for i, (spk, v) in enumerate(btx.outputs(staking_tx))
+        if bytes(spk) == bytes(info.script_pubkey) and v == staking_value
+    ]
     if len(vouts) != 1:
-        raise ChainRuleError(f"staking tx has {len(vouts)} outputs matching the staking output",
-                             rule="staking_output", field="staking_tx")  # fmt: skip
+        raise ChainRuleError(
+            f"staking tx has {len(vouts)} outputs matching the staking output",
+            rule="staking_output",
+            field="staking_tx",
+        )
     staking_op = btx.OutPoint(btx.txid_hex(staking_tx), vouts[0])
-    unb = unbonding_info(staker_pk, fp_pks, covs, q, p.unbonding_time,
-                         staking_value - p.unbonding_fee, net)  # fmt: skip
+    unb = unbonding_info(
+        staker_pk, fp_pks, covs, q, p.unbonding_time, staking_value - p.unbonding_fee, net
+    )
     unbonding_tx = build_unbonding_tx(staking_op, staking_value, unb)
     change = slashing_change_info(staker_pk, p.unbonding_time, 0, net)
     fee = int(p.min_slashing_tx_fee_sat)
-    slash = build_slashing_tx(staking_op, staking_value, p.slashing_pk_script, p.slashing_rate,
-                              fee, change)  # fmt: skip
+    slash = build_slashing_tx(
+        staking_op, staking_value, p.slashing_pk_script, p.slashing_rate, fee, change
+    )
     unb_op = btx.OutPoint(btx.txid_hex(unbonding_tx), 0)
-    unb_slash = build_slashing_tx(unb_op, unb.value, p.slashing_pk_script, p.slashing_rate,
-                                  fee, change)  # fmt: skip
+    unb_slash = build_slashing_tx(
+        unb_op, unb.value, p.slashing_pk_script, p.slashing_rate, fee, change
+    )
     if pop is None:
-        pop = sign_pop(staker_seckey, staker, net, pop_type, address_type=address_type,
-                       context=context)  # fmt: skip
+        pop = sign_pop(
+            staker_seckey, staker, net, pop_type, address_type=address_type, context=context
+        )
     msg = CreateDelegation(
         staker_addr=staker.text,
         pop=pop,
@@ -207,16 +222,22 @@ def build_registration(
 
 
 def check_registration(
-    msg_bytes: bytes, params: ParamsSet, net: Network, facts: ChainFacts,
+    msg_bytes: bytes,
+    params: ParamsSet,
+    net: Network,
+    facts: ChainFacts,
     pop_type: PopType | None = None,
-) -> Registration:  # fmt: skip
+) -> Registration:
     """Decode ``msg_bytes`` and run the chain's checks: the last gate before sending."""
     msg = decode_create_delegation(msg_bytes)
     flow = Flow.PRE_STAKING if msg.staking_tx_inclusion_proof is None else Flow.POST_STAKING
     p = params_for(params, flow, facts)
     checked = check_create_delegation(msg, p, net, facts)
-    kind = {BtcSigType.BIP340: PopType.BIP340, BtcSigType.BIP322: PopType.BIP322,
-            BtcSigType.ECDSA: PopType.ECDSA}[msg.pop.btc_sig_type]  # fmt: skip
+    kind = {
+        BtcSigType.BIP340: PopType.BIP340,
+        BtcSigType.BIP322: PopType.BIP322,
+        BtcSigType.ECDSA: PopType.ECDSA,
+    }[msg.pop.btc_sig_type]
     if pop_type is not None and pop_type is not kind:
         raise InputError(f"the PoP is {kind.value}, not {pop_type.value}", field="pop")
     return Registration(flow, p, kind, msg, bytes(msg_bytes), checked)
@@ -241,7 +262,8 @@ def check_add_inclusion_proof(
         raise ChainRuleError(
             f"inclusion.too_early: included at {facts.inclusion_height}, below the BTC tip "
             f"{registered_tip_height} recorded at registration (it can never activate)",
-            rule="inclusion.too_early", field="staking_tx_inclusion_proof",
+            rule="inclusion.too_early",
+            field="staking_tx_inclusion_proof",
         )
 
 
@@ -257,9 +279,13 @@ def build_add_inclusion_proof(
 ) -> tuple[AddInclusionProof, bytes]:
     """``MsgAddBTCDelegationInclusionProof`` (checked) and its protobuf bytes; type URL
     ``TYPE_URL_ADD_INCLUSION_PROOF``."""
-    check_add_inclusion_proof(staking_tx, proof, staking_time=staking_time,
-                              unbonding_time=unbonding_time, facts=facts,
-                              registered_tip_height=registered_tip_height)  # fmt: skip
+    check_add_inclusion_proof(
+        staking_tx,
+        proof,
+        staking_time=staking_time,
+        unbonding_time=unbonding_time,
+        facts=facts,
+        registered_tip_height=registered_tip_height,
+    )
     msg = AddInclusionProof(signer.text, btx.txid_hex(staking_tx), proof)
     return msg, encode_add_inclusion_proof(msg)
-

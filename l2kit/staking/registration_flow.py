@@ -57,8 +57,12 @@ DENOM = "ubbn"
 TX_BASE_GAS_ESTIMATE = 300_000  # pre-flight only; the real gas comes from simulation
 _WRONG_SEQUENCE = 32  # sdk ErrWrongSequence: the account moved on, sign again
 _OUT_OF_GAS = 11  # sdk ErrOutOfGas: the tx took its sequence and fee; sign again
-_DONE = {DelegationStatus.ACTIVE, DelegationStatus.UNBONDED, DelegationStatus.EXPIRED,
-         DelegationStatus.SLASHED}  # fmt: skip
+_DONE = {
+    DelegationStatus.ACTIVE,
+    DelegationStatus.UNBONDED,
+    DelegationStatus.EXPIRED,
+    DelegationStatus.SLASHED,
+}
 
 
 @dataclass(frozen=True)
@@ -98,23 +102,32 @@ def preflight(bbn: Babylon, fp_pks: Sequence[XOnlyPubKey], extra_gas: int) -> No
     """The account can pay, and every FP can take the delegation. ``InputError`` otherwise."""
     acc = bbn.client.account(bbn.address)
     if acc is None:
-        raise InputError(f"{bbn.address} does not exist on {bbn.chain_id}: fund it first",
-                         field="babylon-key-file")  # fmt: skip
+        raise InputError(
+            f"{bbn.address} does not exist on {bbn.chain_id}: fund it first",
+            field="babylon-key-file",
+        )
     need = bbn.fee_for(math.ceil((TX_BASE_GAS_ESTIMATE + extra_gas) * bbn.gas_adjustment))
     have = bbn.client.balance(bbn.address, DENOM)
     if have < need:
-        raise InputError(f"{bbn.address} holds {have}{DENOM}; the registration needs about "
-                         f"{need}{DENOM} in fees", field="babylon-key-file")  # fmt: skip
+        raise InputError(
+            f"{bbn.address} holds {have}{DENOM}; the registration needs about "
+            f"{need}{DENOM} in fees",
+            field="babylon-key-file",
+        )
     for i, pk in enumerate(fp_pks):
         try:
             fp = bbn.client.finality_provider(pk.hex())
         except BabylonError as exc:
             if "not found" not in str(exc):
                 raise
-            raise InputError(f"{pk.hex()} is not a finality provider on {bbn.chain_id}",
-                             field=f"fp[{i}]") from None  # fmt: skip
-        for bad, why in ((fp.slashed, "slashed"), (fp.jailed, "jailed"),
-                         (fp.soft_deleted, "deleted")):  # fmt: skip
+            raise InputError(
+                f"{pk.hex()} is not a finality provider on {bbn.chain_id}", field=f"fp[{i}]"
+            ) from None
+        for bad, why in (
+            (fp.slashed, "slashed"),
+            (fp.jailed, "jailed"),
+            (fp.soft_deleted, "deleted"),
+        ):
             if bad:
                 raise InputError(f"finality provider {pk.hex()} is {why}", field=f"fp[{i}]")
 
@@ -123,9 +136,13 @@ def preflight(bbn: Babylon, fp_pks: Sequence[XOnlyPubKey], extra_gas: int) -> No
 
 
 def send(
-    life: Lifecycle, bbn: Babylon, stake: Stake, purpose: str, msgs: Sequence[tuple[str, bytes]],
+    life: Lifecycle,
+    bbn: Babylon,
+    stake: Stake,
+    purpose: str,
+    msgs: Sequence[tuple[str, bytes]],
     progress: Progress,
-) -> TxResponse:  # fmt: skip
+) -> TxResponse:
     """Sign, record, broadcast and wait for one Cosmos tx; a recorded one is reused (its hash
     asked first, then its very bytes re-sent; re-signed only if the sequence moved on)."""
     recorded = life.tracker.cosmos_tx(stake.id, purpose)
@@ -143,21 +160,29 @@ def send(
                     raise
     acc = bbn.client.account(bbn.address)
     if acc is None:
-        raise InputError(f"{bbn.address} does not exist on {bbn.chain_id}",
-                         field="babylon-key-file")  # fmt: skip
+        raise InputError(
+            f"{bbn.address} does not exist on {bbn.chain_id}", field="babylon-key-file"
+        )
 
     def signed(gas: int) -> bytes:
         assert acc is not None
         return cosmos_tx.sign_tx(
-            msgs, bbn.key, chain_id=bbn.chain_id, account_number=acc.account_number,
-            sequence=acc.sequence, fee=[cosmos_tx.Coin(DENOM, bbn.fee_for(gas))], gas_limit=gas,
-        )  # fmt: skip
+            msgs,
+            bbn.key,
+            chain_id=bbn.chain_id,
+            account_number=acc.account_number,
+            sequence=acc.sequence,
+            fee=[cosmos_tx.Coin(DENOM, bbn.fee_for(gas))],
+            gas_limit=gas,
+        )
 
     gas = math.ceil(bbn.client.simulate(signed(0)) * bbn.gas_adjustment)
     fee = bbn.fee_for(gas)
     if (have := bbn.client.balance(bbn.address, DENOM)) < fee:
-        raise InputError(f"{bbn.address} holds {have}{DENOM}, the {purpose} tx needs {fee}"
-                         f"{DENOM}", field="babylon-key-file")  # fmt: skip
+        raise InputError(
+            f"{bbn.address} holds {have}{DENOM}, the {purpose} tx needs {fee}{DENOM}",
+            field="babylon-key-file",
+        )
     raw = signed(gas)
     tx = CosmosTx(purpose, cosmos_tx.txhash(raw), raw.hex(), acc.sequence)
     life.tracker.put_cosmos_tx(stake.id, tx)
@@ -176,9 +201,14 @@ def _broadcast(bbn: Babylon, raw: bytes, purpose: str, progress: Progress) -> Tx
 
 
 def register_new(
-    life: Lifecycle, bbn: Babylon, req: RegisterRequest, seckey: bytes, fee_rate: Decimal,
-    max_fee_rate: Decimal, progress: Progress,
-) -> tuple[Stake, bool]:  # fmt: skip
+    life: Lifecycle,
+    bbn: Babylon,
+    req: RegisterRequest,
+    seckey: bytes,
+    fee_rate: Decimal,
+    max_fee_rate: Decimal,
+    progress: Progress,
+) -> tuple[Stake, bool]:
     """Pre-staking: pre-flight, fund and record (held), send MsgCreateBTCDelegation."""
     bbn.check_signer(req.babylon_address)
     existing = life.tracker.find_by_fingerprint(req.stake_request().fingerprint(life.net))
@@ -209,15 +239,21 @@ def register_tracked(
         return stake
     stake = life.sync_one(stake)
     if stake.state is not State.CONFIRMED:
-        raise InputError(f"stake is {stake.state.value}; post-staking registration needs a "
-                         "confirmed, unspent staking output", field="txid")  # fmt: skip
+        raise InputError(
+            f"stake is {stake.state.value}; post-staking registration needs a "
+            "confirmed, unspent staking output",
+            field="txid",
+        )
     k, tip = bbn.client.confirmation_depth(), bbn.client.tip().height
     if _depth(life, stake, tip) < k:
-        raise InputError(f"the staking tx must be {k} blocks deep on Babylon's BTC light "
-                         "client first", field="txid")  # fmt: skip
+        raise InputError(
+            f"the staking tx must be {k} blocks deep on Babylon's BTC light client first",
+            field="txid",
+        )
     preflight(bbn, [XOnlyPubKey(bytes.fromhex(pk)) for pk in stake.fp_pks], 0)
-    reg = register_post_staking(life, stake, seckey, parse_address(bbn.address), k,
-                                btc_tip_height=tip)  # fmt: skip
+    reg = register_post_staking(
+        life, stake, seckey, parse_address(bbn.address), k, btc_tip_height=tip
+    )
     life.tracker.link_babylon(stake.id, bbn.chain_id, "post-staking")
     send(life, bbn, stake, "create", [(TYPE_URL_CREATE_DELEGATION, reg.msg_bytes)], progress)
     return stake
@@ -233,9 +269,15 @@ def babylon_state(client: BabylonClient, d: Delegation) -> DelegationStatus:
 
 
 def follow(
-    life: Lifecycle, bbn: Babylon, stake: Stake, *, submit_proof: bool, timeout: float,
-    interval: float, progress: Progress,
-) -> Stake:  # fmt: skip
+    life: Lifecycle,
+    bbn: Babylon,
+    stake: Stake,
+    *,
+    submit_proof: bool,
+    timeout: float,
+    interval: float,
+    progress: Progress,
+) -> Stake:
     """Drive the registration until the delegation is ACTIVE (or finished), or ``timeout``
     seconds pass (0: wait as long as it takes). Safe to rerun at any point."""
     deadline = time.monotonic() + timeout if timeout else math.inf

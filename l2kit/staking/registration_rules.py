@@ -35,19 +35,47 @@ from l2kit.staking.signing import leaf_sighash
 from l2kit.staking.transactions import check_slashing_tx
 
 __all__ = [
-    "RULES", "ChainFacts", "Checked", "check_create_delegation", "check_inclusion", "tx_sanity",
+    "RULES",
+    "ChainFacts",
+    "Checked",
+    "check_create_delegation",
+    "check_inclusion",
+    "tx_sanity",
 ]
 
 RULES = (
-    "parse.tx", "parse.time", "parse.staker_addr", "parse.pop", "parse.sig", "parse.fp_keys",
-    "parse.fp_duplicate", "parse.fp_count", "parse.staker_pk", "parse.value",
-    "parse.inclusion_proof", "pop.verify", "prestaking.included", "inclusion.merkle",
-    "inclusion.coinbase", "inclusion.depth", "inclusion.timelock", "inclusion.too_early",
-    "params.version", "unbonding_time",
-    "staking_output", "staking_time", "staking_value", "slashing_tx", "slashing_sig",
-    "unbonding_tx", "unbonding_output", "unbonding_slashing_tx", "unbonding_slashing_sig",
-    "unbonding_input", "unbonding_fee",
-)  # fmt: skip
+    "parse.tx",
+    "parse.time",
+    "parse.staker_addr",
+    "parse.pop",
+    "parse.sig",
+    "parse.fp_keys",
+    "parse.fp_duplicate",
+    "parse.fp_count",
+    "parse.staker_pk",
+    "parse.value",
+    "parse.inclusion_proof",
+    "pop.verify",
+    "prestaking.included",
+    "inclusion.merkle",
+    "inclusion.coinbase",
+    "inclusion.depth",
+    "inclusion.timelock",
+    "inclusion.too_early",
+    "params.version",
+    "unbonding_time",
+    "staking_output",
+    "staking_time",
+    "staking_value",
+    "slashing_tx",
+    "slashing_sig",
+    "unbonding_tx",
+    "unbonding_output",
+    "unbonding_slashing_tx",
+    "unbonding_slashing_sig",
+    "unbonding_input",
+    "unbonding_fee",
+)
 
 MAX_SATOSHI = 21_000_000 * 100_000_000
 MAX_BLOCK_BASE_SIZE = 1_000_000
@@ -137,12 +165,20 @@ def _parse(msg: CreateDelegation) -> tuple[BabylonAddress, list[CTransaction]]:
     """``parseCreateDelegationMessage``, in its order."""
     proof = msg.staking_tx_inclusion_proof
     if proof is not None and (len(proof.block_hash) != 32 or not proof.proof):
-        raise _fail("parse.inclusion_proof", "inclusion proof needs a 32-byte block hash and a "
-                    "non-empty proof", "staking_tx_inclusion_proof")  # fmt: skip
-    txs = [_parse_tx(raw, name) for raw, name in (
-        (msg.staking_tx, "staking_tx"), (msg.slashing_tx, "slashing_tx"),
-        (msg.unbonding_tx, "unbonding_tx"), (msg.unbonding_slashing_tx, "unbonding_slashing_tx"),
-    )]  # fmt: skip
+        raise _fail(
+            "parse.inclusion_proof",
+            "inclusion proof needs a 32-byte block hash and a non-empty proof",
+            "staking_tx_inclusion_proof",
+        )
+    txs = [
+        _parse_tx(raw, name)
+        for raw, name in (
+            (msg.staking_tx, "staking_tx"),
+            (msg.slashing_tx, "slashing_tx"),
+            (msg.unbonding_tx, "unbonding_tx"),
+            (msg.unbonding_slashing_tx, "unbonding_slashing_tx"),
+        )
+    ]
     for name in ("unbonding_time", "staking_time"):
         if getattr(msg, name) > 0xFFFF:
             raise _fail("parse.time", f"{name} {getattr(msg, name)} must be at most 65535", name)
@@ -155,13 +191,15 @@ def _parse(msg: CreateDelegation) -> tuple[BabylonAddress, list[CTransaction]]:
     _bip340_sig(msg.delegator_unbonding_slashing_sig, "delegator_unbonding_slashing_sig")
     fps = msg.fp_btc_pk_list
     if not fps or not all(is_on_curve(k) for k in fps):
-        raise _fail("parse.fp_keys", "finality provider keys must be valid x-only keys",
-                    "fp_btc_pk_list")  # fmt: skip
+        raise _fail(
+            "parse.fp_keys", "finality provider keys must be valid x-only keys", "fp_btc_pk_list"
+        )
     if len(set(fps)) != len(fps):
         raise _fail("parse.fp_duplicate", "duplicated finality provider key", "fp_btc_pk_list")
     if len(fps) != 1:
-        raise _fail("parse.fp_count", f"exactly one finality provider, got {len(fps)}",
-                    "fp_btc_pk_list")  # fmt: skip
+        raise _fail(
+            "parse.fp_count", f"exactly one finality provider, got {len(fps)}", "fp_btc_pk_list"
+        )
     if not is_on_curve(msg.btc_pk):
         raise _fail("parse.staker_pk", "btc_pk is not a valid x-only key", "btc_pk")
     for name in ("staking_value", "unbonding_value"):
@@ -190,39 +228,62 @@ def _check_proof(msg: CreateDelegation, staking_tx: CTransaction, facts: ChainFa
     proof = msg.staking_tx_inclusion_proof
     if proof is None:
         if facts.staking_tx_confirmations > 0:
-            raise _fail("prestaking.included", "the staking tx is already in a block: a "
-                        "pre-staking registration of it could never activate; register it "
-                        "post-staking, with its inclusion proof", "flow")  # fmt: skip
+            raise _fail(
+                "prestaking.included",
+                "the staking tx is already in a block: a "
+                "pre-staking registration of it could never activate; register it "
+                "post-staking, with its inclusion proof",
+                "flow",
+            )
         return
     check_inclusion(staking_tx, proof, msg.staking_time, msg.unbonding_time, facts)
 
 
 def check_inclusion(
-    staking_tx: CTransaction, proof: InclusionProof, staking_time: int, unbonding_time: int,
+    staking_tx: CTransaction,
+    proof: InclusionProof,
+    staking_time: int,
+    unbonding_time: int,
     facts: ChainFacts,
-) -> None:  # fmt: skip
+) -> None:
     """``VerifyInclusionProofAndGetHeight``: Merkle proof against the header, not the coinbase,
     ``tip - height >= k``, and ``tip + unbonding_time < height + staking_time``."""
     if facts.inclusion_merkle_root is None or facts.inclusion_height is None:
         raise _fail("inclusion.merkle", "the proof's block header is unknown", "block")
     txid = bytes(staking_tx.GetTxid())
     if not verify_inclusion(txid, facts.inclusion_merkle_root, proof.proof, proof.index):
-        raise _fail("inclusion.merkle", "not included in the Bitcoin chain (Merkle proof fails)",
-                    "staking_tx_inclusion_proof")  # fmt: skip
+        raise _fail(
+            "inclusion.merkle",
+            "not included in the Bitcoin chain (Merkle proof fails)",
+            "staking_tx_inclusion_proof",
+        )
     if proof.index == 0:
-        raise _fail("inclusion.coinbase", "coinbase tx cannot be used for staking",
-                    "staking_tx_inclusion_proof")  # fmt: skip
+        raise _fail(
+            "inclusion.coinbase",
+            "coinbase tx cannot be used for staking",
+            "staking_tx_inclusion_proof",
+        )
     depth = facts.btc_tip_height - facts.inclusion_height
     k = facts.confirmation_depth or 0
     if depth < k:
         raise _fail("inclusion.depth", f"not k-deep: k={k}; depth={depth}", "block")
     if facts.btc_tip_height + unbonding_time >= facts.inclusion_height + staking_time:
-        raise _fail("inclusion.timelock", f"staking tx's timelock has no more than unbonding"
-                    f"(={unbonding_time}) blocks left", "staking_time")  # fmt: skip
+        raise _fail(
+            "inclusion.timelock",
+            f"staking tx's timelock has no more than unbonding(={unbonding_time}) blocks left",
+            "staking_time",
+        )
 
 
-def _slashing(rule: str, slash: CTransaction, funding: CTransaction, vout: int,
-              p: StakingParams, staker: XOnlyPubKey, net: Network) -> None:  # fmt: skip
+def _slashing(
+    rule: str,
+    slash: CTransaction,
+    funding: CTransaction,
+    vout: int,
+    p: StakingParams,
+    staker: XOnlyPubKey,
+    net: Network,
+) -> None:
     """``CheckSlashingTxMatchFundingTx``."""
     reason = tx_sanity(funding)
     if reason is not None:
@@ -238,8 +299,14 @@ def _slashing(rule: str, slash: CTransaction, funding: CTransaction, vout: int,
         raise _fail(rule, f"invalid slashing tx: btc transaction do not obey BTC rules: {reason}")
     change = slashing_change_info(staker, p.unbonding_time, 0, net)
     try:
-        check_slashing_tx(slash, p.slashing_pk_script, p.slashing_rate, p.min_slashing_tx_fee_sat,
-                          int(funding.vout[vout].nValue), bytes(change.script_pubkey))  # fmt: skip
+        check_slashing_tx(
+            slash,
+            p.slashing_pk_script,
+            p.slashing_rate,
+            p.min_slashing_tx_fee_sat,
+            int(funding.vout[vout].nValue),
+            bytes(change.script_pubkey),
+        )
     except TxRejected as exc:
         raise _fail(rule, exc.message) from None
     prev = slash.vin[0].prevout
@@ -260,28 +327,45 @@ def check_create_delegation(
         raise _fail("pop.verify", exc.message, "pop") from None
     _check_proof(msg, staking_tx, facts)
     if msg.unbonding_time != p.unbonding_time:
-        raise _fail("unbonding_time", f"unbonding time {msg.unbonding_time} must be equal to "
-                    f"{p.unbonding_time}", "unbonding_time")  # fmt: skip
+        raise _fail(
+            "unbonding_time",
+            f"unbonding time {msg.unbonding_time} must be equal to {p.unbonding_time}",
+            "unbonding_time",
+        )
     fps = [XOnlyPubKey(bytes(k)) for k in msg.fp_btc_pk_list]
     covs, q = tuple(p.covenant_pks), p.covenant_quorum
     try:
         info = staking_info(pk, fps, covs, q, msg.staking_time, msg.staking_value, net)
     except (ScriptError, InputError) as exc:
         raise _fail("staking_output", f"failed to build staking info: {exc.message}") from None
-    matches = [i for i, o in enumerate(staking_tx.vout)
-               if o.nValue == msg.staking_value and bytes(o.scriptPubKey) == info.script_pubkey]
+    matches = [
+        i
+        for i, o in enumerate(staking_tx.vout)
+        if o.nValue == msg.staking_value and bytes(o.scriptPubKey) == info.script_pubkey
+    ]
     if len(matches) != 1:
-        raise _fail("staking_output", "staking tx does not contain expected staking output "
-                    f"({len(matches)} matching outputs)", "staking_tx")  # fmt: skip
+        raise _fail(
+            "staking_output",
+            "staking tx does not contain expected staking output "
+            f"({len(matches)} matching outputs)",
+            "staking_tx",
+        )
     vout = matches[0]
     if not p.min_staking_time <= msg.staking_time <= p.max_staking_time:
-        raise _fail("staking_time", f"staking time {msg.staking_time} is out of bounds. Min: "
-                    f"{p.min_staking_time}, Max: {p.max_staking_time}", "staking_time")  # fmt: skip
+        raise _fail(
+            "staking_time",
+            f"staking time {msg.staking_time} is out of bounds. Min: "
+            f"{p.min_staking_time}, Max: {p.max_staking_time}",
+            "staking_time",
+        )
     value = int(staking_tx.vout[vout].nValue)
     if not p.min_staking_amount <= value <= p.max_staking_amount:
-        raise _fail("staking_value", f"staking value {value} is out of bounds. Min: "
-                    f"{p.min_staking_amount}, Max: {p.max_staking_amount}",
-                    "staking_value")  # fmt: skip
+        raise _fail(
+            "staking_value",
+            f"staking value {value} is out of bounds. Min: "
+            f"{p.min_staking_amount}, Max: {p.max_staking_amount}",
+            "staking_value",
+        )
     _slashing("slashing_tx", slash_tx, staking_tx, vout, p, pk, net)
     sighash = leaf_sighash(slash_tx, info, info.slashing_script, value=value)
     if not schnorr_verify(pk, sighash, msg.delegator_slashing_sig):
@@ -291,31 +375,53 @@ def check_create_delegation(
 
 
 def _check_unbonding(
-    msg: CreateDelegation, p: StakingParams, net: Network, staking_tx: CTransaction, vout: int,
-    unbonding_tx: CTransaction, unb_slash_tx: CTransaction, fps: list[XOnlyPubKey],
-) -> None:  # fmt: skip
+    msg: CreateDelegation,
+    p: StakingParams,
+    net: Network,
+    staking_tx: CTransaction,
+    vout: int,
+    unbonding_tx: CTransaction,
+    unb_slash_tx: CTransaction,
+    fps: list[XOnlyPubKey],
+) -> None:
     pk = XOnlyPubKey(bytes(msg.btc_pk))
     reason = tx_sanity(unbonding_tx) or _presigned(unbonding_tx)
     if reason is not None:
-        raise _fail("unbonding_tx", f"unbonding tx is not a valid pre-signed transaction: "
-                    f"{reason}", "unbonding_tx")  # fmt: skip
+        raise _fail(
+            "unbonding_tx",
+            f"unbonding tx is not a valid pre-signed transaction: {reason}",
+            "unbonding_tx",
+        )
     try:
-        unb = unbonding_info(pk, fps, tuple(p.covenant_pks), p.covenant_quorum,
-                             msg.unbonding_time, msg.unbonding_value, net)  # fmt: skip
+        unb = unbonding_info(
+            pk,
+            fps,
+            tuple(p.covenant_pks),
+            p.covenant_quorum,
+            msg.unbonding_time,
+            msg.unbonding_value,
+            net,
+        )
     except (ScriptError, InputError) as exc:
-        raise _fail("unbonding_output",
-                    f"failed to build the unbonding info: {exc.message}") from None
+        raise _fail(
+            "unbonding_output", f"failed to build the unbonding info: {exc.message}"
+        ) from None
     out = unbonding_tx.vout[0]
     if bytes(out.scriptPubKey) != bytes(unb.script_pubkey):
         raise _fail("unbonding_output", "the unbonding output script is not expected")
     if out.nValue != unb.value:
-        raise _fail("unbonding_output", f"the unbonding output value is not expected, "
-                    f"expected: {unb.value}, got: {out.nValue}")  # fmt: skip
+        raise _fail(
+            "unbonding_output",
+            f"the unbonding output value is not expected, expected: {unb.value}, got: {out.nValue}",
+        )
     _slashing("unbonding_slashing_tx", unb_slash_tx, unbonding_tx, 0, p, pk, net)
     sighash = leaf_sighash(unb_slash_tx, unb, unb.slashing_script, value=int(out.nValue))
     if not schnorr_verify(pk, sighash, msg.delegator_unbonding_slashing_sig):
-        raise _fail("unbonding_slashing_sig", "invalid delegator signature",
-                    "delegator_unbonding_slashing_sig")  # fmt: skip
+        raise _fail(
+            "unbonding_slashing_sig",
+            "invalid delegator signature",
+            "delegator_unbonding_slashing_sig",
+        )
     prev = unbonding_tx.vin[0].prevout
     if bytes(prev.hash) != bytes(staking_tx.GetTxid()) or prev.n != vout:
         raise _fail("unbonding_input", "unbonding transaction must spend staking output")
@@ -323,8 +429,10 @@ def _check_unbonding(
     if out.nValue >= staked:
         raise _fail("unbonding_fee", "unbonding tx fee must be larger that 0")
     if staked - out.nValue != p.unbonding_fee:
-        raise _fail("unbonding_fee", f"unbonding tx fee must be {p.unbonding_fee}, but got "
-                    f"{staked - out.nValue}")  # fmt: skip
+        raise _fail(
+            "unbonding_fee",
+            f"unbonding tx fee must be {p.unbonding_fee}, but got {staked - out.nValue}",
+        )
 
 
 def _presigned(tx: CTransaction) -> str | None:

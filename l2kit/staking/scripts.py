@@ -115,9 +115,7 @@ def multisig_script(
     if len(set(keys)) != len(keys):
         raise BadKey("duplicate key", field=field)
     if len(keys) == 1:
-        return Script(
-            _key(keys[0], field) + bytes([OP_CHECKSIGVERIFY if verify else OP_CHECKSIG])
-        )
+        return Script(_key(keys[0], field) + bytes([OP_CHECKSIGVERIFY if verify else OP_CHECKSIG]))
     ordered = sorted(keys)
     out = bytearray(_key(ordered[0], field) + bytes([OP_CHECKSIG]))
     for key in ordered[1:]:
@@ -134,20 +132,13 @@ def timelock_script(staker: XOnlyPubKey, blocks: int, field: str = "staking_time
     64000 → ``0300fa00``) bytes.
     """
     check_timelock(blocks, field)
-    return Script(
-        _staker_verify(staker)
-        + push_int(blocks)
-        + bytes([OP_CHECKSEQUENCEVERIFY])
-    )
+    return Script(_staker_verify(staker) + push_int(blocks) + bytes([OP_CHECKSEQUENCEVERIFY]))
 
 
-def unbonding_script(
-    staker: XOnlyPubKey, covenants: Sequence[XOnlyPubKey], quorum: int
-) -> Script:
+def unbonding_script(staker: XOnlyPubKey, covenants: Sequence[XOnlyPubKey], quorum: int) -> Script:
     """``<Staker> OP_CHECKSIGVERIFY ‖ Multisig(covenants, quorum)`` — 34 + multisig bytes."""
     return Script(
-        _staker_verify(staker)
-        + multisig_script(covenants, quorum, verify=False, field="covenants")
+        _staker_verify(staker) + multisig_script(covenants, quorum, verify=False, field="covenants")
     )
 
 

@@ -71,18 +71,21 @@ def timelock_spend(stake: Stake, txs: Mapping[str, StoredTx], outs: Outputs) -> 
     the staking output (the first tx of these the node has). ``TxRejected`` while its
     timelock still runs, or when the staking tx is not on the node."""
     spend: TimelockSpend
-    slashed = [k for k in ("slashing", "unbonding_slashing") if k in txs
-               and txs[k].confirmations >= 0]  # fmt: skip
+    slashed = [
+        k for k in ("slashing", "unbonding_slashing") if k in txs and txs[k].confirmations >= 0
+    ]
     if slashed:
         src = txs[slashed[0]]
         _, value = btx.output(btx.parse(src.raw_hex), 1)
         spend = TimelockSpend(src, 1, value, stake.unbonding_time, outs.change)
     elif "unbonding" in txs and txs["unbonding"].confirmations >= 0:
-        spend = TimelockSpend(txs["unbonding"], 0, outs.unbonding.value, stake.unbonding_time,
-                              outs.unbonding)  # fmt: skip
+        spend = TimelockSpend(
+            txs["unbonding"], 0, outs.unbonding.value, stake.unbonding_time, outs.unbonding
+        )
     elif txs["staking"].confirmations >= 0:
-        spend = TimelockSpend(txs["staking"], stake.staking_vout, stake.value,
-                              stake.staking_time, outs.staking)  # fmt: skip
+        spend = TimelockSpend(
+            txs["staking"], stake.staking_vout, stake.value, stake.staking_time, outs.staking
+        )
     else:
         raise TxRejected("the staking tx is not on the node yet", field="state")
     confs, lock = spend.src.confirmations, spend.lock
@@ -96,19 +99,20 @@ def timelock_spend(stake: Stake, txs: Mapping[str, StoredTx], outs: Outputs) -> 
 
 
 def presign_slashing(
-new: NewStake,
+    new: NewStake,
     txid: str,
     params: StakingParams,
     staker_seckey: bytes,
-committee: CovenantSigner,
-net: Network,
+    committee: CovenantSigner,
+    net: Network,
 ) -> tuple[dict[str, object], dict[str, dict[tuple[str, str], str]]]:
     """Both slashing txs, the staker's signatures on them and the covenant adaptor sigs
     (public data, stored so that a slasher holding an FP key can act later)."""
     if not params.has_slashing:
         return {}, {}
-    stake_like = Stake(id=0, staking_txid=txid, state=State.CREATED, confirmations=-1,
-                       **new.__dict__)  # fmt: skip
+    stake_like = Stake(
+        id=0, staking_txid=txid, state=State.CREATED, confirmations=-1, **new.__dict__
+    )
     outs = stake_outputs(stake_like, net)
     fee = int(params.min_slashing_tx_fee_sat or 0)
     rate = params.slashing_rate

@@ -248,13 +248,26 @@ class Tracker(BabylonRecords):
                    unbonding_fee, value, staking_vout, start_height, extra, created_at, updated_at)
                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
-                    new.fingerprint, staking_txid, state.value, new.network,
-                    new.params_version, new.staker_pk, json.dumps(list(new.fp_pks)),
-                    json.dumps(list(new.covenant_pks)), new.covenant_quorum, new.staking_time,
-                    new.unbonding_time, new.unbonding_fee, new.value, new.staking_vout,
-                    new.start_height, json.dumps(new.extra), now, now,
+                    new.fingerprint,
+                    staking_txid,
+                    state.value,
+                    new.network,
+                    new.params_version,
+                    new.staker_pk,
+                    json.dumps(list(new.fp_pks)),
+                    json.dumps(list(new.covenant_pks)),
+                    new.covenant_quorum,
+                    new.staking_time,
+                    new.unbonding_time,
+                    new.unbonding_fee,
+                    new.value,
+                    new.staking_vout,
+                    new.start_height,
+                    json.dumps(new.extra),
+                    now,
+                    now,
                 ),
-            )  # fmt: skip
+            )
             stake_id = int(cur.lastrowid or 0)
             db.execute(
                 "INSERT INTO txs (stake_id, kind, txid, raw_hex, created_at) VALUES (?,?,?,?,?)",

@@ -60,8 +60,10 @@ class BabylonRecords:
                 "SELECT chain_id FROM babylon WHERE stake_id=?", (stake_id,)
             ).fetchone()
             if row is None:
-                db.execute("INSERT INTO babylon VALUES (?,?,?,?,?)",
-                           (stake_id, chain_id, flow, UNREGISTERED, _now()))  # fmt: skip
+                db.execute(
+                    "INSERT INTO babylon VALUES (?,?,?,?,?)",
+                    (stake_id, chain_id, flow, UNREGISTERED, _now()),
+                )
             elif row["chain_id"] != chain_id:
                 raise ValueError(f"stake {stake_id} is registered with {row['chain_id']}")
         link = self.babylon(stake_id)
@@ -101,8 +103,12 @@ class BabylonRecords:
         if link is None:
             return None
         txs = {p: c.txhash for p in PURPOSES if (c := self.cosmos_tx(stake_id, p))}
-        return {"state": link.state, "flow": link.flow, "chain_id": link.chain_id,
-                "cosmos_txs": txs}  # fmt: skip
+        return {
+            "state": link.state,
+            "flow": link.flow,
+            "chain_id": link.chain_id,
+            "cosmos_txs": txs,
+        }
 
     def cosmos_tx(self, stake_id: int, purpose: str) -> CosmosTx | None:
         row = self._rdb.execute(

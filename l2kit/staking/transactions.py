@@ -161,8 +161,9 @@ def build_staking_tx(
         chosen.append(u)
         if not select:
             continue
-        if sum(c.value for c in chosen) >= staking_info.value + _fee(chosen, outs, change_script,
-                                                                   fee_rate):  # fmt: skip
+        if sum(c.value for c in chosen) >= staking_info.value + _fee(
+            chosen, outs, change_script, fee_rate
+        ):
             break
     total = sum(u.value for u in chosen)
     fee_with_change = _fee(chosen, outs, change_script, fee_rate)
@@ -182,9 +183,11 @@ def build_staking_tx(
 
 
 def _fee(
-    chosen: Sequence[Utxo], outs: Sequence[tuple[bytes, int]], change: bytes | None,
+    chosen: Sequence[Utxo],
+    outs: Sequence[tuple[bytes, int]],
+    change: bytes | None,
     fee_rate: FeeRate,
-) -> int:  # fmt: skip
+) -> int:
     all_outs = [*outs, (bytes(change), 0)] if change is not None else list(outs)
     witness = sum(input_witness_weight(u.script_pubkey) for u in chosen)
     return fee_for(_weight(len(chosen), all_outs, witness), fee_rate)
@@ -310,13 +313,17 @@ def check_slashing_tx(
     if input_value is not None:
         need = slashing_amount(input_value, slashing_rate)
         if value0 < need:
-            raise bad("slashing_rate", f"output 0 pays {value0} sat, below round({input_value} "
-                      f"x slashing_rate {slashing_rate}) = {need}")  # fmt: skip
+            raise bad(
+                "slashing_rate",
+                f"output 0 pays {value0} sat, below round({input_value} "
+                f"x slashing_rate {slashing_rate}) = {need}",
+            )
     if spk0 != bytes(slashing_pk_script):
         raise bad("slashing_pk_script", "output 0 must pay to the params' slashing_pk_script")
     if spk1 != bytes(change_script):
-        raise bad("slashing_change", "output 1 must be the staker's timelock(unbonding_time) "
-                  "output")  # fmt: skip
+        raise bad(
+            "slashing_change", "output 1 must be the staker's timelock(unbonding_time) output"
+        )
     for field, spk, value in (("slashing_rate", spk0, value0), ("slashing_change", spk1, value1)):
         if spk[:1] != bytes([OP_RETURN]) and is_dust(spk, value):
             raise bad(field, f"{value} sat is dust (threshold {dust_threshold(spk)} sat)")
@@ -326,21 +333,28 @@ def check_slashing_tx(
         return
     total = value0 + value1
     if input_value <= total:
-        raise bad("slashing_fee", f"outputs total {total} sat, not less than the spent "
-                  f"{input_value} sat: the fee must be more than 0")  # fmt: skip
+        raise bad(
+            "slashing_fee",
+            f"outputs total {total} sat, not less than the spent "
+            f"{input_value} sat: the fee must be more than 0",
+        )
     if input_value - total < min_fee:
-        raise bad("slashing_fee", f"fee {input_value - total} sat below "
-                  f"min_slashing_tx_fee_sat {min_fee}")  # fmt: skip
+        raise bad(
+            "slashing_fee", f"fee {input_value - total} sat below min_slashing_tx_fee_sat {min_fee}"
+        )
 
 
 def withdrawal_witness_size(leaf_script_len: int, control_block_len: int) -> int:
     """Witness bytes of ``[sig64, leaf script, control block]``."""
     return (
         1
-        + 1 + 64
-        + len(compact_size(leaf_script_len)) + leaf_script_len
-        + len(compact_size(control_block_len)) + control_block_len
-    )  # fmt: skip
+        + 1
+        + 64
+        + len(compact_size(leaf_script_len))
+        + leaf_script_len
+        + len(compact_size(control_block_len))
+        + control_block_len
+    )
 
 
 def build_withdrawal_tx(

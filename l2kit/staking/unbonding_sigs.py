@@ -21,8 +21,10 @@ def for_unbond(
     if tracker.babylon(stake.id) is None:
         return None
     if babylon_rest is None:
-        raise InputError("the stake is registered on Babylon: its covenant signatures come "
-                         "from the chain", field="babylon-rest")  # fmt: skip
+        raise InputError(
+            "the stake is registered on Babylon: its covenant signatures come from the chain",
+            field="babylon-rest",
+        )
     from l2kit.babylon.client import BabylonClient
     from l2kit.staking.registration_flow import chain_unbonding_sigs
 

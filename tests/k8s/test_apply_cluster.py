@@ -29,8 +29,11 @@ def stack() -> Iterator[tuple[KubeClient, str, list[dict[str, Any]]]]:
     text = profiles.init_spec("bitcoin", "regtest").replace("btc-regtest", name)
     fleet = parse_spec(text)
     values = plan.resolve(fleet, generate_secrets=True, pin_namespace=True).dump()
-    objects = [o for o in render_objects(values)
-               if (o["metadata"].get("labels") or {}).get("l2kit.io/stack") == name]
+    objects = [
+        o
+        for o in render_objects(values)
+        if (o["metadata"].get("labels") or {}).get("l2kit.io/stack") == name
+    ]
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
     kube = connect()
     try:
@@ -49,8 +52,9 @@ def test_apply_diff_prune_status(stack: tuple[KubeClient, str, list[dict[str, An
     again = apply_stack(kube, objects)
     assert {o.action for o in again if o.action != "skipped"} == {"unchanged"}
     entries = diff_stack(kube, name, objects)
-    assert {e.state for e in entries} <= {"unchanged"} | ({"new"} if len(served) < len(objects)
-                                                          else set())
+    assert {e.state for e in entries} <= {"unchanged"} | (
+        {"new"} if len(served) < len(objects) else set()
+    )
     config_maps = [o for o in objects if o["kind"] == "ConfigMap"]
     dropped = config_maps[0]
     remaining = [o for o in objects if o is not dropped]

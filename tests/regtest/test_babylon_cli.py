@@ -21,15 +21,41 @@ def _ok(result: Any) -> dict[str, Any]:
 
 
 def _register(env: Env, chain: Chain, *extra: str, value: int = 120_000) -> list[str]:
-    return ["register", "--fp", env.fp.hex(), "--amount", str(value), "--time", "40",
-            "--babylon-address", chain.bbn.address, *chain.cli_args(), "--timeout", "1.5",
-            "--interval", "0.1", "--json", *extra]  # fmt: skip
+    return [
+        "register",
+        "--fp",
+        env.fp.hex(),
+        "--amount",
+        str(value),
+        "--time",
+        "40",
+        "--babylon-address",
+        chain.bbn.address,
+        *chain.cli_args(),
+        "--timeout",
+        "1.5",
+        "--interval",
+        "0.1",
+        "--json",
+        *extra,
+    ]
 
 
 def _resume(chain: Chain, txid: str, *extra: str) -> list[str]:
-    return ["register", "--stake", txid, "--babylon-address", chain.bbn.address,
-            *chain.cli_args(), "--timeout", "1.5", "--interval",
-            "0.1", "--json", *extra]  # fmt: skip
+    return [
+        "register",
+        "--stake",
+        txid,
+        "--babylon-address",
+        chain.bbn.address,
+        *chain.cli_args(),
+        "--timeout",
+        "1.5",
+        "--interval",
+        "0.1",
+        "--json",
+        *extra,
+    ]
 
 
 def _one_delegation(chain: Chain) -> None:

@@ -34,18 +34,27 @@ from l2kit.staking.states import State
 
 
 def _request(env: Env, chain: Chain, value: int = 120_000, time: int = 40) -> RegisterRequest:
-    return RegisterRequest(env.staker, (env.fp,), value, time, parse_address(chain.bbn.address),
-                           wallet=env.wallet_name)  # fmt: skip
+    return RegisterRequest(
+        env.staker, (env.fp,), value, time, parse_address(chain.bbn.address), wallet=env.wallet_name
+    )
 
 
 def _follow(chain: Chain, stake: Any, timeout: float = 3.0, proof: bool = True) -> Any:
-    return follow(chain.life, chain.bbn, stake, submit_proof=proof, timeout=timeout,
-                  interval=0.1, progress=quiet)  # fmt: skip
+    return follow(
+        chain.life,
+        chain.bbn,
+        stake,
+        submit_proof=proof,
+        timeout=timeout,
+        interval=0.1,
+        progress=quiet,
+    )
 
 
 def test_pre_staking_full_lifecycle(env: Env, chain: Chain) -> None:
-    stake, existed = register_new(chain.life, chain.bbn, _request(env, chain), STAKER_SECRET,
-                                  FEE, MAX_FEE, quiet)  # fmt: skip
+    stake, existed = register_new(
+        chain.life, chain.bbn, _request(env, chain), STAKER_SECRET, FEE, MAX_FEE, quiet
+    )
     assert not existed and stake.state is State.REGISTRATION_PENDING
     txid = stake.staking_txid
     assert txid not in env.node.rpc.call("getrawmempool")  # held until VERIFIED
@@ -98,8 +107,7 @@ def test_post_staking_registration_of_a_mined_stake(env: Env, chain: Chain) -> N
         register_tracked(chain.life, chain.bbn, env.tracker.get(stake.id), STAKER_SECRET, quiet)
     assert chain.staking.dels == {}
     env.node.mine(2)
-    stake = register_tracked(chain.life, chain.bbn, env.tracker.get(stake.id), STAKER_SECRET,
-                             quiet)  # fmt: skip
+    stake = register_tracked(chain.life, chain.bbn, env.tracker.get(stake.id), STAKER_SECRET, quiet)
     stake = _follow(chain, stake, timeout=10, proof=False)
     assert status_of(chain, stake.staking_txid) == "ACTIVE"
     assert env.tracker.babylon(stake.id).flow == "post-staking"  # type: ignore[union-attr]
@@ -134,20 +142,28 @@ def test_preflight_refusals_change_nothing(env: Env, chain: Chain) -> None:
     unknown_fp = XOnlyPubKey(
         bytes.fromhex("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
     )
-    req = RegisterRequest(env.staker, (unknown_fp,), 120_000, 40,
-                          parse_address(chain.bbn.address), wallet=env.wallet_name)  # fmt: skip
+    req = RegisterRequest(
+        env.staker,
+        (unknown_fp,),
+        120_000,
+        40,
+        parse_address(chain.bbn.address),
+        wallet=env.wallet_name,
+    )
     locked = env.wallet.call("listlockunspent")
     with pytest.raises(InputError, match="not a finality provider"):
         register_new(chain.life, chain.bbn, req, STAKER_SECRET, FEE, MAX_FEE, quiet)
     chain.staking.fps[bytes(env.fp)].jailed = True
     with pytest.raises(InputError, match="jailed"):
-        register_new(chain.life, chain.bbn, _request(env, chain), STAKER_SECRET, FEE, MAX_FEE,
-                     quiet)  # fmt: skip
+        register_new(
+            chain.life, chain.bbn, _request(env, chain), STAKER_SECRET, FEE, MAX_FEE, quiet
+        )
     chain.staking.fps[bytes(env.fp)].jailed = False
     chain.dev.state.accounts[chain.bbn.address].balance = 10
     with pytest.raises(InputError, match="needs about"):
-        register_new(chain.life, chain.bbn, _request(env, chain), STAKER_SECRET, FEE, MAX_FEE,
-                     quiet)  # fmt: skip
+        register_new(
+            chain.life, chain.bbn, _request(env, chain), STAKER_SECRET, FEE, MAX_FEE, quiet
+        )
     assert env.tracker.all() == [] and env.wallet.call("listlockunspent") == locked
 
 

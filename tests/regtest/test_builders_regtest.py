@@ -62,10 +62,15 @@ def _accept(rpc: RpcClient, tx: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "script_pubkey",
-    [b"\x51\x20" + b"\x11" * 32, b"\x00\x14" + b"\x22" * 20, b"\x00\x20" + b"\x33" * 32,
-     b"\x76\xa9\x14" + b"\x44" * 20 + b"\x88\xac", b"\xa9\x14" + b"\x55" * 20 + b"\x87"],
+    [
+        b"\x51\x20" + b"\x11" * 32,
+        b"\x00\x14" + b"\x22" * 20,
+        b"\x00\x20" + b"\x33" * 32,
+        b"\x76\xa9\x14" + b"\x44" * 20 + b"\x88\xac",
+        b"\xa9\x14" + b"\x55" * 20 + b"\x87",
+    ],
     ids=["p2tr", "p2wpkh", "p2wsh", "p2pkh", "p2sh"],
-)  # fmt: skip
+)
 def test_dust_threshold_is_bitcoin_cores(
     regtest_node: Any, wallet: RpcClient, script_pubkey: bytes
 ) -> None:
@@ -74,8 +79,11 @@ def test_dust_threshold_is_bitcoin_cores(
     change = bytes(address_to_script(wallet.getnewaddress(), NET))
     for value, allowed in ((threshold - 1, False), (threshold, True)):
         assert btx.is_dust(script_pubkey, value) is not allowed
-        tx = btx.new_tx(2, [(utxo.outpoint, 0xFFFFFFFD)],
-                        [(script_pubkey, value), (change, utxo.value - value - 2_000)])  # fmt: skip
+        tx = btx.new_tx(
+            2,
+            [(utxo.outpoint, 0xFFFFFFFD)],
+            [(script_pubkey, value), (change, utxo.value - value - 2_000)],
+        )
         verdict = _accept(regtest_node.rpc, _signed(wallet, tx))
         assert verdict["allowed"] is allowed, (value, verdict)
         if not allowed:
@@ -116,6 +124,12 @@ def test_slashing_change_dust_refused_like_core(regtest_node: Any, wallet: RpcCl
     """The builder refuses a 329-sat P2TR change; Core would reject that output as dust."""
     change = slashing_change_info(STAKER, 5, net=NET)
     with pytest.raises(TxRejected, match="dust"):
-        build_slashing_tx(btx.OutPoint("aa" * 32, 0), 10_000, PARAMS.slashing_pk_script or b"",
-                          "0.1", 10_000 - 1_000 - 329, change)  # fmt: skip
+        build_slashing_tx(
+            btx.OutPoint("aa" * 32, 0),
+            10_000,
+            PARAMS.slashing_pk_script or b"",
+            "0.1",
+            10_000 - 1_000 - 329,
+            change,
+        )
     assert btx.dust_threshold(change.script_pubkey) == 330

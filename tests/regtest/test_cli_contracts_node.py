@@ -29,8 +29,9 @@ def _one_error(result: Any, *needles: str) -> None:
 
 
 def test_status_human_watch_and_bad_input(env: Env) -> None:
-    created = env.cli("create", "--fp", env.fp.hex(), "--amount", "100000", "--time", "10",
-                      "--json")  # fmt: skip
+    created = env.cli(
+        "create", "--fp", env.fp.hex(), "--amount", "100000", "--time", "10", "--json"
+    )
     assert created.returncode == 0, created.stderr
     assert "funding, checking and broadcasting the staking tx…" in created.stderr  # progress
     txid = json.loads(created.stdout)["staking_txid"]
@@ -75,8 +76,15 @@ def test_status_human_watch_and_bad_input(env: Env) -> None:
 
 def _cli_wallet(env: Env, wallet: str, *args: str) -> subprocess.CompletedProcess[str]:
     """env.cli with another --wallet (env.cli appends its own)."""
-    return run_process("stake", *args, "--datadir", str(env.node.datadir), "--wallet", wallet,
-                       env={"L2KIT_DATA_DIR": str(env.data_dir), "L2KIT_TEST_CRASH_AT": None})
+    return run_process(
+        "stake",
+        *args,
+        "--datadir",
+        str(env.node.datadir),
+        "--wallet",
+        wallet,
+        env={"L2KIT_DATA_DIR": str(env.data_dir), "L2KIT_TEST_CRASH_AT": None},
+    )
 
 
 def test_rejected_commands_leave_no_db_on_a_fresh_data_dir(env: Env) -> None:

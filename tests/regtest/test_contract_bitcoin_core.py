@@ -31,8 +31,9 @@ def _binary(name: str) -> Path:
 @cache
 def _help(name: str) -> frozenset[str]:
     args = ["-help", "-help-debug"] if name == "bitcoind" else ["-help"]
-    out = subprocess.run([str(_binary(name)), *args], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    out = subprocess.run(
+        [str(_binary(name)), *args], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     return frozenset(_OPTION.findall(out))
 
 
@@ -40,8 +41,13 @@ def _unknown(name: str, options: set[str]) -> set[str]:
     """Options the binary rejects: not in its help and not parsed by `-opt=1 -version`."""
     out = set()
     for opt in sorted(options - _help(name)):
-        run = subprocess.run([str(_binary(name)), f"{opt}=1", "-version"], capture_output=True,
-                             text=True, timeout=60, check=False)
+        run = subprocess.run(
+            [str(_binary(name)), f"{opt}=1", "-version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         if "Invalid parameter" in run.stdout + run.stderr:
             out.add(opt)
     return out

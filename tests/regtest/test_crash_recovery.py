@@ -89,8 +89,11 @@ def test_unsent_stake_survives_a_node_restart_then_is_abandoned_when_spent_elsew
         env.wallet.call("lockunspent", True, [{"txid": op.txid_hex, "vout": op.vout}])
         coin = env.wallet.call("gettxout", op.txid_hex, op.vout)
         send = (Decimal(str(coin["value"])) - Decimal("0.0001")).quantize(Decimal("0.00000001"))
-        raw = env.wallet.call("createrawtransaction", [{"txid": op.txid_hex, "vout": op.vout}],
-                              [{env.new_address(): send}])  # fmt: skip
+        raw = env.wallet.call(
+            "createrawtransaction",
+            [{"txid": op.txid_hex, "vout": op.vout}],
+            [{env.new_address(): send}],
+        )
         signed = env.wallet.call("signrawtransactionwithwallet", raw)["hex"]
         conflict = env.wallet.call("sendrawtransaction", signed)
         node.mine(1)
@@ -100,8 +103,11 @@ def test_unsent_stake_survives_a_node_restart_then_is_abandoned_when_spent_elsew
         assert again["staking_txid"] != stake.staking_txid
         old = env.tracker.find(stake.staking_txid)
         assert old is not None and old.state is State.ABANDONED
-        assert any(conflict in reason for _, to, reason in env.tracker.history(old.id)
-                   if to is State.ABANDONED)  # fmt: skip
+        assert any(
+            conflict in reason
+            for _, to, reason in env.tracker.history(old.id)
+            if to is State.ABANDONED
+        )
         assert not set(inputs[1:]) & _locked(env)  # the abandoned stake's other coins are free
         status = _ok(env.cli("status", stake.staking_txid, "--json"))
         assert status["state"] == "ABANDONED"

@@ -33,9 +33,11 @@ _PHASE2_ONLY = ("phase", "slashing_pk_script", "slashing_rate", "min_slashing_tx
 
 def _params_file(env: Env, h0: int, path: Path) -> ParamsSet:
     base = regtest_params(
-        env.committee.public_keys(), env.committee.quorum,
-        max_staking_amount=500_000, max_staking_time=1_000,
-    ).to_json()  # fmt: skip
+        env.committee.public_keys(),
+        env.committee.quorum,
+        max_staking_amount=500_000,
+        max_staking_time=1_000,
+    ).to_json()
     for key in _PHASE2_ONLY:
         base.pop(key, None)
     v0 = {**base, "version": 0, "activation_height": h0 + 1, "staking_cap": 1_000_000}
@@ -63,9 +65,14 @@ def _bad_unbonding(env: Env, life: Lifecycle, txid: str) -> str:
     stake = life.get(txid)
     outs = life.outputs(stake)
     wrong = unbonding_info(
-        env.staker, [env.fp], list(outs.staking.covenants), 2, stake.unbonding_time,
-        stake.value - 2 * stake.unbonding_fee, NET,
-    )  # fmt: skip
+        env.staker,
+        [env.fp],
+        list(outs.staking.covenants),
+        2,
+        stake.unbonding_time,
+        stake.value - 2 * stake.unbonding_fee,
+        NET,
+    )
     tx = build_unbonding_tx(btx.OutPoint(txid, stake.staking_vout), stake.value, wrong)
     info = outs.staking
     staker_sig = sign_staker(STAKER_SECRET, tx, info, info.unbonding_script)
@@ -117,9 +124,14 @@ def test_classifies_blocks_and_follows_a_reorg(env: Env, tmp_path: Path) -> None
     rows = {r["txid"]: r for r in store.stakes()}
     status = {t: rows[t]["status"] for t in rows}
     assert status == {
-        a: "active", b: "active", c: "active", d: "overflow", i_: "active", j: "overflow",
+        a: "active",
+        b: "active",
+        c: "active",
+        d: "overflow",
+        i_: "active",
+        j: "overflow",
         **{m: "active" for m in many},
-    }  # fmt: skip
+    }
     assert {r["txid"]: r["params_version"] for r in store.stakes()}[j] == 1
     invalid = {r["txid"]: r["reason"] for r in store.invalid()}
     assert set(invalid) == {too_small, too_long, foreign}
@@ -157,10 +169,21 @@ def test_classifies_blocks_and_follows_a_reorg(env: Env, tmp_path: Path) -> None
     fresh.close()
 
     # the CLI over the same chain gives the same stats
-    argv = ["index", "scan", "--datadir", str(node.datadir),
-            "--params", str(tmp_path / "params.json"), "--db", str(tmp_path / "cli.db"),
-            "--start-height", str(h0 + 1), "--textfile", str(tmp_path / "index.prom"),
-            "--json"]  # fmt: skip
+    argv = [
+        "index",
+        "scan",
+        "--datadir",
+        str(node.datadir),
+        "--params",
+        str(tmp_path / "params.json"),
+        "--db",
+        str(tmp_path / "cli.db"),
+        "--start-height",
+        str(h0 + 1),
+        "--textfile",
+        str(tmp_path / "index.prom"),
+        "--json",
+    ]
     result = run_process(*argv, env={"L2KIT_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["active_tvl_sat"] == active_tvl

@@ -41,9 +41,12 @@ def _run(node_dir: Path, db: Path, zmq: str | None, poll: float) -> tuple[thread
     def run() -> None:
         try:
             follow(
-                make, zmq_endpoint=zmq, poll_interval=poll,
-                should_stop=lambda: bool(flags["stop"]), on_update=on_update,
-            )  # fmt: skip
+                make,
+                zmq_endpoint=zmq,
+                poll_interval=poll,
+                should_stop=lambda: bool(flags["stop"]),
+                on_update=on_update,
+            )
         finally:
             for store in stores:
                 store.close()
@@ -77,9 +80,11 @@ def test_follow_wakes_on_zmq_and_survives_restart(own_node: RegtestNode, tmp_pat
     # 2. polling + a bitcoind restart on the same ports: the loop reconnects and catches up
     thread, flags = _run(own_node.datadir, db, None, poll=0.5)
     _wait(lambda: indexed() == tip() - 1)
-    ports = NodePorts(state.rpc_port, state.p2p_port, *(
-        int(state.zmq[t].rsplit(":", 1)[1]) for t in ("hashblock", "hashtx")
-    ))  # fmt: skip
+    ports = NodePorts(
+        state.rpc_port,
+        state.p2p_port,
+        *(int(state.zmq[t].rsplit(":", 1)[1]) for t in ("hashblock", "hashtx")),
+    )
     own_node.down()
     time.sleep(1.0)
     restarted = RegtestNode(own_node.datadir, preferred_ports=ports)

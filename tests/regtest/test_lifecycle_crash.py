@@ -28,8 +28,17 @@ def _killed(result: Any) -> None:
 
 
 def _create_args(env: Env) -> list[str]:
-    return ["create", "--fp", env.fp.hex(), "--amount", "150000", "--time", "30", "--op-return",
-            "--json"]  # fmt: skip
+    return [
+        "create",
+        "--fp",
+        env.fp.hex(),
+        "--amount",
+        "150000",
+        "--time",
+        "30",
+        "--op-return",
+        "--json",
+    ]
 
 
 @pytest.mark.parametrize("point", ["before-broadcast", "after-broadcast"])
@@ -101,8 +110,16 @@ def test_cli_slash_with_kill_then_change_withdraw(env: Env, tmp_path: Path) -> N
     assert "09" * 32 not in refused.stderr  # the secret never shows up
     fp_file = tmp_path / "fp.key"
     fp_file.write_text(FP_SECRET.hex())
-    _killed(env.cli("slash", txid, "--fp-secret-file", str(fp_file), "--json",
-                    crash_at="after-slash-broadcast"))  # fmt: skip
+    _killed(
+        env.cli(
+            "slash",
+            txid,
+            "--fp-secret-file",
+            str(fp_file),
+            "--json",
+            crash_at="after-slash-broadcast",
+        )
+    )
     status = _ok(env.cli("status", txid, "--json"))
     assert status["state"] == "SLASHED" and status["blocks_until_withdrawable"] == 5
     env.node.mine(5)

@@ -67,9 +67,13 @@ def test_stake_unbond_withdraw(env: Env) -> None:
     assert withdrawal["vout"][0]["scriptPubKey"]["address"] == dest
     states = [to for _, to, _ in env.tracker.history(stake.id)]
     assert states == [
-        State.BROADCAST, State.CONFIRMED, State.UNBONDING, State.UNBONDED,
-        State.WITHDRAWABLE, State.WITHDRAWN,
-    ]  # fmt: skip
+        State.BROADCAST,
+        State.CONFIRMED,
+        State.UNBONDING,
+        State.UNBONDED,
+        State.WITHDRAWABLE,
+        State.WITHDRAWN,
+    ]
 
 
 def test_create_is_idempotent(env: Env) -> None:
@@ -109,8 +113,7 @@ def test_lifecycle_open_wires_node_committee_params_and_tracker(env: Env, tmp_pa
     url = env.node.rpc_url  # by URL, with the node's user and password
     user, password = env.node.rpc_user, env.node.rpc_password
     where = {"db": tmp_path / "open.db", "covenant_dir": tmp_path / "covenant"}
-    with Lifecycle.open(url, user=user, password=password, wallet=env.wallet_name,
-                        **where) as life:  # fmt: skip
+    with Lifecycle.open(url, user=user, password=password, wallet=env.wallet_name, **where) as life:
         assert life.net is Network.REGTEST
         assert life.committee is not None and life.committee.quorum == 2
         assert life.params.latest.covenant_pks == env.life.params.latest.covenant_pks
@@ -122,8 +125,12 @@ def test_lifecycle_open_wires_node_committee_params_and_tracker(env: Env, tmp_pa
     with pytest.raises(InputError, match="not loaded") as exc, opened as life:
         life.need_wallet()
     assert exc.value.field == "wallet"
-    empty = Lifecycle.open(env.node.rpc, wallet=env.wallet_name, db=tmp_path / "none.db",
-                           covenant_dir=tmp_path / "empty")  # fmt: skip
+    empty = Lifecycle.open(
+        env.node.rpc,
+        wallet=env.wallet_name,
+        db=tmp_path / "none.db",
+        covenant_dir=tmp_path / "empty",
+    )
     with pytest.raises(InputError, match="no params") as exc, empty:
         pass
     assert exc.value.field == "params" and not (tmp_path / "none.db").exists()

@@ -49,9 +49,16 @@ def test_healthy_session_node_is_ok(regtest_node, tmp_path: Path) -> None:
     report = asyncio.run(poll_once(_fleet(regtest_node.rpc_url, auth)))
     checks = _by_check(report)
     assert set(checks) == {
-        "rpc", "chain", "ibd", "header_lag", "tip_age", "peers", "mempool_usage", "warnings",
+        "rpc",
+        "chain",
+        "ibd",
+        "header_lag",
+        "tip_age",
+        "peers",
+        "mempool_usage",
+        "warnings",
         "pruned",
-    }  # fmt: skip
+    }
     bad = {c.check: c.reason for c in report.checks if c.status is not Status.OK}
     assert bad == {}
     assert checks["chain"].reason == "chain regtest as expected"
@@ -97,21 +104,37 @@ def test_password_env_and_cli_regtest_datadir(regtest_node, monkeypatch) -> None
     assert all(c["status"] == "OK" for c in data["checks"])
 
     monkeypatch.setenv("L2KIT_TEST_RPC_PASSWORD", regtest_node.rpc_password)
-    result = click_invoke([
-            "monitor", "check", "--bitcoind", regtest_node.rpc_url,
-            "--rpc-user", regtest_node.rpc_user, "--rpc-password-env", "L2KIT_TEST_RPC_PASSWORD",
-            "--chain", "regtest",
+    result = click_invoke(
+        [
+            "monitor",
+            "check",
+            "--bitcoind",
+            regtest_node.rpc_url,
+            "--rpc-user",
+            regtest_node.rpc_user,
+            "--rpc-password-env",
+            "L2KIT_TEST_RPC_PASSWORD",
+            "--chain",
+            "regtest",
         ],
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     assert regtest_node.rpc_password not in result.output
 
     # no --chain: the node says regtest, so 0 peers is fine there (was exit 2 on "0 peers")
-    result = click_invoke([
-            "monitor", "check", "--bitcoind", regtest_node.rpc_url, "--json",
-            "--rpc-user", regtest_node.rpc_user, "--rpc-password-env", "L2KIT_TEST_RPC_PASSWORD",
+    result = click_invoke(
+        [
+            "monitor",
+            "check",
+            "--bitcoind",
+            regtest_node.rpc_url,
+            "--json",
+            "--rpc-user",
+            regtest_node.rpc_user,
+            "--rpc-password-env",
+            "L2KIT_TEST_RPC_PASSWORD",
         ],
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     peers = [c for c in json.loads(result.output)["checks"] if c["check"] == "peers"]
     assert peers[0]["status"] == "OK" and peers[0]["value"] == 0
@@ -200,10 +223,14 @@ def test_babylon_light_client_vs_real_bitcoind(
     with MonitorServer() as srv:
         targets = [
             {"name": "btc", "kind": "bitcoind", "url": regtest_node.rpc_url, "auth": auth},
-            {"name": "bbn", "kind": "babylon", "bitcoind": "btc",
-             "rest_url": srv.add("bbn", babylon_rest(lightclient=height - behind)),
-             "cometbft_url": srv.add("comet", cometbft())},
-        ]  # fmt: skip
+            {
+                "name": "bbn",
+                "kind": "babylon",
+                "bitcoind": "btc",
+                "rest_url": srv.add("bbn", babylon_rest(lightclient=height - behind)),
+                "cometbft_url": srv.add("comet", cometbft()),
+            },
+        ]
         report = asyncio.run(poll_once(fleet_mod.parse({"targets": targets})))
     lag = next(c for c in report.checks if c.check == "btc_lightclient_lag")
     assert (lag.status, lag.value) == (status, behind)

@@ -104,8 +104,18 @@ def _rules_copy(path: Path) -> Path:
 
 def _start_exporter(fleet_path: Path, port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "l2kit", "monitor", "serve", str(fleet_path),
-           "--listen", f"127.0.0.1:{port}", "--interval", "1"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "l2kit",
+        "monitor",
+        "serve",
+        str(fleet_path),
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--interval",
+        "1",
+    ]
     with (fleet_path.parent / "exporter.log").open("a") as log:  # the child keeps its own fd
         return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
 
@@ -126,12 +136,21 @@ def _write_fleet(path: Path, node: RegtestNode, srv: MonitorServer) -> None:
     fleet = {
         "settings": {"request_timeout": 2, "target_timeout": 4},
         "targets": [
-            {"name": "btc", "kind": "bitcoind", "url": state.rpc_url,
-             "auth": {"rpc_json_file": str(node.datadir / "rpc.json")}},
-            {"name": "bbn", "kind": "babylon", "bitcoind": "btc",
-             "rest_url": srv.url("bbn"), "cometbft_url": srv.url("comet")},
+            {
+                "name": "btc",
+                "kind": "bitcoind",
+                "url": state.rpc_url,
+                "auth": {"rpc_json_file": str(node.datadir / "rpc.json")},
+            },
+            {
+                "name": "bbn",
+                "kind": "babylon",
+                "bitcoind": "btc",
+                "rest_url": srv.url("bbn"),
+                "cometbft_url": srv.url("comet"),
+            },
         ],
-    }  # fmt: skip
+    }
     path.write_text(yaml.safe_dump(fleet))
 
 
@@ -139,8 +158,11 @@ def _write_fleet(path: Path, node: RegtestNode, srv: MonitorServer) -> None:
 def stack(own_node: RegtestNode, tmp_path: Path) -> Iterator[Stack]:
     prometheus = shutil.which("prometheus")
     if prometheus is None:
-        pytest.fail("prometheus is not installed: run `make promtool` (Debian package "
-                    "'prometheus' ships the server beside promtool)", pytrace=False)  # fmt: skip
+        pytest.fail(
+            "prometheus is not installed: run `make promtool` (Debian package "
+            "'prometheus' ships the server beside promtool)",
+            pytrace=False,
+        )
     with MonitorServer() as srv:
         srv.add("bbn", babylon_rest(window=10_000))
         srv.add("comet", cometbft())
@@ -151,19 +173,29 @@ def stack(own_node: RegtestNode, tmp_path: Path) -> Iterator[Stack]:
         config = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(_rules_copy(tmp_path))],
-            "scrape_configs": [{"job_name": "l2kit", "scrape_interval": "1s",
-                                "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}]}],
-        }  # fmt: skip
+            "scrape_configs": [
+                {
+                    "job_name": "l2kit",
+                    "scrape_interval": "1s",
+                    "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}],
+                }
+            ],
+        }
         (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
         with (tmp_path / "prometheus.log").open("w") as log:
             server = subprocess.Popen(
-                [prometheus, f"--config.file={tmp_path / 'prometheus.yml'}",
-                 f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                 f"--web.listen-address=127.0.0.1:{prom_port}"],
-                stdout=subprocess.DEVNULL, stderr=log,
-            )  # fmt: skip
-        stack = Stack(f"http://127.0.0.1:{prom_port}", srv, own_node, fleet_path, exporter,
-                      exporter_port)  # fmt: skip
+                [
+                    prometheus,
+                    f"--config.file={tmp_path / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{prom_port}",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        stack = Stack(
+            f"http://127.0.0.1:{prom_port}", srv, own_node, fleet_path, exporter, exporter_port
+        )
         try:
             ready = wait_until(lambda: _ready(stack), LIMIT)
             assert ready, (tmp_path / "prometheus.log").read_text()[-2000:]
@@ -183,8 +215,12 @@ def _ready(stack: Stack) -> bool:
 
 def test_alerts_fire_and_resolve_in_a_real_prometheus(stack: Stack) -> None:
     # healthy start: none of the alerts under test is active
-    for alert in ("BitcoindTipAgeCritical", "BitcoindDown", "FinalityProviderJailed",
-                  "BabylonCheckpointStale"):  # fmt: skip
+    for alert in (
+        "BitcoindTipAgeCritical",
+        "BitcoindDown",
+        "FinalityProviderJailed",
+        "BabylonCheckpointStale",
+    ):
         assert stack.state(alert) is None, stack.alerts()
     assert stack.state("BitcoindNoPeers") is None  # the node says regtest: 0 peers is fine
 

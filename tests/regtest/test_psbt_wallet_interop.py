@@ -33,11 +33,14 @@ def test_walletprocesspsbt_signs_l2kit_staking_psbt(regtest_node: Any) -> None:
     wallet.call("sendmany", "", amounts)
     regtest_node.mine(1)
     utxos = [
-        Utxo(btx.OutPoint(u["txid"], u["vout"]), int(Decimal(str(u["amount"])) * 100_000_000),
-             bytes.fromhex(u["scriptPubKey"]))
+        Utxo(
+            btx.OutPoint(u["txid"], u["vout"]),
+            int(Decimal(str(u["amount"])) * 100_000_000),
+            bytes.fromhex(u["scriptPubKey"]),
+        )
         for u in wallet.call("listunspent", 1)
         if Decimal(str(u["amount"])) == Decimal("0.3")
-    ]  # fmt: skip
+    ]
     assert sorted(u.script_pubkey[:2].hex() for u in utxos) == ["0014", "5120"]
     staker = xonly_of(seckey("l2kit-review-psbt/staker"))
     fp = xonly_of(seckey("l2kit-review-psbt/fp"))

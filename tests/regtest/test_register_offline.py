@@ -41,10 +41,23 @@ NET = Network.REGTEST
 def _register(env: Any, *extra: str, key: Path | None = None) -> Any:
     params = env.data_dir / "covenant" / "params.json"
     return env.cli(
-        "register", "--staker-key-file", str(key or env.data_dir / "staker.key"),
-        "--fp", env.fp.hex(), "--amount", "100000", "--time", "30",
-        "--babylon-address", BBN.text, "--params", str(params), "--offline", "--json", *extra,
-    )  # fmt: skip
+        "register",
+        "--staker-key-file",
+        str(key or env.data_dir / "staker.key"),
+        "--fp",
+        env.fp.hex(),
+        "--amount",
+        "100000",
+        "--time",
+        "30",
+        "--babylon-address",
+        BBN.text,
+        "--params",
+        str(params),
+        "--offline",
+        "--json",
+        *extra,
+    )
 
 
 def _wallet_state(env: Any) -> tuple[Any, ...]:
@@ -86,8 +99,9 @@ def test_offline_contract(env: Any, pop: str) -> None:
     assert set(out["locked_inputs"]) <= locked and out["locked_inputs"]
     # the chain's checks pass on the printed bytes
     tip = int(env.node.rpc.call("getblockcount"))
-    check_registration(bytes.fromhex(out["msg_hex"]), env.life.params, NET,
-                       ChainFacts(btc_tip_height=tip))  # fmt: skip
+    check_registration(
+        bytes.fromhex(out["msg_hex"]), env.life.params, NET, ChainFacts(btc_tip_height=tip)
+    )
     # listing syncs with the chain but never sends a held staking tx
     listed = env.cli("list", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -98,8 +112,7 @@ def test_offline_contract(env: Any, pop: str) -> None:
     before = _wallet_state(env)[:2]
     again = _register(env, "--pop", pop)
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["staking_txid"] == txid and json.loads(again.stdout)[
-        "existing"]  # fmt: skip
+    assert json.loads(again.stdout)["staking_txid"] == txid and json.loads(again.stdout)["existing"]
     assert _wallet_state(env)[:2] == before
 
 
@@ -114,16 +127,20 @@ def test_locks_survive_a_wallet_reload(env: Any) -> None:
 
 
 BAD = [
-    (["--babylon-address", BBN.text[:-1] + ("q" if BBN.text[-1] != "q" else "p")],
-     "babylon-address"),
-    (["--babylon-address", BabylonAddress.from_account(b"\x01" * 20, "cosmos").text],
-     "babylon-address"),
+    (
+        ["--babylon-address", BBN.text[:-1] + ("q" if BBN.text[-1] != "q" else "p")],
+        "babylon-address",
+    ),
+    (
+        ["--babylon-address", BabylonAddress.from_account(b"\x01" * 20, "cosmos").text],
+        "babylon-address",
+    ),
     (["--fp", "02" + "11" * 32], "fp"),  # a second FP: Babylon accepts exactly one
     (["--amount", "5"], "staking_value"),
     (["--time", "70000"], "staking_time"),
     (["--pop", "schnorr"], "pop"),
     (["--fee-rate", "60"], "fee-rate"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("args", "field"), BAD, ids=[b[1] + str(i) for i, b in enumerate(BAD)])
@@ -141,9 +158,22 @@ def test_bad_input_changes_nothing(env: Any, args: list[str], field: str) -> Non
 def test_without_offline_and_with_a_missing_key(env: Any) -> None:
     before = _wallet_state(env)
     params = env.data_dir / "covenant" / "params.json"
-    res = env.cli("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
-                  env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address",
-                  BBN.text, "--params", str(params), "--json")  # fmt: skip
+    res = env.cli(
+        "register",
+        "--staker-key-file",
+        str(env.data_dir / "staker.key"),
+        "--fp",
+        env.fp.hex(),
+        "--amount",
+        "100000",
+        "--time",
+        "30",
+        "--babylon-address",
+        BBN.text,
+        "--params",
+        str(params),
+        "--json",
+    )
     assert res.returncode == 2
     assert res.stderr.strip() == (  # online needs a Babylon node (p2-chain's flow)
         "error: babylon-rest: needed to register online (or --offline: build and record only)"
@@ -180,10 +210,12 @@ def test_message_transactions_pass_testmempoolaccept_with_final_witnesses(env: A
     staker, fps = xonly_of(STAKER_SECRET), [xonly_of(FP_SECRET)]
     p = env.life.params.latest
     covs = tuple(p.covenant_pks)
-    info = staking_info(staker, fps, covs, p.covenant_quorum, msg.staking_time, msg.staking_value,
-                        NET)  # fmt: skip
-    unb = unbonding_info(staker, fps, covs, p.covenant_quorum, msg.unbonding_time,
-                         msg.unbonding_value, NET)  # fmt: skip
+    info = staking_info(
+        staker, fps, covs, p.covenant_quorum, msg.staking_time, msg.staking_value, NET
+    )
+    unb = unbonding_info(
+        staker, fps, covs, p.covenant_quorum, msg.unbonding_time, msg.unbonding_value, NET
+    )
     spk = bytes(info.script_pubkey)
     # unbonding tx of the message: staker + covenant quorum
     unbonding = btx.parse(msg.unbonding_tx)
@@ -195,9 +227,14 @@ def test_message_transactions_pass_testmempoolaccept_with_final_witnesses(env: A
     # slashing tx of the message: the message's staker sig + covenant adaptor sigs + FP sig
     for tx_raw, sig, spent, value, prev in (
         (msg.slashing_tx, msg.delegator_slashing_sig, info, msg.staking_value, []),
-        (msg.unbonding_slashing_tx, msg.delegator_unbonding_slashing_sig, unb,
-         msg.unbonding_value, [unb_hex]),
-    ):  # fmt: skip
+        (
+            msg.unbonding_slashing_tx,
+            msg.delegator_unbonding_slashing_sig,
+            unb,
+            msg.unbonding_value,
+            [unb_hex],
+        ),
+    ):
         slash = btx.parse(tx_raw)
         ctx = SpendContext(slash, value, bytes(spent.script_pubkey), bytes(spent.slashing_script))
         adaptor = env.committee.adaptor_sign_slashing(ctx, spent.fps)
@@ -215,11 +252,19 @@ def test_post_staking_registration_and_inclusion_proof(env: Any) -> None:
     seen = chain.observe(env.node.rpc, stake.staking_txid)
     with pytest.raises(ChainRuleError) as err:
         build_registration(
-            staker_seckey=STAKER_SECRET, staker=BBN, fp_pks=[env.fp], staking_tx=btx.parse(raw),
-            staking_time=40, staking_value=100_000, params=env.life.params, net=NET,
-            facts=ChainFacts(btc_tip_height=int(env.node.rpc.call("getblockcount")),
-                             staking_tx_confirmations=seen.confirmations),
-        )  # fmt: skip
+            staker_seckey=STAKER_SECRET,
+            staker=BBN,
+            fp_pks=[env.fp],
+            staking_tx=btx.parse(raw),
+            staking_time=40,
+            staking_value=100_000,
+            params=env.life.params,
+            net=NET,
+            facts=ChainFacts(
+                btc_tip_height=int(env.node.rpc.call("getblockcount")),
+                staking_tx_confirmations=seen.confirmations,
+            ),
+        )
     assert err.value.rule == "prestaking.included"
     with pytest.raises(ChainRuleError) as err:  # not k-deep yet
         register_post_staking(env.life, env.life.get(stake.staking_txid), STAKER_SECRET, BBN, 3)
@@ -276,10 +321,24 @@ def test_abandon_unlocks_and_never_sends(env: Any) -> None:
 def test_kill_9_after_funding_leaves_nothing(env: Any) -> None:
     before = _wallet_state(env)
     params = env.data_dir / "covenant" / "params.json"
-    res = env.cli("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
-                  env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address",
-                  BBN.text, "--params", str(params), "--offline", "--json",
-                  crash_at="register-after-fund")  # fmt: skip
+    res = env.cli(
+        "register",
+        "--staker-key-file",
+        str(env.data_dir / "staker.key"),
+        "--fp",
+        env.fp.hex(),
+        "--amount",
+        "100000",
+        "--time",
+        "30",
+        "--babylon-address",
+        BBN.text,
+        "--params",
+        str(params),
+        "--offline",
+        "--json",
+        crash_at="register-after-fund",
+    )
     assert res.returncode == -9, res.stderr
     locks, utxos, db = _wallet_state(env)
     assert locks == before[0] and db == before[2]  # nothing locked, nothing recorded
@@ -288,9 +347,23 @@ def test_kill_9_after_funding_leaves_nothing(env: Any) -> None:
 
 def test_kill_9_before_the_locks_then_rerun(env: Any) -> None:
     params = env.data_dir / "covenant" / "params.json"
-    args = ("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
-            env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address", BBN.text,
-            "--params", str(params), "--offline", "--json")  # fmt: skip
+    args = (
+        "register",
+        "--staker-key-file",
+        str(env.data_dir / "staker.key"),
+        "--fp",
+        env.fp.hex(),
+        "--amount",
+        "100000",
+        "--time",
+        "30",
+        "--babylon-address",
+        BBN.text,
+        "--params",
+        str(params),
+        "--offline",
+        "--json",
+    )
     res = env.cli(*args, crash_at="register-before-lock")
     assert res.returncode == -9, res.stderr
     with Tracker(env.data_dir / "stakes.db") as tracker:
@@ -306,9 +379,22 @@ def test_kill_9_before_the_locks_then_rerun(env: Any) -> None:
 
 def test_human_output(env: Any) -> None:
     params = env.data_dir / "covenant" / "params.json"
-    res = env.cli("register", "--staker-key-file", str(env.data_dir / "staker.key"), "--fp",
-                  env.fp.hex(), "--amount", "100000", "--time", "30", "--babylon-address",
-                  BBN.text, "--params", str(params), "--offline")  # fmt: skip
+    res = env.cli(
+        "register",
+        "--staker-key-file",
+        str(env.data_dir / "staker.key"),
+        "--fp",
+        env.fp.hex(),
+        "--amount",
+        "100000",
+        "--time",
+        "30",
+        "--babylon-address",
+        BBN.text,
+        "--params",
+        str(params),
+        "--offline",
+    )
     assert res.returncode == 0, res.stderr
     rows = dict(line.split(None, 1) for line in res.stdout.strip().splitlines())
     assert rows["state"] == "REGISTRATION_PENDING" and rows["flow"] == "pre-staking"
@@ -320,9 +406,21 @@ def test_post_staking_from_the_cli(env: Any) -> None:
     stake, _ = env.life.create(env.request(value=100_000, time=40), STAKER_SECRET, FEE, MAX_FEE)
     env.node.mine(1)
     params = env.data_dir / "covenant" / "params.json"
-    args = ("register", "--stake", stake.staking_txid, "--confirmation-depth", "2",
-            "--staker-key-file", str(env.data_dir / "staker.key"), "--babylon-address", BBN.text,
-            "--params", str(params), "--offline", "--json")  # fmt: skip
+    args = (
+        "register",
+        "--stake",
+        stake.staking_txid,
+        "--confirmation-depth",
+        "2",
+        "--staker-key-file",
+        str(env.data_dir / "staker.key"),
+        "--babylon-address",
+        BBN.text,
+        "--params",
+        str(params),
+        "--offline",
+        "--json",
+    )
     early = env.cli(*args)
     assert early.returncode == 2 and "inclusion.depth" in early.stderr
     assert len(early.stderr.strip().splitlines()) == 1

@@ -39,26 +39,44 @@ class Node:
     secrets: Path
 
     def cli(self, *args: str) -> str:
-        out = subprocess.run(["bitcoin-cli", f"-conf={self.conf}", f"-datadir={self.datadir}",
-                              *args], env=self.env, check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            ["bitcoin-cli", f"-conf={self.conf}", f"-datadir={self.datadir}", *args],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return out.stdout.strip()
 
     def script(self, name: str, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["/bin/sh", str(SCRIPTS / name), *args], env=self.env,
-                              capture_output=True, text=True, timeout=120, check=False)
+        return subprocess.run(
+            ["/bin/sh", str(SCRIPTS / name), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
 
 def rendered_conf(ports: list[int]) -> str:
     spec = yaml.safe_load(profiles.init_spec("bitcoin", "regtest"))
     b = spec["stacks"][0]["bitcoind"]
-    b.update(replicas=1, rpcPort=ports[0], p2pPort=ports[1], zmqSequencePort=ports[2],
-             zmqRawBlockPort=ports[3], zmqRawTxPort=ports[4])
+    b.update(
+        replicas=1,
+        rpcPort=ports[0],
+        p2pPort=ports[1],
+        zmqSequencePort=ports[2],
+        zmqRawBlockPort=ports[3],
+        zmqRawTxPort=ports[4],
+    )
     b["exporter"]["port"] = ports[5]
     spec["stacks"][0]["miner"] = {"initialBlocks": 101, "intervalSeconds": 1}
     spec["stacks"][0]["secrets"]["wallet"] = {"existingSecret": "wallet"}
     objs = build(yaml.safe_dump(spec)).objects
-    cm = next(o for o in objs if o["kind"] == "ConfigMap"
-              and o["metadata"]["name"].endswith("-bitcoind"))
+    cm = next(
+        o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-bitcoind")
+    )
     conf: str = cm["data"]["bitcoin.conf"]
     return conf
 
@@ -82,17 +100,38 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     (secrets / "wallet" / "passphrase").write_text(generate_password())
     conf = root / "config" / "bitcoin.conf"
     conf.parent.mkdir()
-    env = {**os.environ, "PATH": f"{bitcoind.parent}:{os.environ['PATH']}",
-           "BITCOIN_CONF": str(conf), "BITCOIN_DATA": str(root / "data"),
-           "PROBE_DIR": str(root / "probe"), "SECRETS_DIR": str(secrets)}
+    env = {
+        **os.environ,
+        "PATH": f"{bitcoind.parent}:{os.environ['PATH']}",
+        "BITCOIN_CONF": str(conf),
+        "BITCOIN_DATA": str(root / "data"),
+        "PROBE_DIR": str(root / "probe"),
+        "SECRETS_DIR": str(secrets),
+    }
     (root / "data").mkdir()
     (root / "probe").mkdir()
-    subprocess.run(["/bin/sh", str(SCRIPTS / "render-config.sh"),
-                    str(root / "config-template" / "bitcoin.conf"), str(conf),
-                    f"RPCAUTH={secrets / 'rpc' / 'rpcauth'}"], env=env, check=True)
+    subprocess.run(
+        [
+            "/bin/sh",
+            str(SCRIPTS / "render-config.sh"),
+            str(root / "config-template" / "bitcoin.conf"),
+            str(conf),
+            f"RPCAUTH={secrets / 'rpc' / 'rpcauth'}",
+        ],
+        env=env,
+        check=True,
+    )
     loopback = ["-bind=127.0.0.1"]
-    proc = subprocess.Popen([str(bitcoind), f"-conf={conf}", f"-datadir={root / 'data'}",
-                             "-printtoconsole=0", *loopback], env=env)
+    proc = subprocess.Popen(
+        [
+            str(bitcoind),
+            f"-conf={conf}",
+            f"-datadir={root / 'data'}",
+            "-printtoconsole=0",
+            *loopback,
+        ],
+        env=env,
+    )
     n = Node(env, root / "data", conf, proc, ports[0], password, secrets)
     try:
         yield n
@@ -125,14 +164,38 @@ def test_startup_probe_passes_once_rpc_answers(node: Node) -> None:
 def test_clients_authenticate_with_the_secret_password(node: Node) -> None:
     wait_for(lambda: node.script("bitcoind-startup.sh").returncode == 0)
     out = subprocess.run(
-        ["bitcoin-cli", "-regtest", "-rpcconnect=127.0.0.1", f"-rpcport={node.rpc_port}",
-         f"-rpcuser={USER}", "-stdinrpcpass", "getblockcount"],
-        input=node.password + "\n", env=node.env, capture_output=True, text=True, check=True)
+        [
+            "bitcoin-cli",
+            "-regtest",
+            "-rpcconnect=127.0.0.1",
+            f"-rpcport={node.rpc_port}",
+            f"-rpcuser={USER}",
+            "-stdinrpcpass",
+            "getblockcount",
+        ],
+        input=node.password + "\n",
+        env=node.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip().isdigit()
     bad = subprocess.run(
-        ["bitcoin-cli", "-regtest", "-rpcconnect=127.0.0.1", f"-rpcport={node.rpc_port}",
-         f"-rpcuser={USER}", "-stdinrpcpass", "getblockcount"],
-        input="wrong\n", env=node.env, capture_output=True, text=True, check=False)
+        [
+            "bitcoin-cli",
+            "-regtest",
+            "-rpcconnect=127.0.0.1",
+            f"-rpcport={node.rpc_port}",
+            f"-rpcuser={USER}",
+            "-stdinrpcpass",
+            "getblockcount",
+        ],
+        input="wrong\n",
+        env=node.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode != 0
 
 
@@ -146,9 +209,21 @@ def test_readiness_on_regtest_and_ibd_rule(node: Node) -> None:
 
 def test_miner_mines_into_an_encrypted_wallet(node: Node) -> None:
     wait_for(lambda: node.script("bitcoind-startup.sh").returncode == 0)
-    proc = subprocess.Popen(["/bin/sh", str(SCRIPTS / "miner.sh"), "127.0.0.1",
-                             str(node.rpc_port), USER, "default", "101", "1"],
-                            env=node.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            "/bin/sh",
+            str(SCRIPTS / "miner.sh"),
+            "127.0.0.1",
+            str(node.rpc_port),
+            USER,
+            "default",
+            "101",
+            "1",
+        ],
+        env=node.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for(lambda: int(node.cli("getblockcount")) >= 103, timeout=120)
     finally:
@@ -168,8 +243,10 @@ def test_liveness_tolerates_a_quiet_tip_and_fails_when_rpc_is_gone(node: Node) -
     state.write_text(f"{key} {int(time.time()) - 7200}\n")  # same height for 2h, at the tip
     assert node.script("bitcoind-live.sh", "600").returncode == 0
     # preStop: stop and wait for the process, then liveness counts the silence.
-    stop = subprocess.Popen(["/bin/sh", str(SCRIPTS / "bitcoind-stop.sh")],
-                            env={**node.env, "BITCOIND_PID": str(node.proc.pid)})
+    stop = subprocess.Popen(
+        ["/bin/sh", str(SCRIPTS / "bitcoind-stop.sh")],
+        env={**node.env, "BITCOIND_PID": str(node.proc.pid)},
+    )
     node.proc.wait(timeout=120)  # reap it, as the container runtime would
     assert stop.wait(timeout=30) == 0 and node.proc.returncode == 0
     state.write_text(f"{key} {int(time.time())}\n")

@@ -32,21 +32,35 @@ class Chain:
     life: Lifecycle  # the env's lifecycle with the chain's params
 
     def cli_args(self) -> list[str]:
-        return ["--babylon-rest", self.dev.url, "--babylon-key-file", str(self.key_file),
-                "--chain-id", CHAIN_ID]  # fmt: skip
+        return [
+            "--babylon-rest",
+            self.dev.url,
+            "--babylon-key-file",
+            str(self.key_file),
+            "--chain-id",
+            CHAIN_ID,
+        ]
 
 
 def start_chain(env: Env, tmp: Path, *, foreign_sig: bool = False, k: int = 2) -> Chain:
     fp = FinalityProviderState(bytes(env.fp), "bbn1" + "q" * 38)
     # mainnet v1's extra gas for a registration without inclusion proof (release/v1.x
     # app/upgrades/v1/mainnet/btcstaking_params.go)
-    params = ParamsSet([p.model_copy(update={"delegation_creation_base_gas_fee": PRE_STAKING_GAS})
-                        for p in env.life.params])  # fmt: skip
+    params = ParamsSet(
+        [
+            p.model_copy(update={"delegation_creation_base_gas_fee": PRE_STAKING_GAS})
+            for p in env.life.params
+        ]
+    )
     staking = BtcStaking(
-        rpc=env.node.rpc, params=params, net=Network.REGTEST, committee=env.committee,
-        fps=[fp], confirmation_depth=k,
+        rpc=env.node.rpc,
+        params=params,
+        net=Network.REGTEST,
+        committee=env.committee,
+        fps=[fp],
+        confirmation_depth=k,
         foreign_covenant_sig=secrets.token_bytes(32) if foreign_sig else None,
-    )  # fmt: skip
+    )
     dev = DevChain(chain_id=CHAIN_ID, staking=staking, block_time=0.2).start()
     key = secrets.token_bytes(32)
     tmp.mkdir(parents=True, exist_ok=True)
@@ -55,8 +69,9 @@ def start_chain(env: Env, tmp: Path, *, foreign_sig: bool = False, k: int = 2) -
     key_file.chmod(0o600)
     dev.fund(cosmos_tx.account_address(cosmos_tx.public_key(key)), 50_000_000)
     bbn = Babylon(BabylonClient(dev.url, retry_for=5), CHAIN_ID, key, GAS_PRICE)
-    life = Lifecycle(env.node.rpc, env.tracker, chain_params(bbn), Network.REGTEST,
-                     env.committee, env.wallet)  # fmt: skip
+    life = Lifecycle(
+        env.node.rpc, env.tracker, chain_params(bbn), Network.REGTEST, env.committee, env.wallet
+    )
     return Chain(dev, staking, bbn, key_file, life)
 
 

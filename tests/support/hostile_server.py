@@ -125,8 +125,9 @@ class HostileServer:
 
     def _reflect(self, h: BaseHTTPRequestHandler) -> None:
         echoed = {k: v for k, v in h.headers.items()}
-        body = json.dumps({"result": None, "error": {"code": -1, "message": repr(echoed)},
-                           "id": 1}).encode()  # fmt: skip
+        body = json.dumps(
+            {"result": None, "error": {"code": -1, "message": repr(echoed)}, "id": 1}
+        ).encode()
         send(h, 500, body, "application/json")
 
     def _redirect(self, h: BaseHTTPRequestHandler) -> None:

@@ -67,17 +67,35 @@ class FakeApi:
             return {"kind": "APIVersions", "versions": ["v1"]}
         if path == "/apis":
             groups = sorted({(g, v) for g, v, *_ in self.kinds if g})
-            return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                {"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v}],
-                 "preferredVersion": {"groupVersion": f"{g}/{v}", "version": v}}
-                for g, v in groups]}
+            return {
+                "kind": "APIGroupList",
+                "apiVersion": "v1",
+                "groups": [
+                    {
+                        "name": g,
+                        "versions": [{"groupVersion": f"{g}/{v}", "version": v}],
+                        "preferredVersion": {"groupVersion": f"{g}/{v}", "version": v},
+                    }
+                    for g, v in groups
+                ],
+            }
         for g, v in {(g, v) for g, v, *_ in self.kinds}:
             if path == self.base(g, v):
-                return {"kind": "APIResourceList", "groupVersion": f"{g}/{v}".lstrip("/"),
-                        "resources": [
-                            {"name": plural, "singularName": kind.lower(), "namespaced": ns,
-                             "kind": kind, "verbs": ["create", "delete", "get", "list", "patch"]}
-                            for gg, vv, kind, plural, ns in self.kinds if (gg, vv) == (g, v)]}
+                return {
+                    "kind": "APIResourceList",
+                    "groupVersion": f"{g}/{v}".lstrip("/"),
+                    "resources": [
+                        {
+                            "name": plural,
+                            "singularName": kind.lower(),
+                            "namespaced": ns,
+                            "kind": kind,
+                            "verbs": ["create", "delete", "get", "list", "patch"],
+                        }
+                        for gg, vv, kind, plural, ns in self.kinds
+                        if (gg, vv) == (g, v)
+                    ],
+                }
         return None
 
     def locate(self, path: str) -> tuple[str, str, str, str | None, str | None] | None:
@@ -86,7 +104,7 @@ class FakeApi:
         for g, v, kind, plural, namespaced in self.kinds:
             base = self.base(g, v)
             api_version = f"{g}/{v}" if g else v
-            parts = path[len(base):].strip("/").split("/") if path.startswith(base + "/") else []
+            parts = path[len(base) :].strip("/").split("/") if path.startswith(base + "/") else []
             if namespaced and len(parts) >= 3 and parts[0] == "namespaces" and parts[2] == plural:
                 return api_version, kind, plural, parts[1], parts[3] if len(parts) > 3 else None
             if len(parts) <= 2 and parts and parts[0] == plural:
@@ -96,8 +114,14 @@ class FakeApi:
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code,
-            "reason": reason, "message": message}
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "code": code,
+        "reason": reason,
+        "message": message,
+    }
 
 
 def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
@@ -111,8 +135,9 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
             query = parse_qs(url.query)
-            api.requests.append(Recorded(method, url.path, query,
-                                         self.headers.get("Content-Type", ""), body))
+            api.requests.append(
+                Recorded(method, url.path, query, self.headers.get("Content-Type", ""), body)
+            )
             if (method, url.path) in api.fail:
                 code, payload = api.fail[(method, url.path)]
                 return send_json(self, code, payload)
@@ -141,10 +166,12 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 return self._apply(url.path, body, stored, dry_run="dryRun" in query)
             return send_json(self, 405, _status(405, "MethodNotAllowed", method))
 
-        def _list(self, api_version: str, kind: str, prefix: str,
-                  query: dict[str, list[str]]) -> dict[str, Any]:
-            selector = dict(s.split("=", 1) for s in query.get("labelSelector", [""])[0].split(",")
-                            if "=" in s)
+        def _list(
+            self, api_version: str, kind: str, prefix: str, query: dict[str, list[str]]
+        ) -> dict[str, Any]:
+            selector = dict(
+                s.split("=", 1) for s in query.get("labelSelector", [""])[0].split(",") if "=" in s
+            )
             items = []
             for path, obj in sorted(api.objects.items()):
                 if not path.startswith(prefix + "/") or obj["kind"] != kind:
@@ -152,25 +179,31 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 labels = obj.get("metadata", {}).get("labels") or {}
                 if all(labels.get(k) == v for k, v in selector.items()):
                     items.append({k: v for k, v in obj.items() if k not in ("apiVersion", "kind")})
-            return {"kind": f"{kind}List", "apiVersion": api_version, "items": items,
-                    "metadata": {"resourceVersion": str(api.version)}}
+            return {
+                "kind": f"{kind}List",
+                "apiVersion": api_version,
+                "items": items,
+                "metadata": {"resourceVersion": str(api.version)},
+            }
 
-        def _apply(self, path: str, body: Any, stored: dict[str, Any] | None,
-                   dry_run: bool) -> None:
+        def _apply(
+            self, path: str, body: Any, stored: dict[str, Any] | None, dry_run: bool
+        ) -> None:
             new = json.loads(json.dumps(body))
             meta = new.setdefault("metadata", {})
             if stored is not None:
                 old_meta = stored["metadata"]
-                same = {k: v for k, v in stored.items() if k != "metadata"} == \
-                    {k: v for k, v in new.items() if k != "metadata"} and \
-                    old_meta.get("labels") == meta.get("labels")
+                same = {k: v for k, v in stored.items() if k != "metadata"} == {
+                    k: v for k, v in new.items() if k != "metadata"
+                } and old_meta.get("labels") == meta.get("labels")
                 version = old_meta["resourceVersion"] if same else str(api.version + 1)
                 meta.update(uid=old_meta["uid"], creationTimestamp=old_meta["creationTimestamp"])
             else:
                 version = str(api.version + 1)
                 meta.update(uid=f"uid-{len(api.objects)}", creationTimestamp="2026-01-01T00:00:00Z")
-            meta.update(resourceVersion=version,
-                        managedFields=[{"manager": "l2kit", "operation": "Apply"}])
+            meta.update(
+                resourceVersion=version, managedFields=[{"manager": "l2kit", "operation": "Apply"}]
+            )
             if not dry_run:
                 api.version = max(api.version, int(version))
                 api.objects[path] = new

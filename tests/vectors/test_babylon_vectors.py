@@ -44,9 +44,14 @@ def _library(p: dict[str, Any]) -> dict[str, Any]:
         staker, fps, covs, p["covenant_quorum"], p["staking_time"], p["staking_value"], net
     )
     ui = unbonding_info(
-        staker, fps, covs, p["covenant_quorum"], p["unbonding_time"],
-        p["staking_value"] - p["unbonding_fee"], net,
-    )  # fmt: skip
+        staker,
+        fps,
+        covs,
+        p["covenant_quorum"],
+        p["unbonding_time"],
+        p["staking_value"] - p["unbonding_fee"],
+        net,
+    )
     assert p["unbonding_tx_version"] == 2
     tx = build_unbonding_tx(
         OutPoint(p["staking_tx_hash"], p["staking_output_index"]), p["staking_value"], ui
@@ -102,10 +107,14 @@ def test_worked_example_leaf_hashes_root_and_control_blocks() -> None:
         parse_pubkey(p["staker_public_key"]),
         parse_pubkeys(p["finality_provider_public_keys"], "fps"),
         parse_pubkeys(p["covenant_public_keys"], "covs"),
-        p["covenant_quorum"], p["staking_time"], p["staking_value"], Network.MAINNET,
-    )  # fmt: skip
-    tl, ub, sl = (tap_leaf_hash(s) for s in (si.timelock_script, si.unbonding_script,
-                                              si.slashing_script))  # fmt: skip
+        p["covenant_quorum"],
+        p["staking_time"],
+        p["staking_value"],
+        Network.MAINNET,
+    )
+    tl, ub, sl = (
+        tap_leaf_hash(s) for s in (si.timelock_script, si.unbonding_script, si.slashing_script)
+    )
     assert tl.hex().startswith("3daa8f82") and tl.hex().endswith("6749cd")
     assert ub.hex().startswith("1008c3c9") and ub.hex().endswith("804ca1")
     assert sl.hex().startswith("3a8f5efd") and sl.hex().endswith("ac810f")

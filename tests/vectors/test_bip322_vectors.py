@@ -64,8 +64,10 @@ def test_l2kit_signs_the_vector_keys(v: dict[str, Any]) -> None:
     if v["type"] == "p2wpkh":
         witness = bip322.sign_p2wpkh(seckey, msg)
         # RFC 6979 nonces: l2kit's signature is one the BIP lists, byte for byte
-        assert "smp" + base64.b64encode(bip322.serialize_witness(witness)).decode() in v[
-            "bip322_signatures"]  # fmt: skip
+        assert (
+            "smp" + base64.b64encode(bip322.serialize_witness(witness)).decode()
+            in v["bip322_signatures"]
+        )
     else:
         key = key_path_key(seckey)
         assert p2tr_address(key.output, Network.MAINNET) == v["address"]  # type: ignore[arg-type]
@@ -75,7 +77,8 @@ def test_l2kit_signs_the_vector_keys(v: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "v", [v for v in BASIC["error"] if v["address"].startswith("bc1q9vza")],
+    "v",
+    [v for v in BASIC["error"] if v["address"].startswith("bc1q9vza")],
     ids=lambda v: v["description"],
 )
 def test_error_vectors_are_refused(v: dict[str, Any]) -> None:

@@ -16,20 +16,25 @@ def keyring_volume(vol: str, secret: str) -> Obj:
 
 def babylon_ini(stack: StackSpec, key: str, key_dir: str, gas_adjustment: str = "1.5") -> str:
     """The ``[babylon]`` section shared by fpd.conf and covd.conf (go-flags INI)."""
-    return "\n".join([
-        "[babylon]",
-        f"Key = {key}",
-        f"ChainID = {babylond.chain_id(stack)}",
-        f"RPCAddr = {babylond.rpc_url(stack)}",
-        f"GRPCAddr = {babylond.grpc_url(stack)}",
-        "AccountPrefix = bbn",
-        "KeyringBackend = test",
-        f"GasAdjustment = {gas_adjustment}",
-        "GasPrices = 0.002ubbn",
-        f"KeyDirectory = {key_dir}",
-        "Debug = false",
-        "Timeout = 20s",
-        "BlockTimeout = 1m",
-        "OutputFormat = json",
-        "SignModeStr = direct",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "[babylon]",
+                f"Key = {key}",
+                f"ChainID = {babylond.chain_id(stack)}",
+                f"RPCAddr = {babylond.rpc_url(stack)}",
+                f"GRPCAddr = {babylond.grpc_url(stack)}",
+                "AccountPrefix = bbn",
+                "KeyringBackend = test",
+                f"GasAdjustment = {gas_adjustment}",
+                "GasPrices = 0.002ubbn",
+                f"KeyDirectory = {key_dir}",
+                "Debug = false",
+                "Timeout = 20s",
+                "BlockTimeout = 1m",
+                "OutputFormat = json",
+                "SignModeStr = direct",
+            ]
+        )
+        + "\n"
+    )

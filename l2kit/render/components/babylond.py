@@ -42,8 +42,14 @@ REGTEST_GENESIS_HEADER = (
 )
 # Components that call Babylon's CometBFT RPC / gRPC.
 CLIENTS = (
-    "vigilante-reporter", "vigilante-submitter", "vigilante-monitor", "vigilante-bstracker",
-    "fpd", "covd", "covenant-signer", "finality-gadget",
+    "vigilante-reporter",
+    "vigilante-submitter",
+    "vigilante-monitor",
+    "vigilante-bstracker",
+    "fpd",
+    "covd",
+    "covenant-signer",
+    "finality-gadget",
 )
 
 
@@ -131,12 +137,18 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         ],
         "resources": resources(d.resources),
         "securityContext": container_security(),
-        "startupProbe": exec_probe(["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-startup.sh"],
-                                   period=10, timeout=15, failures=180),
-        "readinessProbe": exec_probe(["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-ready.sh"],
-                                     period=15, timeout=15, failures=2),
-        "livenessProbe": exec_probe(["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-live.sh", "1800"],
-                                    period=60, timeout=20, failures=3),
+        "startupProbe": exec_probe(
+            ["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-startup.sh"], period=10, timeout=15, failures=180
+        ),
+        "readinessProbe": exec_probe(
+            ["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-ready.sh"], period=15, timeout=15, failures=2
+        ),
+        "livenessProbe": exec_probe(
+            ["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-live.sh", "1800"],
+            period=60,
+            timeout=20,
+            failures=3,
+        ),
         "lifecycle": {
             "preStop": {"exec": {"command": ["/bin/sh", f"{SCRIPTS_MOUNT}/babylond-stop.sh"]}}
         },
@@ -148,18 +160,36 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         ],
     }
     volumes = [scripts_volume(stack), empty_dir("probe"), empty_dir("tmp")]
-    spec = pod_spec(stack, uid=UID, containers=[main], volumes=volumes,
-                    init_containers=[init], grace=600, component=COMPONENT)
+    spec = pod_spec(
+        stack,
+        uid=UID,
+        containers=[main],
+        volumes=volumes,
+        init_containers=[init],
+        grace=600,
+        component=COMPONENT,
+    )
     add_workload(
-        sb, stack,
+        sb,
+        stack,
         Workload(
-            component=COMPONENT, app="babylond", kind="StatefulSet", pod_spec=spec,
+            component=COMPONENT,
+            app="babylond",
+            kind="StatefulSet",
+            pod_spec=spec,
             claims=[volume_claim(d.storage)],
-            ports=[Port("p2p", P2P), Port("rpc", RPC), Port("grpc", GRPC), Port("api", API),
-                   Port("metrics", METRICS)],
-            ingress=[Ingress((P2P,), from_anywhere=True),
-                     Ingress((RPC, GRPC, API), from_components=CLIENTS),
-                     Ingress((METRICS,), from_monitoring=True)],
+            ports=[
+                Port("p2p", P2P),
+                Port("rpc", RPC),
+                Port("grpc", GRPC),
+                Port("api", API),
+                Port("metrics", METRICS),
+            ],
+            ingress=[
+                Ingress((P2P,), from_anywhere=True),
+                Ingress((RPC, GRPC, API), from_components=CLIENTS),
+                Ingress((METRICS,), from_monitoring=True),
+            ],
             metrics_port="metrics",
         ),
         stack.monitoring.namespace,

@@ -38,8 +38,13 @@ DATADIR = "/home/bitcoin/.bitcoin"
 COMPONENT = "bitcoind"
 # Components that call bitcoind RPC / ZMQ (NetworkPolicy allow-list).
 RPC_CLIENTS = (
-    "miner", "electrs", "vigilante-reporter", "vigilante-submitter", "vigilante-monitor",
-    "vigilante-bstracker", "finality-gadget",
+    "miner",
+    "electrs",
+    "vigilante-reporter",
+    "vigilante-submitter",
+    "vigilante-monitor",
+    "vigilante-bstracker",
+    "finality-gadget",
 )
 
 
@@ -68,12 +73,25 @@ def needs_wallet(stack: StackSpec) -> bool:
 def bitcoin_conf(stack: StackSpec, b: Bitcoind) -> str:
     """``templates/bitcoind/bitcoin.conf.j2`` for this node set."""
     n = name(stack, COMPONENT)
-    peers = [f"{n}-{i}.{n}-headless.{stack.namespace}.svc:{p2p_port(stack, b)}"
-             for i in range(b.replicas)] if b.replicas > 1 else []
+    peers = (
+        [
+            f"{n}-{i}.{n}-headless.{stack.namespace}.svc:{p2p_port(stack, b)}"
+            for i in range(b.replicas)
+        ]
+        if b.replicas > 1
+        else []
+    )
     return config_files.render(
-        "bitcoind/bitcoin.conf.j2", stack=stack.name, network=stack.network,
-        net=record(stack.network), node=b, rpc_port=rpc_port(stack, b), p2p_port=p2p_port(stack, b),
-        wallet=needs_wallet(stack), peers=peers)
+        "bitcoind/bitcoin.conf.j2",
+        stack=stack.name,
+        network=stack.network,
+        net=record(stack.network),
+        node=b,
+        rpc_port=rpc_port(stack, b),
+        p2p_port=p2p_port(stack, b),
+        wallet=needs_wallet(stack),
+        peers=peers,
+    )
 
 
 def plan(stack: StackSpec, sb: StackBuilder) -> None:
@@ -111,18 +129,27 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         "resources": resources(b.resources),
         "securityContext": container_security(),
         "startupProbe": exec_probe(
-            ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-startup.sh"], period=10, timeout=30,
+            ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-startup.sh"],
+            period=10,
+            timeout=30,
             failures=360,
         ),
         "readinessProbe": exec_probe(
-            ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-ready.sh", str(b.probes.max_header_lag),
-             need_ibd],
-            period=30, timeout=30, failures=2,
+            [
+                "/bin/sh",
+                f"{SCRIPTS_MOUNT}/bitcoind-ready.sh",
+                str(b.probes.max_header_lag),
+                need_ibd,
+            ],
+            period=30,
+            timeout=30,
+            failures=2,
         ),
         "livenessProbe": exec_probe(
-            ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-live.sh",
-             str(b.probes.liveness_window_seconds)],
-            period=60, timeout=30, failures=3,
+            ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-live.sh", str(b.probes.liveness_window_seconds)],
+            period=60,
+            timeout=30,
+            failures=3,
         ),
         "lifecycle": {
             "preStop": {"exec": {"command": ["/bin/sh", f"{SCRIPTS_MOUNT}/bitcoind-stop.sh"]}}
@@ -131,8 +158,11 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
     }
     containers = [main]
     ports = [
-        Port("rpc", rport), Port("p2p", pport), Port("zmq-sequence", b.zmq_sequence_port),
-        Port("zmq-rawblock", b.zmq_raw_block_port), Port("zmq-rawtx", b.zmq_raw_tx_port),
+        Port("rpc", rport),
+        Port("p2p", pport),
+        Port("zmq-sequence", b.zmq_sequence_port),
+        Port("zmq-rawblock", b.zmq_raw_block_port),
+        Port("zmq-rawtx", b.zmq_raw_tx_port),
     ]
     if b.exporter.enabled:
         containers.append(_exporter(b, rpc, rport))
@@ -157,8 +187,14 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         empty_dir("tmp"),
     ]
     spec = pod_spec(
-        stack, uid=b.uid, containers=containers, volumes=volumes, init_containers=[init],
-        grace=900, component=COMPONENT, replicas=b.replicas,
+        stack,
+        uid=b.uid,
+        containers=containers,
+        volumes=volumes,
+        init_containers=[init],
+        grace=900,
+        component=COMPONENT,
+        replicas=b.replicas,
     )
     ingress = [
         Ingress((pport,), from_anywhere=True),
@@ -173,9 +209,14 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         sb,
         stack,
         Workload(
-            component=COMPONENT, app="bitcoind", kind="StatefulSet", pod_spec=spec,
-            replicas=b.replicas, claims=[volume_claim(b.storage)],
-            ports=ports, ingress=ingress,
+            component=COMPONENT,
+            app="bitcoind",
+            kind="StatefulSet",
+            pod_spec=spec,
+            replicas=b.replicas,
+            claims=[volume_claim(b.storage)],
+            ports=ports,
+            ingress=ingress,
             metrics_port="metrics" if b.exporter.enabled else None,
             egress_external=stack.network != "regtest",  # outbound P2P
         ),
@@ -195,10 +236,14 @@ def _pod0_service(stack: StackSpec, ports: list[Port]) -> Obj:
         "spec": {
             "type": "ClusterIP",
             "publishNotReadyAddresses": True,
-            "selector": {**selector_labels(stack, COMPONENT),
-                         "statefulset.kubernetes.io/pod-name": f"{n}-0"},
-            "ports": [{"name": p.name, "port": p.port, "targetPort": p.name,
-                       "protocol": p.protocol} for p in ports],
+            "selector": {
+                **selector_labels(stack, COMPONENT),
+                "statefulset.kubernetes.io/pod-name": f"{n}-0",
+            },
+            "ports": [
+                {"name": p.name, "port": p.port, "targetPort": p.name, "protocol": p.protocol}
+                for p in ports
+            ],
         },
     }
 
@@ -220,8 +265,11 @@ def _exporter(b: Bitcoind, rpc: RpcSecret, rport: int) -> Obj:
         # The image runs as nobody (65534).
         "securityContext": container_security(65534),
         "readinessProbe": {
-            "tcpSocket": {"port": "metrics"}, "periodSeconds": 30, "timeoutSeconds": 5,
-            "failureThreshold": 3, "successThreshold": 1,
+            "tcpSocket": {"port": "metrics"},
+            "periodSeconds": 30,
+            "timeoutSeconds": 5,
+            "failureThreshold": 3,
+            "successThreshold": 1,
         },
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }

@@ -51,42 +51,80 @@ def signer_url(stack: StackSpec) -> str:
 
 def covd_conf(stack: StackSpec, key: str) -> str:
     """covd.conf: go-flags INI parsed into an empty struct, so every used key is written."""
-    return "\n".join([
-        "[Application Options]", "LogLevel = info", "QueryInterval = 15s",
-        "DelegationLimit = 100", "SigsBatchSize = 30",
-        f"BitcoinNetwork = {babylond.btc_network(stack)}", "",
-        "[metrics]", "Host = 0.0.0.0", f"Port = {METRICS}", "UpdateInterval = 5s", "",
-        babylon_ini(stack, key, COVD_HOME, gas_adjustment=_COVD_GAS_ADJUSTMENT),
-        "[remotesigner]", f"URL = {signer_url(stack)}", "Timeout = 5s",
-        "HMACKey = @@HMAC_KEY@@", "",
-    ])
+    return "\n".join(
+        [
+            "[Application Options]",
+            "LogLevel = info",
+            "QueryInterval = 15s",
+            "DelegationLimit = 100",
+            "SigsBatchSize = 30",
+            f"BitcoinNetwork = {babylond.btc_network(stack)}",
+            "",
+            "[metrics]",
+            "Host = 0.0.0.0",
+            f"Port = {METRICS}",
+            "UpdateInterval = 5s",
+            "",
+            babylon_ini(stack, key, COVD_HOME, gas_adjustment=_COVD_GAS_ADJUSTMENT),
+            "[remotesigner]",
+            f"URL = {signer_url(stack)}",
+            "Timeout = 5s",
+            "HMACKey = @@HMAC_KEY@@",
+            "",
+        ]
+    )
 
 
 def signer_conf(stack: StackSpec, key: str) -> str:
-    return "\n".join([
-        "[keystore]", 'keystore-type = "cosmos"', "", "[keystore.cosmos]",
-        f'chain-id = "{babylond.chain_id(stack)}"', f'key-directory = "{SIGNER_HOME}"',
-        'keyring-backend = "test"', f'key-name = "{key}"', "",
-        "[server-config]", 'host = "0.0.0.0"', f"port = {SIGNER_PORT}", "read-timeout = 15",
-        "write-timeout = 15", "idle-timeout = 120", f"max-content-length = {_SIGNER_MAX_CONTENT}",
-        'hmac-key = "@@HMAC_KEY@@"', "",
-        "[metrics]", 'host = "0.0.0.0"', f"port = {METRICS}", "",
-    ])
+    return "\n".join(
+        [
+            "[keystore]",
+            'keystore-type = "cosmos"',
+            "",
+            "[keystore.cosmos]",
+            f'chain-id = "{babylond.chain_id(stack)}"',
+            f'key-directory = "{SIGNER_HOME}"',
+            'keyring-backend = "test"',
+            f'key-name = "{key}"',
+            "",
+            "[server-config]",
+            'host = "0.0.0.0"',
+            f"port = {SIGNER_PORT}",
+            "read-timeout = 15",
+            "write-timeout = 15",
+            "idle-timeout = 120",
+            f"max-content-length = {_SIGNER_MAX_CONTENT}",
+            'hmac-key = "@@HMAC_KEY@@"',
+            "",
+            "[metrics]",
+            'host = "0.0.0.0"',
+            f"port = {METRICS}",
+            "",
+        ]
+    )
 
 
 def _unlock_prepare(stack: StackSpec, image: str) -> Obj:
     """Init container: the authenticated unlock request (body + HMAC header) for postStart."""
-    mounts: list[Obj] = [{"name": "scripts", "mountPath": SCRIPTS_MOUNT},
-                         {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True},
-                         {"name": "unlock", "mountPath": UNLOCK_DIR}]
+    mounts: list[Obj] = [
+        {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+        {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True},
+        {"name": "unlock", "mountPath": UNLOCK_DIR},
+    ]
     if stack.secrets.signer_unlock is not None:
-        mounts.append({"name": "unlock-passphrase", "mountPath": "/secrets/unlock",
-                       "readOnly": True})
+        mounts.append(
+            {"name": "unlock-passphrase", "mountPath": "/secrets/unlock", "readOnly": True}
+        )
     return {
         "name": "unlock-request",
         "image": image,
-        "command": ["/bin/sh", f"{SCRIPTS_MOUNT}/signer-unlock-prepare.sh",
-                    "/secrets/hmac/hmac-key", "/secrets/unlock/passphrase", UNLOCK_DIR],
+        "command": [
+            "/bin/sh",
+            f"{SCRIPTS_MOUNT}/signer-unlock-prepare.sh",
+            "/secrets/hmac/hmac-key",
+            "/secrets/unlock/passphrase",
+            UNLOCK_DIR,
+        ],
         "securityContext": container_security(),
         "resources": SIDE_RESOURCES,
         "volumeMounts": mounts,
@@ -98,12 +136,18 @@ def _wait_for_signer(stack: StackSpec, image: str) -> Obj:
     return {
         "name": "wait-signer",
         "image": image,
-        "command": ["/bin/sh", f"{SCRIPTS_MOUNT}/signer-wait.sh", signer_url(stack),
-                    "/secrets/hmac/hmac-key"],
+        "command": [
+            "/bin/sh",
+            f"{SCRIPTS_MOUNT}/signer-wait.sh",
+            signer_url(stack),
+            "/secrets/hmac/hmac-key",
+        ],
         "securityContext": container_security(),
         "resources": SIDE_RESOURCES,
-        "volumeMounts": [{"name": "scripts", "mountPath": SCRIPTS_MOUNT},
-                         {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True}],
+        "volumeMounts": [
+            {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+            {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True},
+        ],
     }
 
 
@@ -113,21 +157,39 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         return
     unlock = stack.secrets.signer_unlock
     daemons = (
-        ("covenant-signer", cov.signer_image, SIGNER_HOME, "config.toml",
-         signer_conf(stack, cov.signer_keyring.key_name), cov.signer_keyring.existing_secret),
-        ("covd", cov.emulator_image, COVD_HOME, "covd.conf",
-         covd_conf(stack, cov.keyring.key_name), cov.keyring.existing_secret),
+        (
+            "covenant-signer",
+            cov.signer_image,
+            SIGNER_HOME,
+            "config.toml",
+            signer_conf(stack, cov.signer_keyring.key_name),
+            cov.signer_keyring.existing_secret,
+        ),
+        (
+            "covd",
+            cov.emulator_image,
+            COVD_HOME,
+            "covd.conf",
+            covd_conf(stack, cov.keyring.key_name),
+            cov.keyring.existing_secret,
+        ),
     )
     for comp, image, home, conf_name, conf, keyring in daemons:
         n = name(stack, comp)
         add_config_map(sb, stack, "covenant", comp, n, {conf_name: conf})
-        init = [render_config_init(
-            image, f"/config-template/{conf_name}", f"{home}/{conf_name}",
-            {"HMAC_KEY": "/secrets/hmac/hmac-key"},
-            [{"name": "config-template", "mountPath": "/config-template"},
-             {"name": "home", "mountPath": home},
-             {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True}],
-        )]
+        init = [
+            render_config_init(
+                image,
+                f"/config-template/{conf_name}",
+                f"{home}/{conf_name}",
+                {"HMAC_KEY": "/secrets/hmac/hmac-key"},
+                [
+                    {"name": "config-template", "mountPath": "/config-template"},
+                    {"name": "home", "mountPath": home},
+                    {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True},
+                ],
+            )
+        ]
         mounts: list[Obj] = [
             {"name": "home", "mountPath": home},
             {"name": "keyring", "mountPath": f"{home}/keyring-test", "readOnly": True},
@@ -155,22 +217,28 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             ready = tcp_probe("http", period=15, timeout=5, failures=3)
             live = {**ready, "periodSeconds": 30, "failureThreshold": 5}
             ports = [Port("http", SIGNER_PORT), Port("metrics", METRICS)]
-            ingress = [Ingress((SIGNER_PORT,), from_components=("covd",)),
-                       Ingress((METRICS,), from_monitoring=True)]
+            ingress = [
+                Ingress((SIGNER_PORT,), from_components=("covd",)),
+                Ingress((METRICS,), from_monitoring=True),
+            ]
             init.append(_unlock_prepare(stack, cov.emulator_image))
-            mounts += [{"name": "scripts", "mountPath": SCRIPTS_MOUNT},
-                       {"name": "unlock", "mountPath": UNLOCK_DIR}]
+            mounts += [
+                {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+                {"name": "unlock", "mountPath": UNLOCK_DIR},
+            ]
             volumes.append(empty_dir("unlock", medium_memory=True))
             if unlock is not None:
-                volumes.append(secret_volume("unlock-passphrase", unlock.existing_secret,
-                                             [("passphrase", "passphrase")]))
+                volumes.append(
+                    secret_volume(
+                        "unlock-passphrase", unlock.existing_secret, [("passphrase", "passphrase")]
+                    )
+                )
         main: Obj = {
             "name": comp,
             "image": image,
             "command": command,
             "env": [{"name": "HOME", "value": "/tmp"}],
-            "ports": [{"name": p.name, "containerPort": p.port, "protocol": "TCP"}
-                      for p in ports],
+            "ports": [{"name": p.name, "containerPort": p.port, "protocol": "TCP"} for p in ports],
             "resources": resources(cov.resources),
             "securityContext": container_security(),
             "startupProbe": {**live, "periodSeconds": 10, "failureThreshold": 40},
@@ -179,15 +247,39 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             "volumeMounts": mounts,
         }
         if comp == "covenant-signer":
-            main["lifecycle"] = {"postStart": {"exec": {"command": [
-                "/bin/sh", f"{SCRIPTS_MOUNT}/signer-unlock.sh",
-                f"http://127.0.0.1:{SIGNER_PORT}", UNLOCK_DIR]}}}
-        spec = pod_spec(stack, uid=UID, containers=[main], volumes=volumes,
-                        init_containers=init, grace=60, component=comp)
+            main["lifecycle"] = {
+                "postStart": {
+                    "exec": {
+                        "command": [
+                            "/bin/sh",
+                            f"{SCRIPTS_MOUNT}/signer-unlock.sh",
+                            f"http://127.0.0.1:{SIGNER_PORT}",
+                            UNLOCK_DIR,
+                        ]
+                    }
+                }
+            }
+        spec = pod_spec(
+            stack,
+            uid=UID,
+            containers=[main],
+            volumes=volumes,
+            init_containers=init,
+            grace=60,
+            component=comp,
+        )
         add_workload(
-            sb, stack,
-            Workload(component=comp, app=comp, kind="Deployment", pod_spec=spec,
-                     ports=ports, ingress=ingress, metrics_port="metrics",
-                     egress_external=comp == "covd" and stack.babylon_chain is not None),
+            sb,
+            stack,
+            Workload(
+                component=comp,
+                app=comp,
+                kind="Deployment",
+                pod_spec=spec,
+                ports=ports,
+                ingress=ingress,
+                metrics_port="metrics",
+                egress_external=comp == "covd" and stack.babylon_chain is not None,
+            ),
             stack.monitoring.namespace,
         )

@@ -90,18 +90,33 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         empty_dir("cookie", medium_memory=True),
         empty_dir("tmp"),
     ]
-    spec = pod_spec(stack, uid=UID, containers=[main], volumes=volumes,
-                    init_containers=[cookie], grace=120, component=COMPONENT)
+    spec = pod_spec(
+        stack,
+        uid=UID,
+        containers=[main],
+        volumes=volumes,
+        init_containers=[cookie],
+        grace=120,
+        component=COMPONENT,
+    )
     add_workload(
-        sb, stack,
+        sb,
+        stack,
         Workload(
-            component=COMPONENT, app="electrs", kind="StatefulSet", pod_spec=spec,
+            component=COMPONENT,
+            app="electrs",
+            kind="StatefulSet",
+            pod_spec=spec,
             claims=[volume_claim(e.storage)],
-            ports=[Port("http", HTTP_PORT), Port("electrum", ELECTRUM_PORT),
-                   Port("metrics", METRICS_PORT)],
-            ingress=[Ingress((HTTP_PORT, ELECTRUM_PORT),
-                             from_components=("vigilante-bstracker",)),
-                     Ingress((METRICS_PORT,), from_monitoring=True)],
+            ports=[
+                Port("http", HTTP_PORT),
+                Port("electrum", ELECTRUM_PORT),
+                Port("metrics", METRICS_PORT),
+            ],
+            ingress=[
+                Ingress((HTTP_PORT, ELECTRUM_PORT), from_components=("vigilante-bstracker",)),
+                Ingress((METRICS_PORT,), from_monitoring=True),
+            ],
             metrics_port="metrics",
         ),
         stack.monitoring.namespace,

@@ -60,9 +60,17 @@ def _fmt(v: object) -> str:
 
 
 def _db(file: str) -> str:
-    return _ini("dbconfig", [("DBPath", DATA), ("DBFileName", file), ("NoFreelistSync", True),
-                             ("AutoCompact", False), ("AutoCompactMinAge", "168h"),
-                             ("DBTimeout", "1m")])
+    return _ini(
+        "dbconfig",
+        [
+            ("DBPath", DATA),
+            ("DBFileName", file),
+            ("NoFreelistSync", True),
+            ("AutoCompact", False),
+            ("AutoCompactMinAge", "168h"),
+            ("DBTimeout", "1m"),
+        ],
+    )
 
 
 def _metrics(port: int) -> str:
@@ -70,39 +78,63 @@ def _metrics(port: int) -> str:
 
 
 def eotsd_conf() -> str:
-    return "\n".join([
-        _ini("Application Options", [
-            ("LogLevel", "info"), ("KeyringBackend", "file"),
-            ("RPCListener", f"0.0.0.0:{EOTS_RPC}"), ("HMACKey", "@@HMAC_KEY@@"),
-            ("DisableUnsafeEndpoints", True), ("GRPCMaxContentLength", GRPC_MAX),
-        ]),
-        _metrics(EOTS_METRICS), _db(EOTS_DB),
-    ])
+    return "\n".join(
+        [
+            _ini(
+                "Application Options",
+                [
+                    ("LogLevel", "info"),
+                    ("KeyringBackend", "file"),
+                    ("RPCListener", f"0.0.0.0:{EOTS_RPC}"),
+                    ("HMACKey", "@@HMAC_KEY@@"),
+                    ("DisableUnsafeEndpoints", True),
+                    ("GRPCMaxContentLength", GRPC_MAX),
+                ],
+            ),
+            _metrics(EOTS_METRICS),
+            _db(EOTS_DB),
+        ]
+    )
 
 
 def fpd_conf(stack: StackSpec, key: str) -> str:
-    return "\n".join([
-        _ini("Application Options", [
-            ("LogLevel", "info"),
-            # Upstream defaults (finality-provider/config/config.go): ~5 days of randomness
-            # per commit at 10 s blocks, committed 100 BTC blocks ahead of timestamping.
-            ("NumPubRand", 50000), ("TimestampingDelayBlocks", 6000),
-            ("MaxSubmissionRetries", 20), ("BatchSubmissionSize", 1000),
-            ("RandomnessCommitInterval", "30s"), ("SubmissionRetryInterval", "1s"),
-            ("SignatureSubmissionInterval", "1s"),
-            # Pod 0 through the headless Service: a name that follows the pod when it moves.
-            ("EOTSManagerAddress", f"{pod0_host(stack, 'eotsd')}:{EOTS_RPC}"),
-            ("HMACKey", "@@HMAC_KEY@@"),
-            ("RPCListener", f"127.0.0.1:{FPD_RPC}"),
-            ("GRPCMaxContentLength", GRPC_MAX),
-        ]),
-        _ini("chainpollerconfig", [
-            ("BufferSize", 1000), ("PollInterval", "1s"), ("StaticChainScanningStartHeight", 1),
-            ("AutoChainScanningMode", True), ("PollSize", 1000),
-        ]),
-        _metrics(FPD_METRICS), _db("finality-provider.db"),
-        babylon_ini(stack, key, FPD_HOME),
-    ])
+    return "\n".join(
+        [
+            _ini(
+                "Application Options",
+                [
+                    ("LogLevel", "info"),
+                    # Upstream defaults (finality-provider/config/config.go): ~5 days of randomness
+                    # per commit at 10 s blocks, committed 100 BTC blocks ahead of timestamping.
+                    ("NumPubRand", 50000),
+                    ("TimestampingDelayBlocks", 6000),
+                    ("MaxSubmissionRetries", 20),
+                    ("BatchSubmissionSize", 1000),
+                    ("RandomnessCommitInterval", "30s"),
+                    ("SubmissionRetryInterval", "1s"),
+                    ("SignatureSubmissionInterval", "1s"),
+                    # Pod 0 through the headless Service: a name that follows the pod when it moves.
+                    ("EOTSManagerAddress", f"{pod0_host(stack, 'eotsd')}:{EOTS_RPC}"),
+                    ("HMACKey", "@@HMAC_KEY@@"),
+                    ("RPCListener", f"127.0.0.1:{FPD_RPC}"),
+                    ("GRPCMaxContentLength", GRPC_MAX),
+                ],
+            ),
+            _ini(
+                "chainpollerconfig",
+                [
+                    ("BufferSize", 1000),
+                    ("PollInterval", "1s"),
+                    ("StaticChainScanningStartHeight", 1),
+                    ("AutoChainScanningMode", True),
+                    ("PollSize", 1000),
+                ],
+            ),
+            _metrics(FPD_METRICS),
+            _db("finality-provider.db"),
+            babylon_ini(stack, key, FPD_HOME),
+        ]
+    )
 
 
 def _home_init(image: str, home: str, log: str, keyring: str | None, mounts: list[Obj]) -> Obj:
@@ -159,51 +191,118 @@ def _eotsd(stack: StackSpec, fp: FinalityProvider, hmac: str, key_secret: str) -
     rg = fp.restore_guard
     inits = [
         render_config_init(
-            fp.image, "/config-template/eotsd.conf", f"{EOTSD_HOME}/eotsd.conf",
+            fp.image,
+            "/config-template/eotsd.conf",
+            f"{EOTSD_HOME}/eotsd.conf",
             {"HMAC_KEY": "/secrets/hmac/hmac-key"},
-            [{"name": "config-template", "mountPath": "/config-template"}, home,
-             {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True}],
+            [
+                {"name": "config-template", "mountPath": "/config-template"},
+                home,
+                {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True},
+            ],
         ),
         _home_init(fp.image, EOTSD_HOME, "eotsd", f"{DATA}/keyring-file", [home, data]),
         # Before anything opens eots.db: an old database must not even be touched.
-        _helper("restore-guard", fp.image,
-                ["/bin/sh", f"{SCRIPTS_MOUNT}/fp-sign-guard.sh", "check", *marks,
-                 f"{DATA}/{EOTS_DB}", *([rg.accept_rollback] if rg.accept_rollback else [])],
-                [data, guard]),
-        _helper("eots-key", fp.image,
-                ["/bin/sh", f"{SCRIPTS_MOUNT}/eotsd-key.sh", EOTSD_HOME, fp.eots_key_name,
-                 KEY_SECRET, KEY_TMP],
-                [home, data, key, {"name": "key-tmp", "mountPath": KEY_TMP},
-                 {"name": "tmp", "mountPath": "/tmp"}]),
+        _helper(
+            "restore-guard",
+            fp.image,
+            [
+                "/bin/sh",
+                f"{SCRIPTS_MOUNT}/fp-sign-guard.sh",
+                "check",
+                *marks,
+                f"{DATA}/{EOTS_DB}",
+                *([rg.accept_rollback] if rg.accept_rollback else []),
+            ],
+            [data, guard],
+        ),
+        _helper(
+            "eots-key",
+            fp.image,
+            [
+                "/bin/sh",
+                f"{SCRIPTS_MOUNT}/eotsd-key.sh",
+                EOTSD_HOME,
+                fp.eots_key_name,
+                KEY_SECRET,
+                KEY_TMP,
+            ],
+            [
+                home,
+                data,
+                key,
+                {"name": "key-tmp", "mountPath": KEY_TMP},
+                {"name": "tmp", "mountPath": "/tmp"},
+            ],
+        ),
     ]
     # The running daemon's container sees the passphrase (for the unlock hook), not the mnemonic.
-    main = _main("eotsd", fp, EOTSD_HOME,
-                 [home, data, {"name": "eots-pass", "mountPath": KEY_SECRET, "readOnly": True},
-                  {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
-                  {"name": "tmp", "mountPath": "/tmp"}],
-                 [{"name": "metrics", "containerPort": EOTS_METRICS, "protocol": "TCP"},
-                  {"name": "rpc", "containerPort": EOTS_RPC, "protocol": "TCP"}])
-    main["lifecycle"] = {"postStart": {"exec": {"command": [
-        "/bin/sh", f"{SCRIPTS_MOUNT}/eotsd-unlock.sh", EOTSD_HOME, f"127.0.0.1:{EOTS_RPC}",
-        f"{KEY_SECRET}/passphrase"]}}}
-    recorder = _helper("sign-guard", fp.image,
-                       ["/bin/sh", f"{SCRIPTS_MOUNT}/fp-sign-guard.sh", "record", *marks,
-                        f"http://127.0.0.1:{EOTS_METRICS}/metrics", str(rg.interval_seconds)],
-                       [data, guard])
+    main = _main(
+        "eotsd",
+        fp,
+        EOTSD_HOME,
+        [
+            home,
+            data,
+            {"name": "eots-pass", "mountPath": KEY_SECRET, "readOnly": True},
+            {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+        [
+            {"name": "metrics", "containerPort": EOTS_METRICS, "protocol": "TCP"},
+            {"name": "rpc", "containerPort": EOTS_RPC, "protocol": "TCP"},
+        ],
+    )
+    main["lifecycle"] = {
+        "postStart": {
+            "exec": {
+                "command": [
+                    "/bin/sh",
+                    f"{SCRIPTS_MOUNT}/eotsd-unlock.sh",
+                    EOTSD_HOME,
+                    f"127.0.0.1:{EOTS_RPC}",
+                    f"{KEY_SECRET}/passphrase",
+                ]
+            }
+        }
+    }
+    recorder = _helper(
+        "sign-guard",
+        fp.image,
+        [
+            "/bin/sh",
+            f"{SCRIPTS_MOUNT}/fp-sign-guard.sh",
+            "record",
+            *marks,
+            f"http://127.0.0.1:{EOTS_METRICS}/metrics",
+            str(rg.interval_seconds),
+        ],
+        [data, guard],
+    )
     volumes = [
-        {"name": "config-template", "configMap": {"name": name(stack, "eotsd"),
-                                                  "defaultMode": 0o444}},
+        {
+            "name": "config-template",
+            "configMap": {"name": name(stack, "eotsd"), "defaultMode": 0o444},
+        },
         secret_volume("hmac", hmac, [("hmac-key", "hmac-key")]),
-        secret_volume("eots-key", key_secret, [("mnemonic", "mnemonic"),
-                                               ("passphrase", "passphrase")]),
+        secret_volume(
+            "eots-key", key_secret, [("mnemonic", "mnemonic"), ("passphrase", "passphrase")]
+        ),
         secret_volume("eots-pass", key_secret, [("passphrase", "passphrase")]),
         scripts_volume(stack),
         empty_dir("home"),
         empty_dir("tmp"),
         empty_dir("key-tmp", medium_memory=True),
     ]
-    spec = pod_spec(stack, uid=UID, containers=[main, recorder], volumes=volumes,
-                    init_containers=inits, grace=60, component="eotsd")
+    spec = pod_spec(
+        stack,
+        uid=UID,
+        containers=[main, recorder],
+        volumes=volumes,
+        init_containers=inits,
+        grace=60,
+        component="eotsd",
+    )
     return spec, conf
 
 
@@ -212,29 +311,50 @@ def _fpd(stack: StackSpec, fp: FinalityProvider, hmac: str) -> tuple[Obj, str]:
     home = {"name": "home", "mountPath": FPD_HOME}
     inits = [
         render_config_init(
-            fp.image, "/config-template/fpd.conf", f"{FPD_HOME}/fpd.conf",
+            fp.image,
+            "/config-template/fpd.conf",
+            f"{FPD_HOME}/fpd.conf",
             {"HMAC_KEY": "/secrets/hmac/hmac-key"},
-            [{"name": "config-template", "mountPath": "/config-template"}, home,
-             {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True}],
+            [
+                {"name": "config-template", "mountPath": "/config-template"},
+                home,
+                {"name": "hmac", "mountPath": "/secrets/hmac", "readOnly": True},
+            ],
         ),
         _home_init(fp.image, FPD_HOME, "fpd", None, [home]),
     ]
-    main = _main("fpd", fp, FPD_HOME,
-                 [home, {"name": "keyring", "mountPath": f"{FPD_HOME}/keyring-test",
-                         "readOnly": True},
-                  {"name": "data", "mountPath": DATA}, {"name": "tmp", "mountPath": "/tmp"}],
-                 [{"name": "metrics", "containerPort": FPD_METRICS, "protocol": "TCP"}])
+    main = _main(
+        "fpd",
+        fp,
+        FPD_HOME,
+        [
+            home,
+            {"name": "keyring", "mountPath": f"{FPD_HOME}/keyring-test", "readOnly": True},
+            {"name": "data", "mountPath": DATA},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+        [{"name": "metrics", "containerPort": FPD_METRICS, "protocol": "TCP"}],
+    )
     volumes = [
-        {"name": "config-template", "configMap": {"name": name(stack, "fpd"),
-                                                  "defaultMode": 0o444}},
+        {
+            "name": "config-template",
+            "configMap": {"name": name(stack, "fpd"), "defaultMode": 0o444},
+        },
         secret_volume("hmac", hmac, [("hmac-key", "hmac-key")]),
         keyring_volume("keyring", fp.keyring.existing_secret),
         scripts_volume(stack),
         empty_dir("home"),
         empty_dir("tmp"),
     ]
-    spec = pod_spec(stack, uid=UID, containers=[main], volumes=volumes, init_containers=inits,
-                    grace=60, component="fpd")
+    spec = pod_spec(
+        stack,
+        uid=UID,
+        containers=[main],
+        volumes=volumes,
+        init_containers=inits,
+        grace=60,
+        component="fpd",
+    )
     return spec, conf
 
 
@@ -245,8 +365,10 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
     key_secret = need(stack.secrets.eots_key, "secrets.eotsKey").existing_secret
     eotsd_spec, eotsd_text = _eotsd(stack, fp, hmac.existing_secret, key_secret)
     fpd_spec, fpd_text = _fpd(stack, fp, hmac.existing_secret)
-    for comp, spec, conf_name, conf in (("eotsd", eotsd_spec, "eotsd.conf", eotsd_text),
-                                        ("fpd", fpd_spec, "fpd.conf", fpd_text)):
+    for comp, spec, conf_name, conf in (
+        ("eotsd", eotsd_spec, "eotsd.conf", eotsd_text),
+        ("fpd", fpd_spec, "fpd.conf", fpd_text),
+    ):
         add_config_map(sb, stack, "finality-provider", comp, name(stack, comp), {conf_name: conf})
         metrics = EOTS_METRICS if comp == "eotsd" else FPD_METRICS
         ports, ingress = [Port("metrics", metrics)], [Ingress((metrics,), from_monitoring=True)]
@@ -254,13 +376,21 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             ports.append(Port("rpc", EOTS_RPC))
             ingress.append(Ingress((EOTS_RPC,), from_components=("fpd",)))
         add_workload(
-            sb, stack,
-            Workload(component=comp, app="finality-provider", kind="StatefulSet",
-                     pod_spec=spec,
-                     claims=_claims(fp, stack, guard=comp == "eotsd"),
-                     ports=ports, ingress=ingress, metrics_port="metrics",
-                     egress_external=comp == "fpd" and stack.babylon_chain is not None,
-                     single_writer=True, evictable=fp.allow_eviction),
+            sb,
+            stack,
+            Workload(
+                component=comp,
+                app="finality-provider",
+                kind="StatefulSet",
+                pod_spec=spec,
+                claims=_claims(fp, stack, guard=comp == "eotsd"),
+                ports=ports,
+                ingress=ingress,
+                metrics_port="metrics",
+                egress_external=comp == "fpd" and stack.babylon_chain is not None,
+                single_writer=True,
+                evictable=fp.allow_eviction,
+            ),
             stack.monitoring.namespace,
         )
     _backup(stack, fp, sb)
@@ -275,14 +405,17 @@ def _backup(stack: StackSpec, fp: FinalityProvider, sb: StackBuilder) -> None:
     template: Obj = {"labels": labels(stack, "finality-provider", "backup")}
     if b.snapshot_class is not None:
         template["snapshotClassName"] = b.snapshot_class
-    sb.snapshot_schedules.append({
-        "name": name(stack, "fp-backup"),
-        "labels": labels(stack, "finality-provider", "backup"),
-        "spec": {
-            "claimSelector": {"matchLabels": {BACKUP_LABEL: "finality-provider",
-                                              "l2kit.io/stack": stack.name}},
-            "retention": {"maxCount": b.max_count},
-            "schedule": b.schedule,
-            "snapshotTemplate": template,
-        },
-    })
+    sb.snapshot_schedules.append(
+        {
+            "name": name(stack, "fp-backup"),
+            "labels": labels(stack, "finality-provider", "backup"),
+            "spec": {
+                "claimSelector": {
+                    "matchLabels": {BACKUP_LABEL: "finality-provider", "l2kit.io/stack": stack.name}
+                },
+                "retention": {"maxCount": b.max_count},
+                "schedule": b.schedule,
+                "snapshotTemplate": template,
+            },
+        }
+    )

@@ -31,8 +31,14 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         "name": "miner",
         "image": m.image,
         "command": [
-            "/bin/sh", f"{SCRIPTS_MOUNT}/miner.sh", rpc_host(stack), str(rpc_port(stack, b)),
-            rpc.user, m.wallet, str(m.initial_blocks), str(m.interval_seconds),
+            "/bin/sh",
+            f"{SCRIPTS_MOUNT}/miner.sh",
+            rpc_host(stack),
+            str(rpc_port(stack, b)),
+            rpc.user,
+            m.wallet,
+            str(m.initial_blocks),
+            str(m.interval_seconds),
         ],
         "env": [{"name": "HOME", "value": "/tmp"}],
         "resources": SIDE_RESOURCES,
@@ -50,10 +56,10 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         secret_volume("wallet-secret", wallet.existing_secret, [("passphrase", "passphrase")]),
         empty_dir("tmp"),
     ]
-    spec = pod_spec(stack, uid=b.uid, containers=[container], volumes=volumes,
-                    component=COMPONENT)
+    spec = pod_spec(stack, uid=b.uid, containers=[container], volumes=volumes, component=COMPONENT)
     add_workload(
-        sb, stack,
+        sb,
+        stack,
         Workload(component=COMPONENT, app="bitcoin-cli", kind="Deployment", pod_spec=spec),
         stack.monitoring.namespace,
     )

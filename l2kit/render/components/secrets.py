@@ -21,10 +21,15 @@ def generate(stack: StackSpec, sb: StackBuilder) -> None:
     made: list[tuple[str, dict[str, str]]] = []
     if s.rpc is not None:
         password = generate_password()
-        made.append((s.rpc.existing_secret, {
-            s.rpc.password_key: password,
-            s.rpc.rpcauth_key: rpcauth_line(s.rpc.user, password),
-        }))
+        made.append(
+            (
+                s.rpc.existing_secret,
+                {
+                    s.rpc.password_key: password,
+                    s.rpc.rpcauth_key: rpcauth_line(s.rpc.user, password),
+                },
+            )
+        )
     if s.wallet is not None:
         made.append((s.wallet.existing_secret, {"passphrase": secrets.token_urlsafe(24)}))
     if s.bls_password is not None:
@@ -39,10 +44,12 @@ def generate(stack: StackSpec, sb: StackBuilder) -> None:
         if secret_name in seen:
             continue
         seen.add(secret_name)
-        sb.secrets.append({
-            "name": secret_name,
-            "labels": labels(stack, "l2kit", "secrets"),
-            # Keep generated credentials when the Secret already exists (helm/kubectl apply).
-            "annotations": {"helm.sh/resource-policy": "keep"},
-            "stringData": data,
-        })
+        sb.secrets.append(
+            {
+                "name": secret_name,
+                "labels": labels(stack, "l2kit", "secrets"),
+                # Keep generated credentials when the Secret already exists (helm/kubectl apply).
+                "annotations": {"helm.sh/resource-policy": "keep"},
+                "stringData": data,
+            }
+        )

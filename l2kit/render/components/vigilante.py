@@ -45,8 +45,14 @@ _UNUSED_INDEXER = "http://localhost:3000"  # vigilante's own default (config/btc
 
 
 def _db(role: str) -> Obj:
-    return {"dbpath": f"{DATA}/{role}", "dbfilename": f"{role}.db", "nofreelistsync": True,
-            "autocompact": False, "autocompactminage": "168h", "dbtimeout": "60s"}
+    return {
+        "dbpath": f"{DATA}/{role}",
+        "dbfilename": f"{role}.db",
+        "nofreelistsync": True,
+        "autocompact": False,
+        "autocompactminage": "168h",
+        "dbtimeout": "60s",
+    }
 
 
 def _wallet_name(stack: StackSpec) -> str:
@@ -63,25 +69,46 @@ def vigilante_yml(stack: StackSpec) -> str:
     # Filled in the submitter's pod only: the one role that calls walletpassphrase.
     wallet_pass = "@@WALLET_PASSPHRASE@@" if stack.secrets.wallet is not None else ""
     babylon: Obj = {
-        "key": v.keyring.key_name, "chain-id": babylond.chain_id(stack),
-        "rpc-addr": babylond.rpc_url(stack), "grpc-addr": babylond.grpc_url(stack),
-        "account-prefix": "bbn", "keyring-backend": "test", "key-directory": KEYS,
-        "gas-adjustment": 1.5, "gas-prices": "0.002ubbn", "timeout": "20s",
-        "block-timeout": "1m", "output-format": "json", "sign-mode": "direct", "debug": False,
+        "key": v.keyring.key_name,
+        "chain-id": babylond.chain_id(stack),
+        "rpc-addr": babylond.rpc_url(stack),
+        "grpc-addr": babylond.grpc_url(stack),
+        "account-prefix": "bbn",
+        "keyring-backend": "test",
+        "key-directory": KEYS,
+        "gas-adjustment": 1.5,
+        "gas-prices": "0.002ubbn",
+        "timeout": "20s",
+        "block-timeout": "1m",
+        "output-format": "json",
+        "sign-mode": "direct",
+        "debug": False,
     }
     if v.submitter_address is not None:
         babylon["submitter-address"] = v.submitter_address
     doc: Obj = {
-        "common": {"log-format": "json", "log-level": v.log_level, "retry-sleep-time": "5s",
-                   "max-retry-sleep-time": "5m", "max-retry-times": 25},
+        "common": {
+            "log-format": "json",
+            "log-level": v.log_level,
+            "retry-sleep-time": "5s",
+            "max-retry-sleep-time": "5m",
+            "max-retry-times": 25,
+        },
         "btc": {
-            "endpoint": f"{host}:{rpc_port(stack, b)}", "disable-tls": True,
+            "endpoint": f"{host}:{rpc_port(stack, b)}",
+            "disable-tls": True,
             "username": stack.secrets.rpc.user if stack.secrets.rpc else "",
-            "password": "@@BTC_RPC_PASSWORD@@", "net-params": net,
+            "password": "@@BTC_RPC_PASSWORD@@",
+            "net-params": net,
             "wallet-name": _wallet_name(stack),
-            "wallet-password": wallet_pass, "wallet-lock-time": 10,
-            "estimate-mode": "CONSERVATIVE", "target-block-num": 2, "tx-fee-min": 1000,
-            "tx-fee-max": 100000, "default-fee": 1000, "reconnect-attempts": 3,
+            "wallet-password": wallet_pass,
+            "wallet-lock-time": 10,
+            "estimate-mode": "CONSERVATIVE",
+            "target-block-num": 2,
+            "tx-fee-min": 1000,
+            "tx-fee-max": 100000,
+            "default-fee": 1000,
+            "reconnect-attempts": 3,
             "zmq-seq-endpoint": f"tcp://{host}:{b.zmq_sequence_port}",
             "zmq-block-endpoint": f"tcp://{host}:{b.zmq_raw_block_port}",
             "zmq-tx-endpoint": f"tcp://{host}:{b.zmq_raw_tx_port}",
@@ -89,33 +116,48 @@ def vigilante_yml(stack: StackSpec) -> str:
         "babylon": babylon,
         "metrics": {"host": "0.0.0.0", "server-port": METRICS},
         "submitter": {
-            "netparams": net, "buffer-size": 100, "resubmit-fee-multiplier": 2,
-            "polling-interval-seconds": 60, "resend-interval-seconds": 1800,
-            "insufficient_fee_margin": 0.15, "insufficient_feerate_margin": 0.15,
-            "fee_increment_margin": 0.15, "dbconfig": _db("submitter"),
+            "netparams": net,
+            "buffer-size": 100,
+            "resubmit-fee-multiplier": 2,
+            "polling-interval-seconds": 60,
+            "resend-interval-seconds": 1800,
+            "insufficient_fee_margin": 0.15,
+            "insufficient_feerate_margin": 0.15,
+            "fee_increment_margin": 0.15,
+            "dbconfig": _db("submitter"),
         },
         "reporter": {"netparams": net, "btc_cache_size": 1000, "max_headers_in_msg": 100},
         "monitor": {
-            "checkpoint-buffer-size": 1000, "btc-block-buffer-size": 1000,
-            "btc-cache-size": 1000, "btc-confirmation-depth": 6,
-            "liveness-check-interval-seconds": 100, "max-live-btc-heights": 200,
-            "enable-liveness-checker": True, "dbconfig": _db("monitor"),
+            "checkpoint-buffer-size": 1000,
+            "btc-block-buffer-size": 1000,
+            "btc-cache-size": 1000,
+            "btc-confirmation-depth": 6,
+            "liveness-check-interval-seconds": 100,
+            "max-live-btc-heights": 200,
+            "enable-liveness-checker": True,
+            "dbconfig": _db("monitor"),
         },
         "btcstaking-tracker": {
-            "check-delegations-interval": "10s", "delegations-batch-size": 100,
+            "check-delegations-interval": "10s",
+            "delegations-batch-size": 100,
             "check-if-delegation-active-interval": "10s",
-            "retry-submit-unbonding-interval": "10s", "max-jitter-interval": "30s",
-            "btcnetparams": net, "max-slashing-concurrency": 20,
+            "retry-submit-unbonding-interval": "10s",
+            "max-jitter-interval": "30s",
+            "btcnetparams": net,
+            "max-slashing-concurrency": 20,
             # esplora REST base URL (GET {indexer-addr}/tx/{txid}/outspend/{vout}); every role
             # validates it non-empty, only bstracker uses it (the rules require electrs then).
             "indexer-addr": electrs.http_url(stack) if stack.electrs else _UNUSED_INDEXER,
-            "fetch-evidence-interval": "30s", "fetch-comet-block-interval": "2s",
-            "reconnect-btc-node-interval": "60s", "slasherdbconfig": _db("bstracker"),
+            "fetch-evidence-interval": "30s",
+            "fetch-comet-block-interval": "2s",
+            "reconnect-btc-node-interval": "60s",
+            "slasherdbconfig": _db("bstracker"),
         },
     }
-    return "# vigilante.yml rendered by l2kit; @@NAME@@ is filled from Secrets at start " \
-        "(the wallet passphrase in the submitter only)\n" + \
-        dump_yaml(json.loads(json.dumps(doc)))
+    return (
+        "# vigilante.yml rendered by l2kit; @@NAME@@ is filled from Secrets at start "
+        "(the wallet passphrase in the submitter only)\n" + dump_yaml(json.loads(json.dumps(doc)))
+    )
 
 
 def plan(stack: StackSpec, sb: StackBuilder) -> None:
@@ -136,15 +178,25 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
         # other roles keep the placeholder and never see the Secret.
         if role == "submitter" and wallet is not None:
             subs["WALLET_PASSPHRASE"] = "/secrets/wallet/passphrase"
-            secret_mounts.append({"name": "wallet", "mountPath": "/secrets/wallet",
-                                  "readOnly": True})
-            secret_vols.append(secret_volume("wallet", wallet.existing_secret,
-                                             [("passphrase", "passphrase")]))
-        init = [render_config_init(
-            v.image, "/config-template/vigilante.yml", f"{CONFIG}/vigilante.yml", subs,
-            [{"name": "config-template", "mountPath": "/config-template"},
-             {"name": "config", "mountPath": CONFIG}, *secret_mounts],
-        )]
+            secret_mounts.append(
+                {"name": "wallet", "mountPath": "/secrets/wallet", "readOnly": True}
+            )
+            secret_vols.append(
+                secret_volume("wallet", wallet.existing_secret, [("passphrase", "passphrase")])
+            )
+        init = [
+            render_config_init(
+                v.image,
+                "/config-template/vigilante.yml",
+                f"{CONFIG}/vigilante.yml",
+                subs,
+                [
+                    {"name": "config-template", "mountPath": "/config-template"},
+                    {"name": "config", "mountPath": CONFIG},
+                    *secret_mounts,
+                ],
+            )
+        ]
         volumes = [
             {"name": "config-template", "configMap": {"name": cm, "defaultMode": 0o444}},
             *secret_vols,
@@ -172,8 +224,12 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             args.append(f"--genesis={GENESIS}/genesis.json")
             mounts.append({"name": "genesis", "mountPath": GENESIS, "readOnly": True})
             if v.genesis_config_map is not None:
-                volumes.append({"name": "genesis", "configMap": {
-                    "name": v.genesis_config_map, "defaultMode": 0o444}})
+                volumes.append(
+                    {
+                        "name": "genesis",
+                        "configMap": {"name": v.genesis_config_map, "defaultMode": 0o444},
+                    }
+                )
             else:
                 volumes.append(empty_dir("genesis"))
                 init.append(_fetch_genesis(stack))
@@ -191,15 +247,29 @@ def plan(stack: StackSpec, sb: StackBuilder) -> None:
             "livenessProbe": tcp_probe("metrics", period=30, timeout=10, failures=5),
             "volumeMounts": mounts,
         }
-        spec = pod_spec(stack, uid=UID, containers=[main], volumes=volumes,
-                        init_containers=init, grace=60, component=comp)
+        spec = pod_spec(
+            stack,
+            uid=UID,
+            containers=[main],
+            volumes=volumes,
+            init_containers=init,
+            grace=60,
+            component=comp,
+        )
         add_workload(
-            sb, stack,
-            Workload(component=comp, app="vigilante", kind="StatefulSet", pod_spec=spec,
-                     claims=[volume_claim(v.storage)],
-                     ports=[Port("metrics", METRICS)],
-                     ingress=[Ingress((METRICS,), from_monitoring=True)],
-                     metrics_port="metrics", egress_external=stack.babylon_chain is not None),
+            sb,
+            stack,
+            Workload(
+                component=comp,
+                app="vigilante",
+                kind="StatefulSet",
+                pod_spec=spec,
+                claims=[volume_claim(v.storage)],
+                ports=[Port("metrics", METRICS)],
+                ingress=[Ingress((METRICS,), from_monitoring=True)],
+                metrics_port="metrics",
+                egress_external=stack.babylon_chain is not None,
+            ),
             stack.monitoring.namespace,
         )
 
@@ -209,10 +279,16 @@ def _fetch_genesis(stack: StackSpec) -> Obj:
     return {
         "name": "fetch-genesis",
         "image": d.image,  # has curl and jq (contract genesis-fetch.yaml)
-        "command": ["/bin/sh", f"{SCRIPTS_MOUNT}/fetch-genesis.sh", babylond.rpc_url(stack),
-                    f"{GENESIS}/genesis.json"],
+        "command": [
+            "/bin/sh",
+            f"{SCRIPTS_MOUNT}/fetch-genesis.sh",
+            babylond.rpc_url(stack),
+            f"{GENESIS}/genesis.json",
+        ],
         "securityContext": container_security(),
         "resources": SIDE_RESOURCES,
-        "volumeMounts": [{"name": "scripts", "mountPath": SCRIPTS_MOUNT},
-                         {"name": "genesis", "mountPath": GENESIS}],
+        "volumeMounts": [
+            {"name": "scripts", "mountPath": SCRIPTS_MOUNT},
+            {"name": "genesis", "mountPath": GENESIS},
+        ],
     }

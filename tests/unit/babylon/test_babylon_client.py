@@ -53,11 +53,14 @@ def _tx(
     acc = client.account(ADDR)
     assert acc is not None
     return ct.sign_tx(
-        [(MSG, b"hello")], SK, chain_id=chain_id,
+        [(MSG, b"hello")],
+        SK,
+        chain_id=chain_id,
         account_number=acc.account_number if account_number is None else account_number,
         sequence=acc.sequence if sequence is None else sequence,
-        fee=[ct.Coin("ubbn", fee)], gas_limit=gas,
-    )  # fmt: skip
+        fee=[ct.Coin("ubbn", fee)],
+        gas_limit=gas,
+    )
 
 
 def test_account_simulate_broadcast_and_inclusion(client: BabylonClient) -> None:
@@ -147,8 +150,9 @@ FIXTURES = DATA / "monitor" / "babylon-rest"  # shared copy
 
 def test_recorded_answers_parse(chain: DevChain, client: BabylonClient) -> None:
     """The shared fixtures (shapes from babylon v4.3.1's sources) read through the client."""
-    chain.fault("/babylon/btclightclient/v1/tip", 200,
-                (FIXTURES / "btclightclient_tip.json").read_bytes())  # fmt: skip
+    chain.fault(
+        "/babylon/btclightclient/v1/tip", 200, (FIXTURES / "btclightclient_tip.json").read_bytes()
+    )
     tip = client.tip()
     assert (tip.height, tip.work) == (736, "1474")
     params = json.loads((FIXTURES / "btcstaking_params.json").read_text())["params"]
@@ -169,7 +173,10 @@ def test_recorded_answers_parse(chain: DevChain, client: BabylonClient) -> None:
     fp = client.finality_provider(charlie["btc_pk"])
     assert fp.slashed and not fp.jailed
     bad = {**params, "covenant_quorum": "many"}
-    chain.fault("/babylon/btcstaking/v1/params/btc_height/737", 200,
-                json.dumps({"params": bad, "version": 3}).encode())  # fmt: skip
+    chain.fault(
+        "/babylon/btcstaking/v1/params/btc_height/737",
+        200,
+        json.dumps({"params": bad, "version": 3}).encode(),
+    )
     with pytest.raises(BabylonBadResponse, match="malformed params"):
         client.params_by_btc_height(737)

@@ -19,9 +19,12 @@ SK = bytes.fromhex("11" * 32)
 
 def _signed(**kw: object) -> bytes:
     args: dict[str, object] = {
-        "chain_id": "bbn-test-6", "account_number": 7, "sequence": 3,
-        "fee": [ct.Coin("ubbn", 2000)], "gas_limit": 250_000,
-    }  # fmt: skip
+        "chain_id": "bbn-test-6",
+        "account_number": 7,
+        "sequence": 3,
+        "fee": [ct.Coin("ubbn", 2000)],
+        "gas_limit": 250_000,
+    }
     args.update(kw)
     return ct.sign_tx([("/babylon.btcstaking.v1.MsgX", b"\x0a\x03abc")], SK, **args)  # type: ignore[arg-type]
 
@@ -74,16 +77,32 @@ def test_decode_junk_is_an_input_error_or_a_tx(junk: bytes) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    msgs=st.lists(st.tuples(st.from_regex(r"/[a-z]{1,8}\.[A-Za-z]{1,8}", fullmatch=True),
-                            st.binary(max_size=40)), min_size=1, max_size=3),
-    sequence=st.integers(0, 2**63), account=st.integers(0, 2**63),
-    fee=st.integers(0, 10**12), gas=st.integers(0, 2**63), memo=st.text(max_size=20),
-)  # fmt: skip
+    msgs=st.lists(
+        st.tuples(
+            st.from_regex(r"/[a-z]{1,8}\.[A-Za-z]{1,8}", fullmatch=True), st.binary(max_size=40)
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    sequence=st.integers(0, 2**63),
+    account=st.integers(0, 2**63),
+    fee=st.integers(0, 10**12),
+    gas=st.integers(0, 2**63),
+    memo=st.text(max_size=20),
+)
 def test_sign_decode_round_trip(
     msgs: list[tuple[str, bytes]], sequence: int, account: int, fee: int, gas: int, memo: str
 ) -> None:
-    raw = ct.sign_tx(msgs, SK, chain_id="bbn-1", account_number=account, sequence=sequence,
-                     fee=[ct.Coin("ubbn", fee)], gas_limit=gas, memo=memo)  # fmt: skip
+    raw = ct.sign_tx(
+        msgs,
+        SK,
+        chain_id="bbn-1",
+        account_number=account,
+        sequence=sequence,
+        fee=[ct.Coin("ubbn", fee)],
+        gas_limit=gas,
+        memo=memo,
+    )
     tx = ct.decode_tx(raw)
     assert list(tx.messages) == msgs and tx.memo == memo
     assert (tx.sequence, tx.gas_limit, tx.fee) == (sequence, gas, (ct.Coin("ubbn", fee),))

@@ -109,9 +109,10 @@ def test_add_inclusion_proof_wire_bytes() -> None:
     m = AddInclusionProof("bbn1signer", "ab" * 32, InclusionProof(1, b"\x01" * 32, b"\x02" * 32))
     key = _num(1, 1) + _len(2, b"\x01" * 32)
     expected = (
-        _len(1, b"bbn1signer") + _len(2, ("ab" * 32).encode())
+        _len(1, b"bbn1signer")
+        + _len(2, ("ab" * 32).encode())
         + _len(3, _len(1, key) + _len(2, b"\x02" * 32))
-    )  # fmt: skip
+    )
     assert encode_add_inclusion_proof(m) == expected
     assert decode_add_inclusion_proof(expected) == m
     assert TYPE_URL_ADD_INCLUSION_PROOF.endswith("MsgAddBTCDelegationInclusionProof")
@@ -161,11 +162,24 @@ _pops = st.builds(Pop, st.sampled_from(list(BtcSigType)), _bytes)
 
 @given(
     st.builds(
-        CreateDelegation, st.text(max_size=60), _pops, _bytes, st.lists(_bytes, max_size=3).map(
-            tuple), _u32, _i64, _bytes, st.none() | _proofs, _bytes, _bytes, _u32, _bytes, _i64,
-        _bytes, _bytes,
+        CreateDelegation,
+        st.text(max_size=60),
+        _pops,
+        _bytes,
+        st.lists(_bytes, max_size=3).map(tuple),
+        _u32,
+        _i64,
+        _bytes,
+        st.none() | _proofs,
+        _bytes,
+        _bytes,
+        _u32,
+        _bytes,
+        _i64,
+        _bytes,
+        _bytes,
     )
-)  # fmt: skip
+)
 def test_create_delegation_round_trip(m: CreateDelegation) -> None:
     assert decode_create_delegation(encode_create_delegation(m)) == m
 
@@ -200,12 +214,14 @@ def test_address_checks() -> None:
 def test_address_payload_must_be_20_bytes() -> None:
     from bitcoinutils import bech32
 
-    long = bech32.bech32_encode("bbn", bech32.convertbits(list(b"\x01" * 32), 8, 5),
-                                bech32.Encoding.BECH32)  # fmt: skip
+    long = bech32.bech32_encode(
+        "bbn", bech32.convertbits(list(b"\x01" * 32), 8, 5), bech32.Encoding.BECH32
+    )
     with pytest.raises(InputError, match="20 bytes"):
         parse_address(long)
-    m = bech32.bech32_encode("bbn", bech32.convertbits(list(b"\x01" * 20), 8, 5),
-                             bech32.Encoding.BECH32M)  # fmt: skip
+    m = bech32.bech32_encode(
+        "bbn", bech32.convertbits(list(b"\x01" * 20), 8, 5), bech32.Encoding.BECH32M
+    )
     with pytest.raises(InputError, match="bech32m"):
         parse_address(m)
 

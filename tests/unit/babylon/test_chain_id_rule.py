@@ -17,8 +17,10 @@ from l2kit.cli.stake_babylon import open_babylon
 from l2kit.errors import InputError
 
 
-@given(st.sampled_from(["mainnet", "signet", "regtest"]),
-       st.sampled_from(["bbn-1", "bbn-test-6", "bbn-devnet-1", "chain-test"]))  # fmt: skip
+@given(
+    st.sampled_from(["mainnet", "signet", "regtest"]),
+    st.sampled_from(["bbn-1", "bbn-test-6", "bbn-devnet-1", "chain-test"]),
+)
 def test_rule(network: str, chain_id: str) -> None:
     problem = chain_id_problem(network, chain_id)
     public = PUBLIC.get(network)
@@ -38,7 +40,8 @@ def test_wordings() -> None:
     assert regtest is not None
     assert str(regtest) == "bbn-1 is Babylon's mainnet chain, not a regtest one"
     assert regtest.on_node() == (
-        "regtest stakes on a private devnet, the node runs bbn-1 (Babylon's mainnet chain)")
+        "regtest stakes on a private devnet, the node runs bbn-1 (Babylon's mainnet chain)"
+    )
 
 
 def test_a_regtest_stake_refuses_a_node_on_a_public_chain(tmp_path: Path) -> None:

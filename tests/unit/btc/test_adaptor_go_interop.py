@@ -73,15 +73,21 @@ def _go_enc_sign(sk: int, fp_pub: Point, msg: bytes, aux: bytes) -> tuple[bytes,
     assert pk is not None
     pk_bytes = _ser(pk)  # 33 bytes: Go hashes the compressed key into the nonce
     d = N - sk if pk_bytes[0] == 0x03 else sk
-    t = bytes(a ^ b for a, b in zip(d.to_bytes(32, "big"), _tagged("SchnorrAdaptor/aux", aux),
-                                    strict=True))  # fmt: skip
+    t = bytes(
+        a ^ b
+        for a, b in zip(d.to_bytes(32, "big"), _tagged("SchnorrAdaptor/aux", aux), strict=True)
+    )
     k = int.from_bytes(_tagged("SchnorrAdaptor/nonce", t, _ser(enc), pk_bytes, msg), "big") % N
     r0 = _add(_mul(k, G), enc)
     assert r0 is not None and k != 0
     if r0[1] % 2:
         k = N - k
-    e = int.from_bytes(_tagged("BIP0340/challenge", r0[0].to_bytes(32, "big"),
-                               pk_bytes[1:], msg), "big") % N  # fmt: skip
+    e = (
+        int.from_bytes(
+            _tagged("BIP0340/challenge", r0[0].to_bytes(32, "big"), pk_bytes[1:], msg), "big"
+        )
+        % N
+    )
     s = (e * d + k) % N
     new = _ser(r0) + s.to_bytes(32, "big")
     legacy = b"\x02" + r0[0].to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([r0[1] % 2])
@@ -104,8 +110,9 @@ def _odd_key(seed: int, odd: bool) -> int:
         k += 1
 
 
-@pytest.mark.parametrize(("cov_odd", "fp_odd"), [(False, False), (True, False), (False, True),
-                                                 (True, True)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("cov_odd", "fp_odd"), [(False, False), (True, False), (False, True), (True, True)]
+)
 def test_go_made_adaptor_sigs_verify_decrypt_and_extract(cov_odd: bool, fp_odd: bool) -> None:
     cov_sk = _odd_key(0xC0FFEE + 1000 * cov_odd, cov_odd)
     fp_sk = _odd_key(0xFACADE + 1000 * fp_odd, fp_odd)

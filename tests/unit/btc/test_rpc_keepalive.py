@@ -83,10 +83,16 @@ class _Handler(socketserver.StreamRequestHandler):
             if action.kind == "sleep":
                 time.sleep(action.delay)
                 return
-            payload = (action.result if isinstance(action.result, bytes)
-                       else _ok(action.result, body["id"]))  # fmt: skip
-            head = [f"HTTP/1.1 {action.status} X", f"Content-Length: {len(payload)}",
-                    *(f"{k}: {v}" for k, v in action.headers.items())]  # fmt: skip
+            payload = (
+                action.result
+                if isinstance(action.result, bytes)
+                else _ok(action.result, body["id"])
+            )
+            head = [
+                f"HTTP/1.1 {action.status} X",
+                f"Content-Length: {len(payload)}",
+                *(f"{k}: {v}" for k, v in action.headers.items()),
+            ]
             self.wfile.write(("\r\n".join([*head, "", ""])).encode() + payload)
             self.wfile.flush()
             if script.close_after_reply or "Connection" in action.headers:
@@ -147,8 +153,10 @@ def test_lost_after_sending_state_changing_call_is_unknown_and_not_repeated(
     serve: Callable[[Script], str],
 ) -> None:
     script = Script(lambda n, method: DROP)
-    with (RpcClient(serve(script), user="u", password=SECRET, retry_for=5) as c,
-          pytest.raises(RpcOutcomeUnknown) as exc):  # fmt: skip
+    with (
+        RpcClient(serve(script), user="u", password=SECRET, retry_for=5) as c,
+        pytest.raises(RpcOutcomeUnknown) as exc,
+    ):
         c.call("sendtoaddress", "addr", 1)
     assert [s.method for s in script.seen] == ["sendtoaddress"]
     assert SECRET not in str(exc.value)
@@ -180,12 +188,15 @@ def test_refused_is_unreachable_without_secret() -> None:
 
 def test_auth_failure_not_retried_and_busy_retried(serve: Callable[[Script], str]) -> None:
     denied = Script(lambda n, method: reply(b"", 401))
-    with (RpcClient(serve(denied), user="u", password="p", retry_for=5) as c,
-          pytest.raises(RpcAuthError)):  # fmt: skip
+    with (
+        RpcClient(serve(denied), user="u", password="p", retry_for=5) as c,
+        pytest.raises(RpcAuthError),
+    ):
         c.call("getblockcount")
     assert len(denied.seen) == 1
-    busy = Script(lambda n, method: reply(b"Work queue depth exceeded", 503) if n == 0
-                  else reply(9))  # fmt: skip
+    busy = Script(
+        lambda n, method: reply(b"Work queue depth exceeded", 503) if n == 0 else reply(9)
+    )
     with RpcClient(serve(busy), user="u", password="p", retry_for=5) as c:
         assert c.call("getblockcount") == 9
     assert len(busy.seen) == 2

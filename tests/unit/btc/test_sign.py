@@ -65,9 +65,7 @@ def test_bip341_tapleaf_hash_vectors() -> None:
                 leaves.append(node)
         leaves.sort(key=lambda leaf: int(str(leaf["id"])))
         for leaf, want in zip(leaves, case["intermediary"].get("leafHashes", []), strict=True):
-            got = tap_leaf_hash(
-                bytes.fromhex(str(leaf["script"])), int(str(leaf["leafVersion"]))
-            )
+            got = tap_leaf_hash(bytes.fromhex(str(leaf["script"])), int(str(leaf["leafVersion"])))
             assert got.hex() == want
             checked += 1
     assert checked == 12

@@ -29,9 +29,7 @@ from l2kit.btc.taproot import (
 )
 from l2kit.errors import InputError, ScriptError
 
-BIP341 = json.loads(
-    (VECTORS / "bip341-wallet-test-vectors.json").read_text()
-)
+BIP341 = json.loads((VECTORS / "bip341-wallet-test-vectors.json").read_text())
 
 
 def _tree(node: Any) -> Tree | None:
@@ -42,9 +40,10 @@ def _tree(node: Any) -> Tree | None:
 
 
 CASES = [
-    c for c in BIP341["scriptPubKey"]
+    c
+    for c in BIP341["scriptPubKey"]
     if c["given"]["scriptTree"] is not None and _tree(c["given"]["scriptTree"]) is not None
-]  # fmt: skip
+]
 
 
 def test_nums_is_sha256_of_uncompressed_generator() -> None:
@@ -134,9 +133,14 @@ KEY = XOnlyPubKey(bytes.fromhex("b2b169d39fb8ea9828f6ed8dbbeaa12594706d03bfd1638
 
 @pytest.mark.parametrize(
     ("net", "prefix"),
-    [(Network.MAINNET, "bc1p"), (Network.SIGNET, "tb1p"), (Network.TESTNET, "tb1p"),
-     (Network.TESTNET4, "tb1p"), (Network.REGTEST, "bcrt1p")],
-)  # fmt: skip
+    [
+        (Network.MAINNET, "bc1p"),
+        (Network.SIGNET, "tb1p"),
+        (Network.TESTNET, "tb1p"),
+        (Network.TESTNET4, "tb1p"),
+        (Network.REGTEST, "bcrt1p"),
+    ],
+)
 def test_p2tr_address_roundtrip(net: Network, prefix: str) -> None:
     addr = p2tr_address(KEY, net)
     assert addr.startswith(prefix)

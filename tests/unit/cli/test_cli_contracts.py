@@ -40,11 +40,39 @@ def _one_error(err: str, *needles: str) -> str:
 @pytest.mark.parametrize(
     ("argv", "field"),
     [
-        (["stake", "scripts", "--staker", STAKER, "--fp", FP, "--staking-time", "64",
-          "--network", "foo"], "--network"),
+        (
+            [
+                "stake",
+                "scripts",
+                "--staker",
+                STAKER,
+                "--fp",
+                FP,
+                "--staking-time",
+                "64",
+                "--network",
+                "foo",
+            ],
+            "--network",
+        ),
         (["stake", "build-withdrawal"], "--staker"),
-        (["stake", "build-withdrawal", "--staker", STAKER, "--fp", FP, "--outpoint", "x",
-          "--value", "1", "--dest-address", "q"], "--from"),
+        (
+            [
+                "stake",
+                "build-withdrawal",
+                "--staker",
+                STAKER,
+                "--fp",
+                FP,
+                "--outpoint",
+                "x",
+                "--value",
+                "1",
+                "--dest-address",
+                "q",
+            ],
+            "--from",
+        ),
         (["regtest", "mine"], "N"),
         (["stake", "sign", "00", "--key-file", "/nonexistent/key"], "--key-file"),
         (["stake", "status", "ab" * 32, "--interval", "0"], "--interval"),
@@ -53,7 +81,7 @@ def _one_error(err: str, *needles: str) -> str:
         (["init", "--profile", "nope"], "--profile"),
         (["nosuchcommand"], "nosuchcommand"),
     ],
-)  # fmt: skip
+)
 def test_usage_errors_are_one_line_exit_2(
     capsys: pytest.CaptureFixture[str], argv: list[str], field: str
 ) -> None:
@@ -92,8 +120,21 @@ def test_stake_create_without_node_writes_no_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("L2KIT_DATA_DIR", str(tmp_path / "data"))
-    code, _, err = run_main(["stake", "create", "--datadir", str(tmp_path / "nonode"),
-                             "--fp", FP, "--amount", "100000", "--time", "20"], capsys)  # fmt: skip
+    code, _, err = run_main(
+        [
+            "stake",
+            "create",
+            "--datadir",
+            str(tmp_path / "nonode"),
+            "--fp",
+            FP,
+            "--amount",
+            "100000",
+            "--time",
+            "20",
+        ],
+        capsys,
+    )
     assert code == 1
     _one_error(err, "no node running")
     assert not (tmp_path / "data" / "staker.key").exists()
@@ -109,8 +150,10 @@ def test_human_values_never_repr() -> None:
 
 
 def test_emit_human_nested_blocks(capsys: pytest.CaptureFixture[str]) -> None:
-    emit({"a": None, "keys": ["x" * 64, "y" * 64], "out": {"k": 1, "leaves": {"t": {"s": 2}}}},
-         as_json=False)  # fmt: skip
+    emit(
+        {"a": None, "keys": ["x" * 64, "y" * 64], "out": {"k": 1, "leaves": {"t": {"s": 2}}}},
+        as_json=False,
+    )
     out = capsys.readouterr().out
     assert "None" not in out and "[" not in out and "{" not in out
     assert out.splitlines() == [
@@ -139,8 +182,18 @@ def test_covenant_show_human_lists_keys(tmp_path: Path) -> None:
 
 def test_stake_scripts_human_is_not_json() -> None:
     # mainnet: the bundled params name the covenant committee
-    args = ["stake", "scripts", "--staker", STAKER, "--fp", FP, "--staking-time", "64000",
-            "--network", "mainnet"]  # fmt: skip
+    args = [
+        "stake",
+        "scripts",
+        "--staker",
+        STAKER,
+        "--fp",
+        FP,
+        "--staking-time",
+        "64000",
+        "--network",
+        "mainnet",
+    ]
     human = click_invoke(args)
     machine = click_invoke([*args, "--json"])
     assert human.exit_code == 0 == machine.exit_code, human.output
@@ -170,8 +223,9 @@ def test_index_scan_without_node_creates_no_db(
     r = click_invoke(["regtest", "covenant", "init", "--json"])
     assert r.exit_code == 0
     db = tmp_path / "index.db"
-    code, _, err = run_main(["index", "scan", "--datadir", str(tmp_path / "nonode"),
-                             "--db", str(db)], capsys)  # fmt: skip
+    code, _, err = run_main(
+        ["index", "scan", "--datadir", str(tmp_path / "nonode"), "--db", str(db)], capsys
+    )
     assert code == 1
     _one_error(err, "no node running")
     assert not db.exists()
@@ -228,14 +282,20 @@ def test_bad_spec_one_line_per_problem_nothing_written(
     ("argv", "field"),
     [
         (["monitor", "check", "--bitcoind", "http://127.0.0.1:1", "--timeout", "-1"], "--timeout"),
-        (["monitor", "check", "--bitcoind", "http://127.0.0.1:1", "--concurrency", "0"],
-         "--concurrency"),
-        (["monitor", "watch", "--bitcoind", "http://127.0.0.1:1", "--interval", "0", "--once"],
-         "--interval"),
-        (["monitor", "serve", "--bitcoind", "http://127.0.0.1:1", "--interval", "-5"],
-         "--interval"),
+        (
+            ["monitor", "check", "--bitcoind", "http://127.0.0.1:1", "--concurrency", "0"],
+            "--concurrency",
+        ),
+        (
+            ["monitor", "watch", "--bitcoind", "http://127.0.0.1:1", "--interval", "0", "--once"],
+            "--interval",
+        ),
+        (
+            ["monitor", "serve", "--bitcoind", "http://127.0.0.1:1", "--interval", "-5"],
+            "--interval",
+        ),
     ],
-)  # fmt: skip
+)
 def test_monitor_ranges(capsys: pytest.CaptureFixture[str], argv: list[str], field: str) -> None:
     code, out, err = run_main(argv, capsys)
     assert code == 2 and out == ""
@@ -254,8 +314,9 @@ def test_monitor_malformed_fleet_is_one_line(
 
 def test_fleet_from_missing_output_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = _devnet_spec(tmp_path)
-    code, out, err = run_main(["monitor", "fleet-from", str(spec),
-                               "-o", str(tmp_path / "nodir" / "fleet.yaml")], capsys)  # fmt: skip
+    code, out, err = run_main(
+        ["monitor", "fleet-from", str(spec), "-o", str(tmp_path / "nodir" / "fleet.yaml")], capsys
+    )
     assert code == 2 and out == ""
     _one_error(err, "--output", "does not exist")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
@@ -267,19 +328,61 @@ _UTXO = "ab" * 32 + ":1:200000:0014751e76e8199196d454941c45d1b3a323f1433bd6"
 @pytest.mark.parametrize(
     ("argv", "field"),
     [
-        (["stake", "build-staking", "--staker", STAKER, "--fp", FP, "--staking-time", "64000",
-          "--network", "mainnet", "--value", "100000", "--utxo", _UTXO,
-          "--change-address", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "--fee-rate", "nan"],
-         "--fee-rate"),
-        (["stake", "build-withdrawal", "--staker", STAKER, "--fp", FP, "--from", "staking",
-          "--outpoint", "ab" * 32 + ":0", "--value", "100000", "--staking-time", "64000",
-          "--network", "mainnet", "--dest-address", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
-          "--fee-rate", "inf"], "--fee-rate"),
-        (["monitor", "watch", "--bitcoind", "http://127.0.0.1:1", "--interval", "nan"],
-         "--interval"),
+        (
+            [
+                "stake",
+                "build-staking",
+                "--staker",
+                STAKER,
+                "--fp",
+                FP,
+                "--staking-time",
+                "64000",
+                "--network",
+                "mainnet",
+                "--value",
+                "100000",
+                "--utxo",
+                _UTXO,
+                "--change-address",
+                "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+                "--fee-rate",
+                "nan",
+            ],
+            "--fee-rate",
+        ),
+        (
+            [
+                "stake",
+                "build-withdrawal",
+                "--staker",
+                STAKER,
+                "--fp",
+                FP,
+                "--from",
+                "staking",
+                "--outpoint",
+                "ab" * 32 + ":0",
+                "--value",
+                "100000",
+                "--staking-time",
+                "64000",
+                "--network",
+                "mainnet",
+                "--dest-address",
+                "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+                "--fee-rate",
+                "inf",
+            ],
+            "--fee-rate",
+        ),
+        (
+            ["monitor", "watch", "--bitcoind", "http://127.0.0.1:1", "--interval", "nan"],
+            "--interval",
+        ),
         (["stake", "status", "ab" * 32, "--timeout", "inf"], "--timeout"),
     ],
-)  # fmt: skip
+)
 def test_non_finite_floats_refused(
     capsys: pytest.CaptureFixture[str], argv: list[str], field: str
 ) -> None:
@@ -291,9 +394,23 @@ def test_non_finite_floats_refused(
 def test_unbonding_time_zero_is_range_error_not_missing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, err = run_main(["stake", "scripts", "--staker", STAKER, "--fp", FP,
-                               "--staking-time", "64000", "--network", "mainnet",
-                               "--unbonding-time", "0"], capsys)  # fmt: skip
+    code, out, err = run_main(
+        [
+            "stake",
+            "scripts",
+            "--staker",
+            STAKER,
+            "--fp",
+            FP,
+            "--staking-time",
+            "64000",
+            "--network",
+            "mainnet",
+            "--unbonding-time",
+            "0",
+        ],
+        capsys,
+    )
     assert code == 2 and out == ""
     _one_error(err, "unbonding_time", "1..65535")
 
@@ -331,8 +448,10 @@ def test_sign_psbt_missing_file_named(tmp_path: Path, capsys: pytest.CaptureFixt
     _one_error(err, "psbt", str(missing), "no such file")
 
 
-@pytest.mark.parametrize(("name", "text"), [("stakes", "no stakes indexed"),
-                                            ("invalid", "no invalid txs"), ("alarms", "no alarms")])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("stakes", "no stakes indexed"), ("invalid", "no invalid txs"), ("alarms", "no alarms")],
+)
 def test_index_rows_empty_human_says_so(tmp_path: Path, name: str, text: str) -> None:
     db = str(tmp_path / "i.db")
     human = click_invoke(["index", name, "--db", db])
@@ -347,12 +466,17 @@ def test_validate_schema_problems_one_line_each(
     from l2kit.render import build
 
     spec = _devnet_spec(tmp_path)
-    monkeypatch.setattr(build, "schema_problems",
-                        lambda objs: ["StatefulSet/a: spec.replicas: bad", "Service/b: x: bad"])
+    monkeypatch.setattr(
+        build,
+        "schema_problems",
+        lambda objs: ["StatefulSet/a: spec.replicas: bad", "Service/b: x: bad"],
+    )
     code, out, err = run_main(["validate", str(spec)], capsys)
     assert code == 1 and out == ""
-    assert err.splitlines() == ["error: schema: StatefulSet/a: spec.replicas: bad",
-                                "error: schema: Service/b: x: bad"]
+    assert err.splitlines() == [
+        "error: schema: StatefulSet/a: spec.replicas: bad",
+        "error: schema: Service/b: x: bad",
+    ]
 
 
 def test_click_messages_read_like_ours(capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,7 +43,8 @@ def test_registry_names_module_and_short_help_of_each_command(
         assert command is not None, f"{path} {name}"
         assert command.callback is not None
         assert command.callback.__module__ == f"l2kit.cli.{module}" or isinstance(
-            command, click.Group)  # fmt: skip
+            command, click.Group
+        )
         # what --help prints before the module is loaded is what the command itself says
         assert command.get_short_help_str(limit=10_000) == short_help, f"{path} {name}"
 
@@ -61,9 +62,10 @@ def test_every_cli_module_with_commands_is_in_a_registry() -> None:
     registered = {m for registry in (TOP, STAKE, REGTEST) for m, _ in registry.values()}
     package = Path(importlib.import_module("l2kit.cli").__file__ or "").parent
     with_commands = {
-        info.name for info in pkgutil.iter_modules([str(package)])
+        info.name
+        for info in pkgutil.iter_modules([str(package)])
         if hasattr(importlib.import_module(f"l2kit.cli.{info.name}"), "COMMANDS")
-    }  # fmt: skip
+    }
     assert with_commands == registered
 
 
@@ -81,8 +83,13 @@ LIGHT = ("structlog", "rich", "jinja2", "yaml", "tenacity")
 # What the offline paths stopped importing (issue #14: start-up time): the params models and
 # what pydantic loads with them, python-bitcoinlib where no transaction is built, pathlib
 # (with urllib.parse and ipaddress), decimal/fractions where no rate is given.
-PARAMS_MODEL = ("pydantic", "importlib.metadata", "importlib.resources", "l2kit.staking.params",
-                "l2kit.staking.params_model")  # fmt: skip
+PARAMS_MODEL = (
+    "pydantic",
+    "importlib.metadata",
+    "importlib.resources",
+    "l2kit.staking.params",
+    "l2kit.staking.params_model",
+)
 STDLIB_SLOW = ("pathlib", "decimal", "fractions")
 EC_TX = ("coincurve", "bitcoin")  # libsecp256k1 bindings; python-bitcoinlib
 
@@ -102,9 +109,15 @@ with open(sys.argv[1], "w") as f:
 
 def _modules(tmp_path: Path, argv: list[str], stdin: str = "") -> set[str]:
     out = tmp_path / "modules.json"
-    res = subprocess.run([sys.executable, "-c", _PROBE, str(out), *argv], input=stdin,
-                         capture_output=True, text=True, timeout=60, check=False,
-                         cwd=tmp_path)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(out), *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
     data = json.loads(out.read_text())
     assert data["code"] in (0, None), res.stderr
     return set(data["modules"])
@@ -125,15 +138,27 @@ OFFLINE = (*BASE_FORBIDDEN, *LIGHT, *PARAMS_MODEL, *STDLIB_SLOW)
         (["stake", "--help"], "", (*OFFLINE, *EC_TX, "l2kit.staking")),
         # conformance builds its txs with python-bitcoinlib, but not through the other stake
         # builders' module, and never reads an address (bitcoin.base58)
-        (["stake", "conformance"], json.dumps(VECTOR),
-         (*OFFLINE, "l2kit.cli.stake_build", "l2kit.cli.paramtypes", "bitcoin.base58")),
+        (
+            ["stake", "conformance"],
+            json.dumps(VECTOR),
+            (*OFFLINE, "l2kit.cli.stake_build", "l2kit.cli.paramtypes", "bitcoin.base58"),
+        ),
         # bundled committee read without the params model; no bundled params: none looked for
         ([*ADDRESS, "--network", "mainnet"], "", (*OFFLINE, "bitcoin.base58")),
-        ([*ADDRESS, "--network", "regtest", "--quorum", "2",
-          *(a for k in VECTOR["covenant_public_keys"][:3] for a in ("--covenant", k))], "",
-         (*OFFLINE, "bitcoin.base58")),
+        (
+            [
+                *ADDRESS,
+                "--network",
+                "regtest",
+                "--quorum",
+                "2",
+                *(a for k in VECTOR["covenant_public_keys"][:3] for a in ("--covenant", k)),
+            ],
+            "",
+            (*OFFLINE, "bitcoin.base58"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_offline_commands_import_no_heavy_library(
     tmp_path: Path, argv: list[str], stdin: str, forbidden: tuple[str, ...]
 ) -> None:
@@ -145,6 +170,15 @@ def test_init_imports_only_the_profiles_text(tmp_path: Path) -> None:
     package are the only render modules it loads; nothing of the rendering pipeline."""
     modules = _modules(tmp_path, ["init", "--profile", "devnet"])
     assert _imported(modules, ("l2kit.render",)) == ["l2kit.render", "l2kit.render.profiles"]
-    heavy = ("kubernetes", "prometheus_client", "httpx", "l2kit.monitor", *LIGHT, *PARAMS_MODEL,
-             *STDLIB_SLOW, *EC_TX, "hashlib")  # fmt: skip
+    heavy = (
+        "kubernetes",
+        "prometheus_client",
+        "httpx",
+        "l2kit.monitor",
+        *LIGHT,
+        *PARAMS_MODEL,
+        *STDLIB_SLOW,
+        *EC_TX,
+        "hashlib",
+    )
     assert _imported(modules, heavy) == []

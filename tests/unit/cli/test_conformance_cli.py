@@ -15,13 +15,13 @@ from support.cli import run_process
 
 from l2kit.cli import main
 
-VECTORS = json.loads(
-    (paths.VECTORS / "babylon-btcstaking-testvectors.json")
-    .read_text()
-)["vectors"]  # fmt: skip
+VECTORS = json.loads((paths.VECTORS / "babylon-btcstaking-testvectors.json").read_text())["vectors"]
 BASE: dict[str, Any] = VECTORS[1]["parameters"]  # 1 FP, 3/5 covenants
-SLASHING = {"slashing_pk_script": "6a07626162796c6f6e", "slashing_rate": "0.1",
-            "slashing_fee": 1000}  # fmt: skip
+SLASHING = {
+    "slashing_pk_script": "6a07626162796c6f6e",
+    "slashing_rate": "0.1",
+    "slashing_fee": 1000,
+}
 EXPECTED_FIELDS = list(VECTORS[0]["expected"])
 
 
@@ -42,8 +42,11 @@ def test_slashing_fields_add_two_transactions() -> None:
     res = run(json.dumps({**BASE, **SLASHING, "slashing_rate": "0.100000000000000000"}))
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert list(out) == [*EXPECTED_FIELDS, "slashing_transaction_hex",
-                         "unbonding_slashing_transaction_hex"]  # fmt: skip
+    assert list(out) == [
+        *EXPECTED_FIELDS,
+        "slashing_transaction_hex",
+        "unbonding_slashing_transaction_hex",
+    ]
     from l2kit.btc.tx import output, parse, serialize, txid_hex
     from l2kit.staking.params import BABYLON_BURN_SCRIPT
 
@@ -110,35 +113,54 @@ ERRORS: list[tuple[str, str, str]] = [
     (json.dumps(_with(network="moonnet")), "network", "one of"),
     (json.dumps(_with(staker_public_key=BAD_KEY_PREFIX)), "staker_public_key", "prefix"),
     (json.dumps(_with(staker_public_key=OFF_CURVE)), "staker_public_key", "curve"),
-    (json.dumps(_with(covenant_public_keys=[*BASE["covenant_public_keys"][:4], OFF_CURVE])),
-     "covenant_public_keys[4]", "curve"),
+    (
+        json.dumps(_with(covenant_public_keys=[*BASE["covenant_public_keys"][:4], OFF_CURVE])),
+        "covenant_public_keys[4]",
+        "curve",
+    ),
     (json.dumps(_with(covenant_public_keys="02ab")), "covenant_public_keys", "array"),
-    (json.dumps(_with(finality_provider_public_keys=[])), "finality_provider_public_keys",
-     "empty"),
-    (json.dumps(_with(finality_provider_public_keys=[BASE["staker_public_key"]])),
-     "finality_provider_public_keys[0]", "duplicate"),
-    (json.dumps(_with(covenant_public_keys=[*BASE["covenant_public_keys"][:4],
-                                            BASE["covenant_public_keys"][0]])),
-     "covenant_public_keys[4]", "duplicate"),
+    (json.dumps(_with(finality_provider_public_keys=[])), "finality_provider_public_keys", "empty"),
+    (
+        json.dumps(_with(finality_provider_public_keys=[BASE["staker_public_key"]])),
+        "finality_provider_public_keys[0]",
+        "duplicate",
+    ),
+    (
+        json.dumps(
+            _with(
+                covenant_public_keys=[
+                    *BASE["covenant_public_keys"][:4],
+                    BASE["covenant_public_keys"][0],
+                ]
+            )
+        ),
+        "covenant_public_keys[4]",
+        "duplicate",
+    ),
     (json.dumps(_with(slashing_rate="0.1")), "slashing_pk_script", "together"),
     (json.dumps(_slash(slashing_rate="0.00001")), "slashing_rate", "4 decimal"),
     (json.dumps(_slash(slashing_rate="1")), "slashing_rate", "between 0 and 1"),
     (json.dumps(_slash(slashing_rate=0.1)), "slashing_rate", "string"),
     (json.dumps(_slash(slashing_fee=0)), "slashing_fee", "1.."),
     (json.dumps(_slash(slashing_pk_script="")), "slashing_pk_script", "empty"),
-    (json.dumps(_slash(staking_value=4, unbonding_fee=1, slashing_fee=1)), "slashing_rate",
-     "rounds to 0"),
-    (json.dumps(_slash(slashing_fee=BASE["staking_value"])), "slashing_fee",
-     "no change"),
+    (
+        json.dumps(_slash(staking_value=4, unbonding_fee=1, slashing_fee=1)),
+        "slashing_rate",
+        "rounds to 0",
+    ),
+    (json.dumps(_slash(slashing_fee=BASE["staking_value"])), "slashing_fee", "no change"),
     (json.dumps(_slash(slashing_fee=899_800)), "slashing_fee", "dust"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("stdin", "field", "rule"), ERRORS, ids=[f"{e[1]}-{e[2]}" for e in ERRORS])
 def test_invalid_input_exit_2_one_line_naming_field(
-    stdin: str, field: str, rule: str, monkeypatch: pytest.MonkeyPatch,
+    stdin: str,
+    field: str,
+    rule: str,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     # in-process through l2kit.cli.main (the same path as the executable, much faster)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
     with pytest.raises(SystemExit) as exit_:
@@ -153,8 +175,13 @@ def test_invalid_input_exit_2_one_line_naming_field(
 
 
 def test_jsonl_one_answer_per_line_and_errors_inline() -> None:
-    lines = [json.dumps(VECTORS[0]["parameters"]), "{broken", json.dumps(_with(tag="01")),
-             "", json.dumps({**BASE, **SLASHING})]  # fmt: skip
+    lines = [
+        json.dumps(VECTORS[0]["parameters"]),
+        "{broken",
+        json.dumps(_with(tag="01")),
+        "",
+        json.dumps({**BASE, **SLASHING}),
+    ]
     res = run("\n".join(lines) + "\n", "--jsonl")
     assert res.returncode == 0
     answers = [json.loads(line) for line in res.stdout.splitlines()]
@@ -169,8 +196,11 @@ def test_jsonl_one_answer_per_line_and_errors_inline() -> None:
 def test_non_utf8_input() -> None:
     res = subprocess.run(
         [sys.executable, "-m", "l2kit", "stake", "conformance"],
-        input=b"\xff\xfe{", capture_output=True, timeout=60, check=False,
-    )  # fmt: skip
+        input=b"\xff\xfe{",
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert res.returncode == 2 and res.stdout == b""
     assert res.stderr.decode().splitlines() == ["error: input: not UTF-8"]
 

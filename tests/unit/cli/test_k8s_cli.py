@@ -20,12 +20,18 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeA
     monkeypatch.delenv("KUBECONFIG", raising=False)
     with FakeApiServer() as server:
         kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "fake",
-            "clusters": [{"name": "fake", "cluster": {"server": server.url}}],
-            "users": [{"name": "u", "user": {"token": "not-a-secret"}}],
-            "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "u"}}],
-        }))
+        kubeconfig.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": "fake",
+                    "clusters": [{"name": "fake", "cluster": {"server": server.url}}],
+                    "users": [{"name": "u", "user": {"token": "not-a-secret"}}],
+                    "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "u"}}],
+                }
+            )
+        )
         yield server, kubeconfig
 
 
@@ -60,8 +66,9 @@ def test_apply_diff_prune_status(env: tuple[FakeApiServer, Path], tmp_path: Path
     assert states == {"unchanged"}
 
     # drop the exporter: its ServiceMonitor leaves the stack, the StatefulSet changes
-    edited = _spec(tmp_path, spec.read_text().replace("exporter: {enabled: true",
-                                                      "exporter: {enabled: false"))
+    edited = _spec(
+        tmp_path, spec.read_text().replace("exporter: {enabled: true", "exporter: {enabled: false")
+    )
     code, out, _ = run("diff", str(edited), "--kubeconfig", str(kubeconfig), "--json")
     by_state: dict[str, list[str]] = {}
     for e in json.loads(out):
@@ -69,8 +76,9 @@ def test_apply_diff_prune_status(env: tuple[FakeApiServer, Path], tmp_path: Path
     assert "StatefulSet" in by_state["changed"] and "ServiceMonitor" in by_state["pruned"]
 
     stored = len(server.api.objects)
-    code, out, _ = run("apply", str(edited), "--kubeconfig", str(kubeconfig), "--prune",
-                       "--dry-run", "--json")
+    code, out, _ = run(
+        "apply", str(edited), "--kubeconfig", str(kubeconfig), "--prune", "--dry-run", "--json"
+    )
     assert code == 0 and len(server.api.objects) == stored
     code, out, _ = run("apply", str(edited), "--kubeconfig", str(kubeconfig), "--prune", "--json")
     pruned = [o for o in json.loads(out)["objects"] if o["action"] == "pruned"]
@@ -86,8 +94,9 @@ def test_apply_diff_prune_status(env: tuple[FakeApiServer, Path], tmp_path: Path
 
 def test_unknown_stack_is_input_error(env: tuple[FakeApiServer, Path], tmp_path: Path) -> None:
     _, kubeconfig = env
-    code, _, exc = run("status", str(_spec(tmp_path)), "--stack", "nope",
-                       "--kubeconfig", str(kubeconfig))
+    code, _, exc = run(
+        "status", str(_spec(tmp_path)), "--stack", "nope", "--kubeconfig", str(kubeconfig)
+    )
     assert code != 0 and isinstance(exc, InputError) and exc.exit_code == 2
 
 

@@ -16,8 +16,21 @@ from l2kit.staking.params import load_global_params
 
 def test_covenant_init_show_and_params(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "cov"
-    code, out, _ = run_main(["regtest", "covenant", "init", "--members", "4", "--quorum", "3",
-                             "--dir", str(d), "--json"], capsys)  # fmt: skip
+    code, out, _ = run_main(
+        [
+            "regtest",
+            "covenant",
+            "init",
+            "--members",
+            "4",
+            "--quorum",
+            "3",
+            "--dir",
+            str(d),
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0
     doc = json.loads(out)
     assert doc["quorum"] == 3 and len(doc["public_keys"]) == 4
@@ -33,8 +46,20 @@ def test_covenant_init_show_and_params(tmp_path: Path, capsys: pytest.CaptureFix
 
     code, _, err = run_main(["regtest", "covenant", "init", "--dir", str(d)], capsys)
     assert code == 2 and "exists" in err
-    code, _, err = run_main(["regtest", "covenant", "init", "--members", "2", "--quorum", "3",
-                             "--dir", str(tmp_path / "other")], capsys)  # fmt: skip
+    code, _, err = run_main(
+        [
+            "regtest",
+            "covenant",
+            "init",
+            "--members",
+            "2",
+            "--quorum",
+            "3",
+            "--dir",
+            str(tmp_path / "other"),
+        ],
+        capsys,
+    )
     assert code == 2 and "quorum" in err
 
 
@@ -53,8 +78,10 @@ def test_funding_address_and_bad_key_file(
 
 def test_index_stats_on_empty_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     prom = tmp_path / "m.prom"
-    code, out, _ = run_main(["index", "stats", "--db", str(tmp_path / "i.db"), "--json",
-                             "--textfile", str(prom)], capsys)  # fmt: skip
+    code, out, _ = run_main(
+        ["index", "stats", "--db", str(tmp_path / "i.db"), "--json", "--textfile", str(prom)],
+        capsys,
+    )
     assert code == 0
     assert json.loads(out)["height"] == -1
     assert "l2kit_index_active_tvl_sat 0.0" in prom.read_text()

@@ -49,11 +49,15 @@ def _fleet_file(tmp_path: Path, targets: list[dict[str, Any]], **extra: Any) -> 
 
 def _healthy(srv: MonitorServer) -> list[dict[str, Any]]:
     return [
-        {"name": "bbn", "kind": "babylon", "rest_url": srv.url("bbn"),
-         "cometbft_url": srv.url("comet")},
+        {
+            "name": "bbn",
+            "kind": "babylon",
+            "rest_url": srv.url("bbn"),
+            "cometbft_url": srv.url("comet"),
+        },
         {"name": "opfgd", "kind": "gadget", "url": srv.url("fg")},
         {"name": "fpd", "kind": "metrics", "role": "fpd", "url": srv.url("fpd") + "/metrics"},
-    ]  # fmt: skip
+    ]
 
 
 def test_all_ok_exit_0_and_json_shape(
@@ -70,9 +74,14 @@ def test_all_ok_exit_0_and_json_shape(
     assert summary["total"] == len(data["checks"]) == summary["OK"]
     lag = next(c for c in data["checks"] if c["check"] == "finality_lag")
     assert lag == {
-        "target": "bbn", "kind": "babylon", "check": "finality_lag", "subject": "",
-        "status": "OK", "value": 4, "reason": "tip 1247, last finalized 1243",
-    }  # fmt: skip
+        "target": "bbn",
+        "kind": "babylon",
+        "check": "finality_lag",
+        "subject": "",
+        "status": "OK",
+        "value": 4,
+        "reason": "tip 1247, last finalized 1243",
+    }
 
 
 def test_warn_exit_1(run: Callable[..., CliResult], srv: MonitorServer, tmp_path: Path) -> None:
@@ -111,12 +120,19 @@ def test_unknown_counts_as_crit(
 
 def test_adhoc_flags_and_role_inference(run: Callable[..., CliResult], srv: MonitorServer) -> None:
     result = run(
-        "check", "--json",
-        "--babylon-rest", srv.url("bbn"), "--cometbft", srv.url("comet"),
-        "--gadget", srv.url("fg"),
-        "--metrics", srv.url("fpd") + "/metrics",
-        "--metrics", "fpd=" + srv.url("fpd") + "/metrics",
-    )  # fmt: skip
+        "check",
+        "--json",
+        "--babylon-rest",
+        srv.url("bbn"),
+        "--cometbft",
+        srv.url("comet"),
+        "--gadget",
+        srv.url("fg"),
+        "--metrics",
+        srv.url("fpd") + "/metrics",
+        "--metrics",
+        "fpd=" + srv.url("fpd") + "/metrics",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     scrapes = [c for c in data["checks"] if c["check"] == "scrape"]
@@ -158,9 +174,11 @@ def test_inline_password_in_fleet_file_is_rejected(
     run: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     target = {
-        "name": "btc", "kind": "bitcoind", "url": "http://127.0.0.1:8332",
+        "name": "btc",
+        "kind": "bitcoind",
+        "url": "http://127.0.0.1:8332",
         "auth": {"user": "u", "password": "hunter2"},
-    }  # fmt: skip
+    }
     result = run("check", _fleet_file(tmp_path, [target]))
     assert result.exit_code == 2
     message = result.error

@@ -18,10 +18,28 @@ FP = xonly_of(b"\x07" * 32).hex()
 
 
 def _run(capsys: pytest.CaptureFixture[str], tmp: Path, *extra: str) -> CliResult:
-    argv = ["stake", "register", "--datadir", str(tmp / "no-node"), "--db", str(tmp / "s.db"),
-            "--staker-key-file", str(tmp / "k"), "--fp", FP, "--amount", "100000",
-            "--time", "30", "--babylon-address", BBN, "--params", str(tmp / "p.json"),
-            "--json", *extra]  # fmt: skip
+    argv = [
+        "stake",
+        "register",
+        "--datadir",
+        str(tmp / "no-node"),
+        "--db",
+        str(tmp / "s.db"),
+        "--staker-key-file",
+        str(tmp / "k"),
+        "--fp",
+        FP,
+        "--amount",
+        "100000",
+        "--time",
+        "30",
+        "--babylon-address",
+        BBN,
+        "--params",
+        str(tmp / "p.json"),
+        "--json",
+        *extra,
+    ]
     return run_main(argv, capsys)
 
 
@@ -31,12 +49,14 @@ def _run(capsys: pytest.CaptureFixture[str], tmp: Path, *extra: str) -> CliResul
         ((), "error: babylon-rest: needed to register online (or --offline"),
         (("--babylon-rest", "http://127.0.0.1:9"), "error: babylon-key-file: needed"),
         (("--offline", "--babylon-address", BBN[:-2] + "qq"), "error: babylon-address: "),
-        (("--offline", "--babylon-address", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"),
-         "error: babylon-address: prefix 'bc' is not 'bbn'"),
+        (
+            ("--offline", "--babylon-address", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"),
+            "error: babylon-address: prefix 'bc' is not 'bbn'",
+        ),
         (("--offline", "--fp", FP), "error: fp: Babylon accepts exactly one finality provider"),
         (("--offline", "--fp", "zz"), "error: fp[1]: not hex"),
     ],
-)  # fmt: skip
+)
 def test_input_errors_before_anything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], line: str
 ) -> None:
@@ -86,8 +106,9 @@ def test_pop_through_a_psbt(capsys: pytest.CaptureFixture[str]) -> None:
     psbt = from_psbt(json.loads(out)["psbt"])
     witness = bip322.sign_p2tr(key_path_key(seckey).tweaked_secret, BBN.encode())  # the signer
     signed = btx.serialize(btx.set_witness(psbt.tx, 0, witness)).hex()
-    code, out, err = _pop(capsys, "--from-psbt", signed, "--address", address,
-                          "--btc-pk", xonly_of(seckey).hex())  # fmt: skip
+    code, out, err = _pop(
+        capsys, "--from-psbt", signed, "--address", address, "--btc-pk", xonly_of(seckey).hex()
+    )
     assert code == 0 and json.loads(out)["pop_type"] == "bip322", err
     code, _, err = _pop(capsys, "--from-psbt", signed, "--address", address)
     assert code == 2 and err.startswith("error: btc-pk: ")
@@ -97,8 +118,21 @@ def test_a_new_stake_needs_fp_amount_and_time(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["stake", "register", "--datadir", str(tmp_path / "no-node"), "--babylon-address",
-              BBN, "--amount", "100000", "--time", "30", "--offline"])  # fmt: skip
+        main(
+            [
+                "stake",
+                "register",
+                "--datadir",
+                str(tmp_path / "no-node"),
+                "--babylon-address",
+                BBN,
+                "--amount",
+                "100000",
+                "--time",
+                "30",
+                "--offline",
+            ]
+        )
     _, err = capsys.readouterr()
     assert exc.value.code == 2
     assert err.strip() == "error: fp: required for a new stake (or --stake TXID)"

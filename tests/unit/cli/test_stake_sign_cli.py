@@ -39,8 +39,18 @@ def _key(tmp_path: Path, sk: bytes, name: str = "k") -> Path:
 
 def _sign_args(key_file: Path, leaf: bytes, *extra: str) -> list[str]:
     """``stake sign`` args: TX spending ``leaf`` of INFO, key from ``key_file``, then ``extra``."""
-    return ["stake", "sign", btx.serialize(TX).hex(), "--key-file", str(key_file),
-            "--prevout", PREVOUT, "--leaf", leaf.hex(), *extra]  # fmt: skip
+    return [
+        "stake",
+        "sign",
+        btx.serialize(TX).hex(),
+        "--key-file",
+        str(key_file),
+        "--prevout",
+        PREVOUT,
+        "--leaf",
+        leaf.hex(),
+        *extra,
+    ]
 
 
 def _control_block(leaf: bytes) -> tuple[str, str]:

@@ -34,9 +34,13 @@ Obj = dict[str, Any]
 CONTRACTS = ROOT / "l2kit" / "contracts"
 # op-node's start-up requirements, each flag with the variable that sets it too (both are the
 # contract's facts: op-node/flags/flags.go#L49-L72, op-service/flags/flags.go#L75-L92).
-OP_NODE_REQUIRED = {"--l1": "OP_NODE_L1_ETH_RPC", "--l2": "OP_NODE_L2_ENGINE_RPC",
-                    "--l2.jwt-secret": "OP_NODE_L2_ENGINE_AUTH",
-                    "--rollup.config": "OP_NODE_ROLLUP_CONFIG", "--l1.beacon": "OP_NODE_L1_BEACON"}
+OP_NODE_REQUIRED = {
+    "--l1": "OP_NODE_L1_ETH_RPC",
+    "--l2": "OP_NODE_L2_ENGINE_RPC",
+    "--l2.jwt-secret": "OP_NODE_L2_ENGINE_AUTH",
+    "--rollup.config": "OP_NODE_ROLLUP_CONFIG",
+    "--l1.beacon": "OP_NODE_L1_BEACON",
+}
 EXCLUSIVE = ("--rollup.config", "--network")  # exactly one (op-service/flags/flags.go#L101-L113)
 
 
@@ -48,8 +52,9 @@ def contract(component: str) -> Obj:
 def rollup_specs() -> dict[str, str]:
     """The rollup profile on every network Babylon has: regtest as `l2kit init` writes it;
     signet and mainnet against a private BSN-era chain, acknowledged as experimental."""
-    specs = {net: profiles.init_spec("rollup", net) for p, net in profiles.supported()
-             if p == "rollup"}
+    specs = {
+        net: profiles.init_spec("rollup", net) for p, net in profiles.supported() if p == "rollup"
+    }
     for net in ("signet", "mainnet"):
         data = yaml.safe_load(profiles.init_spec("rollup"))
         data["stacks"][0].update(network=net, name=f"rollup-{net}", namespace=f"rollup-{net}")
@@ -74,7 +79,9 @@ def objects(network: str) -> tuple[StackSpec, list[Obj]]:
 
 def pod(objs: list[Obj], component: str) -> Obj:
     spec: Obj = next(
-        o for o in objs if o["kind"] == "StatefulSet"
+        o
+        for o in objs
+        if o["kind"] == "StatefulSet"
         and o["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == component
     )["spec"]["template"]["spec"]
     return spec
@@ -102,7 +109,7 @@ def secret_file(p: Obj, c: Obj, path: str) -> tuple[str, str] | None:
         src = vols.get(m["name"], {}).get("secret")
         if src is None or not path.startswith(mount):
             continue
-        rel = path[len(mount):]
+        rel = path[len(mount) :]
         items = {i["path"]: i["key"] for i in src.get("items", [])} or {rel: rel}
         if rel in items:
             return src["secretName"], items[rel]
@@ -162,8 +169,11 @@ def l1_secret_problems(stack: StackSpec, objs: list[Obj]) -> list[str]:
 def gadget_btc_auth_problems(stack: StackSpec, objs: list[Obj]) -> list[str]:
     rpc = stack.secrets.rpc
     assert rpc is not None
-    cm = next(o for o in objs if o["kind"] == "ConfigMap"
-              and o["metadata"]["name"] == f"{stack.name}-finality-gadget")
+    cm = next(
+        o
+        for o in objs
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"] == f"{stack.name}-finality-gadget"
+    )
     conf = cm["data"]["config.toml"]
     out = []
     if f'BitcoinRPCUser = "{rpc.user}"' not in conf:
@@ -181,15 +191,22 @@ def gadget_btc_auth_problems(stack: StackSpec, objs: list[Obj]) -> list[str]:
 def geth_init_problems(objs: list[Obj]) -> list[str]:
     init = contract("op-geth")["commands"]["geth"]["subcommands"]["init"]
     allowed = set(init.get("flags", [])) | set(init.get("switches", []))
-    scripts = next(o for o in objs if o["kind"] == "ConfigMap"
-                   and o["metadata"]["name"].endswith("-scripts"))["data"]
-    calls = [shlex.split(line) for line in scripts["op-geth-init.sh"].splitlines()
-             if line.strip().startswith("geth ")]
+    scripts = next(
+        o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-scripts")
+    )["data"]
+    calls = [
+        shlex.split(line)
+        for line in scripts["op-geth-init.sh"].splitlines()
+        if line.strip().startswith("geth ")
+    ]
     if not calls:
         return ["op-geth-init.sh: no geth init call"]
-    return [f"geth init {tok.split('=')[0]}: not a flag of init (app flags go before init)"
-            for argv in calls for tok in argv[2:] if tok.startswith("-")
-            and tok.split("=")[0] not in allowed]
+    return [
+        f"geth init {tok.split('=')[0]}: not a flag of init (app flags go before init)"
+        for argv in calls
+        for tok in argv[2:]
+        if tok.startswith("-") and tok.split("=")[0] not in allowed
+    ]
 
 
 # --- every network: all rules hold ------------------------------------------------------------
@@ -201,8 +218,9 @@ def test_rollup_meets_its_contracts_on_every_network(network: str) -> None:
     report = check(list(rendered(network)[1]))
     assert [str(p) for p in report.problems] == []
     assert {"op-geth", "op-node", "finality-gadget"} <= set(report.checked)
-    assert not [k for k in report.uncovered if k.split("/")[0] in
-                ("op-geth", "op-node", "finality-gadget")]
+    assert not [
+        k for k in report.uncovered if k.split("/")[0] in ("op-geth", "op-node", "finality-gadget")
+    ]
 
 
 @pytest.mark.parametrize("network", sorted(SPECS))
@@ -233,18 +251,21 @@ def test_both_rollup_config_and_network_is_found() -> None:
     _, objs = objects("regtest")
     main_container(objs, "op-node")["args"].append("--network=op-sepolia")
     assert op_node_start_problems(objs) == [
-        "--rollup.config|--network: exactly one must be set, got ['--rollup.config', "
-        "'--network']"]
+        "--rollup.config|--network: exactly one must be set, got ['--rollup.config', '--network']"
+    ]
 
 
 def test_jwt_outside_the_secret_is_found() -> None:
     stack, objs = objects("regtest")
     c = main_container(objs, "op-node")
-    c["args"] = [a if not a.startswith("--l2.jwt-secret=") else "--l2.jwt-secret=/tmp/jwt.hex"
-                 for a in c["args"]]
+    c["args"] = [
+        a if not a.startswith("--l2.jwt-secret=") else "--l2.jwt-secret=/tmp/jwt.hex"
+        for a in c["args"]
+    ]
     assert engine_auth_problems(stack, objs) == [
         f"op-node --l2.jwt-secret: must be key jwt.hex of Secret "
-        f"{stack.secrets.jwt.existing_secret if stack.secrets.jwt else ''}, got None"]
+        f"{stack.secrets.jwt.existing_secret if stack.secrets.jwt else ''}, got None"
+    ]
 
 
 def test_engine_on_the_wrong_port_is_found() -> None:
@@ -258,27 +279,40 @@ def test_engine_on_the_wrong_port_is_found() -> None:
 def test_l1_url_as_a_literal_is_found() -> None:
     stack, objs = objects("regtest")
     c = main_container(objs, "op-node")
-    c["env"] = [e if e["name"] != "OP_NODE_L1_ETH_RPC"
-                else {"name": e["name"], "value": "https://eth.example/KEY"} for e in c["env"]]
+    c["env"] = [
+        e
+        if e["name"] != "OP_NODE_L1_ETH_RPC"
+        else {"name": e["name"], "value": "https://eth.example/KEY"}
+        for e in c["env"]
+    ]
     assert l1_secret_problems(stack, objs) == [
-        "op-node env OP_NODE_L1_ETH_RPC: must come from Secret rollup-regtest-l1"]
+        "op-node env OP_NODE_L1_ETH_RPC: must come from Secret rollup-regtest-l1"
+    ]
 
 
 def test_gadget_password_not_from_the_secret_is_found() -> None:
     stack, objs = objects("regtest")
-    cm = next(o for o in objs if o["kind"] == "ConfigMap"
-              and o["metadata"]["name"] == "rollup-regtest-finality-gadget")
+    cm = next(
+        o
+        for o in objs
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "rollup-regtest-finality-gadget"
+    )
     cm["data"]["config.toml"] = cm["data"]["config.toml"].replace(
-        '"@@BTC_RPC_PASSWORD@@"', '"pass"')
+        '"@@BTC_RPC_PASSWORD@@"', '"pass"'
+    )
     assert gadget_btc_auth_problems(stack, objs) == [
-        "BitcoinRPCPass: must be filled from the RPC Secret's password at start"]
+        "BitcoinRPCPass: must be filled from the RPC Secret's password at start"
+    ]
 
 
 def test_app_flag_after_geth_init_is_found() -> None:
     _, objs = objects("regtest")
-    scripts = next(o for o in objs if o["kind"] == "ConfigMap"
-                   and o["metadata"]["name"].endswith("-scripts"))["data"]
+    scripts = next(
+        o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-scripts")
+    )["data"]
     scripts["op-geth-init.sh"] = scripts["op-geth-init.sh"].replace(
-        "geth init ", "geth init --networkid=706114 ")
+        "geth init ", "geth init --networkid=706114 "
+    )
     assert geth_init_problems(objs) == [
-        "geth init --networkid: not a flag of init (app flags go before init)"]
+        "geth init --networkid: not a flag of init (app flags go before init)"
+    ]

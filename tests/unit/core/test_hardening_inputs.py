@@ -78,9 +78,13 @@ def test_yaml_bombs_and_duplicates_are_refused(text: str, rule: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "rule"),
-    [('{"a": 1, "a": 2}', "duplicate key"), ('{"a": NaN}', "NaN is not a JSON number"),
-     ('{"a": -Infinity}', "Infinity"), ("[" * 100_000, "nested too deeply")],
-)  # fmt: skip
+    [
+        ('{"a": 1, "a": 2}', "duplicate key"),
+        ('{"a": NaN}', "NaN is not a JSON number"),
+        ('{"a": -Infinity}', "Infinity"),
+        ("[" * 100_000, "nested too deeply"),
+    ],
+)
 def test_json_duplicates_nan_and_depth_are_refused(text: str, rule: str) -> None:
     with pytest.raises(BadDocument, match=rule):
         load_json(text)
@@ -123,8 +127,9 @@ def _phase1() -> dict[str, object]:
     return json.loads(bundled.read_text())  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize(("key", "value"), [("covenant_quorum", True),
-                                            ("min_staking_amount", "500000")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("key", "value"), [("covenant_quorum", True), ("min_staking_amount", "500000")]
+)
 def test_params_values_are_not_coerced(key: str, value: object) -> None:
     doc = _phase1()
     doc["versions"][0][key] = value  # type: ignore[index]
@@ -154,8 +159,12 @@ def test_render_removes_temp_folders_of_killed_renders(tmp_path: Path) -> None:
 
     from l2kit.render import manifests
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = tmp_path / "out"
     stale = tmp_path / f".out.l2kit-tmp-{dead.stdout.strip()}-abc"
     stale_old = tmp_path / f".out.l2kit-old-{dead.stdout.strip()}-def"
@@ -163,8 +172,12 @@ def test_render_removes_temp_folders_of_killed_renders(tmp_path: Path) -> None:
     other = tmp_path / ".out.something-else"
     for folder in (stale, stale_old, live, other):
         (folder / "tree").mkdir(parents=True)
-    obj = {"apiVersion": "v1", "kind": "ConfigMap",
-           "metadata": {"name": "x", "namespace": "n"}, "data": {}}  # fmt: skip
+    obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x", "namespace": "n"},
+        "data": {},
+    }
     manifests.write_tree([obj], out)
     assert not stale.exists() and not stale_old.exists()
     assert live.exists() and other.exists()

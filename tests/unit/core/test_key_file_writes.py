@@ -42,10 +42,19 @@ def test_withdraw_refuses_a_fee_rate_above_the_cap_before_anything(tmp_path: Pat
 
     key = tmp_path / "staker.key"
     key.write_text("11" * 32 + "\n")
-    result = click_invoke([
-        "stake", "withdraw", "ab" * 32, "--staker-key-file", str(key), "--fee-rate", "500",
-        "--datadir", str(tmp_path / "no-node"),
-    ])  # fmt: skip
+    result = click_invoke(
+        [
+            "stake",
+            "withdraw",
+            "ab" * 32,
+            "--staker-key-file",
+            str(key),
+            "--fee-rate",
+            "500",
+            "--datadir",
+            str(tmp_path / "no-node"),
+        ]
+    )
     assert isinstance(result.exception, InputError), result.output
     assert result.exception.field == "fee-rate"
     assert not (tmp_path / "no-node").exists()

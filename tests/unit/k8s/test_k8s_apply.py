@@ -26,8 +26,14 @@ from l2kit.k8s.apply import (
 from l2kit.k8s.client import KubeClient, Ref
 
 
-def obj(kind: str, name: str, api_version: str = "v1", ns: str | None = "l2",
-        stack: str | None = "demo", **extra: Any) -> dict[str, Any]:
+def obj(
+    kind: str,
+    name: str,
+    api_version: str = "v1",
+    ns: str | None = "l2",
+    stack: str | None = "demo",
+    **extra: Any,
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name}
     if ns:
         meta["namespace"] = ns
@@ -60,22 +66,43 @@ def test_apply_order_is_dependency_order() -> None:
     random.Random(7).shuffle(shuffled)
     kinds = [o["kind"] for o in apply_order(shuffled)]
     assert kinds == [
-        "Namespace", "CustomResourceDefinition", "ServiceAccount", "RoleBinding",
-        "ConfigMap", "Secret", "PersistentVolumeClaim", "Service",
-        "Deployment", "Job", "StatefulSet", "PodDisruptionBudget", "NetworkPolicy",
-        "PrometheusRule", "ServiceMonitor",
+        "Namespace",
+        "CustomResourceDefinition",
+        "ServiceAccount",
+        "RoleBinding",
+        "ConfigMap",
+        "Secret",
+        "PersistentVolumeClaim",
+        "Service",
+        "Deployment",
+        "Job",
+        "StatefulSet",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "PrometheusRule",
+        "ServiceMonitor",
     ]
 
 
 def test_unknown_kind_goes_before_monitoring() -> None:
-    kinds = [o["kind"] for o in apply_order([obj("ServiceMonitor", "a"), obj("Widget", "w"),
-                                             obj("NetworkPolicy", "n")])]
+    kinds = [
+        o["kind"]
+        for o in apply_order(
+            [obj("ServiceMonitor", "a"), obj("Widget", "w"), obj("NetworkPolicy", "n")]
+        )
+    ]
     assert kinds == ["NetworkPolicy", "Widget", "ServiceMonitor"]
 
 
 def test_with_namespace_fills_only_namespaced_kinds() -> None:
-    out = with_namespace([obj("ConfigMap", "c", ns=None), obj("Namespace", "l2", ns=None),
-                          obj("Service", "s", ns="other")], "l2")
+    out = with_namespace(
+        [
+            obj("ConfigMap", "c", ns=None),
+            obj("Namespace", "l2", ns=None),
+            obj("Service", "s", ns="other"),
+        ],
+        "l2",
+    )
     assert [o["metadata"].get("namespace") for o in out] == ["l2", None, "other"]
 
 
@@ -89,8 +116,13 @@ def test_prune_selection() -> None:
         obj("ConfigMap", "unlabelled", stack=None),  # not ours: kept
         obj("PersistentVolumeClaim", "data-bitcoind-0"),  # data: never pruned
         obj("Namespace", "l2", ns=None),  # never pruned
-        {**obj("Job", "owned", "batch/v1"),
-         "metadata": {**obj("Job", "owned")["metadata"], "ownerReferences": [{"kind": "CronJob"}]}},
+        {
+            **obj("Job", "owned", "batch/v1"),
+            "metadata": {
+                **obj("Job", "owned")["metadata"],
+                "ownerReferences": [{"kind": "CronJob"}],
+            },
+        },
         obj("ServiceMonitor", "gone", "monitoring.coreos.com/v1"),
         obj("ServiceAccount", "gone"),
     ]
@@ -103,14 +135,33 @@ def test_prune_selection() -> None:
 
 _KINDS = [(o["apiVersion"], o["kind"]) for o in STACK] + [("example.com/v1", "Widget")]
 _objects = st.lists(
-    st.builds(lambda kv, name, stack, owned: {
-        **obj(kv[1], name, kv[0], ns=None if kv[1] in {"Namespace", "CustomResourceDefinition"}
-              else "l2", stack=stack),
-        **({"metadata": {**obj(kv[1], name, kv[0], stack=stack)["metadata"],
-                         "ownerReferences": [{"kind": "X"}]}} if owned else {})},
-        st.sampled_from(_KINDS), st.sampled_from(["a", "b", "c"]),
-        st.sampled_from(["demo", "other", None]), st.booleans()),
-    max_size=20)
+    st.builds(
+        lambda kv, name, stack, owned: {
+            **obj(
+                kv[1],
+                name,
+                kv[0],
+                ns=None if kv[1] in {"Namespace", "CustomResourceDefinition"} else "l2",
+                stack=stack,
+            ),
+            **(
+                {
+                    "metadata": {
+                        **obj(kv[1], name, kv[0], stack=stack)["metadata"],
+                        "ownerReferences": [{"kind": "X"}],
+                    }
+                }
+                if owned
+                else {}
+            ),
+        },
+        st.sampled_from(_KINDS),
+        st.sampled_from(["a", "b", "c"]),
+        st.sampled_from(["demo", "other", None]),
+        st.booleans(),
+    ),
+    max_size=20,
+)
 _unique = _objects.map(lambda objs: list({Ref.of(o): o for o in objs}.values()))
 
 
@@ -126,8 +177,9 @@ def test_apply_order_properties(objects: list[dict[str, Any]], rnd: random.Rando
 
 
 @given(_unique, _objects)
-def test_prune_selection_properties(live: list[dict[str, Any]],
-                                    rendered: list[dict[str, Any]]) -> None:
+def test_prune_selection_properties(
+    live: list[dict[str, Any]], rendered: list[dict[str, Any]]
+) -> None:
     chosen = prune_selection(live, rendered, "demo")
     kept = {(r.kind, r.namespace, r.name) for r in map(Ref.of, rendered)}
     prunable = {k for _, k in PRUNABLE_KINDS}
@@ -167,25 +219,34 @@ def kube(server: FakeApiServer, tmp_path: Path) -> Iterator[KubeClient]:
 
 
 def test_apply_stack_orders_requests_and_reports(server: FakeApiServer, kube: KubeClient) -> None:
-    objects = [obj("Service", "bitcoind", spec={"ports": [{"port": 18443}]}),
-               obj("ConfigMap", "conf", data={"a": "1"}),
-               obj("Namespace", "l2", ns=None),
-               obj("ServiceMonitor", "bitcoind", "monitoring.coreos.com/v1")]
+    objects = [
+        obj("Service", "bitcoind", spec={"ports": [{"port": 18443}]}),
+        obj("ConfigMap", "conf", data={"a": "1"}),
+        obj("Namespace", "l2", ns=None),
+        obj("ServiceMonitor", "bitcoind", "monitoring.coreos.com/v1"),
+    ]
     first = apply_stack(kube, objects)
     assert [(o.ref.kind, o.action) for o in first] == [
-        ("Namespace", "created"), ("ConfigMap", "created"), ("Service", "created"),
-        ("ServiceMonitor", "skipped")]  # no prometheus-operator CRDs on this server
+        ("Namespace", "created"),
+        ("ConfigMap", "created"),
+        ("Service", "created"),
+        ("ServiceMonitor", "skipped"),
+    ]  # no prometheus-operator CRDs on this server
     patches = [r.path for r in server.api.requests if r.method == "PATCH"]
-    assert patches == ["/api/v1/namespaces/l2", "/api/v1/namespaces/l2/configmaps/conf",
-                       "/api/v1/namespaces/l2/services/bitcoind"]
+    assert patches == [
+        "/api/v1/namespaces/l2",
+        "/api/v1/namespaces/l2/configmaps/conf",
+        "/api/v1/namespaces/l2/services/bitcoind",
+    ]
     objects[1] = obj("ConfigMap", "conf", data={"a": "2"})
     again = apply_stack(kube, objects)
     assert [o.action for o in again[:3]] == ["unchanged", "configured", "unchanged"]
 
 
 def test_prune_stack_deletes_only_dropped_objects(server: FakeApiServer, kube: KubeClient) -> None:
-    apply_stack(kube, [obj("ConfigMap", "a"), obj("ConfigMap", "b"),
-                       obj("PersistentVolumeClaim", "data")])
+    apply_stack(
+        kube, [obj("ConfigMap", "a"), obj("ConfigMap", "b"), obj("PersistentVolumeClaim", "data")]
+    )
     server.put(obj("ConfigMap", "foreign", stack="prod"))
     dry = prune_stack(kube, "demo", [obj("ConfigMap", "a")], dry_run=True)
     assert [str(o.ref) for o in dry] == ["ConfigMap/l2/b"]
@@ -199,13 +260,22 @@ def test_prune_stack_deletes_only_dropped_objects(server: FakeApiServer, kube: K
 def test_dry_run_into_a_new_namespace(server: FakeApiServer, kube: KubeClient) -> None:
     # the fake server, like a real one, answers 404 for objects in a namespace that is missing
     path = "/api/v1/namespaces/l2/configmaps/conf"
-    server.api.fail[("PATCH", path)] = (404, {"kind": "Status", "code": 404,
-                                              "reason": "NotFound",
-                                              "message": 'namespaces "l2" not found'})
-    out = apply_stack(kube, [obj("Namespace", "l2", ns=None), obj("ConfigMap", "conf")],
-                      dry_run=True)
-    assert [(o.ref.kind, o.action) for o in out] == [("Namespace", "created"),
-                                                     ("ConfigMap", "created")]
+    server.api.fail[("PATCH", path)] = (
+        404,
+        {
+            "kind": "Status",
+            "code": 404,
+            "reason": "NotFound",
+            "message": 'namespaces "l2" not found',
+        },
+    )
+    out = apply_stack(
+        kube, [obj("Namespace", "l2", ns=None), obj("ConfigMap", "conf")], dry_run=True
+    )
+    assert [(o.ref.kind, o.action) for o in out] == [
+        ("Namespace", "created"),
+        ("ConfigMap", "created"),
+    ]
     assert out[1].note == "namespace l2 is new"
     assert server.api.objects == {}
     with pytest.raises(ClusterError):

@@ -25,14 +25,18 @@ def kube(server: FakeApiServer, tmp_path: Path) -> Iterator[KubeClient]:
 
     configuration = client.Configuration()
     configuration.host = server.url
-    with KubeClient(client.ApiClient(configuration),
-                    discovery_cache=tmp_path / "discovery.json") as kc:
+    with KubeClient(
+        client.ApiClient(configuration), discovery_cache=tmp_path / "discovery.json"
+    ) as kc:
         yield kc
 
 
-CM: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap",
-      "metadata": {"name": "bitcoind-conf", "namespace": "l2", "labels": {"l2kit.io/stack": "s"}},
-      "data": {"bitcoin.conf": "regtest=1\n"}}
+CM: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {"name": "bitcoind-conf", "namespace": "l2", "labels": {"l2kit.io/stack": "s"}},
+    "data": {"bitcoin.conf": "regtest=1\n"},
+}
 
 
 def _patches(server: FakeApiServer) -> list[Recorded]:
@@ -60,8 +64,12 @@ def test_apply_force_and_dry_run_flags(server: FakeApiServer, kube: KubeClient) 
 
 
 def test_apply_grouped_kind_path(server: FakeApiServer, kube: KubeClient) -> None:
-    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet",
-           "metadata": {"name": "bitcoind", "namespace": "l2"}, "spec": {"replicas": 1}}
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "bitcoind", "namespace": "l2"},
+        "spec": {"replicas": 1},
+    }
     kube.apply(sts)
     assert _patches(server)[0].path == "/apis/apps/v1/namespaces/l2/statefulsets/bitcoind"
 
@@ -102,9 +110,17 @@ def test_api_error_maps_to_cluster_error_without_values(
     server: FakeApiServer, kube: KubeClient
 ) -> None:
     path = "/api/v1/namespaces/l2/configmaps/bitcoind-conf"
-    server.api.fail[("PATCH", path)] = (422, {
-        "kind": "Status", "code": 422, "reason": "Invalid",
-        "message": 'ConfigMap "bitcoind-conf" is invalid: data[x]: Invalid value: "hunter2": bad'})
+    server.api.fail[("PATCH", path)] = (
+        422,
+        {
+            "kind": "Status",
+            "code": 422,
+            "reason": "Invalid",
+            "message": (
+                'ConfigMap "bitcoind-conf" is invalid: data[x]: Invalid value: "hunter2": bad'
+            ),
+        },
+    )
     with pytest.raises(ClusterError) as info:
         kube.apply(CM)
     assert info.value.status == 422 and info.value.reason == "Unprocessable Entity"

@@ -14,15 +14,24 @@ from l2kit.k8s.diff import classify, diff_stack, normalise, unified
 
 
 def cm(data: dict[str, str], name: str = "conf", **meta: Any) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": name, "namespace": "l2", "labels": {"l2kit.io/stack": "demo"},
-                         **meta},
-            "data": data}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": "l2", "labels": {"l2kit.io/stack": "demo"}, **meta},
+        "data": data,
+    }
 
 
 def test_normalise_drops_server_fields() -> None:
-    live = cm({"a": "1"}, uid="u", resourceVersion="9", generation=3, managedFields=[{}],
-              creationTimestamp="t", annotations={})
+    live = cm(
+        {"a": "1"},
+        uid="u",
+        resourceVersion="9",
+        generation=3,
+        managedFields=[{}],
+        creationTimestamp="t",
+        annotations={},
+    )
     live["status"] = {"x": 1}
     assert normalise(live) == cm({"a": "1"})
     assert "uid" in live["metadata"]  # input untouched
@@ -50,8 +59,12 @@ def test_new_object() -> None:
 
 def test_secret_values_never_appear() -> None:
     def secret(data: dict[str, str]) -> dict[str, Any]:
-        return {"apiVersion": "v1", "kind": "Secret",
-                "metadata": {"name": "rpc", "namespace": "l2"}, "data": data}
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "rpc", "namespace": "l2"},
+            "data": data,
+        }
 
     live = secret({"user": "dXNlcg==", "password": "b2xkcGFzcw=="})
     would = secret({"user": "dXNlcg==", "password": "bmV3cGFzcw=="})
@@ -69,8 +82,7 @@ def kube(tmp_path: Path) -> Iterator[tuple[FakeApiServer, KubeClient]]:
     with FakeApiServer() as server:
         configuration = client.Configuration()
         configuration.host = server.url
-        with KubeClient(client.ApiClient(configuration),
-                        discovery_cache=tmp_path / "d.json") as kc:
+        with KubeClient(client.ApiClient(configuration), discovery_cache=tmp_path / "d.json") as kc:
             yield server, kc
 
 
@@ -79,12 +91,19 @@ def test_diff_stack_states_and_dry_run_only(kube: tuple[FakeApiServer, KubeClien
     server.put(cm({"a": "1"}, name="same"))
     server.put(cm({"a": "1"}, name="edit"))
     server.put(cm({"a": "1"}, name="dropped"))
-    rendered = [cm({"a": "1"}, name="same"), cm({"a": "2"}, name="edit"),
-                cm({"a": "1"}, name="fresh")]
+    rendered = [
+        cm({"a": "1"}, name="same"),
+        cm({"a": "2"}, name="edit"),
+        cm({"a": "1"}, name="fresh"),
+    ]
     before = {k: dict(v) for k, v in server.api.objects.items()}
     entries = diff_stack(kc, "demo", rendered)
     assert [(e.ref.name, e.state) for e in entries] == [
-        ("edit", "changed"), ("fresh", "new"), ("same", "unchanged"), ("dropped", "pruned")]
+        ("edit", "changed"),
+        ("fresh", "new"),
+        ("same", "unchanged"),
+        ("dropped", "pruned"),
+    ]
     assert all("dryRun" in r.query for r in server.api.requests if r.method == "PATCH")
     assert server.api.objects == before
 
@@ -93,6 +112,9 @@ def test_config_files_diff_line_by_line() -> None:
     before = cm({"bitcoin.conf": "regtest=1\ndbcache=450\ntxindex=1\n"})
     after = cm({"bitcoin.conf": "regtest=1\ndbcache=500\ntxindex=1\n"})
     text = unified(Ref.of(after), before, after)
-    changed = [line for line in text.splitlines()
-               if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))]
+    changed = [
+        line
+        for line in text.splitlines()
+        if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))
+    ]
     assert changed == ["-    dbcache=450", "+    dbcache=500"]

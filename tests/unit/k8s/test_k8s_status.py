@@ -17,14 +17,28 @@ from l2kit.k8s.status import (
 )
 
 
-def sts(replicas: int, ready: int, updated: int, current: str = "r1", update: str = "r1",
-        generation: int = 2, observed: int = 2) -> Obj:
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet",
-            "metadata": {"name": "bitcoind", "namespace": "l2", "generation": generation},
-            "spec": {"replicas": replicas},
-            "status": {"readyReplicas": ready, "updatedReplicas": updated,
-                       "currentRevision": current, "updateRevision": update,
-                       "observedGeneration": observed}}
+def sts(
+    replicas: int,
+    ready: int,
+    updated: int,
+    current: str = "r1",
+    update: str = "r1",
+    generation: int = 2,
+    observed: int = 2,
+) -> Obj:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "bitcoind", "namespace": "l2", "generation": generation},
+        "spec": {"replicas": replicas},
+        "status": {
+            "readyReplicas": ready,
+            "updatedReplicas": updated,
+            "currentRevision": current,
+            "updateRevision": update,
+            "observedGeneration": observed,
+        },
+    }
 
 
 def test_statefulset_states() -> None:
@@ -36,43 +50,71 @@ def test_statefulset_states() -> None:
 
 
 def test_deployment_and_job_states() -> None:
-    dep: dict[str, Any] = {"kind": "Deployment", "metadata": {"name": "d"},
-                           "spec": {"replicas": 2},
-                           "status": {"readyReplicas": 2, "updatedReplicas": 2}}
+    dep: dict[str, Any] = {
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {"replicas": 2},
+        "status": {"readyReplicas": 2, "updatedReplicas": 2},
+    }
     assert assess(dep).state == "ready"
-    dep["status"]["conditions"] = [{"type": "Progressing", "reason": "ProgressDeadlineExceeded",
-                                    "message": "timed out"}]
+    dep["status"]["conditions"] = [
+        {"type": "Progressing", "reason": "ProgressDeadlineExceeded", "message": "timed out"}
+    ]
     assert assess(dep).state == "failed"
     job: dict[str, Any] = {"kind": "Job", "metadata": {"name": "j"}, "spec": {}, "status": {}}
     assert assess(job).state == "progressing"
     job["status"] = {"succeeded": 1}
     assert assess(job).state == "ready"
-    job["status"] = {"conditions": [{"type": "Failed", "status": "True",
-                                     "reason": "BackoffLimitExceeded"}]}
+    job["status"] = {
+        "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]
+    }
     bad = assess(job)
     assert bad.state == "failed" and bad.message == "BackoffLimitExceeded"
 
 
 def pod(name: str, ready: bool, **container: Any) -> Obj:
-    return {"kind": "Pod", "metadata": {"name": name, "namespace": "l2"},
-            "status": {"phase": "Running",
-                       "conditions": [{"type": "Ready", "status": str(ready)}],
-                       "containerStatuses": [{"name": "bitcoind", **container}]}}
+    return {
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "l2"},
+        "status": {
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": str(ready)}],
+            "containerStatuses": [{"name": "bitcoind", **container}],
+        },
+    }
 
 
 def test_pod_reasons_and_restarts() -> None:
-    crash = assess_pod(pod("p0", False, restartCount=5,
-                           state={"waiting": {"reason": "CrashLoopBackOff"}},
-                           lastState={"terminated": {"reason": "OOMKilled"}}))
+    crash = assess_pod(
+        pod(
+            "p0",
+            False,
+            restartCount=5,
+            state={"waiting": {"reason": "CrashLoopBackOff"}},
+            lastState={"terminated": {"reason": "OOMKilled"}},
+        )
+    )
     assert not crash.ready and crash.restarts == 5
     assert crash.reasons == ("bitcoind: CrashLoopBackOff",)
-    oom = assess_pod(pod("p1", True, restartCount=1, state={"running": {}},
-                         lastState={"terminated": {"reason": "OOMKilled"}}))
+    oom = assess_pod(
+        pod(
+            "p1",
+            True,
+            restartCount=1,
+            state={"running": {}},
+            lastState={"terminated": {"reason": "OOMKilled"}},
+        )
+    )
     assert oom.ready and oom.reasons == ("bitcoind: last exit OOMKilled",)
     assert failing_waits([crash, oom]) == ["p0: bitcoind: CrashLoopBackOff"]
-    pending = {"kind": "Pod", "metadata": {"name": "p2"}, "status": {
-        "phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
-                                            "reason": "Unschedulable"}]}}
+    pending = {
+        "kind": "Pod",
+        "metadata": {"name": "p2"},
+        "status": {
+            "phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}],
+        },
+    }
     assert assess_pod(pending).reasons == ("unschedulable: Unschedulable",)
 
 
@@ -86,8 +128,9 @@ class Cluster:
         self.reads += 1
         return sts(1, 1 if self.reads >= 3 else 0, 1)
 
-    def list(self, api_version: str, kind: str, *, label_selector: str,
-             namespace: str | None = None) -> list[Obj]:
+    def list(
+        self, api_version: str, kind: str, *, label_selector: str, namespace: str | None = None
+    ) -> list[Obj]:
         assert label_selector == "l2kit.io/stack=demo" and namespace == "l2"
         return [pod("bitcoind-0", False)]
 
@@ -116,15 +159,29 @@ def test_stack_status_json_shape() -> None:
 def test_wait_ready_polls_until_ready() -> None:
     now = [0.0]
     seen: list[bool] = []
-    result = wait_ready(Cluster(), "demo", RENDERED, timeout=60, interval=5,
-                        progress=lambda s: seen.append(s.ready), clock=lambda: now[0],
-                        sleep=lambda dt: now.__setitem__(0, now[0] + dt))
+    result = wait_ready(
+        Cluster(),
+        "demo",
+        RENDERED,
+        timeout=60,
+        interval=5,
+        progress=lambda s: seen.append(s.ready),
+        clock=lambda: now[0],
+        sleep=lambda dt: now.__setitem__(0, now[0] + dt),
+    )
     assert result.ready and seen == [False, False, True] and now[0] == 10
 
 
 def test_wait_ready_times_out() -> None:
     now = [0.0]
     with pytest.raises(ClusterError) as info:
-        wait_ready(Cluster(), "demo", RENDERED, timeout=4, interval=5, clock=lambda: now[0],
-                   sleep=lambda dt: now.__setitem__(0, now[0] + dt))
+        wait_ready(
+            Cluster(),
+            "demo",
+            RENDERED,
+            timeout=4,
+            interval=5,
+            clock=lambda: now[0],
+            sleep=lambda dt: now.__setitem__(0, now[0] + dt),
+        )
     assert info.value.reason == "Timeout" and "StatefulSet/bitcoind" in str(info.value)

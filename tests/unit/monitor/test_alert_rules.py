@@ -33,10 +33,8 @@ from l2kit.monitor import catalog, rules
 RULES_FILE = ROOT / "charts" / "l2kit" / "files" / "alerts.rules.yaml"
 PROMTOOL_TESTS = sorted((ROOT / "tests" / "promtool").glob("*.test.yaml"))
 FIXTURE_DIRS = [
-    d
-    for d in (DATA / "monitor" / "metrics", SHARED / "fixtures" / "metrics")
-    if d.is_dir()
-]  # fmt: skip
+    d for d in (DATA / "monitor" / "metrics", SHARED / "fixtures" / "metrics") if d.is_dir()
+]
 RUNTIME_PREFIXES = ("go_", "process_", "python_", "promhttp_")
 
 
@@ -126,13 +124,18 @@ def test_rule_problems_names_each_violation() -> None:
                 "name": "l2kit.bitcoind",
                 "rules": [
                     {"alert": "A", "expr": "up == 0", "labels": {"severity": "page"}},
-                    {"alert": "A", "expr": "", "for": "1m", "labels": {"severity": "warning"},
-                     "annotations": {"summary": "s", "description": "d", "runbook": "a\nb"}},
+                    {
+                        "alert": "A",
+                        "expr": "",
+                        "for": "1m",
+                        "labels": {"severity": "warning"},
+                        "annotations": {"summary": "s", "description": "d", "runbook": "a\nb"},
+                    },
                     {"record": "x:y", "expr": "up"},
                 ],
             }
         ]
-    }  # fmt: skip
+    }
     problems = "\n".join(rules.rule_problems(bad))
     for needle in (
         "groups must be",
@@ -203,8 +206,11 @@ def test_catalog_component_metrics_match_the_fixtures() -> None:
         if kind == "histogram"
         for s in ("_bucket", "_sum", "_count")
     }
-    assert samples == (families - {n for n, (_, k) in catalog.COMPONENT_METRICS.items()
-                                    if k == "histogram"}) | histogram_series  # fmt: skip
+    assert (
+        samples
+        == (families - {n for n, (_, k) in catalog.COMPONENT_METRICS.items() if k == "histogram"})
+        | histogram_series
+    )
     # The censorship GaugeVecs only appear after the first event: never in a fixture.
     assert not set(catalog.COMPONENT_METRICS_UNOBSERVED) & samples
 
@@ -236,32 +242,61 @@ def test_exporter_contract_checks_used_by_rules_exist(doc: dict[str, Any]) -> No
 @pytest.mark.parametrize(
     ("expr", "names"),
     [
-        ("fp_seconds_since_last_vote > 300 and fp_status == 1",
-         {"fp_seconds_since_last_vote", "fp_status"}),
-        ("(fp_last_committed_randomness_height - ignoring (fp_btc_pk_hex) group_left () "
-         "babylon_tip_height) < 500",
-         {"fp_last_committed_randomness_height", "babylon_tip_height"}),
-        ('count(l2kit_check_status{kind=~"$kind", check="a b"} == 2) or vector(0)',
-         {"l2kit_check_status"}),
-        ("max by (target, kind) (l2kit_target_up) unless on (target) x offset 1h >= 1e6",
-         {"l2kit_target_up", "x"}),
-        ("increase(vigilante_monitor_liveness_attacks[1h]) > 0",
-         {"vigilante_monitor_liveness_attacks"}),
-        ("time() - l2kit_target_last_success_timestamp_seconds",
-         {"l2kit_target_last_success_timestamp_seconds"}),
+        (
+            "fp_seconds_since_last_vote > 300 and fp_status == 1",
+            {"fp_seconds_since_last_vote", "fp_status"},
+        ),
+        (
+            "(fp_last_committed_randomness_height - ignoring (fp_btc_pk_hex) group_left () "
+            "babylon_tip_height) < 500",
+            {"fp_last_committed_randomness_height", "babylon_tip_height"},
+        ),
+        (
+            'count(l2kit_check_status{kind=~"$kind", check="a b"} == 2) or vector(0)',
+            {"l2kit_check_status"},
+        ),
+        (
+            "max by (target, kind) (l2kit_target_up) unless on (target) x offset 1h >= 1e6",
+            {"l2kit_target_up", "x"},
+        ),
+        (
+            "increase(vigilante_monitor_liveness_attacks[1h]) > 0",
+            {"vigilante_monitor_liveness_attacks"},
+        ),
+        (
+            "time() - l2kit_target_last_success_timestamp_seconds",
+            {"l2kit_target_last_success_timestamp_seconds"},
+        ),
     ],
-)  # fmt: skip
+)
 def test_referenced_metrics_examples(expr: str, names: set[str]) -> None:
     assert rules.referenced_metrics(expr) == names
 
 
 _NAMES = st.sampled_from(sorted(catalog.known_metric_names()))
-_MATCHERS = st.sampled_from(["", '{target=~"$target"}', '{kind="babylon", check="fp_status"}',
-                             '{by="on", x="rate(y)"}'])  # fmt: skip
-_WRAPS = st.sampled_from(["{}", "rate({}[5m])", "max by (target, kind) ({})", "{} offset 1h",
-                          "delta({}[30m]) <= 0", "sum without (subject) ({}) > 0.5"])  # fmt: skip
-_OPS = st.sampled_from([" and ", " or on (target) ", " unless ignoring (subject) ", " - ",
-                        " > bool ", " * on (instance) group_left (job) "])  # fmt: skip
+_MATCHERS = st.sampled_from(
+    ["", '{target=~"$target"}', '{kind="babylon", check="fp_status"}', '{by="on", x="rate(y)"}']
+)
+_WRAPS = st.sampled_from(
+    [
+        "{}",
+        "rate({}[5m])",
+        "max by (target, kind) ({})",
+        "{} offset 1h",
+        "delta({}[30m]) <= 0",
+        "sum without (subject) ({}) > 0.5",
+    ]
+)
+_OPS = st.sampled_from(
+    [
+        " and ",
+        " or on (target) ",
+        " unless ignoring (subject) ",
+        " - ",
+        " > bool ",
+        " * on (instance) group_left (job) ",
+    ]
+)
 
 
 @given(st.lists(st.tuples(_NAMES, _MATCHERS, _WRAPS), min_size=1, max_size=4), _OPS)

@@ -32,18 +32,27 @@ def srv() -> Iterator[HostileServer]:
 
 def _targets(srv: HostileServer, mode: str, pw: Path) -> list[dict[str, object]]:
     return [
-        {"name": "btc", "kind": "bitcoind", "url": srv.url(mode),
-         "auth": {"user": "mon", "password_file": str(pw)}},
-        {"name": "bbn", "kind": "babylon", "rest_url": srv.url(mode),
-         "cometbft_url": srv.url(mode)},
+        {
+            "name": "btc",
+            "kind": "bitcoind",
+            "url": srv.url(mode),
+            "auth": {"user": "mon", "password_file": str(pw)},
+        },
+        {
+            "name": "bbn",
+            "kind": "babylon",
+            "rest_url": srv.url(mode),
+            "cometbft_url": srv.url(mode),
+        },
         {"name": "fg", "kind": "gadget", "url": srv.url(mode)},
         {"name": "fpd", "kind": "metrics", "role": "fpd", "url": srv.url(mode, "/metrics")},
-    ]  # fmt: skip
+    ]
 
 
 def _poll(targets: list[dict[str, object]], timeout: float = 10) -> poll.CycleReport:
-    fleet = fleet_mod.parse({"settings": {"target_timeout": timeout, "request_timeout": 5},
-                             "targets": targets})  # fmt: skip
+    fleet = fleet_mod.parse(
+        {"settings": {"target_timeout": timeout, "request_timeout": 5}, "targets": targets}
+    )
     return asyncio.run(poll.poll_once(fleet))
 
 
@@ -55,9 +64,7 @@ def pw(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_hostile_answers_bounded_one_line_never_ok(
-    srv: HostileServer, pw: Path, mode: str
-) -> None:
+def test_hostile_answers_bounded_one_line_never_ok(srv: HostileServer, pw: Path, mode: str) -> None:
     tracemalloc.start()
     try:
         report = _poll(_targets(srv, mode, pw))
@@ -83,8 +90,9 @@ def test_slow_drip_is_cut_by_the_target_budget(srv: HostileServer, pw: Path) -> 
 
 
 def test_nan_and_negative_metrics_are_not_ok(srv: HostileServer) -> None:
-    report = _poll([{"name": "fpd", "kind": "metrics", "role": "fpd",
-                     "url": srv.url("nan", "/metrics")}])  # fmt: skip
+    report = _poll(
+        [{"name": "fpd", "kind": "metrics", "role": "fpd", "url": srv.url("nan", "/metrics")}]
+    )
     votes = {c.subject: c for c in report.checks if c.check == "fp_vote_age"}
     assert votes["aa"].status is Status.CRIT and votes["aa"].value is None  # NaN
     assert votes["bb"].status is Status.CRIT  # -5 seconds since the last vote
@@ -94,9 +102,14 @@ def test_nan_and_negative_metrics_are_not_ok(srv: HostileServer) -> None:
 
 @pytest.mark.parametrize(
     "settings",
-    [{"target_timeout": float("inf")}, {"target_timeout": float("nan")},
-     {"target_timeout": 1e9}, {"concurrency": True}, {"request_timeout": "5"}],
-)  # fmt: skip
+    [
+        {"target_timeout": float("inf")},
+        {"target_timeout": float("nan")},
+        {"target_timeout": 1e9},
+        {"concurrency": True},
+        {"request_timeout": "5"},
+    ],
+)
 def test_fleet_settings_refuse_nonsense(settings: dict[str, object]) -> None:
     with pytest.raises(fleet_mod.SpecError):
         fleet_mod.parse({"settings": settings, "targets": []})
@@ -112,8 +125,18 @@ def test_non_utf8_password_file_never_printed(tmp_path: Path, log_json: bool) ->
     pw = tmp_path / "pw"
     pw.write_bytes(b"Secret-\xff-tail")
     flags = ["--log-json"] if log_json else []
-    out = run_process(*flags, "monitor", "check", "--bitcoind", "http://127.0.0.1:9",
-               "--rpc-user", "u", "--rpc-password-file", str(pw), "--json")  # fmt: skip
+    out = run_process(
+        *flags,
+        "monitor",
+        "check",
+        "--bitcoind",
+        "http://127.0.0.1:9",
+        "--rpc-user",
+        "u",
+        "--rpc-password-file",
+        str(pw),
+        "--json",
+    )
     assert "Secret" not in out.stdout + out.stderr
     assert "tail" not in out.stdout + out.stderr
     assert "Traceback" not in out.stderr
@@ -121,11 +144,19 @@ def test_non_utf8_password_file_never_printed(tmp_path: Path, log_json: bool) ->
     assert any("not valid UTF-8" in r and str(pw) in r for r in reasons), reasons
 
 
-def test_reflected_authorization_is_scrubbed_from_cli_output(
-    srv: HostileServer, pw: Path
-) -> None:
-    out = run_process("--log-json", "monitor", "check", "--bitcoind", srv.url("reflect"),
-               "--rpc-user", "mon", "--rpc-password-file", str(pw), "--json")  # fmt: skip
+def test_reflected_authorization_is_scrubbed_from_cli_output(srv: HostileServer, pw: Path) -> None:
+    out = run_process(
+        "--log-json",
+        "monitor",
+        "check",
+        "--bitcoind",
+        srv.url("reflect"),
+        "--rpc-user",
+        "mon",
+        "--rpc-password-file",
+        str(pw),
+        "--json",
+    )
     basic = base64.b64encode(f"mon:{PASSWORD}".encode()).decode()
     assert PASSWORD not in out.stdout + out.stderr
     assert basic not in out.stdout + out.stderr

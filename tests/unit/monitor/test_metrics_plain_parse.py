@@ -26,9 +26,11 @@ def _library(body: str) -> Samples:
 
 def _same(a: Samples, b: Samples) -> bool:
     """Equality with NaN equal to NaN."""
+
     def norm(s: Samples) -> dict[str, list[tuple[dict[str, str], str]]]:
-        return {k: [(lab, "nan" if math.isnan(v) else repr(v)) for lab, v in vs]
-                for k, vs in s.items()}  # fmt: skip
+        return {
+            k: [(lab, "nan" if math.isnan(v) else repr(v)) for lab, v in vs] for k, vs in s.items()
+        }
 
     return norm(a) == norm(b)
 
@@ -46,6 +48,8 @@ VALUES = st.one_of(
     st.integers(-(2**70), 2**70).map(str),
     st.sampled_from(["+Inf", "-Inf", "NaN", "Inf", "1e3", ".5", "5.", "1_0", "0x1", "+1", " 1"]),
 )
+
+
 def _sample_line(t: tuple[str, list[tuple[str, str]], str, str, str]) -> str:
     name, labels, comma, value, stamp = t
     if not labels and not comma:

@@ -43,20 +43,41 @@ def test_exit_code_and_worst(statuses: list[Status]) -> None:
 
 def _btc(**chain: object) -> BitcoindSample:
     info = {
-        "chain": "regtest", "blocks": 200, "headers": 200, "bestblockhash": "00" * 32,
-        "time": int(NOW) - 60, "verificationprogress": 1, "initialblockdownload": False,
-        "pruned": False, "warnings": [],
-    }  # fmt: skip
+        "chain": "regtest",
+        "blocks": 200,
+        "headers": 200,
+        "bestblockhash": "00" * 32,
+        "time": int(NOW) - 60,
+        "verificationprogress": 1,
+        "initialblockdownload": False,
+        "pruned": False,
+        "warnings": [],
+    }
     info.update(chain)
     net = NetworkInfo.model_validate(
-        {"version": 310000, "subversion": "/Satoshi/", "protocolversion": 70016, "connections": 3,
-         "connections_in": 3, "connections_out": 0, "networkactive": True, "relayfee": "0.00001",
-         "warnings": ""}
-    )  # fmt: skip
+        {
+            "version": 310000,
+            "subversion": "/Satoshi/",
+            "protocolversion": 70016,
+            "connections": 3,
+            "connections_in": 3,
+            "connections_out": 0,
+            "networkactive": True,
+            "relayfee": "0.00001",
+            "warnings": "",
+        }
+    )
     pool = MempoolInfo.model_validate(
-        {"loaded": True, "size": 5, "bytes": 900, "usage": 80_000_000, "maxmempool": 100_000_000,
-         "mempoolminfee": "0.00001", "minrelaytxfee": "0.00001"}
-    )  # fmt: skip
+        {
+            "loaded": True,
+            "size": 5,
+            "bytes": 900,
+            "usage": 80_000_000,
+            "maxmempool": 100_000_000,
+            "mempoolminfee": "0.00001",
+            "minrelaytxfee": "0.00001",
+        }
+    )
     return BitcoindSample(0.01, BlockchainInfo.model_validate(info), net, pool)
 
 
@@ -69,11 +90,18 @@ def test_bitcoind_judgement() -> None:
     th = fleet_mod.BitcoindThresholds()
     got = _by(
         checks.bitcoind(
-            target, th, _btc(headers=210, initialblockdownload=True, pruned=True,
-                             verificationprogress=Decimal("0.5"),
-                             warnings=["Unknown new rules activated"]), NOW,
+            target,
+            th,
+            _btc(
+                headers=210,
+                initialblockdownload=True,
+                pruned=True,
+                verificationprogress=Decimal("0.5"),
+                warnings=["Unknown new rules activated"],
+            ),
+            NOW,
         )
-    )  # fmt: skip
+    )
     assert got["chain"].status is Status.CRIT
     assert (got["header_lag"].status, got["header_lag"].value) == (Status.CRIT, 10)
     assert got["ibd"].status is Status.WARN and "50.00%" in got["ibd"].reason
@@ -217,10 +245,11 @@ def test_missed_blocks_vs_jail_limit(
 ) -> None:
     pk = "ab" * 32
     sample = _sample(
-        params=babylon.FinalityParamsBody(signed_blocks_window=window,
-                                          min_signed_per_window=Decimal(min_signed)),
+        params=babylon.FinalityParamsBody(
+            signed_blocks_window=window, min_signed_per_window=Decimal(min_signed)
+        ),
         missed={pk: missed},
-    )  # fmt: skip
+    )
     now = sample.comet.latest_block_time.timestamp()  # type: ignore[union-attr]
     results, _ = checks.babylon("b", fleet_mod.BabylonThresholds(), sample, {}, now, None, [])
     got = [r for r in results if r.check == "fp_missed_blocks"]
@@ -233,13 +262,17 @@ def test_missed_blocks_vs_jail_limit(
 @pytest.mark.parametrize(
     ("name", "role"),
     [
-        ("fpd.prom", "fpd"), ("fpd-jailed.prom", "fpd"), ("eotsd.prom", "eotsd"),
+        ("fpd.prom", "fpd"),
+        ("fpd-jailed.prom", "fpd"),
+        ("eotsd.prom", "eotsd"),
         ("vigilante-reporter.prom", "reporter"),
         ("vigilante-reporter.openmetrics.txt", "reporter"),
-        ("vigilante-submitter.prom", "submitter"), ("vigilante-monitor.prom", "monitor"),
-        ("vigilante-bstracker.prom", "bstracker"), ("bitcoind-exporter.prom", "exporter"),
+        ("vigilante-submitter.prom", "submitter"),
+        ("vigilante-monitor.prom", "monitor"),
+        ("vigilante-bstracker.prom", "bstracker"),
+        ("bitcoind-exporter.prom", "exporter"),
     ],
-)  # fmt: skip
+)
 def test_every_fixture_parses_and_its_role_is_inferred(name: str, role: str) -> None:
     text = (FIXTURES / "metrics" / name).read_text()
     ctype = "application/openmetrics-text" if "openmetrics" in name else "text/plain"
@@ -324,10 +357,14 @@ def test_a_crashing_probe_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
         raise ZeroDivisionError("bug")
 
     monkeypatch.setattr(gadget, "probe", boom)
-    fleet = fleet_mod.parse({"targets": [
-        {"name": "g", "kind": "gadget", "url": "http://127.0.0.1:9"},
-        {"name": "m", "kind": "metrics", "url": "http://127.0.0.1:9/metrics"},
-    ]})  # fmt: skip
+    fleet = fleet_mod.parse(
+        {
+            "targets": [
+                {"name": "g", "kind": "gadget", "url": "http://127.0.0.1:9"},
+                {"name": "m", "kind": "metrics", "url": "http://127.0.0.1:9/metrics"},
+            ]
+        }
+    )
     report = asyncio.run(poll.poll_once(fleet))
     health = next(c for c in report.checks if c.target == "g" and c.check == "gadget_health")
     assert health.status is Status.CRIT and "internal error: ZeroDivisionError" in health.reason
@@ -374,8 +411,13 @@ def test_selective_parse_property(
     assert part.series == len(seen)
 
 
-FAMILIES = ["fp_seconds_since_last_vote", "fp_total_failed_votes", "fp_status", "go_gc_x",
-            "ce_sign_delegation_lag_seconds"]  # fmt: skip
+FAMILIES = [
+    "fp_seconds_since_last_vote",
+    "fp_total_failed_votes",
+    "fp_status",
+    "go_gc_x",
+    "ce_sign_delegation_lag_seconds",
+]
 
 
 @given(

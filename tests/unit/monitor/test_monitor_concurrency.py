@@ -25,9 +25,11 @@ def test_thousand_targets_bounded() -> None:
         dead = dead_url()
         # slow and hung first, so they hold the first slots together
         urls = (
-            [("hung", hung)] * HUNG + [("slow", slow)] * SLOW
-            + [("dead", dead)] * DEAD + [("ok", ok)] * HEALTHY
-        )  # fmt: skip
+            [("hung", hung)] * HUNG
+            + [("slow", slow)] * SLOW
+            + [("dead", dead)] * DEAD
+            + [("ok", ok)] * HEALTHY
+        )
         targets = [
             {"name": f"{kind}-{i}", "kind": "metrics", "url": f"{url}/metrics"}
             for i, (kind, url) in enumerate(urls)

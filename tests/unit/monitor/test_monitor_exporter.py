@@ -66,7 +66,7 @@ def test_metrics_per_contract_and_scrape_never_waits() -> None:
             {"name": "slowpoke", "kind": "gadget", "url": srv.add("slow", gadget())},
             {"name": "gone", "kind": "gadget", "url": dead_url()},
             {"name": "fpd", "kind": "metrics", "url": fpd_url},
-        ]  # fmt: skip
+        ]
         fleet = fleet_mod.parse(
             {"settings": {"target_timeout": 30, "request_timeout": 30}, "targets": targets}
         )
@@ -140,8 +140,18 @@ def test_serve_command_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped-
         fleet = tmp_path / "fleet.yaml"
         target = {"name": "fg", "kind": "gadget", "url": srv.add("fg", gadget())}
         fleet.write_text(yaml.safe_dump({"targets": [target]}))
-        argv = [sys.executable, "-m", "l2kit", "monitor", "serve", str(fleet),
-                "--listen", "127.0.0.1:0", "--interval", "0.2"]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            "l2kit",
+            "monitor",
+            "serve",
+            str(fleet),
+            "--listen",
+            "127.0.0.1:0",
+            "--interval",
+            "0.2",
+        ]
         proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
         try:
             assert proc.stderr is not None

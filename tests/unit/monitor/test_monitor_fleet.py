@@ -83,16 +83,51 @@ def test_auth_rules(auth: dict[str, Any], message: str) -> None:
         ({"targets": [{"name": "a", "kind": "nope", "url": "http://h"}]}, "does not match any"),
         ({"targets": [{"name": "a b", "kind": "gadget", "url": "http://h"}]}, "pattern"),
         ({"targets": [{"name": "a", "kind": "metrics", "url": "http://h", "role": "x"}]}, "role"),
-        ({"targets": [{"name": "a", "kind": "babylon", "rest_url": "http://h",
-                       "cometbft_url": "http://h", "bitcoind": "zz"}]}, "'zz' is not in the fleet"),
-        ({"targets": [{"name": "a", "kind": "babylon", "rest_url": "http://h",
-                       "cometbft_url": "http://h", "finality_providers": ["AB"]}]}, "64 lowercase"),
+        (
+            {
+                "targets": [
+                    {
+                        "name": "a",
+                        "kind": "babylon",
+                        "rest_url": "http://h",
+                        "cometbft_url": "http://h",
+                        "bitcoind": "zz",
+                    }
+                ]
+            },
+            "'zz' is not in the fleet",
+        ),
+        (
+            {
+                "targets": [
+                    {
+                        "name": "a",
+                        "kind": "babylon",
+                        "rest_url": "http://h",
+                        "cometbft_url": "http://h",
+                        "finality_providers": ["AB"],
+                    }
+                ]
+            },
+            "64 lowercase",
+        ),
         ({"settings": {"concurrency": 0}}, "settings.concurrency"),
         ({"thresholds": {"bitcoind": {"tip_age": 1}}}, "thresholds.bitcoind.tip_age"),
-        ({"targets": [{"name": "a", "kind": "gadget", "url": "http://h",
-                       "thresholds": {"tip_age_warn": 1}}]}, "Extra inputs"),
+        (
+            {
+                "targets": [
+                    {
+                        "name": "a",
+                        "kind": "gadget",
+                        "url": "http://h",
+                        "thresholds": {"tip_age_warn": 1},
+                    }
+                ]
+            },
+            "Extra inputs",
+        ),
     ],
-)  # fmt: skip
+)
 def test_invalid_fleets(doc: dict[str, Any], message: str) -> None:
     assert message in _problems(doc)
 
@@ -147,9 +182,13 @@ def test_regtest_datadir_target(tmp_path: Path) -> None:
 
 def test_thresholds_help_lists_every_field() -> None:
     text = fleet_mod.thresholds_help()
-    for model in (fleet_mod.BitcoindThresholds, fleet_mod.BabylonThresholds,
-                  fleet_mod.GadgetThresholds, fleet_mod.MetricsThresholds,
-                  fleet_mod.KubernetesThresholds):  # fmt: skip
+    for model in (
+        fleet_mod.BitcoindThresholds,
+        fleet_mod.BabylonThresholds,
+        fleet_mod.GadgetThresholds,
+        fleet_mod.MetricsThresholds,
+        fleet_mod.KubernetesThresholds,
+    ):
         for name, field in model.model_fields.items():
             assert f"{name} = " in text
             assert field.description
@@ -168,8 +207,13 @@ def test_every_model_field_has_a_description() -> None:
                 walk(arg)
 
     walk(fleet_mod.Fleet)
-    for target in (fleet_mod.BitcoindTarget, fleet_mod.BabylonTarget, fleet_mod.GadgetTarget,
-                   fleet_mod.MetricsTarget, fleet_mod.RpcAuth):  # fmt: skip
+    for target in (
+        fleet_mod.BitcoindTarget,
+        fleet_mod.BabylonTarget,
+        fleet_mod.GadgetTarget,
+        fleet_mod.MetricsTarget,
+        fleet_mod.RpcAuth,
+    ):
         walk(target)
     assert len(seen) >= 12
 
@@ -205,9 +249,13 @@ def test_rpc_clients_are_kept_until_the_credentials_change(tmp_path: Path) -> No
     pw = tmp_path / "pw"
     pw.write_text("one")
     target = fleet_mod.BitcoindTarget.model_validate(
-        {"name": "b", "kind": "bitcoind", "url": "http://127.0.0.1:1",
-         "auth": {"user": "u", "password_file": str(pw)}}
-    )  # fmt: skip
+        {
+            "name": "b",
+            "kind": "bitcoind",
+            "url": "http://127.0.0.1:1",
+            "auth": {"user": "u", "password_file": str(pw)},
+        }
+    )
     clients = Clients()
 
     async def run() -> None:

@@ -61,8 +61,16 @@ def test_output_file_and_secrets_dir(tmp_path: Path, capsys: pytest.CaptureFixtu
     kinds = {t.kind for t in fleet.targets}
     assert kinds == {"bitcoind", "babylon", "metrics"}
     roles = {t.role for t in fleet.targets if isinstance(t, fleet_mod.MetricsTarget)}
-    assert roles == {"exporter", "fpd", "eotsd", "reporter", "submitter", "monitor", "bstracker",
-                     "covd"}  # fmt: skip
+    assert roles == {
+        "exporter",
+        "fpd",
+        "eotsd",
+        "reporter",
+        "submitter",
+        "monitor",
+        "bstracker",
+        "covd",
+    }
     btc = next(t for t in fleet.targets if isinstance(t, fleet_mod.BitcoindTarget))
     assert btc.auth is not None and str(btc.auth.password_file).startswith("/s/")
     bbn = next(t for t in fleet.targets if isinstance(t, fleet_mod.BabylonTarget))

@@ -186,11 +186,27 @@ def test_tls_is_verified(tmp_path: Path) -> None:
         pytest.fail("openssl is needed to make the test's self-signed certificate")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = _Fpd(drop=False, tls=context)
@@ -204,10 +220,14 @@ def test_tls_is_verified(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "reply",
-    [b"garbage\r\n\r\n", b"HTTP/1.1 200 OK\r\nX: " + b"a" * 20000 + b"\r\n\r\n",
-     b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", b""],
+    [
+        b"garbage\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX: " + b"a" * 20000 + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+        b"",
+    ],
     ids=["bad-status-line", "huge-header", "short-body", "nothing"],
-)  # fmt: skip
+)
 def test_broken_http_is_one_bounded_line(reply: bytes) -> None:
     """Whatever bytes come back, the reason is one line of bounded length and the target is
     not up (aiohttp's parser errors quote what the server sent). A GET whose connection drops

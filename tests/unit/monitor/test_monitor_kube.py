@@ -26,7 +26,8 @@ def _pod(name: str, ready: bool, restarts: int, claim: str | None = None) -> dic
     if claim:
         spec["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]
     return {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {"name": name, "namespace": NS, "labels": LABELS},
         "spec": spec,
         "status": {
@@ -34,14 +35,15 @@ def _pod(name: str, ready: bool, restarts: int, claim: str | None = None) -> dic
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
             "containerStatuses": [{"name": "main", "restartCount": restarts, "ready": ready}],
         },
-    }  # fmt: skip
+    }
 
 
 PVC = {
-    "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+    "apiVersion": "v1",
+    "kind": "PersistentVolumeClaim",
     "metadata": {"name": "data-devnet-bitcoind-0", "namespace": NS, "labels": LABELS},
     "spec": {"accessModes": ["ReadWriteOnce"]},
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -121,8 +123,12 @@ class StubApi:
 
     def node_stats(self, node: str) -> dict[str, Any]:
         ref = {"name": "data-devnet-bitcoind-0", "namespace": NS}
-        volume = {"name": "data", "pvcRef": ref, "usedBytes": self.used,
-                  "capacityBytes": self.capacity}  # fmt: skip
+        volume = {
+            "name": "data",
+            "pvcRef": ref,
+            "usedBytes": self.used,
+            "capacityBytes": self.capacity,
+        }
         return {"node": {"nodeName": node}, "pods": [{"volume": [volume]}]}
 
     def close(self) -> None:

@@ -125,9 +125,11 @@ def test_inactive_provider_is_warn(srv: MonitorServer) -> None:
     body = b'{"finality_providers": [], "pagination": {"next_key": null, "total": "0"}}'
     routes[at] = Route(body)
     target = {
-        "name": "bbn", "kind": "babylon", "rest_url": srv.add("bbn", routes),
+        "name": "bbn",
+        "kind": "babylon",
+        "rest_url": srv.add("bbn", routes),
         "cometbft_url": srv.add("c", cometbft()),
-    }  # fmt: skip
+    }
     report = _poll([target])
     alpha = _get(report, "bbn", "fp_status", ALPHA)
     assert (alpha.status, alpha.value) == (Status.WARN, 1)
@@ -181,9 +183,11 @@ def test_catching_up_is_warn(srv: MonitorServer) -> None:
 def test_gadget_behind_and_empty(srv: MonitorServer) -> None:
     behind = {"name": "g1", "kind": "gadget", "url": srv.add("g1", gadget(finalized=57213))}
     slow_l2 = {
-        "name": "g2", "kind": "gadget", "url": srv.add("g2", gadget(finalized=57913)),
+        "name": "g2",
+        "kind": "gadget",
+        "url": srv.add("g2", gadget(finalized=57913)),
         "block_time": 4,
-    }  # fmt: skip
+    }
     empty = {"name": "g3", "kind": "gadget", "url": srv.add("g3", gadget(empty=True))}
     report = _poll([behind, slow_l2, empty])
     lag = _get(report, "g1", "rollup_finality_lag")
@@ -211,17 +215,33 @@ def test_gadget_seconds_from_l2_block_timestamps(srv: MonitorServer) -> None:
 def test_openmetrics_and_python_exporter_parse(srv: MonitorServer) -> None:
     om = "application/openmetrics-text; version=1.0.0; charset=utf-8"
     targets = [
-        {"name": "rep-om", "kind": "metrics",
-         "url": srv.add("om", metrics("vigilante-reporter.openmetrics.txt", om)) + "/metrics"},
-        {"name": "btc-exp", "kind": "metrics",
-         "url": srv.add("bx", metrics("bitcoind-exporter.prom", "text/plain")) + "/metrics"},
-        {"name": "sub", "kind": "metrics", "role": "submitter",
-         "url": srv.add("sub", metrics("vigilante-submitter.prom")) + "/metrics"},
-        {"name": "eots", "kind": "metrics",
-         "url": srv.add("eots", metrics("eotsd.prom")) + "/metrics"},
-        {"name": "bst", "kind": "metrics",
-         "url": srv.add("bst", metrics("vigilante-bstracker.prom")) + "/metrics"},
-    ]  # fmt: skip
+        {
+            "name": "rep-om",
+            "kind": "metrics",
+            "url": srv.add("om", metrics("vigilante-reporter.openmetrics.txt", om)) + "/metrics",
+        },
+        {
+            "name": "btc-exp",
+            "kind": "metrics",
+            "url": srv.add("bx", metrics("bitcoind-exporter.prom", "text/plain")) + "/metrics",
+        },
+        {
+            "name": "sub",
+            "kind": "metrics",
+            "role": "submitter",
+            "url": srv.add("sub", metrics("vigilante-submitter.prom")) + "/metrics",
+        },
+        {
+            "name": "eots",
+            "kind": "metrics",
+            "url": srv.add("eots", metrics("eotsd.prom")) + "/metrics",
+        },
+        {
+            "name": "bst",
+            "kind": "metrics",
+            "url": srv.add("bst", metrics("vigilante-bstracker.prom")) + "/metrics",
+        },
+    ]
     report = _poll(targets)
     assert all(c.status is Status.OK for c in report.checks), report.checks
     assert "role reporter (inferred)" in _get(report, "rep-om", "scrape").reason
@@ -299,7 +319,7 @@ BROKEN_JSON: list[tuple[str, dict[str, Any], str]] = [
     ("html", {"content_type": "text/html"}, "expected JSON, got content-type 'text/html'"),
     ("http500", {"status": 500, "body": b'{"code":2,"message":"boom"}'}, "HTTP 500: boom"),
     ("truncated", {"truncate": True}, "truncated"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("name", "fault", "reason"), BROKEN_JSON, ids=[b[0] for b in BROKEN_JSON])
@@ -325,9 +345,11 @@ def test_rest_query_error_is_named(srv: MonitorServer) -> None:
         b'{"code":2,"message":"Block is not found","details":[]}', status=500
     )
     target = {
-        "name": "bbn", "kind": "babylon", "rest_url": srv.add("bbn", routes),
+        "name": "bbn",
+        "kind": "babylon",
+        "rest_url": srv.add("bbn", routes),
         "cometbft_url": srv.add("c", cometbft()),
-    }  # fmt: skip
+    }
     report = _poll([target])
     ckpt = _get(report, "bbn", "checkpoint_lag")
     assert ckpt.status is Status.UNKNOWN

@@ -76,11 +76,12 @@ def test_newest_pub_rand_commit(commits: dict[int, tuple[int, int]], as_strings:
     """uint64 map keys and values arrive as JSON strings (gogoproto jsonpb); any order."""
     raw = {
         (str(k) if as_strings else k): {
-            "num_pub_rand": str(n) if as_strings else n, "epoch_num": str(e),
+            "num_pub_rand": str(n) if as_strings else n,
+            "epoch_num": str(e),
             "commitment": "AA==",
         }
         for k, (n, e) in commits.items()
-    }  # fmt: skip
+    }
     body = babylon_runway.PubRandCommitList.model_validate(
         {"pub_rand_commit_map": raw, "pagination": {"next_key": None}}
     )
@@ -102,8 +103,9 @@ def test_pub_rand_and_checkpoint_fixtures_parse() -> None:
         json.loads((FIXTURES / "raw_checkpoints.json").read_text())
     )
     assert [c.status for c in ckpts.raw_checkpoints][:2] == [
-        "CKPT_STATUS_SEALED", "CKPT_STATUS_SUBMITTED",
-    ]  # fmt: skip
+        "CKPT_STATUS_SEALED",
+        "CKPT_STATUS_SUBMITTED",
+    ]
     pending = delegations.DelegationList.model_validate(
         json.loads((FIXTURES / "btc_delegations_pending.json").read_text())
     ).btc_delegations[0]
@@ -120,14 +122,17 @@ def srv() -> Iterator[MonitorServer]:
         yield server
 
 
-def _target(srv: MonitorServer, name: str = "bbn", routes: dict[str, Route] | None = None,
-            **extra: Any) -> dict[str, Any]:  # fmt: skip
+def _target(
+    srv: MonitorServer, name: str = "bbn", routes: dict[str, Route] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {
-        "name": name, "kind": "babylon",
+        "name": name,
+        "kind": "babylon",
         "rest_url": srv.add(name, routes if routes is not None else babylon_rest()),
         "cometbft_url": srv.add(name + "-comet", cometbft()),
-        "thresholds": DEVNET_BABYLON_THRESHOLDS, **extra,
-    }  # fmt: skip
+        "thresholds": DEVNET_BABYLON_THRESHOLDS,
+        **extra,
+    }
 
 
 def _poll(*targets: dict[str, Any]) -> CycleReport:
@@ -185,19 +190,32 @@ def test_never_committed_and_watch_list(srv: MonitorServer) -> None:
 @pytest.mark.parametrize(
     ("path", "route", "check", "reason"),
     [
-        (f"/babylon/finality/v1/finality_providers/{ALPHA}/pub_rand_commit_list",
-         jroute({"pub_rand_commit_map": {"1001": {"num_pub_rand": "lots"}}}),
-         "fp_randomness_runway", "unexpected response shape"),
-        ("/babylon/checkpointing/v1/raw_checkpoints", Route(b"{not json"),
-         "checkpoint_age", "malformed JSON"),
-        ("/babylon/checkpointing/v1/raw_checkpoints",
-         jroute({"raw_checkpoints": [{"ckpt": {}, "status": "X"}]}),
-         "checkpoint_age", "raw_checkpoints.0.ckpt.epoch_num"),
-        ("/babylon/btcstaking/v1/btc_delegations/PENDING",
-         Route(b'{"code":13,"message":"boom","details":[]}', status=500),
-         "delegations", "HTTP 500: boom"),
+        (
+            f"/babylon/finality/v1/finality_providers/{ALPHA}/pub_rand_commit_list",
+            jroute({"pub_rand_commit_map": {"1001": {"num_pub_rand": "lots"}}}),
+            "fp_randomness_runway",
+            "unexpected response shape",
+        ),
+        (
+            "/babylon/checkpointing/v1/raw_checkpoints",
+            Route(b"{not json"),
+            "checkpoint_age",
+            "malformed JSON",
+        ),
+        (
+            "/babylon/checkpointing/v1/raw_checkpoints",
+            jroute({"raw_checkpoints": [{"ckpt": {}, "status": "X"}]}),
+            "checkpoint_age",
+            "raw_checkpoints.0.ckpt.epoch_num",
+        ),
+        (
+            "/babylon/btcstaking/v1/btc_delegations/PENDING",
+            Route(b'{"code":13,"message":"boom","details":[]}', status=500),
+            "delegations",
+            "HTTP 500: boom",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_answers_cost_only_their_check(
     srv: MonitorServer, path: str, route: Route, check: str, reason: str
 ) -> None:
@@ -258,11 +276,20 @@ def _stakes_db(tmp_path: Path, states: dict[str, str], unbonding_confs: int = -1
     with Tracker(path) as tracker:
         for n, (txid, state) in enumerate(states.items()):
             new = NewStake(
-                fingerprint=f"fp{n}", network="regtest", params_version=0, staker_pk="11" * 32,
-                fp_pks=(ALPHA,), covenant_pks=(COVENANT,), covenant_quorum=1, staking_time=1000,
-                unbonding_time=5, unbonding_fee=1000, value=100_000, staking_vout=0,
+                fingerprint=f"fp{n}",
+                network="regtest",
+                params_version=0,
+                staker_pk="11" * 32,
+                fp_pks=(ALPHA,),
+                covenant_pks=(COVENANT,),
+                covenant_quorum=1,
+                staking_time=1000,
+                unbonding_time=5,
+                unbonding_fee=1000,
+                value=100_000,
+                staking_vout=0,
                 start_height=0,
-            )  # fmt: skip
+            )
             stake = tracker.add_stake(new, txid, "00")
             if state != "CREATED":
                 tracker.move_to(stake.id, State(state), "test", 1)
@@ -284,8 +311,11 @@ def test_local_stakes_follow_babylon(srv: MonitorServer, tmp_path: Path) -> None
     active = load("babylon-rest/btc_delegations_active.json")["btc_delegations"][0]
     routes[f"/babylon/btcstaking/v1/btc_delegation/{gone}"] = jroute({"btc_delegation": active})
     target = _target(srv, routes=routes, stakes_db=str(db))
-    target["thresholds"] = {**DEVNET_BABYLON_THRESHOLDS, "verified_blocks_warn": 3,
-                            "verified_blocks_crit": 50}  # fmt: skip
+    target["thresholds"] = {
+        **DEVNET_BABYLON_THRESHOLDS,
+        "verified_blocks_warn": 3,
+        "verified_blocks_crit": 50,
+    }
     first, second = _two_polls_local(srv, target, routes)
     counts = {c.subject: c.value for c in first.checks if c.check == "delegations"}
     assert counts["VERIFIED"] == 1 and counts["ACTIVE"] == 1
@@ -326,9 +356,18 @@ def test_dashboard_shows_the_runways_and_the_lifecycle() -> None:
     from l2kit.monitor import rules
 
     exprs = " ".join(expr for _, expr in rules.dashboard_exprs(rules.load_dashboard()))
-    for check in ("fp_jail_runway", "fp_randomness_runway", "fp_voting", "fp_voting_power",
-                  "checkpoint_age", "delegations", "delegation_stuck", "unbonding_unseen",
-                  "covenant_unsigned", "wallet_balance"):  # fmt: skip
+    for check in (
+        "fp_jail_runway",
+        "fp_randomness_runway",
+        "fp_voting",
+        "fp_voting_power",
+        "checkpoint_age",
+        "delegations",
+        "delegation_stuck",
+        "unbonding_unseen",
+        "covenant_unsigned",
+        "wallet_balance",
+    ):
         assert f'check="{check}"' in exprs, check
 
 

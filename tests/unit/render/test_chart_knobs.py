@@ -26,19 +26,48 @@ RELEASE, NAMESPACE = "rel", "prod"
 WORKLOADS = ("StatefulSet", "Deployment")
 
 # A value for every knob leaf (by its last path segment), set the way a Helm user would.
-_SCALARS = {"imageRegistry": "reg.local:5000", "tag": "v9.8.7", "cpu": "1500m",
-            "memory": "3Gi", "size": "77Gi", "storageClass": "fast-ssd",
-            "priorityClassName": "critical"}
+_SCALARS = {
+    "imageRegistry": "reg.local:5000",
+    "tag": "v9.8.7",
+    "cpu": "1500m",
+    "memory": "3Gi",
+    "size": "77Gi",
+    "storageClass": "fast-ssd",
+    "priorityClassName": "critical",
+}
 _JSON: dict[str, Any] = {
     "imagePullSecrets": ["regcred"],
     "nodeSelector": {"pool": "btc"},
     "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
-    "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-        {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["btc"]}]}]}},
-    "podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1,
-        "podAffinityTerm": {"topologyKey": "zone", "labelSelector": {"matchLabels": {"a": "b"}}}}]},
-    "podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 2,
-        "podAffinityTerm": {"topologyKey": "zone", "labelSelector": {"matchLabels": {"c": "d"}}}}]},
+    "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["btc"]}]}
+            ]
+        }
+    },
+    "podAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {
+                "weight": 1,
+                "podAffinityTerm": {
+                    "topologyKey": "zone",
+                    "labelSelector": {"matchLabels": {"a": "b"}},
+                },
+            }
+        ]
+    },
+    "podAntiAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {
+                "weight": 2,
+                "podAffinityTerm": {
+                    "topologyKey": "zone",
+                    "labelSelector": {"matchLabels": {"c": "d"}},
+                },
+            }
+        ]
+    },
     "podAnnotations": {"team": "ops"},
     "podLabels": {"tier": "gold"},
     "extraEnv": [{"name": "L2KIT_EXTRA", "value": "1"}],
@@ -80,8 +109,9 @@ def _unchanged(component: str) -> list[Obj]:
 
 
 def _render(*layers: Obj) -> list[Obj]:
-    return sorted(helm.template(helm.layered(*layers), release=RELEASE, namespace=NAMESPACE),
-                  key=key)
+    return sorted(
+        helm.template(helm.layered(*layers), release=RELEASE, namespace=NAMESPACE), key=key
+    )
 
 
 def _changed(before: list[Obj], after: list[Obj]) -> list[Obj]:
@@ -127,18 +157,25 @@ def test_set_reaches_the_objects_and_only_its_own(path: str, kind: str) -> None:
     else:  # a scalar, maybe inside a string (image registry/tag)
         parts = [f'"replicas": {value}' if path.endswith("replicas") else str(value)]
     assert all(p in text for p in parts), (path, parts)
-    ours = manifests.render_objects(helm.layered(base, layer), release=RELEASE,
-                                    namespace=NAMESPACE)
+    ours = manifests.render_objects(helm.layered(base, layer), release=RELEASE, namespace=NAMESPACE)
     assert as_l2kit(after) == sorted(ours, key=key)
 
 
 def test_image_knobs_compose_registry_and_tag() -> None:
-    layer = helm.layered(helm.parse_set("global.imageRegistry=reg.local:5000"),
-                         helm.parse_set("bitcoind.image.tag=30.2"))
+    layer = helm.layered(
+        helm.parse_set("global.imageRegistry=reg.local:5000"),
+        helm.parse_set("bitcoind.image.tag=30.2"),
+    )
     objs = _render(_base("rollup"), layer)
-    images = {c["name"]: c["image"] for o in objs if o["kind"] in WORKLOADS
-              for c in [*o["spec"]["template"]["spec"].get("initContainers", []),
-                        *o["spec"]["template"]["spec"]["containers"]]}
+    images = {
+        c["name"]: c["image"]
+        for o in objs
+        if o["kind"] in WORKLOADS
+        for c in [
+            *o["spec"]["template"]["spec"].get("initContainers", []),
+            *o["spec"]["template"]["spec"]["containers"],
+        ]
+    }
     assert all(i.startswith("reg.local:5000/") for i in images.values())
     assert images["bitcoind"] == "reg.local:5000/bitcoin/bitcoin:30.2"
     assert images["exporter"] == "reg.local:5000/jvstein/bitcoin-prometheus-exporter:v0.7.0"
@@ -164,8 +201,10 @@ def test_the_example_overrides_file() -> None:
     assert pod["nodeSelector"] == {"node-pool": "bitcoin"}
     assert pod["priorityClassName"] == "system-cluster-critical"
     assert pod["imagePullSecrets"] == [{"name": "regcred"}]
-    assert pod["containers"][0]["resources"] == {"requests": {"cpu": "2", "memory": "4Gi"},
-                                                 "limits": {"memory": "8Gi"}}
+    assert pod["containers"][0]["resources"] == {
+        "requests": {"cpu": "2", "memory": "4Gi"},
+        "limits": {"memory": "8Gi"},
+    }
     claim = sts["spec"]["volumeClaimTemplates"][0]["spec"]
     assert claim["resources"]["requests"]["storage"] == "800Gi"
     assert claim["storageClassName"] == "fast-ssd"
@@ -183,13 +222,17 @@ def test_checksum_config_is_over_what_the_pod_mounts() -> None:
     for o in (o for o in objs if o["kind"] in WORKLOADS):
         pod = o["spec"]["template"]
         digest = hashlib.sha256()
-        mounted = [v["configMap"]["name"] for v in pod["spec"]["volumes"]
-                   if "configMap" in v and v["configMap"]["name"] in cms]
+        mounted = [
+            v["configMap"]["name"]
+            for v in pod["spec"]["volumes"]
+            if "configMap" in v and v["configMap"]["name"] in cms
+        ]
         for name in mounted:
             for k in sorted(cms[name]):
                 digest.update(f"{k}\0{cms[name][k]}\0".encode())
-        assert mounted and pod["metadata"]["annotations"]["checksum/config"] == \
-            digest.hexdigest(), key(o)
+        assert (
+            mounted and pod["metadata"]["annotations"]["checksum/config"] == digest.hexdigest()
+        ), key(o)
 
 
 def test_a_changed_config_rolls_only_the_pods_that_mount_it() -> None:
@@ -214,16 +257,16 @@ SPEC_FIELDS: list[tuple[str, str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize(("component", "field", "value"), SPEC_FIELDS,
-                         ids=[f"{c}.{f}" for c, f, _ in SPEC_FIELDS])
+@pytest.mark.parametrize(
+    ("component", "field", "value"), SPEC_FIELDS, ids=[f"{c}.{f}" for c, f, _ in SPEC_FIELDS]
+)
 def test_spec_field_equals_chart_knob(component: str, field: str, value: Any) -> None:
     doc = spec_doc("devnet")
     with_field = copy.deepcopy(doc)
     with_field["stacks"][0][component][field] = value
     ours = sorted(build(json.dumps(with_field)).objects, key=key)
     layer = helm.parse_set_json(f"{component}.{field}={json.dumps(value)}")
-    go = helm.template(helm.layered(values_of(doc), layer), release="devnet",
-                       namespace="devnet")
+    go = helm.template(helm.layered(values_of(doc), layer), release="devnet", namespace="devnet")
     assert as_l2kit(go) == ours
     assert ours != sorted(build(json.dumps(doc)).objects, key=key)
 
@@ -233,10 +276,13 @@ def test_global_spec_fields_equal_chart_knobs() -> None:
     with_fields = copy.deepcopy(doc)
     with_fields["stacks"][0].update(imageRegistry="reg.local", imagePullSecrets=["regcred"])
     ours = sorted(build(json.dumps(with_fields)).objects, key=key)
-    layer = helm.layered(helm.parse_set("global.imageRegistry=reg.local"),
-                         helm.parse_set_json('global.imagePullSecrets=["regcred"]'))
-    go = helm.template(helm.layered(values_of(doc), layer), release="btc-signet",
-                       namespace="btc-signet")
+    layer = helm.layered(
+        helm.parse_set("global.imageRegistry=reg.local"),
+        helm.parse_set_json('global.imagePullSecrets=["regcred"]'),
+    )
+    go = helm.template(
+        helm.layered(values_of(doc), layer), release="btc-signet", namespace="btc-signet"
+    )
     assert as_l2kit(go) == ours
 
 
@@ -244,14 +290,18 @@ def test_user_knobs_win_over_the_spec_key_by_key() -> None:
     doc = spec_doc("devnet")
     doc["stacks"][0]["bitcoind"].update(nodeSelector={"pool": "spec"}, priorityClassName="p1")
     layer = helm.parse_set("bitcoind.nodeSelector.pool=user")
-    (sts,) = [o for o in _render(values_of(doc), layer)
-              if o["kind"] == "StatefulSet" and _component(o) == "bitcoind"]
+    (sts,) = [
+        o
+        for o in _render(values_of(doc), layer)
+        if o["kind"] == "StatefulSet" and _component(o) == "bitcoind"
+    ]
     pod = sts["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"pool": "user"} and pod["priorityClassName"] == "p1"
 
 
-@pytest.mark.parametrize("component", ["miner", "babylond", "covenant", "finalityProvider",
-                                       "vigilante", "rollup"])
+@pytest.mark.parametrize(
+    "component", ["miner", "babylond", "covenant", "finalityProvider", "vigilante", "rollup"]
+)
 def test_single_writer_replicas_above_one_are_refused(component: str) -> None:
     layer = helm.parse_set(f"{component}.replicas=2")
     values = helm.layered(_base(component), layer)

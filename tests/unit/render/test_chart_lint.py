@@ -51,14 +51,19 @@ def test_generated_values_files_are_usable() -> None:
 
 def test_generator_writes_every_derived_file() -> None:
     names = {p.relative_to(CHART).as_posix() for p in generated_files()}
-    assert names == {"values.schema.json", "values.yaml", "README.md",
-                     *(f"ci/{p}-values.yaml" for p in CI_PROFILES)}
+    assert names == {
+        "values.schema.json",
+        "values.yaml",
+        "README.md",
+        *(f"ci/{p}-values.yaml" for p in CI_PROFILES),
+    }
 
 
 def test_values_yaml_is_a_devnet_stack() -> None:
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     assert [s["name"] for s in values["stacks"]] == [
-        s["name"] for s in profile_values("devnet")["stacks"]]
+        s["name"] for s in profile_values("devnet")["stacks"]
+    ]
 
 
 def test_chart_metadata() -> None:
@@ -68,14 +73,22 @@ def test_chart_metadata() -> None:
     assert meta["version"] and meta["appVersion"]
 
 
-@pytest.mark.parametrize(("profile", "network", "port"), [
-    ("bitcoin", "regtest", 18443), ("bitcoin", "signet", 38332),
-    ("bitcoin", "testnet4", 48332), ("bitcoin", "mainnet", 8332),
-])
+@pytest.mark.parametrize(
+    ("profile", "network", "port"),
+    [
+        ("bitcoin", "regtest", 18443),
+        ("bitcoin", "signet", 38332),
+        ("bitcoin", "testnet4", 48332),
+        ("bitcoin", "mainnet", 8332),
+    ],
+)
 def test_helm_test_hook_checks_the_rpc_port(profile: str, network: str, port: int) -> None:
     values = profile_values(profile, network)
-    hooks = [o for o in helm.template(values, include_tests=True, namespace=f"btc-{network}")
-             if (o["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test"]
+    hooks = [
+        o
+        for o in helm.template(values, include_tests=True, namespace=f"btc-{network}")
+        if (o["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test"
+    ]
     pods = [o for o in hooks if o["kind"] == "Pod"]
     assert len(pods) == 1
     command = pods[0]["spec"]["containers"][0]["command"]

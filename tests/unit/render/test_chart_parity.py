@@ -71,14 +71,19 @@ def test_parity_with_edge_values() -> None:
     (A uid other than the image's is refused by the bitcoind contract, so none is tried.)"""
     doc = spec_doc("bitcoin", "signet")
     node = doc["stacks"][0]["bitcoind"]
-    node.update(replicas=7, dbcache=16384,
-                extraConfig={"maxconnections": 1000000, "uacomment": "yes", "blockfilterindex": 1})
+    node.update(
+        replicas=7,
+        dbcache=16384,
+        extraConfig={"maxconnections": 1000000, "uacomment": "yes", "blockfilterindex": 1},
+    )
     node["resources"] = {"cpu": "1500m", "memory": "1234567Ki", "memoryLimit": "2Gi"}
     go = assert_parity(doc)
     (sts,) = [o for o in go if o["kind"] == "StatefulSet"]
     assert sts["spec"]["replicas"] == 7
-    assert sts["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] \
+    assert (
+        sts["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"]
         == "1234567Ki"
+    )
 
 
 @pytest.mark.parametrize("profile", ["devnet", "bitcoin", "finality-provider", "rollup"])
@@ -86,7 +91,6 @@ def test_ci_values_files_parsed_by_helm_render_like_l2kit(profile: str) -> None:
     """`helm template -f ci/<profile>-values.yaml`: Helm's own YAML parsing of the file."""
     path = helm.chart_path() / "ci" / f"{profile}-values.yaml"
     name = yaml.safe_load(path.read_text())["stacks"][0]["name"]
-    ours = manifests.render_objects(yaml.safe_load(path.read_text()), release=name,
-                                    namespace="ci")
+    ours = manifests.render_objects(yaml.safe_load(path.read_text()), release=name, namespace="ci")
     go = as_l2kit(helm.template(helm.values_from_file(path), release=name, namespace="ci"))
     assert go == sorted(ours, key=key)

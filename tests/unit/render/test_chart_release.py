@@ -22,8 +22,9 @@ def _stack_objects(objs: list[Obj]) -> list[Obj]:
 
 def test_objects_land_in_the_release_namespace() -> None:
     """`helm template -n other`: every stack object in `other`, DNS names in configs too."""
-    objs = _stack_objects(helm.template(values_of(spec_doc("devnet")), release="devnet",
-                                        namespace="other"))
+    objs = _stack_objects(
+        helm.template(values_of(spec_doc("devnet")), release="devnet", namespace="other")
+    )
     assert objs and {o["metadata"]["namespace"] for o in objs} == {"other"}
     text = json.dumps(objs)
     assert ".other.svc" in text and ".devnet.svc" not in text
@@ -48,24 +49,35 @@ def test_two_releases_side_by_side_never_share_a_name_or_selector() -> None:
     assert all(o["metadata"]["name"].startswith("alpha-devnet-") for o in a)
 
     def selectors(objs: list[Obj]) -> set[str]:
-        return {json.dumps(o["spec"]["selector"], sort_keys=True) for o in objs
-                if o["kind"] == "Service"}
+        return {
+            json.dumps(o["spec"]["selector"], sort_keys=True)
+            for o in objs
+            if o["kind"] == "Service"
+        }
 
     assert selectors(a).isdisjoint(selectors(b))
-    pods_b = [o["spec"]["template"]["metadata"]["labels"] for o in b
-              if o["kind"] in ("StatefulSet", "Deployment")]
+    pods_b = [
+        o["spec"]["template"]["metadata"]["labels"]
+        for o in b
+        if o["kind"] in ("StatefulSet", "Deployment")
+    ]
     for svc in (o for o in a if o["kind"] == "Service"):
         sel = svc["spec"]["selector"]
         assert not any(all(p.get(k) == v for k, v in sel.items()) for p in pods_b)
     conf = next(o for o in a if o["kind"] == "ConfigMap" and "fpd.conf" in o.get("data", {}))
-    assert "alpha-devnet-eotsd-0.alpha-devnet-eotsd-headless.shared.svc" in \
-        conf["data"]["fpd.conf"]
+    assert "alpha-devnet-eotsd-0.alpha-devnet-eotsd-headless.shared.svc" in conf["data"]["fpd.conf"]
 
 
 def test_two_releases_do_not_share_monitoring_objects() -> None:
     values = values_of(spec_doc("devnet"))
-    names = [{o["metadata"]["name"] for o in helm.template(values, release=r, namespace="n")
-              if o["kind"] == "PrometheusRule"} for r in ("alpha", "beta")]
+    names = [
+        {
+            o["metadata"]["name"]
+            for o in helm.template(values, release=r, namespace="n")
+            if o["kind"] == "PrometheusRule"
+        }
+        for r in ("alpha", "beta")
+    ]
     assert names == [{"alpha-l2kit"}, {"beta-l2kit"}]
 
 
@@ -75,8 +87,11 @@ def test_helm_labels_on_every_object() -> None:
         labels = o["metadata"]["labels"]
         assert labels["app.kubernetes.io/managed-by"] == "Helm", key(o)
         assert labels["helm.sh/chart"] == "l2kit-0.1.0", key(o)
-    pods = [o["spec"]["template"]["metadata"]["labels"] for o in objs
-            if o["kind"] in ("StatefulSet", "Deployment")]
+    pods = [
+        o["spec"]["template"]["metadata"]["labels"]
+        for o in objs
+        if o["kind"] in ("StatefulSet", "Deployment")
+    ]
     assert pods and all(p["app.kubernetes.io/managed-by"] == "Helm" for p in pods)
     assert all("helm.sh/chart" not in p for p in pods)  # a chart bump must not roll pods
 

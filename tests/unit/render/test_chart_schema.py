@@ -31,8 +31,7 @@ BAD: dict[str, tuple[Callable[[Obj], None], str]] = {
     "missing services": (lambda v: v["stacks"][0].pop("services"), "services"),
     "unknown top-level key": (lambda v: v.update(replicaCount=3), "replicaCount"),
     "entry without labels": (lambda v: v["stacks"][0]["services"][0].pop("labels"), "labels"),
-    "bad object name": (lambda v: v["stacks"][0]["configMaps"][0].update(name="Bad_Name"),
-                        "name"),
+    "bad object name": (lambda v: v["stacks"][0]["configMaps"][0].update(name="Bad_Name"), "name"),
     "l2kitVersion not a string": (lambda v: v.update(l2kitVersion=1), "l2kitVersion"),
     "unknown entry key": (lambda v: v["stacks"][0]["services"][0].update(specc={}), "specc"),
 }

@@ -113,21 +113,31 @@ def pod(tmp_path: Path) -> dict[str, Path]:
     (dirs["secret"] / "passphrase").write_text(PASS + "\n")
     eotsd = next(c for c in load_all() if c.component == "eotsd").commands["eotsd"]
     subs = eotsd.subcommands or {}
-    (dirs["state"] / "contract.json").write_text(json.dumps(
-        {k: [*eotsd.flags, *s.flags, *s.switches] for k, s in subs.items()}))
+    (dirs["state"] / "contract.json").write_text(
+        json.dumps({k: [*eotsd.flags, *s.flags, *s.switches] for k, s in subs.items()})
+    )
     fake = dirs["bin"] / "eotsd"
     fake.write_text(FAKE_EOTSD.format(python=sys.executable))
     fake.chmod(0o755)
     return dirs
 
 
-def sh(script: str, *args: str | Path, pod: dict[str, Path] | None = None,
-       ) -> subprocess.CompletedProcess[str]:
+def sh(
+    script: str,
+    *args: str | Path,
+    pod: dict[str, Path] | None = None,
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if pod is not None:
         env |= {"PATH": f"{pod['bin']}:{env['PATH']}", "FAKE_STATE": str(pod["state"])}
-    return subprocess.run(["/bin/sh", str(SCRIPTS / script), *map(str, args)],
-                          capture_output=True, text=True, timeout=60, env=env, check=False)
+    return subprocess.run(
+        ["/bin/sh", str(SCRIPTS / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
 
 
 def calls(pod: dict[str, Path]) -> list[dict[str, object]]:
@@ -188,8 +198,9 @@ def test_key_wrong_passphrase_fails_before_eotsd_starts(pod: dict[str, Path]) ->
 
 
 @pytest.mark.parametrize("passphrase", ["short", "has space inside"])
-def test_key_refuses_passphrases_the_keyring_would_mangle(pod: dict[str, Path],
-                                                          passphrase: str) -> None:
+def test_key_refuses_passphrases_the_keyring_would_mangle(
+    pod: dict[str, Path], passphrase: str
+) -> None:
     (pod["secret"] / "passphrase").write_text(passphrase)
     r = start_eotsd_home(pod)
     assert r.returncode == 1 and calls(pod) == [] and passphrase not in r.stderr
@@ -201,22 +212,43 @@ def test_key_refuses_passphrases_the_keyring_would_mangle(pod: dict[str, Path],
 def test_unlock_waits_for_eotsd_then_unlocks_without_a_terminal(pod: dict[str, Path]) -> None:
     assert start_eotsd_home(pod).returncode == 0
     (pod["state"] / "down").write_text("2")  # eotsd not listening yet for two tries
-    r = sh("eotsd-unlock.sh", pod["home"], "127.0.0.1:12582", pod["secret"] / "passphrase",
-           "5", "0", pod=pod)
+    r = sh(
+        "eotsd-unlock.sh",
+        pod["home"],
+        "127.0.0.1:12582",
+        pod["secret"] / "passphrase",
+        "5",
+        "0",
+        pod=pod,
+    )
     assert r.returncode == 0, r.stderr
     assert (pod["state"] / "unlocked").read_text() == PK
     unlocks = [c for c in calls(pod) if c["argv"][0] == "unlock"]  # type: ignore[index]
     assert len(unlocks) == 3
-    assert unlocks[-1]["argv"] == ["unlock", "--eots-pk", PK, "--rpc-client", "127.0.0.1:12582",
-                                   "--home", str(pod["home"])]
+    assert unlocks[-1]["argv"] == [
+        "unlock",
+        "--eots-pk",
+        PK,
+        "--rpc-client",
+        "127.0.0.1:12582",
+        "--home",
+        str(pod["home"]),
+    ]
     assert unlocks[-1]["env_pass"] == PASS  # from the Secret file, trailing newline dropped
 
 
 def test_unlock_gives_up_so_the_kubelet_restarts_eotsd(pod: dict[str, Path]) -> None:
     assert start_eotsd_home(pod).returncode == 0
     (pod["state"] / "down").write_text("99")
-    r = sh("eotsd-unlock.sh", pod["home"], "127.0.0.1:12582", pod["secret"] / "passphrase",
-           "3", "0", pod=pod)
+    r = sh(
+        "eotsd-unlock.sh",
+        pod["home"],
+        "127.0.0.1:12582",
+        pod["secret"] / "passphrase",
+        "3",
+        "0",
+        pod=pod,
+    )
     assert r.returncode == 1 and "giving up after 3 tries" in r.stderr
     assert PASS not in r.stderr
 
@@ -224,8 +256,12 @@ def test_unlock_gives_up_so_the_kubelet_restarts_eotsd(pod: dict[str, Path]) -> 
 # --- fp-sign-guard.sh check ----------------------------------------------------------------
 
 
-def guard(tmp_path: Path, data: int | None, kept: int | None, *accept: str,
-          ) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+def guard(
+    tmp_path: Path,
+    data: int | None,
+    kept: int | None,
+    *accept: str,
+) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
     """Run the check on a data volume (mark + eots.db when ``data`` is set) and a guard."""
     d, g = tmp_path / "data-mark", tmp_path / "guard-mark"
     for path, value in ((d, data), (g, kept)):
@@ -281,10 +317,14 @@ def test_guard_follows_a_newer_volume_and_rejects_garbage(tmp_path: Path) -> Non
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.one_of(st.none(), st.integers(0, 10**12)),
-       kept=st.one_of(st.none(), st.integers(0, 10**12)), accept=st.booleans())
-def test_guard_decision_rule(tmp_path_factory: pytest.TempPathFactory, data: int | None,
-                             kept: int | None, accept: bool) -> None:
+@given(
+    data=st.one_of(st.none(), st.integers(0, 10**12)),
+    kept=st.one_of(st.none(), st.integers(0, 10**12)),
+    accept=st.booleans(),
+)
+def test_guard_decision_rule(
+    tmp_path_factory: pytest.TempPathFactory, data: int | None, kept: int | None, accept: bool
+) -> None:
     """Starts iff the data volume is not behind the guard, or exactly that rollback is accepted;
     the guard then holds the data volume's height (never lower unless accepted)."""
     tmp = tmp_path_factory.mktemp("guard")
@@ -311,10 +351,14 @@ def eotsd_metrics() -> Iterator[tuple[Metrics, int]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             # client_golang text format: floats in Go's shortest 'g' form (1.2345e+06).
-            lines = ["# HELP eots_fp_last_eots_sign_height Height of the last EOTS signature made",
-                     "# TYPE eots_fp_last_eots_sign_height gauge"]
-            lines += [f'eots_fp_last_eots_sign_height{{fp_btc_pk_hex="{pk}"}} {_go_float(h)}'
-                      for pk, h in state.heights.items()]
+            lines = [
+                "# HELP eots_fp_last_eots_sign_height Height of the last EOTS signature made",
+                "# TYPE eots_fp_last_eots_sign_height gauge",
+            ]
+            lines += [
+                f'eots_fp_last_eots_sign_height{{fp_btc_pk_hex="{pk}"}} {_go_float(h)}'
+                for pk, h in state.heights.items()
+            ]
             lines += ['eots_fp_last_generated_randomness_height{fp_btc_pk_hex="aa"} 9.9e+07']
             body = ("\n".join(lines) + "\n").encode()
             state.scrapes += 1
@@ -353,16 +397,26 @@ def _wait(cond: object, what: str) -> None:
 
 
 @needs_curl
-def test_record_then_restore_an_old_snapshot_is_refused(eotsd_metrics: tuple[Metrics, int],
-                                                        tmp_path: Path) -> None:
+def test_record_then_restore_an_old_snapshot_is_refused(
+    eotsd_metrics: tuple[Metrics, int], tmp_path: Path
+) -> None:
     metrics, port = eotsd_metrics
     data, guard_vol = tmp_path / "data", tmp_path / "guard"
     data.mkdir()
     guard_vol.mkdir()
     (data / "eots.db").write_bytes(b"bolt")  # eotsd's DB beside the mark
     d, g = data / "l2kit-signed-height", guard_vol / "l2kit-signed-height"
-    proc = subprocess.Popen(["/bin/sh", str(SCRIPTS / "fp-sign-guard.sh"), "record", str(d),
-                             str(g), f"http://127.0.0.1:{port}/metrics", "1"])
+    proc = subprocess.Popen(
+        [
+            "/bin/sh",
+            str(SCRIPTS / "fp-sign-guard.sh"),
+            "record",
+            str(d),
+            str(g),
+            f"http://127.0.0.1:{port}/metrics",
+            "1",
+        ]
+    )
     try:
         _wait(lambda: metrics.scrapes >= 2, "scrapes before any signature")
         assert not d.exists()  # eotsd has not signed since its start: nothing recorded

@@ -10,14 +10,19 @@ from l2kit.spec.patterns import IMAGE
 
 _PART = st.from_regex(r"[a-z0-9]([a-z0-9_-]{0,8}[a-z0-9])?", fullmatch=True)
 _TAG = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,12}", fullmatch=True)
-_REGISTRY = st.one_of(st.just(""), st.just("localhost"), st.just("localhost:5000"),
-                      st.from_regex(r"[a-z0-9]{1,6}\.[a-z]{2,4}(:[0-9]{2,5})?", fullmatch=True))
+_REGISTRY = st.one_of(
+    st.just(""),
+    st.just("localhost"),
+    st.just("localhost:5000"),
+    st.from_regex(r"[a-z0-9]{1,6}\.[a-z]{2,4}(:[0-9]{2,5})?", fullmatch=True),
+)
 _DIGEST = st.one_of(st.just(""), st.from_regex(r"@sha256:[0-9a-f]{64}", fullmatch=True))
 
 
 @given(_REGISTRY, st.lists(_PART, min_size=1, max_size=3), _TAG, _DIGEST)
-def test_image_parts_round_trip_and_swap(registry: str, path: list[str], tag: str,
-                                         digest: str) -> None:
+def test_image_parts_round_trip_and_swap(
+    registry: str, path: list[str], tag: str, digest: str
+) -> None:
     repo = "/".join(path)
     image = f"{registry + '/' if registry else ''}{repo}:{tag}{digest}"
     if registry == "" and "." in path[0] and len(path) > 1:
@@ -28,8 +33,9 @@ def test_image_parts_round_trip_and_swap(registry: str, path: list[str], tag: st
     assert image_of(parts, {}, {}) == image
     assert image_of(parts, {"image": {"tag": "v1"}}, {}).endswith(f"{repo}:v1")
     assert image_of({**parts, "own": False}, {"image": {"tag": "v1"}}, {}) == image
-    assert image_of(parts, {}, {"imageRegistry": "mirror:5000"}) == \
-        f"mirror:5000/{repo}:{tag}{digest}"
+    assert (
+        image_of(parts, {}, {"imageRegistry": "mirror:5000"}) == f"mirror:5000/{repo}:{tag}{digest}"
+    )
 
 
 def test_merge_overwrite_is_sprigs() -> None:
@@ -41,7 +47,11 @@ def test_merge_overwrite_is_sprigs() -> None:
 
 def test_user_knobs_replace_the_spec_key_by_key_and_empties_change_nothing() -> None:
     spec = {"bitcoind": {"nodeSelector": {"a": "1"}, "priorityClassName": "p"}}
-    user = {"bitcoind": {"nodeSelector": {"b": "2"}, "priorityClassName": "", "tolerations": []},
-            "global": {"imageRegistry": ""}, "miner": {}}
-    assert merged(spec, user) == {"bitcoind": {"nodeSelector": {"b": "2"},
-                                               "priorityClassName": "p"}}
+    user = {
+        "bitcoind": {"nodeSelector": {"b": "2"}, "priorityClassName": "", "tolerations": []},
+        "global": {"imageRegistry": ""},
+        "miner": {},
+    }
+    assert merged(spec, user) == {
+        "bitcoind": {"nodeSelector": {"b": "2"}, "priorityClassName": "p"}
+    }

@@ -23,8 +23,9 @@ FP_PROFILES = [(p, n) for p, n in profiles.supported() if p in ("devnet", "final
 
 
 @cache
-def _rendered(profile: str = "finality-provider", network: str = "signet",
-              edit: str = "") -> tuple[Obj, ...]:
+def _rendered(
+    profile: str = "finality-provider", network: str = "signet", edit: str = ""
+) -> tuple[Obj, ...]:
     text = profiles.init_spec(profile, network)
     if edit:
         data = yaml.safe_load(text)
@@ -54,8 +55,7 @@ def pod(items: list[Obj], comp: str) -> Obj:
 
 def container(items: list[Obj], comp: str, name: str) -> Obj:
     spec = pod(items, comp)
-    return next(c for c in spec.get("initContainers", []) + spec["containers"]
-                if c["name"] == name)
+    return next(c for c in spec.get("initContainers", []) + spec["containers"] if c["name"] == name)
 
 
 def problems(items: list[Obj]) -> list[str]:
@@ -73,41 +73,73 @@ def edit_conf(items: list[Obj], comp: str, old: str, new: str) -> None:
 # --- the contracts hold on every profile/network that runs a finality provider ---------------
 
 
-@pytest.mark.parametrize(("profile", "network"), FP_PROFILES,
-                         ids=[f"{p}-{n}" for p, n in FP_PROFILES])
+@pytest.mark.parametrize(
+    ("profile", "network"), FP_PROFILES, ids=[f"{p}-{n}" for p, n in FP_PROFILES]
+)
 def test_fp_meets_its_contracts(profile: str, network: str) -> None:
     report = check(list(_rendered(profile, network)))
     assert [str(p) for p in report.problems] == []
-    assert report.checked["fpd"] == report.checked["eotsd"] == (
-        "babylonlabs-io/finality-provider@v2.0.2")
+    assert (
+        report.checked["fpd"]
+        == report.checked["eotsd"]
+        == ("babylonlabs-io/finality-provider@v2.0.2")
+    )
     assert not [k for k in report.uncovered if k.split("/")[0] in ("fpd", "eotsd")]
 
 
 # --- planted mistakes, one per FP rule ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("comp", "old", "new", "expected"), [
-    # go-flags gives an empty struct: a left-out key is zero and Validate() refuses it.
-    ("fpd", "BufferSize = 1000\n", "", "fpd: fpd.conf: chainpollerconfig.BufferSize: "
-     "missing required key"),
-    ("fpd", "BufferSize = 1000", "BufferSize = 0", "chainpollerconfig.BufferSize: must be >= 1"),
-    ("fpd", "UpdateInterval = 100ms", "UpdateInterval = 0s",
-     "fpd: fpd.conf: metrics.UpdateInterval: must be non-zero"),
-    ("fpd", "NumPubRand = 50000", "NumPubRand = 0", "NumPubRand: must be >= 1"),
-    ("eotsd", "GRPCMaxContentLength = 16777216\n", "",
-     "eotsd: eotsd.conf: Application Options.GRPCMaxContentLength: missing required key"),
-    # Enums: trace passes go-flags' choice tag but not the logger; keyrings.
-    ("eotsd", "LogLevel = info", "LogLevel = trace", "LogLevel: must be one of debug, info"),
-    ("eotsd", "KeyringBackend = file", "KeyringBackend = os", "KeyringBackend: must be one of"),
-    ("fpd", "KeyringBackend = test", "KeyringBackend = file",
-     "fpd: fpd.conf: babylon.KeyringBackend: must be one of test"),
-    # Keys match Go field names exactly: a lower-case key is unknown to go-flags.
-    ("fpd", "PollSize = 1000", "PollSize = 1000\npollinterval = 1s",
-     "fpd: fpd.conf: chainpollerconfig.pollinterval: unknown key"),
-    ("eotsd", "[dbconfig]", "[dbconfig]\nDBBackend = bolt", "dbconfig.DBBackend: unknown key"),
-    # Auth off: an empty HMAC key disables it in both daemons.
-    ("eotsd", "HMACKey = @@HMAC_KEY@@", "HMACKey =", "HMACKey: must be non-zero"),
-])
+@pytest.mark.parametrize(
+    ("comp", "old", "new", "expected"),
+    [
+        # go-flags gives an empty struct: a left-out key is zero and Validate() refuses it.
+        (
+            "fpd",
+            "BufferSize = 1000\n",
+            "",
+            "fpd: fpd.conf: chainpollerconfig.BufferSize: missing required key",
+        ),
+        (
+            "fpd",
+            "BufferSize = 1000",
+            "BufferSize = 0",
+            "chainpollerconfig.BufferSize: must be >= 1",
+        ),
+        (
+            "fpd",
+            "UpdateInterval = 100ms",
+            "UpdateInterval = 0s",
+            "fpd: fpd.conf: metrics.UpdateInterval: must be non-zero",
+        ),
+        ("fpd", "NumPubRand = 50000", "NumPubRand = 0", "NumPubRand: must be >= 1"),
+        (
+            "eotsd",
+            "GRPCMaxContentLength = 16777216\n",
+            "",
+            "eotsd: eotsd.conf: Application Options.GRPCMaxContentLength: missing required key",
+        ),
+        # Enums: trace passes go-flags' choice tag but not the logger; keyrings.
+        ("eotsd", "LogLevel = info", "LogLevel = trace", "LogLevel: must be one of debug, info"),
+        ("eotsd", "KeyringBackend = file", "KeyringBackend = os", "KeyringBackend: must be one of"),
+        (
+            "fpd",
+            "KeyringBackend = test",
+            "KeyringBackend = file",
+            "fpd: fpd.conf: babylon.KeyringBackend: must be one of test",
+        ),
+        # Keys match Go field names exactly: a lower-case key is unknown to go-flags.
+        (
+            "fpd",
+            "PollSize = 1000",
+            "PollSize = 1000\npollinterval = 1s",
+            "fpd: fpd.conf: chainpollerconfig.pollinterval: unknown key",
+        ),
+        ("eotsd", "[dbconfig]", "[dbconfig]\nDBBackend = bolt", "dbconfig.DBBackend: unknown key"),
+        # Auth off: an empty HMAC key disables it in both daemons.
+        ("eotsd", "HMACKey = @@HMAC_KEY@@", "HMACKey =", "HMACKey: must be non-zero"),
+    ],
+)
 def test_planted_config_mistake_fails(comp: str, old: str, new: str, expected: str) -> None:
     items = objs()
     edit_conf(items, comp, old, new)
@@ -119,10 +151,13 @@ def test_planted_flag_in_the_unlock_hook_fails() -> None:
     items = objs()
     cm = find(items, "ConfigMap", "-scripts")
     cm["data"]["eotsd-unlock.sh"] = cm["data"]["eotsd-unlock.sh"].replace(
-        "--rpc-client", "--rpc-address")
-    assert problems(items) == ["eotsd: script eotsd-unlock.sh: eotsd unlock --rpc-address: "
-                               "unknown flag (babylonlabs-io/finality-provider@v2.0.2:"
-                               "eotsmanager/cmd/eotsd/daemon/unlock.go#L63-L72)"]
+        "--rpc-client", "--rpc-address"
+    )
+    assert problems(items) == [
+        "eotsd: script eotsd-unlock.sh: eotsd unlock --rpc-address: "
+        "unknown flag (babylonlabs-io/finality-provider@v2.0.2:"
+        "eotsmanager/cmd/eotsd/daemon/unlock.go#L63-L72)"
+    ]
 
 
 def test_planted_subcommand_in_the_key_import_fails() -> None:
@@ -130,8 +165,9 @@ def test_planted_subcommand_in_the_key_import_fails() -> None:
     cm = find(items, "ConfigMap", "-scripts")
     cm["data"]["eotsd-key.sh"] = cm["data"]["eotsd-key.sh"].replace("keys show", "keys get")
     found = problems(items)
-    assert any("eotsd: script eotsd-key.sh: eotsd keys get: unknown subcommand" in p
-               for p in found), found
+    assert any(
+        "eotsd: script eotsd-key.sh: eotsd keys get: unknown subcommand" in p for p in found
+    ), found
 
 
 def test_planted_wrong_metrics_port_fails() -> None:
@@ -139,14 +175,17 @@ def test_planted_wrong_metrics_port_fails() -> None:
     c = container(items, "eotsd", "eotsd")
     c["ports"][0]["containerPort"] = 2112  # fpd's default, not what eotsd.conf says
     found = problems(items)
-    assert any("eotsd: ports: metrics=2112: not served (serves 12582 rpc, 2113 metrics)" in p
-               for p in found), found
+    assert any(
+        "eotsd: ports: metrics=2112: not served (serves 12582 rpc, 2113 metrics)" in p
+        for p in found
+    ), found
 
 
 def test_planted_passphrase_env_literal_fails() -> None:
     items = objs()
     container(items, "eotsd", "eotsd")["env"].append(
-        {"name": "EOTSD_KEYRING_PASSWORD", "value": "correct-horse-battery"})
+        {"name": "EOTSD_KEYRING_PASSWORD", "value": "correct-horse-battery"}
+    )
     found = problems(items)
     assert len(found) == 1 and "eotsd: env: EOTSD_KEYRING_PASSWORD:" in found[0], found
     assert "correct-horse-battery" not in found[0]
@@ -172,8 +211,11 @@ def test_hmac_key_reaches_only_the_config_files_in_the_pod() -> None:
         spec = pod(items, comp)
         hmac_vol = next(v for v in spec["volumes"] if v["name"] == "hmac")
         assert hmac_vol["secret"]["secretName"] == "fp-signet-eots-hmac"
-        users = [c["name"] for c in spec["initContainers"] + spec["containers"]
-                 if any(m["name"] == "hmac" for m in c.get("volumeMounts", []))]
+        users = [
+            c["name"]
+            for c in spec["initContainers"] + spec["containers"]
+            if any(m["name"] == "hmac" for m in c.get("volumeMounts", []))
+        ]
         assert users == ["render-config"]
         for c in spec["initContainers"] + spec["containers"]:
             names = {e["name"] for e in c.get("env", [])}
@@ -189,19 +231,29 @@ def test_eots_key_comes_from_its_secret_and_is_unlocked_after_every_start() -> N
     names = [c["name"] for c in spec["initContainers"]]
     assert names == ["render-config", "home", "restore-guard", "eots-key"]
     key = container(items, "eotsd", "eots-key")
-    assert key["command"][1:4] == ["/scripts/eotsd-key.sh", "/home/finality-provider/.eotsd",
-                                   "eots"]
+    assert key["command"][1:4] == [
+        "/scripts/eotsd-key.sh",
+        "/home/finality-provider/.eotsd",
+        "eots",
+    ]
     tmp = next(v for v in spec["volumes"] if v["name"] == "key-tmp")
     assert tmp["emptyDir"]["medium"] == "Memory"  # the mnemonic copy never touches a disk
     eotsd = container(items, "eotsd", "eotsd")
     # postStart runs on every start of the container, restarts included.
     assert eotsd["lifecycle"]["postStart"]["exec"]["command"] == [
-        "/bin/sh", "/scripts/eotsd-unlock.sh", "/home/finality-provider/.eotsd",
-        "127.0.0.1:12582", "/secrets/eots-key/passphrase"]
+        "/bin/sh",
+        "/scripts/eotsd-unlock.sh",
+        "/home/finality-provider/.eotsd",
+        "127.0.0.1:12582",
+        "/secrets/eots-key/passphrase",
+    ]
     conf = find(items, "ConfigMap", "-eotsd")["data"]["eotsd.conf"]
     assert "KeyringBackend = file\n" in conf
-    mnemonic_readers = [c["name"] for c in spec["initContainers"] + spec["containers"]
-                        if any(m["name"] == "eots-key" for m in c.get("volumeMounts", []))]
+    mnemonic_readers = [
+        c["name"]
+        for c in spec["initContainers"] + spec["containers"]
+        if any(m["name"] == "eots-key" for m in c.get("volumeMounts", []))
+    ]
     assert mnemonic_readers == ["eots-key"]  # the running daemon gets the passphrase only
     pass_vol = next(v for v in spec["volumes"] if v["name"] == "eots-pass")
     assert pass_vol["secret"]["items"] == [{"key": "passphrase", "path": "passphrase"}]
@@ -231,8 +283,11 @@ def test_exactly_one_writer(evictable: bool) -> None:
         pdb = find(items, "PodDisruptionBudget", f"-{comp}")["spec"]
         assert pdb["maxUnavailable"] == (1 if evictable else 0)
         assert pdb["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
-        assert not [o for o in items if o["kind"] == "Deployment"
-                    and o["metadata"]["name"].endswith(f"-{comp}")]
+        assert not [
+            o
+            for o in items
+            if o["kind"] == "Deployment" and o["metadata"]["name"].endswith(f"-{comp}")
+        ]
     assert schema_problems(items) == []
 
 
@@ -281,9 +336,13 @@ def test_restore_guard_runs_before_eots_db_is_opened_on_its_own_volume() -> None
     assert "dataSource" not in claims["guard"]["spec"]
     assert "l2kit.io/backup" not in claims["guard"]["metadata"].get("labels", {})
     check_cmd = container(items, "eotsd", "restore-guard")["command"]
-    assert check_cmd[2:] == ["check", "/home/finality-provider/data/l2kit-signed-height",
-                             "/home/finality-provider/guard/l2kit-signed-height",
-                             "/home/finality-provider/data/eots.db", "150:100"]
+    assert check_cmd[2:] == [
+        "check",
+        "/home/finality-provider/data/l2kit-signed-height",
+        "/home/finality-provider/guard/l2kit-signed-height",
+        "/home/finality-provider/data/eots.db",
+        "150:100",
+    ]
     recorder = container(items, "eotsd", "sign-guard")["command"]
     assert recorder[2:] == ["record", *check_cmd[3:5], "http://127.0.0.1:2113/metrics", "5"]
     conf = find(items, "ConfigMap", "-eotsd")["data"]["eotsd.conf"]

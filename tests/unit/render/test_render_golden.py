@@ -61,8 +61,9 @@ def test_golden(profile: str, network: str) -> None:
     assert text == path.read_text(), f"{path.name} changed: review, then UPDATE_GOLDEN=1"
 
 
-@pytest.mark.parametrize(("profile", "network"), UNSUPPORTED,
-                         ids=[f"{p}-{n}" for p, n in UNSUPPORTED])
+@pytest.mark.parametrize(
+    ("profile", "network"), UNSUPPORTED, ids=[f"{p}-{n}" for p, n in UNSUPPORTED]
+)
 def test_unsupported_combination_is_refused(profile: str, network: str) -> None:
     with pytest.raises(InputError, match="--network"):
         profiles.init_spec(profile, network)

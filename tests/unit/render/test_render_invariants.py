@@ -26,9 +26,13 @@ Obj = dict[str, Any]
 SUPPORTED = profiles.supported()
 IDS = [f"{p}-{n}" for p, n in SUPPORTED]
 MODELS = {
-    "ConfigMap": "V1ConfigMap", "Secret": "V1Secret", "Service": "V1Service",
-    "StatefulSet": "V1StatefulSet", "Deployment": "V1Deployment",
-    "PodDisruptionBudget": "V1PodDisruptionBudget", "NetworkPolicy": "V1NetworkPolicy",
+    "ConfigMap": "V1ConfigMap",
+    "Secret": "V1Secret",
+    "Service": "V1Service",
+    "StatefulSet": "V1StatefulSet",
+    "Deployment": "V1Deployment",
+    "PodDisruptionBudget": "V1PodDisruptionBudget",
+    "NetworkPolicy": "V1NetworkPolicy",
 }
 
 
@@ -111,11 +115,13 @@ def test_stateful_nodes(profile: str, network: str) -> None:
 
 @pytest.mark.parametrize("network", ["mainnet", "testnet", "testnet4", "signet", "regtest"])
 def test_bitcoin_conf_network_section_and_ports(network: str) -> None:
-    spec = profiles.init_spec("bitcoin", "regtest").replace("network: regtest",
-                                                            f"network: {network}")
+    spec = profiles.init_spec("bitcoin", "regtest").replace(
+        "network: regtest", f"network: {network}"
+    )
     objs = build(spec).objects
-    conf = next(o for o in objs if o["kind"] == "ConfigMap"
-                and o["metadata"]["name"].endswith("-bitcoind"))["data"]["bitcoin.conf"]
+    conf = next(
+        o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-bitcoind")
+    )["data"]["bitcoin.conf"]
     net = record(network)
     head, _, body = conf.partition(f"\n[{net.section}]\n")
     assert body, conf
@@ -123,8 +129,10 @@ def test_bitcoin_conf_network_section_and_ports(network: str) -> None:
         assert re.search(rf"^{key}=", body, re.M) and not re.search(rf"^{key}=", head, re.M)
     assert f"rpcport={net.rpc_port}\n" in body and f"port={net.p2p_port}\n" in body
     sts = next(o for o in objs if o["kind"] == "StatefulSet")
-    ports = {p["name"]: p["containerPort"] for p in sts["spec"]["template"]["spec"]
-             ["containers"][0]["ports"]}
+    ports = {
+        p["name"]: p["containerPort"]
+        for p in sts["spec"]["template"]["spec"]["containers"][0]["ports"]
+    }
     assert ports["rpc"] == net.rpc_port and ports["p2p"] == net.p2p_port
 
 
@@ -157,10 +165,16 @@ def test_rpc_clients_read_password_from_secret() -> None:
 
 
 def test_metrics_bound_to_all_interfaces() -> None:
-    cms = {o["metadata"]["name"]: o["data"] for o in rendered("devnet", "regtest").objects
-           if o["kind"] == "ConfigMap"}
-    for n, key in (("devnet-fpd", "fpd.conf"), ("devnet-eotsd", "eotsd.conf"),
-                   ("devnet-covd", "covd.conf")):
+    cms = {
+        o["metadata"]["name"]: o["data"]
+        for o in rendered("devnet", "regtest").objects
+        if o["kind"] == "ConfigMap"
+    }
+    for n, key in (
+        ("devnet-fpd", "fpd.conf"),
+        ("devnet-eotsd", "eotsd.conf"),
+        ("devnet-covd", "covd.conf"),
+    ):
         assert "[metrics]\nHost = 0.0.0.0\n" in cms[n][key]
     assert 'host = "0.0.0.0"' in cms["devnet-covenant-signer"]["config.toml"]
 
@@ -169,27 +183,43 @@ def test_fleet_of_100_stacks_renders() -> None:
     base = yaml.safe_load(profiles.init_spec("bitcoin", "signet"))["stacks"][0]
     stacks = [{**base, "name": f"btc-{i}", "namespace": f"btc-{i}"} for i in range(100)]
     r = build(yaml.safe_dump({"stacks": stacks}))
-    assert len({o["metadata"]["labels"]["l2kit.io/stack"] for o in r.objects
-                if "l2kit.io/stack" in o["metadata"]["labels"]}) == 100
+    assert (
+        len(
+            {
+                o["metadata"]["labels"]["l2kit.io/stack"]
+                for o in r.objects
+                if "l2kit.io/stack" in o["metadata"]["labels"]
+            }
+        )
+        == 100
+    )
     assert parse_spec(yaml.safe_dump({"stacks": stacks})).stacks[99].name == "btc-99"
 
 
 def _policies(profile: str, network: str) -> dict[str, Obj]:
-    return {o["metadata"]["name"]: o["spec"] for o in rendered(profile, network).objects
-            if o["kind"] == "NetworkPolicy"}
+    return {
+        o["metadata"]["name"]: o["spec"]
+        for o in rendered(profile, network).objects
+        if o["kind"] == "NetworkPolicy"
+    }
 
 
 def test_default_deny_in_and_out_with_dns_and_in_stack_egress() -> None:
     deny = _policies("devnet", "regtest")["devnet-default-deny"]
     assert deny["policyTypes"] == ["Ingress", "Egress"] and deny["ingress"] == []
-    assert {"to": [{"podSelector": {"matchLabels": {"l2kit.io/stack": "devnet"}}}]} \
-        in deny["egress"]
-    assert any(p.get("ports") == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP",
-                                                                      "port": 53}]
-               for p in deny["egress"])
+    assert {"to": [{"podSelector": {"matchLabels": {"l2kit.io/stack": "devnet"}}}]} in deny[
+        "egress"
+    ]
+    assert any(
+        p.get("ports") == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+        for p in deny["egress"]
+    )
     # regtest devnet: nothing needs to leave the stack
-    assert all("egress" not in spec for n, spec in _policies("devnet", "regtest").items()
-               if n != "devnet-default-deny")
+    assert all(
+        "egress" not in spec
+        for n, spec in _policies("devnet", "regtest").items()
+        if n != "devnet-default-deny"
+    )
 
 
 def test_external_egress_only_where_needed() -> None:
@@ -206,8 +236,9 @@ def test_rpc_and_zmq_only_from_clients() -> None:
     assert "vigilante-submitter" in allowed and "miner" in allowed and "fpd" not in allowed
     assert {"protocol": "TCP", "port": 29001} in rpc_rule["ports"]
     metrics = next(r for r in rules if {"protocol": "TCP", "port": 9332} in r["ports"])
-    assert metrics["from"] == [{"namespaceSelector": {"matchLabels": {
-        "kubernetes.io/metadata.name": "monitoring"}}}]
+    assert metrics["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
 
 
 def test_devnet_genesis_accounts_reach_the_init_container() -> None:
@@ -215,8 +246,9 @@ def test_devnet_genesis_accounts_reach_the_init_container() -> None:
     addr = "bbn1" + "q" * 38
     data["stacks"][0]["babylond"]["genesisAccounts"] = [addr]
     objs = build(yaml.safe_dump(data)).objects
-    sts = next(o for o in objs if o["metadata"]["name"] == "devnet-babylond"
-               and o["kind"] == "StatefulSet")
+    sts = next(
+        o for o in objs if o["metadata"]["name"] == "devnet-babylond" and o["kind"] == "StatefulSet"
+    )
     init = sts["spec"]["template"]["spec"]["initContainers"][0]
     assert {"name": "GENESIS_ACCOUNTS", "value": addr} in init["env"]
     assert "--additional-sender-account" in init["command"]
@@ -236,19 +268,27 @@ def test_longest_stack_name_keeps_object_names_within_kubernetes_limits() -> Non
 def test_snapshot_restores_only_the_volume_it_belongs_to() -> None:
     data = yaml.safe_load(profiles.init_spec("rollup"))
     data["stacks"][0]["rollup"]["storage"]["snapshot"] = "geth-snap"
-    sources = {o["metadata"]["name"]: o["spec"]["volumeClaimTemplates"][0]["spec"].get(
-        "dataSource") for o in build(yaml.safe_dump(data)).objects
-        if o["kind"] == "StatefulSet"}
-    assert sources["rollup-regtest-op-geth"] == {"apiGroup": "snapshot.storage.k8s.io",
-                                                 "kind": "VolumeSnapshot", "name": "geth-snap"}
+    sources = {
+        o["metadata"]["name"]: o["spec"]["volumeClaimTemplates"][0]["spec"].get("dataSource")
+        for o in build(yaml.safe_dump(data)).objects
+        if o["kind"] == "StatefulSet"
+    }
+    assert sources["rollup-regtest-op-geth"] == {
+        "apiGroup": "snapshot.storage.k8s.io",
+        "kind": "VolumeSnapshot",
+        "name": "geth-snap",
+    }
     assert sources["rollup-regtest-op-node"] is None
     assert sources["rollup-regtest-finality-gadget"] is None
 
 
 def test_bitcoind_replicas_peer_with_each_other() -> None:
     objs = rendered("bitcoin", "regtest").objects
-    conf = next(o for o in objs if o["kind"] == "ConfigMap"
-                and o["metadata"]["name"] == "btc-regtest-bitcoind")["data"]["bitcoin.conf"]
+    conf = next(
+        o
+        for o in objs
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "btc-regtest-bitcoind"
+    )["data"]["bitcoin.conf"]
     body = conf.partition("[regtest]")[2]
     for i in range(3):
         host = f"btc-regtest-bitcoind-{i}.btc-regtest-bitcoind-headless.btc-regtest.svc"

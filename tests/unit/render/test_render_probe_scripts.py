@@ -19,8 +19,10 @@ from support.http import send_json
 from l2kit.resources import templates_dir
 
 SCRIPTS = templates_dir() / "scripts"
-pytestmark = pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")),
-                                reason="curl and jq are in the babylond image, not here")
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("curl") and shutil.which("jq")),
+    reason="curl and jq are in the babylond image, not here",
+)
 
 
 class FakeComet:
@@ -40,8 +42,14 @@ def comet() -> Iterator[tuple[FakeComet, int]]:
                 self.send_error(503)
                 return
             if self.path == "/status":
-                body = {"result": {"sync_info": {"latest_block_height": str(state.height),
-                                                 "catching_up": state.catching_up}}}
+                body = {
+                    "result": {
+                        "sync_info": {
+                            "latest_block_height": str(state.height),
+                            "catching_up": state.catching_up,
+                        }
+                    }
+                }
             elif self.path == "/genesis":
                 body = {"result": {"genesis": {"chain_id": "chain-test"}}}
             else:
@@ -62,8 +70,13 @@ def comet() -> Iterator[tuple[FakeComet, int]]:
 
 
 def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["/bin/sh", str(SCRIPTS / script), *args], capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["/bin/sh", str(SCRIPTS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def with_port(script: str, port: int, tmp_path: Path) -> str:
@@ -75,8 +88,13 @@ def with_port(script: str, port: int, tmp_path: Path) -> str:
 
 
 def sh(path: str, *args: str, env: dict[str, str]) -> int:
-    return subprocess.run(["/bin/sh", path, *args], env={**os.environ, **env},
-                          capture_output=True, timeout=60, check=False).returncode
+    return subprocess.run(
+        ["/bin/sh", path, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=60,
+        check=False,
+    ).returncode
 
 
 def test_babylond_ready_follows_catching_up(comet: tuple[FakeComet, int], tmp_path: Path) -> None:
@@ -119,8 +137,13 @@ def test_render_config_fills_every_placeholder(tmp_path: Path) -> None:
     (tmp_path / "pw").write_text("p4ss:w$rd/+=~.-_\n")
     (tmp_path / "hmac").write_text("k3y")
     out = tmp_path / "out.toml"
-    r = run("render-config.sh", str(tmp_path / "t.toml"), str(out), f"PW={tmp_path / 'pw'}",
-            f"HMAC={tmp_path / 'hmac'}")
+    r = run(
+        "render-config.sh",
+        str(tmp_path / "t.toml"),
+        str(out),
+        f"PW={tmp_path / 'pw'}",
+        f"HMAC={tmp_path / 'hmac'}",
+    )
     assert r.returncode == 0, r.stderr
     assert out.read_text() == 'a = "p4ss:w$rd/+=~.-_"\nb = "p4ss:w$rd/+=~.-_-k3y"\nc = 1\n'
     assert oct(out.stat().st_mode)[-3:] == "400"
@@ -130,7 +153,6 @@ def test_render_config_fills_every_placeholder(tmp_path: Path) -> None:
 def test_render_config_refuses_values_needing_quotes(value: str, tmp_path: Path) -> None:
     (tmp_path / "t").write_text("x=@@V@@\n")
     (tmp_path / "v").write_text(value)
-    r = run("render-config.sh", str(tmp_path / "t"), str(tmp_path / "out"),
-            f"V={tmp_path / 'v'}")
+    r = run("render-config.sh", str(tmp_path / "t"), str(tmp_path / "out"), f"V={tmp_path / 'v'}")
     assert r.returncode == 1 and not (tmp_path / "out").exists()
     assert value == "" or value not in r.stderr  # the value itself is never echoed

@@ -25,8 +25,9 @@ pytest.importorskip("jsonschema_rs")
 Obj = dict[str, Any]
 
 
-def fleet_text(profile: str, count: int, network: str | None = None, *,
-               shared_namespace: bool = False) -> str:
+def fleet_text(
+    profile: str, count: int, network: str | None = None, *, shared_namespace: bool = False
+) -> str:
     """``count`` copies of an init stack, each with its own name and namespace (or all in one
     namespace)."""
     doc = yaml.safe_load(profiles.init_spec(profile, network))
@@ -47,8 +48,9 @@ def mixed_fleet() -> str:
     for i, (profile, network) in enumerate(profiles.supported()):
         stacks += yaml.safe_load(fleet_text(profile, 1, network))["stacks"]
         stacks[-1]["name"] = stacks[-1]["name"].replace("s0000-", f"m{i:02d}-")
-        stacks[-1] = yaml.safe_load(yaml.safe_dump(stacks[-1]).replace(
-            stacks[-1]["namespace"], f"m{i:02d}-ns"))
+        stacks[-1] = yaml.safe_load(
+            yaml.safe_dump(stacks[-1]).replace(stacks[-1]["namespace"], f"m{i:02d}-ns")
+        )
     shared = yaml.safe_load(fleet_text("bitcoin", 2, shared_namespace=True))["stacks"]
     return yaml.safe_dump({"stacks": stacks + shared})
 
@@ -98,9 +100,15 @@ def test_fast_verdicts_equal_jsonschema_on_planted_mistakes() -> None:
     seen: set[str] = set()
     compared = invalid = 0
     for obj in objs:
-        if obj["kind"] in seen or obj["kind"] not in {"StatefulSet", "Deployment", "Service",
-                                                      "ConfigMap", "NetworkPolicy",
-                                                      "PodDisruptionBudget", "Secret"}:
+        if obj["kind"] in seen or obj["kind"] not in {
+            "StatefulSet",
+            "Deployment",
+            "Service",
+            "ConfigMap",
+            "NetworkPolicy",
+            "PodDisruptionBudget",
+            "Secret",
+        }:
             continue
         seen.add(obj["kind"])
         fast = build._fast_validator(obj["kind"], obj["apiVersion"], version)
@@ -120,12 +128,14 @@ def test_schema_problem_lines_are_jsonschemas() -> None:
     sts["spec"]["replicas"] = "3"
     sts["spec"]["template"]["spec"]["containers"][0]["notAField"] = True
     name = sts["metadata"]["name"]
-    assert build.schema_problems([sts]) == [f"StatefulSet/{name}: spec.replicas: '3' is not of "
-                                            "type 'integer', 'null'"]
+    assert build.schema_problems([sts]) == [
+        f"StatefulSet/{name}: spec.replicas: '3' is not of type 'integer', 'null'"
+    ]
 
 
-def test_a_thousand_stack_fleet_validates(tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_thousand_stack_fleet_validates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = tmp_path / "fleet.yaml"
     spec.write_text(fleet_text("bitcoin", 1000))
     code, out, err = run_main(["validate", str(spec), "--json"], capsys)
@@ -156,8 +166,9 @@ def test_streamed_objects_and_files_equal_build(tmp_path: Path) -> None:
     assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*"))
     for rel in files:
         a, b = tmp_path / "a" / rel, tmp_path / "b" / rel
-        assert a.is_dir() or (a.read_bytes() == b.read_bytes()
-                              and a.stat().st_mode == b.stat().st_mode), rel
+        assert a.is_dir() or (
+            a.read_bytes() == b.read_bytes() and a.stat().st_mode == b.stat().st_mode
+        ), rel
 
 
 def test_stdout_stream_equals_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -228,8 +239,9 @@ def test_a_broken_stack_mid_fleet_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_render_cli_reports_progress_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_render_cli_reports_progress_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from l2kit.cli import provision
 
     monkeypatch.setattr(provision, "_PROGRESS_EVERY", 2)
@@ -242,8 +254,9 @@ def test_render_cli_reports_progress_and_summary(tmp_path: Path, capsys: pytest.
     assert "s0004-btc-regtest/bitcoind" in out and "bitcoind: contract: ok" in out
 
 
-def test_a_broken_stack_prints_nothing_on_stdout(tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_broken_stack_prints_nothing_on_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     doc = yaml.safe_load(fleet_text("bitcoin", 3))
     doc["stacks"][2]["bitcoind"]["extraEnv"] = [{"name": "X", "value": "password=hunter22"}]
     spec = tmp_path / "fleet.yaml"

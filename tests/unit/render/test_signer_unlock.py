@@ -65,13 +65,29 @@ def _serve(state: FakeSigner, port: int = 0) -> ThreadingHTTPServer:
             if state.hmac_key:
                 got = self.headers.get("X-Covenant-HMAC", "")
                 if not got:
-                    send_json(self, 401, {"error": {"code": "UNAUTHORIZED",
-                                                 "message": "missing HMAC authentication header"}})
+                    send_json(
+                        self,
+                        401,
+                        {
+                            "error": {
+                                "code": "UNAUTHORIZED",
+                                "message": "missing HMAC authentication header",
+                            }
+                        },
+                    )
                     return None
                 want = hmac.new(state.hmac_key.encode(), body, hashlib.sha256).hexdigest()
                 if not hmac.compare_digest(want.encode(), got.encode()):
-                    send_json(self, 401, {"error": {"code": "UNAUTHORIZED",
-                                                 "message": "invalid HMAC authentication"}})
+                    send_json(
+                        self,
+                        401,
+                        {
+                            "error": {
+                                "code": "UNAUTHORIZED",
+                                "message": "invalid HMAC authentication",
+                            }
+                        },
+                    )
                     return None
             return body
 
@@ -89,11 +105,15 @@ def _serve(state: FakeSigner, port: int = 0) -> ThreadingHTTPServer:
             except json.JSONDecodeError:
                 pp = None
             if not isinstance(pp, str):
-                send_json(self, 400, {"errorCode": "BAD_REQUEST",
-                                   "message": "invalid request payload"})
+                send_json(
+                    self, 400, {"errorCode": "BAD_REQUEST", "message": "invalid request payload"}
+                )
             elif state.passphrase is not None and pp != state.passphrase:
-                send_json(self, 400, {"errorCode": "BAD_REQUEST",
-                                   "message": "failed to unlock the key ring"})
+                send_json(
+                    self,
+                    400,
+                    {"errorCode": "BAD_REQUEST", "message": "failed to unlock the key ring"},
+                )
             else:
                 state.unlocked = True
                 state.passphrases.append(pp)
@@ -108,8 +128,11 @@ def _serve(state: FakeSigner, port: int = 0) -> ThreadingHTTPServer:
             if self.path == "/v1/public-key" and state.unlocked:
                 send_json(self, 200, {"data": {"public_key": "02" + "11" * 32}})
             else:
-                send_json(self, 500, {"errorCode": "INTERNAL_SERVICE_ERROR",
-                                   "message": "Internal service error"})
+                send_json(
+                    self,
+                    500,
+                    {"errorCode": "INTERNAL_SERVICE_ERROR", "message": "Internal service error"},
+                )
 
         def log_message(self, *args: object) -> None:
             pass
@@ -132,8 +155,11 @@ def signer() -> Iterator[tuple[FakeSigner, int]]:
 
 def _signer_pod() -> dict[str, object]:
     objs = build(init_spec("devnet")).objects
-    dep = next(o for o in objs if o["kind"] == "Deployment"
-               and o["metadata"]["name"] == "devnet-covenant-signer")
+    dep = next(
+        o
+        for o in objs
+        if o["kind"] == "Deployment" and o["metadata"]["name"] == "devnet-covenant-signer"
+    )
     return dep["spec"]["template"]["spec"]  # type: ignore[no-any-return]
 
 
@@ -155,17 +181,27 @@ def _pod(tmp: Path, port: int) -> Pod:
     hook = main["lifecycle"]["postStart"]["exec"]["command"]
     (tmp / "unlock").mkdir()
     (tmp / "secrets").mkdir()
-    moves = {"/secrets/hmac/hmac-key": str(tmp / "secrets" / "hmac-key"),
-             "/secrets/unlock/passphrase": str(tmp / "secrets" / "passphrase"),
-             "/unlock": str(tmp / "unlock"), "http://127.0.0.1:9791": f"http://127.0.0.1:{port}"}
+    moves = {
+        "/secrets/hmac/hmac-key": str(tmp / "secrets" / "hmac-key"),
+        "/secrets/unlock/passphrase": str(tmp / "secrets" / "passphrase"),
+        "/unlock": str(tmp / "unlock"),
+        "http://127.0.0.1:9791": f"http://127.0.0.1:{port}",
+    }
 
     def move(argv: list[str]) -> list[str]:
         out = [moves.get(a, a) for a in argv]
-        return [a.replace("/scripts/", f"{SCRIPTS}/", 1) if a.startswith("/scripts/") else a
-                for a in out]
+        return [
+            a.replace("/scripts/", f"{SCRIPTS}/", 1) if a.startswith("/scripts/") else a
+            for a in out
+        ]
 
-    return Pod(move(init["command"]), move(hook), tmp / "secrets" / "hmac-key",
-               tmp / "secrets" / "passphrase", tmp / "unlock")
+    return Pod(
+        move(init["command"]),
+        move(hook),
+        tmp / "secrets" / "hmac-key",
+        tmp / "secrets" / "passphrase",
+        tmp / "unlock",
+    )
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -173,9 +209,10 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_rendered_unlock_steps_unlock_an_hmac_checking_signer(
-        signer: tuple[FakeSigner, int], tmp_path: Path) -> None:
+    signer: tuple[FakeSigner, int], tmp_path: Path
+) -> None:
     state, port = signer
-    state.passphrase = "correct horse\"battery\\"
+    state.passphrase = 'correct horse"battery\\'
     pod = _pod(tmp_path, port)
     pod.hmac_file.write_text(KEY + "\n")  # kubectl create secret --from-file keeps a newline
     pod.passphrase_file.write_text(state.passphrase + "\n")
@@ -190,7 +227,8 @@ def test_rendered_unlock_steps_unlock_an_hmac_checking_signer(
 
 
 def test_without_a_passphrase_secret_the_body_is_empty_json(
-        signer: tuple[FakeSigner, int], tmp_path: Path) -> None:
+    signer: tuple[FakeSigner, int], tmp_path: Path
+) -> None:
     state, port = signer
     pod = _pod(tmp_path, port)
     pod.hmac_file.write_text(KEY)
@@ -200,7 +238,8 @@ def test_without_a_passphrase_secret_the_body_is_empty_json(
 
 
 def test_a_different_key_on_the_signer_is_refused_and_reported(
-        signer: tuple[FakeSigner, int], tmp_path: Path) -> None:
+    signer: tuple[FakeSigner, int], tmp_path: Path
+) -> None:
     state, port = signer
     pod = _pod(tmp_path, port)
     pod.hmac_file.write_text(KEY + "x")
@@ -210,12 +249,24 @@ def test_a_different_key_on_the_signer_is_refused_and_reported(
     assert not state.unlocked and state.seen == [("/v1/unlock", 0)]  # no blind retries
 
 
-def test_the_fake_signer_refuses_an_unauthenticated_unlock(
-        signer: tuple[FakeSigner, int]) -> None:
+def test_the_fake_signer_refuses_an_unauthenticated_unlock(signer: tuple[FakeSigner, int]) -> None:
     """The request the previous script sent (no header) fails against the real check."""
     state, port = signer
-    out = _run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
-                "--data-binary", '{"passphrase": ""}', f"http://127.0.0.1:{port}/v1/unlock"])
+    out = _run(
+        [
+            "curl",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "POST",
+            "--data-binary",
+            '{"passphrase": ""}',
+            f"http://127.0.0.1:{port}/v1/unlock",
+        ]
+    )
     assert out.stdout == "401" and not state.unlocked
 
 
@@ -226,8 +277,9 @@ def test_the_hook_retries_until_the_signer_answers(tmp_path: Path) -> None:
         pod = _pod(tmp_path, port)
         pod.hmac_file.write_text(KEY)
         assert _run(pod.prepare).returncode == 0
-        hook = subprocess.Popen(pod.post_start, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        hook = subprocess.Popen(
+            pod.post_start, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         conn, _ = early.accept()
         conn.close()
     state = FakeSigner(hmac_key=KEY)
@@ -261,8 +313,15 @@ def test_covd_and_signer_configs_carry_the_same_hmac_key(tmp_path: Path) -> None
     out: dict[str, str] = {}
     for cm, conf in (("devnet-covd", "covd.conf"), ("devnet-covenant-signer", "config.toml")):
         (tmp_path / conf).write_text(cms[cm][conf])
-        res = _run(["/bin/sh", str(SCRIPTS / "render-config.sh"), str(tmp_path / conf),
-                    str(tmp_path / f"out-{conf}"), f"HMAC_KEY={key_file}"])
+        res = _run(
+            [
+                "/bin/sh",
+                str(SCRIPTS / "render-config.sh"),
+                str(tmp_path / conf),
+                str(tmp_path / f"out-{conf}"),
+                f"HMAC_KEY={key_file}",
+            ]
+        )
         assert res.returncode == 0, res.stderr
         out[conf] = (tmp_path / f"out-{conf}").read_text()
     ini = configparser.ConfigParser(interpolation=None, delimiters=("=",))
@@ -273,32 +332,44 @@ def test_covd_and_signer_configs_carry_the_same_hmac_key(tmp_path: Path) -> None
     assert signer_cfg["server-config"]["hmac-key"] == KEY
     assert ini["remotesigner"]["URL"] == "http://devnet-covenant-signer.devnet.svc:9791"
     # covd reaches the signer's Service port, and both pods mount the same Secret key.
-    pods = {o["metadata"]["name"]: o["spec"]["template"]["spec"] for o in objs
-            if o["kind"] == "Deployment"}
+    pods = {
+        o["metadata"]["name"]: o["spec"]["template"]["spec"]
+        for o in objs
+        if o["kind"] == "Deployment"
+    }
     for n in ("devnet-covd", "devnet-covenant-signer"):
         vol = next(v for v in pods[n]["volumes"] if v["name"] == "hmac")
-        assert vol["secret"] == {"secretName": "devnet-covenant-hmac", "defaultMode": 0o400,
-                                 "items": [{"key": "hmac-key", "path": "hmac-key"}]}
+        assert vol["secret"] == {
+            "secretName": "devnet-covenant-hmac",
+            "defaultMode": 0o400,
+            "items": [{"key": "hmac-key", "path": "hmac-key"}],
+        }
 
 
 def _covd_wait(tmp: Path, port: int) -> list[str]:
     objs = build(init_spec("devnet")).objects
-    dep = next(o for o in objs if o["kind"] == "Deployment"
-               and o["metadata"]["name"] == "devnet-covd")
-    init = next(c for c in dep["spec"]["template"]["spec"]["initContainers"]
-                if c["name"] == "wait-signer")
+    dep = next(
+        o for o in objs if o["kind"] == "Deployment" and o["metadata"]["name"] == "devnet-covd"
+    )
+    init = next(
+        c for c in dep["spec"]["template"]["spec"]["initContainers"] if c["name"] == "wait-signer"
+    )
     argv: list[str] = init["command"]
     assert argv[2] == "http://devnet-covenant-signer.devnet.svc:9791"
     (tmp / "hmac-key").write_text(KEY + "\n")
-    return [argv[0], str(SCRIPTS / "signer-wait.sh"), f"http://127.0.0.1:{port}",
-            str(tmp / "hmac-key")]
+    return [
+        argv[0],
+        str(SCRIPTS / "signer-wait.sh"),
+        f"http://127.0.0.1:{port}",
+        str(tmp / "hmac-key"),
+    ]
 
 
-def test_covd_waits_for_an_unlocked_signer(signer: tuple[FakeSigner, int],
-                                           tmp_path: Path) -> None:
+def test_covd_waits_for_an_unlocked_signer(signer: tuple[FakeSigner, int], tmp_path: Path) -> None:
     state, port = signer
-    wait = subprocess.Popen(_covd_wait(tmp_path, port), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    wait = subprocess.Popen(
+        _covd_wait(tmp_path, port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         while not state.seen and wait.poll() is None:  # a first, locked answer (500)
             threading.Event().wait(0.05)
@@ -313,8 +384,7 @@ def test_covd_waits_for_an_unlocked_signer(signer: tuple[FakeSigner, int],
             wait.wait()
 
 
-def test_covd_wait_stops_on_a_key_mismatch(signer: tuple[FakeSigner, int],
-                                           tmp_path: Path) -> None:
+def test_covd_wait_stops_on_a_key_mismatch(signer: tuple[FakeSigner, int], tmp_path: Path) -> None:
     state, port = signer
     state.hmac_key = KEY + "-other"
     out = _run(_covd_wait(tmp_path, port))

@@ -12,12 +12,16 @@ from l2kit.spec.rules import managed_conf_keys
 
 
 # bitcoin: no wallet, every network; devnet (regtest only): a wallet for the miner
-@pytest.mark.parametrize(("profile", "network"),
-                         [("bitcoin", n) for n in NETWORKS] + [("devnet", "regtest")])
+@pytest.mark.parametrize(
+    ("profile", "network"), [("bitcoin", n) for n in NETWORKS] + [("devnet", "regtest")]
+)
 def test_every_key_the_writer_sets_is_managed(profile: str, network: str) -> None:
     spec = profiles.init_spec(profile, "regtest").replace("network: regtest", f"network: {network}")
-    confs = [o["data"]["bitcoin.conf"] for o in build.build(spec).objects
-             if o["kind"] == "ConfigMap" and "bitcoin.conf" in o.get("data", {})]
+    confs = [
+        o["data"]["bitcoin.conf"]
+        for o in build.build(spec).objects
+        if o["kind"] == "ConfigMap" and "bitcoin.conf" in o.get("data", {})
+    ]
     assert confs
     for conf in confs:
         keys = set(re.findall(r"^([a-z][a-z0-9]*)=", conf, re.M)) - {"addnode"}

@@ -29,30 +29,51 @@ def bitcoind(draw: st.DrawFn) -> Obj:
     chosen = draw(st.lists(ports, min_size=6, max_size=6, unique=True))
     return {
         "replicas": draw(st.integers(1, 5)),
-        "image": draw(st.sampled_from(["bitcoin/bitcoin:31.0",
-                                       "bitcoin/bitcoin:31.0@sha256:" + "0" * 64,
-                                       "registry.local:5000/btc/core:v29.3"])),
+        "image": draw(
+            st.sampled_from(
+                [
+                    "bitcoin/bitcoin:31.0",
+                    "bitcoin/bitcoin:31.0@sha256:" + "0" * 64,
+                    "registry.local:5000/btc/core:v29.3",
+                ]
+            )
+        ),
         "txindex": prune == 0 and draw(st.booleans()),
         "prune": prune,
         "rpcPort": chosen[0] if draw(st.booleans()) else None,
         "p2pPort": chosen[1] if draw(st.booleans()) else None,
-        "zmqSequencePort": chosen[2], "zmqRawBlockPort": chosen[3], "zmqRawTxPort": chosen[4],
+        "zmqSequencePort": chosen[2],
+        "zmqRawBlockPort": chosen[3],
+        "zmqRawTxPort": chosen[4],
         "exporter": {"enabled": draw(st.booleans()), "port": chosen[5]},
-        "extraConfig": draw(st.dictionaries(st.sampled_from(["maxconnections", "uacomment",
-                                                              "blocksonly"]),
-                                            st.integers(0, 100), max_size=2)),
-        "storage": {"size": draw(st.sampled_from(["1Gi", "500Gi"])),
-                    "snapshot": draw(st.sampled_from([None, "snap-1"]))},
-        "resources": {"cpu": draw(quantities), "memory": draw(quantities),
-                      "memoryLimit": draw(quantities)},
+        "extraConfig": draw(
+            st.dictionaries(
+                st.sampled_from(["maxconnections", "uacomment", "blocksonly"]),
+                st.integers(0, 100),
+                max_size=2,
+            )
+        ),
+        "storage": {
+            "size": draw(st.sampled_from(["1Gi", "500Gi"])),
+            "snapshot": draw(st.sampled_from([None, "snap-1"])),
+        },
+        "resources": {
+            "cpu": draw(quantities),
+            "memory": draw(quantities),
+            "memoryLimit": draw(quantities),
+        },
     }
 
 
 @st.composite
 def stack(draw: st.DrawFn, name: str) -> Obj:
     network = draw(st.sampled_from(NETWORKS))
-    s: Obj = {"name": name, "namespace": draw(names), "network": network,
-              "secrets": {"rpc": {"existingSecret": f"{name}-rpc"}}}
+    s: Obj = {
+        "name": name,
+        "namespace": draw(names),
+        "network": network,
+        "secrets": {"rpc": {"existingSecret": f"{name}-rpc"}},
+    }
     b = draw(bitcoind())
     s["bitcoind"] = b
     if network in BABYLON_NETWORKS and draw(st.booleans()):
@@ -60,8 +81,12 @@ def stack(draw: st.DrawFn, name: str) -> Obj:
         s["secrets"]["eotsHmac"] = {"existingSecret": "h"}
         s["secrets"]["eotsKey"] = {"existingSecret": "e"}
         chain_id = PUBLIC[network].chain_id if network in PUBLIC else "chain-test"
-        s["babylonChain"] = {"chainId": chain_id, "rpcAddr": "http://b:26657",
-                             "grpcAddr": "http://b:9090", "version": "v4.2.7"}
+        s["babylonChain"] = {
+            "chainId": chain_id,
+            "rpcAddr": "http://b:26657",
+            "grpcAddr": "http://b:9090",
+            "version": "v4.2.7",
+        }
     if network == "regtest" and draw(st.booleans()):
         s["miner"] = {"intervalSeconds": draw(st.integers(1, 600))}
         s["secrets"]["wallet"] = {"existingSecret": "w"}
@@ -84,8 +109,13 @@ def test_valid_specs_parse_roundtrip_and_render(data: Obj) -> None:
     assert again == fleet
     r = build(yaml.safe_dump(data))
     assert checks.problems(r.objects, checks.declared_refs(r.fleet)) == []
-    assert len({o["metadata"]["labels"].get("l2kit.io/stack") for o in r.objects
-                if o["kind"] == "StatefulSet"}) == len(data["stacks"])
+    assert len(
+        {
+            o["metadata"]["labels"].get("l2kit.io/stack")
+            for o in r.objects
+            if o["kind"] == "StatefulSet"
+        }
+    ) == len(data["stacks"])
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -122,8 +152,11 @@ def test_every_spec_field_has_a_description() -> None:
 
     import l2kit.spec.model as config
 
-    models = [m for m in vars(config).values()
-              if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel]
+    models = [
+        m
+        for m in vars(config).values()
+        if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel
+    ]
     assert len(models) > 10
     for model in models:
         for field_name, info in model.model_fields.items():

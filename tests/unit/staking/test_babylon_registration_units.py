@@ -83,10 +83,20 @@ def test_tracker_migrates_v1_to_latest(tmp_path: Path) -> None:
 
 def test_cosmos_tx_record_replaces_same_purpose(tmp_path: Path) -> None:
     new = NewStake(
-        fingerprint="f", network="regtest", params_version=0, staker_pk="11" * 32,
-        fp_pks=("22" * 32,), covenant_pks=("33" * 32,), covenant_quorum=1, staking_time=100,
-        unbonding_time=10, unbonding_fee=1000, value=100_000, staking_vout=0, start_height=1,
-    )  # fmt: skip
+        fingerprint="f",
+        network="regtest",
+        params_version=0,
+        staker_pk="11" * 32,
+        fp_pks=("22" * 32,),
+        covenant_pks=("33" * 32,),
+        covenant_quorum=1,
+        staking_time=100,
+        unbonding_time=10,
+        unbonding_fee=1000,
+        value=100_000,
+        staking_vout=0,
+        start_height=1,
+    )
     with Tracker(tmp_path / "s.db") as tracker:
         stake = tracker.add_stake(new, "aa" * 32, "00")
         tracker.put_cosmos_tx(stake.id, CosmosTx("create", "A" * 64, "0a", 0))

@@ -53,8 +53,14 @@ def _slash(**edit: object) -> CMutableTransaction:
 
 def _check(tx: CTransaction, value: int = STAKE) -> None:
     assert P2.slashing_pk_script is not None and P2.slashing_rate is not None
-    check_slashing_tx(tx, P2.slashing_pk_script, P2.slashing_rate,
-                      P2.min_slashing_tx_fee_sat or 0, value, CHANGE.script_pubkey)  # fmt: skip
+    check_slashing_tx(
+        tx,
+        P2.slashing_pk_script,
+        P2.slashing_rate,
+        P2.min_slashing_tx_fee_sat or 0,
+        value,
+        CHANGE.script_pubkey,
+    )
 
 
 def _signed(tx: CTransaction, leaf: bytes) -> CTransaction:
@@ -116,9 +122,26 @@ def test_unbonding_version_1_does_not_fit_params() -> None:
 def _build_slashing(tmp_path: Path, *extra: str) -> Result:
     params = tmp_path / "params.json"
     params.write_text(json.dumps(ParamsSet([P2]).to_json()))
-    args = ["stake", "build-slashing", "--staker", STAKER.hex(), "--fp", FP.hex(),
-            "--from", "staking", "--outpoint", "11" * 32 + ":0", "--value", "100000",
-            "--params", str(params), "--network", "regtest", "--json", *extra]  # fmt: skip
+    args = [
+        "stake",
+        "build-slashing",
+        "--staker",
+        STAKER.hex(),
+        "--fp",
+        FP.hex(),
+        "--from",
+        "staking",
+        "--outpoint",
+        "11" * 32 + ":0",
+        "--value",
+        "100000",
+        "--params",
+        str(params),
+        "--network",
+        "regtest",
+        "--json",
+        *extra,
+    ]
     return click_invoke(args)
 
 
@@ -142,12 +165,30 @@ def test_build_slashing_bad_script_hex_is_an_input_error(tmp_path: Path) -> None
 def test_build_staking_tag_is_hex_and_the_params_tag(tmp_path: Path) -> None:
     params = tmp_path / "params.json"
     params.write_text(json.dumps(ParamsSet([P2]).to_json()))
-    base = ["stake", "build-staking", "--staker", STAKER.hex(), "--fp", FP.hex(),
-            "--staking-time", "100", "--value", "50000", "--op-return",
-            "--utxo", "22" * 32 + ":0:100000:0014" + "33" * 20,
-            "--change-address", "bcrt1pvtq2q3k6en5xmhgrg0rd8378ns3q3wsdnjw0yjndq3kjr5sljrmszv6fk6",
-            "--fee-rate", "2", "--params", str(params), "--network", "regtest",
-            "--json"]  # fmt: skip
+    base = [
+        "stake",
+        "build-staking",
+        "--staker",
+        STAKER.hex(),
+        "--fp",
+        FP.hex(),
+        "--staking-time",
+        "100",
+        "--value",
+        "50000",
+        "--op-return",
+        "--utxo",
+        "22" * 32 + ":0:100000:0014" + "33" * 20,
+        "--change-address",
+        "bcrt1pvtq2q3k6en5xmhgrg0rd8378ns3q3wsdnjw0yjndq3kjr5sljrmszv6fk6",
+        "--fee-rate",
+        "2",
+        "--params",
+        str(params),
+        "--network",
+        "regtest",
+        "--json",
+    ]
     ok = click_invoke(base)
     assert ok.exit_code == 0, ok.output
     assert P2.tag is not None and P2.tag.hex() in json.loads(ok.output)["tx_hex"]

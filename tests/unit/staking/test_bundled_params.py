@@ -79,8 +79,11 @@ def test_any_document_reads_to_a_committee_or_none(data: Any, version: Any, heig
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(sorted(BUNDLED)), st.sampled_from(["covenant_pks", "covenant_quorum"]),
-       json_values)  # fmt: skip
+@given(
+    st.sampled_from(sorted(BUNDLED)),
+    st.sampled_from(["covenant_pks", "covenant_quorum"]),
+    json_values,
+)
 def test_a_damaged_entry_reads_to_none_or_what_it_says(name: str, field: str, value: Any) -> None:
     """Never a committee the document does not state: a bad key or quorum makes it decline."""
     data = copy.deepcopy(bundled_json(name))
@@ -93,8 +96,20 @@ def test_a_damaged_entry_reads_to_none_or_what_it_says(name: str, field: str, va
 
 
 def _address(*extra: str) -> Any:
-    args = ["stake", "address", "--staker", STAKER, "--fp", FP, "--staking-time", "64000",
-            "--network", "mainnet", "--json", *extra]  # fmt: skip
+    args = [
+        "stake",
+        "address",
+        "--staker",
+        STAKER,
+        "--fp",
+        FP,
+        "--staking-time",
+        "64000",
+        "--network",
+        "mainnet",
+        "--json",
+        *extra,
+    ]
     result = CliRunner().invoke(cli, args)
     return json.loads(result.stdout) if result.exit_code == 0 else result.exception
 

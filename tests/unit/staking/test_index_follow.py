@@ -51,8 +51,13 @@ def _follow(errors: list[Exception], updates: int = 1) -> list[_Indexer]:
         made.append(_Indexer(errors))
         return made[-1]
 
-    follow_mod.follow(make, zmq_endpoint=None, poll_interval=0,
-                      should_stop=lambda: len(seen) >= updates, on_update=seen.append)  # fmt: skip
+    follow_mod.follow(
+        make,
+        zmq_endpoint=None,
+        poll_interval=0,
+        should_stop=lambda: len(seen) >= updates,
+        on_update=seen.append,
+    )
     return made
 
 

@@ -43,9 +43,21 @@ FP = xonly_of(b"\x07" * 32)
 STAKERS = [xonly_of(bytes([0x10 + i]) * 32) for i in range(3)]
 TIMES = (100, 150)
 INFOS = {(s, t): staking_info(s, [FP], COV, 2, t, 1, NET) for s in STAKERS for t in TIMES}
-KINDS = ["stake", "stake_small", "stake_long", "tagged_no_output", "other_tag", "unbond",
-         "unbond_bad", "withdraw", "slash", "other_vout", "plain_segwit", "plain_legacy",
-         "big_push"]  # fmt: skip
+KINDS = [
+    "stake",
+    "stake_small",
+    "stake_long",
+    "tagged_no_output",
+    "other_tag",
+    "unbond",
+    "unbond_bad",
+    "withdraw",
+    "slash",
+    "other_vout",
+    "plain_segwit",
+    "plain_legacy",
+    "big_push",
+]
 
 
 def _params(cap: int | None) -> StakingParams:
@@ -56,8 +68,11 @@ def _params(cap: int | None) -> StakingParams:
     return p
 
 
-def _tx(ins: list[tuple[bytes, int, bytes, list[bytes]]], outs: list[tuple[bytes, int]],
-        locktime: int = 0) -> CTransaction:  # fmt: skip
+def _tx(
+    ins: list[tuple[bytes, int, bytes, list[bytes]]],
+    outs: list[tuple[bytes, int]],
+    locktime: int = 0,
+) -> CTransaction:
     vin = [CTxIn(COutPoint(h, n), CScript(sig), 0xFFFFFFFF) for h, n, sig, _ in ins]
     wit = CTxWitness([CTxInWitness(CScriptWitness(w)) for *_, w in ins])
     return CTransaction(vin, [CTxOut(v, CScript(s)) for s, v in outs], locktime, 2, wit)
@@ -92,11 +107,16 @@ def _make(kind: str, chain: Chain, draw: st.DrawFn) -> CTransaction:
     op = build_v0_op_return(p.tag, staker, FP, time)
     change = (b"\x00\x14" + rnd[:20], 1_000)
     if kind.startswith("stake"):
-        value = {"stake": draw(st.integers(50_000, 300_000)), "stake_small": 1_000,
-                 "stake_long": 60_000}[kind]  # fmt: skip
+        value = {
+            "stake": draw(st.integers(50_000, 300_000)),
+            "stake_small": 1_000,
+            "stake_long": 60_000,
+        }[kind]
         if kind == "stake_long":  # a time above max_staking_time: invalid
-            info, op = staking_info(staker, [FP], COV, 2, 200, 1, NET), build_v0_op_return(
-                p.tag, staker, FP, 200)  # fmt: skip
+            info, op = (
+                staking_info(staker, [FP], COV, 2, 200, 1, NET),
+                build_v0_op_return(p.tag, staker, FP, 200),
+            )
         outs = [(bytes(info.script_pubkey), value), (bytes(op), 0), change]
         tx = _tx([funding], draw(st.permutations(outs)))
         vout = [o.scriptPubKey for o in tx.vout].index(CScript(bytes(info.script_pubkey)))
@@ -111,16 +131,22 @@ def _make(kind: str, chain: Chain, draw: st.DrawFn) -> CTransaction:
     if kind in ("unbond", "unbond_bad", "withdraw", "slash", "other_vout") and chain.stakes:
         made = chain.stakes.pop(draw(st.integers(0, len(chain.stakes) - 1)))
         inf = INFOS.get((made.staker, made.time)) or staking_info(
-            made.staker, [FP], COV, 2, made.time, 1, NET)  # fmt: skip
-        leaf = {"unbond": inf.unbonding_script, "unbond_bad": inf.unbonding_script,
-                "withdraw": inf.timelock_script, "slash": inf.slashing_script,
-                "other_vout": inf.timelock_script}[kind]  # fmt: skip
+            made.staker, [FP], COV, 2, made.time, 1, NET
+        )
+        leaf = {
+            "unbond": inf.unbonding_script,
+            "unbond_bad": inf.unbonding_script,
+            "withdraw": inf.timelock_script,
+            "slash": inf.slashing_script,
+            "other_vout": inf.timelock_script,
+        }[kind]
         # other_vout: the stake's txid, an output nobody tracks: selected, classifies to nothing
         vout = made.vout + (kind == "other_vout")
         stack = [rnd * 2, bytes(leaf), b"\xc0" + bytes(32)]
         if kind.startswith("unbond"):
-            unb = unbonding_info(made.staker, [FP], COV, 2, p.unbonding_time,
-                                 made.value - p.unbonding_fee, NET)  # fmt: skip
+            unb = unbonding_info(
+                made.staker, [FP], COV, 2, p.unbonding_time, made.value - p.unbonding_fee, NET
+            )
             out_value = made.value - p.unbonding_fee - (kind == "unbond_bad")
             tx = _tx([(made.txid, vout, b"", stack)], [(bytes(unb.script_pubkey), out_value)])
             if kind == "unbond":
@@ -129,20 +155,27 @@ def _make(kind: str, chain: Chain, draw: st.DrawFn) -> CTransaction:
         return _tx([(made.txid, vout, b"", stack)], [(b"\x51", 500)])
     if kind == "withdraw" and chain.unbonded:  # from an unbonding output
         made = chain.unbonded.pop()
-        unb = unbonding_info(made.staker, [FP], COV, 2, p.unbonding_time,
-                             made.value - p.unbonding_fee, NET)  # fmt: skip
-        return _tx([(made.txid, 0, b"", [rnd * 2, bytes(unb.timelock_script), b"\xc0" + rnd])],
-                   [(b"\x51", 500)])  # fmt: skip
+        unb = unbonding_info(
+            made.staker, [FP], COV, 2, p.unbonding_time, made.value - p.unbonding_fee, NET
+        )
+        return _tx(
+            [(made.txid, 0, b"", [rnd * 2, bytes(unb.timelock_script), b"\xc0" + rnd])],
+            [(b"\x51", 500)],
+        )
     if kind == "plain_legacy":  # no witness: legacy serialization, scriptSig up to 300 bytes
         sig = draw(st.binary(min_size=0, max_size=300))
-        return _tx([(rnd, 1, sig, []), (rnd[::-1], 2, b"\x01", [])], [change, change],
-                   locktime=draw(st.integers(0, 2**32 - 1)))  # fmt: skip
+        return _tx(
+            [(rnd, 1, sig, []), (rnd[::-1], 2, b"\x01", [])],
+            [change, change],
+            locktime=draw(st.integers(0, 2**32 - 1)),
+        )
     if kind == "big_push":  # a 0xfd-length witness item and output script
         item = draw(st.binary(min_size=253, max_size=600))
         return _tx([(rnd, 0, b"", [item, b""])], [(b"\x6a" + b"\x4d" + item, 0), change])
     n_in = draw(st.integers(1, 3))
-    ins = [(draw(st.binary(min_size=32, max_size=32)), i, b"", [rnd[:i + 1]] * i)
-           for i in range(n_in)]  # fmt: skip
+    ins = [
+        (draw(st.binary(min_size=32, max_size=32)), i, b"", [rnd[: i + 1]] * i) for i in range(n_in)
+    ]
     if all(not w for *_, w in ins):
         ins[0] = (*ins[0][:3], [b"\x01"])
     return _tx(ins, [change] * draw(st.integers(1, 3)))
@@ -167,8 +200,9 @@ def _watched(tracked: dict[Outpoint, Tracked]) -> set[bytes]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data(), st.sampled_from([None, 600_000]))
-def test_fast_path_and_full_parse_classify_identically(data: st.DataObject,
-                                                       cap: int | None) -> None:  # fmt: skip
+def test_fast_path_and_full_parse_classify_identically(
+    data: st.DataObject, cap: int | None
+) -> None:
     chain = Chain(_params(cap))
     p = chain.p
     head = v0_op_return_head(p)
@@ -179,12 +213,14 @@ def test_fast_path_and_full_parse_classify_identically(data: st.DataObject,
     for height in (10, 11, 12):  # later blocks spend stakes of earlier ones
         raw = _block(chain, data.draw, prev)
         full_txs = CBlock.deserialize(raw).vtx
-        full, full_changes = classify_block(height, full_txs, full_tracked, full_tvl, p,
-                                            lambda v: p, NET)  # fmt: skip
+        full, full_changes = classify_block(
+            height, full_txs, full_tracked, full_tvl, p, lambda v: p, NET
+        )
         block = parse_block(raw)
         selected = block.select(head, V0_OP_RETURN_SIZE, _watched(fast_tracked))
-        fast, fast_changes = classify_txs(height, selected, fast_tracked, fast_tvl, p,
-                                          lambda v: p, NET)  # fmt: skip
+        fast, fast_changes = classify_txs(
+            height, selected, fast_tracked, fast_tvl, p, lambda v: p, NET
+        )
         assert fast == full
         assert fast_changes == full_changes
         for tracked, changes in ((fast_tracked, fast_changes), (full_tracked, full_changes)):

@@ -67,8 +67,10 @@ def _classify(
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(min_value=10_000, max_value=500_000), min_size=1, max_size=12),
-       st.integers(min_value=0, max_value=1_500_000))  # fmt: skip
+@given(
+    st.lists(st.integers(min_value=10_000, max_value=500_000), min_size=1, max_size=12),
+    st.integers(min_value=0, max_value=1_500_000),
+)
 def test_amount_cap_tx_crossing_the_cap_is_active(values: list[int], tvl_before: int) -> None:
     p = _params(staking_cap=1_000_000)
     txs = [_stake(p, v) for v in values]
@@ -120,10 +122,15 @@ def test_spends_classified_and_reorg_rolls_back(tmp_path: Path) -> None:
     assert before.active_tvl_sat == 400_000
 
     unb = unbonding_info(STAKER, [FP], COV, 2, p.unbonding_time, 100_000 - p.unbonding_fee, NET)
-    good = _spend(stakes[0].GetTxid(), 0, INFO.unbonding_script,
-                  [(bytes(unb.script_pubkey), 100_000 - p.unbonding_fee)])  # fmt: skip
-    bad_value = _spend(stakes[1].GetTxid(), 0, INFO.unbonding_script,
-                       [(bytes(unb.script_pubkey), 90_000)])  # fmt: skip
+    good = _spend(
+        stakes[0].GetTxid(),
+        0,
+        INFO.unbonding_script,
+        [(bytes(unb.script_pubkey), 100_000 - p.unbonding_fee)],
+    )
+    bad_value = _spend(
+        stakes[1].GetTxid(), 0, INFO.unbonding_script, [(bytes(unb.script_pubkey), 90_000)]
+    )
     withdraw = _spend(stakes[2].GetTxid(), 0, INFO.timelock_script, [(b"\x51", 99_000)])
     slash_leaf = _spend(stakes[3].GetTxid(), 0, INFO.slashing_script, [(b"\x51", 99_000)])
     indexer.process(2, Block("h2", "h1", [COINBASE, good, bad_value, withdraw, slash_leaf]))
@@ -198,8 +205,9 @@ def test_amount_cap_tvl_is_only_reduced_by_unbonding() -> None:
     withdraw = spend(stakes[0].GetTxid(), INFO.timelock_script)
     alarm = spend(stakes[1].GetTxid(), INFO.slashing_script)
     late = _tx([_funding()], [(bytes(INFO.script_pubkey), 300_000), (op, 0)])
-    result, _ = classify_block(11, [COINBASE, withdraw, alarm, late], live, 600_000, p,
-                               lambda v: p, NET)  # fmt: skip
+    result, _ = classify_block(
+        11, [COINBASE, withdraw, alarm, late], live, 600_000, p, lambda v: p, NET
+    )
     assert [s.kind for s in result.spends] == ["withdrawal", "alarm"]
     assert [s.status for s in result.stakes] == ["overflow"]
     assert result.tvl_after == 600_000
@@ -210,7 +218,8 @@ def test_coinbase_can_be_a_phase1_staking_tx() -> None:
     p = _params()
     assert p.tag is not None
     op = build_v0_op_return(p.tag, STAKER, FP, 100)
-    coinbase = _tx([(b"\x00" * 32, 0xFFFFFFFF, [bytes(32)])],
-                   [(bytes(INFO.script_pubkey), 50_000), (op, 0)])  # fmt: skip
+    coinbase = _tx(
+        [(b"\x00" * 32, 0xFFFFFFFF, [bytes(32)])], [(bytes(INFO.script_pubkey), 50_000), (op, 0)]
+    )
     result, _ = classify_block(10, [coinbase], {}, 0, p, lambda v: p, NET)
     assert [(s.tx_index, s.status) for s in result.stakes] == [(0, "active")]

@@ -28,8 +28,17 @@ from l2kit.staking.params import (
 
 DATA = paths.ROOT / "l2kit" / "staking" / "data"
 SHARED = paths.SHARED / "vectors"
-MAINNET_COVENANTS_SORTED = ["23b29f89", "4b15848e", "82426407", "cbdd028c", "d3c79b99",
-                            "d45c70d2", "de13fc96", "e36200aa", "f178fcce"]  # fmt: skip
+MAINNET_COVENANTS_SORTED = [
+    "23b29f89",
+    "4b15848e",
+    "82426407",
+    "cbdd028c",
+    "d3c79b99",
+    "d45c70d2",
+    "de13fc96",
+    "e36200aa",
+    "f178fcce",
+]
 
 
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.name)
@@ -74,9 +83,17 @@ def test_signet_phase1() -> None:
 
 @pytest.mark.parametrize(
     ("height", "version"),
-    [(857910, 0), (864789, 0), (864790, 1), (874087, 1), (874088, 2), (891424, 2), (891425, 3),
-     (10**7, 3)],
-)  # fmt: skip
+    [
+        (857910, 0),
+        (864789, 0),
+        (864790, 1),
+        (874087, 1),
+        (874088, 2),
+        (891424, 2),
+        (891425, 3),
+        (10**7, 3),
+    ],
+)
 def test_version_by_height(height: int, version: int) -> None:
     assert default_params(Network.MAINNET).for_height(height).version == version
 
@@ -113,8 +130,9 @@ def test_check_unbonding_and_slashing() -> None:
         check_slashing(p, BABYLON_BURN_SCRIPT, Decimal("0.001"), 99_999)
     assert err.value.field == "slashing_fee"
     with pytest.raises(ParamsError):
-        check_slashing(bundled_params("bbn-1-phase1").latest, BABYLON_BURN_SCRIPT,
-                       Decimal("0.001"), 100_000)  # fmt: skip
+        check_slashing(
+            bundled_params("bbn-1-phase1").latest, BABYLON_BURN_SCRIPT, Decimal("0.001"), 100_000
+        )
 
 
 def _phase1() -> dict[str, Any]:
@@ -159,8 +177,9 @@ def test_load_errors(tmp_path: Path) -> None:
 
 
 def test_phase2_rest_forms_and_unknown_chain_fields() -> None:
-    chain = json.loads((DATA / "bbn-1-phase2-btcstaking-params.v1-upgrade.extracted.json")
-                       .read_text())[0]  # fmt: skip
+    chain = json.loads(
+        (DATA / "bbn-1-phase2-btcstaking-params.v1-upgrade.extracted.json").read_text()
+    )[0]
     chain = {**chain, "min_staking_value_sat": "500000", "max_finality_providers": 1}
     ps = params_from_json({"params": [{"version": 7, "params": chain}]})
     assert ps.latest.version == 7 and ps.latest.min_staking_amount == 500_000

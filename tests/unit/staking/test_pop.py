@@ -124,8 +124,9 @@ def test_p2tr_sighash_types_other_than_default_and_all_are_refused(hash_type: in
     # the signature is valid BIP-341 for its hash type: only the sighash rule refuses it
     spk = bytes(address_to_script(address, net))
     to_sign = bip322.to_sign_tx(bip322.to_spend_tx(msg, spk))
-    assert schnorr_verify(key.output, taproot_sighash(to_sign, 0, [(0, spk)], hash_type),
-                          witness[0])  # fmt: skip
+    assert schnorr_verify(
+        key.output, taproot_sighash(to_sign, 0, [(0, spk)], hash_type), witness[0]
+    )
     with pytest.raises(PopError, match="SIGHASH"):
         verify_pop(_with_witness(address, witness), STAKER, xonly_of(SK), net)
     # SIGHASH_ALL (65 bytes ending 01) is what the chain accepts besides DEFAULT
@@ -208,8 +209,12 @@ def test_malformed_bip322_sigs_are_refused() -> None:
         Bip322Sig(good.address, b"\x02\x40" + good.sig[2:]),  # truncated second item
     ):
         with pytest.raises(PopError):
-            verify_pop(Pop(BtcSigType.BIP322, encode_bip322_sig(bad)), STAKER, xonly_of(SK),
-                       Network.MAINNET)  # fmt: skip
+            verify_pop(
+                Pop(BtcSigType.BIP322, encode_bip322_sig(bad)),
+                STAKER,
+                xonly_of(SK),
+                Network.MAINNET,
+            )
     with pytest.raises(PopError, match="empty"):
         verify_pop(dataclasses.replace(pop, btc_sig=b""), STAKER, xonly_of(SK), Network.MAINNET)
 
@@ -218,10 +223,13 @@ def test_malformed_bip322_sigs_are_refused() -> None:
 def test_signing_context_is_an_option_and_must_match(kind: PopType) -> None:
     ctx = PopContext("bbn-test-5", "bbn13837feaxn8t0zvwcjwhw7lhpgdcx4s36eqteah")
     assert pop_message(PopType.BIP322, STAKER, ctx) == (
-        hashlib.sha256(b"btcstaking/0/staker_pop/bbn-test-5/"
-                       b"bbn13837feaxn8t0zvwcjwhw7lhpgdcx4s36eqteah").hexdigest().encode()
+        hashlib.sha256(
+            b"btcstaking/0/staker_pop/bbn-test-5/bbn13837feaxn8t0zvwcjwhw7lhpgdcx4s36eqteah"
+        )
+        .hexdigest()
+        .encode()
         + STAKER.text.encode()
-    )  # fmt: skip
+    )
     pop = sign_pop(SK, STAKER, Network.MAINNET, kind, context=ctx)
     verify_pop(pop, STAKER, xonly_of(SK), Network.MAINNET, context=ctx)
     with pytest.raises(PopError):

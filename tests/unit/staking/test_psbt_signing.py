@@ -100,8 +100,10 @@ def test_one_key_file_reader_names_the_callers_field(tmp_path: Path) -> None:
     good = tmp_path / "good"
     good.write_text(STAKER.hex() + "\n")
     assert read_seckey_file(good, "fp-secret-file") == STAKER
-    for content, rule in (("zz" * 32, "does not hold a hex secret key"),
-                          ("ab" * 31, "must hold a 32-byte hex secret key")):  # fmt: skip
+    for content, rule in (
+        ("zz" * 32, "does not hold a hex secret key"),
+        ("ab" * 31, "must hold a 32-byte hex secret key"),
+    ):
         bad = tmp_path / "bad"
         bad.write_text(content)
         with pytest.raises(InputError, match=rule) as exc:
@@ -131,7 +133,9 @@ def test_builder_terms_follow_the_params_version() -> None:
         terms.unbonding_terms(p2, p2.unbonding_time + 1, None)
     t = terms.slashing_terms(p2, None, None, None, None)
     assert (t.pk_script, t.rate, t.change_time) == (
-        p2.slashing_pk_script, p2.slashing_rate, p2.unbonding_time
+        p2.slashing_pk_script,
+        p2.slashing_rate,
+        p2.unbonding_time,
     )
     with pytest.raises(ParamsError, match="change timelock"):
         terms.slashing_terms(p2, None, None, None, p2.unbonding_time + 1)

@@ -54,24 +54,34 @@ TIP = 150
 
 def _staking_tx() -> btx.CTransaction:
     info = staking_info(xonly_of(SK), [FP], COVS, 2, TIME, VALUE, NET)
-    return btx.new_tx(2, [(btx.OutPoint("ab" * 32, 1), 0xFFFFFFFD)],
-                      [(b"\x00\x14" + b"\x01" * 20, 70_000),
-                       (bytes(info.script_pubkey), VALUE)])  # fmt: skip
+    return btx.new_tx(
+        2,
+        [(btx.OutPoint("ab" * 32, 1), 0xFFFFFFFD)],
+        [(b"\x00\x14" + b"\x01" * 20, 70_000), (bytes(info.script_pubkey), VALUE)],
+    )
 
 
 def _register(facts: ChainFacts | None = None, **kw: Any) -> Registration:
     return build_registration(
-        staker_seckey=SK, staker=STAKER, fp_pks=[FP], staking_tx=kw.pop("tx", _staking_tx()),
-        staking_time=TIME, staking_value=VALUE, params=PSET, net=NET,
-        facts=facts or ChainFacts(btc_tip_height=TIP), **kw,
-    )  # fmt: skip
+        staker_seckey=SK,
+        staker=STAKER,
+        fp_pks=[FP],
+        staking_tx=kw.pop("tx", _staking_tx()),
+        staking_time=TIME,
+        staking_value=VALUE,
+        params=PSET,
+        net=NET,
+        facts=facts or ChainFacts(btc_tip_height=TIP),
+        **kw,
+    )
 
 
 BASE = _register()
 
 
-def _refused(rule: str, msg: CreateDelegation, p: StakingParams = PARAMS,
-             facts: ChainFacts | None = None) -> None:  # fmt: skip
+def _refused(
+    rule: str, msg: CreateDelegation, p: StakingParams = PARAMS, facts: ChainFacts | None = None
+) -> None:
     with pytest.raises(ChainRuleError) as err:
         check_create_delegation(msg, p, NET, facts or ChainFacts(btc_tip_height=TIP))
     assert err.value.rule == rule, str(err.value)
@@ -117,8 +127,10 @@ def test_parse_time() -> None:
 
 def test_parse_staker_addr() -> None:
     _refused("parse.staker_addr", _m(staker_addr=STAKER.text[:-1] + "x"))
-    _refused("parse.staker_addr", _m(staker_addr=BabylonAddress.from_account(b"\x01" * 20,
-                                                                            "cosmos").text))
+    _refused(
+        "parse.staker_addr",
+        _m(staker_addr=BabylonAddress.from_account(b"\x01" * 20, "cosmos").text),
+    )
 
 
 def test_parse_pop() -> None:
@@ -147,10 +159,13 @@ def test_parse_staker_pk_and_values() -> None:
 
 
 def test_parse_inclusion_proof() -> None:
-    _refused("parse.inclusion_proof",
-             _m(staking_tx_inclusion_proof=InclusionProof(1, b"\x01" * 31, b"\x02" * 32)))
-    _refused("parse.inclusion_proof",
-             _m(staking_tx_inclusion_proof=InclusionProof(1, b"\x01" * 32, b"")))  # fmt: skip
+    _refused(
+        "parse.inclusion_proof",
+        _m(staking_tx_inclusion_proof=InclusionProof(1, b"\x01" * 31, b"\x02" * 32)),
+    )
+    _refused(
+        "parse.inclusion_proof", _m(staking_tx_inclusion_proof=InclusionProof(1, b"\x01" * 32, b""))
+    )
 
 
 # --- 2 PoP -------------------------------------------------------------------------------------
@@ -166,8 +181,11 @@ def test_pop_verify() -> None:
 
 
 def test_prestaking_tx_already_in_a_block_is_refused() -> None:
-    _refused("prestaking.included", BASE.msg,
-             facts=ChainFacts(btc_tip_height=TIP, staking_tx_confirmations=1))  # fmt: skip
+    _refused(
+        "prestaking.included",
+        BASE.msg,
+        facts=ChainFacts(btc_tip_height=TIP, staking_tx_confirmations=1),
+    )
     with pytest.raises(ChainRuleError, match=r"prestaking\.included"):
         _register(ChainFacts(btc_tip_height=TIP, staking_tx_confirmations=3))
 
@@ -180,11 +198,16 @@ def _block(staking: btx.CTransaction, first: bool = False) -> tuple[InclusionPro
     return proof, merkle_root([bytes.fromhex(t)[::-1] for t in txids])
 
 
-def _post(height: int = 100, tip: int = 110, k: int = 5, first: bool = False) -> tuple[
-        Registration | None, ChainFacts, InclusionProof]:  # fmt: skip
+def _post(
+    height: int = 100, tip: int = 110, k: int = 5, first: bool = False
+) -> tuple[Registration | None, ChainFacts, InclusionProof]:
     proof, root = _block(_staking_tx(), first)
-    facts = ChainFacts(btc_tip_height=tip, confirmation_depth=k, inclusion_height=height,
-                       inclusion_merkle_root=root)  # fmt: skip
+    facts = ChainFacts(
+        btc_tip_height=tip,
+        confirmation_depth=k,
+        inclusion_height=height,
+        inclusion_merkle_root=root,
+    )
     try:
         return _register(facts, inclusion=proof), facts, proof
     except ChainRuleError:
@@ -200,8 +223,11 @@ def test_post_staking_registration_passes() -> None:
 def test_inclusion_merkle() -> None:
     reg, facts, proof = _post()
     assert reg is not None
-    _refused("inclusion.merkle", reg.msg,
-             facts=dataclasses.replace(facts, inclusion_merkle_root=b"\x00" * 32))  # fmt: skip
+    _refused(
+        "inclusion.merkle",
+        reg.msg,
+        facts=dataclasses.replace(facts, inclusion_merkle_root=b"\x00" * 32),
+    )
     bad = dataclasses.replace(proof, index=proof.index + 1)
     _refused("inclusion.merkle", _m(staking_tx_inclusion_proof=bad), facts=facts)
 
@@ -217,11 +243,14 @@ def test_inclusion_coinbase_depth_and_timelock() -> None:
 
 
 def test_params_version_by_tip_or_inclusion_height() -> None:
-    later = PARAMS.model_copy(update={"version": 1, "activation_height": 1000,
-                                      "unbonding_fee": 2000})  # fmt: skip
+    later = PARAMS.model_copy(
+        update={"version": 1, "activation_height": 1000, "unbonding_fee": 2000}
+    )
     two = ParamsSet([PARAMS, later])
-    assert check_registration(BASE.msg_bytes, two, NET, ChainFacts(btc_tip_height=999)).params \
-        .version == 0  # fmt: skip
+    assert (
+        check_registration(BASE.msg_bytes, two, NET, ChainFacts(btc_tip_height=999)).params.version
+        == 0
+    )
     # at tip 1000 the chain picks v1, whose unbonding fee the message does not pay
     with pytest.raises(ChainRuleError, match="unbonding_fee"):
         check_registration(BASE.msg_bytes, two, NET, ChainFacts(btc_tip_height=1000))
@@ -249,10 +278,8 @@ def test_staking_output_must_be_found_exactly_once() -> None:
 def test_staking_time_and_value_bounds() -> None:
     _refused("staking_time", BASE.msg, PARAMS.model_copy(update={"min_staking_time": TIME + 1}))
     _refused("staking_time", BASE.msg, PARAMS.model_copy(update={"max_staking_time": TIME - 1}))
-    _refused("staking_value", BASE.msg,
-             PARAMS.model_copy(update={"min_staking_amount": VALUE + 1}))  # fmt: skip
-    _refused("staking_value", BASE.msg,
-             PARAMS.model_copy(update={"max_staking_amount": VALUE - 1}))  # fmt: skip
+    _refused("staking_value", BASE.msg, PARAMS.model_copy(update={"min_staking_amount": VALUE + 1}))
+    _refused("staking_value", BASE.msg, PARAMS.model_copy(update={"max_staking_amount": VALUE - 1}))
 
 
 def _cut_slash(t: Any) -> None:
@@ -261,8 +288,7 @@ def _cut_slash(t: Any) -> None:
 
 def test_slashing_tx_rules() -> None:
     _refused("slashing_tx", _m(slashing_tx=_retx(BASE.msg.slashing_tx, _cut_slash)))
-    _refused("slashing_tx", BASE.msg,
-             PARAMS.model_copy(update={"min_slashing_tx_fee_sat": 10**6}))  # fmt: skip
+    _refused("slashing_tx", BASE.msg, PARAMS.model_copy(update={"min_slashing_tx_fee_sat": 10**6}))
     _refused("slashing_tx", BASE.msg, PARAMS.model_copy(update={"slashing_pk_script": b"\x6a"}))
 
     def other_input(t: Any) -> None:
@@ -277,9 +303,10 @@ def _flip(sig: bytes) -> bytes:
 
 def test_slashing_sigs_must_verify() -> None:
     _refused("slashing_sig", _m(delegator_slashing_sig=_flip(BASE.msg.delegator_slashing_sig)))
-    _refused("unbonding_slashing_sig",
-             _m(delegator_unbonding_slashing_sig=_flip(
-                 BASE.msg.delegator_unbonding_slashing_sig)))  # fmt: skip
+    _refused(
+        "unbonding_slashing_sig",
+        _m(delegator_unbonding_slashing_sig=_flip(BASE.msg.delegator_unbonding_slashing_sig)),
+    )
 
 
 def _with_unbonding(unbonding: btx.CTransaction, unbonding_value: int) -> CreateDelegation:
@@ -289,13 +316,20 @@ def _with_unbonding(unbonding: btx.CTransaction, unbonding_value: int) -> Create
     unb = unbonding_info(staker, [FP], COVS, 2, PARAMS.unbonding_time, unbonding_value, NET)
     change = slashing_change_info(staker, PARAMS.unbonding_time, 0, NET)
     assert PARAMS.slashing_pk_script and PARAMS.slashing_rate and PARAMS.min_slashing_tx_fee_sat
-    slash = build_slashing_tx(btx.OutPoint(btx.txid_hex(unbonding), 0), unbonding_value,
-                              PARAMS.slashing_pk_script, PARAMS.slashing_rate,
-                              PARAMS.min_slashing_tx_fee_sat, change)  # fmt: skip
-    return _m(unbonding_tx=btx.serialize(unbonding, witness=False), unbonding_value=unbonding_value,
-              unbonding_slashing_tx=btx.serialize(slash, witness=False),
-              delegator_unbonding_slashing_sig=sign_staker(SK, slash, unb,
-                                                           unb.slashing_script))  # fmt: skip
+    slash = build_slashing_tx(
+        btx.OutPoint(btx.txid_hex(unbonding), 0),
+        unbonding_value,
+        PARAMS.slashing_pk_script,
+        PARAMS.slashing_rate,
+        PARAMS.min_slashing_tx_fee_sat,
+        change,
+    )
+    return _m(
+        unbonding_tx=btx.serialize(unbonding, witness=False),
+        unbonding_value=unbonding_value,
+        unbonding_slashing_tx=btx.serialize(slash, witness=False),
+        delegator_unbonding_slashing_sig=sign_staker(SK, slash, unb, unb.slashing_script),
+    )
 
 
 def _unbonding(outpoint: btx.OutPoint, value: int, seq: int = 0xFFFFFFFF) -> btx.CTransaction:
@@ -307,8 +341,12 @@ def _unbonding(outpoint: btx.OutPoint, value: int, seq: int = 0xFFFFFFFF) -> btx
 def test_the_rebuild_helper_alone_passes() -> None:
     staking_op = btx.OutPoint(BASE.staking_txid, 1)
     value = VALUE - PARAMS.unbonding_fee
-    check_create_delegation(_with_unbonding(_unbonding(staking_op, value), value), PARAMS, NET,
-                            ChainFacts(btc_tip_height=TIP))  # fmt: skip
+    check_create_delegation(
+        _with_unbonding(_unbonding(staking_op, value), value),
+        PARAMS,
+        NET,
+        ChainFacts(btc_tip_height=TIP),
+    )
 
 
 def test_unbonding_tx_must_be_presigned_shape() -> None:
@@ -328,18 +366,21 @@ def test_unbonding_output_script_and_value() -> None:
 
 
 def test_unbonding_slashing_tx_rules() -> None:
-    _refused("unbonding_slashing_tx",
-             _m(unbonding_slashing_tx=_retx(BASE.msg.unbonding_slashing_tx,
-                                            _cut_slash)))  # fmt: skip
+    _refused(
+        "unbonding_slashing_tx",
+        _m(unbonding_slashing_tx=_retx(BASE.msg.unbonding_slashing_tx, _cut_slash)),
+    )
 
 
 def test_unbonding_must_spend_the_staking_output() -> None:
     value = VALUE - PARAMS.unbonding_fee
-    _refused("unbonding_input",
-             _with_unbonding(_unbonding(btx.OutPoint("ef" * 32, 1), value), value))  # fmt: skip
-    _refused("unbonding_input",
-             _with_unbonding(_unbonding(btx.OutPoint(BASE.staking_txid, 0), value),
-                             value))  # fmt: skip
+    _refused(
+        "unbonding_input", _with_unbonding(_unbonding(btx.OutPoint("ef" * 32, 1), value), value)
+    )
+    _refused(
+        "unbonding_input",
+        _with_unbonding(_unbonding(btx.OutPoint(BASE.staking_txid, 0), value), value),
+    )
 
 
 def test_unbonding_fee_positive_and_equal_to_the_param() -> None:
@@ -362,21 +403,35 @@ def test_every_rule_has_a_test() -> None:
 
 def test_add_inclusion_proof_for_a_pre_registered_stake() -> None:
     proof, root = _block(BASE.checked.staking_tx)
-    facts = ChainFacts(btc_tip_height=110, confirmation_depth=5, inclusion_height=100,
-                       inclusion_merkle_root=root)  # fmt: skip
-    msg, raw = build_add_inclusion_proof(STAKER, BASE.checked.staking_tx, proof, staking_time=TIME,
-                                         unbonding_time=5, facts=facts,
-                                         registered_tip_height=TIP - 60)  # fmt: skip
+    facts = ChainFacts(
+        btc_tip_height=110, confirmation_depth=5, inclusion_height=100, inclusion_merkle_root=root
+    )
+    msg, raw = build_add_inclusion_proof(
+        STAKER,
+        BASE.checked.staking_tx,
+        proof,
+        staking_time=TIME,
+        unbonding_time=5,
+        facts=facts,
+        registered_tip_height=TIP - 60,
+    )
     assert msg.staking_tx_hash == BASE.staking_txid and raw
     with pytest.raises(ChainRuleError) as err:  # included below the tip recorded at registration
-        build_add_inclusion_proof(STAKER, BASE.checked.staking_tx, proof, staking_time=TIME,
-                                  unbonding_time=5, facts=facts,
-                                  registered_tip_height=TIP)  # fmt: skip
+        build_add_inclusion_proof(
+            STAKER,
+            BASE.checked.staking_tx,
+            proof,
+            staking_time=TIME,
+            unbonding_time=5,
+            facts=facts,
+            registered_tip_height=TIP,
+        )
     assert err.value.rule == "inclusion.too_early"
 
 
-@given(st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=40, unique=True),
-       st.data())  # fmt: skip
+@given(
+    st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=40, unique=True), st.data()
+)
 def test_merkle_proofs_verify_for_every_position(txids: list[bytes], data: st.DataObject) -> None:
     from l2kit.staking.inclusion import merkle_branch
 
@@ -386,8 +441,9 @@ def test_merkle_proofs_verify_for_every_position(txids: list[bytes], data: st.Da
     if branch[:32] != txids[index]:  # an odd last tx pairs with itself (CVE-2012-2459 shape)
         assert not verify_inclusion(txids[index], root, branch, index ^ 1)
     if branch:
-        assert not verify_inclusion(txids[index], root, branch[:-1] + bytes([branch[-1] ^ 1]),
-                                    index)  # fmt: skip
+        assert not verify_inclusion(
+            txids[index], root, branch[:-1] + bytes([branch[-1] ^ 1]), index
+        )
 
 
 @settings(max_examples=25, deadline=None)
@@ -402,11 +458,21 @@ def test_builder_output_always_passes_the_chain_rules(
 ) -> None:
     staker = BabylonAddress.from_account(account)
     info = staking_info(xonly_of(SK), [FP], COVS, 2, time, value, NET)
-    tx = btx.new_tx(2, [(btx.OutPoint("ab" * 32, 0), 0xFFFFFFFD)],
-                    [(bytes(info.script_pubkey), value)])  # fmt: skip
-    reg = build_registration(staker_seckey=SK, staker=staker, fp_pks=[FP], staking_tx=tx,
-                             staking_time=time, staking_value=value, params=PSET, net=NET,
-                             facts=ChainFacts(btc_tip_height=TIP), pop_type=kind)  # fmt: skip
+    tx = btx.new_tx(
+        2, [(btx.OutPoint("ab" * 32, 0), 0xFFFFFFFD)], [(bytes(info.script_pubkey), value)]
+    )
+    reg = build_registration(
+        staker_seckey=SK,
+        staker=staker,
+        fp_pks=[FP],
+        staking_tx=tx,
+        staking_time=time,
+        staking_value=value,
+        params=PSET,
+        net=NET,
+        facts=ChainFacts(btc_tip_height=TIP),
+        pop_type=kind,
+    )
     msg = decode_create_delegation(reg.msg_bytes)
     assert msg == reg.msg and msg.staker_addr == staker.text
     assert msg.unbonding_value == value - PARAMS.unbonding_fee

@@ -97,8 +97,9 @@ def test_pick_and_candidates(tmp_path: Path) -> None:
     assert pick(pset, version=0).version == 0
     assert pick(pset, height=10**9) == pset.for_height(10**9)
     assert [p.source for p in candidates(Network.MAINNET)] == [
-        "bundled:bbn-1-phase1", "bundled:bbn-1-phase2",
-    ]  # fmt: skip
+        "bundled:bbn-1-phase1",
+        "bundled:bbn-1-phase2",
+    ]
     assert candidates(Network.REGTEST) == []
     file = _write(tmp_path / "p.json")
     assert [p.source for p in candidates(Network.REGTEST, file)] == [str(file)]

@@ -48,11 +48,27 @@ def key(i: int) -> XOnlyPubKey:
 
 @pytest.mark.parametrize(
     ("n", "hex_"),
-    [(0, "00"), (1, "51"), (6, "56"), (16, "60"), (17, "0111"), (50, "0132"), (100, "0164"),
-     (127, "017f"), (128, "028000"), (201, "02c900"), (1000, "02e803"), (1008, "02f003"),
-     (10000, "021027"), (32767, "02ff7f"), (32768, "03008000"), (64000, "0300fa00"),
-     (65535, "03ffff00"), (-1, "4f")],
-)  # fmt: skip
+    [
+        (0, "00"),
+        (1, "51"),
+        (6, "56"),
+        (16, "60"),
+        (17, "0111"),
+        (50, "0132"),
+        (100, "0164"),
+        (127, "017f"),
+        (128, "028000"),
+        (201, "02c900"),
+        (1000, "02e803"),
+        (1008, "02f003"),
+        (10000, "021027"),
+        (32767, "02ff7f"),
+        (32768, "03008000"),
+        (64000, "0300fa00"),
+        (65535, "03ffff00"),
+        (-1, "4f"),
+    ],
+)
 def test_push_int_is_minimal_cscriptnum(n: int, hex_: str) -> None:
     assert push_int(n).hex() == hex_
 
@@ -78,9 +94,15 @@ def test_parse_pubkey_forms() -> None:
 
 @pytest.mark.parametrize(
     ("value", "rule"),
-    [("04" + G_X, "prefix"), ("zz", "hex"), ("02" + G_X[:-4], "33 bytes"),
-     ("00" * 32, "curve"), ("ff" * 32, "curve"), ("02" + "00" * 32, "curve")],
-)  # fmt: skip
+    [
+        ("04" + G_X, "prefix"),
+        ("zz", "hex"),
+        ("02" + G_X[:-4], "33 bytes"),
+        ("00" * 32, "curve"),
+        ("ff" * 32, "curve"),
+        ("02" + "00" * 32, "curve"),
+    ],
+)
 def test_parse_pubkey_rejects_with_field(value: str, rule: str) -> None:
     with pytest.raises(BadKey, match=rule) as err:
         parse_pubkey(value, field="staker_public_key")
@@ -107,8 +129,13 @@ def test_timelock_script_bytes() -> None:
         [OP_CHECKSEQUENCEVERIFY]
     )
     assert [len(timelock_script(key(1), t)) for t in (1, 16, 17, 128, 32768, 65535)] == [
-        36, 36, 37, 38, 39, 39
-    ]  # fmt: skip
+        36,
+        36,
+        37,
+        38,
+        39,
+        39,
+    ]
 
 
 @pytest.mark.parametrize("blocks", [0, -1, 65536, True])
@@ -130,11 +157,18 @@ def test_multisig_sorted_checksigadd_numequal() -> None:
     s = multisig_script(keys, 2, verify=False)
     ordered = sorted(keys)
     assert s == (
-        b"\x20" + ordered[0] + bytes([OP_CHECKSIG])
-        + b"\x20" + ordered[1] + bytes([OP_CHECKSIGADD])
-        + b"\x20" + ordered[2] + bytes([OP_CHECKSIGADD])
-        + b"\x52" + bytes([OP_NUMEQUAL])
-    )  # fmt: skip
+        b"\x20"
+        + ordered[0]
+        + bytes([OP_CHECKSIG])
+        + b"\x20"
+        + ordered[1]
+        + bytes([OP_CHECKSIGADD])
+        + b"\x20"
+        + ordered[2]
+        + bytes([OP_CHECKSIGADD])
+        + b"\x52"
+        + bytes([OP_NUMEQUAL])
+    )
     assert multisig_script(keys, 3, verify=True)[-2:] == b"\x53" + bytes([OP_NUMEQUALVERIFY])
     assert len(s) == 34 * 3 + 1 + 1
 

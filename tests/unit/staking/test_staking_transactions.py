@@ -231,10 +231,16 @@ def test_recognition_rules() -> None:
     parsed = parse_staking_tx(tx, PARAMS, NET)
     assert parsed is not None and parsed.staking_output_index == 2
     # two OP_RETURNs, two staking outputs, none, or a single output: not a staking tx
-    assert parse_staking_tx(_tx([(si.script_pubkey, 1), (op_return, 0), (op_return, 0)]),
-                            PARAMS, NET) is None  # fmt: skip
-    assert parse_staking_tx(_tx([(si.script_pubkey, 1), (si.script_pubkey, 1), (op_return, 0)]),
-                            PARAMS, NET) is None  # fmt: skip
+    assert (
+        parse_staking_tx(_tx([(si.script_pubkey, 1), (op_return, 0), (op_return, 0)]), PARAMS, NET)
+        is None
+    )
+    assert (
+        parse_staking_tx(
+            _tx([(si.script_pubkey, 1), (si.script_pubkey, 1), (op_return, 0)]), PARAMS, NET
+        )
+        is None
+    )
     assert parse_staking_tx(_tx([(P2WPKH, 1), (op_return, 0)]), PARAMS, NET) is None
     assert parse_staking_tx(_tx([(op_return, 0)]), PARAMS, NET) is None
     # other tag, or another staking time in the OP_RETURN than in the script

@@ -13,11 +13,20 @@ from l2kit.staking.tracker import NewStake, Tracker
 from l2kit.staking.unbonding_sigs import for_unbond
 
 _STAKE = NewStake(
-    fingerprint="aa" * 32, network="regtest", params_version=0, staker_pk="11" * 32,
-    fp_pks=("22" * 32,), covenant_pks=("33" * 32, "44" * 32), covenant_quorum=2,
-    staking_time=100, unbonding_time=10, unbonding_fee=1000, value=100_000, staking_vout=0,
+    fingerprint="aa" * 32,
+    network="regtest",
+    params_version=0,
+    staker_pk="11" * 32,
+    fp_pks=("22" * 32,),
+    covenant_pks=("33" * 32, "44" * 32),
+    covenant_quorum=2,
+    staking_time=100,
+    unbonding_time=10,
+    unbonding_fee=1000,
+    value=100_000,
+    staking_vout=0,
     start_height=200,
-)  # fmt: skip
+)
 
 
 def test_only_a_registered_stake_asks_the_chain(tmp_path: Path) -> None:
