@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.stakes import new_stake
 
 from l2kit.errors import StoreError
 from l2kit.staking.states import (
@@ -20,27 +21,9 @@ from l2kit.staking.states import (
     derive,
     path,
 )
-from l2kit.staking.tracker import SCHEMA_VERSION, NewStake, Tracker
+from l2kit.staking.tracker import SCHEMA_VERSION, Tracker
 
 STATES = list(State)
-
-
-def _new(fp: str = "aa" * 32) -> NewStake:
-    return NewStake(
-        fingerprint=fp,
-        network="regtest",
-        params_version=0,
-        staker_pk="11" * 32,
-        fp_pks=("22" * 32,),
-        covenant_pks=("33" * 32, "44" * 32),
-        covenant_quorum=2,
-        staking_time=100,
-        unbonding_time=10,
-        unbonding_fee=1000,
-        value=100_000,
-        staking_vout=0,
-        start_height=200,
-    )
 
 
 @given(st.sampled_from(STATES), st.sampled_from(STATES))
@@ -111,12 +94,12 @@ def test_derive_examples() -> None:
 def test_store_roundtrip_and_unique_fingerprint(tmp_path: Path) -> None:
     with Tracker(tmp_path / "s.db") as tr:
         assert tr.schema_version() == SCHEMA_VERSION
-        stake = tr.add_stake(_new(), "ab" * 32, "0200")
+        stake = tr.add_stake(new_stake(), "ab" * 32, "0200")
         assert stake.state == State.CREATED
         assert tr.find("AB" * 32) == stake
         assert tr.find_by_fingerprint("aa" * 32) == stake
         with pytest.raises(StoreError):
-            tr.add_stake(_new(), "cd" * 32, "0200")
+            tr.add_stake(new_stake(), "cd" * 32, "0200")
         assert tr.txs(stake.id)["staking"].raw_hex == "0200"
     # reopening keeps everything (and does not re-run migrations)
     with Tracker(tmp_path / "s.db") as tr:
@@ -133,13 +116,13 @@ def test_store_is_created_only_by_a_write(tmp_path: Path) -> None:
         assert tr.schema_version() == SCHEMA_VERSION
     assert not path.exists() and not path.parent.exists()
     with Tracker(path) as tr:
-        tr.add_stake(_new(), "ab" * 32, "00")
+        tr.add_stake(new_stake(), "ab" * 32, "00")
     assert path.exists()
 
 
 def test_store_refuses_newer_schema(tmp_path: Path) -> None:
     with Tracker(tmp_path / "s.db") as tr:
-        tr.add_stake(_new(), "ab" * 32, "00")
+        tr.add_stake(new_stake(), "ab" * 32, "00")
     db = sqlite3.connect(str(tmp_path / "s.db"))
     db.execute("UPDATE schema_version SET version = 99")
     db.commit()
@@ -150,7 +133,7 @@ def test_store_refuses_newer_schema(tmp_path: Path) -> None:
 
 def test_tx_intent_cannot_be_replaced_once_seen(tmp_path: Path) -> None:
     with Tracker(tmp_path / "s.db") as tr:
-        sid = tr.add_stake(_new(), "ab" * 32, "00").id
+        sid = tr.add_stake(new_stake(), "ab" * 32, "00").id
         tr.put_tx(sid, "unbonding", "01" * 32, "aa")
         tr.put_tx(sid, "unbonding", "02" * 32, "bb")  # never seen: replaceable
         tr.note_seen(sid, "unbonding", 0, None)
@@ -168,7 +151,7 @@ def test_store_enforces_transitions(
 ) -> None:
     db = tmp_path_factory.mktemp("t") / "s.db"
     with Tracker(db) as tr:
-        sid = tr.add_stake(_new(), "ab" * 32, "00").id
+        sid = tr.add_stake(new_stake(), "ab" * 32, "00").id
         expected = State.CREATED
         for move in moves:
             if move == expected or allowed(expected, move):

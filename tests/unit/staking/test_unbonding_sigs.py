@@ -6,32 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.stakes import new_stake
 
 from l2kit.babylon.devchain import DevChain
 from l2kit.errors import BabylonError, InputError
-from l2kit.staking.tracker import NewStake, Tracker
+from l2kit.staking.tracker import Tracker
 from l2kit.staking.unbonding_sigs import for_unbond
-
-_STAKE = NewStake(
-    fingerprint="aa" * 32,
-    network="regtest",
-    params_version=0,
-    staker_pk="11" * 32,
-    fp_pks=("22" * 32,),
-    covenant_pks=("33" * 32, "44" * 32),
-    covenant_quorum=2,
-    staking_time=100,
-    unbonding_time=10,
-    unbonding_fee=1000,
-    value=100_000,
-    staking_vout=0,
-    start_height=200,
-)
 
 
 def test_only_a_registered_stake_asks_the_chain(tmp_path: Path) -> None:
     with Tracker(tmp_path / "s.db") as tr:
-        stake = tr.add_stake(_STAKE, "ab" * 32, "0200")
+        stake = tr.add_stake(new_stake(), "ab" * 32, "0200")
         assert for_unbond(tr, stake, None) is None  # the local committee signs
         assert for_unbond(tr, stake, "http://127.0.0.1:9") is None  # the chain is not asked
         tr.link_babylon(stake.id, "bbn-devnet-1", "online")
