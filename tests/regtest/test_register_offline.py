@@ -38,9 +38,12 @@ BBN = BabylonAddress.from_account(b"\x5a" * 20)
 NET = Network.REGTEST
 
 
-def _register(env: Any, *extra: str, key: Path | None = None) -> Any:
+def _register_args(
+    env: Any, key: Path | None = None, *, offline: bool = True, as_json: bool = True
+) -> tuple[str, ...]:
+    """``stake register`` of 100,000 sat for 30 blocks to the test FP, with the local params."""
     params = env.data_dir / "covenant" / "params.json"
-    return env.cli(
+    return (
         "register",
         "--staker-key-file",
         str(key or env.data_dir / "staker.key"),
@@ -54,10 +57,13 @@ def _register(env: Any, *extra: str, key: Path | None = None) -> Any:
         BBN.text,
         "--params",
         str(params),
-        "--offline",
-        "--json",
-        *extra,
+        *(["--offline"] if offline else []),
+        *(["--json"] if as_json else []),
     )
+
+
+def _register(env: Any, *extra: str, key: Path | None = None) -> Any:
+    return env.cli(*_register_args(env, key), *extra)
 
 
 def _wallet_state(env: Any) -> tuple[Any, ...]:
@@ -157,23 +163,7 @@ def test_bad_input_changes_nothing(env: Any, args: list[str], field: str) -> Non
 
 def test_without_offline_and_with_a_missing_key(env: Any) -> None:
     before = _wallet_state(env)
-    params = env.data_dir / "covenant" / "params.json"
-    res = env.cli(
-        "register",
-        "--staker-key-file",
-        str(env.data_dir / "staker.key"),
-        "--fp",
-        env.fp.hex(),
-        "--amount",
-        "100000",
-        "--time",
-        "30",
-        "--babylon-address",
-        BBN.text,
-        "--params",
-        str(params),
-        "--json",
-    )
+    res = env.cli(*_register_args(env, offline=False))
     assert res.returncode == 2
     assert res.stderr.strip() == (  # online needs a Babylon node (p2-chain's flow)
         "error: babylon-rest: needed to register online (or --offline: build and record only)"
@@ -320,25 +310,7 @@ def test_abandon_unlocks_and_never_sends(env: Any) -> None:
 
 def test_kill_9_after_funding_leaves_nothing(env: Any) -> None:
     before = _wallet_state(env)
-    params = env.data_dir / "covenant" / "params.json"
-    res = env.cli(
-        "register",
-        "--staker-key-file",
-        str(env.data_dir / "staker.key"),
-        "--fp",
-        env.fp.hex(),
-        "--amount",
-        "100000",
-        "--time",
-        "30",
-        "--babylon-address",
-        BBN.text,
-        "--params",
-        str(params),
-        "--offline",
-        "--json",
-        crash_at="register-after-fund",
-    )
+    res = env.cli(*_register_args(env), crash_at="register-after-fund")
     assert res.returncode == -9, res.stderr
     locks, utxos, db = _wallet_state(env)
     assert locks == before[0] and db == before[2]  # nothing locked, nothing recorded
@@ -346,24 +318,7 @@ def test_kill_9_after_funding_leaves_nothing(env: Any) -> None:
 
 
 def test_kill_9_before_the_locks_then_rerun(env: Any) -> None:
-    params = env.data_dir / "covenant" / "params.json"
-    args = (
-        "register",
-        "--staker-key-file",
-        str(env.data_dir / "staker.key"),
-        "--fp",
-        env.fp.hex(),
-        "--amount",
-        "100000",
-        "--time",
-        "30",
-        "--babylon-address",
-        BBN.text,
-        "--params",
-        str(params),
-        "--offline",
-        "--json",
-    )
+    args = _register_args(env)
     res = env.cli(*args, crash_at="register-before-lock")
     assert res.returncode == -9, res.stderr
     with Tracker(env.data_dir / "stakes.db") as tracker:
@@ -378,23 +333,7 @@ def test_kill_9_before_the_locks_then_rerun(env: Any) -> None:
 
 
 def test_human_output(env: Any) -> None:
-    params = env.data_dir / "covenant" / "params.json"
-    res = env.cli(
-        "register",
-        "--staker-key-file",
-        str(env.data_dir / "staker.key"),
-        "--fp",
-        env.fp.hex(),
-        "--amount",
-        "100000",
-        "--time",
-        "30",
-        "--babylon-address",
-        BBN.text,
-        "--params",
-        str(params),
-        "--offline",
-    )
+    res = env.cli(*_register_args(env, as_json=False))
     assert res.returncode == 0, res.stderr
     rows = dict(line.split(None, 1) for line in res.stdout.strip().splitlines())
     assert rows["state"] == "REGISTRATION_PENDING" and rows["flow"] == "pre-staking"
