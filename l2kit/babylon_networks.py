@@ -14,14 +14,13 @@ Babylon runs no chain on testnet3 or testnet4; regtest chains are private devnet
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from l2kit.btc.network import record
+from l2kit.frozen import frozen
 
 _RAW = "https://raw.githubusercontent.com/babylonlabs-io/networks/main"
 
 
-@dataclass(frozen=True)
+@frozen
 class BabylonChainInfo:
     chain_id: str
     btc_network: str
@@ -59,7 +58,7 @@ DEVNET_CHAIN_ID = "chain-test"  # `babylond testnet` default chain id for a priv
 BABYLOND_VERSION = "v4.2.7"
 
 
-@dataclass(frozen=True)
+@frozen
 class ChainIdProblem:
     """``chain_id`` is wrong for a Babylon chain on BTC ``network``: it is not the network's
     public chain (``public``), or it is another network's public chain (``of``)."""

@@ -11,7 +11,6 @@ No global state: every function takes the ``Network`` explicitly (python-bitcoin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
@@ -19,6 +18,7 @@ from bitcoinutils import bech32
 
 from l2kit.btc.script import Script
 from l2kit.errors import InputError
+from l2kit.frozen import frozen
 
 if TYPE_CHECKING:  # btc.keys loads coincurve: not for commands that only read this table
     from l2kit.btc.keys import XOnlyPubKey
@@ -86,7 +86,7 @@ class Network(StrEnum):
         return self.record.base58_prefixes
 
 
-@dataclass(frozen=True)
+@frozen
 class NetworkRecord:
     """Everything l2kit knows about one Bitcoin network.
 

@@ -13,7 +13,6 @@ The tree shape is data: a tree is a ``Script`` (a leaf) or a 2-tuple of trees (a
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
 
@@ -22,6 +21,7 @@ import coincurve
 from l2kit.btc.keys import XOnlyPubKey
 from l2kit.btc.script import Script, p2tr_script
 from l2kit.errors import ScriptError
+from l2kit.frozen import frozen
 
 __all__ = [
     "LEAF_VERSION",
@@ -87,7 +87,7 @@ def _tweak(internal_key: bytes, merkle_root: bytes) -> tuple[XOnlyPubKey, int]:
     return XOnlyPubKey(q[1:]), q[0] & 1
 
 
-@dataclass(frozen=True)
+@frozen
 class TaprootOutput:
     """A P2TR output committing to a script tree; holds what a script-path spend needs.
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from struct import error as struct_error
 
 from bitcoin.core import (
@@ -29,6 +28,7 @@ from bitcoin.core.serialize import SerializationError, SerializationTruncationEr
 from l2kit.btc.script import OP_RETURN, Script
 from l2kit.btc.taproot import compact_size
 from l2kit.errors import InputError
+from l2kit.frozen import frozen
 
 __all__ = [
     "DUST_RELAY_FEE",
@@ -57,7 +57,7 @@ DUST_RELAY_FEE = 3000
 """Bitcoin Core's default ``-dustrelayfee`` (sat/kvB)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class OutPoint:
     """A transaction output reference: ``txid_hex`` in display order, ``vout`` index."""
 

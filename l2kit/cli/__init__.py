@@ -1,13 +1,18 @@
-"""The ``l2kit`` command: one click group; ``main()`` is the only place that prints errors.
+"""The ``l2kit`` command: the command registries and ``main()``, the only place that prints errors.
 
-Commands load lazily, so ``l2kit --help`` and offline commands start fast: the
-registries below name every command, the module that defines it and its short help (what
-``--help`` lists), and a command's module is imported only when that command runs or shows its
-own ``--help``. Heavy libraries (httpx, kubernetes, prometheus_client, jinja2, pydantic models,
-rich, structlog) are imported inside the code paths that use them, never at a CLI module's top.
+Commands load lazily, so ``l2kit --help`` and offline commands start fast: the registries below
+name every command, the module that defines it and its short help (what ``--help`` lists), and
+a command's module is imported only when that command runs or shows its own ``--help``. Heavy
+libraries (httpx, kubernetes, prometheus_client, jinja2, pydantic models, rich, structlog) are
+imported inside the code paths that use them, never at a CLI module's top. This module imports
+no click: the commands scripts call in loops are defined without it (``argspec.Command``) and
+run through ``l2kit.cli.fastlane`` when their arguments are plain; everything else goes to the
+click group in ``l2kit.cli.app``.
 
 To add a command:
-  1. define it in a module under ``l2kit/cli/`` and append it to that module's ``COMMANDS`` list;
+  1. define it in a module under ``l2kit/cli/`` and append it to that module's ``COMMANDS`` list
+     (a click command, or an ``argspec.Command`` if it must start without click: then also add
+     the module to ``fastlane.PLAIN``);
   2. add one line ``"name": ("module", "Short help."),`` to the registry of its group below
      (the short help is the docstring's first sentence; tests/unit/cli/test_cli_lazy.py checks it
      against the command's own and that every ``COMMANDS`` entry is registered).
@@ -20,11 +25,10 @@ from __future__ import annotations
 
 import sys
 
-import click
-
-from l2kit import __version__, log
-from l2kit.cli.lazy import LazyGroup, Registry
+from l2kit import log
 from l2kit.errors import L2kitError, one_line
+
+Registry = dict[str, tuple[str, str]]  # command name -> (module under l2kit.cli, short help)
 
 TOP: Registry = {
     "regtest": ("regtest", "Build and run a local Bitcoin Core regtest node."),
@@ -34,7 +38,7 @@ TOP: Registry = {
         "monitor",
         "Fleet health: bitcoind, Babylon, the finality gadget, component metrics, Kubernetes.",
     ),
-    "init": ("provision", "Print a complete, commented stack spec for PROFILE."),
+    "init": ("spec_init", "Print a complete, commented stack spec for PROFILE."),
     "render": (
         "provision",
         "Render SPEC into one YAML file per object (DIR/<stack>/<kind>-<name>.yaml).",
@@ -70,7 +74,7 @@ STAKE: Registry = {
         "staking output (and the unbonding output when an unbonding time is known).",
     ),
     "address": (
-        "stake_build",
+        "stake_address",
         "The P2TR address (bech32m) and scriptPubKey of the staking output.",
     ),
     "build-staking": (
@@ -160,78 +164,59 @@ REGTEST: Registry = {
 }
 
 
-@click.group(
-    cls=LazyGroup,
-    lazy=TOP,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
-@click.version_option(__version__, prog_name="l2kit")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
-@click.option("--log-json", is_flag=True, help="Log one JSON object per line (for machines).")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool, log_json: bool) -> None:
-    """Provision, stake and monitor Babylon-secured Bitcoin L2 infrastructure."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-    log.configure(json=log_json, level="debug" if debug else "info")
-
-
-def _one_line(text: str) -> str:
-    """click's message as ours: one line ("Choose from:\\n\\ta,\\n\\tb" spans lines), lower-case
-    first word and no final period, like every other ``error:`` line."""
-    line = " ".join(text.split()).rstrip(".")
-    if len(line) > 1 and line[0].isupper() and line[1].islower():
-        line = line[0].lower() + line[1:]
-    return line
-
-
 def _print_traceback() -> None:
     import traceback  # only with --debug; not worth its import on every start
 
     traceback.print_exc()
 
 
+def _error(text: str) -> None:
+    sys.stderr.write(f"error: {text}\n")
+    sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turn an error into one ``error:`` line on stderr and an exit code.
+    """Entry point: run the command, turn an error into one ``error:`` line on stderr and an
+    exit code.
 
     Usage errors and ``InputError`` exit 2, everything else 1. Tracebacks only with ``--debug``;
     an unexpected exception shows its type, never its message (it might hold a secret).
     """
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    from l2kit.cli import fastlane  # here, not at the top: it reads the registries above
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
     try:
-        cli.main(args=argv, prog_name="l2kit", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        hint = ""
-        if isinstance(exc, click.UsageError) and exc.ctx is not None:
-            hint = f" (see '{exc.ctx.command_path} --help')"
-        click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
-        sys.exit(exc.exit_code)
+        run = fastlane.command(args)
+        if run is not None:
+            log.configure(json=False, level="info")  # what the group does without its options
+            run()
+        else:
+            from l2kit.cli.app import run_click
+
+            code = run_click(args)
+            if code:
+                sys.exit(code)
     except L2kitError as exc:
         from l2kit.redact import scrub  # only on the error path: not worth it on every start
 
         if debug:
             _print_traceback()
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            click.echo(f"error: {scrub(one_line(line))}", err=True)
+            _error(scrub(one_line(line)))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        sys.stderr.write("interrupted\n")
         sys.exit(130)
     except OSError as exc:  # a path l2kit could not read or write: name it, no traceback
         if debug:
             _print_traceback()
         where = f"{exc.filename}: " if exc.filename else ""
-        click.echo(f"error: {where}{exc.strerror or type(exc).__name__}", err=True)
+        _error(f"{where}{exc.strerror or type(exc).__name__}")
         sys.exit(1)
     except Exception as exc:  # a bug: say so in one line; --debug shows where
         if debug:
             _print_traceback()
-        click.echo(
-            f"error: internal error ({type(exc).__name__}); rerun with --debug for the traceback",
-            err=True,
-        )
+        _error(f"internal error ({type(exc).__name__}); rerun with --debug for the traceback")
         sys.exit(1)
     sys.exit(0)

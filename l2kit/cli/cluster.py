@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from l2kit.cli.output import emit, json_option
+from l2kit.cli.options import json_option
+from l2kit.cli.output import emit
 from l2kit.errors import ClusterError, InputError
 from l2kit.k8s.apply import (
     STACK_LABEL,

@@ -23,7 +23,8 @@ from rich.console import Console
 
 from l2kit import paths
 from l2kit.btc.network import Network
-from l2kit.cli.output import emit, human_value, json_option
+from l2kit.cli.options import json_option
+from l2kit.cli.output import emit, human_value
 from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.cli.regtest import datadir_option
 from l2kit.regtest.node import RegtestNode

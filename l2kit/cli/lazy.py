@@ -9,12 +9,14 @@ of that name from the module's ``COMMANDS`` list.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-# command name -> (module under l2kit.cli, short help as click derives it from the docstring)
-Registry = dict[str, tuple[str, str]]
+from l2kit.cli import Registry
+
+if TYPE_CHECKING:
+    from l2kit.cli.argspec import Command
 
 
 class LazyGroup(click.Group):
@@ -49,9 +51,16 @@ class LazyGroup(click.Group):
 
 
 def load(module: str, name: str) -> click.Command:
-    """The command ``name`` from ``l2kit.cli.<module>.COMMANDS`` (a registry line names it)."""
-    commands: list[click.Command] = importlib.import_module(f"l2kit.cli.{module}").COMMANDS
+    """The command ``name`` from ``l2kit.cli.<module>.COMMANDS`` (a registry line names it); one
+    defined without click (``argspec.Command``) is made a click command here."""
+    commands: list[click.Command | Command] = importlib.import_module(
+        f"l2kit.cli.{module}"
+    ).COMMANDS
     for command in commands:
         if command.name == name:
-            return command
+            if isinstance(command, click.Command):
+                return command
+            from l2kit.cli.argspec import to_click
+
+            return to_click(command)
     raise LookupError(f"l2kit.cli.{module}.COMMANDS has no command {name!r}")

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from l2kit.cli.output import json_option
+from l2kit.cli.options import json_option
 from l2kit.cli.paramtypes import positive_float
 from l2kit.errors import InputError
 from l2kit.fsutil import write_atomic

@@ -1,14 +1,21 @@
-"""Printing results: JSON for scripts (``--json``), aligned ``key  value`` lines for people."""
+"""Printing results: JSON for scripts (``--json``), aligned ``key  value`` lines for people.
+
+No click here: the fast lane's commands print through this module too."""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
-import click
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """``text`` and a newline on stdout (stderr with ``err``), flushed: click's ``echo`` without
+    importing click (the commands of the fast lane print through here too)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(f"{text}\n" if nl else text)
+    stream.flush()
 
 
 def human_value(value: Any) -> str:
@@ -29,28 +36,28 @@ def echo_fields(data: dict[str, Any], indent: str = "") -> None:
     width = max((len(str(k)) for k in data), default=0)
     for key, value in data.items():
         if isinstance(value, dict) and value:
-            click.echo(f"{indent}{key}")
+            echo(f"{indent}{key}")
             echo_fields(value, indent + "  ")
         elif (
             isinstance(value, list | tuple)
             and value
             and (any(isinstance(v, dict) for v in value) or len(human_value(value)) > 80)
         ):
-            click.echo(f"{indent}{key}")
+            echo(f"{indent}{key}")
             for i, item in enumerate(value):
                 if isinstance(item, dict):
-                    click.echo(f"{indent}  [{i}]")
+                    echo(f"{indent}  [{i}]")
                     echo_fields(item, indent + "    ")
                 else:
-                    click.echo(f"{indent}  {human_value(item)}")
+                    echo(f"{indent}  {human_value(item)}")
         else:
-            click.echo(f"{indent}{key:<{width}}  {human_value(value)}")
+            echo(f"{indent}{key:<{width}}  {human_value(value)}")
 
 
 def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
     """Print ``data`` as one JSON document, or through ``human`` (default: key: value lines)."""
     if as_json:
-        click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+        echo(json.dumps(data, indent=2, sort_keys=False, default=str))
     elif human is not None:
         human(data)
     elif isinstance(data, dict):
@@ -58,8 +65,8 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
     elif isinstance(data, list):
         for item in data:
             if isinstance(item, dict):
-                click.echo("  ".join(human_value(v) for v in item.values()))
+                echo("  ".join(human_value(v) for v in item.values()))
             else:
-                click.echo(human_value(item))
+                echo(human_value(item))
     else:
-        click.echo(str(data))
+        echo(str(data))

@@ -1,4 +1,5 @@
-"""``l2kit init | render | validate | values | secrets``: stack spec -> Kubernetes manifests.
+"""``l2kit render | validate | values | secrets``: stack spec -> Kubernetes manifests
+(``init`` is in ``spec_init``).
 
 Exit codes: 2 for an invalid spec (one ``error: path: rule`` line per problem, nothing
 written), 1 for anything else that fails.
@@ -12,47 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from l2kit.cli.output import emit, json_option
+from l2kit.cli.options import json_option
+from l2kit.cli.output import emit
 from l2kit.errors import RenderError
-from l2kit.render import profiles
 
 if TYPE_CHECKING:
     from l2kit.spec import FleetSpec
 
-# profiles is plain text and tuples; the pipeline (jinja2, pydantic) is imported by the
-# commands that render, so `l2kit init` stays cheap.
+# The pipeline (jinja2, pydantic) is imported by the commands that render.
 
 
 def _load(spec: str) -> FleetSpec:
     from l2kit.spec import load_spec
 
     return load_spec(spec)
-
-
-@click.command("init")
-@click.option(
-    "--profile",
-    "-p",
-    required=True,
-    type=click.Choice(profiles.PROFILES),
-    help="Which stack to start from.",
-)
-@click.option(
-    "--network",
-    "-n",
-    type=click.Choice(profiles.INIT_NETWORKS),
-    default=None,
-    help="Bitcoin network (default: regtest; finality-provider: signet).",
-)
-def init_cmd(profile: str, network: str | None) -> None:
-    """Print a complete, commented stack spec for PROFILE.
-
-    The rollup profile is experimental (Babylon's OP-stack finality gadget is a proof of concept
-    upstream)."""
-    text = profiles.init_spec(profile, network)
-    if profile == "rollup":
-        click.echo(f"warning: {profiles.EXPERIMENTAL_NOTICE}", err=True)
-    click.echo(text, nl=False)
 
 
 def _warn_experimental(fleet: FleetSpec) -> None:
@@ -295,4 +269,4 @@ babylond.covenantPks (devnet) or the chain's covenant committee.
 """
 
 
-COMMANDS: list[click.Command] = [init_cmd, render_cmd, validate_cmd, values_cmd, secrets_cmd]
+COMMANDS: list[click.Command] = [render_cmd, validate_cmd, values_cmd, secrets_cmd]

@@ -17,7 +17,8 @@ import click
 from l2kit import paths
 from l2kit.cli import REGTEST
 from l2kit.cli.lazy import LazyGroup
-from l2kit.cli.output import emit, json_option
+from l2kit.cli.options import json_option
+from l2kit.cli.output import emit
 from l2kit.errors import InputError
 
 if TYPE_CHECKING:

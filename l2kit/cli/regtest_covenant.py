@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 
 from l2kit import paths
-from l2kit.cli.output import emit, json_option
+from l2kit.cli.options import json_option
+from l2kit.cli.output import emit
 from l2kit.staking.covenant import LocalCommittee, load_public
 from l2kit.staking.params import write_regtest_params
 

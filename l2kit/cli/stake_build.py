@@ -1,5 +1,6 @@
-"""`l2kit stake scripts|address|build-*|inspect`: offline builders (no node, no I/O beyond
-reading arguments, files and stdin). ``conformance`` is in ``stake_conformance``.
+"""`l2kit stake scripts|build-*|inspect`: offline builders (no node, no I/O beyond reading
+arguments, files and stdin). ``conformance`` and ``address`` have modules of their own (they run
+without click); the options these share are declared in ``stake_args``.
 
 Keys are 33-byte compressed or 32-byte x-only hex. The covenant committee, quorum, unbonding
 time/fee and slashing fields default to a params version (``--params FILE`` or the bundled
@@ -9,23 +10,23 @@ explicit flags override them, and builders then check the values against that ve
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from l2kit.btc.keys import XOnlyPubKey, parse_pubkey
-from l2kit.btc.network import Network, address_to_script, by_kind
+from l2kit.btc.keys import parse_pubkey
+from l2kit.btc.network import Network, address_to_script
 from l2kit.btc.script import to_asm
 from l2kit.btc.taproot import TaprootOutput, tap_leaf_hash
 from l2kit.btc.tx import CTransaction, OutPoint, parse, serialize, txid_hex, vsize
-from l2kit.cli.output import emit, json_option
+from l2kit.cli.argspec import Opt, click_options
+from l2kit.cli.options import json_option
+from l2kit.cli.output import emit
 from l2kit.cli.paramtypes import FiniteFloat
-from l2kit.errors import InputError, ParamsError
+from l2kit.cli.stake_args import KEYS, NETWORK, PARAMS, STAKING_TIME, stake_ctx, stake_params
+from l2kit.errors import InputError
 from l2kit.inputfiles import tx_text
 from l2kit.staking import build_terms as terms
-from l2kit.staking.bundled import bundled_committee, bundled_name
 from l2kit.staking.scripts import (
     slashing_change_info,
     staking_info,
@@ -40,112 +41,12 @@ from l2kit.staking.transactions import (
 )
 
 if TYPE_CHECKING:
-    from l2kit.staking.params import ParamsSet, StakingParams
+    from l2kit.staking.params import ParamsSet
 
-# The params models (pydantic) are imported where a command reads params, so that builders
-# given explicit keys start fast, and `address` reads the bundled committee without them.
-
-NETWORK_CHOICES = [name for r in by_kind() for name in r.names]
-
-
-# --- shared options ---------------------------------------------------------------------------
-
-
-def _opts(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def wrap(f: Any) -> Any:
-        for d in reversed(decorators):
-            f = d(f)
-        return f
-
-    return wrap
-
-
-network_opt = click.option(
-    "--network",
-    type=click.Choice(NETWORK_CHOICES),
-    default="regtest",
-    show_default=True,
-    help="Bitcoin network.",
-)
-params_opts = _opts(
-    click.option(
-        "--params",
-        "params_file",
-        type=click.Path(dir_okay=False),
-        help="Params file: phase-1 global-params.json or phase-2 btcstaking params.",
-    ),
-    click.option("--params-version", type=int, help="Params version (default: latest)."),
-    click.option("--height", type=int, help="Pick the params version in force at this BTC height."),
-)
-key_opts = _opts(
-    click.option("--staker", required=True, help="Staker public key (hex)."),
-    click.option("--fp", "fps", multiple=True, help="Finality provider key (repeat)."),
-    click.option(
-        "--covenant",
-        "covenants",
-        multiple=True,
-        help="Covenant key (repeat; default: the params' committee).",
-    ),
-    click.option("--quorum", type=int, help="Covenant quorum (default: the params')."),
-)
-
-
-@dataclass(frozen=True)
-class Ctx:
-    net: Network
-    params: StakingParams | None
-    staker: XOnlyPubKey
-    fps: tuple[XOnlyPubKey, ...]
-    covenants: tuple[XOnlyPubKey, ...]
-    quorum: int
-
-
-def _params(
-    net: Network, params_file: str | None, version: int | None, height: int | None
-) -> StakingParams | None:
-    """The version picked from ``--params`` or the bundled params of the network; builders
-    given every value explicitly need none (unless a version or height is asked for)."""
-    required = version is not None or height is not None
-    if not params_file and not required:
-        try:
-            bundled_name(net)  # none bundled: nothing to read, no params model to import
-        except ParamsError:
-            return None
-    from l2kit.staking.params import pick, resolve
-
-    pset = resolve(net, params_file=params_file or None, bundled=True, required=required)
-    return None if pset is None else pick(pset, version, height)
-
-
-def _ctx(
-    network: str,
-    params_file: str | None,
-    params_version: int | None,
-    height: int | None,
-    staker: str,
-    fps: tuple[str, ...],
-    covenants: tuple[str, ...],
-    quorum: int | None,
-    need_fps: bool = True,
-    committee_only: bool = False,
-) -> Ctx:
-    """``committee_only``: the command uses nothing of the params but the covenant committee,
-    so bundled params are read without the params model (``Ctx.params`` is then None); the
-    model still reads ``--params FILE`` and answers whatever that reading cannot."""
-    net = Network.parse(network)
-    given = tuple(parse_pubkey(k, f"--covenant[{i}]") for i, k in enumerate(covenants))
-    light = None
-    if committee_only and not params_file:
-        light = bundled_committee(net, params_version, height)
-    params = None if light else _params(net, params_file, params_version, height)
-    if light:
-        covs, q = given or light[0], (quorum if quorum is not None else light[1])
-    else:
-        covs, q = terms.committee(params, given, quorum)
-    fp_keys = tuple(parse_pubkey(k, f"--fp[{i}]") for i, k in enumerate(fps))
-    if need_fps and not fp_keys:
-        raise InputError("at least one --fp is needed", field="--fp")
-    return Ctx(net, params, parse_pubkey(staker, "--staker"), fp_keys, covs, q)
+network_opt = click_options(NETWORK)
+params_opts = click_options(*PARAMS)
+key_opts = click_options(*KEYS)
+staking_time_opt = click_options(STAKING_TIME)
 
 
 def _tree_json(output: TaprootOutput) -> dict[str, Any]:
@@ -182,7 +83,7 @@ def _tx_json(tx: CTransaction, **extra: Any) -> dict[str, Any]:
 
 @click.command("scripts")
 @key_opts
-@click.option("--staking-time", type=int, required=True, help="Staking timelock (blocks).")
+@staking_time_opt
 @click.option("--unbonding-time", type=int, help="Unbonding timelock (default: the params').")
 @click.option("--value", type=int, default=1, show_default=True, help="Staking value (sats).")
 @network_opt
@@ -204,7 +105,7 @@ def scripts_cmd(
 ) -> None:
     """Leaf scripts, leaf hashes, control blocks and output keys of the staking output (and
     the unbonding output when an unbonding time is known)."""
-    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+    c = stake_ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, value, c.net)
     out: dict[str, Any] = {
         "staking_output": {
@@ -244,48 +145,6 @@ def scripts_cmd(
     emit(out, as_json)
 
 
-@click.command("address")
-@key_opts
-@click.option("--staking-time", type=int, required=True, help="Staking timelock (blocks).")
-@network_opt
-@params_opts
-@json_option
-def address_cmd(
-    staker: str,
-    fps: tuple[str, ...],
-    covenants: tuple[str, ...],
-    quorum: int | None,
-    staking_time: int,
-    network: str,
-    params_file: str | None,
-    params_version: int | None,
-    height: int | None,
-    as_json: bool,
-) -> None:
-    """The P2TR address (bech32m) and scriptPubKey of the staking output."""
-    c = _ctx(
-        network,
-        params_file,
-        params_version,
-        height,
-        staker,
-        fps,
-        covenants,
-        quorum,
-        committee_only=True,
-    )
-    si = staking_info(c.staker, c.fps, c.covenants, c.quorum, staking_time, 1, c.net)
-    emit(
-        {
-            "address": si.address,
-            "script_pubkey": si.script_pubkey.hex(),
-            "output_key": si.output.output_key.hex(),
-            "network": c.net.value,
-        },
-        as_json,
-    )
-
-
 def _utxo(text: str, i: int) -> Utxo:
     parts = text.split(":")
     if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
@@ -299,7 +158,7 @@ def _utxo(text: str, i: int) -> Utxo:
 
 @click.command("build-staking")
 @key_opts
-@click.option("--staking-time", type=int, required=True, help="Staking timelock (blocks).")
+@staking_time_opt
 @click.option("--value", type=int, required=True, help="Stake (sats).")
 @click.option(
     "--utxo",
@@ -338,7 +197,7 @@ def build_staking_cmd(
     as_json: bool,
 ) -> None:
     """An unsigned staking transaction (staking output first, OP_RETURN second, change last)."""
-    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+    c = stake_ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     if c.params is not None:
         from l2kit.staking.params import check_stake
 
@@ -358,9 +217,11 @@ def build_staking_cmd(
     )
 
 
-unbonding_opts = _opts(
-    click.option("--unbonding-time", type=int, help="Unbonding timelock (default: the params')."),
-    click.option("--unbonding-fee", type=int, help="Unbonding fee (default: the params')."),
+unbonding_opts = click_options(
+    Opt(
+        ("--unbonding-time",), "unbonding_time", "Unbonding timelock (default: the params').", "int"
+    ),
+    Opt(("--unbonding-fee",), "unbonding_fee", "Unbonding fee (default: the params').", "int"),
 )
 
 
@@ -388,7 +249,7 @@ def build_unbonding_cmd(
     as_json: bool,
 ) -> None:
     """The unsigned unbonding transaction (v2, seq ffffffff, value = stake - unbonding fee)."""
-    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+    c = stake_ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     ut, fee = terms.unbonding_terms(c.params, unbonding_time, unbonding_fee)
     ui = unbonding_info(c.staker, c.fps, c.covenants, c.quorum, ut, value - fee, c.net)
     tx = build_unbonding_tx(OutPoint.parse(staking_outpoint, "--staking-outpoint"), value, ui)
@@ -432,7 +293,7 @@ def build_slashing_cmd(
     as_json: bool,
 ) -> None:
     """An unsigned slashing transaction (out[0] slashed, out[1] timelocked change)."""
-    c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+    c = stake_ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
     t = terms.slashing_terms(c.params, slashing_script, slashing_rate, slashing_fee, unbonding_time)
     change = slashing_change_info(c.staker, t.change_time, net=c.net)
     min_fee = c.params.min_slashing_tx_fee_sat if c.params else None
@@ -499,12 +360,12 @@ def build_withdrawal_cmd(
     """An unsigned withdrawal via the timelock leaf (nSequence = the timelock)."""
     if source == "slashing":
         net = Network.parse(network)
-        p = _params(net, params_file, params_version, height)
+        p = stake_params(net, params_file, params_version, height)
         ut = terms.unbonding_time(p, unbonding_time)
         ch = slashing_change_info(parse_pubkey(staker, "--staker"), ut, net=net)
         output, leaf, seq = ch.output, ch.timelock_script, ut
     else:
-        c = _ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
+        c = stake_ctx(network, params_file, params_version, height, staker, fps, covenants, quorum)
         net = c.net
         if source == "staking":
             if staking_time is None:
@@ -567,7 +428,6 @@ def inspect_cmd(
 
 COMMANDS: list[click.Command] = [
     scripts_cmd,
-    address_cmd,
     build_staking_cmd,
     build_unbonding_cmd,
     build_slashing_cmd,

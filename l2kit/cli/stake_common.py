@@ -21,7 +21,7 @@ from rich.console import Console
 
 from l2kit import paths
 from l2kit.btc.network import Network
-from l2kit.cli.output import json_option
+from l2kit.cli.options import json_option
 from l2kit.cli.regtest import datadir_option
 from l2kit.errors import InputError
 from l2kit.regtest.node import WALLET, RegtestNode

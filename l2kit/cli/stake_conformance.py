@@ -1,8 +1,8 @@
 """`l2kit stake conformance`: the official-vector contract (``l2kit.staking.conformance``) on
 stdin and stdout.
 
-Its own module so that a conformance run, called once per case by test harnesses, imports only
-the builders it needs (whole-process start-up).
+Defined without click (``argspec.Command``): test harnesses call it once per case, so it runs
+through the fast lane and imports only the builders it needs (whole-process start-up).
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ import json
 import sys
 from typing import BinaryIO
 
-import click
-
-from l2kit.cli.output import json_option
+from l2kit.cli.argspec import JSON, Command, Opt
+from l2kit.cli.output import echo
 from l2kit.errors import InputError
 from l2kit.staking import conformance as conf
 
 
-@click.command("conformance")
-@click.option("--jsonl", is_flag=True, help="One JSON object per line in, one answer per line.")
-@json_option
-def conformance_cmd(jsonl: bool, as_json: bool) -> None:
+def conformance(jsonl: bool, as_json: bool) -> None:
     """Official-vector parameters (JSON on stdin) to the expected scripts and transactions
     (JSON on stdout). Invalid input: exit 2 with one line on stderr (with --jsonl: an
     {"error": ...} line, and the run goes on)."""
@@ -31,14 +27,15 @@ def conformance_cmd(jsonl: bool, as_json: bool) -> None:
     if jsonl:
         for raw in stdin:
             if raw.strip():
-                click.echo(json.dumps(conf.answer_line(raw)))
+                echo(json.dumps(conf.answer_line(raw)))
         return
     obj = conf.load_json(stdin.read())
     try:
         result = conf.conformance(obj)
     except InputError as exc:
         raise InputError(conf.one_line(str(exc))) from None
-    click.echo(json.dumps(result, indent=2))
+    echo(json.dumps(result, indent=2))
 
 
-COMMANDS: list[click.Command] = [conformance_cmd]
+JSONL = Opt(("--jsonl",), "jsonl", "One JSON object per line in, one answer per line.", "flag")
+COMMANDS = [Command("conformance", conformance, (JSONL, JSON))]

@@ -22,7 +22,8 @@ from rich.console import Console
 
 from l2kit.btc.keys import parse_pubkey, read_seckey_file, xonly_of
 from l2kit.btc.network import Network
-from l2kit.cli.output import emit, json_option
+from l2kit.cli.options import json_option
+from l2kit.cli.output import emit
 from l2kit.cli.paramtypes import FiniteFloat
 from l2kit.cli.stake_build import network_opt
 from l2kit.cli.stake_common import FeeRate as FeeRate  # re-exported: stake_babylon uses it

@@ -33,7 +33,8 @@ from l2kit.babylon.address import BabylonAddress, parse_address
 from l2kit.babylon.proto import decode_pop, encode_pop
 from l2kit.btc.keys import parse_pubkey, xonly_of
 from l2kit.btc.network import Network
-from l2kit.cli.output import emit, json_option
+from l2kit.cli.options import json_option
+from l2kit.cli.output import emit
 from l2kit.cli.stake_build import network_opt
 from l2kit.cli.stake_common import (
     Where,

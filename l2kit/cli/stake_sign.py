@@ -14,7 +14,8 @@ import click
 from l2kit.btc import psbt as P
 from l2kit.btc.keys import read_seckey_file, xonly_of
 from l2kit.btc.tx import parse, serialize, txid_hex
-from l2kit.cli.output import emit, json_option
+from l2kit.cli.options import json_option
+from l2kit.cli.output import emit
 from l2kit.errors import InputError
 from l2kit.fsutil import write_atomic
 from l2kit.inputfiles import tx_text

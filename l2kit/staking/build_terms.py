@@ -9,11 +9,11 @@ given explicit keys and terms start fast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from l2kit.btc.keys import XOnlyPubKey
 from l2kit.errors import InputError, ParamsError
+from l2kit.frozen import frozen
 from l2kit.staking.identifiable import v0_op_return_for
 from l2kit.staking.slashing_rate import parse_slashing_rate
 
@@ -77,7 +77,7 @@ def unbonding_terms(
     return ut, fee
 
 
-@dataclass(frozen=True)
+@frozen
 class SlashingTerms:
     pk_script: bytes  # where the slashed share goes
     rate: Decimal  # the share slashed

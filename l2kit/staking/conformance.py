@@ -19,13 +19,13 @@ Invalid input raises an ``InputError`` whose one-line message names the field an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from l2kit.btc.keys import XOnlyPubKey, check_unique, parse_pubkey
 from l2kit.btc.network import Network, by_kind
 from l2kit.btc.tx import MAX_MONEY, OutPoint, serialize, txid_hex
 from l2kit.errors import InputError
+from l2kit.frozen import frozen
 from l2kit.inputfiles import BadDocument
 from l2kit.inputfiles import load_json as load_strict_json
 from l2kit.staking.identifiable import build_v0_op_return
@@ -79,7 +79,7 @@ _FIELD_MAP = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class ConformanceInput:
     covenants: tuple[XOnlyPubKey, ...]
     fps: tuple[XOnlyPubKey, ...]

@@ -18,7 +18,6 @@ params covenants and quorum, staking_time). Outputs may be in any order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from l2kit.btc.keys import XOnlyPubKey, is_on_curve
@@ -26,6 +25,7 @@ from l2kit.btc.network import Network
 from l2kit.btc.script import OP_RETURN, Script
 from l2kit.btc.tx import CTransaction, outputs
 from l2kit.errors import InputError, L2kitError, ParamsError
+from l2kit.frozen import frozen
 from l2kit.staking.scripts import StakingInfo, check_timelock, staking_info
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def has_tagged_v0_op_return(tx: CTransaction, head: bytes) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class V0OpReturn:
     tag: bytes
     staker_pk: XOnlyPubKey
@@ -129,7 +129,7 @@ def parse_v0_op_return(script: bytes, tag: bytes | None = None) -> V0OpReturn | 
     return V0OpReturn(data[:4], XOnlyPubKey(staker), XOnlyPubKey(fp), t)
 
 
-@dataclass(frozen=True)
+@frozen
 class ParsedStakingTx:
     """A recognised phase-1 staking tx (Go ``ParsedV0StakingTx``)."""
 

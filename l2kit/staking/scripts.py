@@ -17,7 +17,6 @@ Outputs (internal key = BIP341 NUMS; shapes below are data, see ``*_TREE``):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 
 from l2kit.btc.keys import XOnlyPubKey, check_unique
@@ -37,6 +36,7 @@ from l2kit.btc.script import (
 )
 from l2kit.btc.taproot import TaprootOutput, Tree, taproot_output
 from l2kit.errors import BadKey, ScriptError
+from l2kit.frozen import frozen
 
 __all__ = [
     "MAX_TIMELOCK",
@@ -179,7 +179,7 @@ class _Output:
         return self.output.control_block(script)
 
 
-@dataclass(frozen=True)
+@frozen
 class StakingInfo(_Output):
     """The staking output: its three leaves, the taproot output and the address."""
 
@@ -196,7 +196,7 @@ class StakingInfo(_Output):
     output: TaprootOutput
 
 
-@dataclass(frozen=True)
+@frozen
 class UnbondingInfo(_Output):
     """The unbonding output: timelock(unbonding_time) and slashing leaves."""
 
@@ -212,7 +212,7 @@ class UnbondingInfo(_Output):
     output: TaprootOutput
 
 
-@dataclass(frozen=True)
+@frozen
 class SlashingChangeInfo(_Output):
     """The staker's change output of a slashing tx: a single timelock(unbonding_time) leaf."""
 
@@ -331,7 +331,7 @@ class LeafKind(StrEnum):
     SLASHING = "slashing"
 
 
-@dataclass(frozen=True)
+@frozen
 class ParsedLeaf:
     """What a leaf script says: its kind, staker, and (by kind) timelock / FPs / covenants."""
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from l2kit.btc.script import OP_RETURN, is_p2tr, is_p2wpkh
@@ -31,6 +30,7 @@ from l2kit.btc.tx import (
     weight,
 )
 from l2kit.errors import InputError, TxRejected
+from l2kit.frozen import frozen
 from l2kit.staking.scripts import (
     MAX_TIMELOCK,
     SlashingChangeInfo,
@@ -74,7 +74,7 @@ _P2TR_KEYPATH_WITNESS = 1 + (1 + 64)  # SIGHASH_DEFAULT Schnorr sig
 _DEFAULT_LEAF, _DEFAULT_CONTROL_BLOCK = 39, 33 + 2 * 32
 
 
-@dataclass(frozen=True)
+@frozen
 class Utxo:
     """A spendable output: where it is, its value and its scriptPubKey (P2WPKH or P2TR)."""
 

@@ -19,7 +19,8 @@ from typing import NamedTuple
 import pytest
 from click.testing import CliRunner, Result
 
-from l2kit.cli import cli, main
+from l2kit.cli import main
+from l2kit.cli.app import cli
 
 
 class CliResult(NamedTuple):

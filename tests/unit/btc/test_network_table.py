@@ -22,11 +22,11 @@ def test_public_babylon_chains_come_from_the_table() -> None:
 
 
 def test_choice_lists_come_from_the_table() -> None:
-    from l2kit.cli.stake_build import NETWORK_CHOICES
+    from l2kit.cli.stake_args import NETWORK_CHOICES
     from l2kit.render.profiles import INIT_NETWORKS
     from l2kit.staking.conformance import _NETWORKS
 
-    assert NETWORK_CHOICES == ["mainnet", "signet", "testnet", "testnet3", "testnet4", "regtest"]
+    assert NETWORK_CHOICES == ("mainnet", "signet", "testnet", "testnet3", "testnet4", "regtest")
     assert INIT_NETWORKS == ("regtest", "signet", "testnet4", "mainnet")  # no deprecated testnet3
     assert set(_NETWORKS) == {"mainnet", "signet", "testnet3", "testnet", "regtest"}  # no testnet4
     assert all(NETWORKS[n].babylon_btc_config for n in NETWORKS if NETWORKS[n].babylon)

@@ -13,7 +13,7 @@ import pytest
 import structlog
 from support.cli import click_invoke, run_main
 
-from l2kit.cli import cli
+from l2kit.cli.app import cli
 from l2kit.cli.output import emit, human_value
 
 FP = "989c0b76cb563971fdc9bef31ec06c3560f3249d6ee9e5d83c57625596e05f6f"

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from l2kit.btc.network import Network
-from l2kit.cli import cli
+from l2kit.cli.app import cli
 from l2kit.errors import ParamsError
 from l2kit.staking.bundled import BUNDLED, bundled_committee, bundled_json, committee
 from l2kit.staking.params import ParamsSet, bundled_params, default_params
