@@ -50,6 +50,11 @@ def frozen(cls: type[T]) -> type[T]:
     qualname = cls.__qualname__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not kwargs and len(args) == len(names):  # the common call: every field, in order
+            self.__dict__.update(zip(names, args, strict=True))
+            if post_init is not None:
+                post_init(self)
+            return
         if len(args) > len(names):
             raise TypeError(f"{qualname}() takes {len(names)} arguments, {len(args)} given")
         values = dict(zip(names, args, strict=False))
