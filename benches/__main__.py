@@ -1,9 +1,14 @@
-"""``python -m benches``: run every ``benches/*_bench.py`` module's ``main()`` in turn."""
+"""``python -m benches``: run every ``benches/*_bench.py`` module, each in a process of its own.
+
+Own processes, so that no bench measures another's leftovers: a child process reports the peak
+RSS of the process it was started from (Linux keeps it across fork and exec), and imported
+modules, threads and garbage would otherwise carry over.
+"""
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,11 +22,9 @@ def main() -> int:
     failed = []
     for name in names:
         print(f"== benches.{name}", flush=True)
-        module = importlib.import_module(f"benches.{name}")
-        try:
-            module.main()
-        except Exception as exc:  # keep going: one broken bench must not hide the others
-            print(f"benches.{name} failed: {exc!r}", file=sys.stderr)
+        # keep going: one broken bench must not hide the others
+        if subprocess.run([sys.executable, "-m", f"benches.{name}"], check=False).returncode:
+            print(f"benches.{name} failed", file=sys.stderr, flush=True)
             failed.append(name)
     return 1 if failed else 0
 

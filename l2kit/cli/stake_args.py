@@ -59,6 +59,8 @@ STAKING_TIME = Opt(
 
 @frozen
 class Ctx:
+    """The network, keys, covenant committee and params version a builder command works with."""
+
     net: Network
     params: StakingParams | None
     staker: XOnlyPubKey
