@@ -1,5 +1,5 @@
 """`python -m l2kit` runs the CLI."""
 
-from l2kit.cli import main
+from l2kit.cli import entry
 
-main()
+entry()

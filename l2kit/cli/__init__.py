@@ -23,6 +23,9 @@ Groups: ``l2kit`` (TOP), ``l2kit stake`` (STAKE; the group is cli/stake.py), ``l
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
 import sys
 
 from l2kit import log
@@ -187,13 +190,21 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        run = fastlane.command(args)
+        # Imports allocate only what lives as long as the process (modules, classes,
+        # functions): the cyclic GC finds nothing there and costs ~10 ms of a short command.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            run = fastlane.command(args)
+            if run is None:
+                from l2kit.cli.app import run_click
+        finally:
+            if collecting:
+                gc.enable()
         if run is not None:
             log.configure(json=False, level="info")  # what the group does without its options
             run()
         else:
-            from l2kit.cli.app import run_click
-
             code = run_click(args)
             if code:
                 sys.exit(code)
@@ -220,3 +231,22 @@ def main(argv: list[str] | None = None) -> None:
         _error(f"internal error ({type(exc).__name__}); rerun with --debug for the traceback")
         sys.exit(1)
     sys.exit(0)
+
+
+def entry() -> None:
+    """The console script and ``python -m l2kit``: ``main()``; after a help request or a fast-lane
+    command the process then ends without the interpreter's teardown (freeing every module and
+    object one by one: ~15 ms, a sixth of such a run). Those hold no files, threads or child
+    processes that teardown would close; everything else exits the normal way."""
+    from l2kit.cli import fastlane
+
+    args = sys.argv[1:]
+    try:
+        main(args)
+    except SystemExit as exc:
+        if not fastlane.ends_quickly(args):
+            raise
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+                stream.flush()
+        os._exit(exc.code if isinstance(exc.code, int) else 1)

@@ -15,7 +15,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from l2kit.cli import STAKE, TOP
+from l2kit.cli import REGTEST, STAKE, TOP
 
 if TYPE_CHECKING:
     from l2kit.cli.argspec import Command
@@ -40,3 +40,26 @@ def command(args: Sequence[str]) -> Callable[[], None] | None:
     if kwargs is None:
         return None
     return lambda: found.run(**kwargs)
+
+
+# Groups whose commands a registry names (the help of their commands is a plain request too).
+_GROUPS = {"stake": STAKE, "regtest": REGTEST}
+
+
+def _help_request(args: Sequence[str]) -> bool:
+    """``[GROUP [COMMAND]] --help``: only registered names before one -h/--help."""
+    *path, last = args or ["-"]
+    if last not in ("-h", "--help") or len(path) > 2:
+        return False
+    registry = TOP
+    for i, name in enumerate(path):
+        if name not in registry or (i == 0 and len(path) == 2 and name not in _GROUPS):
+            return False
+        registry = _GROUPS.get(name, {})
+    return True
+
+
+def ends_quickly(args: Sequence[str]) -> bool:
+    """Whether ``args`` is a help request or a fast-lane command: nothing that holds a file, a
+    thread or a child process, so ``l2kit.cli.entry`` may skip the interpreter's teardown."""
+    return _help_request(args) or command(args) is not None

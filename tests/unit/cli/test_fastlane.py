@@ -189,3 +189,47 @@ def test_same_output_errors_and_exit_code_through_the_fast_lane_and_click(
     slow = run_main(argv, capsys)
     assert fast == slow
     assert fast.output or fast.error
+
+
+@pytest.mark.parametrize(
+    ("argv", "quick"),
+    [
+        (["--help"], True),
+        (["-h"], True),
+        (["stake", "--help"], True),
+        (["stake", "address", "--help"], True),
+        (["stake", "create", "--help"], True),
+        (["regtest", "covenant", "-h"], True),
+        (["monitor", "--help"], True),
+        *((argv, True) for argv in PLAIN_CALLS),
+        ([], False),
+        (["monitor", "check", "--help"], False),  # monitor's commands are not in a registry
+        (["init", "--profile", "--help"], False),
+        (["--debug", "--help"], False),
+        (["bogus", "--help"], False),
+        (["stake", "address", "bogus", "--help"], False),
+        (["stake", "scripts", *ADDRESS], False),
+        (["stake", "list"], False),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else str(v),
+)
+def test_only_help_requests_and_fast_lane_commands_skip_the_teardown(
+    argv: list[str], quick: bool
+) -> None:
+    assert fastlane.ends_quickly(argv) is quick
+
+
+def test_quick_exit_loses_no_output_and_keeps_the_exit_code(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``python -m l2kit`` goes through ``l2kit.cli.entry`` (the console script's path)."""
+    from support.cli import run_process
+
+    assert run_process("--help").stdout == run_main(["--help"], capsys).output
+    lines = [json.dumps(VECTOR)] * 500 + ["{}"]
+    res = run_process("stake", "conformance", "--jsonl", input="\n".join(lines) + "\n")
+    answers = [json.loads(line) for line in res.stdout.splitlines()]
+    assert res.returncode == 0 and len(answers) == 501
+    assert answers[0] == answers[499] and "error" in answers[500]
+    bad = run_process("stake", "conformance", input="{}")
+    assert (bad.returncode, bad.stdout) == (2, "") and bad.stderr.startswith("error: ")
