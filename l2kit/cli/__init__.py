@@ -1,4 +1,6 @@
-"""The ``l2kit`` command: the command registries and ``main()``, the only place that prints errors.
+"""The ``l2kit`` command: the command registries, ``main()`` (the one place that turns errors into
+``error:`` lines and exit codes; click's own usage errors are worded by ``app.run_click``) and
+``entry()``, the console script.
 
 Commands load lazily, so ``l2kit --help`` and offline commands start fast: the registries below
 name every command, the module that defines it and its short help (what ``--help`` lists), and
