@@ -5,8 +5,10 @@ errors and exit code through it as through click."""
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import pkgutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import click
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.cli import run_main
+from support.cli import run_main, run_process
 
 from l2kit.cli import fastlane
 from l2kit.cli.argspec import Command, Opt, parse, to_click
@@ -178,9 +180,6 @@ def test_same_output_errors_and_exit_code_through_the_fast_lane_and_click(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import io
-    import sys
-
     assert fastlane.command(argv) is not None
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     fast = run_main(argv, capsys)
@@ -223,8 +222,6 @@ def test_quick_exit_loses_no_output_and_keeps_the_exit_code(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``python -m l2kit`` goes through ``l2kit.cli.entry`` (the console script's path)."""
-    from support.cli import run_process
-
     assert run_process("--help").stdout == run_main(["--help"], capsys).output
     lines = [json.dumps(VECTOR)] * 500 + ["{}"]
     res = run_process("stake", "conformance", "--jsonl", input="\n".join(lines) + "\n")
